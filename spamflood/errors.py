@@ -1,0 +1,37 @@
+"""Typed exceptions. Library code raises these; only the CLI prints them."""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "InputError", "ModelError", "SpamfloodError"]
+
+
+class SpamfloodError(Exception):
+    """Base class of every error spamflood raises on purpose."""
+
+
+class InputError(SpamfloodError, ValueError):
+    """A row of input could not be used.
+
+    Carries the 1-based ``line`` (or row number for Parquet), the ``field`` at fault
+    (or ``None`` when the whole line is unreadable) and the ``reason``.
+    """
+
+    def __init__(self, reason: str, *, line: int | None = None, field: str | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        self.field = field
+        where = []
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+
+class ConfigError(SpamfloodError, ValueError):
+    """A parameter, field map or data file is invalid."""
+
+
+class ModelError(SpamfloodError):
+    """A model file is missing, corrupt, tampered with or untrusted."""

@@ -1,0 +1,215 @@
+"""The record every stage shares: a post, and a column-oriented batch of posts.
+
+A feed is held as columns (:class:`PostBatch`) rather than one object per post so that a
+million posts cost a few hundred megabytes and every later stage (signatures, clusters,
+features, the model) can work on whole NumPy arrays at once.
+
+Canonical fields
+----------------
+``id``, ``text``, ``author`` and ``time`` are the core fields; ``time`` is seconds since the
+Unix epoch, UTC, as a float. The account fields are optional and carried through for the
+account and cadence criteria; a missing value is ``None`` for strings and ``NaN`` for numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ACCOUNT_NUMBER_FIELDS",
+    "ACCOUNT_TEXT_FIELDS",
+    "CORE_FIELDS",
+    "POST_FIELDS",
+    "Post",
+    "PostBatch",
+]
+
+CORE_FIELDS: tuple[str, ...] = ("id", "text", "author", "time")
+"""Fields every post has (``author`` and ``time`` may be relaxed by the field map)."""
+
+ACCOUNT_TEXT_FIELDS: tuple[str, ...] = ("author_name", "author_bio", "repost_of")
+"""Optional text fields: display/screen name, profile description, id of the reposted post."""
+
+ACCOUNT_NUMBER_FIELDS: tuple[str, ...] = ("author_created", "followers", "following", "statuses")
+"""Optional numeric fields: account creation time (epoch s), follower, following, post counts."""
+
+POST_FIELDS: tuple[str, ...] = CORE_FIELDS + ACCOUNT_TEXT_FIELDS + ACCOUNT_NUMBER_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post after reading and validation.
+
+    ``line`` is where the post came from in its input (1-based line, or row for Parquet and
+    frames), so that any later message can point back at it. ``extra`` holds fields outside the
+    canonical set that the caller asked to keep (a training label, for instance).
+    """
+
+    id: str
+    text: str
+    author: str
+    time: float
+    author_name: str | None = None
+    author_bio: str | None = None
+    repost_of: str | None = None
+    author_created: float = math.nan
+    followers: float = math.nan
+    following: float = math.nan
+    statuses: float = math.nan
+    line: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PostBatch:
+    """Posts as columns: Python lists for strings, float64 arrays for numbers.
+
+    Build one with :meth:`from_posts` or :meth:`concat`; index rows with :meth:`take`.
+    """
+
+    ids: list[str]
+    texts: list[str]
+    authors: list[str]
+    times: np.ndarray
+    lines: np.ndarray
+    author_name: list[str | None]
+    author_bio: list[str | None]
+    repost_of: list[str | None]
+    author_created: np.ndarray
+    followers: np.ndarray
+    following: np.ndarray
+    statuses: np.ndarray
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            if len(getattr(self, f.name)) != n:
+                raise ValueError(
+                    f"PostBatch column '{f.name}' has {len(getattr(self, f.name))} rows, "
+                    f"expected {n} like 'ids'"
+                )
+        for name, column in self.extra.items():
+            if len(column) != n:
+                raise ValueError(f"PostBatch extra column '{name}' has {len(column)} rows, expected {n}")
+
+    @classmethod
+    def empty(cls) -> PostBatch:
+        return cls.from_posts([])
+
+    @classmethod
+    def from_posts(cls, posts: Iterable[Post]) -> PostBatch:
+        """Collect validated :class:`Post` objects into columns."""
+        posts = list(posts)
+        extra_names: list[str] = []
+        for p in posts:
+            for k in p.extra:
+                if k not in extra_names:
+                    extra_names.append(k)
+
+        def num(name: str) -> np.ndarray:
+            return np.fromiter((getattr(p, name) for p in posts), dtype=np.float64, count=len(posts))
+
+        return cls(
+            ids=[p.id for p in posts],
+            texts=[p.text for p in posts],
+            authors=[p.author for p in posts],
+            times=num("time"),
+            lines=np.fromiter((p.line for p in posts), dtype=np.int64, count=len(posts)),
+            author_name=[p.author_name for p in posts],
+            author_bio=[p.author_bio for p in posts],
+            repost_of=[p.repost_of for p in posts],
+            author_created=num("author_created"),
+            followers=num("followers"),
+            following=num("following"),
+            statuses=num("statuses"),
+            extra={k: [p.extra.get(k) for p in posts] for k in extra_names},
+        )
+
+    @classmethod
+    def concat(cls, batches: Sequence[PostBatch]) -> PostBatch:
+        """Join batches end to end (extra columns missing from a batch are filled with None)."""
+        batches = [b for b in batches if len(b)]
+        if not batches:
+            return cls.empty()
+        if len(batches) == 1:
+            return batches[0]
+        extra_names: list[str] = []
+        for b in batches:
+            for k in b.extra:
+                if k not in extra_names:
+                    extra_names.append(k)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            first = getattr(batches[0], f.name)
+            if isinstance(first, np.ndarray):
+                kwargs[f.name] = np.concatenate([getattr(b, f.name) for b in batches])
+            else:
+                kwargs[f.name] = [x for b in batches for x in getattr(b, f.name)]
+        kwargs["extra"] = {
+            k: [x for b in batches for x in b.extra.get(k, [None] * len(b))] for k in extra_names
+        }
+        return cls(**kwargs)
+
+    def take(self, index: Sequence[int] | np.ndarray) -> PostBatch:
+        """The rows at ``index``, in that order."""
+        idx = np.asarray(index, dtype=np.int64)
+        kwargs: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            col = getattr(self, f.name)
+            kwargs[f.name] = col[idx] if isinstance(col, np.ndarray) else [col[i] for i in idx]
+        kwargs["extra"] = {k: [v[i] for i in idx] for k, v in self.extra.items()}
+        return type(self)(**kwargs)
+
+    def post(self, i: int) -> Post:
+        """Row ``i`` as a :class:`Post`."""
+        return Post(
+            id=self.ids[i],
+            text=self.texts[i],
+            author=self.authors[i],
+            time=float(self.times[i]),
+            author_name=self.author_name[i],
+            author_bio=self.author_bio[i],
+            repost_of=self.repost_of[i],
+            author_created=float(self.author_created[i]),
+            followers=float(self.followers[i]),
+            following=float(self.following[i]),
+            statuses=float(self.statuses[i]),
+            line=int(self.lines[i]),
+            extra={k: v[i] for k, v in self.extra.items()},
+        )
+
+    def __iter__(self) -> Iterator[Post]:
+        for i in range(len(self)):
+            yield self.post(i)
+
+    def author_codes(self) -> tuple[np.ndarray, list[str]]:
+        """Authors as dense int codes (for group statistics) and the code-to-name table."""
+        table: dict[str, int] = {}
+        codes = np.fromiter(
+            (table.setdefault(a, len(table)) for a in self.authors), dtype=np.int64, count=len(self)
+        )
+        return codes, list(table)
+
+    def to_frame(self) -> Any:
+        """The batch as a pandas DataFrame (needs the ``parquet`` extra for pandas)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {name: getattr(self, name) for name in POST_FIELDS}
+        data["line"] = self.lines
+        data.update(self.extra)
+        return pd.DataFrame(data)
