@@ -1,0 +1,290 @@
+"""Reading exports: field maps, timestamps, formats, and every bad row ending in the rejects."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spamflood.errors import ConfigError, InputError
+from spamflood.io import FieldMap, RowParser, iter_chunks, parse_time, preset_names, write_records
+from spamflood.io.readers import ReadStats, detect_format
+
+UTC = timezone.utc
+
+
+def rows_of(source, **kw):
+    return [row for chunk in iter_chunks(source, **kw) for row in chunk]
+
+
+# ---------------------------------------------------------------- timestamps
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        pytest.param("2026-02-17T08:00:00+08:00", datetime(2026, 2, 17, 0, tzinfo=UTC), id="iso-offset"),
+        pytest.param("2026-02-17T00:00:00Z", datetime(2026, 2, 17, 0, tzinfo=UTC), id="iso-z"),
+        pytest.param("2026-02-17 00:00:00", datetime(2026, 2, 17, 0, tzinfo=UTC), id="iso-space-naive"),
+        pytest.param(1771286400, datetime(2026, 2, 17, 0, tzinfo=UTC), id="epoch-s"),
+        pytest.param(1771286400000, datetime(2026, 2, 17, 0, tzinfo=UTC), id="epoch-ms"),
+        pytest.param("1771286400", datetime(2026, 2, 17, 0, tzinfo=UTC), id="epoch-s-string"),
+        pytest.param("1771286400123", datetime(2026, 2, 17, 0, 0, 0, 123000, tzinfo=UTC), id="epoch-ms-string"),
+        pytest.param("Wed Oct 10 20:19:24 +0000 2018", datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC), id="twitter"),
+    ],
+)
+def test_parse_time_formats(value, expected):
+    assert parse_time(value) == pytest.approx(expected.timestamp())
+
+
+def test_naive_time_is_read_in_the_given_zone():
+    from spamflood.io.timestamps import resolve_tz
+
+    shanghai = parse_time("2026-02-17 08:00:00", resolve_tz("Asia/Shanghai"))
+    assert shanghai == datetime(2026, 2, 17, 0, tzinfo=UTC).timestamp()
+    assert parse_time("2026-02-17 08:00:00", resolve_tz("+08:00")) == shanghai
+
+
+@pytest.mark.parametrize("value", ["yesterday", "", "2026-13-45", True, None, [1], float("nan"), 12])
+def test_parse_time_rejects_garbage(value):
+    with pytest.raises(ValueError):
+        parse_time(value)
+
+
+def test_unknown_time_zone_is_a_config_error():
+    from spamflood.io.timestamps import resolve_tz
+
+    with pytest.raises(ConfigError, match="Unknown time zone 'Mars/Olympus'"):
+        resolve_tz("Mars/Olympus")
+
+
+@given(st.datetimes(min_value=datetime(1991, 1, 1), max_value=datetime(2099, 1, 1), timezones=st.just(UTC)))
+def test_iso_and_epoch_round_trip(dt):
+    assert parse_time(dt.isoformat()) == pytest.approx(dt.timestamp())
+    assert parse_time(int(dt.timestamp() * 1000)) == pytest.approx(dt.timestamp(), abs=1e-3)
+
+
+# ---------------------------------------------------------------- field maps
+
+
+def test_field_map_with_dotted_paths_and_alternatives():
+    fm = FieldMap.parse("id=mid,text=content|body,author=user.id,time=created_at")
+    post = RowParser(fm).parse(
+        3, {"mid": 7, "body": "hello", "user": {"id": 42}, "created_at": "2026-01-01T00:00:00Z"}
+    )
+    assert (post.id, post.text, post.author, post.line) == ("7", "hello", "42", 3)
+
+
+def test_presets_exist_and_read_twitter_v1():
+    assert {"canonical", "twitter-v1", "twitter-v2", "weibo"} <= set(preset_names())
+    tweet = {
+        "id_str": "1050118621198921728",
+        "full_text": "Big sale today only!",
+        "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+        "user": {
+            "id_str": "6253282",
+            "screen_name": "deals_0231",
+            "description": "",
+            "created_at": "Wed Oct 03 20:19:24 +0000 2018",
+            "followers_count": 3,
+            "friends_count": 2001,
+            "statuses_count": 5000,
+        },
+        "retweeted_status": {"id_str": "99"},
+    }
+    post = RowParser(FieldMap.preset("twitter-v1")).parse(1, tweet)
+    assert post.author == "6253282" and post.author_name == "deals_0231"
+    assert post.followers == 3 and post.following == 2001 and post.statuses == 5000
+    assert post.repost_of == "99"
+    assert post.author_created == pytest.approx(post.time - 7 * 86400)
+
+
+def test_twitter_v2_preset_reads_inlined_author():
+    tweet = {
+        "id": "1",
+        "text": "hi there",
+        "author_id": "12",
+        "created_at": "2022-01-01T00:00:00.000Z",
+        "author": {"username": "x", "created_at": "2021-01-01T00:00:00.000Z", "public_metrics": {"followers_count": 5}},
+    }
+    post = RowParser(FieldMap.preset("twitter-v2")).parse(1, tweet)
+    assert (post.author, post.author_name, post.followers) == ("12", "x", 5.0)
+    assert math.isnan(post.following)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        pytest.param("colour=x", "Unknown field 'colour'", id="unknown-field"),
+        pytest.param("text", "must look like name=path", id="no-equals"),
+        pytest.param("text=", "always required", id="drop-text"),
+    ],
+)
+def test_bad_field_maps(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        FieldMap.parse(spec)
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="Unknown field-map preset 'myspace'"):
+        FieldMap.preset("myspace")
+
+
+def test_optional_core_fields_can_be_absent():
+    fm = FieldMap.parse(optional=("author", "time"))
+    post = RowParser(fm).parse(1, {"id": "a", "text": "x"})
+    assert post.author == "a" and math.isnan(post.time)
+
+
+# ---------------------------------------------------------------- row validation
+
+
+GOOD = {"id": "1", "text": "hello", "author": "u1", "time": "2026-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    "payload, field, reason",
+    [
+        pytest.param(b'{"id": "1", "text": ', None, "malformed JSON", id="truncated-json"),
+        pytest.param(b'["not", "an", "object"]', None, "expected a JSON object", id="array"),
+        pytest.param(b'{"id": "1", "text": "caf\xe9"}', None, "invalid UTF-8 at byte", id="latin1-byte"),
+        pytest.param({**GOOD, "text": ""}, "text", "missing or empty", id="empty-text"),
+        pytest.param({**GOOD, "text": "   \n"}, "text", "empty text", id="blank-text"),
+        pytest.param({**GOOD, "text": 12}, "text", "expected a string, got int", id="text-int"),
+        pytest.param({**GOOD, "text": "x" * 20_001}, "text", "oversized text: 20001 characters", id="huge-text"),
+        pytest.param({k: v for k, v in GOOD.items() if k != "author"}, "author", "missing", id="no-author"),
+        pytest.param({**GOOD, "author": {"id": 1}}, "author", "expected a string or integer", id="author-dict"),
+        pytest.param({**GOOD, "id": True}, "id", "expected a string or integer, got bool", id="id-bool"),
+        pytest.param({**GOOD, "time": "soon"}, "time", "unparseable time 'soon'", id="bad-time"),
+        pytest.param({**GOOD, "time": 99}, "time", "outside 1990..2100", id="time-out-of-range"),
+        pytest.param({**GOOD, "followers": "many"}, "followers", "expected a number, got 'many'", id="followers-text"),
+        pytest.param({**GOOD, "followers": -3}, "followers", "non-negative", id="followers-negative"),
+        pytest.param({**GOOD, "author_created": "then"}, "author_created", "unparseable time", id="bad-created"),
+    ],
+)
+def test_bad_rows_name_line_and_field(payload, field, reason):
+    with pytest.raises(InputError, match=reason) as info:
+        RowParser().parse(17, payload)
+    assert info.value.line == 17
+    assert info.value.field == field
+    assert str(info.value).startswith("line 17")
+
+
+def test_numeric_strings_and_thousands_separators_are_counts():
+    post = RowParser().parse(1, {**GOOD, "followers": "1,204", "following": 3})
+    assert post.followers == 1204 and post.following == 3
+
+
+# ---------------------------------------------------------------- readers and real malformed files
+
+
+def test_jsonl_file_with_bad_lines(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    lines = [
+        json.dumps(GOOD).encode(),
+        b"",
+        b"{broken json",
+        json.dumps({**GOOD, "id": "2", "time": "never"}).encode(),
+        b'{"id": "3", "text": "bad \xff byte", "author": "u", "time": 1771286400}',
+        json.dumps({**GOOD, "id": "4"}, ensure_ascii=False).encode(),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    stats = ReadStats()
+    rows = rows_of(str(path), stats=stats)
+    assert [line for line, _ in rows] == [1, 3, 4, 5, 6]
+    assert stats.blank_lines == 1
+    posts, rejects = RowParser().parse_many(rows)
+    assert [p.id for p in posts] == ["1", "4"]
+    assert [(r.line, r.field) for r in rejects] == [(3, None), (4, "time"), (5, None)]
+    assert "\\xff" in rejects[2].raw  # the raw line is kept, invalid byte visible
+
+
+def test_csv_file_with_multiline_fields_and_bad_rows(tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(
+        b"id,text,author,time\n"
+        b'1,"two\nlines",u1,2026-01-01T00:00:00Z\n'
+        b"2,too,many,fields,here\n"
+        b"3,bad \xff byte,u3,2026-01-01T00:00:00Z\n"
+        b"4,ok,u4,2026-01-01T00:00:00Z\n"
+    )
+    posts, rejects = RowParser().parse_many(rows_of(str(path)))
+    assert [(p.id, p.line) for p in posts] == [("1", 2), ("4", 6)]
+    assert posts[0].text == "two\nlines"
+    assert [(r.line, r.field) for r in rejects] == [(4, None), (5, "text")]
+    assert "header has 4" in rejects[0].reason
+    assert "invalid UTF-8" in rejects[1].reason
+
+
+def test_parquet_round_trip_with_nested_fields(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(
+        [
+            {"mid": "a", "content": "hello", "user": {"id": "u1"}, "ts": 1771286400},
+            {"mid": "b", "content": None, "user": {"id": "u2"}, "ts": 1771286400},
+        ]
+    )
+    path = tmp_path / "feed.parquet"
+    pq.write_table(table, path)
+    fm = FieldMap.parse("id=mid,text=content,author=user.id,time=ts")
+    posts, rejects = RowParser(fm).parse_many(rows_of(str(path)))
+    assert [p.id for p in posts] == ["a"]
+    assert [(r.line, r.field, r.reason) for r in rejects] == [(2, "text", "missing or empty")]
+
+
+def test_dataframe_rows_are_numbered_from_one():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {"id": ["a", "b"], "text": ["x", None], "author": ["u", "v"], "time": pd.to_datetime(["2026-01-01"] * 2, utc=True)}
+    )
+    posts, rejects = RowParser().parse_many(rows_of(frame))
+    assert [p.id for p in posts] == ["a"] and rejects[0].line == 2
+
+
+def test_chunking_keeps_every_row(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    path.write_text("".join(json.dumps({**GOOD, "id": str(i)}) + "\n" for i in range(25)))
+    chunks = list(iter_chunks(str(path), chunk_rows=10))
+    assert [len(c) for c in chunks] == [10, 10, 5]
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [("a.jsonl", "jsonl"), ("a.ndjson", "jsonl"), ("a.csv.gz", "csv"), ("a.parquet", "parquet"), ("-", "jsonl")],
+)
+def test_detect_format(name, fmt):
+    assert detect_format(name) == fmt
+
+
+def test_unknown_extension_asks_for_format():
+    with pytest.raises(ConfigError, match="pass --format"):
+        detect_format("feed.xml")
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        rows_of(str(tmp_path / "nope.jsonl"))
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
+def test_writers_round_trip(tmp_path, ext):
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    records = [
+        {"id": "1", "score": 0.9, "labels": ["mass_share", "soft_ad"], "reasons": ["a", "b"], "cluster": 0},
+        {"id": "2", "score": 0.1, "labels": [], "reasons": [], "cluster": None},
+    ]
+    path = tmp_path / f"out.{ext}"
+    assert write_records(path, records) == 2
+    back = [dict(r) for _, r in rows_of(str(path))] if ext != "jsonl" else [json.loads(l) for l in path.read_text().splitlines()]
+    assert [r["id"] for r in back] == ["1", "2"]
+    if ext == "csv":
+        assert back[0]["labels"] == "mass_share;soft_ad" and back[1]["cluster"] == ""
+    else:
+        assert list(back[0]["labels"]) == ["mass_share", "soft_ad"] and back[1]["cluster"] is None
