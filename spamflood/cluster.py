@@ -1,0 +1,382 @@
+"""Near-duplicate clusters from MinHash signatures: LSH bands, verified edges, components.
+
+Each band of ``rows`` signature values is hashed to a 64-bit key; posts that share a key in a
+band are candidates. A candidate is compared with the first post seen in its bucket (the
+bucket's star centre) and, failing that, with the last one (so drifting copies A~B~C still
+chain), and joined only when the estimated Jaccard reaches the threshold. Joins go into a
+union-find, so a pair already connected is never verified again: the cost is one pass over
+posts per band, not a pass over pairs, and a flood of 10,000 copies costs 10,000 checks.
+
+Bands and rows are chosen for *recall* at the threshold (default: a pair at the threshold is a
+candidate with probability >= 0.98); precision comes from the verification.
+
+Per cluster, :func:`cluster_stats` gives size, distinct authors, first/last time, the peak
+number of posts and of distinct authors in a sliding window, and a representative post.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from spamflood.errors import ConfigError
+
+__all__ = ["Cluster", "ClusterFinder", "ClusterTable", "cluster_stats", "lsh_params", "signature_digest"]
+
+
+def lsh_params(threshold: float, num_perm: int, recall: float = 0.98) -> tuple[int, int]:
+    """``(bands, rows)`` with the most rows per band whose candidate probability at
+    ``threshold`` is at least ``recall`` (0.98 at the threshold gives 25 x 5 for 0.7 and 128 permutations: 0.998 at 0.75); fewer rows only when none reaches it."""
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(f"The 'threshold' parameter must be in (0, 1). Got {threshold} instead.")
+    if not 0.0 < recall < 1.0:
+        raise ConfigError(f"The 'recall' parameter must be in (0, 1). Got {recall} instead.")
+    if num_perm < 2:
+        raise ConfigError(f"The 'num_perm' parameter must be at least 2. Got {num_perm} instead.")
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands >= recall:
+            best = (bands, rows)
+    return best
+
+
+def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
+    """Probability that a pair with this Jaccard similarity shares at least one band."""
+    return 1.0 - (1.0 - jaccard**rows) ** bands
+
+
+@numba.njit(cache=True, nogil=True)
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True, nogil=True)
+def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
+    k = sig.shape[1]
+    equal = 0
+    for j in range(k):
+        if sig[a, j] == sig[b, j]:
+            equal += 1
+        elif equal + (k - j - 1) < need:  # cannot reach the threshold any more
+            return False
+    return equal >= need
+
+
+@numba.njit(cache=True, nogil=True)
+def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int) -> np.ndarray:
+    n = sig.shape[0]
+    parent = np.arange(n, dtype=np.int64)
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = np.uint64(size - 1)
+    keys = np.zeros(size, dtype=np.uint64)
+    first = np.full(size, -1, dtype=np.int64)
+    last = np.full(size, -1, dtype=np.int64)
+    for band in range(bands):
+        first[:] = -1
+        base = band * rows
+        for i in range(n):
+            if not valid[i]:
+                continue
+            h = np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1)
+            for j in range(rows):
+                h ^= np.uint64(sig[i, base + j])
+                h *= np.uint64(0xBF58476D1CE4E5B9)
+                h ^= h >> np.uint64(31)
+            slot = h & mask
+            while first[slot] != -1 and keys[slot] != h:
+                slot = (slot + np.uint64(1)) & mask
+            if first[slot] == -1:
+                keys[slot] = h
+                first[slot] = i
+                last[slot] = i
+                continue
+            root_i = _find(parent, i)
+            for other in (first[slot], last[slot]):
+                root_o = _find(parent, other)
+                if root_o == root_i:
+                    break
+                if _similar(sig, other, i, need):
+                    # The smaller index becomes the root so that results do not depend on order.
+                    if root_o < root_i:
+                        parent[root_i] = root_o
+                    else:
+                        parent[root_o] = root_i
+                    break
+            last[slot] = i
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_peaks(
+    order: np.ndarray, starts: np.ndarray, times: np.ndarray, authors: np.ndarray, n_authors: int, window: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    m = starts.shape[0] - 1
+    peak_posts = np.zeros(m, dtype=np.int64)
+    peak_authors = np.zeros(m, dtype=np.int64)
+    peak_start = np.zeros(m, dtype=np.float64)
+    distinct = np.zeros(m, dtype=np.int64)
+    count = np.zeros(n_authors, dtype=np.int64)
+    for c in range(m):
+        s = starts[c]
+        e = starts[c + 1]
+        left = s
+        inside = 0
+        for r in range(s, e):
+            a = authors[order[r]]
+            count[a] += 1
+            if count[a] == 1:
+                inside += 1
+            while times[order[r]] - times[order[left]] > window:
+                b = authors[order[left]]
+                count[b] -= 1
+                if count[b] == 0:
+                    inside -= 1
+                left += 1
+            if inside > peak_authors[c]:
+                peak_authors[c] = inside
+                peak_start[c] = times[order[left]]
+            if r - left + 1 > peak_posts[c]:
+                peak_posts[c] = r - left + 1
+        for r in range(left, e):
+            count[authors[order[r]]] -= 1
+        # distinct authors over the whole cluster
+        total = 0
+        for r in range(s, e):
+            a = authors[order[r]]
+            if count[a] == 0:
+                total += 1
+            count[a] += 1
+        for r in range(s, e):
+            count[authors[order[r]]] = 0
+        distinct[c] = total
+    return peak_posts, peak_authors, peak_start, distinct
+
+
+class ClusterFinder:
+    """Finds clusters of near-duplicate posts in a batch of MinHash signatures.
+
+    A plain structure (not an estimator): it validates its parameters here, and
+    :meth:`find` is a pure function of the signatures.
+
+    Parameters
+    ----------
+    threshold : estimated Jaccard similarity at which two posts are near-duplicates.
+    num_perm : signature length the finder will be given.
+    bands, rows : LSH banding; by default chosen by :func:`lsh_params` for ``recall``.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.7,
+        num_perm: int = 128,
+        bands: int | None = None,
+        rows: int | None = None,
+        recall: float = 0.98,
+    ) -> None:
+        auto_bands, auto_rows = lsh_params(threshold, num_perm, recall)
+        if (bands is None) != (rows is None):
+            raise ConfigError("Give both 'bands' and 'rows', or neither (then they follow from 'threshold').")
+        if bands is not None and rows is not None:
+            if bands < 1 or rows < 1 or bands * rows > num_perm:
+                raise ConfigError(
+                    f"'bands' x 'rows' must be at least 1 and at most num_perm={num_perm}. "
+                    f"Got {bands} x {rows} instead."
+                )
+            auto_bands, auto_rows = bands, rows
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.bands = auto_bands
+        self.rows = auto_rows
+        self.recall = recall
+
+    def __repr__(self) -> str:
+        return f"ClusterFinder(threshold={self.threshold}, num_perm={self.num_perm}, bands={self.bands}, rows={self.rows})"
+
+    def components(self, signatures: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+        """Root index (smallest member) of each post's component; singletons are their own root."""
+        sig = np.ascontiguousarray(signatures)
+        if sig.ndim != 2 or sig.shape[1] != self.num_perm:
+            raise ValueError(
+                f"signatures must have shape (n, {self.num_perm}); got {sig.shape}. "
+                "Did the MinHasher use a different num_perm?"
+            )
+        if valid is None:
+            valid = np.ones(sig.shape[0], dtype=np.bool_)
+        need = int(math.ceil(self.threshold * self.num_perm - 1e-9))
+        return _lsh_components(sig, np.asarray(valid, dtype=np.bool_), self.bands, self.rows, need)
+
+    def find(self, signatures: np.ndarray, valid: np.ndarray | None = None, min_size: int = 2) -> np.ndarray:
+        """Cluster id per post (``-1``: in no cluster of ``min_size`` or more).
+
+        Ids are dense, numbered in order of each cluster's first post in the batch.
+        """
+        return labels_from_roots(self.components(signatures, valid), min_size)
+
+
+def labels_from_roots(roots: np.ndarray, min_size: int = 2) -> np.ndarray:
+    """Dense cluster ids from component roots, in order of first member; small ones get -1."""
+    n = roots.shape[0]
+    labels = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return labels
+    uniq, first_index, inverse, counts = np.unique(roots, return_index=True, return_inverse=True, return_counts=True)
+    keep = counts >= min_size
+    order = np.argsort(first_index[keep], kind="stable")
+    ids = np.full(uniq.shape[0], -1, dtype=np.int64)
+    ids[np.flatnonzero(keep)[order]] = np.arange(order.shape[0])
+    labels[:] = ids[inverse]
+    return labels
+
+
+def signature_digest(signatures: np.ndarray) -> np.ndarray:
+    """A 64-bit digest per signature row: equal digests mean (almost surely) identical rows."""
+    sig = np.ascontiguousarray(signatures).astype(np.uint64)
+    digest = np.zeros(sig.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(sig.shape[1]):
+            digest = (digest ^ sig[:, j]) * np.uint64(0x100000001B3)
+            digest ^= digest >> np.uint64(29)
+    return digest
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One cluster, for people: what it is and how it spread."""
+
+    id: int
+    size: int
+    authors: int
+    first_time: float
+    last_time: float
+    peak_posts: int
+    peak_authors: int
+    peak_start: float
+    window: float
+    representative: int
+    members: np.ndarray
+
+    @property
+    def span(self) -> float:
+        return self.last_time - self.first_time
+
+
+@dataclass
+class ClusterTable:
+    """Per-post cluster ids and per-cluster statistics as arrays (index = cluster id)."""
+
+    labels: np.ndarray
+    size: np.ndarray
+    authors: np.ndarray
+    first_time: np.ndarray
+    last_time: np.ndarray
+    peak_posts: np.ndarray
+    peak_authors: np.ndarray
+    peak_start: np.ndarray
+    representative: np.ndarray
+    window: float
+
+    def __len__(self) -> int:
+        return int(self.size.shape[0])
+
+    def members(self, cluster_id: int) -> np.ndarray:
+        return np.flatnonzero(self.labels == cluster_id)
+
+    def cluster(self, cluster_id: int) -> Cluster:
+        c = cluster_id
+        return Cluster(
+            id=c,
+            size=int(self.size[c]),
+            authors=int(self.authors[c]),
+            first_time=float(self.first_time[c]),
+            last_time=float(self.last_time[c]),
+            peak_posts=int(self.peak_posts[c]),
+            peak_authors=int(self.peak_authors[c]),
+            peak_start=float(self.peak_start[c]),
+            window=self.window,
+            representative=int(self.representative[c]),
+            members=self.members(c),
+        )
+
+    def per_post(self, values: np.ndarray, fill: float = 0) -> np.ndarray:
+        """A per-cluster array spread to posts (``fill`` for posts in no cluster)."""
+        out = np.full(self.labels.shape[0], fill, dtype=np.result_type(values.dtype, type(fill)))
+        inside = self.labels >= 0
+        out[inside] = values[self.labels[inside]]
+        return out
+
+
+def cluster_stats(
+    labels: np.ndarray,
+    times: np.ndarray,
+    author_codes: np.ndarray,
+    *,
+    window: float = 3600.0,
+    digests: np.ndarray | None = None,
+) -> ClusterTable:
+    """Statistics of every cluster in ``labels`` (ids ``0..m-1``; ``-1`` ignored).
+
+    Missing times (NaN) count as one instant, so a feed without times treats each cluster as
+    one window. The representative is the earliest post among the cluster's most common exact
+    signature (``digests``), or its earliest post when no digests are given.
+    """
+    if window <= 0:
+        raise ConfigError(f"The 'window' parameter must be positive seconds. Got {window} instead.")
+    labels = np.asarray(labels, dtype=np.int64)
+    n = labels.shape[0]
+    m = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
+    t = np.nan_to_num(np.asarray(times, dtype=np.float64), nan=0.0)
+    inside = np.flatnonzero(labels >= 0)
+    order = inside[np.lexsort((inside, t[inside], labels[inside]))]
+    sorted_labels = labels[order]
+    starts = np.searchsorted(sorted_labels, np.arange(m + 1)).astype(np.int64)
+    codes = np.asarray(author_codes, dtype=np.int64)
+    n_authors = int(codes.max()) + 1 if n else 0
+    peak_posts, peak_authors, peak_start, distinct = _window_peaks(
+        order, starts, t, codes, max(n_authors, 1), float(window)
+    )
+    size = np.diff(starts)
+    first_time = t[order[starts[:-1]]] if m else np.zeros(0)
+    last_time = t[order[starts[1:] - 1]] if m else np.zeros(0)
+    representative = _representatives(labels, order, starts, digests) if m else np.zeros(0, dtype=np.int64)
+    return ClusterTable(
+        labels=labels,
+        size=size,
+        authors=distinct,
+        first_time=first_time,
+        last_time=last_time,
+        peak_posts=peak_posts,
+        peak_authors=peak_authors,
+        peak_start=peak_start,
+        representative=representative,
+        window=float(window),
+    )
+
+
+def _representatives(labels: np.ndarray, order: np.ndarray, starts: np.ndarray, digests: np.ndarray | None) -> np.ndarray:
+    m = starts.shape[0] - 1
+    if digests is None:
+        return order[starts[:-1]].astype(np.int64)
+    inside = labels >= 0
+    idx = np.flatnonzero(inside)
+    keys = np.rec.fromarrays([labels[idx], digests[idx]])
+    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    # For each (cluster, digest) group: its size and its earliest post (smallest index).
+    earliest = np.full(uniq.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, inverse, idx)
+    group_cluster = uniq["f0"].astype(np.int64)
+    # Pick per cluster the largest group, ties to the earliest post.
+    pick = np.lexsort((earliest, -counts, group_cluster))
+    first_of_cluster = np.searchsorted(group_cluster[pick], np.arange(m))
+    return earliest[pick[first_of_cluster]]

@@ -1,0 +1,126 @@
+"""LSH banding, verified components and cluster statistics, on signatures with known overlap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spamflood.cluster import (
+    ClusterFinder,
+    candidate_probability,
+    cluster_stats,
+    labels_from_roots,
+    lsh_params,
+    signature_digest,
+)
+from spamflood.errors import ConfigError
+
+K = 128
+
+
+def copies(base: np.ndarray, n: int, agree: float, rng: np.random.Generator) -> np.ndarray:
+    """``n`` signatures that each agree with ``base`` on exactly ``agree`` of positions."""
+    out = np.repeat(base[None, :], n, axis=0)
+    change = int(round((1 - agree) * K))
+    for row in out:
+        pos = rng.choice(K, size=change, replace=False)
+        row[pos] = rng.integers(0, 2**32, size=change, dtype=np.uint32)
+    return out
+
+
+def test_lsh_params_choose_recall_at_threshold():
+    bands, rows = lsh_params(0.7, 128)
+    assert (bands, rows) == (25, 5)
+    assert candidate_probability(0.7, bands, rows) >= 0.98
+    assert candidate_probability(0.3, bands, rows) < 0.06
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        pytest.param({"threshold": 1.5}, "'threshold' parameter must be in \\(0, 1\\)", id="threshold"),
+        pytest.param({"bands": 4}, "Give both 'bands' and 'rows'", id="bands-alone"),
+        pytest.param({"bands": 30, "rows": 5}, "at most num_perm=128", id="too-many"),
+    ],
+)
+def test_finder_validates(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ClusterFinder(**kwargs)
+
+
+def test_planted_groups_are_found_and_noise_stays_out():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 2**32, size=(300, K), dtype=np.uint32)
+    flood = copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 40, 0.85, rng)
+    pair = copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 2, 0.95, rng)
+    sig = np.concatenate([noise[:100], flood, noise[100:], pair])
+    labels = ClusterFinder().find(sig)
+    assert set(labels[:100]) == {-1} and set(labels[140:340]) == {-1}
+    assert len(set(labels[100:140])) == 1 and labels[100] >= 0
+    assert labels[340] == labels[341] >= 0 and labels[340] != labels[100]
+    assert list(np.unique(labels[labels >= 0])) == [0, 1]  # dense ids in order of first post
+
+
+def test_dissimilar_candidates_are_not_joined():
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2**32, size=K, dtype=np.uint32)
+    # Share the first band (so they are candidates) but agree on only 40% overall.
+    far = copies(base, 5, 0.4, rng)
+    far[:, :5] = base[:5]
+    sig = np.concatenate([base[None, :], far])
+    assert set(ClusterFinder().find(sig)) == {-1}
+
+
+def test_invalid_rows_never_cluster():
+    sig = np.full((4, K), 7, dtype=np.uint32)
+    labels = ClusterFinder().find(sig, valid=np.array([True, False, True, False]))
+    assert list(labels) == [0, -1, 0, -1]
+
+
+def test_wrong_signature_width_says_why():
+    with pytest.raises(ValueError, match="shape \\(n, 128\\)"):
+        ClusterFinder().find(np.zeros((3, 64), dtype=np.uint32))
+
+
+def test_labels_from_roots_drop_singletons():
+    assert list(labels_from_roots(np.array([0, 1, 0, 3, 3, 5]))) == [0, -1, 0, 1, 1, -1]
+
+
+def test_result_does_not_depend_on_row_order():
+    rng = np.random.default_rng(2)
+    groups = [copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 6, 0.8, rng) for _ in range(5)]
+    sig = np.concatenate(groups + [rng.integers(0, 2**32, size=(50, K), dtype=np.uint32)])
+    labels = ClusterFinder().find(sig)
+    perm = rng.permutation(sig.shape[0])
+    shuffled = ClusterFinder().find(sig[perm])
+    # Same partition up to renaming.
+    pairs = {(a, b) for a, b in zip(labels[perm], shuffled)}
+    assert len({a for a, _ in pairs}) == len(pairs) == len({b for _, b in pairs})
+
+
+def test_cluster_stats_window_peaks_and_representative():
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, -1])
+    times = np.array([0.0, 60.0, 120.0, 7200.0, 7260.0, 0.0, 99999.0, 5.0])
+    authors = np.array([0, 1, 1, 2, 3, 4, 4, 5])
+    digests = np.array([9, 8, 8, 8, 7, 1, 2, 3], dtype=np.uint64)
+    table = cluster_stats(labels, times, authors, window=600.0, digests=digests)
+    assert list(table.size) == [5, 2]
+    assert list(table.authors) == [4, 1]
+    assert list(table.peak_posts) == [3, 1]
+    assert list(table.peak_authors) == [2, 1]
+    assert table.first_time[0] == 0.0 and table.last_time[0] == 7260.0
+    assert table.representative[0] == 1  # most common digest (8), earliest post
+    assert list(table.per_post(table.size, fill=1)) == [5, 5, 5, 5, 5, 2, 2, 1]
+    c = table.cluster(0)
+    assert c.span == 7260.0 and list(c.members) == [0, 1, 2, 3, 4]
+
+
+def test_missing_times_count_as_one_instant():
+    table = cluster_stats(np.array([0, 0, 0]), np.array([np.nan] * 3), np.array([0, 1, 2]), window=60.0)
+    assert table.peak_authors[0] == 3
+
+
+def test_signature_digest_tells_rows_apart():
+    sig = np.array([[1, 2, 3], [1, 2, 3], [3, 2, 1]], dtype=np.uint32)
+    d = signature_digest(sig)
+    assert d[0] == d[1] != d[2]
