@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
+from spamflood.io.fieldmap import FieldMap
 from spamflood.posts import Post, PostBatch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "Detector",
+    "FieldMap",
     "InputError",
     "ModelError",
     "Post",
     "PostBatch",
+    "ScoreResult",
+    "ScoredPost",
     "SpamfloodError",
     "__version__",
 ]

@@ -1,0 +1,3 @@
+from spamflood.cli import entrypoint
+
+entrypoint()

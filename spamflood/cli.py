@@ -1,0 +1,302 @@
+"""The ``spamflood`` command. The only module that talks to the user.
+
+Exit codes: 0 success, 1 an error (bad input under ``--strict``, unreadable files, a refused
+model), 2 a usage error (unknown option, bad parameter or field map).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spamflood import __version__
+from spamflood.errors import ConfigError, SpamfloodError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print and exit; we decide the exit
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+# ---------------------------------------------------------------------------- arguments
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="feed export: .jsonl/.csv/.tsv/.parquet (optionally .gz), or - for stdin")
+    p.add_argument("--format", dest="input_format", help="input format when the extension does not tell")
+    p.add_argument(
+        "--preset",
+        default="canonical",
+        help="field-map preset for common exports: canonical, twitter-v1, twitter-v2, weibo",
+    )
+    p.add_argument(
+        "--map",
+        dest="field_map",
+        help="where fields live, e.g. id=mid,text=content,author=user.id,time=created_at (name= drops a field)",
+    )
+    p.add_argument("--optional", default="", help="core fields that may be absent: author,time")
+    p.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset (default UTC)")
+    p.add_argument("--max-text", type=int, default=None, help="reject texts longer than this many characters")
+    p.add_argument("--rejects", help="where rejected rows go (JSONL; default: beside the output)")
+    p.add_argument("--strict", action="store_true", help="stop with exit code 1 at the first bad row")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_detector_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", type=float, default=0.5, help="score at which a post is flagged")
+    p.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates")
+    p.add_argument("--window", default="1h", help="sliding window for mass sharing, e.g. 15min, 1h")
+    p.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
+    p.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
+    p.add_argument("--seed", type=int, default=1, help="MinHash permutation seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="spamflood", description="Find marketing floods in social feeds, and explain every score.")
+    parser.add_argument("--version", action="version", version=f"spamflood {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    score = sub.add_parser("score", help="score every post of a feed")
+    _add_input_options(score)
+    _add_detector_options(score)
+    score.add_argument("-o", "--output", required=True, help="scored posts: .jsonl/.csv/.parquet, or - for stdout")
+    score.add_argument("--output-format", help="output format when the extension does not tell")
+    score.add_argument("--features", action="store_true", help="include every named feature value")
+    score.set_defaults(handler=_cmd_score)
+
+    clusters = sub.add_parser("clusters", help="one row per near-duplicate cluster")
+    _add_input_options(clusters)
+    _add_detector_options(clusters)
+    clusters.add_argument("-o", "--output", required=True, help="clusters: .jsonl/.csv/.parquet, or -")
+    clusters.add_argument("--output-format", help="output format when the extension does not tell")
+    clusters.add_argument("--floods-only", action="store_true", help="only clusters that are mass_share floods")
+    clusters.set_defaults(handler=_cmd_clusters)
+
+    demo = sub.add_parser("demo", help="generate a synthetic feed and score it (the main job, end to end)")
+    demo.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
+    demo.add_argument("--seed", type=int, default=7, help="generator seed")
+    demo.add_argument("--dir", default="spamflood-demo", help="folder for the demo files (default ./spamflood-demo)")
+    demo.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _field_map(args: argparse.Namespace) -> Any:
+    from spamflood.io.fieldmap import FieldMap
+
+    optional = tuple(x.strip() for x in args.optional.split(",") if x.strip())
+    return FieldMap.parse(args.field_map, preset=args.preset, optional=optional)
+
+
+def _detector(args: argparse.Namespace) -> Any:
+    from spamflood.detector import Detector
+
+    return Detector(
+        threshold=args.threshold,
+        similarity=args.similarity,
+        window=args.window,
+        min_authors=args.min_authors,
+        min_copies=args.min_copies,
+        seed=args.seed,
+        n_jobs=args.jobs,
+    )
+
+
+def _run_detector(args: argparse.Namespace, console: Any) -> Any:
+    from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS
+
+    detector = _detector(args)
+    field_map = _field_map(args)
+    kwargs: dict[str, Any] = {
+        "field_map": field_map,
+        "fmt": args.input_format,
+        "tz": args.tz,
+        "max_text_chars": args.max_text or DEFAULT_MAX_TEXT_CHARS,
+        "strict": args.strict,
+    }
+    if args.quiet:
+        return detector.score(args.input, **kwargs)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]reading and hashing[/] {task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("read", total=None)
+        kwargs["progress"] = lambda rows: progress.update(task, completed=rows)
+        return detector.score(args.input, **kwargs)
+
+
+def _rejects_path(args: argparse.Namespace) -> str | None:
+    if args.rejects:
+        return str(args.rejects)
+    if args.output == "-":
+        return None
+    out = Path(args.output)
+    name = out.name
+    for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return str(out.with_name(name + ".rejects.jsonl"))
+
+
+def _write_rejects(result: Any, args: argparse.Namespace, console: Any) -> str | None:
+    from spamflood.io.writers import write_records
+
+    path = _rejects_path(args)
+    if not result.rejects:
+        return None
+    if path is None:
+        for reject in result.rejects:
+            console.print(f"rejected: {reject.message()}", markup=False)
+        return None
+    write_records(path, (r.to_dict() for r in result.rejects), fmt="jsonl")
+    return path
+
+
+def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str | None) -> None:
+    from rich.table import Table
+
+    summary = result.summary()
+    table = Table(title="spamflood summary", show_header=False, title_justify="left")
+    table.add_row("rows read", f"{summary['rows_read']:,}")
+    table.add_row("scored", f"{summary['scored']:,}")
+    table.add_row("rejected", f"{summary['rejected']:,}" + (f"  -> {rejects_path}" if rejects_path else ""))
+    if summary["blank_lines"]:
+        table.add_row("blank lines skipped", f"{summary['blank_lines']:,}")
+    table.add_row("flagged", f"{summary['flagged']:,}")
+    table.add_row("near-duplicate clusters", f"{summary['clusters']:,}")
+    table.add_row("floods found", f"{summary['floods']:,}")
+    rate = summary["rows_read"] / seconds if seconds > 0 else 0.0
+    table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} rows/s)")
+    console.print(table)
+    for reject in result.rejects[:5]:
+        console.print(f"  rejected {reject.message()}", markup=False)
+    if len(result.rejects) > 5:
+        console.print(f"  ... and {len(result.rejects) - 5} more rejected rows", markup=False)
+    floods = result.cluster_records()
+    top = [r for r in floods if r["flood"]][:5]
+    if top:
+        ft = Table(title="top floods", title_justify="left")
+        for col in ("cluster", "posts", "accounts", "span", "text"):
+            ft.add_column(col, overflow="ellipsis", no_wrap=col != "text", max_width=60 if col == "text" else None)
+        for r in top:
+            text = " ".join(r["representative_text"].split())
+            ft.add_row(str(r["cluster"]), f"{r['size']:,}", f"{r['authors']:,}", r["span"], text[:120])
+        console.print(ft)
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def _cmd_score(args: argparse.Namespace, console: Any) -> int:
+    from spamflood.io.writers import RecordWriter
+
+    started = time.perf_counter()
+    result = _run_detector(args, console)
+    with RecordWriter(args.output, args.output_format) as writer:
+        step = 50_000
+        for start in range(0, len(result), step):
+            writer.write_many(result.records(features=args.features, start=start, stop=start + step))
+    rejects_path = _write_rejects(result, args, console)
+    if not args.quiet:
+        _print_summary(result, console, time.perf_counter() - started, rejects_path)
+    return EXIT_OK
+
+
+def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
+    from spamflood.io.writers import write_records
+
+    started = time.perf_counter()
+    result = _run_detector(args, console)
+    rows = result.cluster_records()
+    if args.floods_only:
+        rows = [r for r in rows if r["flood"]]
+    write_records(args.output, rows, fmt=args.output_format)
+    rejects_path = _write_rejects(result, args, console)
+    if not args.quiet:
+        _print_summary(result, console, time.perf_counter() - started, rejects_path)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace, console: Any) -> int:
+    from spamflood import synth
+
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    feed, truth = folder / "feed.jsonl", folder / "truth.jsonl"
+    if not args.quiet:
+        console.print(f"generating {args.posts:,} synthetic posts (seed {args.seed}) -> {feed}")
+    synth.write(feed, truth, posts=args.posts, seed=args.seed)
+    out = folder / "scored.jsonl"
+    code = main(["score", str(feed), "-o", str(out), "-j", str(args.jobs)] + (["-q"] if args.quiet else []))
+    if code == EXIT_OK:
+        code = main(["clusters", str(feed), "-o", str(folder / "clusters.jsonl"), "-j", str(args.jobs), "-q"])
+    if code == EXIT_OK and not args.quiet:
+        console.print(f"scored posts: {out}\nclusters: {folder / 'clusters.jsonl'}\nground truth: {truth}")
+    return code
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (testable without a subprocess)."""
+    parser = build_parser()
+    console = _console()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        console.print(f"ERROR {exc}", markup=False)
+        console.print("hint: spamflood COMMAND --help", markup=False)
+        return EXIT_USAGE
+    handler: Callable[[argparse.Namespace, Any], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return handler(args, console)
+    except ConfigError as exc:
+        console.print(f"ERROR {exc}", markup=False)
+        return EXIT_USAGE
+    except SpamfloodError as exc:
+        console.print(f"ERROR {exc}", markup=False)
+        return EXIT_ERROR
+    except OSError as exc:
+        console.print(f"ERROR {exc}", markup=False)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        console.print("interrupted", markup=False)
+        return 130
+
+
+def entrypoint() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entrypoint()

@@ -1,0 +1,423 @@
+"""The batch detector: read -> normalize -> MinHash -> clusters -> labels -> scored posts.
+
+Reading, validation, normalization and signatures run per chunk (in worker processes when
+``n_jobs > 1``); clustering needs the whole batch and runs once in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from spamflood.cluster import ClusterFinder, ClusterTable, cluster_stats, signature_digest
+from spamflood.durations import human_duration, parse_duration
+from spamflood.errors import ConfigError
+from spamflood.io.fieldmap import FieldMap
+from spamflood.io.readers import ReadStats, iter_chunks
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
+from spamflood.minhash import MinHasher
+from spamflood.normalize import shingle_many
+from spamflood.posts import PostBatch
+from spamflood.scoring import RuleScorer, combine
+
+__all__ = ["Detector", "ScoreResult", "ScoredPost"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPost:
+    """One post's verdict, with the evidence behind it."""
+
+    id: str
+    score: float
+    flagged: bool
+    labels: list[str]
+    reasons: list[str]
+    cluster: int | None
+    cluster_size: int
+    cluster_authors: int
+    features: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, features: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "score": self.score,
+            "flagged": self.flagged,
+            "labels": self.labels,
+            "reasons": self.reasons,
+            "cluster": self.cluster,
+            "cluster_size": self.cluster_size,
+            "cluster_authors": self.cluster_authors,
+        }
+        if features:
+            out["features"] = self.features
+        return out
+
+
+@dataclass
+class _Prepared:
+    batch: PostBatch
+    signatures: np.ndarray
+    clusterable: np.ndarray
+    rejects: list[Reject]
+
+
+@dataclass
+class ScoreResult:
+    """Everything a run produced, as columns; iterate it for :class:`ScoredPost` objects."""
+
+    batch: PostBatch
+    clusters: ClusterTable
+    score: np.ndarray
+    flagged: np.ndarray
+    labels: list[list[str]]
+    reasons: list[list[str]]
+    features: dict[str, np.ndarray]
+    rejects: list[Reject]
+    rows_read: int
+    blank_lines: int
+    threshold: float
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def __iter__(self) -> Iterator[ScoredPost]:
+        for i in range(len(self)):
+            yield self.post(i)
+
+    def __getitem__(self, i: int) -> ScoredPost:
+        return self.post(i)
+
+    def post(self, i: int) -> ScoredPost:
+        c = int(self.clusters.labels[i])
+        return ScoredPost(
+            id=self.batch.ids[i],
+            score=float(self.score[i]),
+            flagged=bool(self.flagged[i]),
+            labels=self.labels[i],
+            reasons=self.reasons[i],
+            cluster=None if c < 0 else c,
+            cluster_size=int(self.clusters.size[c]) if c >= 0 else 1,
+            cluster_authors=int(self.clusters.authors[c]) if c >= 0 else 1,
+            features={k: float(v[i]) for k, v in self.features.items()},
+        )
+
+    def records(self, *, features: bool = False, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """Output rows (the fields of DESIGN.md) for posts ``start:stop``, built from columns."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        labels = self.clusters.labels
+        size = self.clusters.per_post(self.clusters.size, fill=1)
+        authors = self.clusters.per_post(self.clusters.authors, fill=1)
+        names = list(self.features) if features else []
+        out = []
+        for i in range(start, stop):
+            c = int(labels[i])
+            record: dict[str, Any] = {
+                "id": self.batch.ids[i],
+                "score": round(float(self.score[i]), 6),
+                "flagged": bool(self.flagged[i]),
+                "labels": self.labels[i],
+                "reasons": self.reasons[i],
+                "cluster": None if c < 0 else c,
+                "cluster_size": int(size[i]),
+                "cluster_authors": int(authors[i]),
+            }
+            if names:
+                record["features"] = {k: _json_number(self.features[k][i]) for k in names}
+            out.append(record)
+        return out
+
+    @property
+    def flood_ids(self) -> list[int]:
+        """Clusters in which ``mass_share`` fired, most accounts first."""
+        fired = {int(self.clusters.labels[i]) for i, ls in enumerate(self.labels) if "mass_share" in ls}
+        fired.discard(-1)
+        return sorted(fired, key=lambda c: (-int(self.clusters.authors[c]), -int(self.clusters.size[c]), c))
+
+    def cluster_records(self) -> list[dict[str, Any]]:
+        """One row per cluster: its statistics, labels seen in it, and a representative text."""
+        table = self.clusters
+        floods = set(self.flood_ids)
+        members_of: dict[int, list[int]] = {}
+        for i in np.flatnonzero(table.labels >= 0):
+            members_of.setdefault(int(table.labels[i]), []).append(int(i))
+        rows = []
+        for c in range(len(table)):
+            members = members_of.get(c, [])
+            label_count: dict[str, int] = {}
+            for i in members:
+                for name in self.labels[i]:
+                    label_count[name] = label_count.get(name, 0) + 1
+            rep = int(table.representative[c])
+            rows.append(
+                {
+                    "cluster": c,
+                    "size": int(table.size[c]),
+                    "authors": int(table.authors[c]),
+                    "first_time": _iso(float(table.first_time[c])),
+                    "last_time": _iso(float(table.last_time[c])),
+                    "span": human_duration(float(table.last_time[c] - table.first_time[c])),
+                    "peak_posts": int(table.peak_posts[c]),
+                    "peak_authors": int(table.peak_authors[c]),
+                    "window": human_duration(table.window),
+                    "flood": c in floods,
+                    "labels": sorted(label_count, key=lambda k: (-label_count[k], k)),
+                    "max_score": round(float(self.score[members].max()), 6) if members else 0.0,
+                    "representative_id": self.batch.ids[rep],
+                    "representative_text": self.batch.texts[rep],
+                }
+            )
+        rows.sort(key=lambda r: (not r["flood"], -r["authors"], -r["size"], r["cluster"]))
+        return rows
+
+    def to_frame(self, *, features: bool = False) -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.records())
+        if features:
+            for k, v in self.features.items():
+                frame[k] = v
+        return frame
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows_read": self.rows_read,
+            "scored": len(self),
+            "rejected": len(self.rejects),
+            "blank_lines": self.blank_lines,
+            "flagged": int(self.flagged.sum()),
+            "clusters": len(self.clusters),
+            "floods": len(self.flood_ids),
+        }
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _json_number(value: Any) -> float | None:
+    value = float(value)
+    return None if value != value else value
+
+
+def _prepare_chunk(rows: list[RawRow], parser: RowParser, hasher: MinHasher) -> _Prepared:
+    posts, rejects = parser.parse_many(rows)
+    batch = PostBatch.from_posts(posts)
+    shingled = shingle_many(batch.texts)
+    signatures = hasher.signatures(shingled)
+    clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=len(shingled))
+    return _Prepared(batch, signatures, clusterable, rejects)
+
+
+class Detector:
+    """Scores a batch of posts for marketing floods and explains every score.
+
+    A plain structure (its parameters are validated here; nothing is learned from the data).
+
+    Parameters
+    ----------
+    threshold : score at or above which a post is ``flagged``.
+    similarity : estimated Jaccard similarity (character n-grams) that makes two posts copies.
+    window : the sliding window for "many accounts at one instant" (seconds, or ``"1h"``).
+    min_authors : distinct accounts within one window that make a cluster a ``mass_share`` flood.
+    min_copies : near-identical posts by one account that make ``repetition``.
+    num_perm, ngram, seed : MinHash signature length, shingle size and permutation seed.
+    n_jobs : worker processes for reading, normalizing and hashing (``-1``: all cores).
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        similarity: float = 0.7,
+        window: float | str = "1h",
+        min_authors: int = 5,
+        min_copies: int = 3,
+        num_perm: int = 128,
+        ngram: int = 5,
+        seed: int = 1,
+        n_jobs: int = 1,
+        chunk_rows: int = 20_000,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigError(f"The 'threshold' parameter of Detector must be in [0, 1]. Got {threshold} instead.")
+        if n_jobs == 0 or n_jobs < -1:
+            raise ConfigError(f"The 'n_jobs' parameter must be a positive count or -1. Got {n_jobs} instead.")
+        self.threshold = threshold
+        self.similarity = similarity
+        self.window = parse_duration(window)
+        self.n_jobs = n_jobs
+        self.chunk_rows = chunk_rows
+        self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
+        self.finder = ClusterFinder(threshold=similarity, num_perm=num_perm)
+        self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
+
+    def __repr__(self) -> str:
+        return (
+            f"Detector(threshold={self.threshold}, similarity={self.similarity}, "
+            f"window={human_duration(self.window)!r}, min_authors={self.rules.min_authors}, "
+            f"min_copies={self.rules.min_copies}, n_jobs={self.n_jobs})"
+        )
+
+    def score(
+        self,
+        posts: Any,
+        *,
+        field_map: FieldMap | None = None,
+        fmt: str | None = None,
+        tz: str = "UTC",
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        strict: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ScoreResult:
+        """Score ``posts``: a file path (JSONL/CSV/Parquet, ``-`` for stdin), a pandas DataFrame,
+        a :class:`PostBatch`, or an iterable of dicts in the field map's shape.
+
+        Rows that fail validation are not scored; they are in ``result.rejects`` with their line
+        and reason. With ``strict=True`` the first one raises :class:`~spamflood.errors.InputError`.
+        """
+        parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
+        stats = ReadStats()
+        source = list(posts) if isinstance(posts, PostBatch) else posts
+        chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
+        parts: list[_Prepared] = []
+        rows_read = 0
+        for part in self._map_chunks(chunks, parser):
+            rows_read += len(part.batch) + len(part.rejects)
+            if strict and part.rejects:
+                from spamflood.errors import InputError
+
+                first = part.rejects[0]
+                raise InputError(first.reason, line=first.line, field=first.field)
+            parts.append(part)
+            if progress is not None:
+                progress(rows_read)
+        return self._finish(parts, rows_read, stats.blank_lines, strict)
+
+    def _map_chunks(self, chunks: Iterable[list[RawRow]], parser: RowParser) -> Iterator[_Prepared]:
+        jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        if jobs <= 1:
+            for rows in chunks:
+                yield _prepare_chunk(rows, parser, self.hasher)
+            return
+        # Compile the kernels once here, so forked workers inherit them instead of each compiling.
+        self.hasher.signatures(["warm up the kernel"])
+        context = multiprocessing.get_context("fork")
+        pending: list[Future[_Prepared]] = []
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for rows in chunks:
+                pending.append(pool.submit(_prepare_chunk, rows, parser, self.hasher))
+                if len(pending) >= 2 * jobs:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+
+    def _finish(self, parts: list[_Prepared], rows_read: int, blank_lines: int, strict: bool) -> ScoreResult:
+        batch = PostBatch.concat([p.batch for p in parts])
+        rejects = [r for p in parts for r in p.rejects]
+        if parts:
+            signatures = np.concatenate([p.signatures for p in parts]) if len(parts) > 1 else parts[0].signatures
+            clusterable = np.concatenate([p.clusterable for p in parts])
+        else:
+            signatures = np.zeros((0, self.hasher.num_perm), dtype=np.uint32)
+            clusterable = np.zeros(0, dtype=np.bool_)
+        keep = self._unique_ids(batch, rejects, strict)
+        if keep is not None:
+            batch = batch.take(keep)
+            signatures = signatures[keep]
+            clusterable = clusterable[keep]
+        rejects.sort(key=lambda r: r.line)
+        return self.score_prepared(batch, signatures, clusterable, rejects, rows_read, blank_lines)
+
+    @staticmethod
+    def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
+        seen: dict[str, int] = {}
+        duplicate: list[int] = []
+        for i, post_id in enumerate(batch.ids):
+            if post_id in seen:
+                duplicate.append(i)
+            else:
+                seen[post_id] = i
+        if not duplicate:
+            return None
+        for i in duplicate:
+            first_line = int(batch.lines[seen[batch.ids[i]]])
+            reject = Reject(
+                line=int(batch.lines[i]),
+                field="id",
+                reason=f"duplicate id '{batch.ids[i]}' (first seen on line {first_line})",
+                raw=_raw_post(batch, i),
+            )
+            if strict:
+                from spamflood.errors import InputError
+
+                raise InputError(reject.reason, line=reject.line, field="id")
+            rejects.append(reject)
+        mask = np.ones(len(batch), dtype=np.bool_)
+        mask[duplicate] = False
+        return np.flatnonzero(mask)
+
+    def score_prepared(
+        self,
+        batch: PostBatch,
+        signatures: np.ndarray,
+        clusterable: np.ndarray,
+        rejects: list[Reject] | None = None,
+        rows_read: int | None = None,
+        blank_lines: int = 0,
+    ) -> ScoreResult:
+        """Cluster and score a batch whose signatures are already computed (used by engines
+        that compute signatures elsewhere, such as Spark)."""
+        codes, names = batch.author_codes()
+        labels = self.finder.find(signatures, clusterable)
+        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=signature_digest(signatures))
+        label_scores = self.rules.score(table, codes, batch.authors, batch.times)
+        features = self.rules.cluster_features(table, codes)
+        n = len(batch)
+        score = combine(label_scores.strength, n)
+        post_labels, post_reasons = _explain(label_scores.strength, label_scores.reasons, n)
+        return ScoreResult(
+            batch=batch,
+            clusters=table,
+            score=score,
+            flagged=score >= self.threshold,
+            labels=post_labels,
+            reasons=post_reasons,
+            features=features,
+            rejects=list(rejects or []),
+            rows_read=n + len(rejects or []) if rows_read is None else rows_read,
+            blank_lines=blank_lines,
+            threshold=self.threshold,
+        )
+
+
+def _explain(
+    strength: dict[str, np.ndarray], reasons: dict[str, dict[int, str]], n: int
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Labels that fired per post, strongest first, with their reason sentences."""
+    post_labels: list[list[str]] = [[] for _ in range(n)]
+    post_reasons: list[list[str]] = [[] for _ in range(n)]
+    fired: dict[int, list[tuple[float, str]]] = {}
+    for label, values in strength.items():
+        for i in np.flatnonzero(values > 0):
+            fired.setdefault(int(i), []).append((float(values[i]), label))
+    for i, items in fired.items():
+        items.sort(key=lambda x: (-x[0], x[1]))
+        post_labels[i] = [label for _, label in items]
+        post_reasons[i] = [reasons.get(label, {}).get(i, label) for _, label in items]
+    return post_labels, post_reasons
+
+
+def _raw_post(batch: PostBatch, i: int) -> str:
+    import json
+
+    post = batch.post(i)
+    return json.dumps(
+        {"id": post.id, "text": post.text, "author": post.author, "time": post.time}, ensure_ascii=False
+    )

@@ -1,0 +1,136 @@
+"""The transparent rule score for the cluster labels ``mass_share`` and ``repetition``.
+
+Until a trained model is bundled, a label's strength is a simple, readable curve:
+
+* ``mass_share``: ``a`` = the most distinct accounts that posted the cluster's text within one
+  window; strength ``1 - 0.5 ** (a / min_authors)``, counted only when ``a >= min_authors``
+  (so it is exactly 0.5 at ``min_authors`` accounts and 0.75 at twice that).
+* ``repetition``: ``c`` = near-identical copies one account posted; strength
+  ``1 - 0.5 ** (c / min_copies)`` when ``c >= min_copies``.
+
+A post's score combines its labels as independent evidence (noisy-or):
+``1 - prod(1 - strength)``. Labels are listed strongest first, each with a reason that carries
+its evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from spamflood.cluster import ClusterTable
+from spamflood.durations import human_duration
+from spamflood.errors import ConfigError
+
+__all__ = ["LabelScores", "RuleScorer", "combine"]
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass
+class LabelScores:
+    """Per-label strengths (n posts each) and the reason sentence per post where a label fired."""
+
+    strength: dict[str, np.ndarray]
+    reasons: dict[str, dict[int, str]]
+
+
+def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Noisy-or of the label strengths: the post's score in [0, 1]."""
+    keep = np.ones(n, dtype=np.float64)
+    for values in strength.values():
+        keep *= 1.0 - np.clip(values, 0.0, 1.0)
+    return 1.0 - keep
+
+
+class RuleScorer:
+    """Scores the cluster labels from cluster statistics (a plain structure, no fitting)."""
+
+    def __init__(self, *, min_authors: int = 5, min_copies: int = 3) -> None:
+        if min_authors < 2:
+            raise ConfigError(f"The 'min_authors' parameter must be at least 2. Got {min_authors} instead.")
+        if min_copies < 2:
+            raise ConfigError(f"The 'min_copies' parameter must be at least 2. Got {min_copies} instead.")
+        self.min_authors = min_authors
+        self.min_copies = min_copies
+
+    def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-post cluster features, named as in the criteria registry."""
+        labels = table.labels
+        n = labels.shape[0]
+        copies = np.zeros(n, dtype=np.float64)
+        inside = np.flatnonzero(labels >= 0)
+        if inside.size:
+            key = labels[inside] * (int(author_codes.max()) + 1) + author_codes[inside]
+            _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+            copies[inside] = counts[inverse]
+        span = table.last_time - table.first_time
+        rate = table.peak_posts / (table.window / 3600.0)
+        return {
+            "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
+            "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(table.peak_authors.astype(np.float64)),
+            "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
+            "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
+            "REPETITION_SAME_AUTHOR_COPIES": copies,
+        }
+
+    def score(self, table: ClusterTable, author_codes: np.ndarray, authors: list[str], times: np.ndarray) -> LabelScores:
+        features = self.cluster_features(table, author_codes)
+        a = features["MASS_SHARE_AUTHORS_IN_WINDOW"]
+        mass = np.where(a >= self.min_authors, 1.0 - 0.5 ** (a / self.min_authors), 0.0)
+        c = features["REPETITION_SAME_AUTHOR_COPIES"]
+        rep = np.where(c >= self.min_copies, 1.0 - 0.5 ** (c / self.min_copies), 0.0)
+        reasons = {
+            "mass_share": self._mass_reasons(table, mass),
+            "repetition": self._repetition_reasons(table, rep, author_codes, authors, times),
+        }
+        return LabelScores(strength={"mass_share": mass, "repetition": rep}, reasons=reasons)
+
+    @staticmethod
+    def _mass_reasons(table: ClusterTable, mass: np.ndarray) -> dict[int, str]:
+        out: dict[int, str] = {}
+        sentences: dict[int, str] = {}
+        for i in np.flatnonzero(mass > 0):
+            c = int(table.labels[i])
+            if c not in sentences:
+                size, authors = int(table.size[c]), int(table.authors[c])
+                span = float(table.last_time[c] - table.first_time[c])
+                if span <= table.window:
+                    sentences[c] = (
+                        f"mass_share: {size} near-identical posts from {authors} accounts within {human_duration(span)}"
+                    )
+                else:
+                    sentences[c] = (
+                        f"mass_share: {size} near-identical posts from {authors} accounts; "
+                        f"{int(table.peak_authors[c])} accounts within {human_duration(table.window)} "
+                        f"from {_iso(float(table.peak_start[c]))}"
+                    )
+            out[int(i)] = sentences[c]
+        return out
+
+    @staticmethod
+    def _repetition_reasons(
+        table: ClusterTable, rep: np.ndarray, codes: np.ndarray, authors: list[str], times: np.ndarray
+    ) -> dict[int, str]:
+        out: dict[int, str] = {}
+        fired = np.flatnonzero(rep > 0)
+        if not fired.size:
+            return out
+        key = table.labels[fired] * (int(codes.max()) + 1) + codes[fired]
+        order = np.argsort(key, kind="stable")
+        fired, key = fired[order], key[order]
+        t = np.nan_to_num(times[fired], nan=0.0)
+        bounds = np.flatnonzero(np.diff(key)) + 1
+        for group, gt in zip(np.split(fired, bounds), np.split(t, bounds)):
+            sentence = (
+                f"repetition: account {authors[int(group[0])]} posted {group.size} near-identical copies "
+                f"within {human_duration(float(gt.max() - gt.min()))}"
+            )
+            for i in group:
+                out[int(i)] = sentence
+        return out

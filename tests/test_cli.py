@@ -1,0 +1,132 @@
+"""The command line: outputs, rejects files, exit codes, stdin/stdout."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from spamflood.cli import main
+
+BASE = 1771286400
+AD = "Flash sale today only: vitamin gummies 50% off, DM me or tap the link in bio for the code"
+
+
+def write_feed(path, bad: bool = True) -> int:
+    lines = [json.dumps({"id": f"p{k}", "text": AD, "author": f"acct{k}", "time": BASE + 30 * k}) for k in range(12)]
+    lines += [json.dumps({"id": f"o{k}", "text": f"walked the dog for {k} miles this morning, lovely weather", "author": f"u{k}", "time": BASE + 9000 * k}) for k in range(3)]
+    if bad:
+        lines.insert(3, '{"id": "broken", "text": ')  # line 4
+        lines.insert(6, json.dumps({"id": "t", "text": "ok", "author": "a", "time": "next week"}))  # line 7
+        lines.append(json.dumps({"id": "p0", "text": "dup", "author": "a", "time": BASE}))  # line 18
+    path.write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_score_writes_every_row_or_rejects_it(tmp_path):
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "scored.jsonl"
+    total = write_feed(feed)
+    assert main(["score", str(feed), "-o", str(out), "-q"]) == 0
+    scored = read_jsonl(out)
+    rejects = read_jsonl(tmp_path / "scored.rejects.jsonl")
+    assert len(scored) + len(rejects) == total
+    assert [(r["line"], r["field"]) for r in rejects] == [(4, None), (7, "time"), (18, "id")]
+    assert rejects[0]["raw"] == '{"id": "broken", "text": '
+    first = scored[0]
+    assert list(first) == ["id", "score", "flagged", "labels", "reasons", "cluster", "cluster_size", "cluster_authors"]
+    flood = [r for r in scored if r["id"].startswith("p")]
+    assert all(r["flagged"] and r["labels"][0] == "mass_share" and r["cluster_authors"] == 12 for r in flood)
+
+
+def test_strict_exits_1_naming_the_line(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed)
+    assert main(["score", str(feed), "-o", str(tmp_path / "o.jsonl"), "--strict", "-q"]) == 1
+    assert "line 4" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        pytest.param(["score"], 2, "required", id="missing-args"),
+        pytest.param(["score", "x.jsonl", "-o", "o.jsonl", "--bogus"], 2, "unrecognized", id="unknown-option"),
+        pytest.param(["score", "missing.jsonl", "-o", "o.jsonl", "-q"], 2, "does not exist", id="missing-file"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--map", "colour=x", "-q"], 2, "Unknown field 'colour'", id="bad-map"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--threshold", "3", "-q"], 2, "must be in", id="bad-threshold"),
+        pytest.param([], 2, "", id="no-command"),
+    ],
+)
+def test_exit_codes(tmp_path, capsys, monkeypatch, argv, code, message):
+    monkeypatch.chdir(tmp_path)
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, bad=False)
+    argv = [a.replace("{feed}", str(feed)) for a in argv]
+    assert main(argv) == code
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_output_formats(tmp_path, ext):
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, bad=False)
+    out = tmp_path / f"scored.{ext}"
+    assert main(["score", str(feed), "-o", str(out), "-q"]) == 0
+    if ext == "csv":
+        import csv
+
+        rows = list(csv.DictReader(out.open()))
+        assert len(rows) == 15 and rows[0]["labels"] == "mass_share"
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(out)
+        assert table.num_rows == 15 and table.column("labels")[0].as_py() == ["mass_share"]
+
+
+def test_clusters_command(tmp_path):
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "clusters.jsonl"
+    write_feed(feed, bad=False)
+    assert main(["clusters", str(feed), "-o", str(out), "--floods-only", "-q"]) == 0
+    rows = read_jsonl(out)
+    assert len(rows) == 1 and rows[0]["size"] == 12 and rows[0]["authors"] == 12 and rows[0]["flood"]
+
+
+def test_stdin_to_stdout_in_a_real_process(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, bad=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "score", "-", "-o", "-", "-q"],
+        input=feed.read_bytes(),
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(rows) == 15
+
+
+def test_summary_is_printed(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed)
+    assert main(["score", str(feed), "-o", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "rows read" in err and "rejected" in err and "floods found" in err and "line 4" in err
+
+
+def test_csv_input_with_field_map(tmp_path):
+    feed = tmp_path / "feed.csv"
+    rows = ["mid,content,uid,created_at"] + [f"m{k},\"{AD}\",u{k},2026-02-17 08:{k:02d}:00" for k in range(8)]
+    feed.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "o.jsonl"
+    code = main(["score", str(feed), "-o", str(out), "--map", "id=mid,text=content,author=uid,time=created_at", "--tz", "Asia/Shanghai", "-q"])
+    assert code == 0
+    assert all(r["cluster_authors"] == 8 for r in read_jsonl(out))

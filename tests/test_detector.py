@@ -1,0 +1,154 @@
+"""The batch detector end to end: planted floods (with evasion) found, organic posts left alone."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from spamflood import Detector
+from spamflood.errors import ConfigError, InputError
+
+BASE = 1771286400  # 2026-02-17T00:00:00Z
+
+AD_ZH = "限时特价！网红同款面膜买二送一，今天下单立减50元，加V：mask8899 了解详情，数量有限先到先得"
+AD_EN = "Flash sale today only: our best-selling vitamin gummies 50% off, DM me or tap the link in bio"
+
+ORGANIC = [
+    "今天去公园跑了五公里，天气很好，心情也不错",
+    "Just finished reading a great novel about sailing across the Pacific",
+    "周末和朋友一起包饺子，第一次自己擀皮，形状有点丑哈哈",
+    "The new bridge downtown finally opened; traffic was lighter this morning",
+    "加班到十点，地铁上人还是很多，回家煮个面就睡了",
+    "My cat knocked a glass off the table again and looked very proud of it",
+    "下午的会议讨论了下季度的预算，还要再改一版方案",
+    "Does anyone know a good place to fix a bike chain near the station?",
+    "冬天的第一场雪，小区里的孩子们都在堆雪人",
+    "Tried a new recipe for lentil soup, needs more garlic next time",
+]
+
+
+def evade(text: str, level: int, rng: random.Random) -> str:
+    """Evasion variants the issue names: zero-width characters, spacing, emoji, brand swaps."""
+    if level == 1:
+        return text.replace("，", " 🔥 ", 1) + " ✨✨"
+    if level == 2:
+        return "\u200b".join(text[:20]) + text[20:]
+    if level == 3:
+        return text.replace("加V", "加 V").replace("面膜", "面 膜").replace("mask", "ｍａｓｋ")
+    if level == 4:
+        return text.replace("网红", "爆款").replace("vitamin", "collagen")
+    return text
+
+
+def planted_feed(seed: int = 0):
+    rng = random.Random(seed)
+    posts = []
+    for k in range(60):  # a screen-sweeping flood: 60 accounts in 12 minutes
+        text = evade(AD_ZH if k % 2 else AD_EN, k % 5, rng)
+        posts.append({"id": f"f{k}", "text": text, "author": f"shop{k:03d}", "time": BASE + 12 * k})
+    for k in range(4):  # one account repeating its slogan over days
+        posts.append({"id": f"r{k}", "text": "每天一杯好茶，健康生活从XX茶开始！", "author": "teaguy", "time": BASE + 86400 * k})
+    for k, text in enumerate(ORGANIC * 3):  # organic users, some texts shared by 3 people over a day
+        posts.append({"id": f"o{k}", "text": text + ("" if k < 10 else f" ({k})"), "author": f"user{k}", "time": BASE + 3000 * k})
+    rng.shuffle(posts)
+    return posts
+
+
+@pytest.fixture(scope="module")
+def result():
+    return Detector().score(planted_feed())
+
+
+def by_id(result):
+    return {p.id: p for p in result}
+
+
+def test_every_post_is_scored(result):
+    assert len(result) == 60 + 4 + 30 and not result.rejects
+
+
+def test_planted_flood_recovered_as_one_cluster_with_all_evasions(result):
+    posts = by_id(result)
+    zh = {posts[f"f{k}"].cluster for k in range(1, 60, 2)}
+    en = {posts[f"f{k}"].cluster for k in range(0, 60, 2)}
+    assert len(zh) == 1 and None not in zh
+    assert len(en) == 1 and None not in en
+    flood = posts["f1"]
+    assert flood.flagged and flood.labels[0] == "mass_share"
+    assert flood.cluster_authors == 30
+    assert flood.reasons[0].startswith("mass_share: 30 near-identical posts from 30 accounts within")
+
+
+def test_repetition_by_one_account(result):
+    post = by_id(result)["r0"]
+    assert "repetition" in post.labels and "mass_share" not in post.labels
+    assert post.reasons == ["repetition: account teaguy posted 4 near-identical copies within 3 days"]
+
+
+def test_organic_posts_are_not_flagged(result):
+    posts = by_id(result)
+    organic = [posts[f"o{k}"] for k in range(30)]
+    assert not any(p.flagged for p in organic)
+    # Three people sharing one line over a day is a cluster, not a flood.
+    assert all("mass_share" not in p.labels for p in organic)
+
+
+def test_cluster_records_lead_with_floods(result):
+    rows = result.cluster_records()
+    assert rows[0]["flood"] and rows[0]["authors"] == 30
+    assert set(rows[0]) >= {"cluster", "size", "authors", "first_time", "last_time", "peak_authors", "representative_text"}
+
+
+def test_same_input_same_output():
+    a = Detector().score(planted_feed(1))
+    b = Detector().score(planted_feed(1))
+    assert a.records() == b.records()
+
+
+def test_two_workers_give_the_same_result():
+    feed = planted_feed(2)
+    one = Detector(chunk_rows=17).score(feed).records()
+    two = Detector(chunk_rows=17, n_jobs=2).score(feed).records()
+    assert one == two
+
+
+def test_duplicate_ids_go_to_rejects():
+    feed = planted_feed()[:5]
+    feed.append(dict(feed[0], text="a different text"))
+    result = Detector().score(feed)
+    assert len(result) == 5 and len(result.rejects) == 1
+    reject = result.rejects[0]
+    assert reject.field == "id" and reject.line == 6 and "first seen on line 1" in reject.reason
+
+
+def test_strict_raises_at_the_first_bad_row():
+    feed = planted_feed()[:3] + [{"id": "x", "text": "", "author": "a", "time": BASE}]
+    with pytest.raises(InputError, match="line 4, field 'text'"):
+        Detector().score(feed, strict=True)
+
+
+def test_dataframe_input():
+    pd = pytest.importorskip("pandas")
+    result = Detector().score(pd.DataFrame(planted_feed()))
+    assert len(result) == 94 and result.to_frame().shape[0] == 94
+
+
+def test_emoji_only_post_is_scored_but_never_clusters():
+    feed = [{"id": str(k), "text": "🔥🔥🔥", "author": f"a{k}", "time": BASE} for k in range(10)]
+    result = Detector().score(feed)
+    assert len(result) == 10 and all(p.cluster is None for p in result)
+
+
+def test_bad_parameters():
+    with pytest.raises(ConfigError, match="'threshold' parameter of Detector must be in \\[0, 1\\]"):
+        Detector(threshold=2)
+    with pytest.raises(ConfigError, match="'window' parameter must be a duration"):
+        Detector(window="soon")
+
+
+def test_features_are_named():
+    result = Detector().score(planted_feed())
+    assert "MASS_SHARE_AUTHORS_IN_WINDOW" in result.features
+    assert np.all(result.features["MASS_SHARE_AUTHORS_IN_WINDOW"] >= 0)
