@@ -252,18 +252,23 @@ def _rotl(x: Any, r: int) -> Any:
 
 
 @numba.njit(cache=True, nogil=True)
-def _gram_hashes(codes: np.ndarray, start: int, count: int, width: int, out: np.ndarray) -> None:
-    """Fully mixed hashes of the ``count`` grams of ``width`` code points from ``codes[start]``.
+def _gram_hashes(
+    codes: np.ndarray, start: int, length: int, width: int, blocks: np.ndarray, out: np.ndarray
+) -> None:
+    """Fully mixed hashes of the ``length - width + 1`` grams of ``width`` code points in
+    ``codes[start:start + length]``, into ``out``.
 
-    The loop over grams is innermost so that it vectorises.
+    Each code point's MurmurHash3 block mix is computed once into ``blocks`` and shared by the
+    ``width`` grams that hold it; the loops over grams are innermost so that they vectorise.
     """
+    count = length - width + 1
+    for i in range(length):
+        blocks[i] = _U(_rotl(_U(codes[start + i] * _UC1), 15) * _UC2)
     for i in range(count):
         out[i] = _U(0)
     for j in range(width):
         for i in range(count):
-            k = _rotl(_U(codes[start + i + j] * _UC1), 15)
-            h = _rotl(out[i] ^ _U(k * _UC2), 13)
-            out[i] = _U(_U(h * _U(5)) + _UC3)
+            out[i] = _U(_U(_rotl(out[i] ^ blocks[i + j], 13) * _U(5)) + _UC3)
     nbytes = _U(4 * width)
     for i in range(count):
         h = out[i] ^ nbytes
@@ -282,6 +287,7 @@ def _signature_rows(
     longest = 1
     for t in range(n):
         longest = max(longest, offsets[t + 1] - offsets[t])
+    blocks = np.empty(longest, dtype=np.uint32)
     hashes = np.empty(longest, dtype=np.uint32)
     for t in range(n):
         row = out[t]
@@ -293,9 +299,20 @@ def _signature_rows(
             continue
         width = min(ngram, length)
         count = length - width + 1
-        _gram_hashes(codes, start, count, width, hashes)
-        # Shingles outside, permutations inside: the row stays in L1 and the inner loop vectorises.
-        for i in range(count):
+        _gram_hashes(codes, start, length, width, blocks, hashes)
+        # Shingles outside, permutations inside: the row stays in L1 and the inner loop
+        # vectorises. Four shingles per pass share each load and store of a, b and the row.
+        i = 0
+        while i + 4 <= count:
+            h0, h1, h2, h3 = hashes[i], hashes[i + 1], hashes[i + 2], hashes[i + 3]
+            for p in range(num_perm):
+                ap, bp = a[p], b[p]
+                v01 = min(_U(_U(ap * h0) + bp), _U(_U(ap * h1) + bp))
+                v23 = min(_U(_U(ap * h2) + bp), _U(_U(ap * h3) + bp))
+                row[p] = min(row[p], min(v01, v23))
+            i += 4
+        while i < count:
             h = hashes[i]
             for p in range(num_perm):
                 row[p] = min(row[p], _U(_U(a[p] * h) + b[p]))
+            i += 1
