@@ -124,6 +124,10 @@ class MinHasher:
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
         """The ``(len(texts), num_perm)`` uint32 signatures of ``texts``, one row per text.
 
+        ``texts`` is a list or tuple of str (another iterable is read into a list first). Work
+        goes in chunks of about four million code points, so memory beyond the result stays
+        bounded.
+
         An empty text has no shingles: its row is all :data:`EMPTY_HASH` (``0xFFFFFFFF``), as
         an empty datasketch MinHash. Two empty rows estimate a Jaccard similarity of 1, so
         callers exclude empty texts from clustering.
@@ -138,19 +142,26 @@ class MinHasher:
         out = np.empty((n, self.num_perm), dtype=np.uint32)
         if n == 0:
             return out
-        lengths = _lengths(texts)
-        ends = np.cumsum(lengths)
-        a, b = self.permutations[0], self.permutations[1]
-        start = 0
-        while start < n:
-            budget = int(ends[start] - lengths[start]) + _CHUNK_CODE_POINTS
-            end = max(start + 1, int(np.searchsorted(ends, budget, side="right")))
-            chunk = texts[start:end]
-            codes = np.frombuffer("".join(chunk).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            offsets = np.zeros(end - start + 1, dtype=np.int64)
-            np.cumsum(lengths[start:end], out=offsets[1:])
-            _signature_rows(codes, offsets, self.ngram, a, b, out[start:end])
-            start = end
+        try:
+            # A text that is not a str fails len() or the join; only then are the texts scanned.
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+            ends = np.cumsum(lengths)
+            a, b = self.permutations[0], self.permutations[1]
+            start = 0
+            while start < n:
+                budget = int(ends[start] - lengths[start]) + _CHUNK_CODE_POINTS
+                end = max(start + 1, int(np.searchsorted(ends, budget, side="right")))
+                joined = "".join(texts[start:end])
+                codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+                offsets = np.zeros(end - start + 1, dtype=np.int64)
+                np.cumsum(lengths[start:end], out=offsets[1:])
+                _signature_rows(codes, offsets, self.ngram, a, b, out[start:end])
+                start = end
+        except TypeError:
+            for i, text in enumerate(texts):
+                if not isinstance(text, str):
+                    raise InputError(f"texts[{i}] is {type(text).__name__}; every text must be a str.") from None
+            raise
         return out
 
     def shingles(self, text: str) -> list[str]:
@@ -201,13 +212,6 @@ class MinHasher:
                 f"{sig.shape} instead. Did they come from a MinHasher with another num_perm?"
             )
         return [LeanMinHash(seed=self.seed, hashvalues=row, scheme=_SCHEME) for row in sig]
-
-
-def _lengths(texts: Sequence[str]) -> np.ndarray:
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise InputError(f"texts[{i}] is {type(text).__name__}; every text must be a str.")
-    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:

@@ -316,7 +316,7 @@ def test_to_lean_keeps_values_seed_and_scheme() -> None:
 
 def test_lean_signatures_work_in_datasketch_lsh() -> None:
     hasher = MinHasher(num_perm=128)
-    texts = [FLOOD, FLOOD + "快来", "今天天气很好我们去公园散步吧", "limitedofferaddmeonwechatforcoupons"]
+    texts = [FLOOD, FLOOD + "快来", "今天天气很好我们去公园散步吧", "limitedofferaddmeonwechat"]
     leans = hasher.to_lean_many(hasher.signatures(texts))
     assert len(leans) == 4
     lsh = MinHashLSH(threshold=0.7, num_perm=128)
@@ -354,8 +354,16 @@ def test_to_lean_rejects_wrong_shapes() -> None:
         ({"seed": -1}, r"'seed' parameter of MinHasher must be in \[0, 4294967295\]. Got -1 instead"),
         ({"seed": 2**32}, r"'seed' .* must be in \[0, 4294967295\]. Got 4294967296 instead"),
     ],
-    ids=["num_perm-zero", "num_perm-negative", "num_perm-float", "num_perm-bool", "ngram-zero", "ngram-str",
-         "seed-negative", "seed-too-big"],
+    ids=[
+        "num_perm-zero",
+        "num_perm-negative",
+        "num_perm-float",
+        "num_perm-bool",
+        "ngram-zero",
+        "ngram-str",
+        "seed-negative",
+        "seed-too-big",
+    ],
 )
 def test_invalid_parameters_are_refused(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
@@ -373,9 +381,12 @@ def test_one_string_instead_of_a_list_is_refused() -> None:
         MinHasher().signatures(FLOOD)
 
 
-def test_a_text_that_is_not_a_string_is_named() -> None:
-    with pytest.raises(InputError, match=r"texts\[1\] is int; every text must be a str"):
-        MinHasher().signatures(["abc", 5])  # type: ignore[list-item]
+@pytest.mark.parametrize(
+    ("bad", "name"), [(5, "int"), (b"bytes", "bytes"), (None, "NoneType")], ids=["int", "bytes", "none"]
+)
+def test_a_text_that_is_not_a_string_is_named(bad: object, name: str) -> None:
+    with pytest.raises(InputError, match=rf"texts\[1\] is {name}; every text must be a str"):
+        MinHasher().signatures(["abc", bad, "def"])  # type: ignore[list-item]
 
 
 def test_docstring_examples_run() -> None:
