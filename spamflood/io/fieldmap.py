@@ -145,23 +145,27 @@ class FieldMap:
 
 def _resolve(record: Mapping[str, Any], alternatives: tuple[tuple[str, ...], ...]) -> Any:
     for parts in alternatives:
+        if len(parts) == 1:  # the common case: a top-level key
+            value = record.get(parts[0])
+            if value is not None and value != "":
+                return value
+            continue
         # A flat key that itself contains dots (a CSV column "user.id") wins over nesting.
-        if len(parts) > 1:
-            flat = ".".join(parts)
-            if flat in record and record[flat] is not None and record[flat] != "":
-                return record[flat]
-        value: Any = record
+        flat = ".".join(parts)
+        value = record.get(flat)
+        if value is not None and value != "":
+            return value
+        value = record
         for part in parts:
-            if isinstance(value, Mapping):
-                value = value.get(part, MISSING)
+            if isinstance(value, dict) or isinstance(value, Mapping):
+                value = value.get(part)
             elif isinstance(value, list) and part.isdigit():
                 index = int(part)
-                value = value[index] if index < len(value) else MISSING
+                value = value[index] if index < len(value) else None
             else:
-                value = MISSING
-            if value is MISSING or value is None:
-                value = MISSING
+                value = None
+            if value is None:
                 break
-        if value is not MISSING and value != "":
+        if value is not None and value != "":
             return value
     return MISSING

@@ -84,7 +84,13 @@ def _dumps_lenient(payload: Mapping[str, Any]) -> str:
 
 def _has_surrogates(text: str) -> bool:
     # Lone surrogates are how `surrogateescape` carries invalid UTF-8 bytes through CSV reading.
-    return any("\ud800" <= ch <= "\udfff" for ch in text) if not text.isascii() else False
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class RowParser:
@@ -189,12 +195,13 @@ class RowParser:
                 raise InputError(str(payload[CSV_ERROR_KEY]), line=line)
             return payload
         try:
-            payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"invalid UTF-8 at byte {exc.start}", line=line) from None
-        try:
             record = _loads(payload)
         except _JSONDecodeError as exc:
+            # Tell invalid UTF-8 apart from bad JSON only on the error path (one decode fewer).
+            try:
+                payload.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise InputError(f"invalid UTF-8 at byte {bad.start}", line=line) from None
             raise InputError(f"malformed JSON: {exc}", line=line) from None
         if not isinstance(record, dict):
             raise InputError(f"expected a JSON object, got {type(record).__name__}", line=line)
