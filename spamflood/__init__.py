@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from spamflood.cluster import ClusterFinder, ClusterTable
 from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
 from spamflood.io.fieldmap import FieldMap
+from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
 from spamflood.posts import Post, PostBatch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterFinder",
+    "ClusterTable",
     "ConfigError",
     "Detector",
     "FieldMap",
     "InputError",
+    "MinHasher",
     "ModelError",
     "Post",
     "PostBatch",
@@ -21,4 +26,6 @@ __all__ = [
     "ScoredPost",
     "SpamfloodError",
     "__version__",
+    "estimate_jaccard",
+    "exact_jaccard",
 ]
