@@ -1,0 +1,37 @@
+"""The article's criteria as named, labelled features (Chinese and English).
+
+One module per feature family (:mod:`~spamflood.criteria.soft_ad`,
+:mod:`~spamflood.criteria.holiday_template`, :mod:`~spamflood.criteria.hotspot_hijack`,
+:mod:`~spamflood.criteria.microbusiness`, :mod:`~spamflood.criteria.chicken_soup`,
+:mod:`~spamflood.criteria.batch_accounts`, :mod:`~spamflood.criteria.auto_posting`); names,
+labels, descriptions and examples in one registry (:mod:`~spamflood.criteria.registry`);
+thresholds in ``rules.toml`` (:mod:`~spamflood.criteria.rules`); lexicons as data files matched
+with Aho-Corasick (:mod:`~spamflood.criteria.lexicon`).
+"""
+
+from __future__ import annotations
+
+from spamflood.criteria.evidence import Evaluation, Evidence, evaluate, explain, reasons
+from spamflood.criteria.registry import ARTICLE, COMPUTED_HERE, FAMILIES, FEATURES, LABELS, Feature, Label, feature_names
+from spamflood.criteria.rules import RULES, hits, label_scores
+from spamflood.criteria.transformer import CriteriaFeatures
+
+__all__ = [
+    "ARTICLE",
+    "COMPUTED_HERE",
+    "CriteriaFeatures",
+    "Evaluation",
+    "Evidence",
+    "FAMILIES",
+    "FEATURES",
+    "Feature",
+    "LABELS",
+    "Label",
+    "RULES",
+    "evaluate",
+    "explain",
+    "feature_names",
+    "hits",
+    "label_scores",
+    "reasons",
+]

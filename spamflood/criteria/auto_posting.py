@@ -1,0 +1,111 @@
+"""auto_posting: software or operators posting on a fixed clock.
+
+The article: "some automatic posting software was developed", and operators push copy "on a
+regular basis". A person's gaps between posts are irregular, their seconds spread evenly, and
+their volume has a ceiling; a scheduler's do not. Per author in the batch: the coefficient of
+variation of the gaps between posts (low = regular), the share of posts at exactly :00 seconds,
+the share on the quarter hour, and the most posts in one local day. Every value is the author's
+and is repeated on each of their posts; NaN without times or authors, or when the author has
+fewer than ``min_posts`` posts (too few to call a rhythm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from spamflood.criteria.context import Context
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
+
+FAMILY = "auto_posting"
+LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
+PATTERNS: dict[str, Callable[[], object]] = {}
+
+MIN_POSTS = 5
+"""Default fewest posts by one author for the regularity features (the transformer's ``min_posts``)."""
+
+
+def _per_author(ctx: Context) -> dict[str, np.ndarray]:
+    n = ctx.n
+    nan = np.full(n, np.nan)
+    codes = ctx.author_codes()
+    if codes is None or not ctx.has_times:
+        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
+    times = ctx.cols.times
+    assert times is not None
+    min_posts = int(ctx.settings.get("min_posts", MIN_POSTS))
+    known = ~np.isnan(times)
+    idx = np.flatnonzero(known)
+    a, t = codes[idx], times[idx]
+    order = np.lexsort((t, a))
+    a, t, idx = a[order], t[order], idx[order]
+    n_authors = int(codes.max()) + 1
+    posts = np.bincount(a, minlength=n_authors).astype(np.float64)
+    # gaps within each author
+    same = a[1:] == a[:-1]
+    gaps = np.diff(t)[same]
+    gap_author = a[1:][same]
+    g_n = np.bincount(gap_author, minlength=n_authors)
+    g_sum = np.bincount(gap_author, weights=gaps, minlength=n_authors)
+    g_sq = np.bincount(gap_author, weights=gaps * gaps, minlength=n_authors)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = g_sum / g_n
+        var = np.maximum(g_sq / g_n - mean * mean, 0.0)
+        cv = np.where(mean > 0, np.sqrt(var) / mean, np.nan)
+    enough = posts >= min_posts
+    cv = np.where(enough, cv, np.nan)
+    seconds = np.floor(t) % 60
+    local = ctx.local_seconds()[idx]
+    minute = np.floor(np.mod(local, 3600.0) / 60.0)
+    # a batch whose times never carry seconds says nothing about :00 seconds
+    has_seconds = bool(np.any(np.floor(times[known]) % 60 != 0))
+    zero = np.bincount(a, weights=(seconds == 0).astype(np.float64), minlength=n_authors) / np.maximum(posts, 1)
+    zero = np.where(enough & has_seconds, zero, np.nan)
+    on_quarter = (minute % 15 == 0) & ((seconds == 0) if has_seconds else True)
+    quarter = np.bincount(a, weights=on_quarter.astype(np.float64), minlength=n_authors) / np.maximum(posts, 1)
+    quarter = np.where(enough, quarter, np.nan)
+    day = np.floor(local / 86400.0).astype(np.int64)
+    pair = a * (int(day.max() - day.min()) + 1) + (day - day.min())
+    uniq, counts = np.unique(pair, return_counts=True)
+    span = int(day.max() - day.min()) + 1
+    peak = np.zeros(n_authors)
+    np.maximum.at(peak, uniq // span, counts.astype(np.float64))
+    out = {}
+    for key, per in (("posts", posts), ("cv", cv), ("zero", zero), ("quarter", quarter), ("peak", peak)):
+        col = np.full(n, np.nan)
+        col[known] = per[codes[known]]
+        out[key] = col
+    return out
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    """Every auto_posting feature for the batch."""
+    per = _per_author(ctx)
+    return {
+        "AUTO_POSTING_POSTS": per["posts"],
+        "AUTO_POSTING_GAP_CV": per["cv"],
+        "AUTO_POSTING_ZERO_SECONDS": per["zero"],
+        "AUTO_POSTING_ROUND_MINUTE": per["quarter"],
+        "AUTO_POSTING_DAILY_PEAK": per["peak"],
+    }
+
+
+def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
+    """Human snippets for the auto_posting features of post ``i`` in ``hits`` (``values``: all its values)."""
+    features = {name: values[name] for name in hits}
+    out: dict[str, str] = {}
+    author = ctx.cols.authors[i] if ctx.cols.authors is not None else "?"
+    for name, value in features.items():
+        if name == "AUTO_POSTING_GAP_CV":
+            out[name] = f"account {author} posts at near-constant gaps (variation {value:.0%})"
+        elif name == "AUTO_POSTING_ZERO_SECONDS":
+            out[name] = f"{value:.0%} of account {author}'s posts at exactly :00 seconds"
+        elif name == "AUTO_POSTING_ROUND_MINUTE":
+            out[name] = f"{value:.0%} of account {author}'s posts on the quarter hour"
+        elif name == "AUTO_POSTING_DAILY_PEAK":
+            out[name] = f"account {author} posted {int(value)} times in one day"
+        elif name == "AUTO_POSTING_POSTS":
+            out[name] = f"account {author} posted {int(value)} times in the batch"
+    return out

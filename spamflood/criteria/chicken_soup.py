@@ -1,0 +1,103 @@
+"""chicken_soup: scheduled inspirational morning and night posts that carry a brand.
+
+The article: "a large number of morning and night inspirational messages and corporate product
+news are continuously produced every day by dedicated Weibo operators and pushed to their fans
+on a regular basis". Two features fire: inspirational or greeting copy that carries a brand or
+an offer (``CHICKEN_SOUP_BRANDED``), and the same account posting such copy at the same minute
+of the day on several days (``CHICKEN_SOUP_FIXED_TIME``, which needs times and authors).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from spamflood.criteria import soft_ad
+from spamflood.criteria.context import Context
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
+
+FAMILY = "chicken_soup"
+
+LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
+    "chicken_soup_greeting": None,
+    "chicken_soup_inspiration": None,
+    **soft_ad.LISTS,
+}
+
+
+def _brand_mark() -> re.Pattern[str]:
+    # after normalization 【品牌】 reads [品牌]; ™ reads tm
+    return re.compile(r"\[[^\]\x00]{2,12}\]|®|(?<=[a-z0-9])tm(?![a-z])|#[^#\x00]{2,20}#")
+
+
+PATTERNS = {**soft_ad.PATTERNS, "chicken_soup_brand": _brand_mark}
+
+TOLERANCE_MINUTES = 1
+"""Posts within this many minutes of the same minute of the day count as the same slot."""
+
+
+def _soup(ctx: Context) -> np.ndarray:
+    greeting = ctx.count("chicken_soup_greeting")
+    inspiration = ctx.count("chicken_soup_inspiration")
+    return (greeting > 0) | (inspiration >= 2)
+
+
+def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
+    """Distinct days on which the author posted soup at this post's minute of the day (+-1)."""
+    codes = ctx.author_codes()
+    if codes is None or not ctx.has_times:
+        return np.full(ctx.n, np.nan)
+    day, minute = ctx.local_day(), ctx.local_minute()
+    out = np.where(day >= 0, 0.0, np.nan)
+    idx = np.flatnonzero(soup & (day >= 0))
+    if not idx.size:
+        return out
+    # distinct (author, minute, day) triples, then days per (author, minute)
+    triples = np.unique(np.stack([codes[idx], minute[idx], day[idx]], axis=1), axis=0)
+    pair_keys, days_per = np.unique(triples[:, 0] * 1440 + triples[:, 1], return_counts=True)
+    lookup = dict(zip(pair_keys.tolist(), days_per.tolist()))
+    for i in idx.tolist():
+        a, m = int(codes[i]), int(minute[i])
+        total = 0
+        for dm in range(-TOLERANCE_MINUTES, TOLERANCE_MINUTES + 1):
+            total += lookup.get(a * 1440 + (m + dm) % 1440, 0)
+        out[i] = float(total)
+    return out
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    """Every chicken_soup feature for the batch."""
+    greeting = ctx.count("chicken_soup_greeting")
+    inspiration = ctx.count("chicken_soup_inspiration")
+    soup = _soup(ctx)
+    branded = soup & (soft_ad.promotion(ctx) | (ctx.count("chicken_soup_brand") > 0))
+    return {
+        "CHICKEN_SOUP_GREETING": greeting,
+        "CHICKEN_SOUP_INSPIRATION": inspiration,
+        "CHICKEN_SOUP_BRANDED": branded.astype(np.float64),
+        "CHICKEN_SOUP_FIXED_TIME": _fixed_time(ctx, soup),
+    }
+
+
+def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
+    """Human snippets for the chicken_soup features of post ``i`` in ``hits`` (``values``: all its values)."""
+    features = {name: values[name] for name in hits}
+    matches = ctx.matches(i)
+    soup = [m for m in matches if m.source in ("chicken_soup_greeting", "chicken_soup_inspiration")]
+    out: dict[str, str] = {}
+    for name in features:
+        if name == "CHICKEN_SOUP_BRANDED" and soup:
+            brand = [m for m in matches if m.source == "chicken_soup_brand"] + soft_ad.promotion_matches(matches)
+            out[name] = f"inspirational {soft_ad.quote(soup, 2)} carrying {soft_ad.quote(brand, 2)}"
+        elif name == "CHICKEN_SOUP_FIXED_TIME" and ctx.has_times:
+            minute = int(ctx.local_minute()[i])
+            if minute >= 0:
+                days = features[name]
+                when = f"{minute // 60:02d}:{minute % 60:02d} {ctx.tz}"
+                out[name] = f"inspirational post at {when}" + (f" on {int(days)} days" if days else "")
+        elif name in ("CHICKEN_SOUP_GREETING", "CHICKEN_SOUP_INSPIRATION") and soup:
+            out[name] = f"inspirational {soft_ad.quote(soup, 2)}"
+    return out

@@ -1,0 +1,309 @@
+"""What the feature families read: one batch as columns, normalized once, scanned once.
+
+:func:`columns_from` accepts the three input shapes the transformer takes (a
+:class:`~spamflood.posts.PostBatch`, a pandas DataFrame with canonical columns, or texts alone)
+and never fails on a missing optional field: the field is ``None`` and the features that need it
+come out NaN. :class:`Context` computes, lazily and once, what several families share: the
+normalized texts, the Aho-Corasick scan, local days and minutes, author codes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from spamflood.criteria.lexicon import Match, Scan, Scanner, load_lexicon, LEXICON_DIR
+from spamflood.errors import ConfigError, InputError
+from spamflood.posts import PostBatch
+
+__all__ = ["Columns", "Context", "columns_from", "lexicon", "scanner_for"]
+
+TEXT_COLUMNS = ("author_name", "author_bio")
+NUMBER_COLUMNS = ("author_created", "followers", "following", "statuses")
+
+
+@dataclass
+class Columns:
+    """A batch as plain columns; ``None`` for a field the input does not have."""
+
+    texts: list[str]
+    authors: list[str] | None = None
+    times: np.ndarray | None = None
+    author_name: list[str | None] | None = None
+    author_bio: list[str | None] | None = None
+    author_created: np.ndarray | None = None
+    followers: np.ndarray | None = None
+    following: np.ndarray | None = None
+    statuses: np.ndarray | None = None
+    clusters: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _epoch(values: Any, name: str) -> np.ndarray:
+    """Seconds since the epoch from numbers, datetimes or pandas datetime columns (NaN if missing)."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas comes with the parquet extra
+        pd = None
+    if pd is not None and isinstance(values, pd.Series):
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            ts = values.dt.tz_convert("UTC") if values.dt.tz is not None else values.dt.tz_localize("UTC")
+            ns = ts.astype("int64").to_numpy().astype(np.float64)
+            return np.where(ts.isna().to_numpy(), np.nan, ns / 1e9)
+        values = values.to_list()
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if hasattr(v, "timestamp"):
+            try:
+                if getattr(v, "tzinfo", None) is None and hasattr(v, "replace"):
+                    from datetime import timezone
+
+                    v = v.replace(tzinfo=timezone.utc)  # naive datetimes are read as UTC
+                out[i] = float(v.timestamp())
+            except (ValueError, OverflowError, OSError):
+                continue
+            continue
+        try:
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"expected epoch seconds or a datetime, got {v!r}", line=i + 1, field=name) from None
+    return out
+
+
+def _strings(values: Iterable[Any]) -> list[str | None]:
+    out: list[str | None] = []
+    for v in values:
+        if v is None or isinstance(v, float) and math.isnan(v):
+            out.append(None)
+        else:
+            out.append(str(v))
+    return out
+
+
+def _clusters(values: Any, n: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    if arr.shape[0] != n:
+        raise ConfigError(f"The 'clusters' parameter must hold one id per post ({n}). Got {arr.shape[0]} instead.")
+    return np.where(np.isnan(arr), -1, arr).astype(np.int64)
+
+
+def columns_from(data: Any, clusters: Any = None) -> Columns:
+    """The batch in ``data`` as :class:`Columns`; ``clusters`` overrides a ``cluster`` column."""
+    cols: Columns
+    if isinstance(data, PostBatch):
+        cols = Columns(
+            texts=list(data.texts),
+            authors=list(data.authors),
+            times=np.asarray(data.times, dtype=np.float64),
+            author_name=list(data.author_name) if any(x is not None for x in data.author_name) else None,
+            author_bio=list(data.author_bio) if any(x is not None for x in data.author_bio) else None,
+        )
+        for name in NUMBER_COLUMNS:
+            col = np.asarray(getattr(data, name), dtype=np.float64)
+            setattr(cols, name, col if not np.isnan(col).all() else None)
+        if clusters is None and "cluster" in data.extra:
+            clusters = [np.nan if c is None else c for c in data.extra["cluster"]]
+    elif hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
+        if "text" not in data.columns:
+            raise ConfigError(
+                f"A DataFrame for the criteria needs a 'text' column; it has {list(map(str, data.columns))}"
+            )
+        texts = _strings(data["text"])
+        cols = Columns(texts=[t if t is not None else "" for t in texts])
+        if "author" in data.columns:
+            cols.authors = [a if a is not None else "" for a in _strings(data["author"])]
+        if "time" in data.columns:
+            cols.times = _epoch(data["time"], "time")
+        for name in TEXT_COLUMNS:
+            if name in data.columns:
+                setattr(cols, name, _strings(data[name]))
+        for name in NUMBER_COLUMNS:
+            if name in data.columns:
+                values = _epoch(data[name], name) if name == "author_created" else _numbers(data[name], name)
+                setattr(cols, name, values)
+        if clusters is None and "cluster" in data.columns:
+            clusters = data["cluster"].to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        if isinstance(data, str):
+            raise ConfigError("Expected a sequence of texts, a PostBatch or a DataFrame; got a single str")
+        arr = np.asarray(data, dtype=object)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ConfigError(
+                f"Expected a sequence of texts (1-D), a PostBatch or a DataFrame; got an array of shape {arr.shape}"
+            )
+        texts = []
+        for i, t in enumerate(arr):
+            if not isinstance(t, str):
+                raise InputError(f"expected a str, got {type(t).__name__}", line=i + 1, field="text")
+            texts.append(t)
+        cols = Columns(texts=texts)
+    if clusters is not None:
+        cols.clusters = _clusters(clusters, len(cols))
+    return cols
+
+
+def _numbers(values: Any, name: str) -> np.ndarray:
+    try:
+        import pandas as pd
+
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (ImportError, TypeError):  # pragma: no cover
+        return np.asarray(values, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- lexicons, scanners
+
+_LEXICONS: dict[str, Any] = {}
+_SCANNERS: dict[tuple[str, ...], Scanner] = {}
+
+
+def lexicon(name: str, tags: Iterable[str] | None = None):  # noqa: ANN201 - a Lexicon
+    """The lexicon file ``name`` (``.txt`` in the lexicon folder), loaded once per process."""
+    found = _LEXICONS.get(name)
+    if found is None:
+        found = _LEXICONS[name] = load_lexicon(LEXICON_DIR / f"{name}.txt", tags=tags)
+    return found
+
+
+def scanner_for(
+    lists: dict[str, Callable[[], Iterable[str]] | None], patterns: dict[str, Callable[[], re.Pattern[str]]]
+) -> Scanner:
+    """One :class:`Scanner` per set of lists and patterns, built on first use and kept."""
+    key = tuple(sorted(lists)) + ("|",) + tuple(sorted(patterns))
+    found = _SCANNERS.get(key)
+    if found is None:
+        lexicons = [lexicon(name, None if tags is None else tags()) for name, tags in sorted(lists.items())]
+        found = _SCANNERS[key] = Scanner(lexicons, {name: make() for name, make in sorted(patterns.items())})
+    return found
+
+
+# --------------------------------------------------------------------------- the context
+
+
+@dataclass
+class Context:
+    """One batch, as every family sees it. Everything derived is computed on first use."""
+
+    cols: Columns
+    tz: str = "UTC"
+    normalized: bool = False
+    settings: dict[str, float] = field(default_factory=dict)
+    scanner: Scanner | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.cols.texts)
+
+    @property
+    def texts(self) -> list[str]:
+        """The matching form of every text (see :func:`spamflood.normalize.normalize`)."""
+        found = self.cache.get("texts")
+        if found is None:
+            if self.normalized:
+                found = self.cols.texts
+            else:
+                from spamflood.normalize import normalize_many
+
+                found = normalize_many(self.cols.texts)
+            self.cache["texts"] = found
+        return found
+
+    @property
+    def scan(self) -> Scan:
+        found = self.cache.get("scan")
+        if found is None:
+            if self.scanner is None:
+                raise ConfigError("This context was built without a scanner; text features need one")
+            found = self.cache["scan"] = self.scanner.scan(self.texts)
+        return found
+
+    def matches(self, i: int) -> list[Match]:
+        """Every lexicon and pattern match in post ``i`` (for evidence)."""
+        key = f"matches:{i}"
+        found = self.cache.get(key)
+        if found is None:
+            assert self.scanner is not None
+            found = self.cache[key] = self.scanner.matches(self.texts[i])
+        return found
+
+    def count(self, name: str) -> np.ndarray:
+        """Matches per post of a list or pattern, as float64."""
+        scan = self.scan
+        arr = scan.lists.get(name)
+        if arr is None:
+            arr = scan.patterns[name]
+        return arr.astype(np.float64)
+
+    # -- time ---------------------------------------------------------------------
+
+    @property
+    def has_times(self) -> bool:
+        return self.cols.times is not None and not np.isnan(self.cols.times).all()
+
+    def local_seconds(self) -> np.ndarray:
+        """Seconds since the epoch shifted to local wall-clock time in ``tz`` (NaN if unknown)."""
+        found = self.cache.get("local")
+        if found is None:
+            times = self.cols.times
+            assert times is not None
+            found = times.copy()
+            if self.tz.upper() != "UTC":
+                zone = ZoneInfo(self.tz)
+                known = ~np.isnan(times)
+                quarter = np.floor(times[known] / 900.0)
+                uniq, inverse = np.unique(quarter, return_inverse=True)
+                from datetime import datetime, timezone
+
+                offsets = np.array(
+                    [
+                        datetime.fromtimestamp(q * 900.0, tz=timezone.utc).astimezone(zone).utcoffset().total_seconds()
+                        for q in uniq
+                    ]
+                )
+                found[known] = times[known] + offsets[inverse]
+            self.cache["local"] = found
+        return found
+
+    def local_day(self) -> np.ndarray:
+        """Local day number (days since 1970-01-01 in ``tz``) per post; -1 when the time is unknown."""
+        local = self.local_seconds()
+        return np.where(np.isnan(local), -1, np.floor(np.nan_to_num(local) / 86400.0)).astype(np.int64)
+
+    def local_minute(self) -> np.ndarray:
+        """Local minute of the day (0..1439) per post; -1 when unknown."""
+        local = self.local_seconds()
+        return np.where(np.isnan(local), -1, np.floor(np.mod(np.nan_to_num(local), 86400.0) / 60.0)).astype(
+            np.int64
+        )
+
+    # -- authors ------------------------------------------------------------------
+
+    def author_codes(self) -> np.ndarray | None:
+        """Authors as dense int codes, or ``None`` when the input has no authors."""
+        if self.cols.authors is None:
+            return None
+        found = self.cache.get("authors")
+        if found is None:
+            table: dict[str, int] = {}
+            found = np.fromiter(
+                (table.setdefault(a, len(table)) for a in self.cols.authors), dtype=np.int64, count=self.n
+            )
+            self.cache["authors"] = found
+        return found
+
+
+def column_or_none(values: Sequence[Any] | None) -> bool:
+    return values is not None

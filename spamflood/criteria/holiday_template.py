@@ -1,0 +1,208 @@
+"""holiday_template: festival copy hung on every date, whether the brand fits or not.
+
+The article lists the festivals (Spring Festival, Lantern, Valentine's, May Day, Dragon Boat,
+Mid-Autumn, Mother's Day, Children's Day, "and other large and small festivals at home and
+abroad") as marketing nodes on which every brand sweeps the screen. Three things measure it:
+
+* a festival named together with promotion in the same post (``HOLIDAY_TEMPLATE_PROMO``);
+  a personal greeting ("祝爸妈中秋快乐") names the festival but sells nothing;
+* how many days the post comes before (or after) that festival's real date, from the
+  ``holidays`` package (``HOLIDAY_TEMPLATE_DAYS_TO``);
+* a template skeleton: the text with brand-like tokens (bracketed names, Latin words, shop and
+  company names), numbers, links, mentions and symbols masked; when several distinct accounts
+  in the batch post one skeleton, the copy is a shared template (``HOLIDAY_TEMPLATE_SKELETON_SHARED``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from spamflood.criteria import soft_ad
+from spamflood.criteria.context import Context, lexicon
+from spamflood.criteria.festivals import FESTIVALS, days_to
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "skeleton", "snippets"]
+
+FAMILY = "holiday_template"
+
+LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
+    "holiday_names": lambda: FESTIVALS.keys(),
+    "holiday_greetings": None,
+    **soft_ad.LISTS,
+}
+PATTERNS = dict(soft_ad.PATTERNS)
+
+MIN_SKELETON_CHARS = 8
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1)
+def _mask_rx() -> re.Pattern[str]:
+    suffixes = "|".join(sorted(lexicon("holiday_org_suffixes").terms, key=len, reverse=True))
+    return re.compile(
+        r"https?://\S+|www\.\S+"
+        r"|@[^\s@:,]+"
+        r"|\[[^\]\x00]{1,20}\]|<[^>\x00]{1,20}>|#[^#\x00]{1,20}#"
+        r"|[\u4e00-\u9fff]{1,8}?(?:" + suffixes + r")(?=祝|恭祝|敬祝|携|提醒|送|给|:|,|!|$)"
+        r"|[0-9x]+(?:[.,:/\-][0-9x]+)*(?![a-z])"
+    )
+
+
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9'&.\-]*")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CAPITALIZED = re.compile(r"[A-Z][A-Za-z0-9&'\-]+")
+_DROP = re.compile(r"[^\w\u0001]|_", re.UNICODE)
+
+
+def _brand_words(original: str) -> set[str]:
+    """Capitalized words that do not start a sentence: names of brands, shops, people."""
+    out: set[str] = set()
+    for m in _CAPITALIZED.finditer(original):
+        before = original[: m.start()].rstrip()
+        if before and before[-1] not in ".!?:\"'(":
+            out.add(m.group().casefold())
+    return out
+
+
+def skeleton(text: str, original: str | None = None) -> tuple[str, int]:
+    """The template skeleton of a normalized text, and how many slots were masked.
+
+    In mostly-Chinese text every Latin word is brand-like and masked; in Latin text only the
+    words capitalized mid-sentence in ``original`` are.
+
+    >>> skeleton("[小米]祝您中秋快乐,全场8折") == skeleton("[华为]祝您中秋快乐,全场7折")
+    True
+    """
+    slots = 0
+
+    def mask(_m: re.Match[str]) -> str:
+        nonlocal slots
+        slots += 1
+        return "\u0001"
+
+    masked = _mask_rx().sub(mask, text)
+    latin = len(_LATIN_WORD.findall(masked))
+    if len(_CJK.findall(masked)) >= latin:
+        masked = _LATIN_WORD.sub(mask, masked)
+    elif original:
+        brands = _brand_words(original)
+        if brands:
+            masked = _LATIN_WORD.sub(lambda m: mask(m) if m.group() in brands else m.group(), masked)
+    return _DROP.sub("", masked), slots
+
+
+def _festival_matrix(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """(post, festival index) pairs of festival mentions, and the festival counts per post."""
+    scan = ctx.scan
+    return scan.tagged["holiday_names"], ctx.count("holiday_names")
+
+
+def _days(ctx: Context) -> tuple[np.ndarray, dict[int, tuple[str, int, date]]]:
+    """Signed days to the nearest mentioned festival per post (NaN without time or festival)."""
+    found = ctx.cache.get("holiday_days")
+    if found is not None:
+        return found
+    out = np.full(ctx.n, np.nan)
+    detail: dict[int, tuple[str, int, date]] = {}
+    pairs, _ = _festival_matrix(ctx)
+    if ctx.has_times and len(pairs):
+        day = ctx.local_day()
+        names = ctx.scan.tag_names["holiday_names"]
+        memo: dict[tuple[int, int], tuple[int, date] | None] = {}
+        for post, tag in pairs.tolist():
+            d = int(day[post])
+            if d < 0:
+                continue
+            key = (d, tag)
+            if key not in memo:
+                memo[key] = days_to(names[tag], date.fromordinal(_EPOCH + d))
+            hit = memo[key]
+            if hit is None:
+                continue
+            if np.isnan(out[post]) or abs(hit[0]) < abs(out[post]):
+                out[post] = hit[0]
+                detail[post] = (names[tag], hit[0], hit[1])
+    ctx.cache["holiday_days"] = (out, detail)
+    return out, detail
+
+
+def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
+    """Distinct accounts in the batch sharing each festival post's skeleton (NaN without authors)."""
+    codes = ctx.author_codes()
+    if codes is None:
+        return np.full(ctx.n, np.nan)
+    out = np.zeros(ctx.n)
+    texts = ctx.texts
+    groups: dict[str, set[int]] = {}
+    keys: dict[int, str] = {}
+    for i in np.flatnonzero(mentions).tolist():
+        skel, slots = skeleton(texts[i], ctx.cols.texts[i])
+        if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
+            out[i] = 1.0
+            continue
+        groups.setdefault(skel, set()).add(int(codes[i]))
+        keys[i] = skel
+    for i, skel in keys.items():
+        out[i] = float(len(groups[skel]))
+    ctx.cache["holiday_skeletons"] = keys
+    return out
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    """Every holiday_template feature for the batch."""
+    _, festivals = _festival_matrix(ctx)
+    mentions = festivals > 0
+    greetings = np.where(mentions, ctx.count("holiday_greetings"), 0.0)
+    promo = mentions & soft_ad.promotion(ctx)
+    days, _ = _days(ctx) if ctx.has_times else (np.full(ctx.n, np.nan), {})
+    return {
+        "HOLIDAY_TEMPLATE_FESTIVAL": festivals,
+        "HOLIDAY_TEMPLATE_GREETING": greetings,
+        "HOLIDAY_TEMPLATE_PROMO": promo.astype(np.float64),
+        "HOLIDAY_TEMPLATE_DAYS_TO": days,
+        "HOLIDAY_TEMPLATE_SKELETON_SHARED": _shared(ctx, mentions),
+    }
+
+
+def _describe_days(word: str, key: str, days: int, when: date) -> str:
+    name = FESTIVALS[key].name
+    if days == 0:
+        rel = "on"
+    elif days > 0:
+        rel = f"{days} day{'s' if days != 1 else ''} before"
+    else:
+        rel = f"{-days} day{'s' if days != -1 else ''} after"
+    return f'"{word}" {rel} {name} ({when.isoformat()})'
+
+
+def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
+    """Human snippets for the holiday_template features of post ``i`` in ``hits`` (``values``: all its values)."""
+    features = {name: values[name] for name in hits}
+    matches = ctx.matches(i)
+    names = [m for m in matches if m.source == "holiday_names"]
+    out: dict[str, str] = {}
+    for name in features:
+        if name == "HOLIDAY_TEMPLATE_PROMO" and names:
+            promo = soft_ad.promotion_matches(matches)
+            out[name] = f"festival {soft_ad.quote(names)} with promotion {soft_ad.quote(promo, 2)}"
+        elif name == "HOLIDAY_TEMPLATE_DAYS_TO":
+            _, detail = _days(ctx)
+            if i in detail:
+                key, days, when = detail[i]
+                word = next((m.text for m in names if m.tag == key), FESTIVALS[key].name_zh)
+                out[name] = _describe_days(word, key, days, when)
+        elif name == "HOLIDAY_TEMPLATE_SKELETON_SHARED":
+            codes = ctx.author_codes()
+            keys = ctx.cache.get("holiday_skeletons", {})
+            if codes is not None and i in keys:
+                same = [j for j, k in keys.items() if k == keys[i]]
+                accounts = len({int(codes[j]) for j in same})
+                out[name] = f"the same festival template from {accounts} accounts ({len(same)} posts)"
+        elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:
+            out[name] = f"festival {soft_ad.quote(names)}"
+    return out

@@ -1,0 +1,375 @@
+"""Lexicon files and the one Aho-Corasick pass that matches all of them over a whole batch.
+
+A lexicon is a UTF-8 text file under ``spamflood/data/lexicons/``, one entry a line::
+
+    # comment lines and blank lines are skipped
+    加微信
+    link in bio
+    discount*            (a trailing * matches any word ending: discounts, discounted)
+    中秋<TAB>mid_autumn  (an optional tag after a tab, for lists that need one)
+
+A first line ``#! ids-follow`` marks a list of handles (``vx``, ``qq``, ``whatsapp``) whose
+Latin entries may be followed directly by digits, an account number (``vx123456``); in other
+lists a digit after a Latin entry breaks the word (``win7`` is not ``win``).
+
+Every entry goes through :func:`spamflood.normalize.normalize`, the same function the texts go
+through, so ``V信``, ``Ｖ信`` and ``v信`` are one entry and traditional spellings need no line
+of their own. A corrupt entry (bad UTF-8, control characters, an empty or over-long term, a
+misplaced ``*``, an unknown tag) raises :class:`~spamflood.errors.ConfigError` naming the file
+and the line.
+
+Latin edges match on word boundaries, CJK ones anywhere: an entry whose first (last) character
+is a Latin letter or digit does not match when the text has a Latin letter or digit just before
+(after) it, so ``sale`` stays out of ``wholesale`` and ``618`` out of ``6180``, while ``加v``
+matches inside ``快加v吧`` and ``促销`` anywhere.
+
+:class:`Scanner` builds one automaton over every list it is given and matches a whole batch in
+one pass: the texts are joined with NUL separators, so per-post Python work is replaced by work
+per *match*, and positions map back to posts with one ``searchsorted``. Regular expressions for
+the few things that are not word lists (prices, links, phone numbers) run the same way.
+Within one list, a match lying inside a longer match of the same list is not counted again
+(``大优惠`` counts once, not also as ``优惠``), so counts are phrases, not substrings.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import numpy as np
+
+from spamflood.errors import ConfigError
+
+__all__ = ["LEXICON_DIR", "Lexicon", "Match", "Scan", "Scanner", "load_lexicon"]
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
+"""Where the lexicon, feature and threshold files live."""
+
+MAX_TERM_CHARS = 64
+SEPARATOR = "\x00"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TAG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """One list: normalized ``terms``, with a tag per term (``""`` when untagged)."""
+
+    name: str
+    terms: tuple[str, ...]
+    tags: tuple[str, ...]
+    prefix: tuple[bool, ...]
+    """``True`` for a ``*`` entry: no word boundary is required after it."""
+    path: Path
+    ids_follow: bool = False
+    """Digits may follow a Latin entry directly (a handle and its account number)."""
+
+
+def _normalizer():  # noqa: ANN202 - imported late: the normalize module is another stage
+    from spamflood.normalize import normalize
+
+    return normalize
+
+
+def load_lexicon(path: Path, *, tags: Iterable[str] | None = None) -> Lexicon:
+    """Read, validate and normalize one lexicon file.
+
+    ``tags``: the allowed tags; ``None`` means the file must have none. Raises
+    :class:`ConfigError` naming the file and line of a corrupt entry.
+    """
+    normalize = _normalizer()
+    allowed = None if tags is None else frozenset(tags)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Lexicon file {path} cannot be read: {exc.strerror or exc}") from None
+    terms: list[str] = []
+    term_tags: list[str] = []
+    prefix: list[bool] = []
+    seen: dict[str, tuple[int, str, bool]] = {}
+    ids_follow = raw.lstrip(b"\xef\xbb\xbf").startswith(b"#! ids-follow")
+    for lineno, line_bytes in enumerate(raw.split(b"\n"), start=1):
+        where = f"Lexicon file {path}, line {lineno}"
+        try:
+            line = line_bytes.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}: not valid UTF-8; save the file as UTF-8") from None
+        if lineno == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) > 2:
+            raise ConfigError(f"{where}: expected 'term' or 'term<TAB>tag', got {len(parts) - 1} tabs")
+        term = parts[0].strip()
+        tag = parts[1].strip() if len(parts) == 2 else ""
+        if _CONTROL.search(term):
+            raise ConfigError(f"{where}: the term {term!r} holds a control character")
+        is_prefix = term.endswith("*")
+        if is_prefix:
+            term = term[:-1]
+        if "*" in term:
+            raise ConfigError(f"{where}: '*' may only end a term (a prefix entry); got {parts[0]!r}")
+        normal = normalize(term)
+        if not normal:
+            raise ConfigError(f"{where}: the term {parts[0]!r} is empty after normalization")
+        if len(normal) > MAX_TERM_CHARS:
+            raise ConfigError(f"{where}: the term is {len(normal)} characters; at most {MAX_TERM_CHARS}")
+        if allowed is None and tag:
+            raise ConfigError(f"{where}: this list takes no tags; got {tag!r} after a tab")
+        if allowed is not None:
+            if not tag:
+                raise ConfigError(f"{where}: every entry needs a tag after a tab, one of {sorted(allowed)}")
+            if not _TAG.match(tag) or tag not in allowed:
+                raise ConfigError(f"{where}: unknown tag {tag!r}; expected one of {sorted(allowed)}")
+        if normal in seen:
+            first, first_tag, first_prefix = seen[normal]
+            if first_tag != tag or first_prefix != is_prefix:
+                raise ConfigError(
+                    f"{where}: {parts[0]!r} normalizes to {normal!r} like line {first}, "
+                    f"with a different tag or '*'; keep one of them"
+                )
+            continue
+        seen[normal] = (lineno, tag, is_prefix)
+        terms.append(normal)
+        term_tags.append(tag)
+        prefix.append(is_prefix)
+    if not terms:
+        raise ConfigError(f"Lexicon file {path} has no entries")
+    return Lexicon(path.stem, tuple(terms), tuple(term_tags), tuple(prefix), path, ids_follow)
+
+
+# ----------------------------------------------------------------------------- matching
+
+_LETTER, _DIGIT, _OTHER = 1, 2, 0
+# what an entry's edge demands of its neighbour: WORD = no letter or digit there;
+# LETTER_ONLY = no letter there (digits may follow: ids-follow lists)
+_WORD, _LETTER_ONLY = 3, 1
+
+
+def _edge_class(ch: str) -> int:
+    if "0" <= ch <= "9":
+        return _DIGIT
+    if ch.isascii() and ch.isalpha() or "\u00c0" <= ch <= "\u024f":
+        return _LETTER
+    return _OTHER
+
+
+def _classes(codepoints: np.ndarray) -> np.ndarray:
+    """Per code point: 1 Latin letter, 2 digit, 0 anything else (vectorised :func:`_edge_class`)."""
+    c = codepoints
+    out = np.zeros(c.shape, dtype=np.int8)
+    out[(c >= 48) & (c <= 57)] = _DIGIT
+    out[((c >= 97) & (c <= 122)) | ((c >= 65) & (c <= 90)) | ((c >= 0xC0) & (c <= 0x24F))] = _LETTER
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One match in one text: the list (or pattern) name, the matched text, its tag, span."""
+
+    source: str
+    text: str
+    tag: str
+    start: int
+    end: int
+
+
+@dataclass
+class Scan:
+    """A batch's matches: per-post counts per list and per pattern, and tagged hits.
+
+    ``lists[name]`` and ``patterns[name]`` are int arrays of length n (matches per post);
+    ``tagged[name]`` holds ``(post, tag_index)`` pairs (deduplicated) for tagged lists, with
+    ``tag_names[name]`` mapping the index back to the tag.
+    """
+
+    n: int
+    lists: dict[str, np.ndarray]
+    patterns: dict[str, np.ndarray]
+    tagged: dict[str, np.ndarray]
+    tag_names: dict[str, tuple[str, ...]]
+
+
+class Scanner:
+    """One Aho-Corasick automaton over several lexicons plus named regexes (a plain structure).
+
+    Built once per set of lists (see :func:`spamflood.criteria.scan.scanner_for`), then used
+    for any number of batches; matching does not modify it, so threads may share it.
+    """
+
+    def __init__(self, lexicons: Sequence[Lexicon], patterns: Mapping[str, re.Pattern[str]]) -> None:
+        if not lexicons:
+            raise ConfigError("A Scanner needs at least one lexicon")
+        self.list_names: tuple[str, ...] = tuple(lx.name for lx in lexicons)
+        self.patterns: dict[str, re.Pattern[str]] = dict(patterns)
+        tag_tables: list[tuple[str, ...]] = []
+        for lx in lexicons:
+            tag_tables.append(tuple(sorted({t for t in lx.tags if t})))
+        self.tag_names = {name: table for name, table in zip(self.list_names, tag_tables) if table}
+        # key -> entries (list index, needs-left, needs-right, tag index); a term may sit in several lists
+        by_key: dict[str, list[tuple[int, int, int, int]]] = {}
+        for li, lx in enumerate(lexicons):
+            table = tag_tables[li]
+            for term, tag, pre in zip(lx.terms, lx.tags, lx.prefix):
+                left = _WORD if _edge_class(term[0]) != _OTHER else _OTHER
+                last = _edge_class(term[-1])
+                if pre or last == _OTHER:
+                    right = _OTHER
+                elif lx.ids_follow and last == _LETTER:
+                    right = _LETTER_ONLY
+                else:
+                    right = _WORD
+                tag_index = table.index(tag) if tag else -1
+                by_key.setdefault(term, []).append((li, left, right, tag_index))
+        self._keys: list[str] = list(by_key)
+        automaton = ahocorasick.Automaton()
+        indptr = [0]
+        entries: list[tuple[int, int, int, int]] = []
+        for k, term in enumerate(self._keys):
+            automaton.add_word(term, k)
+            entries.extend(by_key[term])
+            indptr.append(len(entries))
+        automaton.make_automaton()
+        self._automaton = automaton
+        self._key_len = np.array([len(t) for t in self._keys], dtype=np.int64)
+        self._indptr = np.array(indptr, dtype=np.int64)
+        e = np.array(entries, dtype=np.int64).reshape(-1, 4)
+        self._entry_list, self._entry_left, self._entry_right, self._entry_tag = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
+        self._lock = threading.Lock()
+
+    # -- whole batches ---------------------------------------------------------------
+
+    def scan(self, texts: Sequence[str], *, chunk: int = 20_000) -> Scan:
+        """Counts per post for every list and pattern; texts must already be normalized."""
+        n = len(texts)
+        n_lists = len(self.list_names)
+        counts = np.zeros((n, n_lists), dtype=np.int32)
+        pattern_counts = {name: np.zeros(n, dtype=np.int32) for name in self.patterns}
+        tagged_parts: dict[int, list[np.ndarray]] = {}
+        for lo in range(0, n, chunk):
+            part = [t.replace(SEPARATOR, " ") if SEPARATOR in t else t for t in texts[lo : lo + chunk]]
+            self._scan_chunk(part, lo, counts, pattern_counts, tagged_parts)
+        tagged: dict[str, np.ndarray] = {}
+        for li, name in enumerate(self.list_names):
+            if name in self.tag_names:
+                parts = tagged_parts.get(li, [])
+                pairs = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+                tagged[name] = np.unique(pairs, axis=0) if len(pairs) else pairs
+        return Scan(
+            n=n,
+            lists={name: counts[:, li] for li, name in enumerate(self.list_names)},
+            patterns=pattern_counts,
+            tagged=tagged,
+            tag_names=self.tag_names,
+        )
+
+    def _scan_chunk(
+        self,
+        part: list[str],
+        offset: int,
+        counts: np.ndarray,
+        pattern_counts: dict[str, np.ndarray],
+        tagged_parts: dict[int, list[np.ndarray]],
+    ) -> None:
+        m = len(part)
+        if not m:
+            return
+        joined = SEPARATOR.join(part)
+        lengths = np.fromiter(map(len, part), dtype=np.int64, count=m)
+        starts = np.zeros(m, dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        # patterns: one finditer per regex over the joined chunk
+        for name, rx in self.patterns.items():
+            pos = [mt.start() for mt in rx.finditer(joined)]
+            if pos:
+                post = np.searchsorted(starts, np.array(pos, dtype=np.int64), side="right") - 1
+                np.add.at(pattern_counts[name], post + offset, 1)
+        hits = list(self._automaton.iter(joined))
+        if not hits:
+            return
+        arr = np.array(hits, dtype=np.int64)
+        end, key = arr[:, 0], arr[:, 1]
+        begin = end - self._key_len[key] + 1
+        # expand key -> entries
+        reps = self._indptr[key + 1] - self._indptr[key]
+        entry = np.repeat(self._indptr[key], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
+        end = np.repeat(end, reps)
+        begin = np.repeat(begin, reps)
+        left, right = self._entry_left[entry], self._entry_right[entry]
+        need = (left != _OTHER) | (right != _OTHER)
+        ok = np.ones(entry.shape[0], dtype=bool)
+        if need.any():
+            codepoints = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+            cls = np.concatenate(([0], _classes(codepoints), [0])).astype(np.int8)  # shifted by one
+            before = cls[begin]  # the character at begin-1, in shifted coordinates
+            after = cls[end + 2]
+            ok &= ~((left == _WORD) & (before != _OTHER))
+            ok &= ~((right == _WORD) & (after != _OTHER))
+            ok &= ~((right == _LETTER_ONLY) & (after == _LETTER))
+        entry, begin, end = entry[ok], begin[ok], end[ok]
+        if not entry.size:
+            return
+        lists = self._entry_list[entry]
+        # within one list, a match inside a longer match of the same list is one phrase, not two
+        # ("大优惠" is not also "优惠"): sort by list, start, longest first; a match is inside
+        # another when an earlier one of its list reaches at least as far.
+        order = np.lexsort((-end, begin, lists))
+        lists, entry, begin, end = lists[order], entry[order], begin[order], end[order]
+        reach = end + lists * (len(joined) + 1)
+        running = np.maximum.accumulate(reach)
+        inside = np.zeros(reach.shape[0], dtype=bool)
+        inside[1:] = running[:-1] >= reach[1:]
+        keep = ~inside
+        lists, entry, begin = lists[keep], entry[keep], begin[keep]
+        post = np.searchsorted(starts, begin, side="right") - 1
+        np.add.at(counts, (post + offset, lists), 1)
+        tag = self._entry_tag[entry]
+        has_tag = tag >= 0
+        if has_tag.any():
+            for li in np.unique(lists[has_tag]):
+                sel = has_tag & (lists == li)
+                pairs = np.stack([post[sel] + offset, tag[sel]], axis=1)
+                tagged_parts.setdefault(int(li), []).append(pairs)
+
+    # -- one text, for evidence ------------------------------------------------------
+
+    def matches(self, text: str) -> list[Match]:
+        """Every list and pattern match in one normalized text, in text order."""
+        out: list[Match] = []
+        for end, key in self._automaton.iter(text):
+            term = self._keys[key]
+            begin = end - len(term) + 1
+            before = _edge_class(text[begin - 1]) if begin > 0 else _OTHER
+            after = _edge_class(text[end + 1]) if end + 1 < len(text) else _OTHER
+            for e in range(self._indptr[key], self._indptr[key + 1]):
+                left, right = int(self._entry_left[e]), int(self._entry_right[e])
+                if left == _WORD and before != _OTHER or right == _WORD and after != _OTHER:
+                    continue
+                if right == _LETTER_ONLY and after == _LETTER:
+                    continue
+                name = self.list_names[int(self._entry_list[e])]
+                t = int(self._entry_tag[e])
+                tag = self.tag_names[name][t] if t >= 0 else ""
+                out.append(Match(name, term, tag, begin, end + 1))
+        out.sort(key=lambda m: (m.source, m.start, -m.end))
+        kept: list[Match] = []
+        for m in out:  # drop a match inside a longer one of the same list, as scan() does
+            if kept and kept[-1].source == m.source and kept[-1].start <= m.start and kept[-1].end >= m.end:
+                continue
+            if kept and kept[-1].source == m.source and any(
+                k.source == m.source and k.start <= m.start and k.end >= m.end for k in kept
+            ):
+                continue
+            kept.append(m)
+        out = kept
+        for name, rx in self.patterns.items():
+            for mt in rx.finditer(text):
+                out.append(Match(name, mt.group(), "", mt.start(), mt.end()))
+        out.sort(key=lambda m: (m.start, m.end))
+        return out

@@ -1,0 +1,77 @@
+"""microbusiness: friend-circle sellers boasting of sales and recruiting agents.
+
+The article describes micro-business sellers who "showed off their sales revenue of hundreds of
+thousands or even millions", with "chat records and transfer records forged", and the pyramid
+of lower-level agents behind them. The features count income boasting, sales boasting,
+transfer/order screenshots, agent recruitment and the work-from-your-phone pitch; the label
+fires on two kinds together, or on a pitch (income, recruitment, home work) that gives a
+contact handle or link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from spamflood.criteria import soft_ad
+from spamflood.criteria.context import Context
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
+
+FAMILY = "microbusiness"
+
+LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
+    "microbusiness_income": None,
+    "microbusiness_sales": None,
+    "microbusiness_screenshot": None,
+    "microbusiness_recruit": None,
+    "microbusiness_home": None,
+    **soft_ad.LISTS,
+}
+PATTERNS = dict(soft_ad.PATTERNS)
+
+SOURCES = {
+    "MICROBUSINESS_INCOME": "microbusiness_income",
+    "MICROBUSINESS_SALES": "microbusiness_sales",
+    "MICROBUSINESS_SCREENSHOT": "microbusiness_screenshot",
+    "MICROBUSINESS_RECRUIT": "microbusiness_recruit",
+    "MICROBUSINESS_HOME": "microbusiness_home",
+}
+_PITCH = ("MICROBUSINESS_INCOME", "MICROBUSINESS_RECRUIT", "MICROBUSINESS_HOME")
+_WHAT = {
+    "MICROBUSINESS_INCOME": "income boast",
+    "MICROBUSINESS_SALES": "sales boast",
+    "MICROBUSINESS_SCREENSHOT": "proof screenshot",
+    "MICROBUSINESS_RECRUIT": "recruiting",
+    "MICROBUSINESS_HOME": "work-from-phone pitch",
+}
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    """Every microbusiness feature for the batch."""
+    out = {name: ctx.count(src) for name, src in SOURCES.items()}
+    out["MICROBUSINESS_SIGNALS"] = sum(((v > 0).astype(np.float64) for v in out.values()), np.zeros(ctx.n))
+    counts = soft_ad._counts(ctx)
+    reach = (counts["SOFT_AD_CONTACT"] > 0) | (counts["SOFT_AD_LINK"] > 0)
+    pitch = np.logical_or.reduce([out[k] > 0 for k in _PITCH])
+    out["MICROBUSINESS_CONTACT_PITCH"] = (pitch & reach).astype(np.float64)
+    return out
+
+
+def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
+    """Human snippets for the microbusiness features of post ``i`` in ``hits`` (``values``: all its values)."""
+    features = {name: values[name] for name in hits}
+    matches = ctx.matches(i)
+    out: dict[str, str] = {}
+    for name in features:
+        if name in SOURCES:
+            found = [m for m in matches if m.source == SOURCES[name]]
+            if found:
+                out[name] = f"{_WHAT[name]} {soft_ad.quote(found)}"
+        elif name == "MICROBUSINESS_CONTACT_PITCH":
+            pitch = [m for m in matches if m.source in {SOURCES[k] for k in _PITCH}]
+            reach = [m for m in matches if m.source in soft_ad.SOURCES["SOFT_AD_CONTACT"] + soft_ad.SOURCES["SOFT_AD_LINK"]]
+            if pitch and reach:
+                out[name] = f"pitch {soft_ad.quote(pitch, 2)} with contact {soft_ad.quote(reach, 2)}"
+    return out

@@ -1,0 +1,168 @@
+"""The one source of feature names, labels, descriptions and examples.
+
+Every feature spamflood computes, here or in the cluster stage, is declared once in
+``spamflood/data/lexicons/features.toml``, in the manner of SpamAssassin's rule files: an
+UPPER_SNAKE name whose prefix is its label, a description under 50 characters that users see,
+whether it is *reported* (sub-rules are computed and fed to the model but never shown as a
+reason), and example texts that must hit (``examples_hit``) or must not (``examples_miss``);
+the test suite runs every example. Labels carry their description and the article criterion
+they measure.
+
+>>> FEATURES["SOFT_AD_PRICE"].label
+'soft_ad'
+>>> sorted(LABELS)[:2]
+['auto_posting', 'batch_accounts']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spamflood.criteria.lexicon import LEXICON_DIR
+from spamflood.errors import ConfigError
+
+__all__ = [
+    "ARTICLE",
+    "COMPUTED_HERE",
+    "FAMILIES",
+    "FEATURES",
+    "KINDS",
+    "LABELS",
+    "Feature",
+    "Label",
+    "feature_names",
+    "load_registry",
+]
+
+ARTICLE = "The crisis is coming! Social media has all collapsed, and marketing is failing"
+"""The title of the article every label cites."""
+
+KINDS: tuple[str, ...] = ("text", "calendar", "account", "cadence", "cluster")
+"""What a feature needs: the text alone, the post time, account fields, an author's posts, clusters."""
+
+FAMILIES: tuple[str, ...] = (
+    "mass_share",
+    "repetition",
+    "batch_accounts",
+    "auto_posting",
+    "soft_ad",
+    "holiday_template",
+    "hotspot_hijack",
+    "microbusiness",
+    "chicken_soup",
+)
+"""The labels, in the order of the design's table; each is also a feature family."""
+
+COMPUTED_HERE: tuple[str, ...] = FAMILIES[2:]
+"""Families computed by :mod:`spamflood.criteria`; ``mass_share`` and ``repetition`` are filled
+from cluster statistics by the cluster stage."""
+
+_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+MAX_DESCRIPTION = 49
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One named feature: what it measures and which article criterion it belongs to."""
+
+    name: str
+    label: str
+    description: str
+    kind: str
+    reported: bool
+    examples_hit: tuple[str, ...] = ()
+    examples_miss: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One article criterion: what it catches and where the article describes it."""
+
+    name: str
+    description: str
+    citation: str
+
+
+def _fail(path: Path, where: str, msg: str) -> ConfigError:
+    return ConfigError(f"Feature registry {path}, {where}: {msg}")
+
+
+def load_registry(path: Path | None = None) -> tuple[dict[str, Label], dict[str, Feature]]:
+    """Read and validate the registry file (``features.toml`` by default)."""
+    path = path or LEXICON_DIR / "features.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Feature registry {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Feature registry {path} is not valid TOML: {exc}") from None
+    labels: dict[str, Label] = {}
+    for name, body in dict(data.get("labels", {})).items():
+        if name not in FAMILIES:
+            raise _fail(path, f"[labels.{name}]", f"unknown label; expected one of {list(FAMILIES)}")
+        for key in ("description", "citation"):
+            if not isinstance(body.get(key), str) or not body[key].strip():
+                raise _fail(path, f"[labels.{name}]", f"needs a non-empty '{key}' string")
+        labels[name] = Label(name, body["description"].strip(), body["citation"].strip())
+    missing = [f for f in FAMILIES if f not in labels]
+    if missing:
+        raise _fail(path, "[labels]", f"labels missing: {missing}")
+    features: dict[str, Feature] = {}
+    for i, body in enumerate(data.get("feature", []), start=1):
+        feature = _feature(path, i, body)
+        if feature.name in features:
+            raise _fail(path, f"feature {feature.name}", "declared twice")
+        features[feature.name] = feature
+    for label in FAMILIES:
+        if not any(f.label == label and f.reported for f in features.values()):
+            raise _fail(path, f"label {label}", "has no reported feature")
+    return labels, features
+
+
+def _feature(path: Path, i: int, body: dict[str, Any]) -> Feature:
+    name = body.get("name")
+    where = f"feature #{i} ({name})"
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(path, where, "'name' must be UPPER_SNAKE with a family prefix, e.g. SOFT_AD_PRICE")
+    label = body.get("label")
+    if label not in FAMILIES:
+        raise _fail(path, where, f"'label' must be one of {list(FAMILIES)}; got {label!r}")
+    if not name.startswith(label.upper() + "_"):
+        raise _fail(path, where, f"the name must start with the label's prefix {label.upper()}_")
+    description = body.get("description")
+    if not isinstance(description, str) or not 0 < len(description) <= MAX_DESCRIPTION:
+        raise _fail(path, where, f"'description' must be 1..{MAX_DESCRIPTION} characters")
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise _fail(path, where, f"'kind' must be one of {list(KINDS)}; got {kind!r}")
+    reported = body.get("reported")
+    if not isinstance(reported, bool):
+        raise _fail(path, where, "'reported' must be true or false")
+    examples = {}
+    for key in ("examples_hit", "examples_miss"):
+        value = body.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+            raise _fail(path, where, f"'{key}' must be a list of non-empty strings")
+        examples[key] = tuple(value)
+    unknown = set(body) - {"name", "label", "description", "kind", "reported", "examples_hit", "examples_miss"}
+    if unknown:
+        raise _fail(path, where, f"unknown keys {sorted(unknown)}")
+    return Feature(name, label, description, kind, reported, examples["examples_hit"], examples["examples_miss"])
+
+
+LABELS, FEATURES = load_registry()
+"""label -> :class:`Label`, and name -> :class:`Feature` in file order."""
+
+
+def feature_names(families: Iterable[str] | None = None) -> list[str]:
+    """Names of the features of ``families`` (all of them by default), in registry order."""
+    wanted = set(FAMILIES if families is None else families)
+    unknown = wanted - set(FAMILIES)
+    if unknown:
+        raise ConfigError(f"Unknown feature families {sorted(unknown)}; expected some of {list(FAMILIES)}")
+    return [f.name for f in FEATURES.values() if f.label in wanted]

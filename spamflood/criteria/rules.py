@@ -1,0 +1,157 @@
+"""The interim label rules: which features hit, and which labels fire, from ``rules.toml``.
+
+Until the trained model lands, a label's score is transparent: it *fires* (1.0) when all the
+features of any one of its rules hit, and is 0.0 otherwise. Thresholds live in
+``spamflood/data/lexicons/rules.toml``, apart from the code, like SpamAssassin's score files.
+
+>>> import numpy as np
+>>> label_scores({"SOFT_AD_SIGNALS": np.array([3.0, 1.0])})["soft_ad"].tolist()
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spamflood.criteria.lexicon import LEXICON_DIR
+from spamflood.criteria.registry import FAMILIES, FEATURES
+from spamflood.errors import ConfigError
+
+__all__ = ["Condition", "Rules", "hits", "label_scores", "load_rules", "RULES"]
+
+_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
+_COND = re.compile(rf"^\s*(?:(?P<op>>=|<=|==|>|<)\s*(?P<x>{_NUMBER})|between\s+(?P<lo>{_NUMBER})\s+(?P<hi>{_NUMBER}))\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """When one feature hits: ``value OP threshold``, or ``low <= value <= high``."""
+
+    text: str
+    op: str
+    low: float
+    high: float = float("nan")
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if self.op == "between":
+                out = (v >= self.low) & (v <= self.high)
+            else:
+                out = _OPS[self.op](v, self.low)
+        return np.asarray(out, dtype=bool) & ~np.isnan(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Hit conditions per feature and, per label, its rules (each a tuple of features)."""
+
+    hits: dict[str, Condition]
+    labels: dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _condition(text: object, where: str) -> Condition:
+    if not isinstance(text, str) or not (m := _COND.match(text)):
+        raise ConfigError(f"{where}: expected 'OP NUMBER' (OP one of >= > <= < ==) or 'between LOW HIGH'; got {text!r}")
+    if m.group("op"):
+        return Condition(text, m.group("op"), float(m.group("x")))
+    low, high = float(m.group("lo")), float(m.group("hi"))
+    if low > high:
+        raise ConfigError(f"{where}: 'between LOW HIGH' needs LOW <= HIGH; got {text!r}")
+    return Condition(text, "between", low, high)
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Read and validate the thresholds file (``rules.toml`` by default)."""
+    path = path or LEXICON_DIR / "rules.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Rules file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Rules file {path} is not valid TOML: {exc}") from None
+    hits: dict[str, Condition] = {}
+    for name, text in dict(data.get("hits", {})).items():
+        if name not in FEATURES:
+            raise ConfigError(f"Rules file {path}, [hits] {name}: not a feature in the registry")
+        hits[name] = _condition(text, f"Rules file {path}, [hits] {name}")
+    missing = [name for name in FEATURES if name not in hits]
+    if missing:
+        raise ConfigError(f"Rules file {path}, [hits]: no hit condition for {missing}")
+    labels: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for label, rules in dict(data.get("labels", {})).items():
+        where = f"Rules file {path}, [labels] {label}"
+        if label not in FAMILIES:
+            raise ConfigError(f"{where}: unknown label; expected one of {list(FAMILIES)}")
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, list) and r for r in rules):
+            raise ConfigError(f"{where}: expected a list of rules, each a non-empty list of feature names")
+        for rule in rules:
+            for name in rule:
+                f = FEATURES.get(name)
+                if f is None or f.label != label or not f.reported:
+                    raise ConfigError(f"{where}: {name!r} is not a reported feature of {label}")
+        labels[label] = tuple(tuple(r) for r in rules)
+    missing = [label for label in FAMILIES if label not in labels]
+    if missing:
+        raise ConfigError(f"Rules file {path}, [labels]: no rule for {missing}")
+    return Rules(hits, labels)
+
+
+RULES = load_rules()
+"""The rules in force, from ``rules.toml``."""
+
+
+def _as_mapping(values: np.ndarray | Mapping[str, np.ndarray], names: Sequence[str] | None) -> dict[str, np.ndarray]:
+    if isinstance(values, Mapping):
+        return {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ConfigError(f"Feature values must be a 2-D array (posts x features). Got shape {arr.shape} instead.")
+    if names is None:
+        raise ConfigError("Feature values given as an array need 'names' (e.g. CriteriaFeatures.get_feature_names_out())")
+    if len(names) != arr.shape[1]:
+        raise ConfigError(f"'names' has {len(names)} entries but the values have {arr.shape[1]} columns")
+    return {str(name): arr[:, j] for j, name in enumerate(names)}
+
+
+def hits(
+    values: np.ndarray | Mapping[str, np.ndarray], names: Sequence[str] | None = None, *, rules: Rules | None = None
+) -> dict[str, np.ndarray]:
+    """Per feature present in ``values``: a bool array, True where it hits."""
+    rules = rules or RULES
+    cols = _as_mapping(values, names)
+    return {name: rules.hits[name](col) for name, col in cols.items() if name in rules.hits}
+
+
+def label_scores(
+    values: np.ndarray | Mapping[str, np.ndarray], names: Sequence[str] | None = None, *, rules: Rules | None = None
+) -> dict[str, np.ndarray]:
+    """Per label, 1.0 where it fires and 0.0 elsewhere (every label; absent features never fire).
+
+    ``values``: a mapping name -> column, or an (n, k) array with its column ``names``.
+    """
+    rules = rules or RULES
+    hit = hits(values, names, rules=rules)
+    n = len(next(iter(hit.values()))) if hit else 0
+    out: dict[str, np.ndarray] = {}
+    for label in FAMILIES:
+        fired = np.zeros(n, dtype=bool)
+        for rule in rules.labels[label]:
+            if all(name in hit for name in rule):
+                fired |= np.logical_and.reduce([hit[name] for name in rule])
+        out[label] = fired.astype(np.float64)
+    return out
