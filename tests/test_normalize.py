@@ -1,0 +1,402 @@
+"""Behaviour of spamflood.normalize: the matching form, the shingling form, their tables."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from spamflood import normalize as nz
+from spamflood.errors import ConfigError
+from spamflood.normalize import (
+    MENTION_MARK,
+    NUMBER_MARK,
+    URL_MARK,
+    normalize,
+    normalize_many,
+    shingle_many,
+    shingle_text,
+)
+
+# ---------------------------------------------------------------- evasions undone
+
+
+@pytest.mark.parametrize(
+    ("evaded", "plain"),
+    [
+        pytest.param("加\u200b微\u200b信", "加微信", id="zero-width-space-inside-weixin"),
+        pytest.param("加\u200d微\ufeff信\u2060", "加微信", id="zwj-bom-word-joiner"),
+        pytest.param("微\u00ad信", "微信", id="soft-hyphen"),
+        pytest.param("微\U000e0041信", "微信", id="tag-character"),
+        pytest.param("微\u202e信\u202c", "微信", id="bidi-override"),
+        pytest.param("微\ue310信", "微信", id="private-use-emoji"),
+        pytest.param("加 微 信", "加微信", id="spaced-cjk"),
+        pytest.param("加-微-信", "加微信", id="hyphenated-cjk"),
+        pytest.param("加　微　信", "加微信", id="ideographic-spaces"),
+        pytest.param("加 V 信", "加v信", id="spaced-mixed-script"),
+        pytest.param("扫码加 V 信", "扫码加v信", id="spaced-after-a-cjk-word"),
+        pytest.param("加V❤信", "加v信", id="emoji-between-characters"),
+        pytest.param("加V❤️信", "加v信", id="emoji-with-variation-selector"),
+        pytest.param("微💗💗信", "微信", id="emoji-run-between-characters"),
+        pytest.param("加 V ❤ 信", "加v信", id="spaced-emoji-separator"),
+        pytest.param("w.e.c.h.a.t", "wechat", id="dotted-latin"),
+        pytest.param("w-e-c-h-a-t", "wechat", id="hyphenated-latin"),
+        pytest.param("w_e_c_h_a_t", "wechat", id="underscored-latin"),
+        pytest.param("w e c h a t", "wechat", id="spaced-latin"),
+        pytest.param("W . E . C . H . A . T", "wechat", id="spaced-dots"),
+        pytest.param("ＷＥＣＨＡＴ", "wechat", id="full-width-latin"),
+        pytest.param("ｗｅｃｈａｔ：１２３", "wechat:123", id="full-width-digits-and-colon"),
+        pytest.param("𝐰𝐞𝐜𝐡𝐚𝐭", "wechat", id="math-bold-letters"),
+        pytest.param("ⓦⓔⓒⓗⓐⓣ", "wechat", id="circled-letters"),
+        pytest.param("🅦🅔🅒🅗🅐🅣", "wechat", id="negative-circled-letters"),
+        pytest.param("ᴡᴇᴄʜᴀᴛ", "wechat", id="small-capitals"),
+        pytest.param("b\u043e\u043ek", "book", id="cyrillic-o-in-book"),
+        pytest.param("\u0412\u041e\u041eK", "book", id="cyrillic-capitals-in-book"),
+        pytest.param("\u0455\u0435\u0445\u0443 girls", "sexy girls", id="all-cyrillic-word-in-latin-text"),
+        pytest.param("ΗΕLLO", "hello", id="greek-capitals"),
+        pytest.param("wéchät", "wechat", id="accents"),
+        pytest.param("we\u0336c\u0336hat", "wechat", id="strike-through-marks"),
+        pytest.param("优惠", "优惠", id="simplified-unchanged"),
+        pytest.param("優惠", "优惠", id="traditional-to-simplified"),
+        pytest.param("限時特價，關注我們", "限时特价,关注我们", id="traditional-sentence"),
+        pytest.param("❶❷❸", "123", id="dingbat-digits"),
+        pytest.param("١٢٣", "123", id="arabic-indic-digits"),
+        pytest.param("「加微信」【领取】", '"加微信"[领取]', id="cjk-brackets"),
+        pytest.param("  a\t\n  b  ", "a b", id="whitespace-collapsed"),
+    ],
+)
+def test_evasion_is_undone(evaded: str, plain: str) -> None:
+    assert normalize(evaded) == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Straße", "strasse", id="sharp-s"),
+        pytest.param("ﬁnance", "finance", id="fi-ligature"),
+        pytest.param("ǰ", "j", id="j-with-caron"),
+        pytest.param("İstanbul", "istanbul", id="turkish-dotted-capital-i"),
+        pytest.param("ΣΟΦΊΑ σοφία", "σοφια σοφια", id="greek-prose-case-and-accents"),
+        pytest.param("Ⅻ", "xii", id="roman-numeral"),
+    ],
+)
+def test_case_and_compatibility_folding(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+# ---------------------------------------------------------------- prose keeps its meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "I think a book is a good gift, and I am sure.",
+            "i think a book is a good gift, and i am sure.",
+            id="english-single-letter-words",
+        ),
+        pytest.param("Plan a b, not c.", "plan a b, not c.", id="two-singles-not-joined"),
+        pytest.param("Price: 19.9 USD", "price: 19.9 usd", id="decimal-kept"),
+        pytest.param(
+            "Привет, как дела? Это наш новый магазин.",
+            "привет, как дела? это наш новый магазин.",
+            id="russian-stays-cyrillic",
+        ),
+        pytest.param("Καλημέρα κόσμε", "καλημερα κοσμε", id="greek-stays-greek"),
+        pytest.param("今天天气很好，我们去公园。", "今天天气很好,我们去公园.", id="chinese-sentence"),
+        pytest.param("Visit https://Example.com/A?b=1", "visit https://example.com/a?b=1", id="url-not-joined"),
+        pytest.param("किताब पढ़ो", "किताब पढ़ो", id="devanagari-marks-kept"),
+    ],
+)
+def test_prose_keeps_its_meaning(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_russian_keeps_every_cyrillic_letter() -> None:
+    out = normalize("Купите сейчас: скидка на все товары")
+    assert all(not ("a" <= ch <= "z") for ch in out)
+
+
+def test_mixed_word_is_folded_but_russian_word_beside_it_is_not() -> None:
+    assert normalize("bооk магазин") == "book магазин"
+
+
+# ---------------------------------------------------------------- the shingling form
+
+
+def test_two_evaded_copies_of_one_ad_shingle_alike() -> None:
+    a = "限时特价！￥99 加V: abc123 http://t.cn/xyz?utm=1 🔥🔥"
+    b = "限時特價 ¥ 88 加V abc456 https://bit.ly/q"
+    assert shingle_text(a) == shingle_text(b) == f"限时特价{NUMBER_MARK}加vabc{NUMBER_MARK}{URL_MARK}"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param("加微信 wechat888", "加 微 信 ＷＥＣＨＡＴ ８８８", id="spacing-and-width"),
+        pytest.param("加微信领取优惠", "加\u200b微\u200b信，领取優惠！！", id="invisible-punct-traditional"),
+        pytest.param("Buy cheap pills now", "B.u.y сhеар p-i-l-l-s now!!!", id="latin-evasions"),
+        pytest.param("关注@小美 了解", "关注 @大强 了解", id="mention-replaced"),
+        pytest.param("官网 www.shop1.com 直达", "官网 t.cn/abc 直达", id="links-replaced"),
+    ],
+)
+def test_shingle_equivalence(a: str, b: str) -> None:
+    assert shingle_text(a) == shingle_text(b)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("see http://a.b/c?d=1 now", f"see{URL_MARK}now", id="http-link"),
+        pytest.param("go www.example.org", f"go{URL_MARK}", id="www-link"),
+        pytest.param("点 t.cn/A6x 抢", f"点{URL_MARK}抢", id="bare-short-link"),
+        pytest.param("bit.ly/x", URL_MARK, id="bare-bitly"),
+        pytest.param("wqkj777.top", URL_MARK, id="bare-domain-known-tld"),
+        pytest.param("@alice hi @bob", f"{MENTION_MARK}hi{MENTION_MARK}", id="mentions"),
+        pytest.param("只要19.9元", f"只要{NUMBER_MARK}元", id="decimal-price"),
+        pytest.param("1,000 or 12:30", f"{NUMBER_MARK}or{NUMBER_MARK}", id="grouped-and-time"),
+        pytest.param("abc123", f"abc{NUMBER_MARK}", id="digits-after-letters"),
+    ],
+)
+def test_placeholders(text: str, expected: str) -> None:
+    assert shingle_text(text) == expected
+
+
+def test_placeholders_are_private_use_characters() -> None:
+    for mark in (URL_MARK, MENTION_MARK, NUMBER_MARK):
+        assert len(mark) == 1 and unicodedata.category(mark) == "Co"
+    assert (URL_MARK, MENTION_MARK, NUMBER_MARK) == ("\ue001", "\ue002", "\ue003")
+
+
+def test_shingle_drops_punctuation_symbols_and_emoji_keeps_letters_and_marks() -> None:
+    assert shingle_text("Hello, world! 🔥 ★ ¥ — 好的。") == "helloworld好的"
+    assert shingle_text("किताब, पढ़ो!") == "किताबपढ़ो"
+
+
+def test_batch_versions_match_single_calls() -> None:
+    texts = ["加 微 信", "HELLO", "", "限時特價 http://t.cn/x 99"]
+    assert normalize_many(texts) == [normalize(t) for t in texts]
+    assert shingle_many(iter(texts)) == [shingle_text(t) for t in texts]
+
+
+def test_empty_and_blank_text() -> None:
+    assert normalize("") == "" and shingle_text("") == ""
+    assert normalize(" \u200b\u3000\t") == "" and shingle_text(" \u200b\u3000\t") == ""
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("func", [normalize, shingle_text])
+def test_non_str_is_a_type_error(func) -> None:
+    with pytest.raises(TypeError, match=r"takes a str; got bytes instead"):
+        func(b"bytes")
+
+
+@pytest.mark.parametrize("func", [normalize_many, shingle_many])
+def test_non_str_in_a_batch_is_a_type_error(func) -> None:
+    with pytest.raises(TypeError, match=r"takes a str; got NoneType instead"):
+        func(["ok", None])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("U+0430\ta\n", r"homoglyphs.tsv line 1: expected 3 tab-separated fields", id="missing-field"),
+        pytest.param("0430\ta\tmixed\n", r"line 1: the code point must look like U\+0430", id="bad-code-point"),
+        pytest.param("U+0430\tä\tmixed\n", r"line 1: the replacement must be ASCII letters or digits", id="bad-target"),
+        pytest.param("U+0430\ta\tsometimes\n", r"line 1: scope must be 'always' or 'mixed'", id="bad-scope"),
+        pytest.param("# c\nU+0430\ta\tmixed\nU+0430\ta\tmixed\n", r"line 3: U\+0430 is listed twice", id="duplicate"),
+        pytest.param("U+110000\ta\tmixed\n", r"line 1: the code point U\+110000 is beyond U\+10FFFF", id="beyond-unicode"),
+    ],
+)
+def test_malformed_homoglyph_table_is_refused(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "homoglyphs.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        nz.load_homoglyphs(path)
+
+
+def test_malformed_range_and_tld_tables_are_refused(tmp_path: Path) -> None:
+    ranges = tmp_path / "invisible.tsv"
+    ranges.write_text("U+0010\tU+0001\tbackwards\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"invisible.tsv line 1: the range U\+0010..U\+0001 ends"):
+        nz.load_ranges(ranges)
+    tlds = tmp_path / "tlds.txt"
+    tlds.write_text("com\nC0M\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tlds.txt line 2: a top-level domain is 2-24 lower-case"):
+        nz.load_tlds(tlds)
+
+
+def test_missing_or_undecodable_table_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read normalization table .*nope.tsv"):
+        nz.load_char_map(tmp_path / "nope.tsv")
+    bad = tmp_path / "bad.tsv"
+    bad.write_bytes(b"U+3002\t\xff\n")
+    with pytest.raises(ConfigError, match=r"bad.tsv is not valid UTF-8"):
+        nz.load_char_map(bad)
+
+
+def test_shipped_tables_load() -> None:
+    always, mixed = nz.load_homoglyphs()
+    assert always["ᴀ"] == "a" and mixed["о"] == "o" and mixed["Η"] == "H"
+    assert nz.load_char_map(nz.DATA_DIR / "punctuation.tsv")["。"] == "."
+    assert "cn" in nz.load_tlds()
+    t2s = nz.traditional_to_simplified()
+    assert t2s["優"] == "优" and t2s["門"] == "门"
+    assert not set(t2s.values()) & set(t2s)  # chains resolved
+
+
+def test_tables_build_once_under_concurrent_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nz, "_TABLES", None)
+    monkeypatch.setattr(nz, "_ENGINE", None)
+    builds = []
+    real_build = nz._build
+
+    def counting_build() -> nz._Tables:
+        builds.append(1)
+        return real_build()
+
+    monkeypatch.setattr(nz, "_build", counting_build)
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(shingle_text("加 微 信"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["加微信"] * 8
+    assert len(builds) == 1
+
+
+# ---------------------------------------------------------------- properties
+
+# Characters that stress the steps' interplay: case folding that expands or needs NFKC again,
+# look-alikes, CJK (traditional and simplified), full-width forms, invisibles, marks,
+# separators and symbols, digits of other scripts, and the placeholders themselves.
+TRICKY = list(
+    "ßẞﬁﬀǰİıŉΐΰᾼͅſKÅΩǅǲﬅẛ"
+    "аеорсухіјѕһԁԛԝӏАВЕКМНОРСТХԀαορικνυχεηΑΒΕΗΙΚΟΡΤΧϹσς"
+    "優惠門們關乾著后后发髮麼么加微信限时特价好的一二三〇々ー"
+    "ＡＺａｚ０９，。！：？、（）￥【】～\u3000"
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\ufe0f\U000e0041\ue001\ue002\ue003\ue310"
+    "\u0301\u0336\u0308\u3099\u309a\u093f\u0941\u094d\u0e31\u1100\u1161\u11a8"
+    "カガｶﾞﾟ가각"
+    " \t\n.-_*/|@:#❤💗🔥👍🏻🅰ᴀⓐ⒜❶١٣²½⅓Ⅻ℃™…·"
+    "aAbBcCiIlL019wWeEhHtT"
+)
+tricky_text = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40)
+any_text = st.text(max_size=60)
+# Lone surrogates appear in str decoded with surrogateescape; nothing may raise on them.
+text_with_surrogates = st.text(
+    alphabet=st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=30
+)
+
+INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs", "Co"}
+
+
+def _invisible(ch: str, *, allow_marks: bool) -> bool:
+    if allow_marks and ch in (URL_MARK, MENTION_MARK, NUMBER_MARK):
+        return False
+    if ch == " ":
+        return False
+    cp = ord(ch)
+    extra = any(a <= cp <= b for a, b in nz.load_ranges(nz.DATA_DIR / "invisible.tsv"))
+    return extra or unicodedata.category(ch) in INVISIBLE_CATEGORIES or ch.isspace()
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+@example("ß")
+@example("ﬁ")
+@example("İ")
+@example("ǰ")
+@example("ΐ")
+@example("a b c d")
+@example("b о о k")
+@example("x ❤ a b")
+@example("ǅ ß c")
+@example("1 2 3")
+@example("\ue003a\ue003b\ue003c")
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+@example("a1b2c")
+@example("か!\u3099")
+@example("t.cn/http://x")
+@example("\ue001 a . b . c")
+def test_shingle_text_is_idempotent(text: str) -> None:
+    once = shingle_text(text)
+    assert shingle_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+def test_shingling_normalized_text_changes_nothing(text: str) -> None:
+    text = text.replace(URL_MARK, "").replace(MENTION_MARK, "").replace(NUMBER_MARK, "")
+    assert shingle_text(normalize(text)) == shingle_text(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_with_surrogates)
+def test_never_raises_on_any_str(text: str) -> None:
+    out = normalize(text)
+    shingled = shingle_text(text)
+    assert isinstance(out, str) and isinstance(shingled, str)
+    out.encode("utf-8")  # no lone surrogate survives
+    shingled.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+def test_outputs_hold_no_invisible_characters(text: str) -> None:
+    assert not [c for c in normalize(text) if _invisible(c, allow_marks=False)]
+    assert not [c for c in shingle_text(text) if _invisible(c, allow_marks=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+def test_normalize_output_is_stripped_single_spaced_and_nfkc(text: str) -> None:
+    out = normalize(text)
+    assert out == " ".join(out.split())
+    assert unicodedata.is_normalized("NFKC", out)
+    assert out == out.casefold()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+def test_shingle_output_has_only_letters_marks_numerals_and_placeholders(text: str) -> None:
+    for ch in shingle_text(text):
+        assert ch in (URL_MARK, MENTION_MARK, NUMBER_MARK) or unicodedata.category(ch)[0] in "LMN", (
+            ch,
+            unicodedata.category(ch),
+        )
+
+
+# ---------------------------------------------------------------- real data
+
+
+def _real_texts(limit: int) -> list[str]:
+    from conftest import shared_data
+
+    folder = shared_data("cn_sms_spam_50k")
+    with open(folder / "dataset.csv", encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        return [row[1] for _, row in zip(range(limit), rows) if len(row) > 1]
+
+
+def test_real_chinese_sms_are_idempotent_in_both_forms() -> None:
+    texts = _real_texts(3000)
+    normalized = normalize_many(texts)
+    assert normalize_many(normalized) == normalized
+    shingled = shingle_many(texts)
+    assert shingle_many(shingled) == shingled
+    assert shingle_many(normalized) == shingled
