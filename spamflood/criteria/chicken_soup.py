@@ -28,9 +28,9 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
 }
 
 
-def _brand_mark() -> re.Pattern[str]:
+def _brand_mark() -> tuple[re.Pattern[str], ...]:
     # after normalization 【品牌】 reads [品牌]; ™ reads tm
-    return re.compile(r"\[[^\]\x00]{2,12}\]|®|(?<=[a-z0-9])tm(?![a-z])|#[^#\x00]{2,20}#")
+    return (re.compile(r"\[[^\]\x00]{2,12}\]"), re.compile(r"®|tm(?<=[a-z0-9]tm)(?![a-z])"), re.compile(r"#[^#\x00]{2,20}#"))
 
 
 PATTERNS = {**soft_ad.PATTERNS, "chicken_soup_brand": _brand_mark}

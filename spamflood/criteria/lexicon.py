@@ -35,16 +35,17 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import numpy as np
 
 from spamflood.errors import ConfigError
 
-__all__ = ["LEXICON_DIR", "Lexicon", "Match", "Scan", "Scanner", "load_lexicon"]
+__all__ = ["LEXICON_DIR", "Lexicon", "Match", "Router", "Scan", "Scanner", "load_lexicon"]
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
 """Where the lexicon, feature and threshold files live."""
@@ -170,6 +171,20 @@ def _classes(codepoints: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class Router:
+    """One regex whose matches go to several patterns: ``route(match)`` names the pattern
+    (one of ``names``) or returns ``None`` to drop the match.
+
+    Numbers are the reason: one pass that reads every number with what follows it (``99元``,
+    ``8折``, ``13812345678``) is several times faster than one pass per kind of number.
+    """
+
+    regex: re.Pattern[str]
+    route: Callable[[re.Match[str]], str | None]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """One match in one text: the list (or pattern) name, the matched text, its tag, span."""
 
@@ -203,11 +218,23 @@ class Scanner:
     for any number of batches; matching does not modify it, so threads may share it.
     """
 
-    def __init__(self, lexicons: Sequence[Lexicon], patterns: Mapping[str, re.Pattern[str]]) -> None:
+    def __init__(self, lexicons: Sequence[Lexicon], patterns: Mapping[str, Any]) -> None:
+        """``patterns``: name -> a regex, a sequence of regexes, or a :class:`Router`."""
         if not lexicons:
             raise ConfigError("A Scanner needs at least one lexicon")
         self.list_names: tuple[str, ...] = tuple(lx.name for lx in lexicons)
-        self.patterns: dict[str, re.Pattern[str]] = dict(patterns)
+        self._regexes: list[tuple[str, re.Pattern[str]]] = []
+        self._routers: list[Router] = []
+        names: list[str] = []
+        for name, spec in patterns.items():
+            if isinstance(spec, Router):
+                self._routers.append(spec)
+                names.extend(spec.names)
+            else:
+                for rx in (spec,) if isinstance(spec, re.Pattern) else spec:
+                    self._regexes.append((name, rx))
+                names.append(name)
+        self.pattern_names: tuple[str, ...] = tuple(dict.fromkeys(names))
         tag_tables: list[tuple[str, ...]] = []
         for lx in lexicons:
             tag_tables.append(tuple(sorted({t for t in lx.tags if t})))
@@ -250,7 +277,7 @@ class Scanner:
         n = len(texts)
         n_lists = len(self.list_names)
         counts = np.zeros((n, n_lists), dtype=np.int32)
-        pattern_counts = {name: np.zeros(n, dtype=np.int32) for name in self.patterns}
+        pattern_counts = {name: np.zeros(n, dtype=np.int32) for name in self.pattern_names}
         tagged_parts: dict[int, list[np.ndarray]] = {}
         for lo in range(0, n, chunk):
             part = [t.replace(SEPARATOR, " ") if SEPARATOR in t else t for t in texts[lo : lo + chunk]]
@@ -284,12 +311,16 @@ class Scanner:
         lengths = np.fromiter(map(len, part), dtype=np.int64, count=m)
         starts = np.zeros(m, dtype=np.int64)
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        # patterns: one finditer per regex over the joined chunk
-        for name, rx in self.patterns.items():
-            pos = [mt.start() for mt in rx.finditer(joined)]
-            if pos:
-                post = np.searchsorted(starts, np.array(pos, dtype=np.int64), side="right") - 1
-                np.add.at(pattern_counts[name], post + offset, 1)
+        # patterns: one finditer per regex over the joined chunk; overlapping matches of one
+        # pattern (its regexes may both see "¥99元") count once
+        for name, spans in self._pattern_spans(joined).items():
+            arr = np.array(spans, dtype=np.int64)
+            arr = arr[np.lexsort((-arr[:, 1], arr[:, 0]))]
+            reach = np.maximum.accumulate(arr[:, 1])
+            fresh = np.ones(arr.shape[0], dtype=bool)
+            fresh[1:] = reach[:-1] <= arr[1:, 0]
+            post = np.searchsorted(starts, arr[fresh, 0], side="right") - 1
+            np.add.at(pattern_counts[name], post + offset, 1)
         hits = list(self._automaton.iter(joined))
         if not hits:
             return
@@ -337,6 +368,21 @@ class Scanner:
                 pairs = np.stack([post[sel] + offset, tag[sel]], axis=1)
                 tagged_parts.setdefault(int(li), []).append(pairs)
 
+    def _pattern_spans(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        """(start, end) of every pattern match in ``text``, by pattern name (overlaps kept)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for name, rx in self._regexes:
+            spans = [mt.span() for mt in rx.finditer(text)]
+            if spans:
+                out.setdefault(name, []).extend(spans)
+        for router in self._routers:
+            route = router.route
+            for mt in router.regex.finditer(text):
+                name = route(mt)
+                if name is not None:
+                    out.setdefault(name, []).append(mt.span())
+        return out
+
     # -- one text, for evidence ------------------------------------------------------
 
     def matches(self, text: str) -> list[Match]:
@@ -368,8 +414,11 @@ class Scanner:
                 continue
             kept.append(m)
         out = kept
-        for name, rx in self.patterns.items():
-            for mt in rx.finditer(text):
-                out.append(Match(name, mt.group(), "", mt.start(), mt.end()))
+        for name, spans in self._pattern_spans(text).items():
+            reach = -1
+            for start, end in sorted(spans, key=lambda sp: (sp[0], -sp[1])):
+                if start >= reach:
+                    out.append(Match(name, text[start:end], "", start, end))
+                reach = max(reach, end)
         out.sort(key=lambda m: (m.start, m.end))
         return out

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from spamflood.criteria.context import Context, lexicon
-from spamflood.criteria.lexicon import Match
+from spamflood.criteria.lexicon import Match, Router
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "promotion", "snippets"]
 
@@ -41,29 +41,94 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
 
 _D = r"[0-9x]"  # a digit, or a masked one (exports often mask digits as x)
 
+# Each pattern is a tuple of small regexes, each starting with a literal or a character class so
+# that the regex engine can skip ahead quickly (one big alternation is several times slower).
+# Overlapping matches of one pattern count once (see Scanner.scan).
+Patterns = tuple[re.Pattern[str], ...]
 
-def _price() -> re.Pattern[str]:
-    return re.compile(
-        r"(?:[¥$£€]|(?<![a-z])(?:rmb|usd|hkd|gbp)\s?)\s?" + _D + r"+(?:[.,]\d+)*"
-        r"|(?<![0-9.])" + _D + r"+(?:\.\d+)?\s?(?:元|块钱|块|美元|英镑|欧元|港币|rmb(?![a-z])|usd(?![a-z]))"
-        r"|(?<![0-9.a-z])\d{2,}r(?![a-z0-9])"  # chat shorthand: 100r = 100 yuan
-        r"|(?<![0-9.])\d+(?:\.\d+)?p(?=/|pm\b|\s?per\b|\s?/?msg|\s?/?min|\s?/?wk)"  # UK pence: 150p/msg
-        r"|(?<![0-9.])\d+(?:\.\d+)?\s?(?:dollars|bucks|pounds|quid|euros)(?![a-z])"
-        r"|(?:仅需|只需|只要|低至|仅售|售价|原价|现价|特价|价格|仅)[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))"
-        r"|[一二两三四五六七八九十百千万]+元"
-        r"|(?<![0-9.])" + _D + r"+(?:\.[0-9x]+)?万(?:元|起)"
-        r"|(?:售|总价|首付|月供|一口价|成本价)[:\s]?" + _D + r"+"
-        r"|(?<![0-9.])\d+(?:\.\d+)?/(?:月|年|天|次|件|盒|斤|个|张|位|人|条|套|month|year|week|wk|day|min)(?![a-z])"
+
+def _alts(*parts: str) -> Patterns:
+    return tuple(re.compile(p) for p in parts)
+
+
+_NOT_FOLD = r"(?!腾|叠|磨|服|射|断|返|回|合|算|旧|纸|线)"  # 折 in 折腾, 折叠 ... is no discount
+
+# Every number, read once with what follows it; _route_number says what it is.
+_NUMBER = (
+    r"(?P<num>[0-9x](?<![0-9x.,][0-9x])[0-9x]*(?:[.,][0-9x]+)*)"  # from the start of a number only
+    r"(?:(?=[\s元块美英欧港万rudbpqe/折%])(?:\s?(?P<unit>元|块钱|块|美元|英镑|欧元|港币|万元|万起)"
+    r"|\s?(?P<word>rmb|usd|dollars|bucks|pounds|quid|euros)(?![a-z])"
+    r"|(?P<chat>r)(?![a-z0-9])"  # chat shorthand: 100r = 100 yuan
+    r"|(?P<pence>p)(?=/|pm\b|\s?per\b|\s?/?msg|\s?/?min|\s?/?wk)"  # UK pence: 150p/msg
+    r"|(?P<per>/(?:月|年|天|次|件|盒|斤|个|张|位|人|条|套|month|year|week|wk|day|min))(?![a-z])"
+    r"|\s?(?P<zhe>折)" + _NOT_FOLD + r""
+    r"|\s?(?P<off>%\s?off)(?![a-z]))"
+    r"|(?P<bare>)(?<=[0-9x]{5})"  # no suffix: only numbers of 5+ characters (phones, short codes)
+    r")"
+)
+_SHORT_CODE_BEFORE = ("to ", "on ", "call ", "dial ", "txt ", "text ", "to", "call", "txt", "text")
+
+
+def _route_number(m: re.Match[str]) -> str | None:
+    """price / discount / phone for one number and its suffix, or None for a plain number."""
+    kind = m.lastgroup
+    num = m.group("num")
+    digits = sum(c.isdigit() for c in num)
+    if kind == "bare":
+        if "." in num or "," in num:
+            return None
+        if len(num) == 5 and digits == 5:  # an SMS short code: text WIN to 80086
+            before = m.string[max(0, m.start() - 5) : m.start()]
+            return "soft_ad_phone" if before.endswith(_SHORT_CODE_BEFORE) else None
+        if not 7 <= len(num) <= 12:
+            return None
+        nxt = m.string[m.end() : m.end() + 1]
+        if nxt in ("%", "年", "元"):
+            return None
+        if digits == len(num) or digits >= 3 or num == "x" * 11:  # a phone or QQ number, maybe masked
+            return "soft_ad_phone"
+        return None
+    if kind == "unit":
+        return "soft_ad_price"
+    if kind in ("word", "pence", "per"):
+        return "soft_ad_price" if digits else None
+    if kind == "chat":
+        return "soft_ad_price" if digits == len(num) >= 2 else None
+    if kind == "zhe":
+        return "soft_ad_discount_pattern" if len(num) <= 4 else None
+    if kind == "off":
+        return "soft_ad_discount_pattern" if 0 < digits == len(num) <= 3 else None
+    return None
+
+
+def _numbers() -> Router:
+    return Router(
+        re.compile(_NUMBER), _route_number, ("soft_ad_price", "soft_ad_discount_pattern", "soft_ad_phone")
     )
 
 
-def _discount() -> re.Pattern[str]:
-    return re.compile(
-        r"(?<![0-9.])" + _D + r"{1,2}(?:\.[0-9x])?\s?折(?!腾|叠|磨|服|射|断|返|回|合|算|旧|纸|线)"
-        r"|[一二三四五六七八九]折(?!腾|叠|磨|服|射|断|返|回|合|算|旧|纸|线)"
-        r"|\d{1,3}\s?%\s?off(?![a-z])|up to \d{1,3}\s?%"
-        r"|满" + _D + r"+(?:元)?[减送返]" + _D + r"+|充" + _D + r"+送" + _D + r"+|买[0-9x一二三]送[0-9x一二三]"
-        r"|(?:code|优惠码|兑换码|券码|邀请码)[:\s]*[a-z0-9]{4,}"
+def _price() -> Patterns:
+    # the branches of one regex all start with a literal character, so the engine still skips
+    # ahead on the set of first characters; numbers with units come from _numbers
+    words = "仅需|只需|只要|低至|仅售|售价|原价|现价|特价|价格|仅|售|总价|首付|月供|一口价|成本价".split("|")
+    lead = "|".join(w + r"[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))" for w in words)
+    return _alts(
+        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*",
+        r"(?:rmb|usd|hkd|gbp)\s?" + _D + r"+(?:[.,]\d+)*",
+        lead + r"|元(?<=[一二两三四五六七八九十百千万]元)",  # 三百元: found at 元, widened for display
+    )
+
+
+def _discount() -> Patterns:
+    return _alts(
+        r"一折" + _NOT_FOLD + r"|二折" + _NOT_FOLD + r"|三折" + _NOT_FOLD + r"|四折" + _NOT_FOLD
+        + r"|五折" + _NOT_FOLD + r"|六折" + _NOT_FOLD + r"|七折" + _NOT_FOLD + r"|八折" + _NOT_FOLD
+        + r"|九折" + _NOT_FOLD
+        + r"|满" + _D + r"+(?:元)?[减送返]" + _D + r"+"
+        + r"|充" + _D + r"+送" + _D + r"+"
+        + r"|买[0-9x一二三]送[0-9x一二三]"
+        + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}",
+        r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}",
     )
 
 
@@ -72,36 +137,41 @@ def _tlds() -> str:
     return "|".join(sorted(lexicon("soft_ad_tlds").terms, key=len, reverse=True))
 
 
-def _link() -> re.Pattern[str]:
-    return re.compile(
-        r"https?://[^\s\x00]*[^\s\x00.,;:!?)\]]|www\.[^\s\x00]*[^\s\x00.,;:!?)\]]"
-        r"|(?<![a-z0-9@.\-])[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:" + _tlds() + r")(?![a-z0-9.])(?:/[^\s\x00]*[^\s\x00.,;:!?)\]])?"
+_TAIL = r"[^\s\x00]*[^\s\x00.,;:!?)\]]"
+
+
+def _link() -> Patterns:
+    return _alts(
+        r"https?://" + _TAIL,
+        r"www\." + _TAIL,
+        # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
+        r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
     )
 
 
-def _phone() -> re.Pattern[str]:
-    return re.compile(
-        r"(?<![0-9x])(?:\+?86[- ]?)?1[3-9]\d{9}(?![0-9])"  # China mobile
-        r"|(?<![0-9])(?:0\d{2,3}|400|800)[- ]?\d{3,4}[- ]?\d{4}(?![0-9])"  # landline, 400 numbers
-        r"|(?<![0-9])0[789]\d{8,9}(?![0-9])"  # UK mobile and premium numbers
-        r"|(?<![0-9.,])\d{7,12}(?![0-9.,%年元])"  # a bare long number: phone, QQ
-        r"|(?<![a-z0-9])x{11}(?![a-z0-9])|(?<![a-z0-9])x{3,4}-x{7,8}(?![a-z0-9])"  # masked numbers
-        r"|(?<![a-z])(?:to|on|call|dial|txt|text)\s?\d{5}(?![0-9])"  # SMS short codes: text WIN to 80086
+def _phone() -> Patterns:
+    # bare long numbers (QQ, mobile, masked xxxxxxxxxxx) come from _numbers
+    return _alts(
+        # landlines and 400 numbers written with separators; a masked landline xxxx-xxxxxxx
+        r"0\d{2,3}[- ]\d{3,4}[- ]?\d{4}(?![0-9])|400[- ]\d{3}[- ]?\d{4}(?![0-9])|800[- ]\d{3}[- ]?\d{4}(?![0-9])"
+        r"|-x{8}(?<=x{3}-x{8})(?![a-z0-9])|-x{7}(?<=x{3}-x{7})(?![a-z0-9])",
     )
 
 
-def _email() -> re.Pattern[str]:
-    return re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+def _email() -> Patterns:
+    return _alts(r"@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 
 
-def _cta() -> re.Pattern[str]:
-    return re.compile(
-        r"(?<![a-z])(?:txt|text|send|reply|rply)\s+[a-z0-9]+(?:\s+[a-z0-9]+)?\s+(?:to|2)\s+\d{4,6}(?![0-9])"
-        r"|(?<![a-z])(?:call|dial|ring)\s+(?:(?:now|free|freephone|on|us|from a landline)\s+)*(?:0[3589]\d{2}|\+?44)"
+def _cta() -> Patterns:
+    return _alts(
+        r"(?:txt|text|send|reply|rply|call|dial|ring)\s"
+        r"(?:(?<=(?:txt|ext|end|ply) )[a-z0-9]+(?:\s+[a-z0-9]+)?\s+(?:to|2)\s+\d{4,6}(?![0-9])"  # text WIN to 80086
+        r"|(?<=(?:all|ial|ing) )(?:(?:now|free|freephone|on|us|from a landline)\s+)*(?:0[3589]\d{2}|\+?44))",  # call 0906..
     )
 
 
-PATTERNS: dict[str, Callable[[], re.Pattern[str]]] = {
+PATTERNS: dict[str, Callable[[], Patterns | Router]] = {
+    "soft_ad_numbers": _numbers,
     "soft_ad_cta_pattern": _cta,
     "soft_ad_price": _price,
     "soft_ad_discount_pattern": _discount,
@@ -205,6 +275,29 @@ def promotion_matches(matches: list[Match]) -> list[Match]:
     return [m for m in matches if m.source in wanted]
 
 
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
+
+
+_WIDEN = {
+    "soft_ad_link": _NAME_CHARS,
+    "soft_ad_email": _NAME_CHARS,
+    "soft_ad_price": frozenset("一二两三四五六七八九十百千万"),
+    "soft_ad_phone": frozenset("x"),
+}
+
+
+def _widen(text: str, m: Match) -> Match:
+    """Patterns found at an anchor (a domain at its '.', 三百元 at 元, xxxx-xxxxxxx at '-')
+    start there; show what comes before the anchor too."""
+    chars = _WIDEN.get(m.source)
+    if chars is None or m.text[:1] not in (".", "@", "元", "-"):
+        return m
+    start = m.start
+    while start > 0 and text[start - 1] in chars:
+        start -= 1
+    return Match(m.source, text[start : m.end], m.tag, start, m.end)
+
+
 def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
     """Human snippets for the soft_ad features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
@@ -214,7 +307,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         srcs = SOURCES.get(name)
         if not srcs:
             continue
-        found = [m for m in matches if m.source in srcs]
+        found = [_widen(ctx.texts[i], m) for m in matches if m.source in srcs]
         if name == "SOFT_AD_CONTACT" and "SOFT_AD_EVASION" in features:
             found = [m for m in found if m.source != "soft_ad_evasion"]
         if not found:
