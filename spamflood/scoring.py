@@ -25,7 +25,14 @@ from spamflood.cluster import ClusterTable
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 
-__all__ = ["LabelScores", "RuleScorer", "combine"]
+__all__ = [
+    "LabelScores",
+    "RuleScorer",
+    "combine",
+    "label_strength",
+    "mass_share_reason",
+    "repetition_reason",
+]
 
 
 def _iso(epoch: float) -> str:
@@ -38,6 +45,36 @@ class LabelScores:
 
     strength: dict[str, np.ndarray]
     reasons: dict[str, dict[int, str]]
+
+
+def label_strength(count: np.ndarray | float, minimum: int) -> np.ndarray:
+    """The curve of both cluster labels: ``1 - 0.5 ** (count / minimum)`` from ``minimum`` on, else 0.
+
+    Works on one count or an array of counts (a scalar gives a 0-d array; ``float()`` it).
+    """
+    count = np.asarray(count, dtype=np.float64)
+    return np.where(count >= minimum, 1.0 - 0.5 ** (count / minimum), 0.0)
+
+
+def mass_share_reason(
+    size: int, authors: int, span: float, window: float, *, peak_authors: int = 0, peak_start: float = 0.0
+) -> str:
+    """The ``mass_share`` sentence: the cluster's size and accounts, and over what time.
+
+    A cluster that spans more than one ``window`` also says how many accounts fell within
+    one window (``peak_authors``) and from when (``peak_start``, epoch seconds).
+    """
+    if span <= window:
+        return f"mass_share: {size} near-identical posts from {authors} accounts within {human_duration(span)}"
+    return (
+        f"mass_share: {size} near-identical posts from {authors} accounts; "
+        f"{peak_authors} accounts within {human_duration(window)} from {_iso(peak_start)}"
+    )
+
+
+def repetition_reason(author: str, copies: int, span: float) -> str:
+    """The ``repetition`` sentence: which account posted how many copies, over what time."""
+    return f"repetition: account {author} posted {copies} near-identical copies within {human_duration(span)}"
 
 
 def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -82,9 +119,8 @@ class RuleScorer:
     def score(self, table: ClusterTable, author_codes: np.ndarray, authors: list[str], times: np.ndarray) -> LabelScores:
         features = self.cluster_features(table, author_codes)
         a = features["MASS_SHARE_AUTHORS_IN_WINDOW"]
-        mass = np.where(a >= self.min_authors, 1.0 - 0.5 ** (a / self.min_authors), 0.0)
-        c = features["REPETITION_SAME_AUTHOR_COPIES"]
-        rep = np.where(c >= self.min_copies, 1.0 - 0.5 ** (c / self.min_copies), 0.0)
+        mass = label_strength(a, self.min_authors)
+        rep = label_strength(features["REPETITION_SAME_AUTHOR_COPIES"], self.min_copies)
         reasons = {
             "mass_share": self._mass_reasons(table, mass),
             "repetition": self._repetition_reasons(table, rep, author_codes, authors, times),
@@ -98,18 +134,14 @@ class RuleScorer:
         for i in np.flatnonzero(mass > 0):
             c = int(table.labels[i])
             if c not in sentences:
-                size, authors = int(table.size[c]), int(table.authors[c])
-                span = float(table.last_time[c] - table.first_time[c])
-                if span <= table.window:
-                    sentences[c] = (
-                        f"mass_share: {size} near-identical posts from {authors} accounts within {human_duration(span)}"
-                    )
-                else:
-                    sentences[c] = (
-                        f"mass_share: {size} near-identical posts from {authors} accounts; "
-                        f"{int(table.peak_authors[c])} accounts within {human_duration(table.window)} "
-                        f"from {_iso(float(table.peak_start[c]))}"
-                    )
+                sentences[c] = mass_share_reason(
+                    int(table.size[c]),
+                    int(table.authors[c]),
+                    float(table.last_time[c] - table.first_time[c]),
+                    table.window,
+                    peak_authors=int(table.peak_authors[c]),
+                    peak_start=float(table.peak_start[c]),
+                )
             out[int(i)] = sentences[c]
         return out
 
@@ -127,10 +159,7 @@ class RuleScorer:
         t = np.nan_to_num(times[fired], nan=0.0)
         bounds = np.flatnonzero(np.diff(key)) + 1
         for group, gt in zip(np.split(fired, bounds), np.split(t, bounds)):
-            sentence = (
-                f"repetition: account {authors[int(group[0])]} posted {group.size} near-identical copies "
-                f"within {human_duration(float(gt.max() - gt.min()))}"
-            )
+            sentence = repetition_reason(authors[int(group[0])], int(group.size), float(gt.max() - gt.min()))
             for i in group:
                 out[int(i)] = sentence
         return out
