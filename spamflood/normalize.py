@@ -290,8 +290,10 @@ def _char_class(points: Iterable[int]) -> str:
     return _ranges_class(_runs(points))
 
 
-# Emoji and pictographs: the characters above U+FFFF that posts use most.
+# The emoji area (symbols and pictographs), and within it the pictographs proper: the
+# characters above U+FFFF that posts use most.
 _EMOJI = (0x1F000, 0x1FBFF)
+_PICTOGRAPHS = (0x1F300, 0x1FAFF)
 
 
 def _one_of(points: Iterable[int]) -> str:
@@ -301,7 +303,7 @@ def _one_of(points: Iterable[int]) -> str:
     ones above it range by range, for every character of the text. A class with hundreds of such
     ranges would make every scan slow (each character not in the bitmap is tested against every
     range), so the class here holds the exact characters up to U+FFFF plus at most three coarse
-    ranges above (below, inside and above the emoji area, so that emoji are rarely false hits),
+    ranges above (below, inside and above the pictographs, so that emoji are rarely false hits),
     and a look-behind checks the exact set only on a hit. The
     pattern starts with a plain class, which lets ``re`` skip non-matching text quickly.
     """
@@ -311,7 +313,7 @@ def _one_of(points: Iterable[int]) -> str:
     if not astral:
         return f"[{_char_class(bmp)}]" if bmp else "(?!)"
     blocks = []
-    for lo, hi in ((0x10000, _EMOJI[0] - 1), _EMOJI, (_EMOJI[1] + 1, 0x10FFFF)):
+    for lo, hi in ((0x10000, _PICTOGRAPHS[0] - 1), _PICTOGRAPHS, (_PICTOGRAPHS[1] + 1, 0x10FFFF)):
         inside = [p for p in astral if lo <= p <= hi]
         if inside:
             blocks.append((inside[0], inside[-1]))
@@ -363,6 +365,7 @@ class _Tables:
     pre_rx: re.Pattern[str]
     pre_keep_rx: re.Pattern[str]  # the same, leaving the three placeholders alone
     composing_rx: re.Pattern[str]
+    unusual_rx: re.Pattern[str]
     post_map: Mapping[str, str]  # after NFKC: accents dropped, leftover decoration marks removed
     post_rx: re.Pattern[str]
     settle_rx: re.Pattern[str]
@@ -535,9 +538,11 @@ def _build() -> _Tables:
     word_bmp = [cp for cp in range(0x10000) if chr(cp).isalnum()]
     nonword_bmp = sorted(set(range(0x10000)) - set(word_bmp) - set(range(0xD800, 0xE000)))
     any_astral = "\\U00010000-\\U0010ffff"
-    # A superset of [\W_] and of [^\W_] each (every character above U+FFFF is in both).
+    # A superset of [\W_] and of [^\W_] each: every character above U+FFFF is in both, but
+    # the emoji area, which holds no letter or digit once the folds have run.
     nonword_or_astral = f"[{_char_class(nonword_bmp)}{any_astral}]"
-    word_or_astral = f"[{_char_class(word_bmp)}{any_astral}]"
+    not_emoji = _ranges_class([(0x10000, _EMOJI[0] - 1), (_EMOJI[1] + 1, 0x10FFFF)])
+    word_or_astral = f"[{_char_class(word_bmp)}{not_emoji}]"
     nonword_exact = "(?:(?<=[\\x00-\\uffff])|(?<=[\\W_]))"  # after a nonword_or_astral
     cjk = _ranges_class(_CJK_RANGES)
     mark = _one_of(marks)
@@ -604,6 +609,7 @@ def _build() -> _Tables:
         pre_rx=re.compile(_one_of(pre_points)),
         pre_keep_rx=re.compile(_one_of(pre_keep_points)),
         composing_rx=re.compile(_one_of(composing)),
+        unusual_rx=re.compile(_one_of(composing | lookalike_points | recheck)),
         post_map=post_map,
         post_rx=re.compile(_one_of(post_points)),
         settle_rx=re.compile(_one_of(pre_points | post_points)),
@@ -611,12 +617,15 @@ def _build() -> _Tables:
         symbols_rx=re.compile(symbols_between, re.DOTALL),
         plain_symbols_rx=re.compile(plain_symbols_between, re.DOTALL),
         chain_hint_rx=re.compile(
-            f"{nonword_or_astral}{word_or_astral}{nonword_or_astral}{{1,3}}"
+            f"{nonword_or_astral}(?<={word_or_astral}.){nonword_or_astral}{{0,2}}{word_or_astral}"
+            f"{nonword_or_astral}{{1,3}}"
             f"(?:[{cjk}]|{word_or_astral}(?![^\\W_]))"
         ),
         chain_rx=re.compile(chain, re.DOTALL),
         plain_chain_rx=re.compile(plain_chain, re.DOTALL),
-        ascii_chain_hint_rx=re.compile("[^a-z0-9][a-z0-9][^a-z0-9]{1,3}[a-z0-9](?![a-z0-9])"),
+        ascii_chain_hint_rx=re.compile(
+            "[^a-z0-9](?<=[a-z0-9].)[^a-z0-9]{0,2}[a-z0-9][^a-z0-9]{1,3}[a-z0-9](?![a-z0-9])"
+        ),
         ascii_chain_rx=re.compile(ascii_chain),
         nonword_rx=re.compile("[\\W_]"),
         cjk_gap_rx=re.compile(cjk_gap, re.DOTALL),
@@ -634,7 +643,8 @@ def _build() -> _Tables:
         bare_url_hint_rx=re.compile(bare_url_hint),
         bare_url_rx=re.compile(bare_url),
         mention_rx=re.compile("@[\\w\\-]+"),
-        number_rx=re.compile("[0-9]+(?:[.,:][0-9]+)*"),
+        # [0-9][0-9]* rather than [0-9]+: a pattern that starts with a plain class lets re skip.
+        number_rx=re.compile("[0-9][0-9]*(?:[.,:][0-9]+)*"),
         drop_rx=re.compile(f"{drop_one}(?:{drop_one})*"),
         drop_plain_rx=re.compile(f"{drop_plain_one}(?:{drop_plain_one})*"),
     )
@@ -675,6 +685,7 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
     lookalike_get = t.lookalike_map.__getitem__
     nonword_sub = t.nonword_rx.sub
     composing_search = t.composing_rx.search
+    unusual_search = t.unusual_rx.search
     frequent = t.frequent
     pre_search, pre_keep_search = t.pre_rx.search, t.pre_keep_rx.search
     pre_sub, pre_keep_sub = t.pre_rx.sub, t.pre_keep_rx.sub
@@ -682,10 +693,11 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
     post_search, post_sub = t.post_rx.search, t.post_rx.sub
     settle_search, settle_keep_search = t.settle_rx.search, t.settle_keep_rx.search
     symbols_sub, plain_symbols_sub = t.symbols_rx.sub, t.plain_symbols_rx.sub
-    chain_hint, chain_sub = t.chain_hint_rx.search, t.chain_rx.sub
-    plain_chain_sub = t.plain_chain_rx.sub
+    chain_hint, chain_finditer = t.chain_hint_rx.search, t.chain_rx.finditer
+    plain_chain_finditer = t.plain_chain_rx.finditer
     plain_cjk_gap_sub = t.plain_cjk_gap_rx.sub
-    ascii_chain_hint, ascii_chain_sub = t.ascii_chain_hint_rx.search, t.ascii_chain_rx.sub
+    ascii_chain_hint = t.ascii_chain_hint_rx.search
+    ascii_chain_finditer = t.ascii_chain_rx.finditer
     cjk_gap_sub = t.cjk_gap_rx.sub
     scripty_search = t.scripty_rx.search
     lookalike_search, lookalike_sub = t.lookalike_rx.search, t.lookalike_rx.sub
@@ -715,12 +727,27 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
 
     url_span_search, url_span_split = t.url_span_rx.search, t.url_span_rx.split
 
-    def join_chains(text: str, sub: Callable[..., str]) -> str:
-        """Join spaced-out characters, but never inside a link (``?a=b&c=d`` is no evasion)."""
-        if not url_span_search(text):
-            return sub(join, text)
+    def join_from(text: str, finditer: Callable[..., Iterator[re.Match[str]]], pos: int) -> str:
+        out = []
+        last = 0
+        for match in finditer(text, pos):
+            out.append(text[last : match.start()])
+            out.append(nonword_sub("", match.group()))
+            last = match.end()
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
+
+    def join_chains(text: str, finditer: Callable[..., Iterator[re.Match[str]]], pos: int) -> str:
+        """Join spaced-out characters from ``pos`` on (no chain starts before it), but never
+        inside a link (``?a=b&c=d`` is no evasion)."""
+        if not ("://" in text or "ww." in text or "WW." in text) or not url_span_search(text):
+            return join_from(text, finditer, pos)
         parts = url_span_split(text)  # links at the odd positions
-        return "".join(part if i % 2 else sub(join, part) for i, part in enumerate(parts))
+        return "".join(
+            part if i % 2 else join_from(part, finditer, 0) for i, part in enumerate(parts)
+        )
 
     def fold_word(match: re.Match[str]) -> str:
         word = match.group()
@@ -762,23 +789,26 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
             for ch in dict.fromkeys(found):
                 value = pre_get(ch)
                 text = text.replace(ch, "" if value is None else value)
-        exotic = composing_search(text) is not None
+        unusual = unusual_search(text)  # composing or scripty; joins only ever remove characters
+        exotic = unusual is not None and composing_search(text, unusual.start()) is not None
         if exotic:
             text = nfkc(text)
             if post_search(text):
                 text = post_sub(post, text)
             text = " ".join(text.split())
             text = symbols_sub("", text)
-            if chain_hint(text):
-                text = join_chains(text, chain_sub)
+            hint = chain_hint(text)
+            if hint:
+                text = join_chains(text, chain_finditer, hint.start())
             text = cjk_gap_sub("", text)
         else:
             text = " ".join(text.split())
             text = plain_symbols_sub("", text)
-            if chain_hint(text):
-                text = join_chains(text, plain_chain_sub)
+            hint = chain_hint(text)
+            if hint:
+                text = join_chains(text, plain_chain_finditer, hint.start())
             text = plain_cjk_gap_sub("", text)
-        if scripty_search(text):
+        if (exotic or unusual is not None) and scripty_search(text):
             text = fold_lookalikes(text)
             text = fold_lookalikes(settle(text.casefold(), keep))
             return text, True
@@ -791,8 +821,9 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
             if control_search(text):
                 text = control_sub("", text)
             text = " ".join(text.lower().split())
-            if ascii_chain_hint(text):
-                text = join_chains(text, ascii_chain_sub)
+            hint = ascii_chain_hint(text)
+            if hint:
+                text = join_chains(text, ascii_chain_finditer, hint.start())
             return text
         return matching_form(text, False)[0]
 
