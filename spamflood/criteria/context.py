@@ -56,8 +56,8 @@ def _epoch(values: Any, name: str) -> np.ndarray:
     if pd is not None and isinstance(values, pd.Series):
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             ts = values.dt.tz_convert("UTC") if values.dt.tz is not None else values.dt.tz_localize("UTC")
-            ns = ts.astype("int64").to_numpy().astype(np.float64)
-            return np.where(ts.isna().to_numpy(), np.nan, ns / 1e9)
+            seconds = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()  # any resolution (ns, us, s)
+            return seconds.to_numpy(dtype=np.float64, na_value=np.nan)
         values = values.to_list()
     out = np.full(len(values), np.nan)
     for i, v in enumerate(values):
@@ -304,6 +304,3 @@ class Context:
             self.cache["authors"] = found
         return found
 
-
-def column_or_none(values: Sequence[Any] | None) -> bool:
-    return values is not None

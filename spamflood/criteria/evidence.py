@@ -7,7 +7,7 @@ snippet quotes what was found (``price "¥99"``, ``"中秋" 2 days before Mid-Au
 
 >>> ev = explain(["限时特价¥99，加V抢购"])[0]
 >>> reasons(ev)[0]
-'soft_ad: price "¥99", disguised handle "加v", call to action "抢购", urgency "限时"'
+'soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"'
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ def explain(
 
 
 def reasons(evidence: Sequence[Evidence]) -> list[str]:
-    """One sentence per label, in label order: ``'soft_ad: price "¥99", contact handle "加v"'``."""
+    """One sentence per label, in label order: ``'soft_ad: price "¥99"; contact handle "加v"'``
+    (features separated by ``;``, several matches of one feature by ``,``)."""
     by_label: dict[str, list[str]] = {}
     for e in evidence:
         by_label.setdefault(e.label, []).append(e.snippet)
-    return [f"{label}: " + ", ".join(by_label[label]) for label in FAMILIES if label in by_label]
+    return [f"{label}: " + "; ".join(by_label[label]) for label in FAMILIES if label in by_label]

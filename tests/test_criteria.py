@@ -1,0 +1,258 @@
+"""The criteria registry, its examples, the rules file and the lexicon files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamflood.criteria import FAMILIES, FEATURES, LABELS, CriteriaFeatures, evaluate, hits, label_scores, reasons
+from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Scanner, load_lexicon
+from spamflood.criteria.registry import ARTICLE, MAX_DESCRIPTION, load_registry
+from spamflood.criteria.rules import load_rules
+from spamflood.errors import ConfigError
+
+ALL = CriteriaFeatures().fit()
+NAMES = list(ALL.get_feature_names_out())
+
+
+def _value(text: str, feature: str) -> float:
+    return float(ALL.transform([text])[0, NAMES.index(feature)])
+
+
+# ----------------------------------------------------------------------------- the registry
+
+
+def test_every_label_has_a_description_a_citation_and_a_reported_feature() -> None:
+    assert list(LABELS) == list(FAMILIES) or sorted(LABELS) == sorted(FAMILIES)
+    for label in FAMILIES:
+        assert LABELS[label].description and LABELS[label].citation
+        assert any(f.reported for f in FEATURES.values() if f.label == label)
+
+
+@pytest.mark.parametrize("feature", list(FEATURES.values()), ids=lambda f: f.name)
+def test_feature_names_carry_their_label_prefix_and_short_descriptions(feature) -> None:  # noqa: ANN001
+    assert re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", feature.name)
+    assert feature.name.startswith(feature.label.upper() + "_")
+    assert 0 < len(feature.description) <= MAX_DESCRIPTION
+
+
+def test_text_features_all_have_examples_both_ways() -> None:
+    missing = [f.name for f in FEATURES.values() if f.kind == "text" and not (f.examples_hit and f.examples_miss)]
+    assert missing == []
+
+
+def test_the_cluster_features_of_the_lead_are_registered() -> None:
+    for name in (
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "REPETITION_SAME_AUTHOR_COPIES",
+    ):
+        assert FEATURES[name].kind == "cluster"
+    assert "MASS_SHARE_CLUSTER_SIZE" not in NAMES  # filled by the cluster stage, not here
+
+
+_HIT = [(f.name, ex) for f in FEATURES.values() for ex in f.examples_hit]
+_MISS = [(f.name, ex) for f in FEATURES.values() for ex in f.examples_miss]
+
+
+@pytest.mark.parametrize(("feature", "text"), _HIT, ids=[f"{n}-hit-{t[:24]}" for n, t in _HIT])
+def test_registry_example_hits(feature: str, text: str) -> None:
+    assert hits({feature: np.array([_value(text, feature)])})[feature][0], f"{feature} should hit {text!r}"
+
+
+@pytest.mark.parametrize(("feature", "text"), _MISS, ids=[f"{n}-miss-{t[:24]}" for n, t in _MISS])
+def test_registry_example_misses(feature: str, text: str) -> None:
+    assert not hits({feature: np.array([_value(text, feature)])})[feature][0], f"{feature} should miss {text!r}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "祝爸妈中秋快乐，想你们",
+        "地震无情人有情，为灾区祈福",
+        "just got my new headphones, love them",
+        "Merry Christmas everyone, see you next year!",
+        "早安，今天也要加油",
+        "台风过境，大家注意安全",
+        "are you free tonight? call me",
+        "我妈在家做饭，叫我回去吃",
+    ],
+)
+def test_hard_negatives_fire_no_label(text: str) -> None:
+    ev = evaluate([text])
+    assert {label: float(v[0]) for label, v in ev.labels.items() if v[0]} == {}
+    assert ev.evidence == [[]]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("限时特价¥99，加V抢购", "soft_ad"),
+        ("中秋特惠，月饼礼盒全场8折，详询13812345678", "holiday_template"),
+        ("雾霾来袭！防霾口罩限时特价¥39", "hotspot_hijack"),
+        ("宝妈在家月入过万，诚招代理，加微信", "microbusiness"),
+        ("早安！新的一天从【XX咖啡】开始，今日第二杯半价", "chicken_soup"),
+        ("Call 09061701461 now to claim your £900 prize", "soft_ad"),
+    ],
+)
+def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
+    assert evaluate([text]).labels[label][0] == 1.0
+
+
+def test_reasons_quote_the_evidence_in_one_sentence_per_label() -> None:
+    ev = evaluate(["限时特价¥99，加V抢购"]).evidence[0]
+    assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"']
+    assert all(e.label == "soft_ad" and e.value >= 1 for e in ev)
+    assert str(ev[0]) == 'soft_ad: price "¥99"'
+
+
+def test_label_scores_take_an_array_with_names_or_a_mapping() -> None:
+    X = ALL.transform(["限时特价¥99，加V抢购", "今天很开心"])
+    by_array = label_scores(X, NAMES)
+    by_mapping = label_scores({n: X[:, j] for j, n in enumerate(NAMES)})
+    assert by_array["soft_ad"].tolist() == by_mapping["soft_ad"].tolist() == [1.0, 0.0]
+    assert set(by_array) == set(FAMILIES)
+    assert label_scores({"MASS_SHARE_AUTHORS_IN_WINDOW": np.array([7.0, 2.0])})["mass_share"].tolist() == [1.0, 0.0]
+
+
+def test_label_scores_need_names_for_an_array() -> None:
+    with pytest.raises(ConfigError, match="need 'names'"):
+        label_scores(np.zeros((2, 3)))
+    with pytest.raises(ConfigError, match="'names' has 2 entries but the values have 3 columns"):
+        label_scores(np.zeros((2, 3)), ["A", "B"])
+
+
+def test_the_article_is_cited_by_its_title() -> None:
+    assert ARTICLE.startswith("The crisis is coming!")
+
+
+# ----------------------------------------------------------------------------- data files refused
+
+
+def _write(tmp_path: Path, name: str, content: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("ok\n\u200b\u200b\n", r"line 2: the term .* is empty after normalization"),
+        ("ok\nbad\x01term\n", r"line 2: the term .* holds a control character"),
+        ("ok\nmid*dle\n", r"line 2: '\*' may only end a term"),
+        ("ok\na\tb\tc\n", r"line 2: expected 'term' or 'term<TAB>tag', got 2 tabs"),
+        ("ok\nx\tsome_tag\n", r"line 2: this list takes no tags"),
+        ("ok\n" + "x" * 70 + "\n", r"line 2: the term is 70 characters"),
+        ("ok\nOK*\n", r"line 2: 'OK\*' normalizes to 'ok' like line 1"),
+        ("# only a comment\n", r"has no entries"),
+    ],
+    ids=["empty", "control", "star", "tabs", "tag", "long", "duplicate", "no-entries"],
+)
+def test_a_corrupt_lexicon_is_refused_naming_file_and_line(tmp_path: Path, content: str, message: str) -> None:
+    path = _write(tmp_path, "broken.txt", content)
+    with pytest.raises(ConfigError, match=f"broken.txt.*{message}"):
+        load_lexicon(path)
+
+
+def test_a_lexicon_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "latin1.txt", b"ok\n\xe9t\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin1.txt, line 2: not valid UTF-8"):
+        load_lexicon(path)
+
+
+def test_tags_are_checked_against_the_allowed_set(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tagged.txt", "中秋\tmid_autumn\n圣诞\txmas_typo\n")
+    with pytest.raises(ConfigError, match=r"tagged.txt, line 2: unknown tag 'xmas_typo'"):
+        load_lexicon(path, tags={"mid_autumn", "christmas"})
+
+
+def test_every_shipped_lexicon_loads() -> None:
+    for path in sorted(LEXICON_DIR.glob("*.txt")):
+        tags = None
+        if path.stem == "holiday_names":
+            from spamflood.criteria.festivals import FESTIVALS
+
+            tags = FESTIVALS
+        assert load_lexicon(path, tags=tags).terms
+
+
+def test_a_corrupt_rules_file_is_refused(tmp_path: Path) -> None:
+    good = (LEXICON_DIR / "rules.toml").read_text(encoding="utf-8")
+    path = _write(tmp_path, "rules.toml", good.replace('SOFT_AD_PRICE = ">= 1"', 'SOFT_AD_PRICE = "about 1"'))
+    with pytest.raises(ConfigError, match=r"rules.toml, \[hits\] SOFT_AD_PRICE: expected 'OP NUMBER'"):
+        load_rules(path)
+    path = _write(tmp_path, "rules.toml", good.replace('hotspot_hijack = [["HOTSPOT_HIJACK_PROMO"]]', 'hotspot_hijack = [["SOFT_AD_PRICE"]]'))
+    with pytest.raises(ConfigError, match=r"'SOFT_AD_PRICE' is not a reported feature of hotspot_hijack"):
+        load_rules(path)
+
+
+def test_a_corrupt_registry_is_refused(tmp_path: Path) -> None:
+    good = (LEXICON_DIR / "features.toml").read_text(encoding="utf-8")
+    path = _write(tmp_path, "features.toml", good.replace('name = "SOFT_AD_PRICE"', 'name = "PRICE_SOFT_AD"'))
+    with pytest.raises(ConfigError, match=r"the name must start with the label's prefix SOFT_AD_"):
+        load_registry(path)
+    path = _write(tmp_path, "features.toml", good + "\n[[feature\n")
+    with pytest.raises(ConfigError, match=r"features.toml is not valid TOML"):
+        load_registry(path)
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def _scanner(*terms: str, ids_follow: bool = False) -> Scanner:
+    from spamflood.normalize import normalize
+
+    normal = tuple(normalize(t.rstrip("*")) for t in terms)
+    lx = Lexicon("t", normal, ("",) * len(terms), tuple(t.endswith("*") for t in terms), Path("t"), ids_follow)
+    return Scanner([lx], {})
+
+
+@pytest.mark.parametrize(
+    ("terms", "text", "count"),
+    [
+        (("sale",), "wholesale prices", 0),
+        (("sale",), "big sale today", 1),
+        (("discount*",), "discounted prices", 1),
+        (("618",), "6180 items", 0),
+        (("618",), "618大促", 1),
+        (("加v",), "快加v吧", 1),
+        (("win",), "win7 laptop", 0),
+        (("优惠", "大优惠"), "大优惠", 1),
+    ],
+    ids=["inside-word", "word", "prefix", "digits", "cjk-after", "cjk-inside", "digit-after", "nested"],
+)
+def test_latin_entries_match_whole_words_and_cjk_anywhere(terms: tuple[str, ...], text: str, count: int) -> None:
+    scanner = _scanner(*terms)
+    assert int(scanner.scan([text]).lists["t"][0]) == count
+    assert len(scanner.matches(text)) == count
+
+
+def test_handle_lists_allow_an_account_number_after_the_handle() -> None:
+    assert _scanner("vx", ids_follow=True).scan(["vx123456"]).lists["t"][0] == 1
+    assert _scanner("vx", ids_follow=True).scan(["vxabc"]).lists["t"][0] == 0
+    assert _scanner("vx").scan(["vx123456"]).lists["t"][0] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="限时特价抢购加vx微信 sale99元wholesale8折0123456789.\n¥", max_size=40), min_size=1, max_size=8))
+def test_batch_counts_equal_per_text_matches(texts: list[str]) -> None:
+    from spamflood.criteria import soft_ad
+    from spamflood.criteria.context import scanner_for
+    from spamflood.normalize import normalize_many
+
+    scanner = scanner_for(soft_ad.LISTS, soft_ad.PATTERNS)
+    normal = normalize_many(texts)
+    scan = scanner.scan(normal, chunk=3)
+    for i, text in enumerate(normal):
+        per_text: dict[str, int] = {}
+        for m in scanner.matches(text):
+            per_text[m.source] = per_text.get(m.source, 0) + 1
+        for name, counts in {**scan.lists, **scan.patterns}.items():
+            assert counts[i] == per_text.get(name, 0), (name, text)

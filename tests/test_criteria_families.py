@@ -1,0 +1,210 @@
+"""Features that need more than the text: festival dates, posting cadence, accounts, batches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pytest
+
+from spamflood.criteria import CriteriaFeatures, evaluate, reasons
+from spamflood.criteria.festivals import days_to, festival_date, load_festivals, qixi_date
+from spamflood.criteria.holiday_template import skeleton
+from spamflood.errors import ConfigError
+from spamflood.posts import Post, PostBatch
+
+DAY = 86400.0
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+
+
+def _batch(rows: list[dict]) -> PostBatch:
+    return PostBatch.from_posts(Post(id=str(i), **row) for i, row in enumerate(rows))
+
+
+def _values(data, families: list[str], clusters=None, **params) -> dict[str, np.ndarray]:  # noqa: ANN001
+    est = CriteriaFeatures(families=families, **params).fit()
+    X = est.transform(data, clusters=clusters)
+    return {name: X[:, j] for j, name in enumerate(est.get_feature_names_out())}
+
+
+# ----------------------------------------------------------------------------- festival dates
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [(2006, "2006-07-31"), (2017, "2017-08-28"), (2023, "2023-08-22"), (2025, "2025-08-29"), (2026, "2026-08-19")],
+)
+def test_qixi_is_the_seventh_day_of_the_seventh_lunar_month(year: int, expected: str) -> None:
+    # 2006 had a leap 7th month, 2025 a leap 6th: Qixi falls in the regular 7th month
+    assert qixi_date(year).isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "year", "expected"),
+    [
+        ("spring_festival", 2026, "2026-02-17"),
+        ("lantern", 2026, "2026-03-03"),
+        ("mid_autumn", 2026, "2026-09-25"),
+        ("dragon_boat", 2026, "2026-06-19"),
+        ("mothers_day", 2026, "2026-05-10"),
+        ("thanksgiving", 2026, "2026-11-26"),
+        ("black_friday", 2026, "2026-11-27"),
+        ("double_11", 2026, "2026-11-11"),
+        ("national_day", 2026, "2026-10-01"),
+    ],
+)
+def test_festival_dates_come_from_the_holidays_package(key: str, year: int, expected: str) -> None:
+    assert festival_date(key, year).isoformat() == expected
+
+
+def test_days_to_takes_the_nearest_occurrence_signed() -> None:
+    assert days_to("mid_autumn", date(2026, 9, 23)) == (2, date(2026, 9, 25))
+    assert days_to("mid_autumn", date(2026, 9, 27)) == (-2, date(2026, 9, 25))
+    assert days_to("christmas", date(2027, 1, 2)) == (-8, date(2026, 12, 25))
+
+
+def test_unknown_festival_and_bad_rules_are_refused(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(ConfigError, match="Unknown festival 'xmas'"):
+        festival_date("xmas", 2026)
+    path = tmp_path / "festivals.toml"
+    path.write_text('[oops]\nname = "Oops"\nname_zh = "哎"\nrule = "fixed:2-30"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[oops\]: rule 'fixed:2-30' is not one of"):
+        load_festivals(path)
+
+
+def test_days_to_the_named_festival_from_the_post_time() -> None:
+    texts = ["中秋特惠，月饼礼盒全场8折，详询13812345678", "中秋特惠，月饼礼盒全场8折", "今天吃什么"]
+    batch = _batch(
+        [
+            {"text": texts[0], "author": "a", "time": _epoch("2026-09-23T10:00:00")},
+            {"text": texts[1], "author": "b", "time": float("nan")},
+            {"text": texts[2], "author": "c", "time": _epoch("2026-09-23T10:00:00")},
+        ]
+    )
+    v = _values(batch, ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_DAYS_TO"][0] == 2.0
+    assert np.isnan(v["HOLIDAY_TEMPLATE_DAYS_TO"][1:]).all()  # no time / no festival
+    ev = evaluate(batch, families=["holiday_template"]).evidence[0]
+    assert [
+        'holiday_template: festival "中秋" with promotion "特惠", "8折"; "中秋" 2 days before Mid-Autumn Festival (2026-09-25)'
+    ] == reasons(ev)
+
+
+def test_local_time_zone_moves_the_day() -> None:
+    # 2026-09-24 20:00 UTC is already 09-25 in Shanghai: the festival day itself
+    batch = _batch([{"text": "中秋特惠8折", "author": "a", "time": _epoch("2026-09-24T20:00:00")}])
+    assert _values(batch, ["holiday_template"])["HOLIDAY_TEMPLATE_DAYS_TO"][0] == 1.0
+    assert _values(batch, ["holiday_template"], tz="Asia/Shanghai")["HOLIDAY_TEMPLATE_DAYS_TO"][0] == 0.0
+
+
+# ----------------------------------------------------------------------------- template skeletons
+
+
+def test_skeleton_masks_brands_numbers_and_links() -> None:
+    a = skeleton("[小米]祝您中秋快乐!全场8折 https://t.cn/a")
+    b = skeleton("[华为]祝您中秋快乐!全场7折 https://t.cn/b")
+    assert a == b and a[1] >= 3
+    assert skeleton("招商银行祝您中秋快乐")[0] == skeleton("苏宁易购商城祝您中秋快乐")[0] == skeleton("xx银行祝您中秋快乐")[0]
+    assert skeleton("祝您中秋快乐")[1] == 0
+
+
+def test_a_festival_template_shared_by_several_accounts() -> None:
+    brands = ["小米", "华为", "格力", "美的"]
+    rows = [{"text": f"【{b}】祝您中秋快乐，阖家团圆！全场{i + 6}折", "author": f"shop{i}", "time": 0.0} for i, b in enumerate(brands)]
+    rows.append({"text": "祝爸妈中秋快乐，想你们", "author": "me", "time": 0.0})
+    v = _values(_batch(rows), ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_SKELETON_SHARED"].tolist() == [4.0, 4.0, 4.0, 4.0, 1.0]
+    assert np.isnan(_values([r["text"] for r in rows], ["holiday_template"])["HOLIDAY_TEMPLATE_SKELETON_SHARED"]).all()
+
+
+# ----------------------------------------------------------------------------- cadence
+
+
+def test_a_scheduler_posts_at_regular_gaps_on_the_minute() -> None:
+    start = _epoch("2026-03-01T08:00:00")
+    bot = [{"text": f"post {i}", "author": "bot", "time": start + i * 3600.0} for i in range(24)]
+    rng = np.random.default_rng(3)
+    human_times = start + np.sort(rng.uniform(0, 5 * DAY, 8))
+    human = [{"text": f"hi {i}", "author": "me", "time": float(t)} for i, t in enumerate(human_times)]
+    few = [{"text": "once", "author": "rare", "time": start + 17.0}]
+    v = _values(_batch(bot + human + few), ["auto_posting"])
+    assert v["AUTO_POSTING_GAP_CV"][0] == pytest.approx(0.0)
+    assert v["AUTO_POSTING_ZERO_SECONDS"][0] == 1.0
+    assert v["AUTO_POSTING_ROUND_MINUTE"][0] == 1.0
+    assert v["AUTO_POSTING_DAILY_PEAK"][0] == 16.0  # 08:00..23:00 on the first day
+    assert v["AUTO_POSTING_GAP_CV"][24] > 0.3
+    assert v["AUTO_POSTING_POSTS"][-1] == 1.0 and np.isnan(v["AUTO_POSTING_GAP_CV"][-1])
+    ev = evaluate(_batch(bot), families=["auto_posting"]).evidence[0]
+    assert "auto_posting: account bot posts at near-constant gaps (variation 0%)" in reasons(ev)[0]
+
+
+def test_times_without_seconds_say_nothing_about_zero_seconds() -> None:
+    rows = [{"text": "x", "author": "a", "time": 1_700_000_040.0 + 60.0 * 7 * i} for i in range(6)]
+    assert np.isnan(_values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"]).all()
+
+
+def test_chicken_soup_at_the_same_minute_every_day() -> None:
+    start = _epoch("2026-03-01T07:00:05")
+    rows = [{"text": "早安！每一天都充满正能量", "author": "brand", "time": start + d * DAY + d} for d in range(5)]
+    rows.append({"text": "早安", "author": "me", "time": start + 3 * 3600})
+    v = _values(_batch(rows), ["chicken_soup"])
+    assert v["CHICKEN_SOUP_FIXED_TIME"].tolist() == [5.0] * 5 + [1.0]
+    assert evaluate(_batch(rows), families=["chicken_soup"]).labels["chicken_soup"].tolist() == [1.0] * 5 + [0.0]
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def _accounts(n: int, *, bought: bool) -> list[dict]:
+    created = _epoch("2026-01-10T00:00:00")
+    rows = []
+    for i in range(n):
+        rows.append(
+            {
+                "text": "限时特价¥99，加V抢购",
+                "author": f"u{i}",
+                "time": created + 5 * DAY + i,
+                "author_name": f"lucky_shop{1000 + i}" if bought else ["Ann", "Bo Li", "kai", "雪儿", "Tom"][i % 5],
+                "author_bio": "" if bought else ["teacher", "爱猫", "runner", "photos", "dad"][i % 5],
+                "author_created": created + i * 60.0 if bought else created - (i + 1) * 400 * DAY,
+                "followers": 2.0 if bought else 300.0 + i,
+                "following": 900.0 if bought else 200.0,
+            }
+        )
+    return rows
+
+
+def test_accounts_made_in_a_batch() -> None:
+    batch = _batch(_accounts(6, bought=True) + _accounts(5, bought=False))
+    clusters = np.array([0] * 6 + [1] * 5)
+    v = _values(batch, ["batch_accounts"], clusters=clusters)
+    assert v["BATCH_ACCOUNTS_ACCOUNTS"].tolist() == [6.0] * 6 + [5.0] * 5
+    for name in (
+        "BATCH_ACCOUNTS_NAME_TEMPLATE",
+        "BATCH_ACCOUNTS_CREATED_CLOSE",
+        "BATCH_ACCOUNTS_EMPTY_PROFILE",
+        "BATCH_ACCOUNTS_FOLLOW_RATIO",
+        "BATCH_ACCOUNTS_YOUNG",
+    ):
+        assert v[name][:6].tolist() == [1.0] * 6, name
+        assert v[name][6:].tolist() == [0.0] * 5, name
+    ev = evaluate(batch, clusters, families=["batch_accounts"])
+    assert ev.labels["batch_accounts"].tolist() == [1.0] * 6 + [0.0] * 5
+    assert "100% of the cluster's 6 accounts have templated names (stem + digits)" in reasons(ev.evidence[0])[0]
+
+
+def test_account_features_are_nan_without_clusters_or_fields() -> None:
+    batch = _batch(_accounts(4, bought=True))
+    assert np.isnan(_values(batch, ["batch_accounts"])["BATCH_ACCOUNTS_NAME_TEMPLATE"]).all()
+    bare = _batch([{"text": "x", "author": f"u{i}", "time": 0.0} for i in range(4)])
+    v = _values(bare, ["batch_accounts"], clusters=[0, 0, 0, -1])
+    assert v["BATCH_ACCOUNTS_ACCOUNTS"][:3].tolist() == [3.0] * 3 and np.isnan(v["BATCH_ACCOUNTS_ACCOUNTS"][3])
+    assert np.isnan(v["BATCH_ACCOUNTS_NAME_TEMPLATE"]).all() and np.isnan(v["BATCH_ACCOUNTS_FOLLOW_RATIO"]).all()
+
+
+def test_clusters_can_come_from_the_batch() -> None:
+    batch = _batch([{**row, "extra": {"cluster": 0}} for row in _accounts(3, bought=True)])
+    assert _values(batch, ["batch_accounts"])["BATCH_ACCOUNTS_NAME_TEMPLATE"].tolist() == [1.0] * 3
