@@ -64,7 +64,8 @@ EN_POSTS = [
     "Big sale today only! Get 50% off all items at our store, free shipping on orders over $50.",
     "Just finished my morning run, feeling great. Who else is training for the marathon this year?",
     "Limited offer: buy one get one free, use code SAVE{n} at checkout http://bit.ly/s{n}",
-    "I can't believe how good this new coffee place is. Highly recommend the latte and a croissant.",
+    "I can't believe how good this new coffee place is. Highly recommend the latte and a "
+    "croissant.",
     "Follow @deals{n} for more amazing offers every day. Don't miss out, prices go up at midnight!",
     "Work from home and earn $5000 a month, no experience needed. DM me for details now.",
 ]
@@ -162,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in figures.items():
         print(f"{name:28s} {value:12,.0f} posts/s   {value / base:5.2f}x baseline")
     both = 1 / (1 / figures["normalize"] + 1 / figures["shingle_text_of_normalized"])
-    print(f"{'both forms (normalize once)':28s} {both:12,.0f} posts/s   {both / base:5.2f}x baseline")
+    label = "both forms (normalize once)"
+    print(f"{label:28s} {both:12,.0f} posts/s   {both / base:5.2f}x baseline")
     print(f"1M posts, both forms, 2 processes: about {1e6 / both / 2:.1f} s")
 
     RESULTS.mkdir(exist_ok=True)

@@ -19,26 +19,46 @@ endings) are data files in ``spamflood/data/normalize/``; the traditional-to-sim
 built from the dictionary of ``opencc-python-reimplemented``. All of it is built once per
 process, on first use, behind a lock, so the functions are safe to call from several threads.
 
+Joining spaced-out characters
+-----------------------------
+A *unit* is a character standing alone: an ideograph or kana (Chinese and Japanese write
+words without spaces, so each is a word of its own), or a letter or digit with no letter,
+digit or combining mark beside it. A *separator* is a run of spaces, or one punctuation mark
+or symbol with optional spaces around it. In the matching form:
+
+* three or more units in a row, one separator between each, are joined: ``加 微 信``,
+  ``w.e.c.h.a.t``, ``w - e - c``, ``加 V ❤ 信`` -> ``加微信``, ``wechat``, ``wec``, ``加v信``;
+  never inside a ``http(s)://`` or ``www.`` link;
+* symbols and emoji between two letters or digits are removed: ``V❤信`` -> ``v信``;
+* a space between an ideograph or kana and a unit is removed: ``加微 信`` -> ``加微信``,
+  ``第 1 名`` -> ``第1名``.
+
 Trade-offs, chosen on purpose
 -----------------------------
 * Cyrillic, Greek and Armenian look-alikes are folded only inside a word that also has Latin
-  letters (``bооk``), or everywhere when every such letter in the text is a look-alike (a Latin
-  text in disguise, ``ԝесһаt``). Real Russian or Greek prose has letters without a Latin twin,
-  so it stays as it is. A Cyrillic-only text made of look-alike letters alone (``сор``) is kept.
-  :func:`shingle_text` folds look-alikes everywhere: its output is never read, only compared.
+  letters (``bооk``), or everywhere when every such letter in the text is a look-alike and the
+  text has letters of another script (a Latin text in disguise, ``buy ѕеху``). Real Russian or
+  Greek prose has letters without a Latin twin, so it stays as it is; a text made of look-alike
+  letters alone (``сор``) is kept. :func:`shingle_text` folds look-alikes everywhere: its
+  output is never read, only compared.
 * Accents on Latin and Greek letters are dropped (``wéchat`` matches ``wechat``); Cyrillic
-  ``й`` and ``ё`` keep theirs.
-* Spaced-out single characters are joined only in runs of three or more (``a b c`` -> ``abc``),
-  so ordinary English (``a book``, ``I am``) is untouched; Chinese text joins across a space
-  (``加微 信`` -> ``加微信``) because Chinese never separates words with spaces.
+  ``й`` and ``ё`` keep theirs. Decimal digits of every script become ASCII digits.
+* Ordinary English keeps its single-letter words: two units in a row (``a b``) are not joined,
+  but three are (``x a b`` -> ``xab``), and so are runs of single letters in lists
+  (``A, B, C`` -> ``abc``). Chinese punctuation between single ideographs (``好，好，好``)
+  goes the same way. The matching form is for matching, not for display.
 * Characters are converted traditional -> simplified one at a time; a few characters with two
   simplified readings (``乾``) always take the first.
+* Private-use characters (old phone emoji, invisible in most fonts) are removed, but
+  :func:`shingle_text` keeps U+E001-E003 since they are its own placeholders; input holding
+  them keeps them. Flags (regional indicators) are left as symbols, not folded to letters.
 
 >>> normalize("加 微 信：ＷＥＣＨＡＴ８８８")
 '加微信:wechat888'
 >>> normalize("限時優惠 bооk now")
 '限时优惠 book now'
->>> shingle_text("限時特價！￥99 加V: abc123 http://t.cn/xyz") == shingle_text("限时特价 ¥ 88 加v abc456 https://bit.ly/q")
+>>> a = shingle_text("限時特價！￥99 加V: abc123 http://t.cn/xyz")
+>>> a == shingle_text("限时特价 ¥ 88 加v abc456 https://bit.ly/q")
 True
 """
 
@@ -77,7 +97,6 @@ DATA_DIR = Path(__file__).resolve().parent / "data" / "normalize"
 """Where the character tables live."""
 
 _MARKS = URL_MARK + MENTION_MARK + NUMBER_MARK
-_MARKS_CLASS = "\\ue001-\\ue003"
 
 # Chinese and Japanese write words without spaces, so every ideograph or kana is a "word" of
 # its own for the joining rules. (Hangul is left out: Korean separates words with spaces.)
@@ -111,7 +130,7 @@ _CONJOINING_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 
 _WHITESPACE_CONTROLS = frozenset(c for c in range(0x20) if chr(c).isspace()) | {0x85}
 
-# Scripts whose letters may be look-alikes of Latin ones (the 'mixed' scope).
+# The first word of the Unicode name of every Latin letter.
 _LATIN_WORD = "LATIN"
 
 
@@ -269,11 +288,11 @@ def _escape(cp: int) -> str:
     return ch
 
 
-def _runs(points: Iterable[int], gap: int = 1) -> list[tuple[int, int]]:
-    """Sorted ``points`` as (first, last) runs; points closer than ``gap`` share a run."""
+def _runs(points: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted ``points`` as (first, last) runs of consecutive code points."""
     runs: list[list[int]] = []
     for p in sorted(set(points)):
-        if runs and p - runs[-1][1] <= gap:
+        if runs and p == runs[-1][1] + 1:
             runs[-1][1] = p
         else:
             runs.append([p, p])
@@ -304,8 +323,8 @@ def _one_of(points: Iterable[int]) -> str:
     ranges would make every scan slow (each character not in the bitmap is tested against every
     range), so the class here holds the exact characters up to U+FFFF plus at most three coarse
     ranges above (below, inside and above the pictographs, so that emoji are rarely false hits),
-    and a look-behind checks the exact set only on a hit. The
-    pattern starts with a plain class, which lets ``re`` skip non-matching text quickly.
+    and a look-behind checks the exact set only on a hit. The pattern starts with a plain
+    class, which lets ``re`` skip non-matching text quickly.
     """
     pts = sorted(set(points))
     bmp = [p for p in pts if p <= 0xFFFF]
@@ -320,19 +339,8 @@ def _one_of(points: Iterable[int]) -> str:
     coarse = _ranges_class(blocks)
     exact = f"(?<=[{_char_class(astral)}])"
     if bmp:
-        exact = f"(?:(?<=[{_char_class(bmp)}])|{exact})"
+        exact = f"(?:(?<=[\\x00-\\uffff])|{exact})"  # a hit up to U+FFFF is exact already
     return f"[{_char_class(bmp)}{coarse}]{exact}"
-
-
-def _fill_unassigned(points: set[int], first: int, last: int) -> set[int]:
-    """``points`` plus the unassigned code points in [first, last] lying between two of them."""
-    inside = sorted(p for p in points if first <= p <= last)
-    filled = set(points)
-    for a, b in zip(inside, inside[1:]):
-        gap = range(a + 1, b)
-        if gap and all(unicodedata.category(chr(c)) == "Cn" for c in gap):
-            filled.update(gap)
-    return filled
 
 
 # --------------------------------------------------------------------------- tables
@@ -892,8 +900,10 @@ def normalize(text: str) -> str:
     ``w.e.c.h.a.t``) and emoji between characters (``V❤信``) joined; whitespace collapsed to
     single spaces and stripped. Idempotent; never raises on a ``str``.
 
-    >>> normalize("W.E.C.H.A.T: 加\u200b微\u200b信 ＡＢＣ")
-    'wechat: 加微信 abc'
+    >>> normalize("Ｗ.Ｅ.Ｃ.Ｈ.Ａ.Ｔ id: KK888")
+    'wechat id: kk888'
+    >>> normalize("加\u200b微\u200b信，領取優惠！")
+    '加微信,领取优惠!'
     """
     try:
         return _engine().normalize(text)
