@@ -511,6 +511,21 @@ def test_a_stray_copy_does_not_squash_the_peak():
     assert line.after == 1 and line.step <= 30
 
 
+def test_real_comment_export_with_authors_and_dates():
+    from conftest import shared_data
+
+    from spamflood.io.fieldmap import FieldMap
+
+    path = shared_data("youtube_spam_2014_pilot") / "PewDiePie-gRyPjRrjS34_2014-12.csv"
+    fields = FieldMap.parse("id=COMMENT_ID,text=CONTENT,author=AUTHOR,time=DATE")
+    result = Detector(window="1d", min_authors=3).score(str(path), field_map=fields)
+    page = build_report(result, source=path.name)
+    assert "<b>300</b><span>posts scored</span>" in page and path.name in page
+    overview = page[page.index('id="timeline"') : page.index('id="floods"')]
+    assert ">2013<" in overview and ">2014<" in overview  # 14 months of comments, years marked
+    assert "<script" not in page and len(page.encode()) < 200_000
+
+
 # ---------------------------------------------------------------------------- scale
 
 

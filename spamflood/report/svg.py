@@ -15,8 +15,8 @@ from spamflood.report.build import DAY, Timeline, local_time, nice_step, snap, z
 
 __all__ = ["bar_chart", "step_name", "timeline_chart"]
 
-WIDTH, HEIGHT = 760, 210
-LEFT, RIGHT, TOP, BOTTOM = 46, 14, 28, 42
+WIDTH, HEIGHT = 760, 222
+LEFT, RIGHT, TOP, BOTTOM = 46, 14, 40, 42  # the top holds the legend, then the pins
 
 
 def step_name(step: float) -> str:
