@@ -405,6 +405,12 @@ def test_without_floods_the_largest_clusters_are_shown():
     assert "Largest near-duplicate clusters" in page and 'id="flood-1"' in page
 
 
+def test_top_and_max_rows_zero_leave_sections_out(demo):
+    page = build_report(demo, top=0, max_rows=0)
+    assert 'id="flood-1"' not in page and "Flood sections were left out (top=0)." in page
+    assert "The post table was left out (max_rows=0)." in page and "<tr class=" not in page
+
+
 def test_report_command_writes_and_reports(demo, tmp_path):
     info = report_command(demo, tmp_path / "out.html", source="feed.jsonl")
     assert info["path"] == str(tmp_path / "out.html") and info["bytes"] == (tmp_path / "out.html").stat().st_size

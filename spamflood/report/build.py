@@ -172,6 +172,7 @@ class ReportData:
     floods: list[FloodView]
     floods_total: int
     posts: list[PostRow]
+    max_rows: int
     per_cluster: int
     rejects: list[tuple[int, str | None, str]]
 
@@ -248,6 +249,7 @@ def aggregate(
         floods=floods,
         floods_total=len(flood_ids),
         posts=posts,
+        max_rows=int(max_rows),
         per_cluster=per_cluster,
         rejects=rejects,
     )

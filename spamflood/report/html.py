@@ -268,12 +268,13 @@ def render(data: ReportData) -> str:
         note = "No cluster reached the mass-sharing threshold; the largest clusters are shown instead."
     else:
         heading = "Floods"
-        note = "No near-duplicate clusters were found."
+        clusters = int(data.summary.get("clusters", 0))
+        note = "No near-duplicate clusters were found." if not clusters else "Flood sections were left out (top=0)."
     posts_note = (
         f"The {len(data.posts):,} highest-scored posts, at most {data.per_cluster} from any one cluster "
         "(a flood's other copies are summarised above). Highlighted: the evidence named in the reasons."
         if data.posts
-        else "No post scored above zero."
+        else ("No post scored above zero." if data.max_rows else "The post table was left out (max_rows=0).")
     )
     rejects = _rejects(data)
     return fill(
