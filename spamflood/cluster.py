@@ -242,12 +242,19 @@ def labels_from_roots(roots: np.ndarray, min_size: int = 2) -> np.ndarray:
 
 def signature_digest(signatures: np.ndarray) -> np.ndarray:
     """A 64-bit digest per signature row: equal digests mean (almost surely) identical rows."""
-    sig = np.ascontiguousarray(signatures).astype(np.uint64)
-    digest = np.zeros(sig.shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(sig.shape[1]):
-            digest = (digest ^ sig[:, j]) * np.uint64(0x100000001B3)
-            digest ^= digest >> np.uint64(29)
+    return _digest_rows(np.ascontiguousarray(signatures))
+
+
+@numba.njit(cache=True, nogil=True)
+def _digest_rows(sig: np.ndarray) -> np.ndarray:
+    n, k = sig.shape
+    digest = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        h = np.uint64(0xCBF29CE484222325)
+        for j in range(k):
+            h = (h ^ np.uint64(sig[i, j])) * np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+        digest[i] = h
     return digest
 
 

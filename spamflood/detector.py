@@ -324,6 +324,7 @@ class Detector:
         if parts:
             signatures = np.concatenate([p.signatures for p in parts]) if len(parts) > 1 else parts[0].signatures
             clusterable = np.concatenate([p.clusterable for p in parts])
+            parts.clear()  # let the per-chunk copies go before clustering allocates
         else:
             signatures = np.zeros((0, self.hasher.num_perm), dtype=np.uint32)
             clusterable = np.zeros(0, dtype=np.bool_)
