@@ -28,8 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402
-from spamflood.criteria.registry import FAMILIES  # noqa: E402
+from spamflood.criteria import CriteriaFeatures, label_scores
 
 DATA = REPO.parent / "shared" / "data"
 TEXT_FAMILIES = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")
@@ -118,7 +117,7 @@ def speed(corpus: list[str], repeats: int = 3) -> dict[str, float]:
     pre = CriteriaFeatures(families=list(TEXT_FAMILIES), normalized=True).fit()
     est.transform(corpus[:1000])  # build the automaton and regexes outside the timing
 
-    def best(fn, repeats: int = repeats) -> float:  # noqa: ANN001
+    def best(fn, repeats: int = repeats) -> float:
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -168,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             flag = "  <-- ham >= 2%" if label != "union" and r["ham"] >= 0.02 else ""
             print(f"{name:26} {label:18} {r['spam']:10.1%} {r['ham']:10.1%}{flag}")
         spam_total += int(is_spam.sum())
-        caught_total += int(round(rates["union"]["spam"] * is_spam.sum()))
+        caught_total += round(rates["union"]["spam"] * int(is_spam.sum()))
     if spam_total:
         results["union_spam_all"] = caught_total / spam_total
         print(f"{'all datasets':26} {'union':18} {caught_total / spam_total:10.1%}")

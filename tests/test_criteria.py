@@ -10,7 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamflood.criteria import FAMILIES, FEATURES, LABELS, CriteriaFeatures, evaluate, hits, label_scores, reasons
+from spamflood.criteria import (
+    FAMILIES,
+    FEATURES,
+    LABELS,
+    CriteriaFeatures,
+    evaluate,
+    hits,
+    label_scores,
+    reasons,
+)
 from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Scanner, load_lexicon
 from spamflood.criteria.registry import ARTICLE, MAX_DESCRIPTION, load_registry
 from spamflood.criteria.rules import load_rules
@@ -35,7 +44,7 @@ def test_every_label_has_a_description_a_citation_and_a_reported_feature() -> No
 
 
 @pytest.mark.parametrize("feature", list(FEATURES.values()), ids=lambda f: f.name)
-def test_feature_names_carry_their_label_prefix_and_short_descriptions(feature) -> None:  # noqa: ANN001
+def test_feature_names_carry_their_label_prefix_and_short_descriptions(feature) -> None:
     assert re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", feature.name)
     assert feature.name.startswith(feature.label.upper() + "_")
     assert 0 < len(feature.description) <= MAX_DESCRIPTION
@@ -256,3 +265,14 @@ def test_batch_counts_equal_per_text_matches(texts: list[str]) -> None:
             per_text[m.source] = per_text.get(m.source, 0) + 1
         for name, counts in {**scan.lists, **scan.patterns}.items():
             assert counts[i] == per_text.get(name, 0), (name, text)
+
+
+@pytest.mark.parametrize(
+    "module", ["registry", "festivals", "rules", "evidence", "transformer", "holiday_template"]
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"spamflood.criteria.{module}"))
+    assert result.attempted and not result.failed

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
 
 from spamflood.criteria import CriteriaFeatures, evaluate, reasons
-from spamflood.criteria.festivals import days_to, festival_date, load_festivals, qixi_date
+from spamflood.criteria.festivals import (
+    days_to,
+    festival_date,
+    load_festivals,
+    qixi_date,
+)
 from spamflood.criteria.holiday_template import skeleton
 from spamflood.errors import ConfigError
 from spamflood.posts import Post, PostBatch
@@ -17,14 +22,14 @@ DAY = 86400.0
 
 
 def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def _batch(rows: list[dict]) -> PostBatch:
     return PostBatch.from_posts(Post(id=str(i), **row) for i, row in enumerate(rows))
 
 
-def _values(data, families: list[str], clusters=None, **params) -> dict[str, np.ndarray]:  # noqa: ANN001
+def _values(data, families: list[str], clusters=None, **params) -> dict[str, np.ndarray]:
     est = CriteriaFeatures(families=families, **params).fit()
     X = est.transform(data, clusters=clusters)
     return {name: X[:, j] for j, name in enumerate(est.get_feature_names_out())}
@@ -66,7 +71,7 @@ def test_days_to_takes_the_nearest_occurrence_signed() -> None:
     assert days_to("christmas", date(2027, 1, 2)) == (-8, date(2026, 12, 25))
 
 
-def test_unknown_festival_and_bad_rules_are_refused(tmp_path) -> None:  # noqa: ANN001
+def test_unknown_festival_and_bad_rules_are_refused(tmp_path) -> None:
     with pytest.raises(ConfigError, match="Unknown festival 'xmas'"):
         festival_date("xmas", 2026)
     path = tmp_path / "festivals.toml"

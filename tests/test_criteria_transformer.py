@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -26,7 +26,7 @@ def test_feature_names_are_the_registry_names_in_order() -> None:
     assert est.n_features_out_ == len(est.feature_names_out_)
     only = CriteriaFeatures(families=["microbusiness", "soft_ad"]).fit()
     assert all(FEATURES[n].label in ("soft_ad", "microbusiness") for n in only.get_feature_names_out())
-    assert list(only.get_feature_names_out())[0].startswith("SOFT_AD_")  # registry order, not argument order
+    assert str(only.get_feature_names_out()[0]).startswith("SOFT_AD_")  # registry order, not argument order
 
 
 def test_transform_before_fit_is_refused() -> None:
@@ -82,7 +82,7 @@ def test_a_dataframe_with_canonical_columns() -> None:
     names = list(est.get_feature_names_out())
     assert X[0, names.index("HOLIDAY_TEMPLATE_DAYS_TO")] == 2.0
     assert np.isnan(X[:, names.index("BATCH_ACCOUNTS_NAME_TEMPLATE")]).all()  # no clusters, no names
-    epoch = pd.DataFrame({"text": ["中秋特惠8折"], "time": [datetime(2026, 9, 23, tzinfo=timezone.utc).timestamp()]})
+    epoch = pd.DataFrame({"text": ["中秋特惠8折"], "time": [datetime(2026, 9, 23, tzinfo=UTC).timestamp()]})
     assert est.transform(epoch)[0, names.index("HOLIDAY_TEMPLATE_DAYS_TO")] == 2.0
 
 

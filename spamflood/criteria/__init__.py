@@ -12,22 +12,31 @@ with Aho-Corasick (:mod:`~spamflood.criteria.lexicon`).
 from __future__ import annotations
 
 from spamflood.criteria.evidence import Evaluation, Evidence, evaluate, explain, reasons
-from spamflood.criteria.registry import ARTICLE, COMPUTED_HERE, FAMILIES, FEATURES, LABELS, Feature, Label, feature_names
+from spamflood.criteria.registry import (
+    ARTICLE,
+    COMPUTED_HERE,
+    FAMILIES,
+    FEATURES,
+    LABELS,
+    Feature,
+    Label,
+    feature_names,
+)
 from spamflood.criteria.rules import RULES, hits, label_scores
 from spamflood.criteria.transformer import CriteriaFeatures
 
 __all__ = [
     "ARTICLE",
     "COMPUTED_HERE",
+    "FAMILIES",
+    "FEATURES",
+    "LABELS",
+    "RULES",
     "CriteriaFeatures",
     "Evaluation",
     "Evidence",
-    "FAMILIES",
-    "FEATURES",
     "Feature",
-    "LABELS",
     "Label",
-    "RULES",
     "evaluate",
     "explain",
     "feature_names",

@@ -12,6 +12,7 @@ than ``min_accounts`` accounts, or the input lacks the field.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -124,7 +125,7 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def _group_values(cols, group: np.ndarray, min_accounts: int, window: float) -> dict[str, float]:  # noqa: ANN001
+def _group_values(cols, group: np.ndarray, min_accounts: int, window: float) -> dict[str, float]:
     """The shares for one cluster's accounts (``group``: one row per account)."""
     out: dict[str, float] = {}
     if cols.author_name is not None:
@@ -164,7 +165,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     features = {name: values[name] for name in hits}
     out: dict[str, str] = {}
     k = values.get("BATCH_ACCOUNTS_ACCOUNTS", float("nan"))
-    k_text = str(int(k)) if k == k else "?"
+    k_text = "?" if math.isnan(k) else str(int(k))
     for name, value in features.items():
         if name in _WHAT:
             out[name] = f"{value:.0%} " + _WHAT[name].format(k=k_text)

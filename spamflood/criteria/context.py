@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from spamflood.criteria.lexicon import Match, Scan, Scanner, load_lexicon, LEXICON_DIR
+from spamflood.criteria.lexicon import LEXICON_DIR, Match, Scan, Scanner, load_lexicon
 from spamflood.errors import ConfigError, InputError
 from spamflood.posts import PostBatch
 
@@ -66,9 +67,8 @@ def _epoch(values: Any, name: str) -> np.ndarray:
         if hasattr(v, "timestamp"):
             try:
                 if getattr(v, "tzinfo", None) is None and hasattr(v, "replace"):
-                    from datetime import timezone
 
-                    v = v.replace(tzinfo=timezone.utc)  # naive datetimes are read as UTC
+                    v = v.replace(tzinfo=UTC)  # naive datetimes are read as UTC
                 out[i] = float(v.timestamp())
             except (ValueError, OverflowError, OSError):
                 continue
@@ -143,12 +143,12 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
             raise ConfigError(
                 f"Expected a sequence of texts (1-D), a PostBatch or a DataFrame; got an array of shape {arr.shape}"
             )
-        texts = []
+        items: list[str] = []
         for i, t in enumerate(arr):
             if not isinstance(t, str):
                 raise InputError(f"expected a str, got {type(t).__name__}", line=i + 1, field="text")
-            texts.append(t)
-        cols = Columns(texts=texts)
+            items.append(t)
+        cols = Columns(texts=items)
     if clusters is not None:
         cols.clusters = _clusters(clusters, len(cols))
     return cols
@@ -169,7 +169,7 @@ _LEXICONS: dict[str, Any] = {}
 _SCANNERS: dict[tuple[str, ...], Scanner] = {}
 
 
-def lexicon(name: str, tags: Iterable[str] | None = None):  # noqa: ANN201 - a Lexicon
+def lexicon(name: str, tags: Iterable[str] | None = None):
     """The lexicon file ``name`` (``.txt`` in the lexicon folder), loaded once per process."""
     found = _LEXICONS.get(name)
     if found is None:
@@ -265,11 +265,11 @@ class Context:
                 known = ~np.isnan(times)
                 quarter = np.floor(times[known] / 900.0)
                 uniq, inverse = np.unique(quarter, return_inverse=True)
-                from datetime import datetime, timezone
+                from datetime import datetime, timedelta
 
                 offsets = np.array(
                     [
-                        datetime.fromtimestamp(q * 900.0, tz=timezone.utc).astimezone(zone).utcoffset().total_seconds()
+                        (datetime.fromtimestamp(q * 900.0, tz=UTC).astimezone(zone).utcoffset() or timedelta(0)).total_seconds()
                         for q in uniq
                     ]
                 )

@@ -81,9 +81,9 @@ def load_festivals(path: Path | None = None) -> dict[str, Festival]:
         if m.group("lun") and m.group("lun") not in _LUNISOLAR:
             raise ConfigError(f"{where}: lunisolar rule must name one of {list(_LUNISOLAR)}")
         out[key] = Festival(key, body["name"], body["name_zh"], body["rule"])
-    for key in out:  # every rule must give a date for a sample year
+    for key, festival in out.items():  # every rule must give a date for a sample year
         try:
-            _date_from_rule(out[key].rule, 2024)
+            _date_from_rule(festival.rule, 2024)
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"Festival file {path}, [{key}]: rule gives no date ({exc})") from None
     return out
@@ -130,7 +130,7 @@ def _new_moon_jde(k: int) -> float:
 
 
 def _china_date(jd: float) -> date:
-    return date.fromordinal(int(math.floor(jd + 0.5 + _CHINA_OFFSET_DAYS)) - 1721425)
+    return date.fromordinal(math.floor(jd + 0.5 + _CHINA_OFFSET_DAYS) - 1721425)
 
 
 def _jd(d: date) -> float:
@@ -178,7 +178,7 @@ def qixi_date(year: int) -> date:
 
 
 @lru_cache(maxsize=1)
-def _lunisolar_helper():  # noqa: ANN202 - a private class of the holidays package
+def _lunisolar_helper():
     from holidays.calendars.chinese import _ChineseLunisolar
 
     return _ChineseLunisolar()
@@ -192,7 +192,7 @@ def _lunisolar(name: str, year: int) -> date:
 
 
 @lru_cache(maxsize=256)
-def _country(cc: str, year: int):  # noqa: ANN202 - a holidays.HolidayBase
+def _country(cc: str, year: int):
     import holidays
 
     return holidays.country_holidays(cc, years=year)

@@ -70,7 +70,7 @@ class Lexicon:
     """Digits may follow a Latin entry directly (a handle and its account number)."""
 
 
-def _normalizer():  # noqa: ANN202 - imported late: the normalize module is another stage
+def _normalizer():
     from spamflood.normalize import normalize
 
     return normalize
@@ -336,10 +336,10 @@ class Scanner:
         need = (left != _OTHER) | (right != _OTHER)
         ok = np.ones(entry.shape[0], dtype=bool)
         if need.any():
-            codepoints = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-            cls = np.concatenate(([0], _classes(codepoints), [0])).astype(np.int8)  # shifted by one
-            before = cls[begin]  # the character at begin-1, in shifted coordinates
-            after = cls[end + 2]
+            # the code points just before and after each match (0 past either end of the chunk)
+            codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
+            before = _classes(codepoints[begin])  # begin-1 in the shifted array
+            after = _classes(codepoints[end + 2])
             ok &= ~((left == _WORD) & (before != _OTHER))
             ok &= ~((right == _WORD) & (after != _OTHER))
             ok &= ~((right == _LETTER_ONLY) & (after == _LETTER))
@@ -359,7 +359,10 @@ class Scanner:
         keep = ~inside
         lists, entry, begin = lists[keep], entry[keep], begin[keep]
         post = np.searchsorted(starts, begin, side="right") - 1
-        np.add.at(counts, (post + offset, lists), 1)
+        n_lists = counts.shape[1]
+        counts[offset : offset + m] += np.bincount(post * n_lists + lists, minlength=m * n_lists).reshape(m, n_lists).astype(
+            counts.dtype
+        )
         tag = self._entry_tag[entry]
         has_tag = tag >= 0
         if has_tag.any():
@@ -378,9 +381,9 @@ class Scanner:
         for router in self._routers:
             route = router.route
             for mt in router.regex.finditer(text):
-                name = route(mt)
-                if name is not None:
-                    out.setdefault(name, []).append(mt.span())
+                target = route(mt)
+                if target is not None:
+                    out.setdefault(target, []).append(mt.span())
         return out
 
     # -- one text, for evidence ------------------------------------------------------

@@ -73,5 +73,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             pitch = [m for m in matches if m.source in {SOURCES[k] for k in _PITCH}]
             reach = [m for m in matches if m.source in soft_ad.SOURCES["SOFT_AD_CONTACT"] + soft_ad.SOURCES["SOFT_AD_LINK"]]
             if pitch and reach:
-                out[name] = f"pitch {soft_ad.quote(pitch, 2)} with contact {soft_ad.quote(reach, 2)}"
+                out[name] = f"pitch with contact {soft_ad.quote(reach, 2)}"
     return out

@@ -24,7 +24,7 @@ from spamflood.criteria.lexicon import LEXICON_DIR
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.errors import ConfigError
 
-__all__ = ["Condition", "Rules", "hits", "label_scores", "load_rules", "RULES"]
+__all__ = ["RULES", "Condition", "Rules", "hits", "label_scores", "load_rules"]
 
 _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     ">=": operator.ge,

@@ -110,7 +110,7 @@ def _numbers() -> Router:
 def _price() -> Patterns:
     # the branches of one regex all start with a literal character, so the engine still skips
     # ahead on the set of first characters; numbers with units come from _numbers
-    words = "仅需|只需|只要|低至|仅售|售价|原价|现价|特价|价格|仅|售|总价|首付|月供|一口价|成本价".split("|")
+    words = ["仅需", "只需", "只要", "低至", "仅售", "售价", "原价", "现价", "特价", "价格", "仅", "售", "总价", "首付", "月供", "一口价", "成本价"]
     lead = "|".join(w + r"[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))" for w in words)
     return _alts(
         r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*",
@@ -259,10 +259,20 @@ def promotion(ctx: Context) -> np.ndarray:
     return np.logical_or.reduce([counts[k] > 0 for k in PROMOTION_KINDS])
 
 
+def _outermost(matches: Iterable[Match]) -> list[Match]:
+    """Drop a match that lies inside another one (``t.cn`` inside the link ``t.cn/a6xyz``)."""
+    found = list(matches)
+    return [
+        m
+        for m in found
+        if not any(o is not m and o.start <= m.start and o.end >= m.end and o.end - o.start > m.end - m.start for o in found)
+    ]
+
+
 def quote(matches: Iterable[Match], limit: int = 3) -> str:
-    """``"a", "b"``: the first distinct matched texts, quoted."""
+    """``"a", "b"``: the first distinct matched texts, quoted (a match inside another is left out)."""
     seen: list[str] = []
-    for m in matches:
+    for m in _outermost(matches):
         if m.text not in seen:
             seen.append(m.text)
         if len(seen) == limit:
@@ -312,6 +322,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             found = [m for m in found if m.source != "soft_ad_evasion"]
         if not found:
             continue
+        found = _outermost(found)
         what = _WHAT[found[0].source]
         out[name] = f"{what} {quote(found)}"
     return out
