@@ -12,7 +12,8 @@ emoji in the middle, traditional characters. Two forms undo that:
 
 Both are idempotent and never raise on a ``str``; ``shingle_text(normalize(x)) ==
 shingle_text(x)`` whenever ``x`` holds none of the three placeholder characters, so a caller
-that needs both forms can normalize once and shingle the result cheaply.
+that needs both forms can normalize once and shingle the result with ``normalized=True``,
+which skips the second normalization.
 
 The character tables (look-alikes, punctuation, invisible characters, diacritic blocks, link
 endings) are data files in ``spamflood/data/normalize/``; the traditional-to-simplified table is
@@ -374,6 +375,8 @@ class _Tables:
     pre_keep_rx: re.Pattern[str]  # the same, leaving the three placeholders alone
     composing_rx: re.Pattern[str]
     unusual_rx: re.Pattern[str]
+    any_rx: re.Pattern[str]  # pre or unusual: text without these skips both steps
+    any_keep_rx: re.Pattern[str]
     post_map: Mapping[str, str]  # after NFKC: accents dropped, leftover decoration marks removed
     post_rx: re.Pattern[str]
     settle_rx: re.Pattern[str]
@@ -539,6 +542,8 @@ def _build() -> _Tables:
         )
     }
 
+    unusual = composing | lookalike_points | recheck
+
     # --- the joining rules. They run after whitespace is collapsed to single spaces, and each
     # pattern starts with a plain class so that re skips text that cannot match. Classes are
     # spelled out for U+0000-U+FFFF where speed matters: re tests \w and \W through the Unicode
@@ -617,7 +622,9 @@ def _build() -> _Tables:
         pre_rx=re.compile(_one_of(pre_points)),
         pre_keep_rx=re.compile(_one_of(pre_keep_points)),
         composing_rx=re.compile(_one_of(composing)),
-        unusual_rx=re.compile(_one_of(composing | lookalike_points | recheck)),
+        unusual_rx=re.compile(_one_of(unusual)),
+        any_rx=re.compile(_one_of(pre_points | unusual)),
+        any_keep_rx=re.compile(_one_of(pre_keep_points | unusual)),
         post_map=post_map,
         post_rx=re.compile(_one_of(post_points)),
         settle_rx=re.compile(_one_of(pre_points | post_points)),
@@ -683,6 +690,7 @@ class _Engine:
 
     normalize: Callable[[str], str]
     shingle: Callable[[str], str]
+    shingle_normalized: Callable[[str], str]
 
 
 def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in one place
@@ -695,7 +703,7 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
     composing_search = t.composing_rx.search
     unusual_search = t.unusual_rx.search
     frequent = t.frequent
-    pre_search, pre_keep_search = t.pre_rx.search, t.pre_keep_rx.search
+    any_search, any_keep_search = t.any_rx.search, t.any_keep_rx.search
     pre_sub, pre_keep_sub = t.pre_rx.sub, t.pre_keep_rx.sub
     pre_findall, pre_keep_findall = t.pre_rx.findall, t.pre_keep_rx.findall
     post_search, post_sub = t.post_rx.search, t.post_rx.sub
@@ -790,14 +798,17 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
         for ch, value in frequent:
             if ch in text:
                 text = text.replace(ch, value)
-        first = (pre_keep_search if keep else pre_search)(text)
+        first = (any_keep_search if keep else any_search)(text)  # anything to fold, or unusual
+        unusual = None
         if first:
-            # One str.replace per distinct character beats a callback per occurrence.
             found = (pre_keep_findall if keep else pre_findall)(text, first.start())
-            for ch in dict.fromkeys(found):
-                value = pre_get(ch)
-                text = text.replace(ch, "" if value is None else value)
-        unusual = unusual_search(text)  # composing or scripty; joins only ever remove characters
+            if found:
+                # One str.replace per distinct character beats a callback per occurrence.
+                for ch in dict.fromkeys(found):
+                    value = pre_get(ch)
+                    text = text.replace(ch, "" if value is None else value)
+            # Composing or scripty characters; the joins below only ever remove characters.
+            unusual = unusual_search(text)
         exotic = unusual is not None and composing_search(text, unusual.start()) is not None
         if exotic:
             text = nfkc(text)
@@ -837,22 +848,35 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
 
     def shingle(text: str) -> str:
         if text.isascii():
-            # The placeholders are ASCII controls here (the input has none left), so that
-            # the removal can run on bytes; they become the real ones at the end.
-            text = normalize(text)
-            if "http" in text or "www." in text:
-                text = scheme_sub("\x01", text)
-            if "." in text and bare_hint(text):
-                text = bare_sub("\x01", text)
-            if "@" in text:
-                text = mention_sub("\x02", text)
-            text = number_sub("\x03", text)
-            text = text.encode("ascii").translate(None, _ASCII_DROP_KEEP_TEMPORARY).decode("ascii")
-            for temporary, final in _ASCII_MARKS:
-                if temporary in text:
-                    text = text.replace(temporary, final)
-            return text
-        text, may_have_marks = matching_form(text, True)
+            return shingle_ascii(normalize(text))
+        return shingle_matching_form(*matching_form(text, True))
+
+    def shingle_normalized(text: str) -> str:
+        """:func:`shingle` of a text that :func:`normalize` returned (it skips normalizing)."""
+        if text.isascii():
+            return shingle_ascii(text)
+        return shingle_matching_form(text, unusual_search(text) is not None)
+
+    def shingle_ascii(text: str) -> str:
+        """The shingling form of an ASCII matching form."""
+        # The placeholders are ASCII controls here (the input has none left), so that the
+        # removal can run on bytes; they become the real ones at the end.
+        if "http" in text or "www." in text:
+            text = scheme_sub("\x01", text)
+        if "." in text and bare_hint(text):
+            text = bare_sub("\x01", text)
+        if "@" in text:
+            text = mention_sub("\x02", text)
+        text = number_sub("\x03", text)
+        text = text.encode("ascii").translate(None, _ASCII_DROP_KEEP_TEMPORARY).decode("ascii")
+        for temporary, final in _ASCII_MARKS:
+            if temporary in text:
+                text = text.replace(temporary, final)
+        return text
+
+    def shingle_matching_form(text: str, unusual: bool) -> str:
+        """The shingling form of a matching form; ``unusual``: it may hold combining marks or
+        look-alike letters."""
         if "http" in text or "www." in text:
             text = scheme_sub(URL_MARK, text)
         if "." in text and bare_hint(text):
@@ -860,7 +884,7 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
         if "@" in text:
             text = mention_sub(MENTION_MARK, text)
         text = number_sub(NUMBER_MARK, text)
-        if not may_have_marks:
+        if not unusual:
             text = text.encode("utf-8").translate(None, _ASCII_DROP).decode("utf-8")
             return drop_plain_sub("", text)
         if lookalike_search(text):
@@ -871,7 +895,7 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
             text = drop_sub("", settle(text, True))
         return text
 
-    return _Engine(normalize=normalize, shingle=shingle)
+    return _Engine(normalize=normalize, shingle=shingle, shingle_normalized=shingle_normalized)
 
 
 _ENGINE: _Engine | None = None
@@ -913,7 +937,7 @@ def normalize(text: str) -> str:
         raise
 
 
-def shingle_text(text: str) -> str:
+def shingle_text(text: str, *, normalized: bool = False) -> str:
     """The shingling form of ``text``: :func:`normalize`, then placeholders, then letters only.
 
     Links (``http(s)://...``, ``www....``, ``t.cn/abc``, ``bit.ly/x``) become
@@ -923,11 +947,19 @@ def shingle_text(text: str) -> str:
     keeping letters, combining marks, non-decimal numerals and the placeholders. Idempotent;
     never raises on a ``str``.
 
+    ``normalized=True`` promises that ``text`` is an output of :func:`normalize`, and skips
+    normalizing it again: a caller that needs both forms pays for the matching form once. The
+    result is the same as from the original text (unless that held one of the placeholder
+    characters, which :func:`normalize` removes); for other text it is unspecified.
+
     >>> shingle_text("限時特價！￥99 https://t.cn/x") == "限时特价" + NUMBER_MARK + URL_MARK
+    True
+    >>> shingle_text(normalize("加 微 信 ＶＸ８８"), normalized=True) == "加微信vx" + NUMBER_MARK
     True
     """
     try:
-        return _engine().shingle(text)
+        engine = _engine()
+        return engine.shingle_normalized(text) if normalized else engine.shingle(text)
     except (AttributeError, TypeError):
         if not isinstance(text, str):
             raise _type_error("shingle_text", text) from None
@@ -939,9 +971,15 @@ def normalize_many(texts: Iterable[str]) -> list[str]:
     return _many(_engine().normalize, texts, "normalize_many")
 
 
-def shingle_many(texts: Iterable[str]) -> list[str]:
-    """:func:`shingle_text` over many texts (one list, in order)."""
-    return _many(_engine().shingle, texts, "shingle_many")
+def shingle_many(texts: Iterable[str], *, normalized: bool = False) -> list[str]:
+    """:func:`shingle_text` over many texts (one list, in order).
+
+    For both forms of a batch: ``forms = normalize_many(texts)`` then
+    ``shingle_many(forms, normalized=True)``.
+    """
+    engine = _engine()
+    one = engine.shingle_normalized if normalized else engine.shingle
+    return _many(one, texts, "shingle_many")
 
 
 def _many(one: Callable[[str], str], texts: Iterable[str], name: str) -> list[str]:

@@ -369,6 +369,21 @@ def test_shingling_normalized_text_changes_nothing(text: str) -> None:
     assert shingle_text(normalize(text)) == shingle_text(text)
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(tricky_text, any_text))
+@example("ＡＢＣ 1 2")
+@example("Ｂооk ́ @a.b")
+def test_shingling_with_normalized_flag_matches_shingling_the_original(text: str) -> None:
+    text = text.replace(URL_MARK, "").replace(MENTION_MARK, "").replace(NUMBER_MARK, "")
+    assert shingle_text(normalize(text), normalized=True) == shingle_text(text)
+
+
+def test_batch_shingling_of_normalized_texts() -> None:
+    texts = ["限時特價！￥99 http://t.cn/x", "Buy сheap NOW 50% off", "加 微 信", "किताब 12"]
+    forms = normalize_many(texts)
+    assert shingle_many(forms, normalized=True) == shingle_many(texts)
+
+
 @settings(max_examples=300, deadline=None)
 @given(text_with_surrogates)
 def test_never_raises_on_any_str(text: str) -> None:
