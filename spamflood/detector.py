@@ -60,12 +60,61 @@ class ScoredPost:
         return out
 
 
+# Criteria families that read one post's text alone run per chunk in the workers; the ones that
+# compare posts (per account, per day, per cluster) run once over the whole batch.
+TEXT_FAMILIES: tuple[str, ...] = ("soft_ad", "hotspot_hijack", "microbusiness")
+BATCH_FAMILIES: tuple[str, ...] = ("holiday_template", "chicken_soup", "batch_accounts", "auto_posting")
+CRITERIA_STRENGTH = 0.6
+"""Interim rule: a criteria label that fires counts as strength 0.6 (flagged alone at the
+default threshold), until the trained model of a later issue replaces these constants."""
+
+
+@dataclass
+class _Criteria:
+    """Criteria results for some posts: feature columns, fired labels, evidence per post."""
+
+    values: dict[str, np.ndarray]
+    fired: dict[str, np.ndarray]
+    evidence: list[list[Any]]
+
+    @classmethod
+    def compute(cls, batch: PostBatch, clusters: np.ndarray | None, families: tuple[str, ...], tz: str) -> _Criteria:
+        from spamflood.criteria import evaluate
+
+        if not families or not len(batch):
+            return cls({}, {}, [[] for _ in range(len(batch))])
+        ev = evaluate(batch, clusters, families=families, tz=tz)
+        values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
+        fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
+        return cls(values, fired, ev.evidence)
+
+    @classmethod
+    def concat(cls, parts: list[_Criteria]) -> _Criteria:
+        if not parts:
+            return cls({}, {}, [])
+        names = list(parts[0].values)
+        labels = list(parts[0].fired)
+        return cls(
+            {k: np.concatenate([p.values[k] for p in parts]) for k in names},
+            {k: np.concatenate([p.fired[k] for p in parts]) for k in labels},
+            [e for p in parts for e in p.evidence],
+        )
+
+    def take(self, index: np.ndarray) -> _Criteria:
+        return _Criteria(
+            {k: v[index] for k, v in self.values.items()},
+            {k: v[index] for k, v in self.fired.items()},
+            [self.evidence[i] for i in index],
+        )
+
+
 @dataclass
 class _Prepared:
     batch: PostBatch
     signatures: np.ndarray
     clusterable: np.ndarray
     rejects: list[Reject]
+    criteria: _Criteria
 
 
 @dataclass
@@ -206,13 +255,16 @@ def _json_number(value: Any) -> float | None:
     return None if value != value else value
 
 
-def _prepare_chunk(rows: list[RawRow], parser: RowParser, hasher: MinHasher) -> _Prepared:
+def _prepare_chunk(
+    rows: list[RawRow], parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
+) -> _Prepared:
     posts, rejects = parser.parse_many(rows)
     batch = PostBatch.from_posts(posts)
     shingled = shingle_many(batch.texts)
     signatures = hasher.signatures(shingled)
     clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=len(shingled))
-    return _Prepared(batch, signatures, clusterable, rejects)
+    criteria = _Criteria.compute(batch, None, families, tz)
+    return _Prepared(batch, signatures, clusterable, rejects, criteria)
 
 
 class Detector:
@@ -229,6 +281,10 @@ class Detector:
     min_copies : near-identical posts by one account that make ``repetition``.
     num_perm, ngram, seed : MinHash signature length, shingle size and permutation seed.
     n_jobs : worker processes for reading, normalizing and hashing (``-1``: all cores).
+    criteria : run the article's criteria families (soft ads, festival copy, hijacked news,
+        micro-business, inspirational posts, batch accounts, auto posting) beside the clusters;
+        ``False`` scores the cluster labels alone (faster).
+    tz : time zone of the calendar criteria (festival days, minute of day).
     """
 
     def __init__(
@@ -244,6 +300,8 @@ class Detector:
         seed: int = 1,
         n_jobs: int = 1,
         chunk_rows: int = 20_000,
+        criteria: bool = True,
+        tz: str = "UTC",
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"The 'threshold' parameter of Detector must be in [0, 1]. Got {threshold} instead.")
@@ -254,6 +312,8 @@ class Detector:
         self.window = parse_duration(window)
         self.n_jobs = n_jobs
         self.chunk_rows = chunk_rows
+        self.criteria = criteria
+        self.tz = tz
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.finder = ClusterFinder(threshold=similarity, num_perm=num_perm)
         self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
@@ -300,11 +360,15 @@ class Detector:
                 progress(rows_read)
         return self._finish(parts, rows_read, stats.blank_lines, strict)
 
+    @property
+    def _text_families(self) -> tuple[str, ...]:
+        return TEXT_FAMILIES if self.criteria else ()
+
     def _map_chunks(self, chunks: Iterable[list[RawRow]], parser: RowParser) -> Iterator[_Prepared]:
         jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
         if jobs <= 1:
             for rows in chunks:
-                yield _prepare_chunk(rows, parser, self.hasher)
+                yield _prepare_chunk(rows, parser, self.hasher, self._text_families, self.tz)
             return
         # Compile the kernels once here, so forked workers inherit them instead of each compiling.
         self.hasher.signatures(["warm up the kernel"])
@@ -312,7 +376,9 @@ class Detector:
         pending: list[Future[_Prepared]] = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for rows in chunks:
-                pending.append(pool.submit(_prepare_chunk, rows, parser, self.hasher))
+                pending.append(
+                    pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
+                )
                 if len(pending) >= 2 * jobs:
                     yield pending.pop(0).result()
             for future in pending:
@@ -321,6 +387,7 @@ class Detector:
     def _finish(self, parts: list[_Prepared], rows_read: int, blank_lines: int, strict: bool) -> ScoreResult:
         batch = PostBatch.concat([p.batch for p in parts])
         rejects = [r for p in parts for r in p.rejects]
+        criteria = _Criteria.concat([p.criteria for p in parts])
         if parts:
             signatures = np.concatenate([p.signatures for p in parts]) if len(parts) > 1 else parts[0].signatures
             clusterable = np.concatenate([p.clusterable for p in parts])
@@ -333,8 +400,9 @@ class Detector:
             batch = batch.take(keep)
             signatures = signatures[keep]
             clusterable = clusterable[keep]
+            criteria = criteria.take(keep)
         rejects.sort(key=lambda r: r.line)
-        return self.score_prepared(batch, signatures, clusterable, rejects, rows_read, blank_lines)
+        return self.score_prepared(batch, signatures, clusterable, rejects, rows_read, blank_lines, criteria)
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
@@ -372,17 +440,31 @@ class Detector:
         rejects: list[Reject] | None = None,
         rows_read: int | None = None,
         blank_lines: int = 0,
+        text_criteria: _Criteria | None = None,
     ) -> ScoreResult:
         """Cluster and score a batch whose signatures are already computed (used by engines
-        that compute signatures elsewhere, such as Spark)."""
+        that compute signatures elsewhere, such as Spark). Text criteria are computed here
+        unless the chunk stage already did."""
         codes, names = batch.author_codes()
         labels = self.finder.find(signatures, clusterable)
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=signature_digest(signatures))
         label_scores = self.rules.score(table, codes, batch.authors, batch.times)
         features = self.rules.cluster_features(table, codes)
+        strength = dict(label_scores.strength)
+        reasons = dict(label_scores.reasons)
         n = len(batch)
-        score = combine(label_scores.strength, n)
-        post_labels, post_reasons = _explain(label_scores.strength, label_scores.reasons, n)
+        if self.criteria:
+            if text_criteria is None:
+                text_criteria = _Criteria.compute(batch, None, TEXT_FAMILIES, self.tz)
+            batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz)
+            evidence = [a + b for a, b in zip(text_criteria.evidence, batch_criteria.evidence)]
+            for part in (text_criteria, batch_criteria):
+                features.update(part.values)
+                for label, fired in part.fired.items():
+                    strength[label] = np.where(fired, CRITERIA_STRENGTH, 0.0)
+            reasons.update(_criteria_reasons(evidence))
+        score = combine(strength, n)
+        post_labels, post_reasons = _explain(strength, reasons, n)
         return ScoreResult(
             batch=batch,
             clusters=table,
@@ -396,6 +478,18 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+def _criteria_reasons(evidence: list[list[Any]]) -> dict[str, dict[int, str]]:
+    """Reason sentences per label and post from criteria evidence (matched words, festival, date)."""
+    from spamflood.criteria import reasons as sentences
+
+    out: dict[str, dict[int, str]] = {}
+    for i, items in enumerate(evidence):
+        if items:
+            for sentence in sentences(items):
+                out.setdefault(sentence.split(":", 1)[0], {})[i] = sentence
+    return out
 
 
 def _explain(

@@ -152,3 +152,16 @@ def test_features_are_named():
     result = Detector().score(planted_feed())
     assert "MASS_SHARE_AUTHORS_IN_WINDOW" in result.features
     assert np.all(result.features["MASS_SHARE_AUTHORS_IN_WINDOW"] >= 0)
+
+
+def test_criteria_labels_come_with_evidence(result):
+    post = by_id(result)["f1"]  # the Chinese ad: price, discount, contact handle
+    assert "soft_ad" in post.labels
+    reason = next(r for r in post.reasons if r.startswith("soft_ad:"))
+    assert "加v" in reason.lower() or "mask8899" in reason.lower()
+    assert any(name.startswith("SOFT_AD_") for name in result.features)
+
+
+def test_criteria_can_be_switched_off():
+    result = Detector(criteria=False).score(planted_feed())
+    assert all(set(p.labels) <= {"mass_share", "repetition"} for p in result)
