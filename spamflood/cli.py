@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -89,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     clusters.add_argument("--floods-only", action="store_true", help="only clusters that are mass_share floods")
     clusters.set_defaults(handler=_cmd_clusters)
 
+    report = sub.add_parser("report", help="one self-contained HTML report with the floods on a timeline")
+    _add_input_options(report)
+    _add_detector_options(report)
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    report.add_argument("--title", default="spamflood report", help="page title")
+    report.add_argument("--top", type=int, default=10, help="floods to show in detail")
+    report.add_argument("--max-rows", type=int, default=200, help="rows in the table of top posts")
+    report.set_defaults(handler=_cmd_report)
+
     demo = sub.add_parser("demo", help="generate a synthetic feed and score it (the main job, end to end)")
     demo.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
     demo.add_argument("--seed", type=int, default=7, help="generator seed")
@@ -120,6 +129,7 @@ def _detector(args: argparse.Namespace) -> Any:
         min_copies=args.min_copies,
         seed=args.seed,
         n_jobs=args.jobs,
+        tz=args.tz,
     )
 
 
@@ -158,7 +168,7 @@ def _rejects_path(args: argparse.Namespace) -> str | None:
         return None
     out = Path(args.output)
     name = out.name
-    for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq"):
+    for suffix in (".gz", ".html", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return str(out.with_name(name + ".rejects.jsonl"))
@@ -240,6 +250,21 @@ def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
     rejects_path = _write_rejects(result, args, console)
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, console: Any) -> int:
+    from spamflood.report import report_command
+
+    started = time.perf_counter()
+    result = _run_detector(args, console)
+    info = report_command(
+        result, args.output, title=args.title, top=args.top, max_rows=args.max_rows, source=args.input, tz=args.tz
+    )
+    rejects_path = _write_rejects(result, args, console)
+    if not args.quiet:
+        _print_summary(result, console, time.perf_counter() - started, rejects_path)
+        console.print(f"report: {info['path']} ({info['bytes'] / 1024:,.0f} KiB)", markup=False)
     return EXIT_OK
 
 

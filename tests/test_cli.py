@@ -130,3 +130,13 @@ def test_csv_input_with_field_map(tmp_path):
     code = main(["score", str(feed), "-o", str(out), "--map", "id=mid,text=content,author=uid,time=created_at", "--tz", "Asia/Shanghai", "-q"])
     assert code == 0
     assert all(r["cluster_authors"] == 8 for r in read_jsonl(out))
+
+
+def test_report_command_writes_self_contained_html(tmp_path):
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "report.html"
+    write_feed(feed)
+    assert main(["report", str(feed), "-o", str(out), "--title", "My feed", "-q"]) == 0
+    html = out.read_text()
+    assert "<title>My feed" in html and "vitamin gummies" in html and "http://" not in html.split("<body", 1)[0]
+    rejects = read_jsonl(tmp_path / "report.rejects.jsonl")
+    assert [r["line"] for r in rejects] == [4, 7, 18]
