@@ -66,6 +66,7 @@ def _add_detector_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
     p.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
     p.add_argument("--seed", type=int, default=1, help="MinHash permutation seed")
+    p.add_argument("--no-criteria", action="store_true", help="cluster labels only (faster; no text criteria)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +131,7 @@ def _detector(args: argparse.Namespace) -> Any:
         seed=args.seed,
         n_jobs=args.jobs,
         tz=args.tz,
+        criteria=not args.no_criteria,
     )
 
 
