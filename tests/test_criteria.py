@@ -91,6 +91,9 @@ def test_registry_example_misses(feature: str, text: str) -> None:
         "台风过境，大家注意安全",
         "are you free tonight? call me",
         "我妈在家做饭，叫我回去吃",
+        "Black Friday haul! got 3 shirts for $20",
+        "新年快乐！祝大家万事如意",
+        "有没有人知道这个电话是谁的 13812345678",
     ],
 )
 def test_hard_negatives_fire_no_label(text: str) -> None:

@@ -34,7 +34,6 @@ Within one list, a match lying inside a longer match of the same list is not cou
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,7 +267,6 @@ class Scanner:
         self._indptr = np.array(indptr, dtype=np.int64)
         e = np.array(entries, dtype=np.int64).reshape(-1, 4)
         self._entry_list, self._entry_left, self._entry_right, self._entry_tag = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
-        self._lock = threading.Lock()
 
     # -- whole batches ---------------------------------------------------------------
 

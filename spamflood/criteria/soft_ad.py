@@ -253,10 +253,13 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
 
 
 def promotion(ctx: Context) -> np.ndarray:
-    """True where a post sells: a price, discount, link, contact, call to action, customer
-    address or the seller's own voice."""
+    """True where a post sells: a discount, link, contact, call to action, customer address or
+    the seller's own voice; or a price together with any other selling signal (a price alone
+    is also what a buyer says: "got 3 shirts for $20")."""
     counts = _counts(ctx)
-    return np.logical_or.reduce([counts[k] > 0 for k in PROMOTION_KINDS])
+    others = np.logical_or.reduce([counts[k] > 0 for k in PROMOTION_KINDS if k != "SOFT_AD_PRICE"])
+    signals = sum(((counts[k] > 0).astype(np.int64) for k in SIGNAL_KINDS), np.zeros(ctx.n, dtype=np.int64))
+    return others | ((counts["SOFT_AD_PRICE"] > 0) & (signals >= 2))
 
 
 def _outermost(matches: Iterable[Match]) -> list[Match]:

@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from spamflood.criteria.context import Context, columns_from, scanner_for
-from spamflood.criteria.registry import COMPUTED_HERE, FEATURES, feature_names
+from spamflood.criteria.registry import COMPUTED_HERE, feature_names
 from spamflood.durations import parse_duration
 from spamflood.errors import ConfigError
 
@@ -188,8 +188,3 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.requires_fit = True
         return tags
-
-
-def describe(name: str) -> str:
-    """The registry description of a feature name (for reports and ``--features``)."""
-    return FEATURES[name].description
