@@ -802,7 +802,9 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
         unusual = None
         if first:
             found = (pre_keep_findall if keep else pre_findall)(text, first.start())
-            if found:
+            if len(found) > 64:  # a long text: one pass, linear whatever it holds
+                text = (pre_keep_sub if keep else pre_sub)(pre, text)
+            elif found:
                 # One str.replace per distinct character beats a callback per occurrence.
                 for ch in dict.fromkeys(found):
                     value = pre_get(ch)
