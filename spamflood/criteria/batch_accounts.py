@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from spamflood.criteria.context import Context, lexicon
+from spamflood.criteria.context import Columns, Context, lexicon
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
 
@@ -36,18 +36,22 @@ FOLLOW_MIN = 50.0
 _TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
 
 
-def _name_templated(names: list[str | None]) -> np.ndarray:
-    """Per account: its name is a stem + digits shared with another account, or a default name."""
-    from spamflood.normalize import normalize
+def _stem(name: str | None, memo: dict[str, str | None]) -> str | None:
+    """The normalized name without its trailing digits, or None when it has no such digits."""
+    if not name:
+        return None
+    if name not in memo:
+        from spamflood.normalize import normalize
 
-    defaults = set(lexicon("batch_default_names").terms)
-    stems: list[str | None] = []
-    for name in names:
-        if not name:
-            stems.append(None)
-            continue
         m = _TRAILING.match(normalize(name))
-        stems.append(m.group(1) if m else None)
+        memo[name] = m.group(1) if m else None
+    return memo[name]
+
+
+def _name_templated(names: list[str | None], memo: dict[str, str | None]) -> np.ndarray:
+    """Per account: its name is a stem + digits shared with another account, or a default name."""
+    defaults = set(lexicon("batch_default_names").terms)
+    stems = [_stem(name, memo) for name in names]
     counts: dict[str, int] = {}
     for s in stems:
         if s is not None:
@@ -113,23 +117,26 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     _, post_slot = np.unique(clusters[inside], return_inverse=True)
     groups = np.split(rows, bounds)
     per_cluster = {k: np.full(len(groups), np.nan) for k in names}
+    memo: dict[str, str | None] = {}
     for g, group in enumerate(groups):
         k = group.size
         per_cluster["BATCH_ACCOUNTS_ACCOUNTS"][g] = float(k)
         if k < min_accounts:
             continue
-        for name, value in _group_values(cols, group, min_accounts, window).items():
+        for name, value in _group_values(cols, group, min_accounts, window, memo).items():
             per_cluster[name][g] = value
     for name in names:
         out[name][inside] = per_cluster[name][post_slot]
     return out
 
 
-def _group_values(cols, group: np.ndarray, min_accounts: int, window: float) -> dict[str, float]:
+def _group_values(
+    cols: Columns, group: np.ndarray, min_accounts: int, window: float, memo: dict[str, str | None]
+) -> dict[str, float]:
     """The shares for one cluster's accounts (``group``: one row per account)."""
     out: dict[str, float] = {}
     if cols.author_name is not None:
-        out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = float(_name_templated([cols.author_name[j] for j in group]).mean())
+        out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = float(_name_templated([cols.author_name[j] for j in group], memo).mean())
     if cols.author_bio is not None:
         out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = float(_default_bio([cols.author_bio[j] for j in group]).mean())
     if cols.author_created is not None:

@@ -80,14 +80,11 @@ def _epoch(values: Any, name: str) -> np.ndarray:
     return out
 
 
-def _strings(values: Iterable[Any]) -> list[str | None]:
-    out: list[str | None] = []
-    for v in values:
-        if v is None or isinstance(v, float) and math.isnan(v):
-            out.append(None)
-        else:
-            out.append(str(v))
-    return out
+def _strings(values: Any) -> list[str | None]:
+    """A column as str or None (None for missing: None, NaN, pandas NA)."""
+    if hasattr(values, "notna"):  # a pandas Series: mask missing values at C speed
+        values = values.astype(object).where(values.notna(), None).tolist()
+    return [v if v is None or type(v) is str else (None if isinstance(v, float) and math.isnan(v) else str(v)) for v in values]
 
 
 def _clusters(values: Any, n: int) -> np.ndarray:
@@ -178,7 +175,7 @@ def lexicon(name: str, tags: Iterable[str] | None = None):
 
 
 def scanner_for(
-    lists: dict[str, Callable[[], Iterable[str]] | None], patterns: dict[str, Callable[[], re.Pattern[str]]]
+    lists: dict[str, Callable[[], Iterable[str]] | None], patterns: dict[str, Callable[[], Any]]
 ) -> Scanner:
     """One :class:`Scanner` per set of lists and patterns, built on first use and kept."""
     key = tuple(sorted(lists)) + ("|",) + tuple(sorted(patterns))

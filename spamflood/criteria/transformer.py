@@ -169,11 +169,7 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _, values = self.transform_values(X, clusters)
-        n = len(next(iter(values.values()))) if values else 0
-        out = np.empty((n, self.n_features_out_), dtype=np.float64)
-        for j, name in enumerate(self.feature_names_out_):
-            out[:, j] = values[name]
-        return out
+        return np.column_stack([values[name] for name in self.feature_names_out_]).astype(np.float64, copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Registry names of the output columns (see ``spamflood.criteria.FEATURES``)."""
