@@ -13,7 +13,12 @@ evasion), then prints posts/s for:
 with each one's ratio to the baseline, and saves the figures to
 ``benchmarks/results/normalize_speed.json``. Target: ``shingle_text`` >= 100k posts/s per core.
 
+With ``--pool-posts N`` it also times, in wall-clock seconds, both forms of N posts spread
+over ``--processes`` worker processes (the pipeline's "1M posts on 2 cores" question); wall
+time counts whatever else the machine runs meanwhile.
+
     python benchmarks/normalize_speed.py [--posts 100000] [--seed 7] [--repeat 3]
+        [--pool-posts 1000000 --processes 2]
 """
 
 from __future__ import annotations
@@ -133,11 +138,35 @@ def rate_batch(func: Callable[[list[str]], object], corpus: list[str], repeat: i
     return len(corpus) / best
 
 
+def _both_forms(texts: list[str]) -> int:
+    """Worker: both forms of a chunk (the tables are built once per process)."""
+    forms = normalize_many(texts)
+    return len(shingle_many(forms, normalized=True))
+
+
+def pool_wall_time(posts: int, seed: int, processes: int) -> float:
+    """Wall seconds for both forms of ``posts`` posts over ``processes`` worker processes."""
+    import multiprocessing
+
+    corpus = make_corpus(posts, seed)
+    chunk = 20_000
+    chunks = [corpus[i : i + chunk] for i in range(0, len(corpus), chunk)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(_both_forms, [["warm up"]] * processes)
+        started = time.perf_counter()
+        done = sum(pool.map(_both_forms, chunks))
+        elapsed = time.perf_counter() - started
+    assert done == posts
+    return elapsed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pool-posts", type=int, default=0)
+    parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args(argv)
 
     corpus = make_corpus(args.posts, args.seed)
@@ -178,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{1e6 / figures['shingle_text'] / 2:.1f} s, both forms about {1e6 / both / 2:.1f} s"
     )
 
+    pool = None
+    if args.pool_posts:
+        pool = pool_wall_time(args.pool_posts, args.seed, args.processes)
+        print(
+            f"both forms of {args.pool_posts:,} posts on {args.processes} processes: "
+            f"{pool:.1f} s wall"
+        )
+
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "normalize_speed.json"
     out.write_text(
@@ -191,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                 "posts_per_s": {k: round(v) for k, v in figures.items()},
                 "ratio_to_baseline": {k: round(v / base, 3) for k, v in figures.items()},
                 "both_forms_posts_per_s": round(both),
+                "pool": None
+                if pool is None
+                else {"posts": args.pool_posts, "processes": args.processes, "wall_s": round(pool, 2)},
                 "python": platform.python_version(),
                 "unicode": unicodedata.unidata_version,
             },

@@ -821,14 +821,16 @@ def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in o
             hint = chain_hint(text)
             if hint:
                 text = join_chains(text, chain_finditer, hint.start())
-            text = cjk_gap_sub("", text)
+            if " " in text:
+                text = cjk_gap_sub("", text)
         else:
             text = " ".join(text.split())
             text = plain_symbols_sub("", text)
             hint = chain_hint(text)
             if hint:
                 text = join_chains(text, plain_chain_finditer, hint.start())
-            text = plain_cjk_gap_sub("", text)
+            if " " in text:
+                text = plain_cjk_gap_sub("", text)
         if (exotic or unusual is not None) and scripty_search(text):
             text = fold_lookalikes(text)
             text = fold_lookalikes(settle(text.casefold(), keep))
