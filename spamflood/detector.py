@@ -388,13 +388,17 @@ class Detector:
         batch = PostBatch.concat([p.batch for p in parts])
         rejects = [r for p in parts for r in p.rejects]
         criteria = _Criteria.concat([p.criteria for p in parts])
-        if parts:
-            signatures = np.concatenate([p.signatures for p in parts]) if len(parts) > 1 else parts[0].signatures
-            clusterable = np.concatenate([p.clusterable for p in parts])
-            parts.clear()  # let the per-chunk copies go before clustering allocates
-        else:
-            signatures = np.zeros((0, self.hasher.num_perm), dtype=np.uint32)
-            clusterable = np.zeros(0, dtype=np.bool_)
+        clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
+        # Copy each chunk's signatures into one array and drop the chunk's copy at once, so the
+        # peak is one full array plus one chunk, not two full arrays.
+        signatures = np.empty((len(batch), self.hasher.num_perm), dtype=np.uint32)
+        at = 0
+        for part in parts:
+            rows = part.signatures.shape[0]
+            signatures[at : at + rows] = part.signatures
+            part.signatures = signatures[:0]
+            at += rows
+        parts.clear()
         keep = self._unique_ids(batch, rejects, strict)
         if keep is not None:
             batch = batch.take(keep)
@@ -402,7 +406,9 @@ class Detector:
             clusterable = clusterable[keep]
             criteria = criteria.take(keep)
         rejects.sort(key=lambda r: r.line)
-        return self.score_prepared(batch, signatures, clusterable, rejects, rows_read, blank_lines, criteria)
+        labels, digests = self._cluster(signatures, clusterable)
+        del signatures  # the largest array; scoring needs only the cluster labels
+        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria)
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
@@ -440,14 +446,38 @@ class Detector:
         rejects: list[Reject] | None = None,
         rows_read: int | None = None,
         blank_lines: int = 0,
-        text_criteria: _Criteria | None = None,
     ) -> ScoreResult:
         """Cluster and score a batch whose signatures are already computed (used by engines
-        that compute signatures elsewhere, such as Spark). Text criteria are computed here
-        unless the chunk stage already did."""
+        that compute signatures elsewhere, such as Spark)."""
+        labels, digests = self._cluster(signatures, clusterable)
+        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
+
+    def _cluster(self, signatures: np.ndarray, clusterable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.finder.find(signatures, clusterable), signature_digest(signatures)
+
+    def score_clustered(
+        self,
+        batch: PostBatch,
+        labels: np.ndarray,
+        digests: np.ndarray | None = None,
+        rejects: list[Reject] | None = None,
+        rows_read: int | None = None,
+    ) -> ScoreResult:
+        """Score a batch whose cluster ids (dense, ``-1`` for none) were found elsewhere."""
+        return self._score(batch, labels, digests, rejects, rows_read, 0, None)
+
+    def _score(
+        self,
+        batch: PostBatch,
+        labels: np.ndarray,
+        digests: np.ndarray | None,
+        rejects: list[Reject] | None,
+        rows_read: int | None,
+        blank_lines: int,
+        text_criteria: _Criteria | None,
+    ) -> ScoreResult:
         codes, names = batch.author_codes()
-        labels = self.finder.find(signatures, clusterable)
-        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=signature_digest(signatures))
+        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
         label_scores = self.rules.score(table, codes, batch.authors, batch.times)
         features = self.rules.cluster_features(table, codes)
         strength = dict(label_scores.strength)
