@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spamflood.cluster import ClusterFinder, ClusterTable
+from spamflood.criteria import FEATURES, LABELS, CriteriaFeatures, evaluate, explain
 from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
 from spamflood.io.fieldmap import FieldMap
@@ -15,9 +16,12 @@ __all__ = [
     "ClusterFinder",
     "ClusterTable",
     "ConfigError",
+    "CriteriaFeatures",
     "Detector",
+    "FEATURES",
     "FieldMap",
     "InputError",
+    "LABELS",
     "MinHasher",
     "ModelError",
     "Post",
@@ -27,5 +31,7 @@ __all__ = [
     "SpamfloodError",
     "__version__",
     "estimate_jaccard",
+    "evaluate",
     "exact_jaccard",
+    "explain",
 ]
