@@ -8,6 +8,7 @@ from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
 from spamflood.io.fieldmap import FieldMap
 from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
+from spamflood.normalize import normalize, normalize_many, shingle_many, shingle_text
 from spamflood.posts import Post, PostBatch
 
 __version__ = "0.1.0"
@@ -34,4 +35,8 @@ __all__ = [
     "evaluate",
     "exact_jaccard",
     "explain",
+    "normalize",
+    "normalize_many",
+    "shingle_many",
+    "shingle_text",
 ]

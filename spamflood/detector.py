@@ -23,7 +23,7 @@ from spamflood.io.fieldmap import FieldMap
 from spamflood.io.readers import ReadStats, iter_chunks
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
-from spamflood.normalize import shingle_many
+from spamflood.normalize import normalize_many, shingle_many
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
 
@@ -78,12 +78,19 @@ class _Criteria:
     evidence: list[list[Any]]
 
     @classmethod
-    def compute(cls, batch: PostBatch, clusters: np.ndarray | None, families: tuple[str, ...], tz: str) -> _Criteria:
+    def compute(
+        cls,
+        data: PostBatch | list[str],
+        clusters: np.ndarray | None,
+        families: tuple[str, ...],
+        tz: str,
+        normalized: bool = False,
+    ) -> _Criteria:
         from spamflood.criteria import evaluate
 
-        if not families or not len(batch):
-            return cls({}, {}, [[] for _ in range(len(batch))])
-        ev = evaluate(batch, clusters, families=families, tz=tz)
+        if not families or not len(data):
+            return cls({}, {}, [[] for _ in range(len(data))])
+        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized)
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
         return cls(values, fired, ev.evidence)
@@ -260,10 +267,12 @@ def _prepare_chunk(
 ) -> _Prepared:
     posts, rejects = parser.parse_many(rows)
     batch = PostBatch.from_posts(posts)
-    shingled = shingle_many(batch.texts)
+    # Normalize once: the criteria match on this form, and shingling continues from it.
+    normalized = normalize_many(batch.texts)
+    shingled = shingle_many(normalized, normalized=True)
     signatures = hasher.signatures(shingled)
     clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=len(shingled))
-    criteria = _Criteria.compute(batch, None, families, tz)
+    criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
     return _Prepared(batch, signatures, clusterable, rejects, criteria)
 
 
