@@ -99,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--max-rows", type=int, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
+    synth = sub.add_parser("synth", help="generate a synthetic feed with planted floods and ground truth")
+    synth.add_argument("--posts", type=int, required=True, help="posts to generate")
+    synth.add_argument("--seed", type=int, default=0, help="generator seed (same seed, same bytes)")
+    synth.add_argument("-o", "--output", required=True, help="the feed (JSONL)")
+    synth.add_argument("--truth", required=True, help="per-post ground truth (JSONL); campaigns go beside it")
+    synth.add_argument("--zh-ratio", type=float, default=0.5, help="share of Chinese posts (default 0.5)")
+    synth.add_argument("--spam-ratio", type=float, default=0.15, help="share of campaign posts (default 0.15)")
+    synth.add_argument("--evasion", type=float, default=0.5, help="share of campaign posts with evasion")
+    synth.add_argument("--start", default="2026-01-20", help="first day (ISO date)")
+    synth.add_argument("--days", type=int, default=30, help="days the feed covers")
+    synth.add_argument("--tz", default="Asia/Shanghai", help="local time zone of the users")
+    synth.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    synth.set_defaults(handler=_cmd_synth)
+
     demo = sub.add_parser("demo", help="generate a synthetic feed and score it (the main job, end to end)")
     demo.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
     demo.add_argument("--seed", type=int, default=7, help="generator seed")
@@ -267,6 +281,33 @@ def _cmd_report(args: argparse.Namespace, console: Any) -> int:
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
         console.print(f"report: {info['path']} ({info['bytes'] / 1024:,.0f} KiB)", markup=False)
+    return EXIT_OK
+
+
+def _cmd_synth(args: argparse.Namespace, console: Any) -> int:
+    from spamflood import synth
+
+    started = time.perf_counter()
+    summary = synth.write(
+        args.output,
+        args.truth,
+        posts=args.posts,
+        seed=args.seed,
+        zh_ratio=args.zh_ratio,
+        spam_ratio=args.spam_ratio,
+        evasion=args.evasion,
+        start=args.start,
+        days=args.days,
+        tz=args.tz,
+    )
+    if not args.quiet:
+        seconds = time.perf_counter() - started
+        console.print(
+            f"{summary.posts:,} posts ({summary.campaign_posts:,} from {sum(summary.campaigns.values())} campaigns) "
+            f"in {seconds:.1f} s -> {args.output}; truth -> {args.truth}",
+            markup=False,
+        )
+        console.print("campaign posts per label: " + ", ".join(f"{k} {v:,}" for k, v in summary.labels.items()), markup=False)
     return EXIT_OK
 
 

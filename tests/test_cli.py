@@ -140,3 +140,13 @@ def test_report_command_writes_self_contained_html(tmp_path):
     assert "<title>My feed" in html and "vitamin gummies" in html and "http://" not in html.split("<body", 1)[0]
     rejects = read_jsonl(tmp_path / "report.rejects.jsonl")
     assert [r["line"] for r in rejects] == [4, 7, 18]
+
+
+def test_synth_then_demo_commands(tmp_path, capsys):
+    feed, truth = tmp_path / "f.jsonl", tmp_path / "t.jsonl"
+    assert main(["synth", "--posts", "2000", "--seed", "5", "-o", str(feed), "--truth", str(truth)]) == 0
+    assert len(feed.read_text().splitlines()) == 2000 and (tmp_path / "t.campaigns.jsonl").exists()
+    assert "campaign posts per label" in capsys.readouterr().err
+    assert main(["demo", "--posts", "3000", "--dir", str(tmp_path / "demo"), "-q"]) == 0
+    scored = read_jsonl(tmp_path / "demo" / "scored.jsonl")
+    assert len(scored) == 3000 and any(r["flagged"] for r in scored)
