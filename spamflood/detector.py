@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -364,6 +365,7 @@ class Detector:
 
                 first = part.rejects[0]
                 raise InputError(first.reason, line=first.line, field=first.field)
+            _share_account_strings(part.batch)
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
@@ -517,6 +519,15 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+def _share_account_strings(batch: PostBatch) -> None:
+    """Make every copy of one account's id, name and bio one string object: an account posts
+    many times, and a million posts would otherwise hold a million copies of each."""
+    for column in (batch.authors, batch.author_name, batch.author_bio):
+        for i, value in enumerate(column):
+            if value is not None:
+                column[i] = sys.intern(value)
 
 
 def _criteria_reasons(evidence: list[list[Any]]) -> dict[str, dict[int, str]]:
