@@ -276,15 +276,24 @@ class Context:
 
     def local_day(self) -> np.ndarray:
         """Local day number (days since 1970-01-01 in ``tz``) per post; -1 when the time is unknown."""
-        local = self.local_seconds()
-        return np.where(np.isnan(local), -1, np.floor(np.nan_to_num(local) / 86400.0)).astype(np.int64)
+        found = self.cache.get("local_day")
+        if found is None:
+            local = self.local_seconds()
+            found = np.where(np.isnan(local), -1, np.floor(np.nan_to_num(local) / 86400.0)).astype(np.int64)
+            self.cache["local_day"] = found
+        return found
 
     def local_minute(self) -> np.ndarray:
-        """Local minute of the day (0..1439) per post; -1 when unknown."""
-        local = self.local_seconds()
-        return np.where(np.isnan(local), -1, np.floor(np.mod(np.nan_to_num(local), 86400.0) / 60.0)).astype(
-            np.int64
-        )
+        """Local minute of the day (0..1439) per post; -1 when unknown. Computed once per batch:
+        evidence asks for it post by post."""
+        found = self.cache.get("local_minute")
+        if found is None:
+            local = self.local_seconds()
+            found = np.where(
+                np.isnan(local), -1, np.floor(np.mod(np.nan_to_num(local), 86400.0) / 60.0)
+            ).astype(np.int64)
+            self.cache["local_minute"] = found
+        return found
 
     # -- authors ------------------------------------------------------------------
 
