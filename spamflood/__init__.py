@@ -10,6 +10,7 @@ from spamflood.io.fieldmap import FieldMap
 from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
 from spamflood.normalize import normalize, normalize_many, shingle_many, shingle_text
 from spamflood.posts import Post, PostBatch
+from spamflood.stream import FloodMonitor, Verdict
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "Detector",
     "FEATURES",
     "FieldMap",
+    "FloodMonitor",
     "InputError",
     "LABELS",
     "MinHasher",
@@ -30,6 +32,7 @@ __all__ = [
     "ScoreResult",
     "ScoredPost",
     "SpamfloodError",
+    "Verdict",
     "__version__",
     "estimate_jaccard",
     "evaluate",

@@ -99,6 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--max-rows", type=int, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
+    watch = sub.add_parser("watch", help="flag floods the moment they form, one verdict per post of a JSONL stream")
+    watch.add_argument("input", nargs="?", default="-", help="JSONL file or - for stdin (default), read as it arrives")
+    watch.add_argument("-o", "--output", default="-", help="verdicts as JSONL (default stdout)")
+    watch.add_argument("--flags-only", action="store_true", help="write only verdicts of posts in a flood")
+    watch.add_argument("--redis", help="share the window through Redis: redis://[:password@]host:port/db or rediss://")
+    watch.add_argument("--key-prefix", default="spamflood", help="Redis key prefix of this deployment")
+    watch.add_argument("--window", default="1h", help="sliding window, e.g. 15min, 1h")
+    watch.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
+    watch.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
+    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates")
+    watch.add_argument("--preset", default="canonical", help="field-map preset")
+    watch.add_argument("--map", dest="field_map", help="where fields live (as for score)")
+    watch.add_argument("--optional", default="", help="core fields that may be absent: author,time")
+    watch.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset")
+    watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
+    watch.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    watch.set_defaults(handler=_cmd_watch)
+
     synth = sub.add_parser("synth", help="generate a synthetic feed with planted floods and ground truth")
     synth.add_argument("--posts", type=int, required=True, help="posts to generate")
     synth.add_argument("--seed", type=int, default=0, help="generator seed (same seed, same bytes)")
@@ -281,6 +299,40 @@ def _cmd_report(args: argparse.Namespace, console: Any) -> int:
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
         console.print(f"report: {info['path']} ({info['bytes'] / 1024:,.0f} KiB)", markup=False)
+    return EXIT_OK
+
+
+def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
+    from spamflood.stream import FloodMonitor, watch
+
+    monitor = FloodMonitor(
+        window=args.window,
+        min_authors=args.min_authors,
+        min_copies=args.min_copies,
+        threshold=args.similarity,
+        store=args.redis or "memory",
+        key_prefix=args.key_prefix,
+    )
+    source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
+    try:
+        summary = watch(
+            source,
+            args.output,
+            monitor=monitor,
+            field_map=_field_map(args),
+            tz=args.tz,
+            flags_only=args.flags_only,
+            rejects=args.rejects,
+        )
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    if not args.quiet:
+        console.print(
+            f"watch: {summary.lines:,} lines, {summary.verdicts:,} verdicts, {summary.flood_verdicts:,} in floods, "
+            f"{summary.rejected:,} rejected" + (f" -> {args.rejects}" if args.rejects and summary.rejected else ""),
+            markup=False,
+        )
     return EXIT_OK
 
 

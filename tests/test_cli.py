@@ -150,3 +150,13 @@ def test_synth_then_demo_commands(tmp_path, capsys):
     assert main(["demo", "--posts", "3000", "--dir", str(tmp_path / "demo"), "-q"]) == 0
     scored = read_jsonl(tmp_path / "demo" / "scored.jsonl")
     assert len(scored) == 3000 and any(r["flagged"] for r in scored)
+
+
+def test_watch_command_writes_a_verdict_per_post_and_rejects(tmp_path):
+    feed, out, rejects = tmp_path / "feed.jsonl", tmp_path / "v.jsonl", tmp_path / "r.jsonl"
+    total = write_feed(feed)
+    assert main(["watch", str(feed), "-o", str(out), "--rejects", str(rejects), "-q"]) == 0
+    verdicts, bad = read_jsonl(out), read_jsonl(rejects)
+    assert len(verdicts) + len(bad) == total
+    assert [r["line"] for r in bad][:2] == [4, 7]
+    assert any(v["flood"] and v["labels"][0] == "mass_share" for v in verdicts)
