@@ -1,4 +1,8 @@
-"""spamflood: find marketing floods in social feeds, and explain every score."""
+"""spamflood: find marketing floods in social feeds, and explain every score.
+
+(``spamflood.normalize`` stays the module; its ``normalize`` function is not re-exported, so the
+name keeps meaning the module.)
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
 from spamflood.io.fieldmap import FieldMap
 from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
-from spamflood.normalize import normalize, normalize_many, shingle_many, shingle_text
+from spamflood.normalize import normalize_many, shingle_many, shingle_text
 from spamflood.posts import Post, PostBatch
 from spamflood.stream import FloodMonitor, Verdict
 
@@ -38,7 +42,6 @@ __all__ = [
     "evaluate",
     "exact_jaccard",
     "explain",
-    "normalize",
     "normalize_many",
     "shingle_many",
     "shingle_text",
