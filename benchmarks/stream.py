@@ -99,7 +99,7 @@ def make_stream(n: int, seed: int, rate: float) -> tuple[list[Post], str]:
 
 def _pin_one_cpu() -> int | None:
     try:
-        cpu = sorted(os.sched_getaffinity(0))[-1]
+        cpu = max(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cpu})
         return cpu
     except (AttributeError, OSError):

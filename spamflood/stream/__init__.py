@@ -10,7 +10,13 @@ command).
 from spamflood.stream.memory_store import MemoryStore
 from spamflood.stream.monitor import FloodMonitor
 from spamflood.stream.redis_store import RedisStore
-from spamflood.stream.store import FloodStore, IndexSize, StoreError, StoreUnavailableError, cluster_id
+from spamflood.stream.store import (
+    FloodStore,
+    IndexSize,
+    StoreError,
+    StoreUnavailableError,
+    cluster_id,
+)
 from spamflood.stream.verdict import Verdict
 from spamflood.stream.watch import WatchSummary, watch
 

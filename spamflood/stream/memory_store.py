@@ -33,6 +33,7 @@ import math
 from bisect import insort
 from collections import deque
 from collections.abc import Sequence
+
 import numba
 import numpy as np
 
@@ -96,7 +97,7 @@ def _best_slot(
                                 if sigs[s, j] == sig[j]:
                                     equal += 1
                             if equal > best_equal or (equal == best_equal and best >= 0 and times[s] > times[best]):
-                                best = s
+                                best = int(s)
                                 best_equal = equal
                     break
                 i = (i + np.uint64(1)) & mask

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -46,7 +46,13 @@ from spamflood.io.rows import RowParser
 from spamflood.minhash import MinHasher
 from spamflood.normalize import shingle_text
 from spamflood.posts import Post
-from spamflood.scoring import RuleScorer, combine, label_strength, mass_share_reason, repetition_reason
+from spamflood.scoring import (
+    RuleScorer,
+    combine,
+    label_strength,
+    mass_share_reason,
+    repetition_reason,
+)
 from spamflood.stream.memory_store import MemoryStore
 from spamflood.stream.sketch import Sketcher
 from spamflood.stream.store import Counts, Entry, FloodStore, IndexSize, Late
@@ -115,7 +121,7 @@ class FloodMonitor:
         self.threshold = float(threshold)
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.bands, self.rows = lsh_params(self.threshold, num_perm, recall)
-        self._need = int(math.ceil(self.threshold * num_perm - 1e-9))
+        self._need = math.ceil(self.threshold * num_perm - 1e-9)
         self._sketch = Sketcher(self.hasher, bands=self.bands, rows=self.rows)
         self._parser = RowParser()
         self._clock = clock
@@ -135,7 +141,7 @@ class FloodMonitor:
             f"min_copies={self.rules.min_copies}, threshold={self.threshold}, store={self.store!r})"
         )
 
-    def __enter__(self) -> FloodMonitor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -204,7 +210,7 @@ class FloodMonitor:
                 )
             post = self._parser.parse(self._added, post)
         t = post.time
-        if t != t:
+        if math.isnan(t):
             t = float(self._clock())
         elif not math.isfinite(t):
             raise InputError(f"time must be finite. Got {t} instead.", line=post.line or None, field="time")

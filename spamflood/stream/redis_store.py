@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import time as _time
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +56,39 @@ def _safe_url(url: str) -> str:
 
 def _raise(exc: Exception) -> None:
     raise exc
+
+
+def _deadline_retry(
+    base: type, backoff: Any, errors: tuple[type[Exception], ...], never: type[Exception], seconds: float
+) -> Any:
+    """A redis-py ``Retry`` that retries ``errors`` with exponential backoff (50 ms doubling, at
+    most 1 s) until ``seconds`` have passed since the first failure, whatever the nesting
+    (redis-py retries a connect inside a retried command with the same object), and fails at
+    once on ``never`` (a refused password, which redis-py counts as a connection error)."""
+
+    class DeadlineRetry(base):  # type: ignore[misc, valid-type]
+        def call_with_retry(self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False) -> Any:
+            deadline: float | None = None
+            failures = 0
+            while True:
+                try:
+                    return do()
+                except errors as error:
+                    if isinstance(error, never) or (is_retryable is not None and not is_retryable(error)):
+                        raise
+                    failures += 1
+                    if with_failure_count:
+                        fail(error, failures)
+                    else:
+                        fail(error)
+                    now = _time.monotonic()
+                    deadline = now + seconds if deadline is None else deadline
+                    wait = min(1.0, 0.05 * 2 ** (failures - 1))
+                    if now + wait > deadline:
+                        raise
+                    _time.sleep(wait)
+
+    return DeadlineRetry(backoff, _retries_for(seconds, 0.05, 1.0), supported_errors=errors)
 
 
 def _retries_for(seconds: float, base: float, cap: float) -> int:
@@ -117,7 +151,7 @@ class RedisStore:
         self.key_prefix = key_prefix
         self.slices = slices
         self.width = self.window / slices
-        self.ttl = int(math.ceil(self.window + self.width + ttl_margin))
+        self.ttl = math.ceil(self.window + self.width + ttl_margin)
         self.retry_for = float(retry_for)
         self.url = _safe_url(url) if client is None else repr(client)
         self._exceptions = redis.exceptions
@@ -126,10 +160,12 @@ class RedisStore:
                 raise ConfigError(
                     f"The Redis URL must start with redis://, rediss:// (TLS) or unix://. Got {_safe_url(str(url))!r} instead."
                 )
-            retry = RedisRetry(
+            retry = _deadline_retry(
+                RedisRetry,
                 ExponentialBackoff(cap=1.0, base=0.05),
-                _retries_for(self.retry_for, 0.05, 1.0),
-                supported_errors=(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError),
+                (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError),
+                redis.exceptions.AuthenticationError,
+                self.retry_for,
             )
             try:
                 client = redis.Redis.from_url(
@@ -173,8 +209,8 @@ class RedisStore:
             return fn(*args, **kwargs)
         except exc_mod.AuthenticationError as exc:
             raise ConfigError(
-                f"Redis at {self.url} refused the credentials ({exc}); give the password in the URL: "
-                "redis://:PASSWORD@host:port/db."
+                f"Redis at {self.url} refused the credentials ({exc}); if the server has a password, give "
+                "it in the URL: redis://:PASSWORD@host:port/db."
             ) from None
         except (exc_mod.ConnectionError, exc_mod.TimeoutError, TimeoutError) as exc:
             raise StoreUnavailableError(
@@ -290,14 +326,14 @@ class RedisStore:
         clusters = len(self._call("size", lambda: list(r.scan_iter(match=f"{p}:cp:*", count=1000))))
         return IndexSize(sum(lengths[0::2]), sum(lengths[1::2]), clusters, wm)
 
-    def keys(self) -> list[str]:
+    def key_names(self) -> list[str]:
         """Every key under this store's prefix (for tests and diagnostics)."""
         found = self._call("scan", lambda: list(self._redis.scan_iter(match=f"{self.key_prefix}:*", count=1000)))
         return sorted(k.decode() for k in found)
 
     def clear(self) -> int:
         """Delete every key under this store's prefix; returns how many. For tests and benchmarks."""
-        names = [k.encode() for k in self.keys()]
+        names = [k.encode() for k in self.key_names()]
         for i in range(0, len(names), 1000):
             self._call("clear", self._redis.unlink, *names[i : i + 1000])
         return len(names)

@@ -84,7 +84,7 @@ class _Out:
                 parent = Path(target).parent
                 if not parent.is_dir():
                     raise ConfigError(f"The {what} folder '{parent}' does not exist.")
-                self.handle = open(target, "wb")
+                self.handle = open(target, "wb")  # noqa: SIM115 - closed by close(), the sink outlives a block
                 self._owned = True
         elif hasattr(target, "write"):
             self.handle = target

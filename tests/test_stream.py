@@ -1,0 +1,375 @@
+"""FloodMonitor with the memory store, and watch(): given posts in, verdicts out."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamflood import Detector
+from spamflood.errors import ConfigError, InputError
+from spamflood.minhash import MinHasher
+from spamflood.posts import Post
+from spamflood.stream import FloodMonitor, MemoryStore, Verdict, cluster_id, watch
+from spamflood.stream.sketch import Sketcher
+
+T0 = 1_700_000_000.0
+AD = "限时抢购！加微信 abc123 领取优惠券，仅限今天，先到先得"
+OTHER = [
+    "今天天气不错，去公园散步看到很多人在放风筝",
+    "After work I cycled around the lake, the cherry trees are blooming",
+    "刚才带孩子去了博物馆，顺便买了两斤草莓回家",
+    "finished episode 18 of the new show, pretty satisfied, good night all",
+]
+
+
+def post(i: int | str, text: str, author: str, t: float) -> Post:
+    return Post(id=str(i), text=text, author=author, time=T0 + t)
+
+
+def copies(n: int, *, text: str = AD, start: float = 0.0, step: float = 60.0, prefix: str = "p") -> list[Post]:
+    """``n`` copies of ``text`` by ``n`` different accounts, one every ``step`` seconds."""
+    return [post(f"{prefix}{i}", text, f"{prefix}u{i}", start + i * step) for i in range(n)]
+
+
+@pytest.fixture
+def monitor() -> FloodMonitor:
+    return FloodMonitor(window="1h", min_authors=5, min_copies=3)
+
+
+# ----------------------------------------------------------------------------- floods
+
+
+def test_flood_fires_at_exactly_min_authors_distinct_accounts(monitor: FloodMonitor) -> None:
+    verdicts = [monitor.add(p) for p in copies(6)]
+    assert [v.flood for v in verdicts] == [False, False, False, False, True, True]
+    assert [v.cluster_authors for v in verdicts] == [1, 2, 3, 4, 5, 6]
+    assert len({v.cluster for v in verdicts}) == 1
+    fifth = verdicts[4]
+    assert fifth.labels == ("mass_share",)
+    assert fifth.reasons == ("mass_share: 5 near-identical posts from 5 accounts within 4 min",)
+    assert fifth.score == pytest.approx(0.5)  # the batch detector's curve: 0.5 at min_authors
+
+
+def test_one_account_repeating_is_not_a_flood(monitor: FloodMonitor) -> None:
+    verdicts = [monitor.add(post(f"r{i}", AD, "spammer", i * 30.0)) for i in range(6)]
+    assert not any(v.flood for v in verdicts)
+    assert [v.cluster_authors for v in verdicts] == [1] * 6
+
+
+def test_repetition_fires_at_min_copies_by_one_account(monitor: FloodMonitor) -> None:
+    verdicts = [monitor.add(post(f"r{i}", AD, "spammer", i * 30.0)) for i in range(3)]
+    assert [v.labels for v in verdicts] == [(), (), ("repetition",)]
+    assert verdicts[2].reasons == ("repetition: account spammer posted 3 near-identical copies within 60 s",)
+    assert verdicts[2].author_copies == 3
+    assert verdicts[2].score == pytest.approx(0.5)
+
+
+def test_labels_strongest_first_and_score_is_noisy_or(monitor: FloodMonitor) -> None:
+    for p in copies(5):
+        monitor.add(p)
+    last = None
+    for i in range(4):  # one account now posts four more copies: 9 posts, 6 accounts
+        last = monitor.add(post(f"s{i}", AD, "pu0", 400.0 + i))
+    assert last is not None
+    assert last.labels == ("repetition", "mass_share")  # 1-.5**(5/3)=.69 > 1-.5**(5/5)=.5
+    mass, rep = 1 - 0.5 ** (5 / 5), 1 - 0.5 ** (5 / 3)
+    assert last.score == pytest.approx(1 - (1 - mass) * (1 - rep))
+    assert last.author_copies == 5
+
+
+def test_reasons_match_the_batch_detector_word_for_word() -> None:
+    posts = copies(7, step=37.0)
+    monitor = FloodMonitor(window="1h", min_authors=5)
+    last = [monitor.add(p) for p in posts][-1]
+    scored = Detector(window="1h", min_authors=5).score(posts)[len(posts) - 1]
+    # the batch detector also runs the text criteria (soft_ad, ...); the cluster labels agree
+    assert last.reasons == tuple(r for r in scored.reasons if r.startswith("mass_share:"))
+    assert last.cluster_size == scored.cluster_size
+
+
+def test_unrelated_posts_stay_alone(monitor: FloodMonitor) -> None:
+    verdicts = [monitor.add(post(i, text, f"u{i}", i)) for i, text in enumerate(OTHER)]
+    assert [v.cluster_size for v in verdicts] == [1, 1, 1, 1]
+    assert len({v.cluster for v in verdicts}) == 4
+    assert all(v.labels == () and v.score == 0.0 for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "限时抢购！加 微 信 abc123 领取优惠券，仅限今天，先到先得",  # spaced out
+        "限時搶購！加微信 abc123 領取優惠券，僅限今天，先到先得",  # traditional characters
+        "限时抢购！加微\u200b信 ＡＢＣ１２３ 领取优惠券，仅限今天，先到先得",  # zero-width, full-width
+        "限时抢购🔥加微信 abc999 领取优惠券❤仅限今天……先到先得！！",  # emoji, another number
+    ],
+    ids=["spaced", "traditional", "zero-width-full-width", "emoji-number"],
+)
+def test_evasion_variants_join_the_cluster(variant: str) -> None:
+    monitor = FloodMonitor(window="1h", min_authors=2)
+    first = monitor.add(post("a", AD, "x", 0))
+    second = monitor.add(post("b", variant, "y", 10))
+    assert second.cluster == first.cluster
+    assert second.flood
+
+
+# ------------------------------------------------------------------ window and forgetting
+
+
+def test_posts_older_than_the_window_no_longer_match() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2)
+    first = monitor.add(post("a", AD, "x", 0))
+    inside = monitor.add(post("b", AD, "y", 600))  # exactly one window later: still inside
+    after = monitor.add(post("c", AD, "z", 1201))  # a and b are now older than the window
+    assert inside.cluster == first.cluster and inside.cluster_size == 2
+    assert after.cluster != first.cluster and after.cluster_size == 1
+
+
+def test_counts_slide_with_the_window() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=3)
+    sizes = [monitor.add(p).cluster_size for p in copies(8, step=180.0)]  # 3 min apart
+    # a 10 min window holds the post and the three before it (9 min); older ones drop out
+    assert sizes == [1, 2, 3, 4, 4, 4, 4, 4]
+
+
+def test_late_post_beyond_the_window_is_not_indexed() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2)
+    monitor.add(post("a", AD, "x", 3600))
+    late = monitor.add(post("old", AD, "y", 0))
+    assert late.late and late.cluster is None and not late.flood
+    assert monitor.size().posts == 1
+    assert monitor.add(post("b", AD, "z", 3601)).cluster_size == 2  # the late one was not counted
+
+
+def test_out_of_order_post_inside_the_window_is_counted() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=3)
+    monitor.add(post("a", AD, "x", 300))
+    monitor.add(post("b", AD, "y", 500))
+    early = monitor.add(post("c", AD, "z", 100))  # arrives last, happened first
+    assert early.cluster_size == 3 and early.flood and not early.late
+    assert early.reasons == ("mass_share: 3 near-identical posts from 3 accounts within 7 min",)
+
+
+def test_index_stays_bounded_over_three_windows() -> None:
+    rng = np.random.default_rng(3)
+    words = ["".join(chr(int(c)) for c in rng.integers(0x4E00, 0x9FA5, size=4)) for _ in range(400)]
+    window, rate = 600.0, 5.0  # 3000 posts per window
+    monitor = FloodMonitor(window=window, min_authors=5)
+    sizes = []
+    n = int(3 * window * rate)
+    for i in range(n):
+        if i % 10 == 0:  # a flood copy now and then, so clusters form and expire too
+            text = AD + words[(i // 200) % len(words)]
+        else:
+            text = "".join(rng.choice(words, size=8))
+        monitor.add(post(i, text, f"u{i % 997}", i / rate))
+        if i % 500 == 499:
+            sizes.append(monitor.size())
+    per_window = window * rate
+    # posts: at most one window plus one slice (half a window); buckets at most 25 per post
+    assert max(s.posts for s in sizes) <= 1.5 * per_window + 1
+    assert max(s.buckets for s in sizes) <= 25 * (1.5 * per_window + 1)
+    assert max(s.clusters for s in sizes) <= 1.5 * per_window / 10 + 1
+    late = sizes[len(sizes) // 2 :]
+    assert max(s.posts for s in late) - min(s.posts for s in late) <= 0.5 * per_window + 1  # flat, not growing
+    store = monitor.store
+    assert isinstance(store, MemoryStore)
+    assert store.memory_bytes() < 60e6
+
+
+# --------------------------------------------------------------------- identity and input
+
+
+def test_same_stream_gives_the_same_verdicts_and_cluster_ids() -> None:
+    posts = copies(6) + [post(f"o{i}", t, f"o{i}", 400 + i) for i, t in enumerate(OTHER)] + copies(3, prefix="q")
+    a = FloodMonitor(min_authors=3)
+    b = FloodMonitor(min_authors=3)
+    va, vb = [a.add(p) for p in posts], [b.add(p) for p in posts]
+    assert va == vb
+    assert va[0].cluster == cluster_id("p0")  # named after the post that founded it
+
+
+def test_add_many_equals_add_one_by_one() -> None:
+    posts = copies(7) + [post(f"o{i}", t, f"o{i}", i) for i, t in enumerate(OTHER)]
+    single = FloodMonitor(min_authors=3)
+    many = FloodMonitor(min_authors=3)
+    assert many.add_many(posts, batch_size=3) == [single.add(p) for p in posts]
+
+
+def test_redelivered_post_is_counted_once(monitor: FloodMonitor) -> None:
+    posts = copies(3)
+    for p in posts:
+        monitor.add(p)
+    again = monitor.add(posts[1])
+    assert again.cluster_size == 3 and again.cluster_authors == 3
+    assert monitor.add(post("new", AD, "n", 500)).cluster_size == 4
+
+
+def test_mapping_input_is_validated_like_a_row(monitor: FloodMonitor) -> None:
+    v = monitor.add({"id": 7, "text": AD, "author": "u", "time": "2023-11-14T22:13:20Z"})
+    assert isinstance(v, Verdict) and v.id == "7"
+    with pytest.raises(InputError, match="field 'text': missing or empty"):
+        monitor.add({"id": "x", "author": "u", "time": T0})
+    with pytest.raises(InputError, match="add\\(\\) takes a Post or a mapping"):
+        monitor.add("just text")  # type: ignore[arg-type]
+
+
+def test_post_without_time_takes_the_clock() -> None:
+    monitor = FloodMonitor(min_authors=2, clock=lambda: T0 + 5)
+    monitor.add(post("a", AD, "x", 0))
+    v = monitor.add(Post(id="b", text=AD, author="y", time=math.nan))
+    assert v.cluster_size == 2 and v.reasons == ("mass_share: 2 near-identical posts from 2 accounts within 5 s",)
+
+
+def test_text_with_nothing_to_compare_is_alone(monitor: FloodMonitor) -> None:
+    v = monitor.add(post("e", "🔥🔥🔥!!! …", "x", 0))
+    assert v == Verdict("e", None, 1, 1, 1, False, (), (), 0.0)
+    assert monitor.size().posts == 0
+
+
+def test_verdict_is_frozen_and_serializes() -> None:
+    v = FloodMonitor(min_authors=2).add(post("a", AD, "x", 0))
+    with pytest.raises(AttributeError):
+        v.flood = True  # type: ignore[misc]
+    record = v.to_dict()
+    assert json.loads(json.dumps(record)) == record
+    assert set(record) == {
+        "id", "score", "flood", "labels", "reasons", "cluster", "cluster_size", "cluster_authors", "author_copies", "late",
+    }
+
+
+# ------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"threshold": 1.5}, "'threshold' parameter of FloodMonitor must be in \\(0, 1\\). Got 1.5"),
+        ({"window": "soon"}, "'window' parameter must be a duration"),
+        ({"min_authors": 1}, "'min_authors' parameter must be at least 2"),
+        ({"min_copies": 1}, "'min_copies' parameter must be at least 2"),
+        ({"store": "postgres://x"}, "Unknown store 'postgres://x'"),
+        ({"store": 42}, "'store' parameter of FloodMonitor must be"),
+        ({"store": MemoryStore("2h")}, "store's window \\(2 h\\) differs from the monitor.s \\(60 min\\)"),
+        ({"num_perm": 0}, "'num_perm' parameter of MinHasher"),
+    ],
+    ids=["threshold", "window", "min-authors", "min-copies", "store-url", "store-type", "store-window", "num-perm"],
+)
+def test_bad_parameters_are_refused(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        FloodMonitor(**kwargs)
+
+
+def test_a_memory_store_serves_one_kind_of_monitor() -> None:
+    store = MemoryStore("1h")
+    FloodMonitor(store=store)
+    with pytest.raises(ConfigError, match="already serves a monitor with other settings"):
+        FloodMonitor(store=store, num_perm=64)
+    with pytest.raises(ConfigError, match="'slices' parameter of MemoryStore"):
+        MemoryStore("1h", slices=0)
+
+
+def test_store_password_is_hidden_in_messages() -> None:
+    with pytest.raises(ConfigError) as info:
+        FloodMonitor(store="mysql://root:hunter2@db/x")
+    assert "hunter2" not in str(info.value)
+
+
+# ------------------------------------------------------------------------ invariants
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(0, 900)), min_size=1, max_size=40))
+def test_counts_are_consistent_for_any_stream(events: list[tuple[int, int, int]]) -> None:
+    texts = [AD, OTHER[0], OTHER[1], AD + "今天"]
+    monitor = FloodMonitor(window="5min", min_authors=3, min_copies=2)
+    for i, (text, author, t) in enumerate(events):
+        v = monitor.add(post(i, texts[text], f"u{author}", t))
+        if v.late:
+            assert v.cluster is None
+            continue
+        assert 1 <= v.cluster_authors <= v.cluster_size
+        assert 1 <= v.author_copies <= v.cluster_size
+        assert v.flood == (v.cluster_authors >= 3)
+        assert ("repetition" in v.labels) == (v.author_copies >= 2)
+        assert 0.0 <= v.score < 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_sketch_signature_is_the_batch_signature(text: str) -> None:
+    hasher = MinHasher(num_perm=128, seed=1)
+    sig, keys = Sketcher(hasher, bands=25, rows=5)(text)
+    assert np.array_equal(sig, hasher.signatures([text])[0])
+    assert keys.shape == (25,) and keys.dtype == np.uint64
+
+
+# ------------------------------------------------------------------------------ watch
+
+
+def _line(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def test_watch_writes_a_verdict_per_post_and_a_reject_per_bad_line() -> None:
+    lines = [_line({"id": f"p{i}", "text": AD, "author": f"u{i}", "time": T0 + i}) for i in range(3)]
+    lines.insert(1, b"\n")
+    lines.insert(2, b"{not json\n")
+    lines.append(_line({"id": "x", "author": "u", "time": T0}))  # no text
+    lines.append(b"\xff\xfe\n")
+    out, rejects = io.BytesIO(), io.BytesIO()
+    summary = watch(lines, out, monitor=FloodMonitor(min_authors=3), rejects=rejects)
+    verdicts = [json.loads(x) for x in out.getvalue().splitlines()]
+    bad = [json.loads(x) for x in rejects.getvalue().splitlines()]
+    assert [v["line"] for v in verdicts] == [1, 4, 5]
+    assert [v["flood"] for v in verdicts] == [False, False, True]
+    assert [(b["line"], b["field"]) for b in bad] == [(3, None), (6, "text"), (7, None)]
+    assert bad[0]["reason"].startswith("malformed JSON") and bad[2]["reason"].startswith("invalid UTF-8")
+    assert summary.lines == summary.verdicts + summary.rejected == 6  # nothing lost
+    assert (summary.blank_lines, summary.written, summary.flood_verdicts) == (1, 3, 1)
+    assert summary.first_reject is not None and summary.first_reject.startswith("line 3")
+
+
+def test_watch_flags_only_writes_floods_and_flushes_each_line(tmp_path) -> None:
+    class Recorder(io.BytesIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            Recorder.flushes += 1
+
+    lines = [_line({"id": f"p{i}", "text": AD, "author": f"u{i}", "time": T0 + i}) for i in range(4)]
+    out = Recorder()
+    summary = watch(iter(lines), out, monitor=FloodMonitor(min_authors=3), flags_only=True)
+    assert [json.loads(x)["id"] for x in out.getvalue().splitlines()] == ["p2", "p3"]
+    assert Recorder.flushes == 2 and summary.verdicts == 4 and len(summary.flood_clusters) == 1
+
+    target = tmp_path / "verdicts.jsonl"
+    watch(lines, str(target), monitor=FloodMonitor(min_authors=3), rejects=str(tmp_path / "bad.jsonl"))
+    assert len(target.read_bytes().splitlines()) == 4
+    assert (tmp_path / "bad.jsonl").read_bytes() == b""
+
+
+def test_watch_uses_the_field_map_and_time_zone() -> None:
+    from spamflood.io.fieldmap import FieldMap
+
+    fm = FieldMap.parse("id=mid,text=content,author=user.id,time=created_at")
+    lines = [
+        _line({"mid": f"m{i}", "content": AD, "user": {"id": f"u{i}"}, "created_at": f"2024-01-01 08:0{i}:00"})
+        for i in range(2)
+    ]
+    out = io.BytesIO()
+    watch(lines, out, monitor=FloodMonitor(min_authors=2), field_map=fm, tz="Asia/Shanghai")
+    last = json.loads(out.getvalue().splitlines()[-1])
+    assert last["id"] == "m1" and last["reasons"] == ["mass_share: 2 near-identical posts from 2 accounts within 60 s"]
+
+
+def test_watch_refuses_text_lines_and_missing_folders(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="reads bytes lines"):
+        watch(["{}"], io.BytesIO(), monitor=FloodMonitor())  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match="folder .* does not exist"):
+        watch([], str(tmp_path / "missing" / "out.jsonl"), monitor=FloodMonitor())

@@ -1,0 +1,288 @@
+"""FloodMonitor on a real redis-server: shared by processes, atomic, forgetting, surviving restarts."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis_server import SKIP_REASON, RedisServer
+
+from spamflood.errors import ConfigError
+from spamflood.posts import Post
+from spamflood.stream import FloodMonitor, RedisStore, StoreUnavailableError, Verdict
+
+pytestmark = [pytest.mark.redis, pytest.mark.skipif(bool(SKIP_REASON), reason=SKIP_REASON or "ok")]
+
+T0 = 1_700_000_000.0
+AD = "限时抢购！加微信 abc123 领取优惠券，仅限今天，先到先得"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    srv = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield srv
+    srv.stop()
+
+
+_prefixes = iter(range(1_000_000))
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{next(_prefixes)}"
+
+
+def post(i: int | str, text: str, author: str, t: float) -> Post:
+    return Post(id=str(i), text=text, author=author, time=T0 + t)
+
+
+def campaign_stream(templates: int = 6, copies: int = 8, organic: int = 60) -> list[Post]:
+    """Copies of distinct campaign texts (each by other accounts) among unrelated posts, all
+    inside one window, interleaved deterministically."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+
+    def words(n: int) -> str:
+        return "".join(chr(int(c)) for c in rng.integers(0x4E00, 0x9FA5, size=n))
+
+    texts = [f"{words(30)} 加V {c}{c}{c} 限时优惠 {words(10)}" for c in "abcdefghij"[:templates]]
+    posts: list[Post] = []
+    for k in range(copies):
+        for j, text in enumerate(texts):
+            edited = text + words(1) if k % 3 == 1 else text  # small edits, every copy still close
+            posts.append(post(f"c{j}_{k}", edited, f"acct{j}_{k % 7}", len(posts)))
+    for i in range(organic):
+        posts.insert(int(rng.integers(0, len(posts))), post(f"o{i}", words(40), f"org{i}", 0))
+    return [Post(id=p.id, text=p.text, author=p.author, time=T0 + i) for i, p in enumerate(posts)]
+
+
+def floods(verdicts: list[Verdict]) -> tuple[set[frozenset[str]], dict[frozenset[str], tuple[int, int]]]:
+    """Groups of post ids sharing a cluster that became a flood, and each group's final counts."""
+    members: dict[str, set[str]] = {}
+    final: dict[str, tuple[int, int]] = {}
+    flooded = set()
+    for v in verdicts:
+        if v.cluster is None:
+            continue
+        members.setdefault(v.cluster, set()).add(v.id)
+        size, authors = final.get(v.cluster, (0, 0))
+        final[v.cluster] = (max(size, v.cluster_size), max(authors, v.cluster_authors))
+        if v.flood:
+            flooded.add(v.cluster)
+    groups = {frozenset(members[c]) for c in flooded}
+    return groups, {frozenset(members[c]): final[c] for c in flooded}
+
+
+# --------------------------------------------------------------------- same as memory
+
+
+def test_redis_gives_the_memory_store_verdicts(server: RedisServer, prefix: str) -> None:
+    posts = campaign_stream()
+    posts += [post(f"late{i}", AD, f"l{i}", -7200) for i in range(2)]  # late: older than the window
+    posts += [post(f"next{i}", AD, f"n{i}", 4000 + 30 * i) for i in range(6)]  # after the window moved
+    memory = FloodMonitor(window="30min", min_authors=4)
+    redis_monitor = FloodMonitor(window="30min", min_authors=4, store=server.url, key_prefix=prefix)
+    batched = FloodMonitor(window="30min", min_authors=4, store=server.url, key_prefix=prefix + "b")
+    expected = [memory.add(p) for p in posts]
+    assert [redis_monitor.add(p) for p in posts] == expected
+    assert batched.add_many(posts, batch_size=16) == expected
+    assert sum(v.flood for v in expected) > 20 and sum(v.late for v in expected) == 2
+
+
+# ------------------------------------------------------------------- shared by workers
+
+
+def _work(url: str, prefix: str, posts: list[Post]) -> list[Verdict]:
+    monitor = FloodMonitor(window="1h", min_authors=4, store=url, key_prefix=prefix)
+    try:
+        return [monitor.add(p) for p in posts]
+    finally:
+        monitor.close()
+
+
+def test_four_workers_find_the_floods_of_one(server: RedisServer, prefix: str) -> None:
+    posts = campaign_stream()
+    single = _work(server.url, prefix + "one", posts)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        parts = pool.starmap(_work, [(server.url, prefix + "four", posts[i::4]) for i in range(4)])
+    together = [v for part in parts for v in part]
+    groups_one, counts_one = floods(single)
+    groups_four, counts_four = floods(together)
+    assert len(groups_one) == 6
+    assert groups_four == groups_one
+    assert counts_four == counts_one  # final size and accounts of every flood
+    assert all(size == 8 and authors == 7 for size, authors in counts_one.values())
+
+
+def test_racing_first_copies_end_in_one_cluster(server: RedisServer, prefix: str) -> None:
+    n = 8
+    barrier = threading.Barrier(n)
+    verdicts: list[Verdict] = []
+    lock = threading.Lock()
+
+    def racer(i: int) -> None:
+        monitor = FloodMonitor(window="1h", min_authors=n, store=server.url, key_prefix=prefix)
+        barrier.wait()
+        v = monitor.add(post(f"r{i}", AD, f"u{i}", i * 0.001))
+        with lock:
+            verdicts.append(v)
+        monitor.close()
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({v.cluster for v in verdicts}) == 1
+    assert sorted(v.cluster_size for v in verdicts) == list(range(1, n + 1))  # no count lost
+    assert sum(v.flood for v in verdicts) == 1
+
+
+# -------------------------------------------------------------------------- the window
+
+
+def test_window_expires_in_event_time(server: RedisServer, prefix: str) -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2, store=server.url, key_prefix=prefix)
+    first = monitor.add(post("a", AD, "x", 0))
+    inside = monitor.add(post("b", AD, "y", 600))
+    after = monitor.add(post("c", AD, "z", 1201))
+    assert inside.cluster == first.cluster and inside.cluster_size == 2
+    assert after.cluster != first.cluster and after.cluster_size == 1
+    late = monitor.add(post("d", AD, "w", 0))
+    assert late.late and late.cluster is None
+
+
+def test_redis_index_forgets_old_slices_and_clusters(server: RedisServer, prefix: str) -> None:
+    store = RedisStore(server.url, window="10min", key_prefix=prefix)
+    monitor = FloodMonitor(window="10min", min_authors=3, store=store)
+    for i in range(360):  # three windows, one post every 5 s; a flood copy every 4th post
+        text = AD if i % 4 == 0 else f"{i} 今天的第{i}条流水账 " * 3 + str(i * 7919)
+        monitor.add(post(i, text, f"u{i % 13}", 5.0 * i))
+    slices = {k.rsplit(":", 1)[1] for k in store.key_names() if ":bt:" in k or ":po:" in k}
+    assert len(slices) <= 3  # a 10 min window spans at most three 5 min slices
+    size = store.size()
+    assert size.posts <= 180 and size.clusters <= 2
+    ttl = store._redis.ttl(f"{prefix}:po:{max(slices)}")
+    assert 0 < ttl <= store.ttl == 600 + 300 + 60
+
+
+# ------------------------------------------------------------------ restarts and auth
+
+
+def test_worker_survives_a_redis_restart(tmp_path: Path) -> None:
+    srv = RedisServer(tmp_path / "restart").start()
+    try:
+        monitor = FloodMonitor(window="1h", min_authors=3, store=srv.url, key_prefix="rs")
+        before = [monitor.add(post(f"a{i}", AD, f"u{i}", i)) for i in range(3)]
+        assert before[-1].flood
+        srv.kill()
+        restarter = threading.Timer(0.4, srv.start)
+        restarter.start()
+        after = [monitor.add(post(f"b{i}", AD, f"v{i}", 10 + i)) for i in range(3)]  # blocks, retries
+        restarter.join()
+        # Redis lost the index: the campaign starts over, and is flagged again
+        assert [v.cluster_size for v in after] == [1, 2, 3] and after[-1].flood
+        batch = monitor.add_many([post(f"c{i}", AD, f"w{i}", 20 + i) for i in range(2)])
+        assert [v.cluster_size for v in batch] == [4, 5]
+        monitor.close()
+    finally:
+        srv.stop()
+
+
+def _steady_worker(url: str, index: int, count: int, queue: multiprocessing.Queue) -> None:
+    monitor = FloodMonitor(window="1h", min_authors=3, store=url, key_prefix="mp")
+    done = 0
+    try:
+        for i in range(count):
+            monitor.add(post(f"w{index}_{i}", AD, f"u{index}_{i}", index * 1000 + i))
+            done += 1
+            time.sleep(0.01)
+        queue.put(("ok", done))
+    except Exception as exc:  # noqa: BLE001 - whatever crashed the worker is the test's finding
+        queue.put(("error", repr(exc)))
+
+
+def test_worker_processes_keep_going_through_a_restart(tmp_path: Path) -> None:
+    srv = RedisServer(tmp_path / "restart-mp").start()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        workers = [ctx.Process(target=_steady_worker, args=(srv.url, i, 60, queue)) for i in range(2)]
+        for w in workers:
+            w.start()
+        time.sleep(0.25)
+        srv.kill()
+        time.sleep(0.3)
+        srv.start()
+        results = [queue.get(timeout=30) for _ in workers]
+        for w in workers:
+            w.join(timeout=10)
+        assert results == [("ok", 60), ("ok", 60)]
+    finally:
+        srv.stop()
+
+
+def test_unreachable_redis_gives_up_with_a_typed_error(tmp_path: Path) -> None:
+    srv = RedisServer(tmp_path / "gone")  # never started
+    store = RedisStore(srv.url, window="1h", retry_for=0.3, socket_timeout=0.5)
+    monitor = FloodMonitor(store=store)
+    start = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="did not answer the add after retrying for 0.3 s"):
+        monitor.add(post("a", AD, "x", 0))
+    assert time.monotonic() - start < 5
+
+
+def test_password_from_the_url(tmp_path: Path) -> None:
+    srv = RedisServer(tmp_path / "auth", password="s3cret").start()
+    try:
+        monitor = FloodMonitor(min_authors=2, store=srv.url, key_prefix="auth")
+        assert monitor.add(post("a", AD, "x", 0)).cluster_size == 1
+        assert monitor.add(post("b", AD, "y", 1)).flood
+        url_without = f"redis://127.0.0.1:{srv.port}/0"
+        with pytest.raises(ConfigError, match="needs a password|refused the credentials"):
+            FloodMonitor(store=url_without).add(post("c", AD, "z", 2))
+        start = time.monotonic()
+        with pytest.raises(ConfigError, match="refused the credentials|needs a password") as info:
+            FloodMonitor(store=f"redis://:wrong@127.0.0.1:{srv.port}/0").add(post("d", AD, "w", 3))
+        assert "wrong" not in str(info.value)  # the password never shows
+        assert time.monotonic() - start < 5  # a refused password is not retried
+    finally:
+        srv.stop()
+
+
+# ------------------------------------------------------------------------ configuration
+
+
+def test_monitors_with_other_settings_cannot_share_a_prefix(server: RedisServer, prefix: str) -> None:
+    FloodMonitor(store=server.url, key_prefix=prefix).add(post("a", AD, "x", 0))
+    other = FloodMonitor(store=server.url, key_prefix=prefix, num_perm=64)
+    with pytest.raises(ConfigError, match=f"prefix '{prefix}' .* is used by monitors with other settings"):
+        other.add(post("b", AD, "y", 1))
+    FloodMonitor(store=server.url, key_prefix=prefix + "x", num_perm=64).add(post("b", AD, "y", 1))
+
+
+@pytest.mark.parametrize(
+    ("url", "kwargs", "match"),
+    [
+        ("http://localhost", {}, "must start with redis://, rediss:// \\(TLS\\) or unix://"),
+        ("redis://localhost", {"key_prefix": "has space"}, "'key_prefix' parameter must be"),
+        ("redis://localhost", {"slices": 0}, "'slices' parameter of RedisStore"),
+        ("redis://localhost", {"retry_for": -1}, "'retry_for' parameter of RedisStore must be >= 0"),
+    ],
+    ids=["scheme", "prefix", "slices", "retry-for"],
+)
+def test_bad_store_parameters_are_refused(url: str, kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        RedisStore(url, **kwargs)
+
+
+def test_tls_url_is_accepted() -> None:
+    store = RedisStore("rediss://:pw@example.invalid:6380/2", window="1h")
+    assert store._redis.connection_pool.connection_class.__name__ == "SSLConnection"
+    assert "pw" not in repr(store)
