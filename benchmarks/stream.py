@@ -19,7 +19,7 @@ Rows:
   finish. Once with ``add()`` per post (latency per post), once with ``add_many`` in batches
   of ``--batch`` (pipelined round trips; latency per batch).
 - Baselines measured in the same run: ``shingle_text`` alone (normalization, the floor of any
-  monitor that normalizes), the memory store's lookup+commit alone on precomputed signatures
+  monitor that normalizes), the memory store's ``add`` alone on precomputed signatures
   (find, verify, record, count), and datasketch ``MinHashLSH`` query+insert with the same signatures
   (``--baseline-posts`` posts; it has no window, so it never forgets).
 
@@ -365,8 +365,19 @@ def main(argv: list[str] | None = None) -> int:
         "window": args.window,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+    try:
+        import redis.utils
+
+        result["hiredis"] = bool(redis.utils.HIREDIS_AVAILABLE)
+    except ImportError:
+        result["hiredis"] = None
     print(f"stream: {len(posts):,} posts from {source}, window {args.window}, {args.rate:g} posts/s of stream time")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {result['load_average_at_start'][0]} at start; "
+        f"hiredis parser: {result['hiredis']}; the Redis rows share these CPUs with redis-server"
+    )
 
     # Redis first, on all cores; then pin this process to one core for the memory rows.
     if not args.skip_redis:
@@ -434,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     print("baselines (posts/s of CPU time, one core):")
     print(f"  shingle_text alone (normalization)      {base['shingle_text_posts_per_s_cpu']:>10,}")
     print(f"  signature + band keys alone             {base['sketch_posts_per_s_cpu']:>10,}")
-    print(f"  memory index alone (lookup + commit)    {base['memory_index_posts_per_s_cpu']:>10,}")
+    print(f"  memory index alone (store.add)          {base['memory_index_posts_per_s_cpu']:>10,}")
     if base.get("datasketch_lsh_posts_per_s_cpu"):
         ds = base["datasketch_lsh_posts_per_s_cpu"]
         ratio = base["memory_index_posts_per_s_cpu"] / ds

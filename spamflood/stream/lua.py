@@ -7,9 +7,9 @@ against their stored signatures, join the best one's cluster or found a new one,
 Lookup-or-create is therefore atomic: two workers that see the first two copies of a flood at
 the same instant still end in one cluster, and counts are never lost.
 
-Verification runs here too: signatures are unpacked with Redis' bundled ``struct`` library and
-compared position by position (a few microseconds per candidate), stopping as soon as the
-threshold is out of reach. The rules are those of the memory store
+Verification runs here too: an exact copy is one string comparison; otherwise signatures are
+unpacked with Redis' bundled ``struct`` library, eight values at a time, and compared until
+the best match so far is out of reach (a few microseconds per candidate). The rules are those of the memory store
 (:mod:`spamflood.stream.memory_store`), so both give the same verdicts.
 
 Keys (``P`` is the deployment's key prefix; ``s`` a slice number, ``floor(time / width)``)::
@@ -172,6 +172,7 @@ if not dup then
   -- Candidates: the newest post of each bucket in each slice of the window, in order.
   local read, found = {}, {}
   local sigfmt = '<' .. string.rep('I4', nperm)
+  local fmt8 = '<I4I4I4I4I4I4I4I4'
   local mine = nil
   local best_equal = need - 1
   local best_time = nil
@@ -186,14 +187,34 @@ if not dup then
           local rec = redis.call('HGET', prefix .. ':po:' .. slice_name(math.floor(vt / width)), id)
           if rec then
             local rt, rc, at = split_record(rec)
-            mine = mine or {struct.unpack(sigfmt, sig)}
-            local other = {struct.unpack(sigfmt, rec, at)}
             local equal = 0
-            for j = 1, nperm do
-              if mine[j] == other[j] then
-                equal = equal + 1
-              elseif equal + nperm - j < best_equal then
-                break
+            if string.sub(rec, at, at + #sig - 1) == sig then
+              equal = nperm -- an exact copy
+            else
+              -- Count equal values, eight at a time, until the best so far is out of reach.
+              mine = mine or {struct.unpack(sigfmt, sig)}
+              local pos, j = at, 0
+              while j + 8 <= nperm do
+                local o1, o2, o3, o4, o5, o6, o7, o8, nxt = struct.unpack(fmt8, rec, pos)
+                if mine[j + 1] == o1 then equal = equal + 1 end
+                if mine[j + 2] == o2 then equal = equal + 1 end
+                if mine[j + 3] == o3 then equal = equal + 1 end
+                if mine[j + 4] == o4 then equal = equal + 1 end
+                if mine[j + 5] == o5 then equal = equal + 1 end
+                if mine[j + 6] == o6 then equal = equal + 1 end
+                if mine[j + 7] == o7 then equal = equal + 1 end
+                if mine[j + 8] == o8 then equal = equal + 1 end
+                pos, j = nxt, j + 8
+                if equal + nperm - j < best_equal then
+                  break
+                end
+              end
+              if equal + nperm - j >= best_equal then
+                while j < nperm do
+                  local o, nxt = struct.unpack('<I4', rec, pos)
+                  j, pos = j + 1, nxt
+                  if mine[j] == o then equal = equal + 1 end
+                end
               end
             end
             if equal > best_equal or (equal == best_equal and match and vt > best_time) then

@@ -18,8 +18,13 @@ The window is measured in the posts' own times, not the clock: the store keeps a
 ``[watermark - window, watermark]``. A post that arrives out of order but still inside the
 window is indexed and counted as usual (its verdict carries the counts of the window ending at
 the watermark). A post older than ``watermark - window`` is *late*: it is neither indexed nor
-counted, and its verdict has ``late=True`` and no cluster. A post without a time (a feed read
-with ``--optional time``) takes the monitor's clock (wall time) as its time.
+counted, and its verdict has ``late=True`` and no cluster. Workers sharing a Redis store share
+its watermark, so a worker that lags the others by more than a window sees its posts as late.
+A post without a time (a feed read with ``--optional time``) takes the monitor's clock (wall
+time) as its time.
+
+A monitor is not thread-safe: give each thread or process its own (they may share a Redis
+store through their own :class:`~spamflood.stream.RedisStore` objects).
 
 Differences from the batch detector, by design
 ----------------------------------------------
