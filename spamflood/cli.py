@@ -40,6 +40,16 @@ def _console() -> Any:
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="feed export: .jsonl/.csv/.tsv/.parquet (optionally .gz), or - for stdin")
     p.add_argument("--format", dest="input_format", help="input format when the extension does not tell")
+    _add_field_options(p)
+    p.add_argument("--max-text", type=int, default=None, help="reject texts longer than this many characters")
+    p.add_argument("--rejects", help="where rejected rows go (JSONL; default: beside the output)")
+    p.add_argument("--strict", action="store_true", help="stop with exit code 1 at the first bad row")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_field_options(p: argparse.ArgumentParser) -> None:
+    """Where fields live and how times read: shared by every command that reads posts."""
     p.add_argument(
         "--preset",
         default="canonical",
@@ -52,11 +62,6 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--optional", default="", help="core fields that may be absent: author,time")
     p.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset (default UTC)")
-    p.add_argument("--max-text", type=int, default=None, help="reject texts longer than this many characters")
-    p.add_argument("--rejects", help="where rejected rows go (JSONL; default: beside the output)")
-    p.add_argument("--strict", action="store_true", help="stop with exit code 1 at the first bad row")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
 def _add_detector_options(p: argparse.ArgumentParser) -> None:
@@ -109,10 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
     watch.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
     watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates")
-    watch.add_argument("--preset", default="canonical", help="field-map preset")
-    watch.add_argument("--map", dest="field_map", help="where fields live (as for score)")
-    watch.add_argument("--optional", default="", help="core fields that may be absent: author,time")
-    watch.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset")
+    _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary")
     watch.set_defaults(handler=_cmd_watch)
