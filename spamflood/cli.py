@@ -327,6 +327,7 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
             rejects=args.rejects,
         )
     finally:
+        monitor.close()
         if source is not sys.stdin.buffer:
             source.close()
     if not args.quiet:
