@@ -1,11 +1,15 @@
 """Near-duplicate clusters from MinHash signatures: LSH bands, verified edges, components.
 
-Each band of ``rows`` signature values is hashed to a 64-bit key; posts that share a key in a
-band are candidates. A candidate is compared with the first post seen in its bucket (the
-bucket's star centre) and, failing that, with the last one (so drifting copies A~B~C still
-chain), and joined only when the estimated Jaccard reaches the threshold. Joins go into a
-union-find, so a pair already connected is never verified again: the cost is one pass over
-posts per band, not a pass over pairs, and a flood of 10,000 copies costs 10,000 checks.
+Each band of ``rows`` signature values is hashed to a 64-bit key (:func:`band_keys`); posts
+that share a key in a band are candidates. The candidate edges are defined by the bucket alone,
+not by the order of work: in every bucket, each member is paired with the bucket's smallest
+member (its star centre) and with the member just before it (so drifting copies A~B~C still
+chain), and an edge counts when the estimated Jaccard of its two ends reaches the threshold.
+Clusters are the connected components of those edges. One machine walks the posts in order
+with a union-find and skips the check of an edge whose ends are already connected (it cannot
+change a component), so the cost is one pass over posts per band, not a pass over pairs, and a
+flood of 10,000 copies costs about 10,000 checks; a distributed engine (``spamflood.spark``)
+verifies the same edges and gets the same components.
 
 Bands and rows are chosen for *recall* at the threshold (default: a pair at the threshold is a
 candidate with probability >= 0.98); precision comes from the verification.
@@ -24,7 +28,15 @@ import numpy as np
 
 from spamflood.errors import ConfigError
 
-__all__ = ["Cluster", "ClusterFinder", "ClusterTable", "cluster_stats", "lsh_params", "signature_digest"]
+__all__ = [
+    "Cluster",
+    "ClusterFinder",
+    "ClusterTable",
+    "band_keys",
+    "cluster_stats",
+    "lsh_params",
+    "signature_digest",
+]
 
 
 def lsh_params(threshold: float, num_perm: int, recall: float = 0.98) -> tuple[int, int]:
@@ -69,6 +81,42 @@ def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
     return equal >= need
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _band_hash(sig: np.ndarray, i: int, band: int, base: int, rows: int) -> np.uint64:
+    h = np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1)
+    for j in range(rows):
+        h ^= np.uint64(sig[i, base + j])
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _band_key_rows(sig: np.ndarray, bands: int, rows: int, out: np.ndarray) -> None:
+    for i in range(sig.shape[0]):
+        for band in range(bands):
+            out[i, band] = _band_hash(sig, i, band, band * rows, rows)
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The ``(n, bands)`` uint64 LSH bucket keys of each signature, one per band.
+
+    Band ``b`` hashes signature values ``b*rows`` to ``(b+1)*rows - 1``; two posts are
+    candidates when they share a key in the same band. These are exactly the keys that
+    :class:`ClusterFinder` buckets by, so another engine that groups by them finds the same
+    candidates.
+    """
+    sig = np.ascontiguousarray(signatures)
+    if sig.ndim != 2 or bands < 1 or rows < 1 or bands * rows > sig.shape[1]:
+        raise ConfigError(
+            f"band_keys() needs 2-D signatures with at least bands x rows = {bands} x {rows} values per row. "
+            f"Got shape {sig.shape} instead."
+        )
+    out = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    _band_key_rows(sig, bands, rows, out)
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
 def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int) -> np.ndarray:
     n = sig.shape[0]
@@ -86,11 +134,7 @@ def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, n
         for i in range(n):
             if not valid[i]:
                 continue
-            h = np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1)
-            for j in range(rows):
-                h ^= np.uint64(sig[i, base + j])
-                h *= np.uint64(0xBF58476D1CE4E5B9)
-                h ^= h >> np.uint64(31)
+            h = _band_hash(sig, i, band, base, rows)
             slot = h & mask
             while first[slot] != -1 and keys[slot] != h:
                 slot = (slot + np.uint64(1)) & mask
@@ -99,18 +143,20 @@ def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, n
                 first[slot] = i
                 last[slot] = i
                 continue
+            # Edges to the bucket's smallest member and to the member before this one; an edge
+            # whose ends are already connected is not checked (it cannot change a component).
             root_i = _find(parent, i)
             for other in (first[slot], last[slot]):
                 root_o = _find(parent, other)
                 if root_o == root_i:
-                    break
+                    continue
                 if _similar(sig, other, i, need):
                     # The smaller index becomes the root so that results do not depend on order.
                     if root_o < root_i:
                         parent[root_i] = root_o
+                        root_i = root_o
                     else:
                         parent[root_o] = root_i
-                    break
             last[slot] = i
     for i in range(n):
         parent[i] = _find(parent, i)
