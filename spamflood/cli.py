@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", required=True, help="scored posts: .jsonl/.csv/.parquet, or - for stdout")
     score.add_argument("--output-format", help="output format when the extension does not tell")
     score.add_argument("--features", action="store_true", help="include every named feature value")
+    score.add_argument(
+        "--engine", choices=("local", "spark"), default="local", help="spark: run on Apache Spark (Parquet in and out)"
+    )
+    score.add_argument("--master", help="Spark master URL (default: local[*]; spark-submit sets it for you)")
     score.set_defaults(handler=_cmd_score)
 
     clusters = sub.add_parser("clusters", help="one row per near-duplicate cluster")
@@ -259,9 +263,45 @@ def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str 
 # ---------------------------------------------------------------------------- commands
 
 
+def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
+    from spamflood.io.readers import detect_format
+
+    if detect_format(args.input, args.input_format) != "parquet" or detect_format(args.output, args.output_format) != "parquet":
+        raise ConfigError("--engine spark reads and writes Parquet: give .parquet input and output paths.")
+    from pyspark.sql import SparkSession
+
+    from spamflood.spark import score_parquet
+
+    builder = SparkSession.builder.appName("spamflood").config("spark.ui.showConsoleProgress", "false")
+    if args.master:
+        builder = builder.master(args.master)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        summary = score_parquet(
+            spark,
+            args.input,
+            args.output,
+            rejects_path=args.rejects,
+            detector=_detector(args),
+            field_map=_field_map(args),
+            tz=args.tz,
+            strict=args.strict,
+            mode="overwrite",
+            **({"max_text_chars": args.max_text} if args.max_text else {}),
+        )
+    finally:
+        spark.stop()
+    if not args.quiet:
+        console.print("spark: " + ", ".join(f"{k} {v}" for k, v in summary.items()), markup=False)
+    return EXIT_OK
+
+
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     from spamflood.io.writers import RecordWriter
 
+    if args.engine == "spark":
+        return _cmd_score_spark(args, console)
     started = time.perf_counter()
     result = _run_detector(args, console)
     with RecordWriter(args.output, args.output_format) as writer:
