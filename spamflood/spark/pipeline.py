@@ -1,0 +1,327 @@
+"""The detector's pipeline on Apache Spark (PySpark DataFrame API), with one machine's results.
+
+:func:`score_dataframe` takes any DataFrame of posts (any schema the field map can read) and
+returns three lazy DataFrames: the scored posts (the CLI's columns), the clusters (as
+``spamflood clusters`` writes them) and the rejected rows (line, field, reason, raw).
+:func:`score_parquet` reads and writes Parquet.
+
+The stages, and what moves between machines::
+
+    input rows --mapInArrow: validate, normalize, MinHash, band keys, text criteria--> prepared
+    prepared --row numbers (partition offsets), duplicate ids dropped--> posts
+    posts.keys --explode, group by (band, key)--> candidate edges --join signatures, verify--> edges
+    edges --large-star / small-star, checkpoint per round--> (row, root)
+    posts by root --mapInArrow: cluster_stats, RuleScorer, batch_accounts--> cluster part
+    festival posts by skeleton --mapInArrow: holiday_template--> template part
+    posts + parts by author --mapInArrow: chicken_soup, auto_posting, combine--> scored posts
+
+Every Python step runs :mod:`spamflood`'s own NumPy/numba code (see
+:mod:`spamflood.spark.partitions`), so that on the same input the scores, labels, reasons and
+clusters equal :meth:`spamflood.detector.Detector.score`'s, cluster ids included (rows are
+numbered in partition order, which for one Parquet file is the file's order).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from spamflood.detector import Detector
+from spamflood.errors import ConfigError, InputError
+from spamflood.io.fieldmap import FieldMap
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RowParser
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS
+from spamflood.spark import partitions as P
+from spamflood.spark.components import (
+    Checkpointer,
+    candidate_edges,
+    connected_components,
+    dense_index,
+    verified_edges,
+)
+
+__all__ = ["SparkResult", "score_dataframe", "score_parquet"]
+
+_ACCOUNT_FIELDS = list(ACCOUNT_TEXT_FIELDS + ACCOUNT_NUMBER_FIELDS)
+
+
+def _spark_schema(schema: Any) -> StructType:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+@dataclass
+class SparkResult:
+    """What :func:`score_dataframe` returns; unpacks as ``scored, clusters, rejects``.
+
+    ``scored``: one row per scored post, in input order: ``id, score, flagged, labels, reasons,
+    cluster, cluster_size, cluster_authors``. ``clusters``: one row per cluster, floods first,
+    with the columns of ``spamflood clusters``. ``rejects``: ``line, field, reason, raw`` by line.
+    ``rows_read``: input rows (every one is scored or rejected).
+    """
+
+    scored: DataFrame
+    clusters: DataFrame
+    rejects: DataFrame
+    rows_read: int
+
+    def __iter__(self) -> Any:
+        return iter((self.scored, self.clusters, self.rejects))
+
+    def summary(self) -> dict[str, int]:
+        """Counts as the CLI prints them (runs a few small Spark jobs)."""
+        flags = self.scored.agg(
+            F.count(F.lit(1)).alias("scored"), F.sum(F.col("flagged").cast("long")).alias("flagged")
+        ).collect()[0]
+        floods = self.clusters.agg(
+            F.count(F.lit(1)).alias("clusters"), F.sum(F.col("flood").cast("long")).alias("floods")
+        ).collect()[0]
+        return {
+            "rows_read": self.rows_read,
+            "scored": int(flags["scored"] or 0),
+            "rejected": int(self.rejects.count()),
+            "blank_lines": 0,
+            "flagged": int(flags["flagged"] or 0),
+            "clusters": int(floods["clusters"] or 0),
+            "floods": int(floods["floods"] or 0),
+        }
+
+
+def _prepare_task(batches: Any, parser: RowParser, detector: Detector) -> Any:
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    partition = context.partitionId() if context is not None else 0
+    yield from P.prepare(batches, parser, detector, partition=partition)
+
+
+def score_dataframe(
+    spark: SparkSession,
+    df: DataFrame,
+    *,
+    detector: Detector | None = None,
+    field_map: FieldMap | None = None,
+    tz: str = "UTC",
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+    checkpoint_dir: str | None = None,
+    partitions: int | None = None,
+    strict: bool = False,
+) -> SparkResult:
+    """Score every post of ``df`` on Spark, as ``detector.score`` would on one machine.
+
+    ``field_map``, ``tz`` and ``max_text_chars`` are those of :meth:`Detector.score` (where
+    fields live, the zone of naive timestamps, the longest text accepted). ``partitions``: how
+    many parts clusters, accounts and templates are spread over (default
+    ``spark.sql.shuffle.partitions``). ``checkpoint_dir``: a directory every executor can reach
+    (HDFS, S3, ...) for reliable checkpoints; without it, checkpoints are local to executors.
+    With ``strict=True`` the first rejected row raises :class:`~spamflood.errors.InputError`.
+
+    The expensive intermediate tables are checkpointed as they are made (the signatures, the
+    edges of each component round, the cluster part and the scored posts), so the returned
+    DataFrames are cheap to write or collect more than once.
+    """
+    detector = detector or Detector()
+    if not isinstance(detector, Detector):
+        raise ConfigError(f"The 'detector' parameter must be a spamflood Detector. Got {type(detector).__name__} instead.")
+    parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
+    parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    if parts < 1:
+        raise ConfigError(f"The 'partitions' parameter must be at least 1. Got {parts} instead.")
+    keep = Checkpointer(spark, checkpoint_dir)
+
+    # 1. Validate and sign every row where it lies; number rows across partitions.
+    prepared = keep(
+        df.mapInArrow(partial(_prepare_task, parser=parser, detector=detector), _spark_schema(P.PREPARED_SCHEMA))
+    )
+    counts = prepared.groupBy("pid").agg(F.count(F.lit(1)).alias("n")).orderBy("pid").collect()
+    offsets, rows_read = [], 0
+    for r in counts:
+        offsets.append((int(r["pid"]), rows_read))
+        rows_read += int(r["n"])
+    offset_table = spark.createDataFrame(offsets, "pid int, offset long")
+    numbered = (
+        prepared.join(F.broadcast(offset_table), "pid")
+        .withColumn("row", F.col("offset") + F.col("local"))
+        .drop("pid", "local", "offset")
+    )
+
+    # 2. Duplicate ids: the first valid row keeps the id, later ones are rejected.
+    valid = numbered.where(F.col("kind") == P.KIND_POST)
+    firsts = (
+        valid.groupBy("id")
+        .agg(F.min("row").alias("first_row"), F.count(F.lit(1)).alias("n"))
+        .where(F.col("n") > 1)
+    )
+    duplicates = keep(
+        valid.join(firsts, "id")
+        .where(F.col("row") > F.col("first_row"))
+        .select("row", "id", "text", "author", "time", "first_row")
+    )
+    posts = valid.join(duplicates.select("row"), "row", "left_anti")
+    rejects = _rejects(numbered, duplicates)
+    if strict:
+        first = rejects.orderBy("line").first()
+        if first is not None:
+            raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
+    facts = _feed_facts(posts)
+
+    # 3. Clusters: candidates from shared band keys, verified, connected.
+    candidates = candidate_edges(posts.select("row", "keys"))
+    need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
+    edges = verified_edges(candidates, posts.select("row", "sig"), num_perm=detector.finder.num_perm, need=need)
+    components = keep(connected_components(edges, checkpoint=keep))
+    ids = dense_index(components, "root", "cluster", checkpoint=keep)
+
+    # 4. Per cluster: statistics, cluster labels, batch accounts.
+    cluster_columns = ["row", "root", "id", "text", "author", "time", "digest", *_ACCOUNT_FIELDS]
+    cluster_part = keep(
+        posts.join(components, "row")
+        .select(*cluster_columns)
+        .repartition(parts, "root")
+        .mapInArrow(partial(P.score_clusters, detector=detector, facts=facts), _spark_schema(P.CLUSTER_SCHEMA))
+    )
+
+    # 5. Festival templates shared across accounts (only posts that name a festival).
+    template_part = (
+        posts.where(F.col("skel").isNotNull())
+        .select("row", "skel", "text", "author", "time")
+        .repartition(parts, "skel")
+        .select("row", "text", "author", "time")
+        .mapInArrow(partial(P.score_templates, detector=detector), _spark_schema(P.TEMPLATE_SCHEMA))
+        .select("row", F.col("hol_labels").alias("t_labels"), F.col("hol_reasons").alias("t_reasons"))
+    )
+
+    # 6. Per account: the remaining criteria, then the score of every post.
+    per_post = (
+        posts.select(
+            "row", "id", "text", "author", "time", *_ACCOUNT_FIELDS, "text_labels", "text_reasons", "hol_labels", "hol_reasons"
+        )
+        .join(template_part, "row", "left")
+        .withColumn("hol_labels", F.when(F.col("t_labels").isNotNull(), F.col("t_labels")).otherwise(F.col("hol_labels")))
+        .withColumn("hol_reasons", F.when(F.col("t_labels").isNotNull(), F.col("t_reasons")).otherwise(F.col("hol_reasons")))
+        .drop("t_labels", "t_reasons")
+        .join(
+            cluster_part.select(
+                "row", "root", "size", "authors", "mass", "mass_reason", "rep", "rep_reason", "ba_labels", "ba_reasons"
+            ),
+            "row",
+            "left",
+        )
+    )
+    scored_rows = keep(
+        per_post.repartition(parts, "author")
+        .mapInArrow(partial(P.score_posts, detector=detector, facts=facts), _spark_schema(P.SCORED_SCHEMA))
+        .join(ids, "root", "left")
+        .select("row", "id", "score", "flagged", "labels", "reasons", "cluster", "cluster_size", "cluster_authors")
+    )
+    scored = scored_rows.orderBy("row").drop("row")
+    clusters = _clusters(scored_rows, cluster_part, ids, posts)
+    return SparkResult(scored=scored, clusters=clusters, rejects=rejects.orderBy("line"), rows_read=rows_read)
+
+
+def _rejects(numbered: DataFrame, duplicates: DataFrame) -> DataFrame:
+    parsed = numbered.where(F.col("kind") == P.KIND_REJECT).select(
+        F.col("row").alias("line"), "field", "reason", "raw"
+    )
+    reason = F.format_string("duplicate id '%s' (first seen on line %d)", F.col("id"), F.col("first_row"))
+    dropped = duplicates.select(
+        F.col("row").alias("line"), F.lit("id").alias("field"), reason.alias("reason"), "id", "text", "author", "time"
+    ).mapInArrow(P.duplicate_raw, "line long, field string, reason string, raw string")
+    return parsed.unionByName(dropped)
+
+
+def _feed_facts(posts: DataFrame) -> P.FeedFacts:
+    seconds = F.col("time").isNotNull() & ~F.isnan("time") & (F.floor("time") % 60 != 0)
+    row = posts.agg(
+        *[F.count(F.col(name)).alias(name) for name in _ACCOUNT_FIELDS],
+        F.max(seconds.cast("int")).alias("_seconds"),
+    ).first()
+    present = tuple(name for name in _ACCOUNT_FIELDS if row is not None and row[name])
+    return P.FeedFacts(present=present, has_seconds=bool(row is not None and row["_seconds"]))
+
+
+def _clusters(scored: DataFrame, cluster_part: DataFrame, ids: DataFrame, posts: DataFrame) -> DataFrame:
+    members = scored.where(F.col("cluster").isNotNull())
+    label_counts = (
+        members.select("cluster", F.explode("labels").alias("label"))
+        .groupBy("cluster", "label")
+        .agg(F.count(F.lit(1)).alias("k"))
+        .groupBy("cluster")
+        .agg(F.array_sort(F.collect_list(F.struct((-F.col("k")).alias("k"), F.col("label")))).alias("ranked"))
+        .select("cluster", F.expr("transform(ranked, x -> x.label)").alias("labels"))
+    )
+    per_cluster = members.groupBy("cluster").agg(
+        F.max("score").alias("max_score"), F.max(F.array_contains("labels", "mass_share")).alias("flood")
+    )
+    representatives = (
+        cluster_part.where("is_rep")
+        .join(ids, "root")
+        .join(posts.select("row", F.col("id").alias("representative_id"), F.col("text").alias("representative_text")), "row")
+    )
+    return (
+        representatives.join(per_cluster, "cluster")
+        .join(label_counts, "cluster", "left")
+        .select(
+            "cluster",
+            "size",
+            "authors",
+            "first_time",
+            "last_time",
+            "span",
+            "peak_posts",
+            "peak_authors",
+            "window",
+            "flood",
+            F.coalesce("labels", F.array().cast("array<string>")).alias("labels"),
+            "max_score",
+            "representative_id",
+            "representative_text",
+        )
+        .orderBy(F.col("flood").desc(), F.col("authors").desc(), F.col("size").desc(), F.col("cluster"))
+    )
+
+
+def score_parquet(
+    spark: SparkSession,
+    input_path: str,
+    output_path: str,
+    *,
+    rejects_path: str | None = None,
+    clusters_path: str | None = None,
+    mode: str = "errorifexists",
+    **options: Any,
+) -> dict[str, Any]:
+    """Score a Parquet feed (a file or a folder of files, any filesystem Spark reads) and write
+    Parquet: the scored posts to ``output_path``, the rejects to ``rejects_path`` (default
+    ``<output>.rejects.parquet`` beside it) and, when ``clusters_path`` is given, the clusters.
+
+    ``mode`` is Spark's save mode (``errorifexists``, ``overwrite``). Other keyword arguments go
+    to :func:`score_dataframe`. Returns the run's summary counts and the paths written.
+    """
+    df = spark.read.parquet(input_path)
+    result = score_dataframe(spark, df, **options)
+    result.scored.write.mode(mode).parquet(output_path)
+    rejects_path = rejects_path or _beside(output_path, ".rejects.parquet")
+    result.rejects.write.mode(mode).parquet(rejects_path)
+    if clusters_path:
+        result.clusters.write.mode(mode).parquet(clusters_path)
+    summary: dict[str, Any] = dict(result.summary())
+    summary.update({"output": output_path, "rejects": rejects_path, "clusters_path": clusters_path})
+    return summary
+
+
+def _beside(path: str, suffix: str) -> str:
+    name = path.rstrip("/")
+    for ext in (".parquet", ".pq"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+            break
+    return name + suffix if "://" in name else str(Path(name).with_name(Path(name).name + suffix))

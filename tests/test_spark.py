@@ -1,0 +1,358 @@
+"""The Spark engine: the same clusters, scores, labels, reasons and rejects as one machine.
+
+Spark tests share one local[2] session (started once, a few seconds) and are marked
+``spark``; they skip, saying why, when PySpark or Java is missing. The cluster-semantics tests
+at the top need neither: they pin down the candidate-edge rule both engines implement.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spamflood.cluster import ClusterFinder, band_keys
+from spamflood.detector import Detector
+from spamflood.errors import InputError
+from spamflood.io.fieldmap import FieldMap
+
+# PySpark 4 warns that it does not yet fully support pandas 3; the engine hands Spark Arrow
+# data only (mapInArrow), so the warning does not concern it.
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+K = 128
+CST = timezone(timedelta(hours=8))
+START = datetime(2026, 9, 14, 0, 0, 0, tzinfo=CST)  # eleven days before Mid-Autumn 2026 (25 September)
+
+
+# --------------------------------------------------------------------------- one rule for both engines
+
+
+def _reference_components(sig: np.ndarray, bands: int, rows: int, need: int) -> np.ndarray:
+    """Components of the documented edge set, by brute force: in every bucket, each member to
+    the bucket's smallest member and to its predecessor, kept when the signatures agree on at
+    least ``need`` values; the root is the component's smallest row."""
+    n = sig.shape[0]
+    keys = band_keys(sig, bands, rows)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for band in range(bands):
+        buckets: dict[int, list[int]] = {}
+        for i in range(n):
+            buckets.setdefault(int(keys[i, band]), []).append(i)
+        for members in buckets.values():
+            for j in range(1, len(members)):
+                for other in (members[0], members[j - 1]):
+                    if np.count_nonzero(sig[members[j]] == sig[other]) >= need:
+                        a, b = find(members[j]), find(other)
+                        parent[max(a, b)] = min(a, b)
+    return np.array([find(i) for i in range(n)])
+
+
+def _family(rng: np.random.Generator, size: int, agree: float) -> np.ndarray:
+    base = rng.integers(0, 2**32, size=K, dtype=np.uint32)
+    out = np.repeat(base[None, :], size, axis=0)
+    for row in out:
+        change = rng.choice(K, size=round((1 - agree) * K), replace=False)
+        row[change] = rng.integers(0, 2**32, size=change.size, dtype=np.uint32)
+    return out
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    families=st.lists(st.tuples(st.integers(2, 12), st.floats(0.55, 0.95)), min_size=1, max_size=6),
+    noise=st.integers(0, 30),
+)
+def test_one_machine_clusters_are_the_components_of_the_bucket_edges(seed, families, noise):
+    rng = np.random.default_rng(seed)
+    parts = [_family(rng, size, agree) for size, agree in families]
+    parts.append(rng.integers(0, 2**32, size=(noise, K), dtype=np.uint32))
+    sig = np.concatenate(parts)
+    sig = sig[rng.permutation(sig.shape[0])]
+    finder = ClusterFinder(threshold=0.7, num_perm=K)
+    need = int(np.ceil(0.7 * K - 1e-9))
+    expected = _reference_components(sig, finder.bands, finder.rows, need)
+    assert finder.components(sig).tolist() == expected.tolist()
+
+
+def test_band_keys_are_the_documented_hash_of_each_band():
+    sig = np.arange(2 * K, dtype=np.uint32).reshape(2, K) * np.uint32(2654435761)
+    keys = band_keys(sig, 25, 5)
+    mask = (1 << 64) - 1
+    for i in range(2):
+        for band in (0, 7, 24):
+            h = (0x9E3779B97F4A7C15 * (band + 1)) & mask
+            for j in range(5):
+                h ^= int(sig[i, band * 5 + j])
+                h = (h * 0xBF58476D1CE4E5B9) & mask
+                h ^= h >> 31
+            assert int(keys[i, band]) == h
+    assert keys.dtype == np.uint64 and keys.shape == (2, 25)
+
+
+def test_band_keys_refuse_too_short_signatures():
+    from spamflood.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bands x rows = 30 x 5"):
+        band_keys(np.zeros((3, K), dtype=np.uint32), 30, 5)
+
+
+# --------------------------------------------------------------------------- a feed with every label
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _account(name: str, rng: random.Random, *, created: datetime | None = None, bio: str | None = "") -> dict[str, Any]:
+    return {
+        "author": name,
+        "author_name": name,
+        "author_bio": bio if bio != "" else f"{name} 的日常，喜欢读书和旅行",
+        "author_created": _iso(created or START - timedelta(days=rng.randint(200, 3000))),
+        "followers": rng.randint(20, 5000),
+        "following": rng.randint(20, 800),
+    }
+
+
+WORDS_ZH = ["今天", "天气", "公园", "跑步", "朋友", "晚饭", "电影", "地铁", "下雨", "周末", "读书", "咖啡", "猫咪", "工作", "会议", "加班", "回家", "做饭", "旅行", "照片"]
+WORDS_EN = ["morning", "coffee", "river", "bike", "train", "movie", "garden", "rain", "walk", "book", "dinner", "music", "city", "park", "friend", "weekend"]
+
+
+def feed(seed: int = 0) -> list[dict[str, Any]]:
+    """Planted campaigns for every label, organic posts around them, and malformed rows."""
+    rng = random.Random(seed)
+    posts: list[dict[str, Any]] = []
+
+    def add(text: str, account: dict[str, Any], when: datetime) -> None:
+        posts.append({"id": f"p{len(posts)}", "text": text, "time": _iso(when), **account})
+
+    for k in range(240):  # organic chatter from 90 people over ten days
+        who = _account(f"user{k % 90}", rng)
+        words = [rng.choice(WORDS_ZH if k % 2 else WORDS_EN) for _ in range(rng.randint(6, 14))]
+        add(("" if k % 2 else " ").join(words), who, START + timedelta(seconds=rng.randint(0, 10 * 86400)))
+    # mass_share + soft_ad + batch_accounts: 30 bought accounts (templated names, made the same
+    # day, empty bios) sweep one ad, with small edits, within 20 minutes.
+    made = START - timedelta(days=3)
+    ad = "限时特价！网红同款面膜买二送一，今天下单立减50元，加V：mask8899 了解详情，数量有限先到先得"
+    for k in range(30):
+        who = _account(f"xiaomei{k:03d}", rng, created=made + timedelta(minutes=k), bio=None)
+        text = ad if k % 3 else ad.replace("面膜", "面 膜") + " 🔥"
+        add(text, who, START + timedelta(days=2, seconds=40 * k + rng.randint(0, 30)))
+    # drifting copies: each edits the one before, so the last is far from the first
+    text = "周末特惠活动开始啦全场商品八折起还有神秘礼品等你来拿快来看看吧"
+    for k in range(6):
+        add(text, _account(f"drift{k}", rng), START + timedelta(days=3, minutes=7 * k))
+        chars = list(text)
+        chars[rng.randrange(len(chars))] = rng.choice("啊哦嗯哈呀")
+        text = "".join(chars)
+    # repetition: one account, one slogan, five times over three days
+    for k in range(5):
+        add("每天一杯好茶，健康生活从XX茶开始！", _account("teaguy", rng), START + timedelta(days=1 + k * 0.6))
+    # holiday_template: four brands hang one greeting on Mid-Autumn, five days before it
+    for k, brand in enumerate(["小米", "华为", "格力", "美的"]):
+        add(f"【{brand}】祝您中秋快乐，阖家团圆，全场{k + 6}折", _account(f"brand{k}", rng), START + timedelta(days=6, hours=k))
+    # chicken_soup: the same branded good-morning post at 07:30 on five days
+    for k in range(5):
+        add(f"早安！坚持梦想，努力就有收获 #元气品牌# 第{k + 1}天", _account("soupshop", rng), START + timedelta(days=k, hours=7, minutes=30))
+    # auto_posting: a scheduler posting every ten minutes on the dot
+    for k in range(12):
+        add(f"{WORDS_EN[k]} {WORDS_ZH[k]} update number {k * 7919 % 1000}", _account("robot", rng), START + timedelta(days=4, minutes=10 * k))
+    # hotspot_hijack and microbusiness
+    add("雾霾又来了，大家注意防护！某某空气净化器限时特价599元，点击链接抢购 http://t.cn/abc", _account("airshop", rng), START + timedelta(days=5))
+    add("今天又出了58单，感谢宝宝们支持！招代理，在家也能月入过万，加微信详聊", _account("wechatseller", rng), START + timedelta(days=5, hours=2))
+    rng.shuffle(posts)
+    for k, p in enumerate(posts):
+        p["id"] = f"p{k}"
+    # malformed rows, spread through the feed
+    good = dict(posts[10])
+    bad = [
+        {"id": None, "text": "a post without an id", "author": "x", "time": _iso(START)},
+        {"id": "b1", "text": None, "author": "x", "time": _iso(START)},
+        {"id": "b2", "text": "   ", "author": "x", "time": _iso(START)},
+        {"id": "b3", "text": "a post with a bad time", "author": "x", "time": "yesterday at noon"},
+        {"id": "b4", "text": "长" * 25_000, "author": "x", "time": _iso(START)},
+        {**good},  # a duplicate id
+        {"id": "b5", "text": "a post without an author", "author": None, "time": _iso(START)},
+    ]
+    for k, row in enumerate(bad):
+        posts.insert(23 * (k + 1), row)
+    return posts
+
+
+def _write_parquet(records: list[dict[str, Any]], path: Path, row_group_size: int = 64) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
+    return path
+
+
+# --------------------------------------------------------------------------- one Spark session
+
+
+def _spark_missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'spamflood[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and Path(java_home, "bin", "java").exists()):
+        return "Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    reason = _spark_missing()
+    if reason:
+        pytest.skip(reason)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("spamflood-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_parquet(feed(), tmp_path_factory.mktemp("spark") / "feed.parquet")
+
+
+def _rows(df: Any) -> list[dict[str, Any]]:
+    return [r.asDict(recursive=True) for r in df.collect()]
+
+
+def _assert_same(result: Any, expected: Any) -> None:
+    assert result.rows_read == expected.rows_read
+    assert _rows(result.rejects) == [r.to_dict() for r in expected.rejects]
+    assert _rows(result.scored) == expected.records()
+    assert _rows(result.clusters) == expected.cluster_records()
+
+
+# --------------------------------------------------------------------------- Spark tests
+
+
+@pytest.mark.spark
+def test_same_results_as_one_machine_on_a_split_parquet_feed(spark, planted):
+    from spamflood.spark import score_dataframe
+
+    detector = Detector()
+    expected = detector.score(str(planted))
+    # Every label of the feed fires on one machine, so the comparison covers them all.
+    fired = {label for labels in expected.labels for label in labels}
+    assert fired >= {
+        "mass_share", "repetition", "soft_ad", "batch_accounts", "holiday_template",
+        "chicken_soup", "auto_posting", "hotspot_hijack", "microbusiness",
+    }
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "8k")  # several input partitions
+    try:
+        df = spark.read.parquet(str(planted))
+        assert df.rdd.getNumPartitions() > 1
+        result = score_dataframe(spark, df, detector=detector)
+        _assert_same(result, expected)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    summary = result.summary()
+    assert summary == {**expected.summary(), "blank_lines": 0}
+    assert summary["rows_read"] == summary["scored"] + summary["rejected"]
+
+
+@pytest.mark.spark
+def test_same_results_with_cluster_labels_only_a_field_map_and_another_zone(spark, tmp_path):
+    from spamflood.spark import score_dataframe
+
+    records = [
+        {"mid": r["id"], "content": r["text"], "user": {"id": r["author"]}, "created_at": r["time"]}
+        for r in feed(seed=1)
+    ]
+    path = _write_parquet(records, tmp_path / "nested.parquet")
+    field_map = FieldMap.parse("id=mid,text=content,author=user.id,time=created_at")
+    detector = Detector(criteria=False, window="30min", min_authors=4, tz="Asia/Shanghai")
+    expected = detector.score(str(path), field_map=field_map, tz="Asia/Shanghai")
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, field_map=field_map, tz="Asia/Shanghai")
+    _assert_same(result, expected)
+    assert any("mass_share" in labels for labels in expected.labels)
+
+
+@pytest.mark.spark
+def test_score_parquet_writes_posts_rejects_and_clusters(spark, planted, tmp_path):
+    import pyarrow.parquet as pq
+
+    from spamflood.spark import score_parquet
+
+    out = tmp_path / "scored.parquet"
+    summary = score_parquet(
+        spark, str(planted), str(out), clusters_path=str(tmp_path / "clusters.parquet"), checkpoint_dir=str(tmp_path / "ckpt")
+    )
+    scored = pq.read_table(out)
+    assert scored.column_names == [
+        "id", "score", "flagged", "labels", "reasons", "cluster", "cluster_size", "cluster_authors"
+    ]
+    rejects = pq.read_table(tmp_path / "scored.rejects.parquet").to_pylist()
+    assert [r["field"] for r in rejects] == ["id", "text", "text", "time", "text", "id", "author"]
+    assert rejects[5]["reason"].startswith("duplicate id 'p10' (first seen on line ")
+    clusters = pq.read_table(tmp_path / "clusters.parquet").to_pylist()
+    assert clusters[0]["flood"] and clusters[0]["authors"] == 30
+    assert summary["scored"] == scored.num_rows and summary["rejected"] == len(rejects) == 7
+    assert summary["rows_read"] == summary["scored"] + summary["rejected"]
+
+
+@pytest.mark.spark
+def test_strict_stops_at_the_first_rejected_row(spark, planted):
+    from spamflood.spark import score_dataframe
+
+    with pytest.raises(InputError, match=r"line 24, field 'id': missing or empty"):
+        score_dataframe(spark, spark.read.parquet(str(planted)), detector=Detector(criteria=False), strict=True)
+
+
+@pytest.mark.spark
+def test_components_are_stars_on_the_smallest_row(spark):
+    from spamflood.spark.components import Checkpointer, connected_components
+
+    rng = random.Random(5)
+    edges = [(2, 1), (3, 2), (4, 3), (10, 4), (20, 21), (22, 21), (23, 20), (30, 31)]
+    edges += [(100 + k, 100 + rng.randrange(k)) for k in range(1, 40)]  # a random tree
+    rng.shuffle(edges)
+    df = spark.createDataFrame(edges, "src long, dst long")
+    found = {
+        r["row"]: r["root"] for r in connected_components(df, checkpoint=Checkpointer(spark)).collect()
+    }
+    expected = {n: 1 for n in (1, 2, 3, 4, 10)} | {n: 20 for n in (20, 21, 22, 23)} | {30: 30, 31: 30}
+    expected |= {100 + k: 100 for k in range(40)}
+    assert found == expected
+
+
+@pytest.mark.spark
+def test_candidate_edges_pair_each_member_with_the_smallest_and_the_previous(spark):
+    from spamflood.spark.components import candidate_edges
+
+    keys = spark.createDataFrame(
+        [(5, [7, 1]), (2, [7, 2]), (9, [7, 1]), (4, [8, 1]), (6, None)], "row long, keys array<long>"
+    )
+    edges = sorted((r["src"], r["dst"]) for r in candidate_edges(keys).collect())
+    # band 0, key 7: rows 2 < 5 < 9; band 1, key 1: rows 4 < 5 < 9
+    assert edges == [(5, 2), (5, 4), (9, 2), (9, 4), (9, 5)]
