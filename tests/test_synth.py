@@ -318,12 +318,20 @@ def test_microbusiness_boasts_screenshots_and_recruits(feed):
 
 
 def test_soft_ad_posts_carry_a_call_to_action(feed):
-    cues = re.compile(r"https?://|DM|link in bio|WhatsApp|Telegram|code|[Vv][Xx]|加|私信|微信|扫码|%|\$|元|折|off|free|"
-                      r"shop|order|grab|claim|tap|swipe|check|抢|下单|链接|看看|today|tonight|last|limited|stock|"
-                      r"限|今|先到|截止|错过|送|减|半价|message|miss out|first come|ends|chance|hours left", re.IGNORECASE)
+    """Every plain soft ad holds a number (price, code, discount, phone), a link, or words of a
+    call to action, urgency, discount or contact from the campaign vocabulary."""
+    cues = set()
+    for text in bank_module.load_bank().text.values():
+        for slot in ("urgency", "cta", "contact", "discount"):
+            for value in text.campaign_vocab[slot]:
+                literal = value.split("{")[0].strip(" ：:")
+                if len(literal) >= 2:
+                    cues.add(literal.lower())
+        cues.update(word.lower() for group in text.swaps for word in group)
     for t in feed["truth"]:
         if "soft_ad" in t["labels"] and t["evasion"] == 0:
-            assert cues.search(feed["by_id"][t["id"]]["text"]), feed["by_id"][t["id"]]["text"]
+            text = feed["by_id"][t["id"]]["text"]
+            assert re.search(r"\d|https?://", text) or any(c in text.lower() for c in cues), text
 
 
 # ----------------------------------------------------------------------------- evasion

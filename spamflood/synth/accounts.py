@@ -27,7 +27,7 @@ import numpy as np
 
 from spamflood.synth.bank import Bank, Brand, Slots
 from spamflood.synth.clock import iso_utc
-from spamflood.synth.rand import Stream, py_rng
+from spamflood.synth.rand import Stream, np_rng, py_rng
 
 __all__ = ["DIURNAL", "Account", "AccountMaker", "Person", "Population"]
 
@@ -68,13 +68,10 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """An ordinary user: account, language, chronotype and a silent spell (days, maybe empty)."""
+    """An ordinary user as their posts show them (their rhythm lives in :class:`Population`)."""
 
     account: Account
     created_iso: str
-    shift: int
-    silent_from: int
-    silent_to: int
 
 
 class AccountIds:
@@ -94,7 +91,13 @@ def _lognormal(r: random.Random, mu: float, sigma: float, cap: int) -> int:
 
 
 class Population:
-    """The organic users; see the module docstring."""
+    """The organic users; see the module docstring.
+
+    What decides *when* a person posts (language, chronotype, silent spell) is held in small
+    NumPy arrays for everyone (about ten bytes a person), so that drawing the authors of an
+    hour is vectorised; what a post shows (name, bio, counts) is drawn per person on first use
+    and cached.
+    """
 
     R0 = 0.002  # flattens the top of the activity curve: weight of rank fraction x is 1/(x + R0)
 
@@ -102,12 +105,18 @@ class Population:
         self.bank = bank
         self.seed = seed
         self.size = max(1, size)
-        self.zh_ratio = zh_ratio
         self.first = first
         self.days = days
         self.ids = ids
         self._log = math.log((1 + self.R0) / self.R0)
         self._cache: OrderedDict[int, Person] = OrderedDict()
+        g = np_rng(seed, Stream.PERSON_NP)
+        self.zh = g.random(self.size) < zh_ratio
+        self.shift = np.asarray(_SHIFTS, dtype=np.int8)[g.integers(0, len(_SHIFTS), self.size)]
+        silent = g.random(self.size) < 0.3
+        begin = g.integers(-10, days, self.size)
+        self.silent_from = np.where(silent, begin, -(10**6)).astype(np.int32)
+        self.silent_to = np.where(silent, begin + 3 + g.integers(0, 18, self.size), -(10**6)).astype(np.int32)
 
     def ranks(self, g: np.random.Generator, n: int) -> np.ndarray:
         """``n`` people drawn by activity (inverse CDF of the 1/(x + R0) curve)."""
@@ -119,16 +128,23 @@ class Population:
         x = self.R0 * math.exp(u * self._log) - self.R0
         return min(int(x * self.size), self.size - 1)
 
-    def accepts(self, person: Person, local_hour: int, day: int, u: float) -> bool:
-        """Whether ``person`` posts at this local hour on this day (chronotype and silence)."""
-        if person.silent_from <= day < person.silent_to:
-            return False
-        return u < _ACCEPT[local_hour, person.shift + 1]
-
-    @staticmethod
-    def accept_row(local_hour: int) -> list[float]:
-        """Acceptance by chronotype (index ``shift + 1``) at this local hour, for :meth:`accepts` in a loop."""
-        return _ACCEPT[local_hour].tolist()
+    def authors(self, g: np.random.Generator, n: int, local_hour: int, day: int) -> list[int]:
+        """``n`` people who post at this local hour of day block ``day``: drawn by activity and
+        kept when it is their time of day (chronotype) and not one of their silent spells."""
+        chosen: list[np.ndarray] = []
+        need, rounds = n, 0
+        accept = _ACCEPT[local_hour]
+        while need > 0:
+            m = 2 * need + 16
+            ranks = self.ranks(g, m)
+            u = g.random(m)
+            if rounds < 3:  # after three rounds, take whoever comes (never happens in practice)
+                silent = (self.silent_from[ranks] <= day) & (day < self.silent_to[ranks])
+                ranks = ranks[(u < accept[self.shift[ranks] + 1]) & ~silent]
+            chosen.append(ranks[:need])
+            need -= len(chosen[-1])
+            rounds += 1
+        return np.concatenate(chosen).tolist() if chosen else []
 
     def person(self, k: int) -> Person:
         found = self._cache.get(k)
@@ -142,31 +158,25 @@ class Population:
 
     def _make(self, k: int) -> Person:
         r = py_rng(self.seed, Stream.PERSON, k)
-        lang = "zh" if r.random() < self.zh_ratio else "en"
+        lang = "zh" if self.zh[k] else "en"
         text = self.bank.text[lang]
         slots = Slots(text.vocab, r)
         frac = (k + 0.5) / self.size
         relative = 1.0 / ((frac + self.R0) * self._log)  # posts per day relative to the average person
         age_days = 20 + 5400 * r.random() ** 1.7
-        created = self.first - int(age_days * DAY) - r.randrange(DAY)
+        created = self.first - int(age_days * DAY) - int(r.random() * DAY)
         statuses = max(1, int(0.4 * relative * age_days * math.exp(r.gauss(0, 0.6))))
         followers = _lognormal(r, 4.2 + 0.5 * math.log1p(relative), 1.5, 20_000_000)
         following = _lognormal(r, 5.2, 0.9, 5000)
         names = text.names
         if r.random() < 0.03:
-            name = names["default"][int(r.random() * len(names["default"]))].fill(slots)
+            name = _pick(names["default"], r).fill(slots)
         else:
-            name = names["organic"][int(r.random() * len(names["organic"]))].fill(slots)
+            name = _pick(names["organic"], r).fill(slots)
         bios = names["bio_organic"]
-        bio = "" if r.random() < self.bank.bio_empty_share else bios[int(r.random() * len(bios))].fill(slots)
-        shift = _SHIFTS[int(r.random() * len(_SHIFTS))]
-        if r.random() < 0.3:
-            silent_from = int(r.random() * (self.days + 10)) - 10
-            silent_to = silent_from + 3 + int(r.random() * 18)
-        else:
-            silent_from = silent_to = -(10**6)
+        bio = "" if r.random() < self.bank.bio_empty_share else _pick(bios, r).fill(slots)
         account = Account(self.ids(k), name, bio, created, followers, following, statuses, lang)
-        return Person(account, iso_utc(created), shift, silent_from, silent_to)
+        return Person(account, iso_utc(created))
 
 
 class AccountMaker:

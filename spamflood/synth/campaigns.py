@@ -331,6 +331,7 @@ class MassShare(Campaign):
         values = ctx.brand_slots(brand, lang, r)
         if "festival" in template.fields:
             values["festival"] = festivals[0].name(lang)
+            c.params.update(festival=festivals[0].key, festival_date=festivals[0].date.isoformat())
         c.base = ctx.fill(template, lang, values, r)
         c.link = values["_link"]
         c.tags = template.tags

@@ -79,8 +79,8 @@ def _stream(params: SynthParams, on_campaign: Callable[[Record], None] | None) -
     organic_total = params.posts - budget
     ids = AccountIds(params.seed)
     maker = AccountMaker(bank, params.seed, params.first, ids)
-    world = World(params, bank, clock, maker, organic_total)
     people = max(50, round(organic_total / (params.days * _POSTS_PER_PERSON_DAY)))
+    world = World(params, bank, clock, maker, organic_total, people)
     population = Population(bank, params.seed, people, params.zh_ratio, params.first, params.days, ids)
     organic = Organic(bank, population, world, maker, clock)
     ctx = Ctx(bank, params, clock, world, population, maker, Mutator(bank))

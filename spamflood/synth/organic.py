@@ -14,10 +14,12 @@ reposts of recent posts; and the hard negatives a detector must leave alone:
 * ``product_praise`` / ``product_complaint``: first-person talk about things bought, brand names
   and prices included, but no contact, code or call to action;
 * ``quote``, ``morning_greeting``, ``night_greeting``, ``checkin``: inspirational lines and daily
-  check-ins at human, irregular minutes, with no brand;
+  check-ins with no brand, some from people with a daily habit (about the same time each day,
+  never on the exact minute);
 * ``news_share`` and ``news_post``: legitimate virality, a newsroom's headline shared by many
   people within minutes, each with their own words, some as reposts;
-* ``secondhand_sale``: one person selling one used thing (a price and "DM me", once).
+* ``secondhand_sale``: one person selling one used thing (a price and "DM me", once);
+* ``deal_tip``: a person passing on a bargain they saw (a price and "go before it's gone").
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ _BASE_KINDS: tuple[tuple[str, float], ...] = (
     ("secondhand_sale", 0.003),
     ("link_share", 0.02),
     ("news_comment", 0.012),
+    ("deal_tip", 0.004),
 )
 _BURST = 0.06  # chance that a post follows its author's previous one within minutes
 _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "short", "product_praise")
@@ -85,7 +88,8 @@ class Organic:
     # ------------------------------------------------------------------ planning an hour
 
     def hour(self, h: int, lo: int, hi: int, rng: random.Random, g: np.random.Generator) -> list[Item]:
-        """The organic items of hour ``h`` (``[lo, hi)``): ``(time, 0|1, i, who, k)``, unsorted."""
+        """The organic items of hour ``h`` (``[lo, hi)``), unsorted: ``(time, source, i, who, k)`` with
+        source 0 a person's post, 1 a story post (``who`` the story), 3 a habit (``k`` its kind)."""
         world, pop = self.world, self.population
         local_hour = int(world.local_hours[h])
         day = h // 24
@@ -93,27 +97,20 @@ class Organic:
         items: list[Item] = []
         if n:
             times = g.integers(lo, hi, n).tolist()
-            chosen: list[Person] = []
-            rounds = 0
-            accept = pop.accept_row(local_hour)
             person_of = pop.person
-            while len(chosen) < n:
-                m = 2 * (n - len(chosen)) + 16
-                for k, u in zip(pop.ranks(g, m).tolist(), g.random(m).tolist()):
-                    person = person_of(k)
-                    # their time of day, and not one of their silent spells
-                    if rounds >= 3 or (u < accept[person.shift + 1] and not person.silent_from <= day < person.silent_to):
-                        chosen.append(person)
-                        if len(chosen) == n:
-                            break
-                rounds += 1
+            chosen: list[Person] = [person_of(k) for k in pop.authors(g, n, local_hour, day)]
             for j in range(1, n):
                 if rng.random() < _BURST:
                     chosen[j] = chosen[j - 1]
                     times[j] = min(hi - 1, times[j - 1] + 15 + int(rng.random() * 600))
             items = [(times[j], 0, j, chosen[j], None) for j in range(n)]
-        for i, (t, story, k) in enumerate(world.shares_between(lo, hi)):
-            items.append((t, 1, n + i, story, k))
+        extra = n
+        for t, story, k in world.shares_between(lo, hi):
+            items.append((t, 1, extra, story, k))
+            extra += 1
+        for t, routine in world.routine_posts(h, lo, hi):
+            items.append((t, 3, extra, pop.person(routine.rank), routine.kind))
+            extra += 1
         self._prepare_kinds(lo, local_hour, rng)
         for lang, text in self.bank.text.items():
             self._slots[lang] = Slots(text.vocab, rng)
@@ -162,9 +159,11 @@ class Organic:
             person = who
             account, created = person.account, person.created_iso
             lang = account.lang
-            u = rng.random()
-            idx = bisect_right(self._cum, u)
-            kind = self._kinds[idx] if idx < len(self._kinds) else "daily"
+            if source == 3:  # a daily habit
+                kind = k
+            else:
+                idx = bisect_right(self._cum, rng.random())
+                kind = self._kinds[idx] if idx < len(self._kinds) else "daily"
             text, kind, repost_of = self._compose(kind, lang, account.id, rng)
         if kind in _REPOST_FROM and (kind == "news_post" or rng.random() < 0.25):
             self.recent[lang].append((pid, account.name, text))

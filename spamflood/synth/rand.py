@@ -29,6 +29,8 @@ class Stream:
     HOUR = 8
     HOUR_NP = 9
     PLAN_NP = 10
+    ROUTINE = 11
+    PERSON_NP = 12
 
 
 def py_rng(seed: int, stream: int, index: int = 0) -> random.Random:

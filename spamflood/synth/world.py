@@ -8,6 +8,8 @@
 * Viral news: an ordinary headline posted by a newsroom and then shared by many people within
   minutes, each with their own comment, some as reposts of the newsroom's post. This is
   legitimate virality: many accounts, one link, a short window, and no campaign behind it.
+* Habits: a few people post every day at about the same time (a check-in, a morning greeting,
+  a quote): a few minutes either side and not every day, the human shadow of a scheduler.
 * Volume: how many ordinary posts each hour gets: the day/night curve in local time, busier
   weekends, day-to-day noise, and the midnight rush into a festival such as the Spring Festival.
 
@@ -49,6 +51,26 @@ class Event:
         return self.spec.zh if lang == "zh" else self.spec.en
 
 
+@dataclass(frozen=True)
+class Routine:
+    """A person's daily habit: post ``kind`` at about ``hour:minute`` on most days."""
+
+    rank: int
+    hour: int
+    minute: int
+    jitter: int
+    kind: str
+    chance: float
+
+
+_ROUTINES = (  # kind, hours it may sit at, minutes of jitter either side
+    ("morning_greeting", (6, 7, 7, 8), 15),
+    ("checkin", (6, 7, 20, 21, 22), 20),
+    ("quote", (7, 7, 22, 23), 10),
+    ("night_greeting", (22, 23, 23), 15),
+)
+
+
 @dataclass
 class Story:
     """A headline shared virally: the newsroom posts at ``t0``; people share at ``times``."""
@@ -66,7 +88,9 @@ class Story:
 class World:
     """Festivals, disasters, stories and hourly volume of one feed; see the module docstring."""
 
-    def __init__(self, params: SynthParams, bank: Bank, clock: Clock, maker: AccountMaker, organic: int) -> None:
+    def __init__(
+        self, params: SynthParams, bank: Bank, clock: Clock, maker: AccountMaker, organic: int, people: int
+    ) -> None:
         self.params = params
         self.bank = bank
         self.clock = clock
@@ -149,7 +173,55 @@ class World:
         base = max(0, organic - self.viral_posts)
         self.hourly = g.multinomial(base, weights / weights.sum()) if self.hours else np.zeros(0, dtype=np.int64)
 
+        # Habits, taken out of the hourly volume (an hour keeps at most its planned posts).
+        self.routines: list[Routine] = []
+        for _ in range(min(2000, people // 100)):
+            kind, hours, jitter = _ROUTINES[int(r.random() * len(_ROUTINES))]
+            rank = int(r.random() ** 2 * people)  # the habitual are more often active people
+            hour = hours[int(r.random() * len(hours))]
+            self.routines.append(Routine(rank, hour, int(r.random() * 60), jitter * 60, kind, 0.6 + 0.35 * r.random()))
+        counts = np.zeros(self.hours, dtype=np.int64)
+        for d in range(days):
+            for t, _ in self._routine_day(d):
+                h = (t - first) // HOUR
+                if 0 <= h < self.hours:
+                    counts[h] += 1
+        self._routine_keep = np.minimum(counts, self.hourly)
+        self.hourly = self.hourly - self._routine_keep
+        self._routine_cache: dict[int, list[tuple[int, int]]] = {}
+
     # ------------------------------------------------------------------ queries
+
+    def _routine_day(self, d: int) -> list[tuple[int, int]]:
+        """(time, routine index) of the habitual posts of day block ``d`` (the same on every call)."""
+        if not self.routines or d < 0 or d >= self.params.days:
+            return []
+        r = py_rng(self.params.seed, Stream.ROUTINE, d)
+        noon = self.first + d * DAY + 12 * HOUR
+        day = self.clock.date_of(noon)
+        midnight = self.clock.at(day)
+        shift = self.clock.offset(midnight) - self.clock.offset(noon)  # a daylight-saving day
+        out = []
+        for i, ro in enumerate(self.routines):
+            go, u, s = r.random(), r.random(), r.random()
+            if go < ro.chance:
+                t = midnight + ro.hour * HOUR + ro.minute * 60 + (shift if ro.hour >= 3 else 0)
+                out.append((t + int((2 * u - 1) * ro.jitter) + int(s * 60), i))
+        return out
+
+    def routine_posts(self, h: int, lo: int, hi: int) -> list[tuple[int, Routine]]:
+        """The habitual posts of hour ``h`` (``[lo, hi)``), in time order."""
+        keep = int(self._routine_keep[h]) if 0 <= h < self.hours else 0
+        if not keep:
+            return []
+        d = h // 24
+        for day in (d - 1, d, d + 1):
+            if day not in self._routine_cache:
+                self._routine_cache[day] = self._routine_day(day)
+        for day in [k for k in self._routine_cache if k < d - 1]:
+            del self._routine_cache[day]
+        found = sorted(p for day in (d - 1, d, d + 1) for p in self._routine_cache[day] if lo <= p[0] < hi)
+        return [(t, self.routines[i]) for t, i in found[:keep]]
 
     def festival_greeting(self, t: int) -> tuple[FestivalDay | None, float]:
         """The festival people greet at ``t`` and the share of their posts that are greetings."""
