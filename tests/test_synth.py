@@ -369,7 +369,7 @@ def test_evasion_share_follows_the_parameter():
 def test_organic_hard_negatives_are_present_and_unlabelled(feed):
     kinds = Counter(t["organic_kind"] for t in feed["truth"] if not t["campaign"])
     for kind in ("festival_greeting", "disaster_sympathy", "product_praise", "quote", "news_share",
-                 "news_post", "repost", "daily", "short", "question", "checkin"):
+                 "news_post", "repost", "daily", "short", "question", "checkin", "deal_tip", "secondhand_sale"):
         assert kinds[kind] > 0, kind
     handles = re.compile(r"加V|vx：|\+V |DM me|link in bio|WhatsApp|Telegram|use code|优惠码")
     for t in feed["truth"]:
@@ -419,6 +419,25 @@ def test_people_profiles_vary(feed):
     counts = sorted(posts_per_author.values(), reverse=True)
     top_tenth = sum(counts[: max(1, len(counts) // 10)]) / sum(counts)
     assert 0.3 < top_tenth < 0.85
+
+
+def test_some_people_post_at_about_the_same_time_every_day_but_not_on_the_minute(feed):
+    """Human habits are the hard negative for scheduled posting: same hour, minutes apart."""
+    habits = defaultdict(list)
+    for p, t in zip(feed["posts"], feed["truth"]):
+        if t["organic_kind"] in ("checkin", "morning_greeting", "night_greeting", "quote"):
+            local = datetime.fromisoformat(p["time"])
+            habits[p["author"]].append(local.hour * 3600 + local.minute * 60 + local.second)
+    regular = []
+    for seconds in habits.values():
+        if len(seconds) >= 10:
+            middle = sorted(seconds)[len(seconds) // 2]
+            near = [s for s in seconds if abs(s - middle) <= 25 * 60]
+            if len(near) >= 0.8 * len(seconds):
+                regular.append(near)
+    assert regular
+    for near in regular:
+        assert len({s % 60 for s in near}) > 1 and len({s // 60 for s in near}) > 1
 
 
 @pytest.mark.parametrize("ratio", [0.0, 1.0])

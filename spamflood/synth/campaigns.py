@@ -501,10 +501,7 @@ class SoftAd(Campaign):
         c.values["code"] = c.values["code"]
         span = 1 + int(r.random() * 4)
         for i in range(n):
-            if exact:
-                t = lo + int(r.random() * max(1, ctx.end - lo))
-            else:
-                t = ctx.human_time(d + int(r.random() * span), r, 7, 24)
+            t = ctx.human_time(d if exact else d + int(r.random() * span), r, 7, 23)
             c.add(t, i % len(c.accounts))
         c.params.update(brand=c.values["brand"], product=c.values["product"], code=c.values["code"], accounts=len(c.accounts))
         return c
