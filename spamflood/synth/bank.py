@@ -475,8 +475,10 @@ def load_bank() -> Bank:
             raise ConfigError(f"{where}: missing or invalid field ({exc!r})") from None
         if not isinstance(date_rule, dict) or not ({"holidays", "fixed", "weekday", "lunar"} & set(date_rule)):
             raise ConfigError(f"{where}: 'date' must hold one of holidays, fixed, weekday, lunar")
-        if not 0 <= spec.rate <= 1 or spec.lead < 0:
-            raise ConfigError(f"{where}: 'rate' must be in [0, 1] and 'lead' non-negative")
+        if not 0 <= spec.rate <= 1 or not 0 <= spec.lead <= 30:
+            raise ConfigError(f"{where}: 'rate' must be in [0, 1] and 'lead' in [0, 30] days")
+        if not (0 <= spec.before <= 7 and 0 <= spec.after <= 7):
+            raise ConfigError(f"{where}: 'organic' days before and after must each be in [0, 7]")
         for lang in _LANGS:
             for j, t in enumerate(spec.brand[lang]):
                 _check_promo(f"{where}.brand.{lang}[{j}]", t)

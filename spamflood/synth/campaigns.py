@@ -134,9 +134,11 @@ class Ctx:
     def people(self, n: int, lang: str, r: random.Random) -> list[Account]:
         """Up to ``n`` distinct ordinary people writing in ``lang``."""
         out: dict[str, Account] = {}
+        population, zh = self.population, lang == "zh"
         for _ in range(30 * n + 30):
-            account = self.population.person(self.population.draw(r.random())).account
-            if account.lang == lang:
+            k = population.draw(r.random())
+            if bool(population.zh[k]) == zh:
+                account = population.person(k).account
                 out.setdefault(account.id, account)
                 if len(out) == n:
                     break
@@ -321,13 +323,13 @@ class MassShare(Campaign):
         u = r.random()
         festivals = ctx.world.festivals_near(t0, t0 + 1)
         if u < 0.08:
-            template, origin = _pick(families["micro_recruit"], r), None
+            template = _pick(families["micro_recruit"], r)
         elif u < 0.16 and festivals:
-            template, origin = _pick(families["holiday"], r), None
+            template = _pick(families["holiday"], r)
         elif u < 0.36:
-            template, origin = _pick(families["brand_news"], r), None
+            template = _pick(families["brand_news"], r)
         else:
-            template, origin = _pick(families["promo"], r), None
+            template = _pick(families["promo"], r)
         values = ctx.brand_slots(brand, lang, r)
         if "festival" in template.fields:
             values["festival"] = festivals[0].name(lang)
@@ -340,7 +342,7 @@ class MassShare(Campaign):
             (b.zh if lang == "zh" else b.en) for b in bank.brands if b.category == brand.category and b is not brand
         )
         c.swaps = _swaps_in(c.base, bank.text[lang].swaps)
-        if "microbusiness" in template.tags:
+        if "microbusiness" in template.tags:  # an upline pushing recruitment through downlines
             origin = ctx.maker.seller(lang, values["product"], values["handle"], values["phone"], r)
         else:
             origin = ctx.maker.brand(brand, lang)
@@ -498,7 +500,6 @@ class SoftAd(Campaign):
         c.accounts = c._post_accounts(n_acc, r, lo - int((10 + 200 * r.random()) * DAY), 0.3)
         brand = _pick(ctx.bank.brands, r)
         c.values = ctx.brand_slots(brand, c.lang, r)
-        c.values["code"] = c.values["code"]
         span = 1 + int(r.random() * 4)
         for i in range(n):
             t = ctx.human_time(d if exact else d + int(r.random() * span), r, 7, 23)
@@ -737,8 +738,7 @@ class ChickenSoup(Campaign):
         c.scheduled = r.random() < 0.75
         c.slots_of = []
         schedule = {}
-        for a in range(n_acc):
-            brand = _pick(ctx.bank.brands, r)
+        for a, brand in enumerate(r.sample(ctx.bank.brands, n_acc)):
             account = c._brand_or_shop(brand, r, 0.35)
             c.accounts.append(account)
             own = account.id == ctx.maker.brand(brand, lang).id

@@ -19,6 +19,7 @@ All of it is sized by days (a few dozen items per week), never by posts, so it s
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -62,6 +63,8 @@ class Routine:
     kind: str
     chance: float
 
+
+_GREET_REACH = 7  # no festival greets more than a week either side of its date
 
 _ROUTINES = (  # kind, hours it may sit at, minutes of jitter either side
     ("morning_greeting", (6, 7, 7, 8), 15),
@@ -154,6 +157,9 @@ class World:
                 media[lang] = maker.media(j, lang)
             self.stories.append(Story(len(self.stories), t0, headline, link, media, times, event))
         self.viral_posts = sum(len(s.times) + len(langs) for s in self.stories)
+        self._next_story = 0
+        self._running: list[Story] = []
+        self._festival_dates = [f.date for f in self.festivals]
 
         # Hourly organic volume.
         weights = DIURNAL[self.local_hours].astype(float)
@@ -228,7 +234,10 @@ class World:
         best, rate = None, 0.0
         day = self.clock.date_of(t)
         hour = self.clock.hour(t)
-        for f in self.festivals:
+        at = bisect_left(self._festival_dates, day - timedelta(days=_GREET_REACH))
+        for f in self.festivals[at:]:
+            if f.date > day + timedelta(days=_GREET_REACH):
+                break
             delta = (day - f.date).days
             if not -f.spec.before <= delta <= f.spec.after:
                 continue
@@ -252,9 +261,12 @@ class World:
     def shares_between(self, lo: int, hi: int) -> list[tuple[int, Story, int]]:
         """(time, story, k) of the story posts in ``[lo, hi)``; ``k = -1`` for the newsroom post."""
         out: list[tuple[int, Story, int]] = []
-        for s in self.stories:
-            if s.t0 >= hi or (len(s.times) and s.times[-1] < lo):
-                continue
+        stories = self.stories  # sorted by t0; hours come in order, so keep the running ones
+        while self._next_story < len(stories) and stories[self._next_story].t0 < hi:
+            self._running.append(stories[self._next_story])
+            self._next_story += 1
+        self._running = [s for s in self._running if s.t0 + len(self.langs) > lo or (len(s.times) and s.times[-1] >= lo)]
+        for s in self._running:
             out.extend((s.t0 + i, s, -1 - i) for i in range(len(self.langs)) if lo <= s.t0 + i < hi)
             a, b = np.searchsorted(s.times, [lo, hi])
             out.extend((int(s.times[k]), s, int(k)) for k in range(a, b))
