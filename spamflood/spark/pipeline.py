@@ -137,7 +137,9 @@ def score_dataframe(
         raise ConfigError(f"The 'partitions' parameter must be at least 1. Got {parts} instead.")
     keep = Checkpointer(spark, checkpoint_dir)
 
+    step = _Steps(spark)
     # 1. Validate and sign every row where it lies; number rows across partitions.
+    step("validate, normalize, sign")
     prepared = keep(
         df.mapInArrow(partial(_prepare_task, parser=parser, detector=detector), _spark_schema(P.PREPARED_SCHEMA))
     )
@@ -154,6 +156,7 @@ def score_dataframe(
     )
 
     # 2. Duplicate ids: the first valid row keeps the id, later ones are rejected.
+    step("duplicate ids")
     valid = numbered.where(F.col("kind") == P.KIND_POST)
     firsts = (
         valid.groupBy("id")
@@ -170,17 +173,22 @@ def score_dataframe(
     if strict:
         first = rejects.orderBy("line").first()
         if first is not None:
+            step(None)
             raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
+    step("feed facts")
     facts = _feed_facts(posts)
 
     # 3. Clusters: candidates from shared band keys, verified, connected.
+    step("candidate edges, verification, components")
     candidates = candidate_edges(posts.select("row", "keys"))
     need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
     edges = verified_edges(candidates, posts.select("row", "sig"), num_perm=detector.finder.num_perm, need=need)
     components = keep(connected_components(edges, checkpoint=keep))
+    step("cluster ids")
     ids = dense_index(components, "root", "cluster", checkpoint=keep)
 
     # 4. Per cluster: statistics, cluster labels, batch accounts.
+    step("cluster statistics and labels")
     cluster_columns = ["row", "root", "id", "text", "author", "time", "digest", *_ACCOUNT_FIELDS]
     cluster_part = keep(
         posts.join(components, "row")
@@ -216,6 +224,7 @@ def score_dataframe(
             "left",
         )
     )
+    step("templates, accounts, scores")
     scored_rows = keep(
         per_post.repartition(parts, "author")
         .mapInArrow(partial(P.score_posts, detector=detector, facts=facts), _spark_schema(P.SCORED_SCHEMA))
@@ -224,7 +233,19 @@ def score_dataframe(
     )
     scored = scored_rows.orderBy("row").drop("row")
     clusters = _clusters(scored_rows, cluster_part, ids, posts)
+    step(None)
     return SparkResult(scored=scored, clusters=clusters, rejects=rejects.orderBy("line"), rows_read=rows_read)
+
+
+class _Steps:
+    """Names the Spark jobs of each stage (``spamflood: <stage>``), as the Spark UI, the event
+    log and the history server show them."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.context = spark.sparkContext
+
+    def __call__(self, name: str | None) -> None:
+        self.context.setJobDescription(None if name is None else f"spamflood: {name}")
 
 
 def _rejects(numbered: DataFrame, duplicates: DataFrame) -> DataFrame:
@@ -308,12 +329,23 @@ def score_parquet(
     """
     df = spark.read.parquet(input_path)
     result = score_dataframe(spark, df, **options)
+    step = _Steps(spark)
+    step("write")
     result.scored.write.mode(mode).parquet(output_path)
     rejects_path = rejects_path or _beside(output_path, ".rejects.parquet")
     result.rejects.write.mode(mode).parquet(rejects_path)
     if clusters_path:
         result.clusters.write.mode(mode).parquet(clusters_path)
-    summary: dict[str, Any] = dict(result.summary())
+    step("summary")
+    # Counted from what was written: reading Parquet back is cheaper than recomputing the plans.
+    written = SparkResult(
+        scored=spark.read.parquet(output_path),
+        clusters=spark.read.parquet(clusters_path) if clusters_path else result.clusters,
+        rejects=spark.read.parquet(rejects_path),
+        rows_read=result.rows_read,
+    )
+    summary: dict[str, Any] = dict(written.summary())
+    step(None)
     summary.update({"output": output_path, "rejects": rejects_path, "clusters_path": clusters_path})
     return summary
 
