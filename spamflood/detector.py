@@ -477,6 +477,23 @@ class Detector:
         """Score a batch whose cluster ids (dense, ``-1`` for none) were found elsewhere."""
         return self._score(batch, labels, digests, rejects, rows_read, 0, None)
 
+    def decide(
+        self,
+        features: dict[str, np.ndarray],
+        strength: dict[str, np.ndarray],
+        reasons: dict[str, dict[int, str]],
+        n: int,
+    ) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+        """Every post's score, fired labels and reason sentences, strongest first.
+
+        ``features``: named feature columns (the registry's names); ``strength``: per-label
+        sub-scores in [0, 1]; ``reasons``: per label, the sentence of each post where it fired.
+        Every engine (one machine, Spark) calls this one function, so they score alike.
+        """
+        score = combine(strength, n)
+        post_labels, post_reasons = _explain(strength, reasons, n)
+        return score, post_labels, post_reasons
+
     def _score(
         self,
         batch: PostBatch,
@@ -504,8 +521,7 @@ class Detector:
                 for label, fired in part.fired.items():
                     strength[label] = np.where(fired, CRITERIA_STRENGTH, 0.0)
             reasons.update(_criteria_reasons(evidence))
-        score = combine(strength, n)
-        post_labels, post_reasons = _explain(strength, reasons, n)
+        score, post_labels, post_reasons = self.decide(features, strength, reasons, n)
         return ScoreResult(
             batch=batch,
             clusters=table,
