@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from spamflood.cluster import ClusterFinder, ClusterTable, cluster_stats, signature_digest
+from spamflood.criteria.registry import FEATURES
 from spamflood.durations import human_duration, parse_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
@@ -28,7 +29,29 @@ from spamflood.normalize import normalize_many, shingle_many
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
 
-__all__ = ["Detector", "ScoreResult", "ScoredPost"]
+__all__ = ["Decision", "Detector", "ScoreResult", "ScoredPost"]
+
+LABEL_FLOOR = 0.25
+"""A trained model's label heads run only where the overall score reaches this (see
+:meth:`spamflood.model.FloodModel.score_all`): every label is a kind of spam."""
+
+FAMILY_FEATURES: dict[str, tuple[str, ...]] = {}
+for _feature in FEATURES.values():
+    FAMILY_FEATURES[_feature.label] = FAMILY_FEATURES.get(_feature.label, ()) + (_feature.name,)
+del _feature
+
+MODEL_SETTINGS: tuple[str, ...] = ("similarity", "window", "min_authors", "min_copies", "num_perm", "ngram", "seed", "tz")
+"""Detector parameters that change feature values: saved with a model, restored by ``load``."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :meth:`Detector.decide` concludes for n posts."""
+
+    score: np.ndarray
+    labels: list[list[str]]
+    reasons: list[list[str]]
+    label_scores: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +67,7 @@ class ScoredPost:
     cluster_size: int
     cluster_authors: int
     features: dict[str, float] = field(default_factory=dict)
+    label_scores: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self, features: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -57,6 +81,7 @@ class ScoredPost:
             "cluster_authors": self.cluster_authors,
         }
         if features:
+            out["label_scores"] = self.label_scores
             out["features"] = self.features
         return out
 
@@ -140,6 +165,8 @@ class ScoreResult:
     rows_read: int
     blank_lines: int
     threshold: float
+    label_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per-label sub-scores: the model's label heads, or the rule strengths without a model."""
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -163,6 +190,7 @@ class ScoreResult:
             cluster_size=int(self.clusters.size[c]) if c >= 0 else 1,
             cluster_authors=int(self.clusters.authors[c]) if c >= 0 else 1,
             features={k: float(v[i]) for k, v in self.features.items()},
+            label_scores={k: float(v[i]) for k, v in self.label_scores.items() if v[i] > 0},
         )
 
     def records(self, *, features: bool = False, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
@@ -186,6 +214,9 @@ class ScoreResult:
                 "cluster_authors": int(authors[i]),
             }
             if names:
+                record["label_scores"] = {
+                    k: round(float(v[i]), 6) for k, v in self.label_scores.items() if v[i] > 0
+                }
                 record["features"] = {k: _json_number(self.features[k][i]) for k in names}
             out.append(record)
         return out
@@ -312,6 +343,7 @@ class Detector:
         chunk_rows: int = 20_000,
         criteria: bool = True,
         tz: str = "UTC",
+        model: Any = None,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"The 'threshold' parameter of Detector must be in [0, 1]. Got {threshold} instead.")
@@ -327,12 +359,45 @@ class Detector:
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.finder = ClusterFinder(threshold=similarity, num_perm=num_perm)
         self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
+        self.model = model
+        self.model_manifest: dict[str, Any] = {}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, *, trusted: bool = False, **params: Any) -> Detector:
+        """A detector that scores with a trained model: the bundled one (``path=None``) or a
+        file from ``spamflood train`` (``trusted=True`` needed: a joblib file can run code).
+
+        The model's feature settings (window, similarity, ...) come from the file; ``params``
+        override them and set the rest (``threshold``, ``n_jobs``, ...). The file's SHA-256 is
+        checked against its manifest first (:func:`spamflood.model.load_model`).
+        """
+        from spamflood.model import load_model
+
+        loaded = load_model(path, trusted=trusted)
+        settings = {k: v for k, v in loaded.settings.items() if k in MODEL_SETTINGS}
+        detector = cls(**{**settings, **params, "model": loaded.model})
+        detector.model_manifest = loaded.manifest
+        return detector
+
+    def settings(self) -> dict[str, Any]:
+        """The parameters that change feature values, as saved beside a model."""
+        return {
+            "similarity": self.similarity,
+            "window": self.window,
+            "min_authors": self.rules.min_authors,
+            "min_copies": self.rules.min_copies,
+            "num_perm": self.hasher.num_perm,
+            "ngram": self.hasher.ngram,
+            "seed": self.hasher.seed,
+            "tz": self.tz,
+        }
 
     def __repr__(self) -> str:
         return (
             f"Detector(threshold={self.threshold}, similarity={self.similarity}, "
             f"window={human_duration(self.window)!r}, min_authors={self.rules.min_authors}, "
-            f"min_copies={self.rules.min_copies}, n_jobs={self.n_jobs})"
+            f"min_copies={self.rules.min_copies}, n_jobs={self.n_jobs}, "
+            f"model={'rules' if self.model is None else type(self.model).__name__})"
         )
 
     def score(
@@ -370,6 +435,11 @@ class Detector:
             if progress is not None:
                 progress(rows_read)
         return self._finish(parts, rows_read, stats.blank_lines, strict)
+
+    def score_frame(self, frame: Any, **kwargs: Any) -> Any:
+        """Score a pandas DataFrame of posts and return the output fields as a DataFrame in the
+        input's row order (rejected rows are absent; see ``result.rejects`` via :meth:`score`)."""
+        return self.score(frame, **kwargs).to_frame()
 
     @property
     def _text_families(self) -> tuple[str, ...]:
@@ -483,16 +553,57 @@ class Detector:
         strength: dict[str, np.ndarray],
         reasons: dict[str, dict[int, str]],
         n: int,
-    ) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
-        """Every post's score, fired labels and reason sentences, strongest first.
+        *,
+        texts: list[str] | None = None,
+    ) -> Decision:
+        """Every post's score, fired labels with sub-scores, and reasons, strongest first.
 
-        ``features``: named feature columns (the registry's names); ``strength``: per-label
-        sub-scores in [0, 1]; ``reasons``: per label, the sentence of each post where it fired.
-        Every engine (one machine, Spark) calls this one function, so they score alike.
+        ``features``: named feature columns (the registry's names); ``strength``: the rule
+        strength of each label in [0, 1]; ``reasons``: per label, the sentence of each post
+        where it fired; ``texts``: the raw texts (read only by a model with a text part).
+        With a model (and criteria on) the score is its calibrated probability; without, the
+        noisy-or of the rule strengths. Every engine (one machine, Spark) calls this.
         """
-        score = combine(strength, n)
-        post_labels, post_reasons = _explain(strength, reasons, n)
-        return score, post_labels, post_reasons
+        if self.model is None or not self.criteria:
+            score = combine(strength, n)
+            post_labels, post_reasons = _explain(strength, reasons, n)
+            return Decision(score, post_labels, post_reasons, dict(strength))
+        model_input: dict[str, Any] = dict(features)
+        if getattr(self.model, "text", False):
+            if texts is None:
+                raise ConfigError("This model reads the post text; pass texts= to decide().")
+            model_input["text"] = texts
+        score, heads = self.model.score_all(model_input, label_floor=LABEL_FLOOR)
+        flagged = np.flatnonzero(score >= self.threshold)
+        sub_scores: dict[str, np.ndarray] = {}
+        fired: dict[str, np.ndarray] = {}
+        for label in strength:
+            if label in heads:
+                sub_scores[label] = heads[label]
+                fired[label] = heads[label] >= 0.5
+            else:  # no head learned for it: the rule says whether it fired, the model how much it weighs
+                sub_scores[label] = strength[label]
+                fired[label] = strength[label] > 0
+        weight = {label: values.copy() for label, values in sub_scores.items()}
+        headless = [label for label in strength if label not in heads]
+        if flagged.size and headless:
+            rows = {k: np.asarray(v)[flagged] if k != "text" else [v[i] for i in flagged] for k, v in model_input.items()}
+            drops = self.model.contributions(rows, {label: FAMILY_FEATURES.get(label, ()) for label in headless})
+            for label, drop in drops.items():
+                weight[label][flagged] = np.maximum(drop, 0.0)
+        # A flag is always explained: a flagged post where no label fired shows its strongest.
+        if flagged.size and weight:
+            names = list(weight)
+            stacked = np.column_stack([weight[k][flagged] for k in names])
+            silent = ~np.column_stack([fired[k][flagged] for k in names]).any(axis=1)
+            for row in np.flatnonzero(silent):
+                best = int(np.argmax(stacked[row]))
+                if stacked[row, best] > 0:
+                    fired[names[best]] = fired[names[best]].copy()
+                    fired[names[best]][flagged[row]] = True
+        order = {label: np.where(fired[label], np.maximum(weight[label], 1e-9), 0.0) for label in weight}
+        post_labels, post_reasons = _explain(order, reasons, n, fallback=lambda label, i: _feature_reason(label, features, i))
+        return Decision(score, post_labels, post_reasons, sub_scores)
 
     def _score(
         self,
@@ -521,14 +632,15 @@ class Detector:
                 for label, fired in part.fired.items():
                     strength[label] = np.where(fired, CRITERIA_STRENGTH, 0.0)
             reasons.update(_criteria_reasons(evidence))
-        score, post_labels, post_reasons = self.decide(features, strength, reasons, n)
+        decision = self.decide(features, strength, reasons, n, texts=batch.texts)
         return ScoreResult(
             batch=batch,
             clusters=table,
-            score=score,
-            flagged=score >= self.threshold,
-            labels=post_labels,
-            reasons=post_reasons,
+            score=decision.score,
+            flagged=decision.score >= self.threshold,
+            labels=decision.labels,
+            reasons=decision.reasons,
+            label_scores=decision.label_scores,
             features=features,
             rejects=list(rejects or []),
             rows_read=n + len(rejects or []) if rows_read is None else rows_read,
@@ -559,9 +671,13 @@ def _criteria_reasons(evidence: list[list[Any]]) -> dict[str, dict[int, str]]:
 
 
 def _explain(
-    strength: dict[str, np.ndarray], reasons: dict[str, dict[int, str]], n: int
+    strength: dict[str, np.ndarray],
+    reasons: dict[str, dict[int, str]],
+    n: int,
+    fallback: Callable[[str, int], str] | None = None,
 ) -> tuple[list[list[str]], list[list[str]]]:
-    """Labels that fired per post, strongest first, with their reason sentences."""
+    """Labels that fired (strength > 0) per post, strongest first, with their reason sentences
+    (``fallback(label, post)`` for a label without one)."""
     post_labels: list[list[str]] = [[] for _ in range(n)]
     post_reasons: list[list[str]] = [[] for _ in range(n)]
     fired: dict[int, list[tuple[float, str]]] = {}
@@ -571,8 +687,25 @@ def _explain(
     for i, items in fired.items():
         items.sort(key=lambda x: (-x[0], x[1]))
         post_labels[i] = [label for _, label in items]
-        post_reasons[i] = [reasons.get(label, {}).get(i, label) for _, label in items]
+        post_reasons[i] = [
+            reasons.get(label, {}).get(i) or (fallback(label, i) if fallback else label) for _, label in items
+        ]
     return post_labels, post_reasons
+
+
+def _feature_reason(label: str, features: dict[str, np.ndarray], i: int) -> str:
+    """A reason from feature values, for a label the model found without a rule's sentence."""
+    shown = []
+    for name in FAMILY_FEATURES.get(label, ()):
+        column = features.get(name)
+        if column is None:
+            continue
+        value = float(column[i])
+        if value == value and value != 0:
+            shown.append(f"{FEATURES[name].description} {value:g}")
+        if len(shown) == 3:
+            break
+    return f"{label}: " + ("; ".join(shown) if shown else "the model's weighing of this post's features")
 
 
 def _raw_post(batch: PostBatch, i: int) -> str:

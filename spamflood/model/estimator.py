@@ -1,0 +1,293 @@
+"""The trained score: calibrated gradient boosting over the named criteria features.
+
+:class:`FloodModel` follows scikit-learn's conventions (parameters in ``__init__``, learned
+state ending in ``_``, ``fit``/``predict_proba``, ``clone`` and pickling work). It learns
+
+* one **overall head**: the probability that a post is marketing spam (the post's ``score``);
+* optionally one **head per label** (``mass_share``, ``soft_ad``, ...) when the training data say
+  which behaviours each post shows; these are the per-label sub-scores that decide the labels.
+
+Each head is a :class:`~sklearn.ensemble.HistGradientBoostingClassifier` (missing values are
+native, so an export without account fields still scores) wrapped in
+:class:`~sklearn.calibration.CalibratedClassifierCV` (one booster fitted on all data, the
+calibration map fitted on out-of-fold scores), so a score of 0.8 means about 80 % of such posts
+are spam in data like the training data.
+
+``text=True`` adds a hashed character n-gram model of the raw text (logistic regression), whose
+out-of-fold probability becomes one more feature, ``TEXT_MODEL``. It pays off when a team trains
+on its own labelled messages; the bundled model leaves it out (see ``models/README.md``).
+
+``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
+training rows is added a second time with the account, cadence and calendar features missing
+(what a bare export of messages without accounts or times looks like).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
+
+from spamflood.criteria.registry import FEATURES
+from spamflood.errors import ConfigError, ModelError
+
+__all__ = ["CONTEXT_KINDS", "TEXT_FEATURE", "FloodModel", "feature_matrix"]
+
+TEXT_FEATURE = "TEXT_MODEL"
+"""Name of the text model's out-of-fold probability among a text-enabled model's features."""
+
+CONTEXT_KINDS: tuple[str, ...] = ("account", "cadence", "calendar")
+"""Feature kinds that need account fields or times, dropped by ``context_dropout``."""
+
+
+def feature_matrix(features: Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
+    """The columns ``names`` of a name -> column mapping (or DataFrame) as a float64 matrix.
+
+    A feature the input lacks is an error naming it: a model must never score on a silently
+    different feature set.
+    """
+    missing = [name for name in names if name not in features]
+    if missing:
+        raise ModelError(
+            f"The model needs feature(s) {', '.join(missing)}, which the input does not have. "
+            "Score with criteria on (the model reads every criteria feature)."
+        )
+    columns = [np.asarray(features[name], dtype=np.float64) for name in names]
+    if not columns:
+        return np.zeros((0, 0), dtype=np.float64)
+    return np.column_stack(columns)
+
+
+class FloodModel(ClassifierMixin, BaseEstimator):
+    """Calibrated probability that a post is marketing spam, and per-label sub-scores.
+
+    Parameters
+    ----------
+    features : the feature names to read (default: every registered criteria feature).
+    text : add the hashed character n-gram text model (``X`` then needs a ``text`` column).
+    max_iter, learning_rate, max_leaf_nodes, l2_regularization : the boosters' settings.
+    calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks isotonic when every
+        head has at least 1,000 positives, sigmoid otherwise (isotonic overfits small data).
+    cv : folds for calibration and for the text model's out-of-fold feature.
+    context_dropout : share of training rows added again with context features missing.
+    min_positives : a label head is learned only with at least this many positive posts.
+    random_state : seed of every random choice (folds, dropout rows, boosters).
+    """
+
+    def __init__(
+        self,
+        *,
+        features: Sequence[str] | None = None,
+        text: bool = False,
+        max_iter: int = 100,
+        learning_rate: float = 0.15,
+        max_leaf_nodes: int = 15,
+        l2_regularization: float = 1.0,
+        calibration: str = "auto",
+        cv: int = 3,
+        context_dropout: float = 0.0,
+        min_positives: int = 30,
+        random_state: int = 0,
+    ) -> None:
+        self.features = features
+        self.text = text
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2_regularization = l2_regularization
+        self.calibration = calibration
+        self.cv = cv
+        self.context_dropout = context_dropout
+        self.min_positives = min_positives
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any, *, labels: Mapping[str, Any] | None = None) -> FloodModel:
+        """Learn from ``X`` (a DataFrame or name -> column mapping of features, plus ``text``
+        when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
+        columns (which behaviours each post shows) for the label heads."""
+        self._check_params()
+        names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values()]
+        matrix = feature_matrix(X, names)
+        target = _binary(y, "y")
+        if target.shape[0] != matrix.shape[0]:
+            raise ConfigError(f"X has {matrix.shape[0]} rows but y has {target.shape[0]}.")
+        if len(np.unique(target)) < 2:
+            raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
+        self.feature_names_in_ = np.array(names, dtype=object)
+        self.n_features_in_ = len(names)
+        self.classes_ = np.array([0, 1])
+        if self.text:
+            texts = _texts(X)
+            self.text_model_ = self._text_pipeline()
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+            out_of_fold = cross_val_predict(
+                self._text_pipeline(), texts, target, cv=folds, method="predict_proba"
+            )[:, 1]
+            self.text_model_.fit(texts, target)
+            matrix = np.column_stack([matrix, out_of_fold])
+        self.model_names_ = names + ([TEXT_FEATURE] if self.text else [])
+        heads = {"spam": target}
+        for label, column in (labels or {}).items():
+            values = _binary(column, f"labels[{label!r}]")
+            if values.shape[0] != target.shape[0]:
+                raise ConfigError(f"labels[{label!r}] has {values.shape[0]} rows but y has {target.shape[0]}.")
+            if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
+                heads[label] = values
+        train_x, train_heads = self._augment(matrix, heads)
+        method = self._calibration_method(train_heads)
+        self.calibration_ = method
+        self.heads_ = {name: self._fit_head(train_x, values, method) for name, values in train_heads.items()}
+        self.label_names_ = [name for name in self.heads_ if name != "spam"]
+        # What a post with nothing remarkable looks like: per feature, the median over
+        # non-spam posts. Contributions replace a family's features with these values.
+        negatives = matrix[target == 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column's median is NaN
+            self.reference_ = np.nanmedian(negatives, axis=0)
+        return self
+
+    def _check_params(self) -> None:
+        if self.calibration not in ("auto", "isotonic", "sigmoid"):
+            raise ConfigError(
+                f"The 'calibration' parameter must be 'auto', 'isotonic' or 'sigmoid'. Got {self.calibration!r} instead."
+            )
+        if not 0.0 <= self.context_dropout <= 1.0:
+            raise ConfigError(f"The 'context_dropout' parameter must be in [0, 1]. Got {self.context_dropout} instead.")
+        if self.cv < 2:
+            raise ConfigError(f"The 'cv' parameter must be at least 2. Got {self.cv} instead.")
+
+    def _text_pipeline(self) -> Any:
+        from sklearn.pipeline import make_pipeline
+
+        return make_pipeline(
+            HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=2**20, alternate_sign=False),
+            LogisticRegression(C=10.0, max_iter=1000, solver="liblinear", random_state=self.random_state),
+        )
+
+    def _augment(self, matrix: np.ndarray, heads: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if not self.context_dropout:
+            return matrix, heads
+        rng = np.random.default_rng(self.random_state)
+        rows = np.flatnonzero(rng.random(matrix.shape[0]) < self.context_dropout)
+        context = [j for j, name in enumerate(self.model_names_) if name in FEATURES and FEATURES[name].kind in CONTEXT_KINDS]
+        extra = matrix[rows].copy()
+        extra[:, context] = np.nan
+        return np.vstack([matrix, extra]), {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
+
+    def _calibration_method(self, heads: dict[str, np.ndarray]) -> str:
+        if self.calibration != "auto":
+            return self.calibration
+        return "isotonic" if min(int(v.sum()) for v in heads.values()) >= 1000 else "sigmoid"
+
+    def _fit_head(self, matrix: np.ndarray, target: np.ndarray, method: str) -> CalibratedClassifierCV:
+        booster = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            l2_regularization=self.l2_regularization,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        head = CalibratedClassifierCV(clone(booster), method=method, cv=folds, ensemble=False)
+        return head.fit(matrix, target)
+
+    # ------------------------------------------------------------------ scoring
+
+    def _matrix(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "heads_")
+        matrix = feature_matrix(X, list(self.feature_names_in_))
+        if self.text:
+            text_score = self.text_model_.predict_proba(_texts(X))[:, 1]
+            matrix = np.column_stack([matrix, text_score])
+        return matrix
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``(n, 2)``: probability of not spam, of spam."""
+        p = self._head(self._matrix(X), "spam")
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def label_proba(self, X: Any) -> dict[str, np.ndarray]:
+        """Per-label sub-scores: the probability that the post shows each learned behaviour."""
+        matrix = self._matrix(X)
+        return {name: self._head(matrix, name) for name in self.label_names_}
+
+    def score_all(self, X: Any, *, label_floor: float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The overall score and the per-label sub-scores, from one pass over the features.
+
+        ``label_floor``: the label heads run only on posts whose overall score reaches it (0
+        elsewhere). Every label is a kind of spam, so a post unlikely to be spam is unlikely to
+        show any label; a floor of 0.25 skips most posts of a feed at no cost in labels.
+        """
+        matrix = self._matrix(X)
+        spam = self._head(matrix, "spam")
+        rows = np.flatnonzero(spam >= label_floor) if label_floor > 0 else None
+        subs: dict[str, np.ndarray] = {}
+        for name in self.label_names_:
+            if rows is None:
+                subs[name] = self._head(matrix, name)
+            else:
+                values = np.zeros(matrix.shape[0], dtype=np.float64)
+                if rows.size:
+                    values[rows] = self._head(matrix[rows], name)
+                subs[name] = values
+        return spam, subs
+
+    def contributions(self, X: Any, groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+        """How much each group of features (a label's family) raises the overall score.
+
+        Per post and group: the score minus the score with that group's features set to what
+        a typical non-spam post shows (:attr:`reference_`). Positive = the group pushed the
+        score up. Cost: one prediction per group.
+        """
+        matrix = self._matrix(X)
+        base = self._head(matrix, "spam")
+        index = {name: j for j, name in enumerate(self.model_names_)}
+        out: dict[str, np.ndarray] = {}
+        for group, names in groups.items():
+            columns = [index[name] for name in names if name in index]
+            if not columns:
+                continue
+            changed = matrix.copy()
+            changed[:, columns] = self.reference_[columns]
+            out[group] = base - self._head(changed, "spam")
+        return out
+
+    def _head(self, matrix: np.ndarray, name: str) -> np.ndarray:
+        if not matrix.shape[0]:
+            return np.zeros(0, dtype=np.float64)
+        return self.heads_[name].predict_proba(matrix)[:, 1]
+
+
+def _texts(X: Any) -> list[str]:
+    if "text" not in X:
+        raise ModelError("This model reads the post text (text=True), but the input has no 'text' column.")
+    return [str(t) for t in X["text"]]
+
+
+def _binary(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype == np.bool_:
+        return array.astype(np.int64)
+    try:
+        numeric = array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must hold 0/1 or booleans; got values like {array[:3].tolist()}.") from None
+    if not np.isin(numeric, (0.0, 1.0)).all():
+        bad = numeric[~np.isin(numeric, (0.0, 1.0))][:3].tolist()
+        raise ConfigError(f"{name} must hold 0/1 or booleans; got {bad}.")
+    return numeric.astype(np.int64)

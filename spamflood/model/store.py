@@ -1,0 +1,214 @@
+"""Saving and loading a model with its manifest, and refusing files that are not what they say.
+
+A model is two files side by side: ``NAME.joblib`` (the fitted :class:`FloodModel` with the
+detector settings it was trained with) and ``NAME.manifest.json``: its SHA-256, the versions of
+Python, scikit-learn, numpy and spamflood that made it, how it was trained (command, data,
+seed) and its measured figures.
+
+Why ``trusted``: a joblib file is a pickle, and unpickling can run any code the file's author
+wrote. The hash check catches corruption and tampering *after* the manifest was written, but
+whoever can write both files can write anything. So only the model bundled with spamflood loads
+without asking; any other path needs ``trusted=True``, saying "I made this file or I trust whoever
+did".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spamflood.errors import ModelError
+
+__all__ = [
+    "BUNDLED_MODEL",
+    "LoadedModel",
+    "ModelVersionWarning",
+    "bundled_model_path",
+    "file_sha256",
+    "load_model",
+    "manifest_path",
+    "save_model",
+    "versions",
+]
+
+BUNDLED_MODEL = "spamflood-default"
+"""File stem of the model shipped in ``models/``."""
+
+MANIFEST_FORMAT = 1
+
+
+class ModelVersionWarning(UserWarning):
+    """The model was made with other versions of scikit-learn, numpy or Python than these."""
+
+
+@dataclass
+class LoadedModel:
+    """A model, the detector settings its features were computed with, and its manifest."""
+
+    model: Any
+    settings: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def bundled_model_path() -> Path:
+    """Where the bundled model lives: ``models/`` beside the package (source checkout, editable
+    install) or inside it (``spamflood/models/`` in a wheel)."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package.parent / "models", package / "models"):
+        candidate = folder / f"{BUNDLED_MODEL}.joblib"
+        if candidate.exists():
+            return candidate
+    return package.parent / "models" / f"{BUNDLED_MODEL}.joblib"
+
+
+def manifest_path(model_path: str | Path) -> Path:
+    path = Path(model_path)
+    return path.with_name(path.name.removesuffix(".joblib") + ".manifest.json")
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """The versions a model file depends on (pickles are not portable across them)."""
+    import numpy
+    import sklearn
+
+    from spamflood import __version__
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "spamflood": __version__,
+    }
+
+
+def save_model(
+    model: Any,
+    path: str | Path,
+    *,
+    settings: dict[str, Any],
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``path`` (joblib) and its manifest; return the manifest's path.
+
+    ``settings``: the detector parameters the features were computed with (window,
+    similarity, ...), restored by :meth:`spamflood.Detector.load`.
+    """
+    import joblib
+
+    path = Path(path)
+    if path.suffix != ".joblib":
+        raise ModelError(f"A model file name must end in .joblib; got '{path}'.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"model": model, "settings": settings}, path, compress=3)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "file": path.name,
+        "sha256": file_sha256(path),
+        "versions": versions(),
+        "features": list(getattr(model, "model_names_", [])),
+        "labels": list(getattr(model, "label_names_", [])),
+        "parameters": {k: _jsonable(v) for k, v in model.get_params().items()},
+        "settings": settings,
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+    target = manifest_path(path)
+    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    return target
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    target = manifest_path(path)
+    if not target.exists():
+        raise ModelError(
+            f"Model {path} has no manifest ({target.name} beside it); without its SHA-256 the file "
+            "cannot be checked, so it is not loaded. Save models with `spamflood train`."
+        )
+    try:
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Model manifest {target} is unreadable: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), str):
+        raise ModelError(f"Model manifest {target} has no 'sha256' entry; it is not a spamflood manifest.")
+    return manifest
+
+
+def load_model(path: str | Path | None = None, *, trusted: bool = False) -> LoadedModel:
+    """Load a model after checking its SHA-256 against its manifest.
+
+    ``path=None`` loads the bundled model. Any other file needs ``trusted=True`` (loading a
+    joblib file can run code). A hash mismatch raises :class:`ModelError`; other versions of
+    scikit-learn, numpy or Python than the manifest's give a :class:`ModelVersionWarning`.
+    """
+    bundled = path is None
+    model_path = bundled_model_path() if bundled else Path(path)
+    if not bundled and model_path.resolve() == bundled_model_path().resolve():
+        bundled = True
+    if not model_path.exists():
+        where = "The bundled model" if bundled else "Model file"
+        raise ModelError(f"{where} {model_path} does not exist.")
+    if not bundled and not trusted:
+        raise ModelError(
+            f"Refusing to load {model_path}: a joblib model file can run code when loaded. "
+            "Pass trusted=True (CLI: --trust-model) only for a file you made or trust."
+        )
+    manifest = read_manifest(model_path)
+    actual = file_sha256(model_path)
+    if actual != manifest["sha256"]:
+        raise ModelError(
+            f"Model {model_path} does not match its manifest: SHA-256 {actual[:16]}... but the manifest "
+            f"says {manifest['sha256'][:16]}.... The file is corrupt or was changed; it is not loaded."
+        )
+    _warn_versions(manifest.get("versions", {}), model_path)
+    import joblib
+
+    try:
+        payload = joblib.load(model_path)
+    except Exception as exc:  # a corrupt pickle can raise anything
+        raise ModelError(f"Model {model_path} could not be read: {exc}") from None
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise ModelError(f"Model {model_path} is not a spamflood model file.")
+    return LoadedModel(model=payload["model"], settings=dict(payload.get("settings", {})), manifest=manifest, path=model_path)
+
+
+def _warn_versions(recorded: dict[str, str], path: Path) -> None:
+    current = versions()
+    differ = [
+        f"{name} {recorded[name]} (now {current[name]})"
+        for name in ("scikit-learn", "numpy", "python")
+        if name in recorded and _minor(recorded[name]) != _minor(current[name])
+    ]
+    if differ:
+        warnings.warn(
+            f"Model {path.name} was made with {', '.join(differ)}; its scores may differ. "
+            "Retrain it with the command in its manifest.",
+            ModelVersionWarning,
+            stacklevel=3,
+        )
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return repr(value)
