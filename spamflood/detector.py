@@ -599,8 +599,7 @@ class Detector:
             for row in np.flatnonzero(silent):
                 best = int(np.argmax(stacked[row]))
                 if stacked[row, best] > 0:
-                    fired[names[best]] = fired[names[best]].copy()
-                    fired[names[best]][flagged[row]] = True
+                    fired[names[best]][flagged[row]] = True  # arrays made above, not the caller's
         order = {label: np.where(fired[label], np.maximum(weight[label], 1e-9), 0.0) for label in weight}
         post_labels, post_reasons = _explain(order, reasons, n, fallback=lambda label, i: _feature_reason(label, features, i))
         return Decision(score, post_labels, post_reasons, sub_scores)

@@ -17,7 +17,14 @@ from spamflood.model.store import (
     load_model,
     save_model,
 )
-from spamflood.model.training import LabelledFeatures, cross_validate, labelled_features, parse_label, read_truth
+from spamflood.model.training import (
+    LabelledFeatures,
+    cross_validate,
+    label_report,
+    labelled_features,
+    parse_label,
+    read_truth,
+)
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -31,6 +38,7 @@ __all__ = [
     "bundled_model_path",
     "cross_validate",
     "feature_matrix",
+    "label_report",
     "labelled_features",
     "load_model",
     "parse_label",

@@ -75,8 +75,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     features : the feature names to read (default: every registered criteria feature).
     text : add the hashed character n-gram text model (``X`` then needs a ``text`` column).
     max_iter, learning_rate, max_leaf_nodes, l2_regularization : the boosters' settings.
-    calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks isotonic when every
-        head has at least 1,000 positives, sigmoid otherwise (isotonic overfits small data).
+    calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks, per head, isotonic
+        when it has at least 1,000 positives and negatives, sigmoid otherwise (isotonic overfits
+        small data).
     cv : folds for calibration and for the text model's out-of-fold feature.
     context_dropout : share of training rows added again with context features missing.
     min_positives : a label head is learned only with at least this many positive posts.
@@ -126,6 +127,10 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
+        # A feature missing on every training row (an export without account fields, say)
+        # teaches nothing; it is held at 0 in training and scoring alike.
+        self.empty_features_ = np.flatnonzero(np.isnan(matrix).all(axis=0)) if matrix.size else np.zeros(0, dtype=np.int64)
+        matrix[:, self.empty_features_] = 0.0
         self.classes_ = np.array([0, 1])
         if self.text:
             texts = _texts(X)
@@ -145,9 +150,10 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
         train_x, train_heads = self._augment(matrix, heads)
-        method = self._calibration_method(train_heads)
-        self.calibration_ = method
-        self.heads_ = {name: self._fit_head(train_x, values, method) for name, values in train_heads.items()}
+        self.calibration_ = {name: self._calibration_method(values) for name, values in train_heads.items()}
+        self.heads_ = {
+            name: self._fit_head(train_x, values, self.calibration_[name]) for name, values in train_heads.items()
+        }
         self.label_names_ = [name for name in self.heads_ if name != "spam"]
         # What a post with nothing remarkable looks like: per feature, the median over
         # non-spam posts. Contributions replace a family's features with these values.
@@ -185,10 +191,10 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         extra[:, context] = np.nan
         return np.vstack([matrix, extra]), {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
 
-    def _calibration_method(self, heads: dict[str, np.ndarray]) -> str:
+    def _calibration_method(self, target: np.ndarray) -> str:
         if self.calibration != "auto":
             return self.calibration
-        return "isotonic" if min(int(v.sum()) for v in heads.values()) >= 1000 else "sigmoid"
+        return "isotonic" if min(int(target.sum()), int((target == 0).sum())) >= 1000 else "sigmoid"
 
     def _fit_head(self, matrix: np.ndarray, target: np.ndarray, method: str) -> CalibratedClassifierCV:
         booster = HistGradientBoostingClassifier(
@@ -208,6 +214,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     def _matrix(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "heads_")
         matrix = feature_matrix(X, list(self.feature_names_in_))
+        matrix[:, self.empty_features_] = 0.0
         if self.text:
             text_score = self.text_model_.predict_proba(_texts(X))[:, 1]
             matrix = np.column_stack([matrix, text_score])
@@ -226,25 +233,33 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         matrix = self._matrix(X)
         return {name: self._head(matrix, name) for name in self.label_names_}
 
-    def score_all(self, X: Any, *, label_floor: float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def score_all(
+        self, X: Any, *, label_floor: float = 0.0, block_rows: int = 65_536
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The overall score and the per-label sub-scores, from one pass over the features.
 
         ``label_floor``: the label heads run only on posts whose overall score reaches it (0
         elsewhere). Every label is a kind of spam, so a post unlikely to be spam is unlikely to
         show any label; a floor of 0.25 skips most posts of a feed at no cost in labels.
+        Rows are scored ``block_rows`` at a time, so the float matrix never holds the whole feed.
         """
-        matrix = self._matrix(X)
-        spam = self._head(matrix, "spam")
-        rows = np.flatnonzero(spam >= label_floor) if label_floor > 0 else None
-        subs: dict[str, np.ndarray] = {}
-        for name in self.label_names_:
-            if rows is None:
-                subs[name] = self._head(matrix, name)
-            else:
-                values = np.zeros(matrix.shape[0], dtype=np.float64)
-                if rows.size:
-                    values[rows] = self._head(matrix[rows], name)
-                subs[name] = values
+        check_is_fitted(self, "heads_")
+        if not isinstance(X, Mapping):  # a DataFrame: its columns once, then slices of them
+            X = {column: X[column].to_numpy() for column in X.columns}
+        n = _rows(X)
+        spam = np.zeros(n, dtype=np.float64)
+        subs = {name: np.zeros(n, dtype=np.float64) for name in self.label_names_}
+        for start in range(0, n, block_rows):
+            stop = min(start + block_rows, n)
+            matrix = self._matrix(_block(X, start, stop))
+            block = self._head(matrix, "spam")
+            spam[start:stop] = block
+            rows = np.flatnonzero(block >= label_floor)
+            if not rows.size:
+                continue
+            picked = matrix if rows.size == matrix.shape[0] else matrix[rows]
+            for name in self.label_names_:
+                subs[name][start + rows] = self._head(picked, name)
         return spam, subs
 
     def contributions(self, X: Any, groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
@@ -271,6 +286,16 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         if not matrix.shape[0]:
             return np.zeros(0, dtype=np.float64)
         return self.heads_[name].predict_proba(matrix)[:, 1]
+
+
+def _rows(X: Mapping[str, Any]) -> int:
+    for value in X.values():
+        return len(value)
+    return 0
+
+
+def _block(X: Mapping[str, Any], start: int, stop: int) -> dict[str, Any]:
+    return {k: v[start:stop] for k, v in X.items()}
 
 
 def _texts(X: Any) -> list[str]:

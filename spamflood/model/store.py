@@ -58,9 +58,11 @@ class LoadedModel:
 
 def bundled_model_path() -> Path:
     """Where the bundled model lives: ``models/`` beside the package (source checkout, editable
-    install) or inside it (``spamflood/models/`` in a wheel)."""
+    install) or ``<prefix>/share/spamflood/models`` (installed from a wheel)."""
+    import sys
+
     package = Path(__file__).resolve().parents[1]
-    for folder in (package.parent / "models", package / "models"):
+    for folder in (package.parent / "models", Path(sys.prefix) / "share" / "spamflood" / "models"):
         candidate = folder / f"{BUNDLED_MODEL}.joblib"
         if candidate.exists():
             return candidate

@@ -26,6 +26,7 @@ __all__ = [
     "SPAM_WORDS",
     "LabelledFeatures",
     "cross_validate",
+    "label_report",
     "labelled_features",
     "parse_label",
 ]
@@ -69,6 +70,11 @@ class LabelledFeatures:
     ids: list[str]
     rejects: list[Reject] = field(default_factory=list)
     rows_read: int = 0
+    score: np.ndarray | None = None
+    """The scoring detector's score of each post (its model's, or the rule score)."""
+    label_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    post_labels: list[list[str]] = field(default_factory=list)
+    """The labels the scoring detector gave each post (as written in its output)."""
 
     def frame(self) -> dict[str, Any]:
         """The model's ``X``: feature columns and ``text``."""
@@ -83,6 +89,9 @@ class LabelledFeatures:
             [self.ids[i] for i in index],
             self.rejects,
             self.rows_read,
+            None if self.score is None else self.score[index],
+            {k: v[index] for k, v in self.label_scores.items()},
+            [self.post_labels[i] for i in index] if self.post_labels else [],
         )
 
 
@@ -114,8 +123,8 @@ def labelled_features(
     tz: str = "UTC",
     progress: Callable[[int], None] | None = None,
 ) -> LabelledFeatures:
-    """Score ``posts`` with a rule-scoring ``detector`` (criteria on) to get every feature, and
-    read each post's label from ``label_field`` (or from ``truth``, by id).
+    """Score ``posts`` with ``detector`` (criteria on) to get every feature and the detector's
+    score, and read each post's label from ``label_field`` (or from ``truth``, by id).
 
     A post whose label is missing or unreadable goes to ``rejects`` with its line and the
     field, like any bad row.
@@ -159,6 +168,9 @@ def labelled_features(
         ids=[batch.ids[i] for i in keep],
         rejects=rejects,
         rows_read=result.rows_read,
+        score=np.asarray(result.score)[index],
+        label_scores={k: np.asarray(v)[index] for k, v in result.label_scores.items()},
+        post_labels=[result.labels[i] for i in keep],
     )
 
 
@@ -200,10 +212,18 @@ def cross_validate(
     return report
 
 
-def _label_figures(truth: np.ndarray, score: np.ndarray) -> dict[str, float]:
+def label_report(data: LabelledFeatures) -> dict[str, dict[str, float]]:
+    """Per label with truth: precision, recall and F1 of the labels the detector output."""
+    return {
+        label: _label_figures(truth, np.fromiter((label in ls for ls in data.post_labels), dtype=np.int64, count=len(truth)), 1)
+        for label, truth in data.labels.items()
+    }
+
+
+def _label_figures(truth: np.ndarray, score: np.ndarray, at: float = 0.5) -> dict[str, float]:
     from sklearn.metrics import f1_score, precision_score, recall_score
 
-    predicted = (score >= 0.5).astype(np.int64)
+    predicted = (score >= at).astype(np.int64)
     return {
         "positives": int(truth.sum()),
         "precision": float(precision_score(truth, predicted, zero_division=0)),

@@ -1,0 +1,250 @@
+"""The trained score: FloodModel, its files (hash, trust, versions), metrics and label parsing."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from spamflood.errors import ConfigError, ModelError
+from spamflood.model import (
+    FloodModel,
+    ModelVersionWarning,
+    binary_report,
+    bundled_model_path,
+    load_model,
+    parse_label,
+    save_model,
+    threshold_for_precision,
+)
+from spamflood.model.store import manifest_path
+
+NAMES = ["SOFT_AD_PRICE", "SOFT_AD_LINK", "AUTO_POSTING_GAP_CV", "MASS_SHARE_AUTHORS_IN_WINDOW"]
+
+
+def toy(n: int, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """Spam shows prices and links; floods show many accounts; the cadence column is noise
+    with gaps (missing values)."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    flood = y & (rng.random(n) < 0.5)
+    price = rng.poisson(np.where(y == 1, 1.5, 0.1))
+    link = rng.poisson(np.where(y == 1, 1.0, 0.2))
+    cadence = np.where(rng.random(n) < 0.3, np.nan, rng.random(n))
+    authors = np.where(flood == 1, rng.integers(5, 40, n), rng.integers(0, 3, n))
+    features = {
+        "SOFT_AD_PRICE": price.astype(float),
+        "SOFT_AD_LINK": link.astype(float),
+        "AUTO_POSTING_GAP_CV": cadence,
+        "MASS_SHARE_AUTHORS_IN_WINDOW": authors.astype(float),
+    }
+    return features, y, {"mass_share": flood.astype(np.int64)}
+
+
+@pytest.fixture(scope="module")
+def fitted() -> FloodModel:
+    X, y, labels = toy(3000, 1)
+    return FloodModel(features=NAMES, max_iter=40, random_state=3).fit(X, y, labels=labels)
+
+
+def test_scores_are_probabilities_with_a_head_per_learned_label(fitted):
+    X, y, _ = toy(1000, 2)
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (1000, 2)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert fitted.label_names_ == ["mass_share"]
+    spam, subs = fitted.score_all(X)
+    assert np.array_equal(spam, proba[:, 1])
+    assert set(subs) == {"mass_share"}
+
+
+def test_it_ranks_spam_above_ham_and_is_calibrated(fitted):
+    X, y, _ = toy(4000, 5)
+    report = binary_report(y, fitted.predict_proba(X)[:, 1])
+    assert report["roc_auc"] > 0.9
+    # Calibrated: among posts scored around p, about p are spam (expected calibration error).
+    p = fitted.predict_proba(X)[:, 1]
+    bins = np.clip((p * 10).astype(int), 0, 9)
+    ece = sum(abs(p[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean() for b in range(10) if (bins == b).any())
+    assert ece < 0.05
+
+
+def test_label_floor_skips_label_heads_below_it_and_changes_nothing_above(fitted):
+    X, _, _ = toy(500, 6)
+    spam, full = fitted.score_all(X)
+    _, floored = fitted.score_all(X, label_floor=0.25)
+    above = spam >= 0.25
+    assert np.array_equal(floored["mass_share"][above], full["mass_share"][above])
+    assert (floored["mass_share"][~above] == 0).all()
+
+
+def test_same_seed_same_model_and_clone_and_pickle_keep_scores(fitted):
+    X, y, labels = toy(3000, 1)
+    again = FloodModel(features=NAMES, max_iter=40, random_state=3).fit(X, y, labels=labels)
+    assert np.array_equal(again.predict_proba(X), fitted.predict_proba(X))
+    assert clone(fitted).get_params() == fitted.get_params()
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert np.array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_contributions_point_at_the_family_that_raised_the_score(fitted):
+    X = {name: np.zeros(1) for name in NAMES}
+    X["MASS_SHARE_AUTHORS_IN_WINDOW"] = np.array([30.0])
+    drops = fitted.contributions(X, {"mass_share": ["MASS_SHARE_AUTHORS_IN_WINDOW"], "soft_ad": ["SOFT_AD_PRICE", "SOFT_AD_LINK"]})
+    assert drops["mass_share"][0] > 0.2
+    assert drops["mass_share"][0] > drops["soft_ad"][0]
+
+
+def test_a_missing_feature_is_named_and_an_unfitted_model_refuses():
+    X, y, _ = toy(200, 1)
+    with pytest.raises(NotFittedError):
+        FloodModel(features=NAMES).predict_proba(X)
+    model = FloodModel(features=NAMES, max_iter=10).fit(X, y)
+    del X["SOFT_AD_LINK"]
+    with pytest.raises(ModelError, match="SOFT_AD_LINK"):
+        model.predict_proba(X)
+
+
+def test_bad_targets_and_parameters_are_refused():
+    X, y, _ = toy(200, 1)
+    with pytest.raises(ModelError, match="both spam and non-spam"):
+        FloodModel(features=NAMES).fit(X, np.zeros(200))
+    with pytest.raises(ConfigError, match="0/1"):
+        FloodModel(features=NAMES).fit(X, np.full(200, 2))
+    with pytest.raises(ConfigError, match="calibration"):
+        FloodModel(features=NAMES, calibration="beta").fit(X, y)
+
+
+def test_the_text_model_adds_one_feature_and_needs_the_text():
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.4).astype(int)
+    texts = ["buy now cheap pills 50% off" if v else "lunch with my sister today" for v in y]
+    X = {name: np.zeros(400) for name in NAMES} | {"text": texts}
+    model = FloodModel(features=NAMES, text=True, max_iter=20).fit(X, y)
+    assert model.model_names_[-1] == "TEXT_MODEL"
+    assert binary_report(y, model.predict_proba(X)[:, 1])["roc_auc"] > 0.99
+    with pytest.raises(ModelError, match="text"):
+        model.predict_proba({name: np.zeros(3) for name in NAMES})
+
+
+# ---------------------------------------------------------------- files
+
+
+def saved(fitted, tmp_path):
+    path = tmp_path / "m.joblib"
+    save_model(fitted, path, settings={"window": 600.0}, training={"command": "spamflood train x"}, metrics={"f1": 1.0})
+    return path
+
+
+def test_a_saved_model_loads_back_with_its_manifest(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    manifest = json.loads(manifest_path(path).read_text())
+    assert manifest["sha256"] and manifest["versions"]["scikit-learn"] and manifest["training"]["command"]
+    assert manifest["features"] == NAMES and manifest["labels"] == ["mass_share"]
+    loaded = load_model(path, trusted=True)
+    X, _, _ = toy(100, 9)
+    assert np.array_equal(loaded.model.predict_proba(X), fitted.predict_proba(X))
+    assert loaded.settings == {"window": 600.0}
+
+
+def test_an_untrusted_path_is_refused_before_it_is_read(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    with pytest.raises(ModelError, match="trusted=True"):
+        load_model(path)
+
+
+def test_a_tampered_or_truncated_file_is_refused(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match its manifest"):
+        load_model(path, trusted=True)
+    path.write_bytes(bytes(data[:100]))
+    with pytest.raises(ModelError, match="does not match"):
+        load_model(path, trusted=True)
+
+
+def test_a_model_without_manifest_is_refused(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    manifest_path(path).unlink()
+    with pytest.raises(ModelError, match="no manifest"):
+        load_model(path, trusted=True)
+
+
+def test_other_library_versions_warn(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest["versions"]["scikit-learn"] = "0.24.2"
+    manifest_path(path).write_text(json.dumps(manifest))
+    with pytest.warns(ModelVersionWarning, match="scikit-learn 0.24.2"):
+        load_model(path, trusted=True)
+
+
+def test_the_bundled_model_loads_without_trust_and_matches_its_manifest():
+    path = bundled_model_path()
+    assert path.exists(), "models/spamflood-default.joblib must ship with the repository"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelVersionWarning)
+        loaded = load_model()
+    manifest = loaded.manifest
+    assert manifest["training"]["command"].startswith("spamflood train")
+    assert manifest["metrics"]["cross_validation"]
+    assert set(loaded.model.label_names_) >= {"mass_share", "soft_ad"}
+
+
+def test_a_copy_of_the_bundled_model_is_a_foreign_file(tmp_path):
+    copy = tmp_path / "copy.joblib"
+    shutil.copy(bundled_model_path(), copy)
+    shutil.copy(manifest_path(bundled_model_path()), manifest_path(copy))
+    with pytest.raises(ModelError, match="trusted"):
+        load_model(copy)
+    assert load_model(copy, trusted=True).model is not None
+
+
+# ---------------------------------------------------------------- metrics and labels
+
+
+def test_binary_report_counts_and_threshold_for_precision():
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
+    s = np.array([0.9, 0.8, 0.6, 0.7, 0.2, 0.1, 0.4, 0.3])
+    r = binary_report(y, s, threshold=0.5, precision_target=1.0)
+    assert r["confusion"] == {"tn": 3, "fp": 1, "fn": 1, "tp": 3}
+    assert r["precision"] == pytest.approx(0.75) and r["recall"] == pytest.approx(0.75)
+    assert r["threshold_for_precision"] == {"threshold": 0.8, "precision": 1.0, "recall": 0.5}
+    assert threshold_for_precision(np.array([0, 1]), np.array([0.9, 0.1]), 0.99) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, (1, [])),
+        (0, (0, [])),
+        ("spam", (1, [])),
+        (" HAM ", (0, [])),
+        ([], (0, [])),
+        (["soft_ad", "mass_share"], (1, ["soft_ad", "mass_share"])),
+        (["some_other_tag"], (1, [])),
+        ('["soft_ad"]', (1, ["soft_ad"])),
+        ("maybe", None),
+        (2, None),
+        (None, None),
+    ],
+)
+def test_label_values(value, expected):
+    assert parse_label(value) == expected
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=True), st.lists(st.text(max_size=5), max_size=3), st.none()))
+def test_parse_label_never_raises(value):
+    parsed = parse_label(value)
+    assert parsed is None or parsed[0] in (0, 1)
