@@ -64,14 +64,27 @@ def _add_field_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset (default UTC)")
 
 
-def _add_detector_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threshold", type=float, default=0.5, help="score at which a post is flagged")
-    p.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates")
-    p.add_argument("--window", default="1h", help="sliding window for mass sharing, e.g. 15min, 1h")
-    p.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
-    p.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
-    p.add_argument("--seed", type=int, default=1, help="MinHash permutation seed")
-    p.add_argument("--no-criteria", action="store_true", help="cluster labels only (faster; no text criteria)")
+def _add_detector_options(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+    p.add_argument("--threshold", type=float, default=0.5, help="score at which a post is flagged (default 0.5)")
+    p.add_argument("--similarity", type=float, default=None, help="Jaccard similarity of near-duplicates (0.7)")
+    p.add_argument("--window", default=None, help="sliding window for mass sharing, e.g. 15min, 1h (1h)")
+    p.add_argument("--min-authors", type=int, default=None, help="accounts in one window that make a flood (5)")
+    p.add_argument("--min-copies", type=int, default=None, help="copies by one account that make repetition (3)")
+    p.add_argument("--seed", type=int, default=None, help="MinHash permutation seed (1)")
+    p.add_argument("--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)")
+    if model:
+        p.add_argument("--model", help="trained model file (.joblib; default: the bundled model)")
+        p.add_argument(
+            "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
+        )
+        p.add_argument("--rules", action="store_true", help="score with the transparent interim rules, not a model")
+
+
+def _add_label_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--label-field", required=True, help="field holding each post's label: 0/1, spam/ham, true/false or a list of labels"
+    )
+    p.add_argument("--truth", help="read labels from this JSONL file (id + label field) instead, e.g. from `spamflood synth`")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +150,35 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("-q", "--quiet", action="store_true", help="no summary")
     synth.set_defaults(handler=_cmd_synth)
 
+    train = sub.add_parser("train", help="train a scoring model on a labelled export, with cross-validation figures")
+    _add_input_options(train)
+    _add_detector_options(train, model=False)
+    _add_label_options(train)
+    train.add_argument("-o", "--output", required=True, help="the model file to write (.joblib; manifest beside it)")
+    train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the printed figures (default 5)")
+    train.add_argument(
+        "--text",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="hashed character n-gram text model: auto keeps it only if it raises cross-validated ROC-AUC",
+    )
+    train.add_argument(
+        "--context-dropout",
+        type=float,
+        default=0.3,
+        help="share of rows also learned without account/cadence/calendar features (default 0.3)",
+    )
+    train.add_argument("--model-seed", type=int, default=0, help="seed of folds and boosters (default 0)")
+    train.set_defaults(handler=_cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="precision, recall, F1, ROC-AUC and PR-AUC of a model on labelled data")
+    _add_input_options(evaluate)
+    _add_detector_options(evaluate)
+    _add_label_options(evaluate)
+    evaluate.add_argument("--precision", type=float, default=None, help="also find the threshold reaching this precision")
+    evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
+    evaluate.set_defaults(handler=_cmd_evaluate)
+
     demo = sub.add_parser("demo", help="generate a synthetic feed and score it (the main job, end to end)")
     demo.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
     demo.add_argument("--seed", type=int, default=7, help="generator seed")
@@ -157,20 +199,28 @@ def _field_map(args: argparse.Namespace) -> Any:
     return FieldMap.parse(args.field_map, preset=args.preset, optional=optional)
 
 
+def _detector_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The detector parameters given on the command line (the rest come from the model or the
+    defaults)."""
+    params: dict[str, Any] = {"threshold": args.threshold, "n_jobs": args.jobs, "criteria": not args.no_criteria}
+    for name in ("similarity", "window", "min_authors", "min_copies", "seed"):
+        value = getattr(args, name, None)
+        if value is not None:
+            params[name] = value
+    if getattr(args, "tz", None) and args.tz != "UTC":
+        params["tz"] = args.tz
+    return params
+
+
 def _detector(args: argparse.Namespace) -> Any:
     from spamflood.detector import Detector
 
-    return Detector(
-        threshold=args.threshold,
-        similarity=args.similarity,
-        window=args.window,
-        min_authors=args.min_authors,
-        min_copies=args.min_copies,
-        seed=args.seed,
-        n_jobs=args.jobs,
-        tz=args.tz,
-        criteria=not args.no_criteria,
-    )
+    params = _detector_params(args)
+    if args.no_criteria or getattr(args, "rules", False) or not hasattr(args, "model"):
+        if getattr(args, "model", None):
+            raise ConfigError("--model needs the criteria (the model reads them): drop --no-criteria/--rules.")
+        return Detector(**params)
+    return Detector.load(args.model, trusted=args.trust_model, **params)
 
 
 def _run_detector(args: argparse.Namespace, console: Any) -> Any:
@@ -204,11 +254,11 @@ def _run_detector(args: argparse.Namespace, console: Any) -> Any:
 def _rejects_path(args: argparse.Namespace) -> str | None:
     if args.rejects:
         return str(args.rejects)
-    if args.output == "-":
+    if args.output in (None, "-"):
         return None
     out = Path(args.output)
     name = out.name
-    for suffix in (".gz", ".html", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq"):
+    for suffix in (".gz", ".joblib", ".html", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return str(out.with_name(name + ".rejects.jsonl"))
@@ -406,6 +456,137 @@ def _cmd_synth(args: argparse.Namespace, console: Any) -> int:
     return EXIT_OK
 
 
+def _labelled(args: argparse.Namespace, detector: Any, console: Any) -> Any:
+    from spamflood.model import labelled_features, read_truth
+
+    truth = read_truth(args.truth, args.label_field) if args.truth else None
+    data = labelled_features(
+        detector,
+        args.input,
+        label_field=args.label_field,
+        truth=truth,
+        field_map=_field_map(args),
+        fmt=args.input_format,
+        tz=args.tz,
+    )
+    if args.strict and data.rejects:
+        from spamflood.errors import InputError
+
+        first = data.rejects[0]
+        raise InputError(first.reason, line=first.line, field=first.field)
+    if data.rejects:
+        _write_rejects(data, args, console)
+    return data
+
+
+def _cmd_train(args: argparse.Namespace, console: Any) -> int:
+    import hashlib
+    import shlex
+
+    from spamflood.model import FloodModel, cross_validate, save_model
+
+    started = time.perf_counter()
+    if args.no_criteria:
+        raise ConfigError("train needs the criteria features: drop --no-criteria.")
+    detector = _detector(args)
+    data = _labelled(args, detector, console)
+    if not len(data.y):
+        raise ConfigError("No labelled post to train on (every row was rejected; see the rejects file).")
+
+    def model(text: bool) -> Any:
+        return FloodModel(text=text, context_dropout=args.context_dropout, random_state=args.model_seed)
+
+    figures: dict[str, Any] = {}
+    candidates = {"auto": (False, True), "on": (True,), "off": (False,)}[args.text]
+    for text in candidates:
+        if not args.quiet:
+            console.print(f"{args.cv}-fold cross-validation, text model {'on' if text else 'off'} ...", markup=False)
+        figures["text" if text else "features"] = cross_validate(model(text), data, folds=args.cv, seed=args.model_seed)
+    chosen = "features"
+    if "text" in figures and (
+        "features" not in figures or figures["text"]["roc_auc"] >= figures["features"]["roc_auc"] + 0.005
+    ):
+        chosen = "text"
+    final = model(chosen == "text").fit(data.frame(), data.y, labels=data.labels)
+    data_sha = hashlib.sha256(Path(args.input).read_bytes()).hexdigest() if Path(args.input).is_file() else None
+    training = {
+        "command": "spamflood " + shlex.join(args.argv),
+        "data": str(args.input),
+        "data_sha256": data_sha,
+        "truth": args.truth,
+        "label_field": args.label_field,
+        "posts": int(len(data.y)),
+        "spam": int(data.y.sum()),
+        "rejected": len(data.rejects),
+        "labels": {k: int(v.sum()) for k, v in data.labels.items()},
+        "seed": args.model_seed,
+        "text_model": chosen == "text",
+    }
+    manifest = save_model(
+        final, args.output, settings=detector.settings(), training=training, metrics={"cross_validation": figures}
+    )
+    if not args.quiet:
+        _print_figures(figures[chosen], console, title=f"cross-validated figures ({args.cv} folds, {chosen})")
+        for other, report in figures.items():
+            if other != chosen:
+                console.print(f"(without the text model: ROC-AUC {report['roc_auc']:.4f}; with: {figures[chosen]['roc_auc']:.4f})" if chosen == "text" else f"(the text model reached ROC-AUC {report['roc_auc']:.4f}, not enough to keep it)", markup=False)
+        console.print(
+            f"model: {args.output} ({len(data.y):,} posts, {int(data.y.sum()):,} spam, {len(data.rejects):,} rejected; "
+            f"{time.perf_counter() - started:.0f} s); manifest: {manifest}",
+            markup=False,
+        )
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace, console: Any) -> int:
+    import json
+
+    from spamflood.model import binary_report, label_report
+
+    detector = _detector(args)
+    data = _labelled(args, detector, console)
+    if not len(data.y):
+        raise ConfigError("No labelled post to evaluate (every row was rejected; see the rejects file).")
+    report = binary_report(data.y, data.score, threshold=args.threshold, precision_target=args.precision)
+    report["rejected"] = len(data.rejects)
+    report["labels"] = label_report(data)
+    report["model"] = "rules" if detector.model is None else str(args.model or "bundled")
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        _print_figures(report, console, title=f"evaluation ({report['model']}, threshold {args.threshold})")
+    return EXIT_OK
+
+
+def _print_figures(report: dict[str, Any], console: Any, *, title: str) -> None:
+    from rich.table import Table
+
+    def fmt(value: Any) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_row("posts (spam)", f"{report['posts']:,} ({report['positives']:,})")
+    for name in ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier"):
+        table.add_row(name.replace("_", "-").upper() if "auc" in name else name, fmt(report.get(name)))
+    c = report["confusion"]
+    table.add_row("confusion", f"TP {c['tp']:,}  FP {c['fp']:,}  FN {c['fn']:,}  TN {c['tn']:,}")
+    if report.get("precision_target") is not None:
+        found = report.get("threshold_for_precision")
+        table.add_row(
+            f"threshold for precision {report['precision_target']}",
+            "not reachable" if not found else f"{found['threshold']:.4f} (precision {found['precision']:.4f}, recall {found['recall']:.4f})",
+        )
+    console.print(table)
+    labels = report.get("labels") or {}
+    if labels:
+        lt = Table(title="per label", title_justify="left")
+        for col in ("label", "posts", "precision", "recall", "F1"):
+            lt.add_column(col)
+        for label, f in labels.items():
+            lt.add_row(label, f"{f['positives']:,}", fmt(f["precision"]), fmt(f["recall"]), fmt(f["f1"]))
+        console.print(lt)
+
+
 def _cmd_demo(args: argparse.Namespace, console: Any) -> int:
     from spamflood import synth
 
@@ -433,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = _console()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     except _UsageError as exc:
         console.print(f"ERROR {exc}", markup=False)
         console.print("hint: spamflood COMMAND --help", markup=False)

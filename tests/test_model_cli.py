@@ -1,0 +1,180 @@
+"""Training, evaluating and scoring with a model, from the command line and from Detector.load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import shared_data
+from spamflood import Detector
+from spamflood.cli import main
+from spamflood.errors import ModelError
+from spamflood.io.fieldmap import FieldMap
+from spamflood.model import load_model
+from spamflood.synth import write as synth_write
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("feed")
+    synth_write(folder / "feed.jsonl", folder / "truth.jsonl", posts=4000, seed=11)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(feed):
+    model = feed / "model.joblib"
+    code = main(
+        ["train", str(feed / "feed.jsonl"), "--truth", str(feed / "truth.jsonl"), "--label-field", "labels",
+         "-o", str(model), "--cv", "3", "--text", "off", "-q"]
+    )
+    assert code == 0
+    return model
+
+
+def test_train_writes_a_model_and_a_manifest_that_says_how(trained):
+    manifest = json.loads(trained.with_name("model.manifest.json").read_text())
+    assert manifest["sha256"] == hashlib.sha256(trained.read_bytes()).hexdigest()
+    assert manifest["training"]["command"].startswith("spamflood train ")
+    assert manifest["training"]["posts"] == 4000 and manifest["training"]["spam"] > 0
+    cv = manifest["metrics"]["cross_validation"]["features"]
+    assert cv["folds"] == 3 and 0.5 < cv["roc_auc"] <= 1.0
+    assert "mass_share" in manifest["labels"]
+
+
+def test_the_recorded_command_rebuilds_the_same_file(feed, trained, tmp_path):
+    again = tmp_path / "model.joblib"
+    args = json.loads(trained.with_name("model.manifest.json").read_text())["training"]["command"].split()[1:]
+    args[args.index("-o") + 1] = str(again)
+    assert main(args) == 0
+    assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(trained.read_bytes()).digest()
+
+
+def test_evaluate_prints_and_writes_the_figures(feed, trained, tmp_path, capsys):
+    out = tmp_path / "figures.json"
+    code = main(
+        ["evaluate", str(feed / "feed.jsonl"), "--truth", str(feed / "truth.jsonl"), "--label-field", "labels",
+         "--model", str(trained), "--trust-model", "--precision", "0.9", "-o", str(out)]
+    )
+    assert code == 0
+    figures = json.loads(out.read_text())
+    assert {"precision", "recall", "f1", "roc_auc", "pr_auc", "confusion", "threshold_for_precision"} <= set(figures)
+    assert figures["posts"] == 4000
+    c = figures["confusion"]
+    assert c["tp"] + c["fp"] + c["fn"] + c["tn"] == 4000
+    assert figures["labels"]["mass_share"]["positives"] > 0
+    err = capsys.readouterr().err
+    assert "ROC-AUC" in err and "threshold for precision 0.9" in err
+
+
+def test_an_untrusted_model_stops_the_command_with_exit_1(feed, trained, tmp_path, capsys):
+    code = main(["score", str(feed / "feed.jsonl"), "-o", str(tmp_path / "s.jsonl"), "--model", str(trained), "-q"])
+    assert code == 1
+    assert "--trust-model" in capsys.readouterr().err
+
+
+def test_score_with_a_model_writes_sub_scores_with_features(feed, trained, tmp_path):
+    out = tmp_path / "scored.jsonl"
+    code = main(["score", str(feed / "feed.jsonl"), "-o", str(out), "--model", str(trained), "--trust-model", "--features", "-q"])
+    assert code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4000
+    for row in rows:
+        if row["flagged"]:
+            assert row["labels"], "every flag is explained"
+            assert len(row["reasons"]) == len(row["labels"])
+            subs = [row["label_scores"].get(label, 0.0) for label in row["labels"]]
+            assert subs == sorted(subs, reverse=True), "strongest label first"
+
+
+def test_train_rejects_rows_without_a_label_and_loses_none(tmp_path):
+    rows = [{"id": f"p{i}", "text": f"post number {i} about lunch", "author": f"a{i}", "time": 1771286400 + i, "spam": i % 3 == 0} for i in range(60)]
+    rows[5]["spam"] = "perhaps"
+    del rows[7]["spam"]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    code = main(["train", str(path), "--label-field", "spam", "-o", str(tmp_path / "m.joblib"), "--cv", "2", "--text", "off", "-q"])
+    assert code == 0
+    rejects = [json.loads(line) for line in (tmp_path / "m.rejects.jsonl").read_text().splitlines()]
+    assert [(r["line"], r["field"]) for r in rejects] == [(6, "spam"), (8, "spam")]
+    assert "perhaps" in rejects[0]["reason"] and "no label" in rejects[1]["reason"]
+    manifest = json.loads((tmp_path / "m.manifest.json").read_text())
+    assert manifest["training"]["posts"] + len(rejects) == 60
+
+
+def test_detector_load_scores_with_the_bundled_model(feed):
+    detector = Detector.load()
+    assert detector.model is not None and detector.model_manifest["sha256"]
+    result = detector.score(str(feed / "feed.jsonl"))
+    truth = {json.loads(line)["id"]: json.loads(line)["labels"] for line in (feed / "truth.jsonl").read_text().splitlines()}
+    y = np.array([bool(truth[i]) for i in result.batch.ids])
+    flagged = result.flagged
+    assert (flagged & y).sum() / max(flagged.sum(), 1) > 0.9  # precision of the flags
+    assert (flagged & y).sum() / y.sum() > 0.8  # recall
+    frame = detector.score_frame(pd.read_json(feed / "feed.jsonl", lines=True, dtype={"id": str}))
+    assert list(frame.columns[:3]) == ["id", "score", "flagged"] and len(frame) == 4000
+
+
+def test_detector_load_of_a_foreign_path_needs_trust(trained):
+    with pytest.raises(ModelError, match="trusted=True"):
+        Detector.load(trained)
+    detector = Detector.load(trained, trusted=True, threshold=0.7)
+    assert detector.threshold == 0.7 and detector.model is not None
+
+
+def load_messages(folder: str, name: str, sep: str) -> pd.DataFrame:
+    path = shared_data(folder) / name
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        label, _, text = line.partition(sep)
+        if label in ("ham", "spam", "0", "1") and text.strip():
+            rows.append({"id": str(len(rows)), "text": text, "label": label})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "sep", "limit"),
+    [("sms_spam_uci", "SMSSpamCollection", "\t", None), ("cn_sms_spam_50k", "dataset.csv", ",", 12000)],
+)
+def test_the_bundled_model_ranks_real_spam_above_ham_zero_shot(folder, name, sep, limit):
+    """Trained on synthetic feeds only; real short messages (no accounts, no times)."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = load_messages(folder, name, sep)
+    frame = frame.iloc[:limit] if limit else frame
+    result = Detector.load().score(frame, field_map=FieldMap.parse("author=,time=", keep=("label",)))
+    y = np.isin(np.array(result.batch.extra["label"]), ["spam", "1"])
+    assert roc_auc_score(y, result.score) >= 0.90
+    assert load_model().model is not None
+
+
+def test_a_model_without_label_heads_explains_flags_by_what_raised_the_score(feed):
+    from spamflood.model import FloodModel, labelled_features, read_truth
+
+    data = labelled_features(Detector(), str(feed / "feed.jsonl"), label_field="labels", truth=read_truth(feed / "truth.jsonl", "labels"))
+    model = FloodModel(max_iter=50).fit(data.frame(), data.y)  # spam or not: no per-label heads
+    assert model.label_names_ == []
+    result = Detector(model=model).score(str(feed / "feed.jsonl"))
+    flagged = np.flatnonzero(result.flagged)
+    assert flagged.size > 100
+    for i in flagged:
+        assert result.labels[i] and len(result.reasons[i]) == len(result.labels[i])
+        assert all(r.split(":", 1)[0] == label for r, label in zip(result.reasons[i], result.labels[i]))
+
+
+def test_model_options_that_contradict_each_other_are_usage_errors(feed, tmp_path, capsys):
+    code = main(["score", str(feed / "feed.jsonl"), "-o", str(tmp_path / "s.jsonl"), "--model", "x.joblib", "--no-criteria", "-q"])
+    assert code == 2
+    assert "--model needs the criteria" in capsys.readouterr().err
+
+
+def test_rules_flag_scores_without_a_model(feed, tmp_path):
+    out = tmp_path / "s.jsonl"
+    assert main(["score", str(feed / "feed.jsonl"), "-o", str(out), "--rules", "-q"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    rule = Detector().score(str(feed / "feed.jsonl"))
+    assert [r["score"] for r in rows] == [round(float(s), 6) for s in rule.score]
