@@ -191,7 +191,12 @@ def scanner_for(
 
 @dataclass
 class Context:
-    """One batch, as every family sees it. Everything derived is computed on first use."""
+    """One batch, as every family sees it. Everything derived is computed on first use.
+
+    ``scan``: the batch's lexicon scan when it was computed earlier (see
+    :func:`~spamflood.criteria.transformer.scan_texts`); the texts are then normalized only
+    for the few posts whose evidence or template is read.
+    """
 
     cols: Columns
     tz: str = "UTC"
@@ -199,6 +204,7 @@ class Context:
     settings: dict[str, float] = field(default_factory=dict)
     scanner: Scanner | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    given_scan: Scan | None = None
 
     @property
     def n(self) -> int:
@@ -218,22 +224,57 @@ class Context:
             self.cache["texts"] = found
         return found
 
+    def texts_at(self, index: Iterable[int]) -> list[str]:
+        """The matching form of the texts at ``index``, normalizing only those (unless every
+        text already is)."""
+        index = list(index)
+        found = self.cache.get("texts")
+        if found is None and self.normalized:
+            found = self.cols.texts
+        if found is not None:
+            return [found[i] for i in index]
+        some: dict[int, str] = self.cache.setdefault("some_texts", {})
+        todo = [i for i in dict.fromkeys(index) if i not in some]
+        if todo:
+            from spamflood.normalize import normalize_many
+
+            some.update(zip(todo, normalize_many([self.cols.texts[i] for i in todo])))
+        return [some[i] for i in index]
+
+    def text(self, i: int) -> str:
+        """The matching form of text ``i``."""
+        return self.texts_at((i,))[0]
+
     @property
     def scan(self) -> Scan:
         found = self.cache.get("scan")
         if found is None:
-            if self.scanner is None:
+            if self.given_scan is not None:
+                found = self.given_scan
+            elif self.scanner is None:
                 raise ConfigError("This context was built without a scanner; text features need one")
-            found = self.cache["scan"] = self.scanner.scan(self.texts)
+            else:
+                found = self.scanner.scan(self.texts)
+            self.cache["scan"] = found
         return found
+
+    def prefetch_matches(self, index: Iterable[int]) -> None:
+        """Find the matches of the posts at ``index`` in one pass (see :meth:`matches`)."""
+        if self.scanner is None:
+            return
+        known: dict[int, list[Match]] = self.cache.setdefault("matches", {})
+        todo = [i for i in dict.fromkeys(index) if i not in known]
+        if todo:
+            known.update(zip(todo, self.scanner.matches_many(self.texts_at(todo))))
 
     def matches(self, i: int) -> list[Match]:
         """Every lexicon and pattern match in post ``i`` (for evidence)."""
-        key = f"matches:{i}"
-        found = self.cache.get(key)
+        known: dict[int, list[Match]] = self.cache.setdefault("matches", {})
+        found = known.get(i)
         if found is None:
-            assert self.scanner is not None
-            found = self.cache[key] = self.scanner.matches(self.texts[i])
+            if self.scanner is None:
+                raise ConfigError("This context was built without a scanner; text evidence needs one")
+            found = known[i] = self.scanner.matches(self.text(i))
         return found
 
     def count(self, name: str) -> np.ndarray:

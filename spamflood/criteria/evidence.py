@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from spamflood.criteria.registry import FAMILIES, FEATURES
+from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.rules import RULES, Rules, hits, label_scores
 from spamflood.criteria.transformer import CriteriaFeatures, family_module
 
@@ -40,15 +41,36 @@ class Evidence:
 
 @dataclass
 class Evaluation:
-    """Values (n x k, columns ``names``), per-label scores, and per-post evidence."""
+    """Values (n x k, columns ``names``), per-label scores, and per-post evidence.
+
+    ``found`` holds the evidence of the posts that have any (post -> list); ``evidence`` is
+    the same as one list per post.
+    """
 
     names: list[str]
     values: np.ndarray
     labels: dict[str, np.ndarray]
-    evidence: list[list[Evidence]]
+    found: dict[int, list[Evidence]]
+
+    @property
+    def evidence(self) -> list[list[Evidence]]:
+        """Per post, its evidence (an empty list for most posts)."""
+        out: list[list[Evidence]] = [[] for _ in range(self.values.shape[0])]
+        for i, items in self.found.items():
+            out[i] = items
+        return out
 
     def column(self, name: str) -> np.ndarray:
         return self.values[:, self.names.index(name)]
+
+    def sentences(self) -> dict[str, dict[int, str]]:
+        """Per label, the reason sentence of every post where it has evidence (see
+        :func:`reasons`): what a scorer shows, without one list per post."""
+        out: dict[str, dict[int, str]] = {}
+        for i, items in self.found.items():
+            for sentence in reasons(items):
+                out.setdefault(sentence.split(":", 1)[0], {})[i] = sentence
+        return out
 
 
 def evaluate(
@@ -60,46 +82,60 @@ def evaluate(
     normalized: bool = False,
     labels: Literal["fired", "all"] = "fired",
     rules: Rules | None = None,
+    scan: Scan | None = None,
+    dtype: Any = np.float64,
 ) -> Evaluation:
     """Features, label scores and evidence for a batch in one pass.
 
     ``labels="fired"`` gives evidence only for labels whose rule fired (what a reason shows);
-    ``"all"`` for every reported feature that hits.
+    ``"all"`` for every reported feature that hits. ``scan``: the texts' lexicon scan computed
+    earlier (:func:`~spamflood.criteria.transformer.scan_texts`), so that the texts are not
+    normalized and scanned again. ``dtype``: of the values matrix (``float32`` halves its
+    memory; every text feature is a small count, exact in either).
     """
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
     rules = rules or RULES
     est = CriteriaFeatures(families=families, tz=tz, normalized=normalized).fit()
-    ctx, values = est.transform_values(data, clusters)
+    ctx, values = est.transform_values(data, clusters, scan=scan)
     names = list(est.get_feature_names_out())
     n = ctx.n
-    matrix = np.empty((n, len(names)), dtype=np.float64)
+    matrix = np.empty((n, len(names)), dtype=dtype)
     for j, name in enumerate(names):
         matrix[:, j] = values[name]
     scores = label_scores(values, rules=rules)
     hit = hits(values, rules=rules)
-    reported = [name for name in names if FEATURES[name].reported]
-    evidence: list[list[Evidence]] = [[] for _ in range(n)]
-    any_hit = np.zeros(n, dtype=bool)
-    for name in reported:
-        keep = hit[name]
+    # per family: its reported features that hit, on the posts that get evidence
+    plans = []
+    wanted = np.zeros(n, dtype=bool)
+    for family in est.families_:
+        fam_names = [nm for nm in names if FEATURES[nm].label == family]
+        reported = [nm for nm in fam_names if FEATURES[nm].reported]
+        if not reported:
+            continue
+        hit_matrix = np.column_stack([hit[nm] for nm in reported])
+        rows = hit_matrix.any(axis=1)
         if labels == "fired":
-            keep = keep & (scores[FEATURES[name].label] > 0)
-        any_hit |= keep
-    for i in np.flatnonzero(any_hit).tolist():
-        for family in est.families_:
-            fam_names = [nm for nm in names if FEATURES[nm].label == family]
-            if labels == "fired" and not scores[family][i] > 0:
-                continue
-            chosen = [nm for nm in fam_names if FEATURES[nm].reported and hit[nm][i]]
-            if not chosen:
-                continue
-            row = {nm: float(values[nm][i]) for nm in fam_names}
-            snippets = family_module(family).snippets(ctx, i, chosen, row)
-            for nm in chosen:
-                if nm in snippets:
-                    evidence[i].append(Evidence(nm, family, row[nm], snippets[nm]))
-    return Evaluation(names, matrix, scores, evidence)
+            rows &= scores[family] > 0
+        posts = np.flatnonzero(rows)
+        if posts.size:
+            plans.append((family, fam_names, reported, hit_matrix[posts], posts))
+            if family_module(family).LISTS:  # its snippets quote the text's matches
+                wanted[posts] = True
+    found: dict[int, list[Evidence]] = {}
+    if wanted.any() and ctx.scanner is not None:
+        ctx.prefetch_matches(np.flatnonzero(wanted).tolist())
+    for family, fam_names, reported, hit_rows, posts in plans:
+        snippets_of = family_module(family).snippets
+        columns = np.column_stack([values[nm][posts] for nm in fam_names]).tolist()
+        for i, row_values, row_hits in zip(posts.tolist(), columns, hit_rows.tolist()):
+            chosen = [nm for nm, on in zip(reported, row_hits) if on]
+            row = dict(zip(fam_names, row_values))
+            snippets = snippets_of(ctx, i, chosen, row)
+            items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in chosen if nm in snippets]
+            if items:
+                found.setdefault(i, []).extend(items)
+    return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
 
 
 def explain(

@@ -137,11 +137,11 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     if codes is None:
         return np.full(ctx.n, np.nan)
     out = np.zeros(ctx.n)
-    texts = ctx.texts
+    index = np.flatnonzero(mentions).tolist()
     groups: dict[str, set[int]] = {}
     keys: dict[int, str] = {}
-    for i in np.flatnonzero(mentions).tolist():
-        skel, slots = skeleton(texts[i], ctx.cols.texts[i])
+    for i, text in zip(index, ctx.texts_at(index)):
+        skel, slots = skeleton(text, ctx.cols.texts[i])
         if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
             out[i] = 1.0
             continue
@@ -151,6 +151,17 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
         out[i] = float(len(groups[skel]))
     ctx.cache["holiday_skeletons"] = keys
     return out
+
+
+def _skeleton_posts(ctx: Context) -> dict[str, list[int]]:
+    """Posts per shared skeleton (built once: evidence asks for it post by post)."""
+    found = ctx.cache.get("holiday_skeleton_posts")
+    if found is None:
+        found = {}
+        for j, k in ctx.cache.get("holiday_skeletons", {}).items():
+            found.setdefault(k, []).append(j)
+        ctx.cache["holiday_skeleton_posts"] = found
+    return found
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
@@ -200,7 +211,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             codes = ctx.author_codes()
             keys = ctx.cache.get("holiday_skeletons", {})
             if codes is not None and i in keys:
-                same = [j for j, k in keys.items() if k == keys[i]]
+                same = _skeleton_posts(ctx)[keys[i]]
                 accounts = len({int(codes[j]) for j in same})
                 out[name] = f"the same festival template from {accounts} accounts ({len(same)} posts)"
         elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:

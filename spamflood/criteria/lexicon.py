@@ -209,6 +209,78 @@ class Scan:
     tagged: dict[str, np.ndarray]
     tag_names: dict[str, tuple[str, ...]]
 
+    def only(self, lists: Iterable[str], patterns: Iterable[str]) -> Scan:
+        """The counts of these lists and patterns alone, each in the smallest unsigned integer
+        type that holds it (most counts are 0 or 1): what a batch keeps for later families."""
+        lists, patterns = list(lists), list(patterns)
+        missing = [name for name in lists if name not in self.lists] + [
+            name for name in patterns if name not in self.patterns
+        ]
+        if missing:
+            raise ConfigError(f"This scan has no counts for {missing}; scan with the families that read them")
+        return Scan(
+            n=self.n,
+            lists={name: _compact(self.lists[name]) for name in lists},
+            patterns={name: _compact(self.patterns[name]) for name in patterns},
+            tagged={name: pairs for name, pairs in self.tagged.items() if name in lists},
+            tag_names={name: tags for name, tags in self.tag_names.items() if name in lists},
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Scan]) -> Scan:
+        """Scans of consecutive batches joined end to end (they must count the same names)."""
+        if not parts:
+            raise ConfigError("Scan.concat needs at least one scan")
+        first = parts[0]
+        for part in parts[1:]:
+            if part.lists.keys() != first.lists.keys() or part.patterns.keys() != first.patterns.keys():
+                raise ConfigError("Scan.concat: the scans count different lists or patterns")
+        offsets = np.cumsum([0] + [p.n for p in parts])
+
+        def join(arrays: list[np.ndarray]) -> np.ndarray:
+            dtype = np.result_type(*arrays)
+            return np.concatenate(arrays).astype(dtype, copy=False)
+
+        tagged = {}
+        for name in first.tagged:
+            pairs = [p.tagged[name] + np.array([offsets[k], 0], dtype=np.int64) for k, p in enumerate(parts)]
+            tagged[name] = np.concatenate(pairs).reshape(-1, 2)
+        return cls(
+            n=int(offsets[-1]),
+            lists={name: join([p.lists[name] for p in parts]) for name in first.lists},
+            patterns={name: join([p.patterns[name] for p in parts]) for name in first.patterns},
+            tagged=tagged,
+            tag_names=dict(first.tag_names),
+        )
+
+    def take(self, index: Sequence[int] | np.ndarray) -> Scan:
+        """The posts at ``index``, in that order (as :meth:`PostBatch.take`)."""
+        idx = np.asarray(index, dtype=np.int64).reshape(-1)
+        tagged = {}
+        order = np.argsort(idx, kind="stable")
+        sorted_idx = idx[order]
+        for name, pairs in self.tagged.items():
+            # every new position whose old post has this pair: old posts may repeat in index
+            lo = np.searchsorted(sorted_idx, pairs[:, 0], side="left")
+            hi = np.searchsorted(sorted_idx, pairs[:, 0], side="right")
+            reps = hi - lo
+            which = np.repeat(np.arange(len(pairs)), reps)
+            at = np.repeat(lo, reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
+            moved = np.stack([order[at], pairs[which, 1]], axis=1).astype(np.int64).reshape(-1, 2)
+            tagged[name] = np.unique(moved, axis=0) if len(moved) else moved
+        return Scan(
+            n=len(idx),
+            lists={name: col[idx] for name, col in self.lists.items()},
+            patterns={name: col[idx] for name, col in self.patterns.items()},
+            tagged=tagged,
+            tag_names=dict(self.tag_names),
+        )
+
+
+def _compact(counts: np.ndarray) -> np.ndarray:
+    top = int(counts.max()) if counts.size else 0
+    return counts.astype(np.min_scalar_type(max(top, 0)), copy=False)
+
 
 class Scanner:
     """One Aho-Corasick automaton over several lexicons plus named regexes (a plain structure).
@@ -384,16 +456,92 @@ class Scanner:
                     out.setdefault(target, []).append(mt.span())
         return out
 
-    # -- one text, for evidence ------------------------------------------------------
+    # -- texts one by one, for evidence --------------------------------------------
 
     def matches(self, text: str) -> list[Match]:
         """Every list and pattern match in one normalized text, in text order."""
-        out: list[Match] = []
+        hits = []
+        size = len(text)
         for end, key in self._automaton.iter(text):
-            term = self._keys[key]
-            begin = end - len(term) + 1
+            begin = end - len(self._keys[key]) + 1
             before = _edge_class(text[begin - 1]) if begin > 0 else _OTHER
-            after = _edge_class(text[end + 1]) if end + 1 < len(text) else _OTHER
+            after = _edge_class(text[end + 1]) if end + 1 < size else _OTHER
+            hits.append((begin, end, key, before, after))
+        return self._assemble(text, hits, self._pattern_events(text))
+
+    def matches_many(self, texts: Sequence[str]) -> list[list[Match]]:
+        """``[self.matches(t) for t in texts]``, from one pass over the joined texts.
+
+        Evidence wants the matches of a few thousand posts of a batch; the regexes and the
+        automaton then run once over all of them instead of once per post.
+        """
+        m = len(texts)
+        joined = SEPARATOR.join(texts)
+        if joined.count(SEPARATOR) != max(m - 1, 0):  # a text holds the separator: one by one
+            return [self.matches(t) for t in texts]
+        if not m:
+            return []
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=m)
+        starts = np.zeros(m, dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        # per post with anything found (few of them: no list per post, which the GC would walk)
+        hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        raw = list(self._automaton.iter(joined))
+        if raw:
+            arr = np.array(raw, dtype=np.int64).reshape(-1, 2)
+            end, key = arr[:, 0], arr[:, 1]
+            begin = end - self._key_len[key] + 1
+            post = np.searchsorted(starts, begin, side="right") - 1
+            # the code points just before and after each hit; the separator (or nothing) at a
+            # text's edge is class 0, as the start or end of a lone text is
+            codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
+            before, after = _classes(codepoints[begin]), _classes(codepoints[end + 2])
+            base = starts[post]
+            rows = zip(
+                post.tolist(), (begin - base).tolist(), (end - base).tolist(), key.tolist(), before.tolist(), after.tolist()
+            )
+            for p, b, e, k, bc, ac in rows:
+                found_in = hits.get(p)
+                if found_in is None:
+                    found_in = hits[p] = []
+                found_in.append((b, e, k, bc, ac))
+        events: dict[int, list[tuple[str, int, int]]] = {}
+        found = self._pattern_events(joined)
+        if found:
+            begins = np.array([start for _, start, _ in found], dtype=np.int64)
+            posts = np.searchsorted(starts, begins, side="right") - 1
+            bases = starts[posts].tolist()
+            for (name, start, stop), p, base in zip(found, posts.tolist(), bases):
+                events.setdefault(p, []).append((name, start - base, stop - base))
+        empty: list[Match] = []
+        out = [empty] * m
+        for i in sorted(hits.keys() | events.keys()):
+            out[i] = self._assemble(texts[i], hits.get(i, []), events.get(i, []))
+        return [x if x is not empty else [] for x in out]
+
+    def _pattern_events(self, text: str) -> list[tuple[str, int, int]]:
+        """(pattern name, start, end) of every pattern match, regexes first, then routed numbers,
+        each in text order: the order :meth:`_assemble` reads them in."""
+        events: list[tuple[str, int, int]] = []
+        for name, rx in self._regexes:
+            events.extend((name, *mt.span()) for mt in rx.finditer(text))
+        for router in self._routers:
+            route = router.route
+            for mt in router.regex.finditer(text):
+                target = route(mt)
+                if target is not None:
+                    events.append((target, *mt.span()))
+        return events
+
+    def _assemble(
+        self, text: str, hits: list[tuple[int, int, int, int, int]], events: list[tuple[str, int, int]]
+    ) -> list[Match]:
+        """Matches of one text from its automaton hits ``(begin, end, key, class before, class
+        after)`` (inclusive end) and its pattern events: word edges checked, nested matches of
+        one list dropped, in text order."""
+        out: list[Match] = []
+        for begin, end, key, before, after in hits:
+            term = self._keys[key]
             for e in range(self._indptr[key], self._indptr[key + 1]):
                 left, right = int(self._entry_left[e]), int(self._entry_right[e])
                 if left == _WORD and before != _OTHER or right == _WORD and after != _OTHER:
@@ -415,7 +563,10 @@ class Scanner:
                 continue
             kept.append(m)
         out = kept
-        for name, spans in self._pattern_spans(text).items():
+        spans_by_name: dict[str, list[tuple[int, int]]] = {}
+        for name, start, end in events:
+            spans_by_name.setdefault(name, []).append((start, end))
+        for name, spans in spans_by_name.items():
             reach = -1
             for start, end in sorted(spans, key=lambda sp: (sp[0], -sp[1])):
                 if start >= reach:

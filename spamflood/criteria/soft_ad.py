@@ -320,7 +320,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         srcs = SOURCES.get(name)
         if not srcs:
             continue
-        found = [_widen(ctx.texts[i], m) for m in matches if m.source in srcs]
+        found = [_widen(ctx.text(i), m) for m in matches if m.source in srcs]
         if name == "SOFT_AD_CONTACT" and "SOFT_AD_EVASION" in features:
             found = [m for m in found if m.source != "soft_ad_evasion"]
         if not found:

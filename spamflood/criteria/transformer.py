@@ -28,11 +28,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from spamflood.criteria.context import Context, columns_from, scanner_for
+from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import COMPUTED_HERE, feature_names
 from spamflood.durations import parse_duration
 from spamflood.errors import ConfigError
 
-__all__ = ["CriteriaFeatures", "family_module"]
+__all__ = ["CriteriaFeatures", "family_module", "scan_names", "scan_texts"]
 
 
 def family_module(family: str) -> ModuleType:
@@ -45,6 +46,24 @@ def family_module(family: str) -> ModuleType:
     return importlib.import_module(f"spamflood.criteria.{family}")
 
 
+def _sources(families: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The lexicons and patterns the families read, by name."""
+    lists: dict[str, Any] = {}
+    patterns: dict[str, Any] = {}
+    for family in families:
+        module = family_module(family)
+        lists.update(module.LISTS)
+        patterns.update(module.PATTERNS)
+    return lists, patterns
+
+
+def _scan_names(lists: dict[str, Any], patterns: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The count names a scan over these sources has: list names, and pattern names (a
+    :class:`~spamflood.criteria.lexicon.Router` fills several)."""
+    scanner = scanner_for(lists, patterns)
+    return list(scanner.list_names), list(scanner.pattern_names)
+
+
 def build_context(
     data: Any,
     clusters: Any,
@@ -53,16 +72,57 @@ def build_context(
     tz: str = "UTC",
     normalized: bool = False,
     settings: dict[str, float] | None = None,
+    scan: Scan | None = None,
 ) -> Context:
-    """A :class:`Context` over ``data`` with one scanner for every list the families need."""
-    lists: dict[str, Any] = {}
-    patterns: dict[str, Any] = {}
-    for family in families:
-        module = family_module(family)
-        lists.update(module.LISTS)
-        patterns.update(module.PATTERNS)
+    """A :class:`Context` over ``data`` with one scanner for every list the families need.
+
+    ``scan``: the batch's scan computed earlier (:func:`scan_texts`); it must count every list
+    and pattern the families read.
+    """
+    lists, patterns = _sources(families)
     scanner = scanner_for(lists, patterns) if lists else None
-    return Context(columns_from(data, clusters), tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner)
+    cols = columns_from(data, clusters)
+    if scan is not None:
+        if scan.n != len(cols):
+            raise ConfigError(f"The 'scan' parameter covers {scan.n} posts; the data has {len(cols)}.")
+        if scanner is not None:
+            missing = [n for n in scanner.list_names if n not in scan.lists]
+            missing += [n for n in scanner.pattern_names if n not in scan.patterns]
+            if missing:
+                raise ConfigError(
+                    f"The 'scan' parameter lacks the counts of {missing}; compute it with "
+                    f"scan_texts(texts, families) over these families ({list(families)})."
+                )
+    return Context(cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan)
+
+
+def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:
+    """One lexicon scan of ``texts`` for every list and pattern ``families`` read (default:
+    all), to hand to :func:`~spamflood.criteria.evaluate` later as ``scan=``.
+
+    A pipeline that normalizes its texts in worker processes scans them there too, keeps
+    :meth:`Scan.only` what the families evaluated later need, joins the chunks with
+    :meth:`Scan.concat`, and so never normalizes or scans the batch again.
+    """
+    chosen = COMPUTED_HERE if families is None else tuple(families)
+    lists, patterns = _sources(chosen)
+    if not lists:
+        raise ConfigError(f"The families {list(chosen)} read no text; there is nothing to scan.")
+    if isinstance(texts, str):
+        raise ConfigError("scan_texts expects a sequence of texts; got a single str")
+    if not normalized:
+        from spamflood.normalize import normalize_many
+
+        texts = normalize_many(texts)
+    return scanner_for(lists, patterns).scan(texts)
+
+
+def scan_names(families: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The list and pattern names ``families`` read: what :meth:`Scan.only` keeps for them."""
+    lists, patterns = _sources(tuple(families))
+    if not lists:
+        return [], []
+    return _scan_names(lists, patterns)
 
 
 def compute_values(ctx: Context, families: Sequence[str]) -> dict[str, np.ndarray]:
@@ -150,16 +210,25 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(self.feature_names_out_)
         return self
 
-    def context(self, X: Any, clusters: Any = None) -> Context:
-        """The :class:`Context` ``transform`` computes on (for evidence built on the same pass)."""
+    def context(self, X: Any, clusters: Any = None, *, scan: Scan | None = None) -> Context:
+        """The :class:`Context` ``transform`` computes on (for evidence built on the same pass);
+        ``scan``: the texts' lexicon scan computed earlier (see :func:`scan_texts`)."""
         check_is_fitted(self)
         return build_context(
-            X, clusters, self.families_, tz=str(self.tz), normalized=bool(self.normalized), settings=self.settings_
+            X,
+            clusters,
+            self.families_,
+            tz=str(self.tz),
+            normalized=bool(self.normalized),
+            settings=self.settings_,
+            scan=scan,
         )
 
-    def transform_values(self, X: Any, clusters: Any = None) -> tuple[Context, dict[str, np.ndarray]]:
+    def transform_values(
+        self, X: Any, clusters: Any = None, *, scan: Scan | None = None
+    ) -> tuple[Context, dict[str, np.ndarray]]:
         """The context and every feature by name (what ``transform`` stacks into columns)."""
-        ctx = self.context(X, clusters)
+        ctx = self.context(X, clusters, scan=scan)
         return ctx, compute_values(ctx, self.families_)
 
     def transform(self, X: Any, clusters: Any = None) -> np.ndarray:

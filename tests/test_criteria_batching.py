@@ -1,0 +1,144 @@
+"""The batched paths of the criteria give what the one-by-one paths give.
+
+Evidence matches found for many posts in one pass, a scan computed earlier (per chunk, joined,
+subset) and handed to ``evaluate``, and the sparse evidence of an :class:`Evaluation` must not
+change one value, label or sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamflood.criteria import evaluate, reasons
+from spamflood.criteria.context import scanner_for
+from spamflood.criteria.registry import COMPUTED_HERE
+from spamflood.criteria.transformer import _sources, scan_names, scan_texts
+from spamflood.errors import ConfigError
+from spamflood.io.rows import RowParser
+from spamflood.normalize import normalize_many
+from spamflood.posts import PostBatch
+
+TEXT_FAMILIES = ("soft_ad", "hotspot_hijack", "microbusiness")
+BATCH_FAMILIES = ("holiday_template", "chicken_soup", "batch_accounts", "auto_posting")
+
+
+@pytest.fixture(scope="module")
+def feed() -> tuple[PostBatch, np.ndarray]:
+    """A synthetic feed with every label, and clusters of exact copies (3+ posts)."""
+    from spamflood.synth import generate
+
+    rows = [(i + 1, post) for i, (post, _) in enumerate(generate(3000, seed=11))]
+    posts, rejects = RowParser().parse_many(rows)
+    assert not rejects
+    batch = PostBatch.from_posts(posts)
+    normal = normalize_many(batch.texts)
+    ids: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for t in normal:
+        counts[t] = counts.get(t, 0) + 1
+    clusters = np.array([ids.setdefault(t, len(ids)) if counts[t] >= 3 else -1 for t in normal], dtype=np.int64)
+    return batch, clusters
+
+
+def _scanner():
+    return scanner_for(*_sources(COMPUTED_HERE))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="限时特价抢购加vx微信 中秋快乐早安sale99元wholesale8折0123456789.@/:¥\x00【】#xyz.com", max_size=40),
+        max_size=8,
+    )
+)
+def test_matches_of_many_texts_equal_matches_one_by_one(texts: list[str]) -> None:
+    scanner = _scanner()
+    normal = normalize_many(texts) + texts  # raw texts too: separators and all
+    assert scanner.matches_many(normal) == [scanner.matches(t) for t in normal]
+
+
+def test_matches_of_a_real_feed_equal_matches_one_by_one(feed) -> None:
+    batch, _ = feed
+    scanner = _scanner()
+    normal = normalize_many(batch.texts)
+    assert scanner.matches_many(normal) == [scanner.matches(t) for t in normal]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Shanghai"])
+def test_a_scan_joined_from_chunks_gives_the_same_evaluation(feed, tz: str) -> None:
+    batch, clusters = feed
+    normal = normalize_many(batch.texts)
+    lists, patterns = scan_names(BATCH_FAMILIES)
+    bounds = [0, 700, 1900, len(batch)]
+    parts = [
+        scan_texts(normal[lo:hi], COMPUTED_HERE, normalized=True).only(lists, patterns)
+        for lo, hi in zip(bounds, bounds[1:])
+    ]
+    joined = type(parts[0]).concat(parts)
+    assert all(col.dtype.itemsize <= 2 for col in joined.lists.values())
+    plain = evaluate(batch, clusters, families=BATCH_FAMILIES, tz=tz, labels="all")
+    given_scan = evaluate(batch, clusters, families=BATCH_FAMILIES, tz=tz, labels="all", scan=joined)
+    np.testing.assert_array_equal(plain.values, given_scan.values)
+    assert {k: v.tolist() for k, v in plain.labels.items()} == {k: v.tolist() for k, v in given_scan.labels.items()}
+    assert plain.evidence == given_scan.evidence
+    assert any(e.label == "holiday_template" for es in plain.evidence for e in es)
+
+
+def test_a_scan_taken_at_an_index_is_the_scan_of_those_posts(feed) -> None:
+    batch, _ = feed
+    normal = normalize_many(batch.texts)
+    scan = scan_texts(normal, COMPUTED_HERE, normalized=True)
+    index = np.array([5, 3, 3, 2999, 0] + list(range(100, 400)))
+    taken = scan.take(index)
+    direct = scan_texts([normal[i] for i in index], COMPUTED_HERE, normalized=True)
+    assert taken.n == direct.n == len(index)
+    for name in direct.lists:
+        np.testing.assert_array_equal(taken.lists[name], direct.lists[name])
+    for name in direct.patterns:
+        np.testing.assert_array_equal(taken.patterns[name], direct.patterns[name])
+    for name in direct.tagged:
+        np.testing.assert_array_equal(taken.tagged[name], direct.tagged[name])
+
+
+def test_text_families_on_a_given_scan_match_the_plain_path(feed) -> None:
+    batch, _ = feed
+    normal = normalize_many(batch.texts)
+    scan = scan_texts(normal, COMPUTED_HERE, normalized=True)
+    plain = evaluate(normal, families=TEXT_FAMILIES, normalized=True)
+    fast = evaluate(normal, families=TEXT_FAMILIES, normalized=True, scan=scan, dtype=np.float32)
+    assert fast.values.dtype == np.float32
+    np.testing.assert_array_equal(plain.values, fast.values.astype(np.float64))
+    assert plain.evidence == fast.evidence
+    assert plain.found and all(plain.found[i] for i in plain.found)
+
+
+def test_sentences_are_the_reasons_of_each_posts_evidence(feed) -> None:
+    batch, clusters = feed
+    ev = evaluate(batch, clusters)
+    expected: dict[str, dict[int, str]] = {}
+    for i, items in enumerate(ev.evidence):
+        for sentence in reasons(items):
+            expected.setdefault(sentence.split(":", 1)[0], {})[i] = sentence
+    assert ev.sentences() == expected
+    assert set(expected) >= {"soft_ad", "holiday_template"}
+
+
+def test_a_scan_without_the_lists_a_family_reads_is_refused(feed) -> None:
+    batch, _ = feed
+    normal = normalize_many(batch.texts)
+    soft_only = scan_texts(normal, ["soft_ad"], normalized=True)
+    with pytest.raises(ConfigError, match="lacks the counts of .*holiday_names"):
+        evaluate(batch, families=["holiday_template"], scan=soft_only)
+    with pytest.raises(ConfigError, match="covers 10 posts; the data has 3000"):
+        evaluate(batch, families=["soft_ad"], scan=soft_only.take(np.arange(10)))
+    with pytest.raises(ConfigError, match="no counts for \\['nope'\\]"):
+        soft_only.only(["nope"], [])
+
+
+def test_families_that_read_no_text_have_nothing_to_scan() -> None:
+    assert scan_names(["auto_posting", "batch_accounts"]) == ([], [])
+    with pytest.raises(ConfigError, match="read no text"):
+        scan_texts(["x"], ["auto_posting"])
