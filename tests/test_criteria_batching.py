@@ -142,3 +142,80 @@ def test_families_that_read_no_text_have_nothing_to_scan() -> None:
     assert scan_names(["auto_posting", "batch_accounts"]) == ([], [])
     with pytest.raises(ConfigError, match="read no text"):
         scan_texts(["x"], ["auto_posting"])
+
+
+# ----------------------------------------------------------------------------- batch accounts
+
+
+def _reference_shares(cols, min_accounts: int, window: float) -> dict[str, list[float]]:
+    """batch_accounts by its definition, one cluster at a time (the vectorised code must agree)."""
+    import math
+    import re
+
+    from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, YOUNG_SECONDS
+    from spamflood.criteria.context import lexicon
+    from spamflood.normalize import normalize
+
+    nan = math.nan
+    out: dict[str, list[float]] = {k: [nan] * len(cols) for k in ("ACCOUNTS", "NAME", "CLOSE", "EMPTY", "FOLLOW", "YOUNG")}
+    for c in sorted({int(x) for x in cols.clusters if x >= 0}):
+        first: dict[str, int] = {}
+        for i, (a, k) in enumerate(zip(cols.authors, cols.clusters)):
+            if k == c:
+                first.setdefault(a, i)
+        rows = list(first.values())
+        shares = {"ACCOUNTS": float(len(rows)), "NAME": nan, "CLOSE": nan, "EMPTY": nan, "FOLLOW": nan, "YOUNG": nan}
+        if len(rows) >= min_accounts:
+            stems = []
+            for j in rows:
+                m = re.match(r"^(.*?)[\s_\-.]*(\d{2,})$", normalize(cols.author_name[j])) if cols.author_name[j] else None
+                stems.append(m.group(1) if m else None)
+            defaults = set(lexicon("batch_default_names").terms)
+            shares["NAME"] = sum(s is not None and (stems.count(s) >= 2 or s in defaults) for s in stems) / len(rows)
+            phrases = lexicon("batch_default_bios").terms
+            bios = [normalize(cols.author_bio[j]) if cols.author_bio[j] else "" for j in rows]
+            shares["EMPTY"] = sum(not b or any(p in b for p in phrases) for b in bios) / len(rows)
+            created = [(cols.author_created[j], j) for j in rows if not math.isnan(cols.author_created[j])]
+            if len(created) >= min_accounts:
+                close = sum(any(abs(t - u) <= window for u, q in created if q != j) for t, j in created)
+                shares["CLOSE"] = close / len(created)
+                ages = [cols.times[j] - t for t, j in created if not math.isnan(cols.times[j])]
+                if len(ages) >= min_accounts:
+                    shares["YOUNG"] = sum(age < YOUNG_SECONDS for age in ages) / len(ages)
+            follow = [(cols.followers[j], cols.following[j]) for j in rows]
+            follow = [(f, g) for f, g in follow if not (math.isnan(f) or math.isnan(g))]
+            if len(follow) >= min_accounts:
+                shares["FOLLOW"] = sum(g >= FOLLOW_MIN and g >= FOLLOW_RATIO * max(f, 1.0) for f, g in follow) / len(follow)
+        for i, k in enumerate(cols.clusters):
+            if k == c:
+                for name, value in shares.items():
+                    out[name][i] = value
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_batch_account_shares_follow_their_definition(data) -> None:
+    from spamflood.criteria import batch_accounts
+    from spamflood.criteria.context import Columns, Context
+
+    n = data.draw(st.integers(1, 30))
+    maybe_nan = st.one_of(st.just(float("nan")), st.floats(0, 3000, allow_nan=False))
+    cols = Columns(
+        texts=["x"] * n,
+        authors=data.draw(st.lists(st.sampled_from("abcdefgh"), min_size=n, max_size=n)),
+        times=np.array(data.draw(st.lists(st.one_of(st.just(float("nan")), st.floats(1.7e9, 1.71e9)), min_size=n, max_size=n))),
+        author_name=data.draw(st.lists(st.sampled_from(["美妆小助手01", "美妆小助手02", "用户12345", "Tom", None, "", "shop_99", "12"]), min_size=n, max_size=n)),
+        author_bio=data.draw(st.lists(st.sampled_from([None, "", "这个人很懒，什么都没有留下", "hello"]), min_size=n, max_size=n)),
+        author_created=np.array(data.draw(st.lists(st.one_of(st.just(float("nan")), st.floats(1.69e9, 1.7e9)), min_size=n, max_size=n))),
+        followers=np.array(data.draw(st.lists(maybe_nan, min_size=n, max_size=n))),
+        following=np.array(data.draw(st.lists(maybe_nan, min_size=n, max_size=n))),
+        clusters=np.array(data.draw(st.lists(st.integers(-1, 3), min_size=n, max_size=n))),
+    )
+    min_accounts = data.draw(st.integers(2, 4))
+    window = data.draw(st.sampled_from([60.0, 86400.0, 1e8]))
+    got = batch_accounts.compute(Context(cols, settings={"min_accounts": float(min_accounts), "created_window": window}))
+    want = _reference_shares(cols, min_accounts, window)
+    for short, value in want.items():
+        name = {"NAME": "NAME_TEMPLATE", "CLOSE": "CREATED_CLOSE", "EMPTY": "EMPTY_PROFILE", "FOLLOW": "FOLLOW_RATIO"}.get(short, short)
+        np.testing.assert_array_equal(got[f"BATCH_ACCOUNTS_{name}"], np.array(value), err_msg=name)

@@ -36,52 +36,39 @@ FOLLOW_MIN = 50.0
 _TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
 
 
-def _stem(name: str | None, memo: dict[str, str | None]) -> str | None:
-    """The normalized name without its trailing digits, or None when it has no such digits."""
-    if not name:
-        return None
-    if name not in memo:
-        from spamflood.normalize import normalize
+def _stems(names: list[str | None]) -> list[str | None]:
+    """Per name: the normalized name without its trailing digits, or None when it has no such
+    digits (or no name). Each distinct name is normalized once."""
+    from spamflood.normalize import normalize_many
 
-        m = _TRAILING.match(normalize(name))
-        memo[name] = m.group(1) if m else None
-    return memo[name]
-
-
-def _name_templated(names: list[str | None], memo: dict[str, str | None]) -> np.ndarray:
-    """Per account: its name is a stem + digits shared with another account, or a default name."""
-    defaults = set(lexicon("batch_default_names").terms)
-    stems = [_stem(name, memo) for name in names]
-    counts: dict[str, int] = {}
-    for s in stems:
-        if s is not None:
-            counts[s] = counts.get(s, 0) + 1
-    return np.array([s is not None and (counts[s] >= 2 or s in defaults) for s in stems], dtype=bool)
+    distinct = [name for name in dict.fromkeys(names) if name]
+    stem_of: dict[str | None, str | None] = {None: None, "": None}
+    for name, normal in zip(distinct, normalize_many(distinct)):
+        m = _TRAILING.match(normal)
+        stem_of[name] = m.group(1) if m else None
+    return [stem_of[name] for name in names]
 
 
-def _default_bio(bios: list[str | None]) -> np.ndarray:
-    from spamflood.normalize import normalize
+def _default_bios(bios: list[str | None]) -> np.ndarray:
+    """Per bio: empty, or a platform's default text (each distinct bio normalized once)."""
+    from spamflood.normalize import normalize_many
 
     phrases = lexicon("batch_default_bios").terms
-    out = []
-    for bio in bios:
-        text = normalize(bio) if bio else ""
-        out.append(not text or any(p in text for p in phrases))
-    return np.array(out, dtype=bool)
+    distinct = [bio for bio in dict.fromkeys(bios) if bio]
+    default: dict[str | None, bool] = {None: True, "": True}
+    for bio, text in zip(distinct, normalize_many(distinct)):
+        default[bio] = not text or any(p in text for p in phrases)
+    return np.array([default[bio] for bio in bios], dtype=bool)
 
 
-def _close(created: np.ndarray, window: float) -> np.ndarray:
-    """Per account: created within ``window`` seconds of another account of the group."""
-    order = np.argsort(created)
-    c = created[order]
-    near = np.zeros(c.shape[0], dtype=bool)
-    if c.shape[0] > 1:
-        d = np.diff(c) <= window
-        near[1:] |= d
-        near[:-1] |= d
-    out = np.zeros_like(near)
-    out[order] = near
-    return out
+def _share(flag: np.ndarray, group: np.ndarray, n_groups: int, counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: how many rows count (``counted``, default all) and the share of them flagged."""
+    if counted is None:
+        counted = np.ones(flag.shape[0], dtype=bool)
+    total = np.bincount(group[counted], minlength=n_groups)
+    hits = np.bincount(group[counted & flag], minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total, hits / total
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
@@ -105,57 +92,85 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     inside = np.flatnonzero(clusters >= 0)
     if not inside.size:
         return out
-    # one row per (cluster, account): its first post in the batch
+    # one row per (cluster, account): its first post in the batch; rows grouped by cluster
     key = clusters[inside] * (int(codes.max()) + 1) + codes[inside]
     _, first = np.unique(key, return_index=True)
     rows = inside[first]
-    row_cluster = clusters[rows]
-    order = np.argsort(row_cluster, kind="stable")
-    rows, row_cluster = rows[order], row_cluster[order]
-    bounds = np.flatnonzero(np.diff(row_cluster)) + 1
+    order = np.argsort(clusters[rows], kind="stable")
+    rows = rows[order]
     # cluster-level values, then one vectorised spread to the posts
     _, post_slot = np.unique(clusters[inside], return_inverse=True)
-    groups = np.split(rows, bounds)
-    per_cluster = {k: np.full(len(groups), np.nan) for k in names}
-    memo: dict[str, str | None] = {}
-    for g, group in enumerate(groups):
-        k = group.size
-        per_cluster["BATCH_ACCOUNTS_ACCOUNTS"][g] = float(k)
-        if k < min_accounts:
-            continue
-        for name, value in _group_values(cols, group, min_accounts, window, memo).items():
-            per_cluster[name][g] = value
+    _, group = np.unique(clusters[rows], return_inverse=True)
+    n_groups = int(group.max()) + 1
+    size = np.bincount(group, minlength=n_groups)
+    per_cluster = {k: np.full(n_groups, np.nan) for k in names}
+    per_cluster["BATCH_ACCOUNTS_ACCOUNTS"] = size.astype(np.float64)
+    big = size >= min_accounts
+    for name, value in _group_values(cols, rows, group, n_groups, min_accounts, window).items():
+        per_cluster[name] = np.where(big, value, np.nan)
     for name in names:
         out[name][inside] = per_cluster[name][post_slot]
     return out
 
 
 def _group_values(
-    cols: Columns, group: np.ndarray, min_accounts: int, window: float, memo: dict[str, str | None]
-) -> dict[str, float]:
-    """The shares for one cluster's accounts (``group``: one row per account)."""
-    out: dict[str, float] = {}
+    cols: Columns, rows: np.ndarray, group: np.ndarray, n_groups: int, min_accounts: int, window: float
+) -> dict[str, np.ndarray]:
+    """The shares per cluster (``rows``: one post per account, ``group``: its cluster's slot);
+    NaN where too few accounts have the field."""
+    out: dict[str, np.ndarray] = {}
     if cols.author_name is not None:
-        out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = float(_name_templated([cols.author_name[j] for j in group], memo).mean())
+        stems = _stems([cols.author_name[j] for j in rows.tolist()])
+        has = np.array([s is not None for s in stems], dtype=bool)
+        table: dict[str, int] = {}
+        stem_code = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in stems], dtype=np.int64)
+        defaults = set(lexicon("batch_default_names").terms)
+        is_default = np.array([s in defaults for s in table], dtype=bool)
+        # how many accounts of the same cluster share each row's stem
+        pair = group.astype(np.int64) * (len(table) + 1) + (stem_code + 1)
+        _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
+        shared = counts[inverse] >= 2
+        templated = has & (shared | (is_default[np.maximum(stem_code, 0)] if len(table) else False))
+        out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = _share(templated, group, n_groups)[1]
     if cols.author_bio is not None:
-        out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = float(_default_bio([cols.author_bio[j] for j in group]).mean())
+        empty = _default_bios([cols.author_bio[j] for j in rows.tolist()])
+        out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = _share(empty, group, n_groups)[1]
     if cols.author_created is not None:
-        created = cols.author_created[group]
+        created = cols.author_created[rows]
         known = ~np.isnan(created)
-        if known.sum() >= min_accounts:
-            out["BATCH_ACCOUNTS_CREATED_CLOSE"] = float(_close(created[known], window).mean())
-            if cols.times is not None:
-                age = cols.times[group][known] - created[known]
-                age_known = ~np.isnan(age)
-                if age_known.sum() >= min_accounts:
-                    out["BATCH_ACCOUNTS_YOUNG"] = float((age[age_known] < YOUNG_SECONDS).mean())
+        near = _close_within(created, group, known, window)
+        total, share = _share(near, group, n_groups, known)
+        out["BATCH_ACCOUNTS_CREATED_CLOSE"] = np.where(total >= min_accounts, share, np.nan)
+        if cols.times is not None:
+            age = cols.times[rows] - created
+            with np.errstate(invalid="ignore"):
+                young = age < YOUNG_SECONDS
+            age_total, age_share = _share(young, group, n_groups, known & ~np.isnan(age))
+            out["BATCH_ACCOUNTS_YOUNG"] = np.where((total >= min_accounts) & (age_total >= min_accounts), age_share, np.nan)
     if cols.followers is not None and cols.following is not None:
-        fol, ing = cols.followers[group], cols.following[group]
+        fol, ing = cols.followers[rows], cols.following[rows]
         known = ~np.isnan(fol) & ~np.isnan(ing)
-        if known.sum() >= min_accounts:
-            bought = (ing[known] >= FOLLOW_MIN) & (ing[known] >= FOLLOW_RATIO * np.maximum(fol[known], 1.0))
-            out["BATCH_ACCOUNTS_FOLLOW_RATIO"] = float(bought.mean())
+        with np.errstate(invalid="ignore"):
+            bought = (ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))
+        total, share = _share(bought, group, n_groups, known)
+        out["BATCH_ACCOUNTS_FOLLOW_RATIO"] = np.where(total >= min_accounts, share, np.nan)
     return out
+
+
+def _close_within(created: np.ndarray, group: np.ndarray, known: np.ndarray, window: float) -> np.ndarray:
+    """Per row: created within ``window`` seconds of another account of its cluster (rows
+    without a creation time are never close and are not counted)."""
+    idx = np.flatnonzero(known)
+    order = idx[np.lexsort((created[idx], group[idx]))]
+    c, g = created[order], group[order]
+    near_sorted = np.zeros(order.shape[0], dtype=bool)
+    if order.shape[0] > 1:
+        d = (np.diff(c) <= window) & (g[1:] == g[:-1])
+        near_sorted[1:] |= d
+        near_sorted[:-1] |= d
+    near = np.zeros(created.shape[0], dtype=bool)
+    near[order] = near_sorted
+    return near
 
 
 _WHAT = {
