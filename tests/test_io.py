@@ -288,3 +288,59 @@ def test_writers_round_trip(tmp_path, ext):
         assert back[0]["labels"] == "mass_share;soft_ad" and back[1]["cluster"] == ""
     else:
         assert list(back[0]["labels"]) == ["mass_share", "soft_ad"] and back[1]["cluster"] is None
+
+
+# ---------------------------------------------------------------- columns straight from rows
+
+_VALUES = st.one_of(
+    st.none(),
+    st.just(""),
+    st.just("  "),
+    st.text(max_size=8),
+    st.integers(-5, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.sampled_from(["2026-01-20T00:00:15+08:00", "2026-01-20", "1771286400", "12:30", "1e9", "x\ud800y", " 7 ", "1,234"]),
+    st.lists(st.integers(), max_size=2),
+)
+_RECORDS = st.dictionaries(
+    st.sampled_from(["id", "text", "author", "time", "author_name", "author_bio", "repost_of", "author_created",
+                     "followers", "following", "statuses", "content", "user", "label"]),
+    _VALUES,
+    max_size=12,
+)
+
+
+@given(
+    st.sampled_from([None, "text=content|text,author=user.id", "time=,author="]),
+    st.lists(st.one_of(_RECORDS, st.just(b"not json"), st.just(b'{"id": 1, "text": "hi", "author": "a", "time": 1771286400}')), max_size=6),
+)
+def test_parse_batch_gives_the_columns_of_the_parsed_posts(spec, payloads):
+    import numpy as np
+
+    from spamflood.posts import PostBatch
+
+    fm = FieldMap() if spec is None else FieldMap.parse(spec, keep=("label",))
+    parser = RowParser(fm, tz="Asia/Shanghai", max_text_chars=6)
+    rows = [(i + 1, p) for i, p in enumerate(payloads)]
+    batch, rejects = parser.parse_batch(rows)
+    posts, expected_rejects = parser.parse_many(rows)
+    expected = PostBatch.from_posts(posts)
+    assert [r.to_dict() for r in rejects] == [r.to_dict() for r in expected_rejects]
+    assert len(batch) + len(rejects) == len(rows)
+    for name in ("ids", "texts", "authors", "author_name", "author_bio", "repost_of", "extra"):
+        assert getattr(batch, name) == getattr(expected, name), name
+    for name in ("times", "lines", "author_created", "followers", "following", "statuses"):
+        np.testing.assert_array_equal(getattr(batch, name), getattr(expected, name), err_msg=name)
+
+
+def test_a_time_string_seen_before_reads_the_same_and_the_memory_is_not_pickled():
+    import pickle
+
+    parser = RowParser(tz="Asia/Shanghai")
+    row = {"id": "1", "text": "hi", "author": "a", "time": "2026-02-17 08:00:00", "author_created": "2026-02-17 08:00:00"}
+    first = parser.parse(1, row)
+    again = parser.parse(2, dict(row, id="2"))
+    assert first.time == again.time == first.author_created == datetime(2026, 2, 17, 0, tzinfo=UTC).timestamp()
+    assert pickle.loads(pickle.dumps(parser))._times == {}
+    assert RowParser(tz="UTC").parse(1, row).time == first.time + 8 * 3600  # the memory is per zone

@@ -72,8 +72,12 @@ class FieldMap:
         for name, path in self.paths.items():
             if not isinstance(path, str) or not _split(path):
                 raise ConfigError(f"Field '{name}' has an empty source path in the field map.")
-        object.__setattr__(self, "_compiled", {k: _split(v) for k, v in self.paths.items()})
+        compiled = {k: _split(v) for k, v in self.paths.items()}
+        object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_keep", {k: _split(k) for k in self.keep})
+        # fields read from one top-level key (most maps): a reader can skip the path machinery
+        simple = {k: alts[0][0] for k, alts in compiled.items() if len(alts) == 1 and len(alts[0]) == 1}
+        object.__setattr__(self, "_simple", simple)
 
     @classmethod
     def preset(cls, name: str) -> FieldMap:
@@ -125,6 +129,15 @@ class FieldMap:
         required = tuple(f for f in CORE_FIELDS if f not in set(optional) | dropped)
         return cls(paths=paths, required=required, keep=tuple(keep))
 
+    @property
+    def simple_keys(self) -> Mapping[str, str]:
+        """Canonical fields read from one top-level key, and that key (``{"text": "content"}``)."""
+        return self._simple  # type: ignore[attr-defined,no-any-return]
+
+    def compiled(self, name: str) -> tuple[tuple[str, ...], ...] | None:
+        """The path alternatives of ``name``, split (``None`` when the map lacks the field)."""
+        return self._compiled.get(name)  # type: ignore[attr-defined,no-any-return]
+
     def lookup(self, record: Mapping[str, Any], name: str) -> Any:
         """The value of canonical field ``name`` in ``record``, or :data:`MISSING`.
 
@@ -147,13 +160,13 @@ def _resolve(record: Mapping[str, Any], alternatives: tuple[tuple[str, ...], ...
     for parts in alternatives:
         if len(parts) == 1:  # the common case: a top-level key
             value = record.get(parts[0])
-            if value is not None and value != "":
+            if value is not None and not _empty(value):
                 return value
             continue
         # A flat key that itself contains dots (a CSV column "user.id") wins over nesting.
         flat = ".".join(parts)
         value = record.get(flat)
-        if value is not None and value != "":
+        if value is not None and not _empty(value):
             return value
         value = record
         for part in parts:
@@ -166,6 +179,11 @@ def _resolve(record: Mapping[str, Any], alternatives: tuple[tuple[str, ...], ...
                 value = None
             if value is None:
                 break
-        if value is not None and value != "":
+        if value is not None and not _empty(value):
             return value
     return MISSING
+
+
+def _empty(value: Any) -> bool:
+    """An empty string counts as missing (a CSV cell with nothing in it)."""
+    return isinstance(value, str) and not value

@@ -26,9 +26,11 @@ except ImportError:  # pragma: no cover
     _JSONDecodeError = ValueError
 
 from spamflood.errors import InputError
-from spamflood.io.fieldmap import MISSING, FieldMap
+from spamflood.io.fieldmap import MISSING, FieldMap, _resolve
 from spamflood.io.timestamps import parse_time, resolve_tz
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, Post
+import numpy as np
+
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, POST_FIELDS, Post, PostBatch
 
 __all__ = ["DEFAULT_MAX_TEXT_CHARS", "RawRow", "Reject", "RowParser"]
 
@@ -111,6 +113,16 @@ class RowParser:
         self.field_map = field_map or FieldMap()
         self.tz = resolve_tz(tz) if isinstance(tz, str) else tz
         self.max_text_chars = max_text_chars
+        self._times: dict[str, float] = {}
+        self._plan = _plan(self.field_map)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_times"] = {}  # a cache, not worth pickling to every worker
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def parse_many(self, rows: Iterable[RawRow]) -> tuple[list[Post], list[Reject]]:
         posts: list[Post] = []
@@ -122,25 +134,90 @@ class RowParser:
                 rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
         return posts, rejects
 
+    def parse_batch(self, rows: Iterable[RawRow]) -> tuple[PostBatch, list[Reject]]:
+        """The valid rows as one :class:`PostBatch` (what ``PostBatch.from_posts`` makes of
+        :meth:`parse_many`'s posts), without a :class:`Post` object per row."""
+        ids: list[str] = []
+        texts: list[str] = []
+        authors: list[str] = []
+        times: list[float] = []
+        lines: list[int] = []
+        strings: dict[str, list[str | None]] = {name: [] for name in ACCOUNT_TEXT_FIELDS}
+        numbers: dict[str, list[float]] = {name: [] for name in ACCOUNT_NUMBER_FIELDS}
+        keep = tuple(dict.fromkeys(self.field_map.keep))
+        extra: dict[str, list[Any]] = {name: [] for name in keep}
+        rejects: list[Reject] = []
+        nan = math.nan
+        for line, payload in rows:
+            try:
+                post_id, text, author, time, optional, kept = self._fields(line, payload)
+            except InputError as exc:
+                rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
+                continue
+            ids.append(post_id)
+            texts.append(text)
+            authors.append(author)
+            times.append(time)
+            lines.append(line)
+            get = optional.get
+            for name, column in strings.items():
+                column.append(get(name))
+            for name, values in numbers.items():
+                values.append(get(name, nan))
+            for name, column in extra.items():
+                column.append(kept[name])
+        n = len(ids)
+        batch = PostBatch(
+            ids=ids,
+            texts=texts,
+            authors=authors,
+            times=np.array(times, dtype=np.float64),
+            lines=np.array(lines, dtype=np.int64),
+            author_name=strings["author_name"],
+            author_bio=strings["author_bio"],
+            repost_of=strings["repost_of"],
+            author_created=np.array(numbers["author_created"], dtype=np.float64).reshape(n),
+            followers=np.array(numbers["followers"], dtype=np.float64).reshape(n),
+            following=np.array(numbers["following"], dtype=np.float64).reshape(n),
+            statuses=np.array(numbers["statuses"], dtype=np.float64).reshape(n),
+            extra=extra if n else {},
+        )
+        return batch, rejects
+
     def parse(self, line: int, payload: bytes | Mapping[str, Any]) -> Post:
         """One row as a Post; raises :class:`InputError` naming the line and field."""
+        post_id, text, author, time, optional, extra = self._fields(line, payload)
+        return Post(id=post_id, text=text, author=author, time=time, line=line, extra=extra, **optional)
+
+    def _fields(
+        self, line: int, payload: bytes | Mapping[str, Any]
+    ) -> tuple[str, str, str, float, dict[str, Any], dict[str, Any]]:
+        """The validated fields of one row: id, text, author, time, the optional fields present,
+        and the kept extra fields."""
         record = self._decode(line, payload)
         fm = self.field_map
+        values = []
+        for key, alternatives in self._plan:
+            if key is not None:
+                value = record.get(key)
+                values.append(MISSING if value is None or isinstance(value, str) and not value else value)
+            elif alternatives is not None:
+                values.append(_resolve(record, alternatives))
+            else:
+                values.append(MISSING)
+        post_id, text, author, raw_time = values[0], values[1], values[2], values[3]
         required = fm.required
 
-        def get(name: str) -> Any:
-            value = fm.lookup(record, name)
-            if value is MISSING and name in required:
-                raise InputError("missing or empty", line=line, field=name)
-            return value
-
-        post_id = _identifier(get("id"), line, "id")
-        text = get("text")
-        if not isinstance(text, str):
+        if post_id is MISSING:
+            raise InputError("missing or empty", line=line, field="id")
+        post_id = _identifier(post_id, line, "id")
+        if text is MISSING:
+            raise InputError("missing or empty", line=line, field="text")
+        if type(text) is not str and not isinstance(text, str):
             raise InputError(f"expected a string, got {type(text).__name__}", line=line, field="text")
-        if _has_surrogates(text):
+        if not text.isascii() and _has_surrogates(text):
             raise InputError("invalid UTF-8 in text", line=line, field="text")
-        if not text.strip():
+        if text.isspace():  # an empty text is MISSING above
             raise InputError("empty text", line=line, field="text")
         if len(text) > self.max_text_chars:
             raise InputError(
@@ -148,43 +225,57 @@ class RowParser:
                 line=line,
                 field="text",
             )
-        author = get("author")
-        author = post_id if author is MISSING else _identifier(author, line, "author")
-        raw_time = get("time")
+        if author is MISSING:
+            if "author" in required:
+                raise InputError("missing or empty", line=line, field="author")
+            author = post_id
+        else:
+            author = _identifier(author, line, "author")
         if raw_time is MISSING:
+            if "time" in required:
+                raise InputError("missing or empty", line=line, field="time")
             time = math.nan
         else:
-            try:
-                time = parse_time(raw_time, self.tz)
-            except ValueError as exc:
-                raise InputError(str(exc), line=line, field="time") from None
+            time = self._time(raw_time, line, "time")
 
         optional: dict[str, Any] = {}
-        for name in ACCOUNT_TEXT_FIELDS:
-            value = fm.lookup(record, name)
+        for name, value in zip(ACCOUNT_TEXT_FIELDS, values[4:7]):
             if value is MISSING:
                 continue
             if name == "repost_of":
                 optional[name] = _identifier(value, line, name)
             elif isinstance(value, str):
-                if _has_surrogates(value):
+                if not value.isascii() and _has_surrogates(value):
                     raise InputError("invalid UTF-8", line=line, field=name)
                 optional[name] = value
             else:
                 raise InputError(f"expected a string, got {type(value).__name__}", line=line, field=name)
-        for name in ACCOUNT_NUMBER_FIELDS:
-            value = fm.lookup(record, name)
+        for name, value in zip(ACCOUNT_NUMBER_FIELDS, values[7:]):
             if value is MISSING:
                 continue
             if name == "author_created":
-                try:
-                    optional[name] = parse_time(value, self.tz)
-                except ValueError as exc:
-                    raise InputError(str(exc), line=line, field=name) from None
+                optional[name] = self._time(value, line, name)
             else:
                 optional[name] = _count(value, line, name)
-        extra = {k: fm.lookup_kept(record, k) for k in fm.keep}
-        return Post(id=post_id, text=text, author=author, time=time, line=line, extra=extra, **optional)
+        extra = {k: fm.lookup_kept(record, k) for k in fm.keep} if fm.keep else {}
+        return post_id, text, author, time, optional, extra
+
+    def _time(self, value: Any, line: int, name: str) -> float:
+        """``value`` as epoch seconds; a string seen before (an account's creation time, on
+        each of its posts) is read once."""
+        if type(value) is str:
+            found = self._times.get(value)
+            if found is not None:
+                return found
+        try:
+            seconds = parse_time(value, self.tz)
+        except ValueError as exc:
+            raise InputError(str(exc), line=line, field=name) from None
+        if type(value) is str:
+            if len(self._times) >= _TIME_CACHE:
+                self._times.clear()
+            self._times[value] = seconds
+        return seconds
 
     @staticmethod
     def _decode(line: int, payload: bytes | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -208,7 +299,25 @@ class RowParser:
         return record
 
 
+_TIME_CACHE = 1 << 16
+"""Distinct time strings a parser remembers (then it starts over): bounded memory."""
+
+
+def _plan(fm: FieldMap) -> tuple[tuple[str | None, tuple[tuple[str, ...], ...] | None], ...]:
+    """Per field of :data:`~spamflood.posts.POST_FIELDS`, in order: its one top-level key, or
+    its compiled path alternatives, or neither (not in the map)."""
+    plan = []
+    for name in POST_FIELDS:
+        key = fm.simple_keys.get(name)
+        plan.append((key, None if key is not None else fm.compiled(name)))
+    return tuple(plan)
+
+
 def _identifier(value: Any, line: int, name: str) -> str:
+    if type(value) is str and value.isascii():  # the common case: no surrogates possible
+        text = value.strip()
+        if text and len(text) <= 256:
+            return text
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InputError(f"expected a string or integer, got {type(value).__name__}", line=line, field=name)
     text = str(value).strip()
@@ -222,6 +331,9 @@ def _identifier(value: Any, line: int, name: str) -> str:
 
 
 def _count(value: Any, line: int, name: str) -> float:
+    kind = type(value)
+    if (kind is int or kind is float) and value >= 0 and math.isfinite(value):
+        return float(value)
     if isinstance(value, bool):
         raise InputError("expected a number, got bool", line=line, field=name)
     if isinstance(value, str):

@@ -53,24 +53,27 @@ def _from_epoch(value: float) -> float:
 
 def parse_time(value: object, tz: tzinfo = timezone.utc) -> float:
     """``value`` as epoch seconds; raises ``ValueError`` with a reason when it cannot be read."""
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a time")
-    if isinstance(value, (int, float)):
-        return _from_epoch(float(value))
-    if isinstance(value, datetime):
-        dt = value if value.tzinfo is not None else value.replace(tzinfo=tz)
-        return _from_epoch(dt.timestamp())
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string or number, got {type(value).__name__}")
+    if type(value) is not str:  # strings are the common case: straight to them
+        if isinstance(value, bool):
+            raise ValueError("a boolean is not a time")
+        if isinstance(value, (int, float)):
+            return _from_epoch(float(value))
+        if isinstance(value, datetime):
+            dt = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+            return _from_epoch(dt.timestamp())
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string or number, got {type(value).__name__}")
     text = value.strip()
     if not text:
         raise ValueError("empty time")
     first = text[0]
     if first.isdigit() or first in "+-":
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
+        number = None
+        if ":" not in text:  # a clock time is never a number: skip the failing float()
+            try:
+                number = float(text)
+            except ValueError:
+                pass
         if number is not None and (text.isdigit() or len(text) >= 9):
             return _from_epoch(number)
         try:
