@@ -289,7 +289,10 @@ class Context:
 
     @property
     def has_times(self) -> bool:
-        return self.cols.times is not None and not np.isnan(self.cols.times).all()
+        found = self.cache.get("has_times")
+        if found is None:
+            found = self.cache["has_times"] = self.cols.times is not None and not np.isnan(self.cols.times).all()
+        return found
 
     def local_seconds(self) -> np.ndarray:
         """Seconds since the epoch shifted to local wall-clock time in ``tz`` (NaN if unknown)."""

@@ -552,25 +552,44 @@ class Scanner:
                 t = int(self._entry_tag[e])
                 tag = self.tag_names[name][t] if t >= 0 else ""
                 out.append(Match(name, term, tag, begin, end + 1))
-        out.sort(key=lambda m: (m.source, m.start, -m.end))
-        kept: list[Match] = []
-        for m in out:  # drop a match inside a longer one of the same list, as scan() does
-            if kept and kept[-1].source == m.source and kept[-1].start <= m.start and kept[-1].end >= m.end:
-                continue
-            if kept and kept[-1].source == m.source and any(
-                k.source == m.source and k.start <= m.start and k.end >= m.end for k in kept
-            ):
-                continue
-            kept.append(m)
-        out = kept
-        spans_by_name: dict[str, list[tuple[int, int]]] = {}
-        for name, start, end in events:
-            spans_by_name.setdefault(name, []).append((start, end))
-        for name, spans in spans_by_name.items():
-            reach = -1
-            for start, end in sorted(spans, key=lambda sp: (sp[0], -sp[1])):
-                if start >= reach:
-                    out.append(Match(name, text[start:end], "", start, end))
-                reach = max(reach, end)
-        out.sort(key=lambda m: (m.start, m.end))
+        if len(out) > 1:
+            out.sort(key=_by_source)
+            kept: list[Match] = []
+            for m in out:  # drop a match inside a longer one of the same list, as scan() does
+                if kept and kept[-1].source == m.source:
+                    inside = False
+                    for k in kept:
+                        if k.source == m.source and k.start <= m.start and k.end >= m.end:
+                            inside = True
+                            break
+                    if inside:
+                        continue
+                kept.append(m)
+            out = kept
+        if events:
+            spans_by_name: dict[str, list[tuple[int, int]]] = {}
+            for name, start, end in events:
+                spans_by_name.setdefault(name, []).append((start, end))
+            for name, spans in spans_by_name.items():
+                reach = -1
+                if len(spans) > 1:
+                    spans.sort(key=_by_start_longest)
+                for start, end in spans:
+                    if start >= reach:
+                        out.append(Match(name, text[start:end], "", start, end))
+                    reach = max(reach, end)
+        if len(out) > 1:
+            out.sort(key=_by_position)
         return out
+
+
+def _by_source(m: Match) -> tuple[str, int, int]:
+    return (m.source, m.start, -m.end)
+
+
+def _by_start_longest(span: tuple[int, int]) -> tuple[int, int]:
+    return (span[0], -span[1])
+
+
+def _by_position(m: Match) -> tuple[int, int]:
+    return (m.start, m.end)

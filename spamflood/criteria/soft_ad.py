@@ -265,11 +265,19 @@ def promotion(ctx: Context) -> np.ndarray:
 def _outermost(matches: Iterable[Match]) -> list[Match]:
     """Drop a match that lies inside another one (``t.cn`` inside the link ``t.cn/a6xyz``)."""
     found = list(matches)
-    return [
-        m
-        for m in found
-        if not any(o is not m and o.start <= m.start and o.end >= m.end and o.end - o.start > m.end - m.start for o in found)
-    ]
+    if len(found) < 2:
+        return found
+    spans = [(o.start, o.end) for o in found]
+    out = []
+    for m in found:
+        start, end = m.start, m.end
+        length = end - start
+        for o_start, o_end in spans:  # a plain loop: these lists are short, any() costs more
+            if o_start <= start and o_end >= end and o_end - o_start > length:
+                break
+        else:
+            out.append(m)
+    return out
 
 
 def quote(matches: Iterable[Match], limit: int = 3) -> str:
