@@ -12,6 +12,7 @@ with Aho-Corasick (:mod:`~spamflood.criteria.lexicon`).
 from __future__ import annotations
 
 from spamflood.criteria.evidence import Evaluation, Evidence, evaluate, explain, reasons
+from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import (
     ARTICLE,
     COMPUTED_HERE,
@@ -23,7 +24,7 @@ from spamflood.criteria.registry import (
     feature_names,
 )
 from spamflood.criteria.rules import RULES, hits, label_scores
-from spamflood.criteria.transformer import CriteriaFeatures
+from spamflood.criteria.transformer import CriteriaFeatures, scan_names, scan_texts
 
 __all__ = [
     "ARTICLE",
@@ -37,10 +38,13 @@ __all__ = [
     "Evidence",
     "Feature",
     "Label",
+    "Scan",
     "evaluate",
     "explain",
     "feature_names",
     "hits",
     "label_scores",
     "reasons",
+    "scan_names",
+    "scan_texts",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 
 from spamflood.criteria.context import Context
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_key", "snippets"]
 
 FAMILY = "auto_posting"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -109,3 +109,8 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         elif name == "AUTO_POSTING_POSTS":
             out[name] = f"account {author} posted {int(value)} times in the batch"
     return out
+
+
+def evidence_key(ctx: Context, i: int) -> str | None:
+    """Snippets follow from the values and the author: an author's posts share them."""
+    return ctx.cols.authors[i] if ctx.cols.authors is not None else None

@@ -13,14 +13,16 @@ than ``min_accounts`` accounts, or the input lacks the field.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_key", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -120,7 +122,7 @@ def _group_values(
     NaN where too few accounts have the field."""
     out: dict[str, np.ndarray] = {}
     if cols.author_name is not None:
-        stems = _stems([cols.author_name[j] for j in rows.tolist()])
+        stems = _stems(_at(cols.author_name, rows))
         has = np.array([s is not None for s in stems], dtype=bool)
         table: dict[str, int] = {}
         stem_code = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in stems], dtype=np.int64)
@@ -133,7 +135,7 @@ def _group_values(
         templated = has & (shared | (is_default[np.maximum(stem_code, 0)] if len(table) else False))
         out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = _share(templated, group, n_groups)[1]
     if cols.author_bio is not None:
-        empty = _default_bios([cols.author_bio[j] for j in rows.tolist()])
+        empty = _default_bios(_at(cols.author_bio, rows))
         out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = _share(empty, group, n_groups)[1]
     if cols.author_created is not None:
         created = cols.author_created[rows]
@@ -155,6 +157,15 @@ def _group_values(
         total, share = _share(bought, group, n_groups, known)
         out["BATCH_ACCOUNTS_FOLLOW_RATIO"] = np.where(total >= min_accounts, share, np.nan)
     return out
+
+
+def _at(column: list[Any], rows: np.ndarray) -> list[Any]:
+    """``[column[j] for j in rows]`` with the loop in C."""
+    if rows.size == 0:
+        return []
+    if rows.size == 1:
+        return [column[int(rows[0])]]
+    return list(operator.itemgetter(*rows.tolist())(column))
 
 
 def _close_within(created: np.ndarray, group: np.ndarray, known: np.ndarray, window: float) -> np.ndarray:
@@ -194,3 +205,8 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         elif name == "BATCH_ACCOUNTS_ACCOUNTS":
             out[name] = f"cluster of {int(value)} accounts"
     return out
+
+
+def evidence_key(ctx: Context, i: int) -> tuple[()]:
+    """Snippets follow from the values alone: every post of a cluster shares them."""
+    return ()

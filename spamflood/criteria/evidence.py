@@ -12,7 +12,9 @@ snippet quotes what was found (``price "¥99"``, ``"中秋" 2 days before Mid-Au
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,9 +69,15 @@ class Evaluation:
         """Per label, the reason sentence of every post where it has evidence (see
         :func:`reasons`): what a scorer shows, without one list per post."""
         out: dict[str, dict[int, str]] = {}
-        for i, items in self.found.items():
-            for sentence in reasons(items):
-                out.setdefault(sentence.split(":", 1)[0], {})[i] = sentence
+        said: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
+        with _collector_paused():
+            for i, items in self.found.items():
+                key = tuple((e.label, e.snippet) for e in items)
+                found = said.get(key)
+                if found is None:  # posts with the same evidence share one sentence object
+                    found = said[key] = [(s.split(":", 1)[0], s) for s in reasons(items)]
+                for label, sentence in found:
+                    out.setdefault(label, {})[i] = sentence
         return out
 
 
@@ -123,19 +131,49 @@ def evaluate(
             if family_module(family).LISTS:  # its snippets quote the text's matches
                 wanted[posts] = True
     found: dict[int, list[Evidence]] = {}
-    if wanted.any() and ctx.scanner is not None:
-        ctx.prefetch_matches(np.flatnonzero(wanted).tolist())
-    for family, fam_names, reported, hit_rows, posts in plans:
-        snippets_of = family_module(family).snippets
-        columns = np.column_stack([values[nm][posts] for nm in fam_names]).tolist()
-        for i, row_values, row_hits in zip(posts.tolist(), columns, hit_rows.tolist()):
-            chosen = [nm for nm, on in zip(reported, row_hits) if on]
-            row = dict(zip(fam_names, row_values))
-            snippets = snippets_of(ctx, i, chosen, row)
-            items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in chosen if nm in snippets]
-            if items:
-                found.setdefault(i, []).extend(items)
+    with _collector_paused():
+        if wanted.any() and ctx.scanner is not None:
+            ctx.prefetch_matches(np.flatnonzero(wanted).tolist())
+        for family, fam_names, reported, hit_rows, posts in plans:
+            module = family_module(family)
+            snippets_of = module.snippets
+            # families whose snippets follow from the values (and a key such as the author)
+            # build them once per distinct row: every post of a cluster shares its sentence
+            keyed = getattr(module, "evidence_key", None)
+            memo: dict[Any, list[Evidence]] = {}
+            columns = np.column_stack([values[nm][posts] for nm in fam_names]).tolist()
+            for i, row_values, row_hits in zip(posts.tolist(), columns, hit_rows.tolist()):
+                key = None
+                if keyed is not None:
+                    key = (tuple(row_hits), tuple(v if v == v else None for v in row_values), keyed(ctx, i))
+                    items = memo.get(key)
+                    if items is not None:
+                        if items:
+                            found.setdefault(i, []).extend(items)
+                        continue
+                chosen = [nm for nm, on in zip(reported, row_hits) if on]
+                row = dict(zip(fam_names, row_values))
+                snippets = snippets_of(ctx, i, chosen, row)
+                items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in chosen if nm in snippets]
+                if key is not None:
+                    memo[key] = items
+                if items:
+                    found.setdefault(i, []).extend(items)
     return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while evidence is built: it makes many small objects
+    without cycles (refcounting frees them), and each collection it would trigger walks every
+    object of the process, which for a large batch costs more than the evidence itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def explain(

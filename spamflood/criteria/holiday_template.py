@@ -153,14 +153,17 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     return out
 
 
-def _skeleton_posts(ctx: Context) -> dict[str, list[int]]:
-    """Posts per shared skeleton (built once: evidence asks for it post by post)."""
-    found = ctx.cache.get("holiday_skeleton_posts")
+def _skeleton_counts(ctx: Context, codes: np.ndarray) -> dict[str, tuple[int, int]]:
+    """Per shared skeleton: its accounts and posts (built once: evidence asks post by post)."""
+    found = ctx.cache.get("holiday_skeleton_counts")
     if found is None:
-        found = {}
+        posts: dict[str, int] = {}
+        accounts: dict[str, set[int]] = {}
         for j, k in ctx.cache.get("holiday_skeletons", {}).items():
-            found.setdefault(k, []).append(j)
-        ctx.cache["holiday_skeleton_posts"] = found
+            posts[k] = posts.get(k, 0) + 1
+            accounts.setdefault(k, set()).add(int(codes[j]))
+        found = {k: (len(accounts[k]), posts[k]) for k in posts}
+        ctx.cache["holiday_skeleton_counts"] = found
     return found
 
 
@@ -211,9 +214,8 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             codes = ctx.author_codes()
             keys = ctx.cache.get("holiday_skeletons", {})
             if codes is not None and i in keys:
-                same = _skeleton_posts(ctx)[keys[i]]
-                accounts = len({int(codes[j]) for j in same})
-                out[name] = f"the same festival template from {accounts} accounts ({len(same)} posts)"
+                accounts, posts = _skeleton_counts(ctx, codes)[keys[i]]
+                out[name] = f"the same festival template from {accounts} accounts ({posts} posts)"
         elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:
             out[name] = f"festival {soft_ad.quote(names)}"
     return out
