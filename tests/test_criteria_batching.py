@@ -219,3 +219,24 @@ def test_batch_account_shares_follow_their_definition(data) -> None:
     for short, value in want.items():
         name = {"NAME": "NAME_TEMPLATE", "CLOSE": "CREATED_CLOSE", "EMPTY": "EMPTY_PROFILE", "FOLLOW": "FOLLOW_RATIO"}.get(short, short)
         np.testing.assert_array_equal(got[f"BATCH_ACCOUNTS_{name}"], np.array(value), err_msg=name)
+
+
+@pytest.mark.parametrize("family", ["batch_accounts", "auto_posting"])
+def test_evidence_shared_between_posts_is_what_each_post_would_get(feed, family: str) -> None:
+    from spamflood.criteria import FEATURES, hits
+    from spamflood.criteria.transformer import CriteriaFeatures, family_module
+
+    batch, clusters = feed
+    ev = evaluate(batch, clusters, families=[family], labels="all")
+    est = CriteriaFeatures(families=[family]).fit()
+    ctx, values = est.transform_values(batch, clusters)
+    hit = hits(values)
+    names = list(values)
+    checked = 0
+    for i, items in ev.found.items():
+        chosen = [nm for nm in names if FEATURES[nm].reported and hit[nm][i]]
+        row = {nm: float(values[nm][i]) for nm in names}
+        expected = family_module(family).snippets(ctx, i, chosen, row)
+        assert [(e.feature, e.snippet) for e in items] == [(nm, expected[nm]) for nm in chosen if nm in expected]
+        checked += 1
+    assert checked > 20
