@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spamflood.errors import ConfigError, InputError
-from spamflood.io import FieldMap, RowParser, iter_chunks, parse_time, preset_names, write_records
+from spamflood.io import FieldMap, RowParser, iter_chunks, open_writer, parse_time, preset_names, write_records
 from spamflood.io.readers import ReadStats, detect_format
 
 UTC = timezone.utc
@@ -344,3 +344,54 @@ def test_a_time_string_seen_before_reads_the_same_and_the_memory_is_not_pickled(
     assert first.time == again.time == first.author_created == datetime(2026, 2, 17, 0, tzinfo=UTC).timestamp()
     assert pickle.loads(pickle.dumps(parser))._times == {}
     assert RowParser(tz="UTC").parse(1, row).time == first.time + 8 * 3600  # the memory is per zone
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=False),
+    st.text(max_size=6),
+    st.text(alphabet='ab"\\\n\t/é中😀%', max_size=6),
+    st.lists(st.text(alphabet='ab"\\\x01 中,[]', max_size=5), max_size=3),
+    st.lists(st.integers(0, 9), max_size=2),
+)
+
+
+@given(st.integers(1, 6).flatmap(lambda n: st.dictionaries(st.text(alphabet="ab%\"_", min_size=1, max_size=4), st.lists(_CELLS, min_size=n, max_size=n), min_size=1, max_size=4)))
+def test_columns_write_the_bytes_their_rows_write(tmp_path_factory, columns):
+    n = len(next(iter(columns.values())))
+    folder = tmp_path_factory.mktemp("cols")
+    with open_writer(folder / "rows.jsonl") as writer:
+        writer.write_many([{name: col[i] for name, col in columns.items()} for i in range(n)])
+    with open_writer(folder / "cols.jsonl") as writer:
+        writer.write_columns(columns)
+        assert writer.count == n
+    assert (folder / "cols.jsonl").read_bytes() == (folder / "rows.jsonl").read_bytes()
+
+
+def test_numpy_columns_are_written_as_the_python_numbers_they_hold(tmp_path):
+    import numpy as np
+
+    columns = {
+        "f64": np.array([0.1, float("nan"), 1e-7]),
+        "f32": np.array([0.1, 2.5, 3.0], dtype=np.float32),
+        "i": np.array([-1, 0, 2**40]),
+        "b": np.array([True, False, True]),
+        "s": ["a", "é\"", "x"],
+    }
+    rows = [{k: (float(v[i]) if k.startswith("f") else v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in columns.items()} for i in range(3)]
+    with open_writer(tmp_path / "rows.jsonl") as writer:
+        writer.write_many(rows)
+    with open_writer(tmp_path / "cols.jsonl") as writer:
+        writer.write_columns(columns)
+    assert (tmp_path / "cols.jsonl").read_bytes() == (tmp_path / "rows.jsonl").read_bytes()
+    assert json.loads((tmp_path / "cols.jsonl").read_text().splitlines()[1])["f64"] is None
+
+
+def test_columns_of_unequal_length_are_refused_and_csv_gets_rows(tmp_path):
+    with open_writer(tmp_path / "x.jsonl") as writer, pytest.raises(ValueError, match="columns of one length"):
+        writer.write_columns({"a": [1, 2], "b": [1]})
+    with open_writer(tmp_path / "x.csv") as writer:
+        writer.write_columns({"id": ["1", "2"], "labels": [["a", "b"], []]})
+    assert (tmp_path / "x.csv").read_text().splitlines() == ["id,labels", "1,a;b", "2,"]

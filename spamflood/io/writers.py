@@ -9,22 +9,31 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 try:
     import orjson
 
-    def _dumps(record: Mapping[str, Any]) -> bytes:
+    def _dumps(record: Any) -> bytes:
         return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+    _SPLITS = True
+    """A JSON array of plain numbers splits on commas into each number's own encoding."""
 
 except ImportError:  # pragma: no cover
     import json
 
-    def _dumps(record: Mapping[str, Any]) -> bytes:
+    def _dumps(record: Any) -> bytes:
         return json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
+
+    _SPLITS = False
 
 
 from spamflood.errors import ConfigError
@@ -80,6 +89,39 @@ class RecordWriter:
             self._write_parquet(records)
         self.count += len(records)
 
+    def write_columns(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> None:
+        """Write rows given as columns of equal length, fields in column order: the same bytes
+        as :meth:`write_many` of the rows as dicts. For JSONL each column is encoded in one
+        pass and the lines joined in C, so a million rows cost no Python step per row.
+
+        Numeric NumPy columns are written as the Python numbers they hold (float32 widened to
+        float64, as ``float()`` does); NaN is ``null``, as ``orjson`` writes a NaN float.
+        """
+        names = list(columns)
+        if not names:
+            return
+        lengths = {name: len(col) for name, col in columns.items()}
+        n = lengths[names[0]]
+        if any(length != n for length in lengths.values()):
+            raise ValueError(f"write_columns needs columns of one length; got {lengths}")
+        if not n:
+            return
+        if self.format != "jsonl":
+            values = [col.tolist() if isinstance(col, np.ndarray) else col for col in columns.values()]
+            self.write_many([dict(zip(names, row)) for row in zip(*values)])
+            return
+        # one bytes template per line, filled by C (bytes % tuple) for every row
+        template = b""
+        fragments: list[list[bytes]] = []
+        for k, name in enumerate(names):
+            opening, values, closing = _encode_column(columns[name])
+            head = ("{" if k == 0 else ",").encode() + _dumps(name) + b":" + opening
+            template += head.replace(b"%", b"%%") + b"%b" + closing.replace(b"%", b"%%")
+            fragments.append(values)
+        template += b"}\n"
+        self._binary().write(b"".join(map(template.__mod__, zip(*fragments))))
+        self.count += n
+
     def _write_csv(self, records: Sequence[Mapping[str, Any]]) -> None:
         if self._csv is None:
             self._text = io.TextIOWrapper(self._binary(), encoding="utf-8", newline="")
@@ -129,6 +171,63 @@ class RecordWriter:
                 pq.write_table(pa.table({}), self.path)
             else:
                 Path(self.path).write_bytes(b"")
+
+
+_NUMBER_TYPES = frozenset({int, float, bool, type(None)})
+_BOOLS = (b"false", b"true")
+_ESCAPED = re.compile('[\x00-\x1f"\\\\]')
+"""What a JSON string must escape (orjson escapes exactly these); other text is copied as UTF-8."""
+
+
+def _encode_column(column: Sequence[Any] | np.ndarray) -> tuple[bytes, list[bytes], bytes]:
+    """Each value of ``column`` in JSON (what :func:`_dumps` gives for it), as constant bytes
+    before every value, the values' own bytes, and constant bytes after (the quotes of a
+    string column, so that its values are encoded all at once)."""
+    if isinstance(column, np.ndarray):
+        kind = column.dtype.kind
+        if kind == "b":
+            return b"", list(map(_BOOLS.__getitem__, column.tolist())), b""
+        if kind == "f":
+            return b"", _split_numbers(column.astype(np.float64, copy=False).tolist()), b""
+        if kind in "iu":
+            return b"", _split_numbers(column.tolist()), b""
+        column = column.tolist()
+    kinds = set(map(type, column))
+    if _SPLITS and kinds <= _NUMBER_TYPES:
+        return b"", _split_numbers(list(column)), b""
+    if _SPLITS and kinds == {str} and not _ESCAPED.search("".join(column)):
+        try:  # plain text: the UTF-8 bytes between quotes, split where the values meet
+            return b'"', "\x00".join(column).encode("utf-8").split(b"\x00"), b'"'
+        except UnicodeEncodeError:  # lone surrogates: let the encoder say what is wrong
+            pass
+    if kinds <= {list, tuple}:  # lists, most of them empty (labels, reasons of unflagged posts)
+        found = _string_lists(column) if _SPLITS else None
+        if found is not None:
+            return b"", found, b""
+        return b"", [_dumps(v) if v else b"[]" for v in column], b""
+    return b"", list(map(_dumps, column)), b""
+
+
+_CONTROL = re.compile("[\x00-\x1f]")
+
+
+def _string_lists(column: Sequence[Sequence[Any]]) -> list[bytes] | None:
+    """Lists of strings in JSON, all escaped and encoded at once (``None`` when some item is
+    not a string or holds a control character: those go through the encoder one by one)."""
+    if not set(map(type, chain.from_iterable(column))) <= {str}:
+        return None
+    text = "\x00".join(map("\x01".join, column))  # rows split by NUL, items by SOH
+    if _CONTROL.search(text.replace("\x00", "").replace("\x01", "")):
+        return None
+    try:
+        data = text.replace("\\", "\\\\").replace('"', '\\"').encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    rows = data.replace(b"\x01", b'","').split(b"\x00")
+    return [b'["' + row + b'"]' if size else b"[]" for size, row in zip(map(len, column), rows)]
+def _split_numbers(values: list[Any]) -> list[bytes]:
+    """Plain numbers, None and bools, encoded as one array and split at its commas."""
+    return _dumps(values)[1:-1].split(b",")
 
 
 def _csv_cell(key: str, value: Any) -> Any:
