@@ -197,6 +197,20 @@ class PostBatch:
         for i in range(len(self)):
             yield self.post(i)
 
+    def share_strings(self, table: dict[str | None, str | None] | None = None) -> dict[str | None, str | None]:
+        """Make equal account strings (author, name, bio, reposted id) one object each, in
+        place, and return the table of first-seen objects (pass it again for the next batch).
+
+        An account posts many times: a million posts would otherwise hold a million copies of
+        each name. The loop runs in C (``map`` over ``dict.setdefault``), about 0.1 us a value.
+        """
+        table = {} if table is None else table
+        share = table.setdefault
+        for name in ("authors", "author_name", "author_bio", "repost_of"):
+            column = getattr(self, name)
+            column[:] = map(share, column, column)
+        return table
+
     def author_codes(self) -> tuple[np.ndarray, list[str]]:
         """Authors as dense int codes (for group statistics) and the code-to-name table."""
         table: dict[str, int] = {}

@@ -395,3 +395,21 @@ def test_columns_of_unequal_length_are_refused_and_csv_gets_rows(tmp_path):
     with open_writer(tmp_path / "x.csv") as writer:
         writer.write_columns({"id": ["1", "2"], "labels": [["a", "b"], []]})
     assert (tmp_path / "x.csv").read_text().splitlines() == ["id,labels", "1,a;b", "2,"]
+
+
+def test_equal_account_strings_become_one_object_and_keep_their_values():
+    from spamflood.posts import PostBatch
+
+    rows = [
+        (i + 1, {"id": str(i), "text": "hi", "author": "".join(["u", "1"]), "time": 1771286400, "author_name": "".join(["Ann", "a"][: 1 + i % 2]), "author_bio": None})
+        for i in range(4)
+    ]
+    batch, _ = RowParser().parse_batch(rows)
+    assert batch.authors == ["u1"] * 4 and batch.author_name == ["Ann", "Anna", "Ann", "Anna"]
+    assert batch.authors[0] is batch.authors[3] and batch.author_name[0] is batch.author_name[2]
+    other = PostBatch.from_posts(RowParser().parse_many(rows)[0])
+    table = batch.share_strings()
+    before = list(other.author_name)
+    other.share_strings(table)
+    assert other.author_name == before and other.author_name[1] is batch.author_name[1]
+    assert other.author_bio == [None] * 4

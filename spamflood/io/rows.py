@@ -167,6 +167,12 @@ class RowParser:
             for name, column in extra.items():
                 column.append(kept[name])
         n = len(ids)
+        # one object per distinct account string in the chunk: pickled to the main process once
+        shared: dict[str | None, str | None] = {}
+        share = shared.setdefault
+        authors[:] = map(share, authors, authors)
+        for column in strings.values():
+            column[:] = map(share, column, column)
         batch = PostBatch(
             ids=ids,
             texts=texts,
