@@ -20,6 +20,18 @@ endings) are data files in ``spamflood/data/normalize/``; the traditional-to-sim
 built from the dictionary of ``opencc-python-reimplemented``. All of it is built once per
 process, on first use, behind a lock, so the functions are safe to call from several threads.
 
+One text or many
+----------------
+:func:`normalize` and :func:`shingle_text` run the rules below as regular expressions, one text
+at a time: that path is the reference. The batch functions (:func:`normalize_many`,
+:func:`shingle_many`, :func:`normalize_and_shingle_many`, and :func:`shingle_codes` /
+:func:`normalize_and_shingle_codes`, which hand MinHash one array of code points) run the same
+rules as one compiled loop over the whole batch (:mod:`spamflood._normalize_kernel`), several
+times faster, and give exactly what the reference gives: a text the loop cannot follow
+(combining marks, look-alike letters of other scripts, a few other rare characters) goes the
+reference way. The loop is compiled on first use on a machine (several seconds, then cached);
+:func:`warm_up` does that up front.
+
 Joining spaced-out characters
 -----------------------------
 A *unit* is a character standing alone: an ideograph or kana (Chinese and Japanese write
@@ -73,6 +85,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from spamflood.errors import ConfigError
 
 __all__ = [
@@ -80,9 +94,13 @@ __all__ = [
     "NUMBER_MARK",
     "URL_MARK",
     "normalize",
+    "normalize_and_shingle_codes",
+    "normalize_and_shingle_many",
     "normalize_many",
+    "shingle_codes",
     "shingle_many",
     "shingle_text",
+    "warm_up",
 ]
 
 URL_MARK = "\ue001"
@@ -407,6 +425,10 @@ class _Tables:
     number_rx: re.Pattern[str]
     drop_rx: re.Pattern[str]
     drop_plain_rx: re.Pattern[str]
+    # The character classes themselves, for the compiled batch path (see _normalize_kernel).
+    unusual_points: frozenset[int]
+    symbol_points: frozenset[int]  # the symbols that are removed between two letters
+    tlds: tuple[str, ...]
 
 
 def _build() -> _Tables:
@@ -662,6 +684,9 @@ def _build() -> _Tables:
         number_rx=re.compile("[0-9][0-9]*(?:[.,:][0-9]+)*"),
         drop_rx=re.compile(f"{drop_one}(?:{drop_one})*"),
         drop_plain_rx=re.compile(f"{drop_plain_one}(?:{drop_plain_one})*"),
+        unusual_points=frozenset(unusual),
+        symbol_points=frozenset(symbols - deleted) | frozenset(range(_EMOJI[0], _EMOJI[1] + 1)),
+        tlds=tuple(tlds),
     )
 
 
@@ -917,6 +942,203 @@ def _type_error(name: str, text: object) -> TypeError:
     return TypeError(f"{name}() takes a str; got {type(text).__name__} instead.")
 
 
+def _normalize_reference(text: str) -> str:
+    """:func:`normalize` by the pure-Python path, one text at a time: the reference that the
+    compiled batch path is tested against (and falls back to)."""
+    return _engine().normalize(text)
+
+
+def _shingle_reference(text: str, *, normalized: bool = False) -> str:
+    """:func:`shingle_text` by the pure-Python path (see :func:`_normalize_reference`)."""
+    engine = _engine()
+    return engine.shingle_normalized(text) if normalized else engine.shingle(text)
+
+
+# --------------------------------------------------------------------------- the batch path
+
+# Code points per call of the compiled loop: bounds the buffers whatever the batch size.
+_CHUNK_CODE_POINTS = 1 << 22
+# Below this many texts the per-call cost of the loop outweighs what it saves.
+_SMALL_BATCH = 4
+
+
+@dataclass(frozen=True)
+class _Kernel:
+    """The compiled loop (module :mod:`spamflood._normalize_kernel`) and its tables."""
+
+    run: Callable[..., tuple[np.ndarray, ...]]
+    args: tuple[np.ndarray, ...]
+    modes: tuple[int, int, int]  # normalize, shingle, input normalized
+    fallback: int
+
+
+_KERNEL: _Kernel | None = None
+_KERNEL_LOCK = threading.Lock()
+
+
+def _kernel() -> _Kernel:
+    """The loop and its tables, built on first use (after the reference's tables)."""
+    global _KERNEL
+    kernel = _KERNEL
+    if kernel is None:
+        tables = _tables()
+        with _KERNEL_LOCK:
+            if _KERNEL is None:
+                from spamflood import _normalize_kernel as k
+
+                kt = k.build(
+                    tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES,
+                    tables.tlds,
+                )
+                _KERNEL = _Kernel(
+                    run=k.run,
+                    args=(
+                        kt.flags, kt.fold_start, kt.fold_len, kt.case_start, kt.case_len,
+                        kt.data, kt.tld_chars, kt.tld_len,
+                    ),
+                    modes=(k.MODE_NORMALIZE, k.MODE_SHINGLE, k.MODE_INPUT_NORMALIZED),
+                    fallback=k.FALLBACK,
+                )
+            kernel = _KERNEL
+    return kernel
+
+
+@dataclass
+class _Chunk:
+    """One call's results: forms as code points with offsets, and the texts to redo."""
+
+    norm: np.ndarray
+    norm_offsets: np.ndarray
+    shingle: np.ndarray
+    shingle_offsets: np.ndarray
+    redo: list[int]  # indices (in the chunk) that the reference must compute
+
+
+def _chunks(lengths: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(start, end) ranges of texts of about _CHUNK_CODE_POINTS code points each."""
+    ends = np.cumsum(lengths)
+    start, n = 0, len(lengths)
+    while start < n:
+        budget = int(ends[start] - lengths[start]) + _CHUNK_CODE_POINTS
+        end = max(start + 1, int(np.searchsorted(ends, budget, side="right")))
+        yield start, end
+        start = end
+
+
+def _run_chunk(
+    kernel: _Kernel, texts: list[str], mode: int, lengths: np.ndarray | None = None
+) -> _Chunk:
+    joined = "".join(texts)  # TypeError on a non-str: the caller falls back
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if lengths is None:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] != len(codes):  # a str subclass with a len() of its own
+        raise TypeError("the texts' lengths do not add up")
+    norm, norm_off, shingle, shingle_off, status = kernel.run(codes, offsets, mode, *kernel.args)
+    redo = np.flatnonzero(status == kernel.fallback).tolist()
+    return _Chunk(norm, norm_off, shingle, shingle_off, redo)
+
+
+def _strings(buf: np.ndarray, offsets: np.ndarray) -> list[str]:
+    """The texts ``buf[offsets[i]:offsets[i + 1]]`` as str."""
+    ends = offsets.tolist()
+    whole = str(buf[: ends[-1]].data, "utf-32-le")
+    return [whole[a:b] for a, b in zip(ends, ends[1:])]
+
+
+def _splice(
+    buf: np.ndarray, offsets: np.ndarray, redo: list[int], values: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``buf``/``offsets`` with the (empty) texts at ``redo`` replaced by ``values``."""
+    if not redo:
+        return buf[: offsets[-1]], offsets
+    pieces = []
+    lengths = np.diff(offsets)
+    at = 0
+    for i, value in zip(redo, values):
+        pieces.append(buf[offsets[at] : offsets[i]])
+        pieces.append(np.frombuffer(value.encode("utf-32-le"), dtype=np.uint32))
+        lengths[i] = len(value)
+        at = i + 1
+    pieces.append(buf[offsets[at] : offsets[-1]])
+    out_offsets = np.zeros_like(offsets)
+    np.cumsum(lengths, out=out_offsets[1:])
+    return np.concatenate(pieces), out_offsets
+
+
+@dataclass
+class _Forms:
+    """What :func:`_batch` returns: the forms asked for, the others None."""
+
+    forms: list[str] | None = None
+    shingles: list[str] | None = None
+    codes: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _batch(
+    texts: list[str], *, norm: bool, shingle: bool, given_norm: bool = False, codes: bool = False
+) -> _Forms | None:
+    """Forms of ``texts`` by the compiled loop, the reference redoing the texts it flags.
+
+    ``norm``: the matching forms; ``shingle``: the shingling forms (of the matching forms when
+    ``norm``; of ``texts`` as matching forms when ``given_norm``), as str or, when ``codes``,
+    as one array of code points with offsets. Returns None when the reference should do the
+    whole batch: a small one, or one holding something that is not a str (the reference then
+    raises as it always has).
+    """
+    if len(texts) < _SMALL_BATCH and not codes:
+        return None
+    kernel = _kernel()
+    normalize_mode, shingle_mode, given_mode = kernel.modes
+    mode = (normalize_mode if norm else 0) | (shingle_mode if shingle else 0)
+    mode |= given_mode if given_norm else 0
+    engine = _engine()
+    out = _Forms(forms=[] if norm else None, shingles=[] if shingle and not codes else None)
+    code_parts: list[np.ndarray] = []
+    offset_parts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    done = 0
+    try:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    except TypeError:
+        return None  # something is not a str: the reference raises the usual error
+    for start, end in _chunks(lengths):
+        part = texts[start:end]
+        try:
+            chunk = _run_chunk(kernel, part, mode, lengths[start:end])
+        except TypeError:
+            return None
+        part_forms = None
+        if out.forms is not None:
+            part_forms = _strings(chunk.norm, chunk.norm_offsets)
+            for i in chunk.redo:
+                part_forms[i] = engine.normalize(part[i])
+            out.forms.extend(part_forms)
+        if not shingle:
+            continue
+        if part_forms is not None:
+            redo = [engine.shingle_normalized(part_forms[i]) for i in chunk.redo]
+        elif given_norm:
+            redo = [engine.shingle_normalized(part[i]) for i in chunk.redo]
+        else:
+            redo = [engine.shingle(part[i]) for i in chunk.redo]
+        if out.shingles is not None:
+            part_shingles = _strings(chunk.shingle, chunk.shingle_offsets)
+            for i, value in zip(chunk.redo, redo):
+                part_shingles[i] = value
+            out.shingles.extend(part_shingles)
+        else:
+            buf, offsets = _splice(chunk.shingle, chunk.shingle_offsets, chunk.redo, redo)
+            code_parts.append(buf)
+            offset_parts.append(offsets[1:] + done)
+            done += int(offsets[-1])
+    if codes:
+        all_codes = np.concatenate(code_parts) if code_parts else np.empty(0, dtype=np.uint32)
+        out.codes = (all_codes, np.concatenate(offset_parts))
+    return out
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -971,19 +1193,107 @@ def shingle_text(text: str, *, normalized: bool = False) -> str:
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:
-    """:func:`normalize` over many texts (one list, in order)."""
-    return _many(_engine().normalize, texts, "normalize_many")
+    """:func:`normalize` over many texts (one list, in order).
+
+    The batch runs through a compiled loop (texts it cannot follow, such as ones with combining
+    marks or look-alike letters, go the one-at-a-time way); the result is exactly
+    ``[normalize(t) for t in texts]``.
+    """
+    texts = texts if isinstance(texts, list) else list(texts)
+    done = _batch(texts, norm=True, shingle=False)
+    if done is None or done.forms is None:
+        return _many(_engine().normalize, texts, "normalize_many")
+    return done.forms
 
 
 def shingle_many(texts: Iterable[str], *, normalized: bool = False) -> list[str]:
-    """:func:`shingle_text` over many texts (one list, in order).
+    """:func:`shingle_text` over many texts (one list, in order), through the compiled loop
+    as :func:`normalize_many`.
 
-    For both forms of a batch: ``forms = normalize_many(texts)`` then
-    ``shingle_many(forms, normalized=True)``.
+    For both forms of a batch, :func:`normalize_and_shingle_many` does in one pass what
+    ``forms = normalize_many(texts)`` then ``shingle_many(forms, normalized=True)`` do in two.
     """
-    engine = _engine()
-    one = engine.shingle_normalized if normalized else engine.shingle
-    return _many(one, texts, "shingle_many")
+    texts = texts if isinstance(texts, list) else list(texts)
+    done = _batch(texts, norm=False, shingle=True, given_norm=normalized)
+    if done is None or done.shingles is None:
+        engine = _engine()
+        one = engine.shingle_normalized if normalized else engine.shingle
+        return _many(one, texts, "shingle_many")
+    return done.shingles
+
+
+def normalize_and_shingle_many(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Both forms of many texts in one pass: ``(forms, shingles)``.
+
+    The same as ``forms = normalize_many(texts)`` and
+    ``shingles = shingle_many(forms, normalized=True)``, for a little more than the cost of
+    the first.
+
+    >>> normalize_and_shingle_many(["加 微 信：ＶＸ８８", "Hi @bob 99", "a b c"])
+    (['加微信:vx88', 'hi @bob 99', 'abc'], ['加微信vx\\ue003', 'hi\\ue002\\ue003', 'abc'])
+    """
+    texts = texts if isinstance(texts, list) else list(texts)
+    done = _batch(texts, norm=True, shingle=True)
+    if done is None or done.forms is None or done.shingles is None:
+        engine = _engine()
+        forms = _many(engine.normalize, texts, "normalize_and_shingle_many")
+        return forms, [engine.shingle_normalized(form) for form in forms]
+    return done.forms, done.shingles
+
+
+def shingle_codes(
+    texts: Iterable[str], *, normalized: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shingling forms of many texts as one array of code points: ``(codes, offsets)``.
+
+    ``codes`` (uint32) holds the forms one after another and ``offsets`` (int64, one more than
+    there are texts) where each starts: ``codes[offsets[i]:offsets[i + 1]]`` are the code
+    points of ``shingle_text(texts[i], normalized=normalized)``. This is the layout MinHash
+    hashes, with no Python string per text.
+
+    >>> codes, offsets = shingle_codes(["限時 99", "", "ab"])
+    >>> offsets.tolist(), codes[offsets[2]:].tolist()
+    ([0, 3, 3, 5], [97, 98])
+    """
+    texts = texts if isinstance(texts, list) else list(texts)
+    done = _batch(texts, norm=False, shingle=True, given_norm=normalized, codes=True)
+    if done is None or done.codes is None:
+        engine = _engine()
+        one = engine.shingle_normalized if normalized else engine.shingle
+        return _codes_of(_many(one, texts, "shingle_codes"))
+    return done.codes
+
+
+def normalize_and_shingle_codes(
+    texts: Iterable[str],
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Matching forms as str and their shingling forms as code points, in one pass:
+    ``(forms, codes, offsets)``, as :func:`normalize_and_shingle_many` and
+    :func:`shingle_codes` give them. For a pipeline that matches lexicons on the matching
+    forms and hashes the shingling forms."""
+    texts = texts if isinstance(texts, list) else list(texts)
+    done = _batch(texts, norm=True, shingle=True, codes=True)
+    if done is None or done.forms is None or done.codes is None:
+        engine = _engine()
+        forms = _many(engine.normalize, texts, "normalize_and_shingle_codes")
+        return (forms, *_codes_of([engine.shingle_normalized(form) for form in forms]))
+    return (done.forms, *done.codes)
+
+
+def warm_up() -> None:
+    """Build the tables and load (or, the first time on a machine, compile) the batch loop now.
+
+    Call it before forking worker processes, so that each worker starts ready. Idempotent.
+    """
+    _kernel()
+    normalize_and_shingle_codes(["warm up: 加 微 信"] * _SMALL_BATCH)
+
+
+def _codes_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=offsets[1:])
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes, offsets
 
 
 def _many(one: Callable[[str], str], texts: Iterable[str], name: str) -> list[str]:

@@ -7,6 +7,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -444,3 +445,201 @@ def test_docstring_examples_run() -> None:
 
     failures, attempted = doctest.testmod(nz)
     assert attempted >= 5 and failures == 0
+
+
+# ---------------------------------------------------------------- the compiled batch path
+#
+# The batch functions run a compiled loop and must give exactly what the one-at-a-time
+# reference gives, for every input (texts the loop cannot follow go the reference way).
+
+
+def _outcome(func, *args, **kwargs):
+    """A call's result, or the type of the exception it raised."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - compared, not swallowed
+        return type(exc)
+
+
+def _reference_forms(texts: list[str]) -> dict[str, object]:
+    forms = [nz._normalize_reference(t) for t in texts]
+    return {
+        "normalize": forms,
+        "shingle": [nz._shingle_reference(t) for t in texts],
+        "shingle_normalized": _outcome(
+            lambda: [nz._shingle_reference(t, normalized=True) for t in texts]
+        ),
+        "shingle_of_forms": [nz._shingle_reference(f, normalized=True) for f in forms],
+    }
+
+
+def _codes_to_strings(codes, offsets) -> list[str]:
+    ends = offsets.tolist()
+    return [codes[a:b].tobytes().decode("utf-32-le") for a, b in zip(ends, ends[1:])]
+
+
+def _assert_batch_matches_reference(texts: list[str]) -> None:
+    want = _reference_forms(texts)
+    assert normalize_many(texts) == want["normalize"]
+    assert shingle_many(texts) == want["shingle"]
+    assert _outcome(shingle_many, texts, normalized=True) == want["shingle_normalized"]
+    forms, shingles = nz.normalize_and_shingle_many(texts)
+    assert forms == want["normalize"] and shingles == want["shingle_of_forms"]
+    assert _codes_to_strings(*nz.shingle_codes(texts)) == want["shingle"]
+    forms, codes, offsets = nz.normalize_and_shingle_codes(texts)
+    assert forms == want["normalize"]
+    assert _codes_to_strings(codes, offsets) == want["shingle_of_forms"]
+
+
+# Characters the loop handles itself (so the properties below exercise it, not the fallback),
+# and pieces of links, mentions, numbers and spaced-out words to combine.
+LOOP_PIECES = (
+    list("abcehlmnqrstwxyzABCHTWSXZ0123456789 .-_/:@,;!?#%&*+=~'\"()[]")
+    + list("加微信一二三好优惠門們關〇々ーカガｶ가　，。！：？、（）￥【】～「」")
+    + list("\u200b\u00ad\ufe0f\t\n❤💗🔥👍🏻★☆→✓™©®°±×÷¥€•…·ＡＺａｚ０９①❶ⓦ𝐰\U00020000")
+    + ["http://", "https://", "HTTP://", "www.", "WwW.", "Www.", ".com", ".cn", "t.cn/", ".top/"]
+    + ["@", "19.9", "1,000", "12:30", "a b c", "w.e.c", "加 微 信", "x ❤ y", " 1 2 3 "]
+)
+loop_text = st.lists(st.sampled_from(LOOP_PIECES), max_size=25).map("".join)
+# Any character at all, weighted towards the ones the steps treat specially.
+broad_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(TRICKY),
+        st.sampled_from([p for p in LOOP_PIECES if len(p) == 1]),
+        st.characters(),
+        st.characters(max_codepoint=0x7F),
+        st.characters(min_codepoint=0x2000, max_codepoint=0x2BFF),
+        st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF),
+        st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF),
+        st.characters(min_codepoint=0x1F000, max_codepoint=0x1FBFF),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(loop_text, min_size=nz._SMALL_BATCH, max_size=8))
+def test_batch_path_matches_reference_on_text_the_loop_handles(texts: list[str]) -> None:
+    _assert_batch_matches_reference(texts)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(broad_text, min_size=nz._SMALL_BATCH, max_size=8))
+def test_batch_path_matches_reference_on_any_text(texts: list[str]) -> None:
+    _assert_batch_matches_reference(texts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(text_with_surrogates, min_size=nz._SMALL_BATCH, max_size=6))
+def test_batch_path_matches_reference_on_lone_surrogates(texts: list[str]) -> None:
+    _assert_batch_matches_reference(texts)
+
+
+# Inputs where the reference's patterns have quirks the loop must copy.
+CRAFTED = [
+    pytest.param("a b chttp://x.com", id="chain-before-a-link-needs-the-hint"),
+    pytest.param("x y z a b chttp://x.com", id="parts-between-links-joined-apart"),
+    pytest.param("wWw.a b c d 加", id="mixed-case-www-gate-shut-in-non-ascii"),
+    pytest.param("wWw.a b c d", id="mixed-case-www-gate-open-in-ascii"),
+    pytest.param("Www.a.b.c 加 微 信", id="www-link-kept-whole"),
+    pytest.param("HTTPS://A.B/C d e f 加", id="upper-case-link-span"),
+    pytest.param("t.cn/xhttp://a.b 加", id="bare-link-then-scheme-link"),
+    pytest.param("@abc.com 加", id="mention-that-is-a-bare-link"),
+    pytest.param("abc.com.foo.xyz abc.com.foo", id="bare-link-takes-the-last-tld"),
+    pytest.param("a-.b.com -a.b.com a.b-/x a.b/x", id="labels-must-start-and-end-alnum"),
+    pytest.param("1.2.3.4 19.9. 1,,2 12:30:45 a1.5", id="numbers"),
+    pytest.param("@a-b_c @ @@x a@b 加", id="mentions"),
+    pytest.param("加 V ❤ 信 第 1 名 加微 信", id="cjk-gaps-and-spaced-emoji"),
+    pytest.param("a ❤❤ b ❤ 👍🏻c", id="symbols-between-letters"),
+    pytest.param("A, B, C and x . y . z", id="list-of-single-letters"),
+    pytest.param("好，好，好 好 , 好", id="cjk-punctuation-chain"),
+    pytest.param("ẛ ẛ\u1e61 ǅ ǆ ά", id="folds-that-fold-again"),
+    pytest.param("ı İ ſ K", id="ignorecase-extras"),
+    pytest.param("b\u043e\u043ek ΗΕLLO wé\u0301", id="look-alikes-and-marks"),
+    pytest.param("\ue001 \ue002 \ue003 a . b . c", id="placeholders-in-input"),
+    pytest.param("x\U000e0041y\U000f0000z\U00100000 \U00030000\U00040000", id="astral-planes"),
+    pytest.param("\x00\x01\x02\x03 \x1c\x1f\x7f HTTP://X \x01abc", id="ascii-controls"),
+    pytest.param("\x85\xa0\u2028\u3000 a\u00a0b", id="unicode-spaces"),
+    pytest.param("ﷺ ﷻ ㍻ ㋿ ﬁ ß ẞ Σσς", id="long-compatibility-folds"),
+    pytest.param("", id="empty"),
+]
+
+
+@pytest.mark.parametrize("text", CRAFTED)
+def test_batch_path_matches_reference_on_crafted_text(text: str) -> None:
+    # Each text alone, in upper case, and beside the others in one batch.
+    _assert_batch_matches_reference([text, text.upper(), " " + text + " ", text + "加"])
+
+
+def test_batch_path_matches_reference_on_all_crafted_texts_together() -> None:
+    _assert_batch_matches_reference([p.values[0] for p in CRAFTED])
+
+
+def test_loop_handles_ordinary_posts_itself() -> None:
+    # Speed rests on ordinary posts not going the reference way; correctness does not.
+    posts = [
+        "限时特价！全场商品一律五折，数量有限先到先得🔥，详情加V：abc123 http://t.cn/A6x",
+        "門市同步發售，數量有限售完即止❤️ 私信 @小美88 了解",
+        "Big sale today only! Get 50% off, free shipping on orders over $50. http://bit.ly/s1",
+        "扫码加 微 信 888 w.e.c.h.a.t：sh123 加\u200b微\u200b信 ＶＸ：ｋｋ99 www.shop1.com 官网直达",
+    ]
+    chunk = nz._run_chunk(nz._kernel(), posts, nz._kernel().modes[0] | nz._kernel().modes[1])
+    assert chunk.redo == []
+
+
+def test_loop_hands_what_it_cannot_follow_to_the_reference() -> None:
+    posts = ["b\u043e\u043ek now", "we\u0336c\u0336hat", "plain text", "Ελλάδα"]
+    chunk = nz._run_chunk(nz._kernel(), posts, nz._kernel().modes[0])
+    assert chunk.redo == [0, 1, 3]
+    assert normalize_many(posts) == ["book now", "wechat", "plain text", "ελλαδα"]
+
+
+def test_batches_larger_than_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nz, "_CHUNK_CODE_POINTS", 50)
+    texts = [p.values[0] for p in CRAFTED] * 3 + ["加 微 信 " * 30, "b\u043e\u043ek"]
+    _assert_batch_matches_reference(texts)
+
+
+def test_shingle_codes_layout() -> None:
+    codes, offsets = nz.shingle_codes(["限時 99", "", "ab", "b\u043e\u043ek"])
+    assert codes.dtype == np.uint32 and offsets.dtype == np.int64
+    assert offsets.tolist() == [0, 3, 3, 5, 9]
+    assert codes.tolist() == [ord(c) for c in "限时\ue003abbook"]
+    empty_codes, empty_offsets = nz.shingle_codes([])
+    assert empty_codes.size == 0 and empty_offsets.tolist() == [0]
+
+
+def test_batch_functions_take_any_iterable_and_are_deterministic() -> None:
+    texts = [p.values[0] for p in CRAFTED]
+    assert normalize_many(iter(texts)) == normalize_many(tuple(texts)) == normalize_many(texts)
+    assert shingle_many(t for t in texts) == shingle_many(texts)
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        normalize_many,
+        shingle_many,
+        nz.normalize_and_shingle_many,
+        nz.shingle_codes,
+        nz.normalize_and_shingle_codes,
+    ],
+)
+def test_non_str_in_a_large_batch_is_a_type_error(func) -> None:
+    with pytest.raises(TypeError, match=rf"{func.__name__}\(\) takes a str; got int instead"):
+        func(["ok"] * nz._SMALL_BATCH + [7])
+
+
+def test_batch_path_in_forked_workers() -> None:
+    import multiprocessing
+
+    nz.warm_up()
+    texts = [p.values[0] for p in CRAFTED]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(normalize_many, [texts, texts[::-1]])
+    assert results == [normalize_many(texts), normalize_many(texts[::-1])]
+
+
+def test_real_chinese_sms_batch_path_matches_reference() -> None:
+    texts = _real_texts(3000)
+    _assert_batch_matches_reference(texts)
