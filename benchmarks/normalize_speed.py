@@ -1,23 +1,29 @@
-"""Speed of ``normalize`` and ``shingle_text`` against plain NFKC + casefold, in one run.
+"""Speed of the normalization forms: the one-at-a-time reference against the batch loop.
 
 Rates are posts per CPU second of this process (one core), the best of ``--repeat`` passes.
 Builds a deterministic corpus of mixed Chinese/English posts (about 110 characters each, with
 full-width punctuation, emoji, prices, links, mentions, some traditional characters and some
-evasion), then prints posts/s for:
+evasion), then prints posts/s for, all in the same run:
 
-* the baseline ``unicodedata.normalize("NFKC", t).casefold()``,
-* ``normalize``, ``shingle_text``, and ``shingle_text(normalized=True)`` of the normalized
-  text (what a pipeline that needs both forms pays for the second one),
-* ``normalize_many`` / ``shingle_many`` over the whole list,
+* the yardstick ``unicodedata.normalize("NFKC", t).casefold()``;
+* the reference (the pure-Python path, one text at a time, which ``normalize`` and
+  ``shingle_text`` still use): the matching form, the shingling form of it
+  (``normalized=True``), both of them, and the shingling form of the raw text;
+* the batch path: ``normalize_many``, ``shingle_many(forms, normalized=True)``, the two in a
+  row (what the detector runs today), ``normalize_and_shingle_many`` (both in one pass),
+  ``normalize_and_shingle_codes`` (shingling forms as code points for MinHash),
+  ``shingle_many`` and ``shingle_codes`` of the raw texts;
 
-with each one's ratio to the baseline, and saves the figures to
-``benchmarks/results/normalize_speed.json``. Target: ``shingle_text`` >= 100k posts/s per core.
+each with its ratio to the matching reference figure. It checks that the batch path gives the
+reference's output on the corpus, reports the share of posts the loop hands to the reference,
+the loop's first-call time with numba's cache (a warm start) and, unless ``--no-cold``, without
+it (a cold compile, in a subprocess with an empty cache), and saves the figures to
+``benchmarks/results/normalize_speed.json``. Target: both forms >= 200k posts/s per core.
 
 With ``--pool-posts N`` it also times, in wall-clock seconds, both forms of N posts spread
-over ``--processes`` worker processes (the pipeline's "1M posts on 2 cores" question); wall
-time counts whatever else the machine runs meanwhile.
+over ``--processes`` worker processes; wall time counts whatever else the machine runs.
 
-    python benchmarks/normalize_speed.py [--posts 100000] [--seed 7] [--repeat 3]
+    python benchmarks/normalize_speed.py [--posts 100000] [--seed 7] [--repeat 3] [--no-cold]
         [--pool-posts 1000000 --processes 2]
 """
 
@@ -37,12 +43,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
-from spamflood.normalize import (  # noqa: E402
-    normalize,
-    normalize_many,
-    shingle_many,
-    shingle_text,
-)
+from spamflood import normalize as nz  # noqa: E402
 
 ZH_HOOKS = [
     "限时特价！", "【双十一狂欢】", "新品上市，", "今日福利：", "朋友们看过来～", "震撼来袭！！",
@@ -118,18 +119,8 @@ def make_corpus(posts: int, seed: int) -> list[str]:
 clock = time.process_time
 
 
-def rate(func: Callable[[str], object], corpus: list[str], repeat: int) -> float:
-    """Best posts/s (per CPU second) of ``repeat`` passes of ``func`` over every text."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = clock()
-        for text in corpus:
-            func(text)
-        best = min(best, clock() - started)
-    return len(corpus) / best
-
-
-def rate_batch(func: Callable[[list[str]], object], corpus: list[str], repeat: int) -> float:
+def rate(func: Callable[[list[str]], object], corpus: list[str], repeat: int) -> float:
+    """Best posts/s (per CPU second) of ``repeat`` passes of ``func`` over the whole corpus."""
     best = float("inf")
     for _ in range(repeat):
         started = clock()
@@ -138,10 +129,14 @@ def rate_batch(func: Callable[[list[str]], object], corpus: list[str], repeat: i
     return len(corpus) / best
 
 
+def each(one: Callable[[str], object]) -> Callable[[list[str]], list[object]]:
+    return lambda texts: [one(t) for t in texts]
+
+
 def _both_forms(texts: list[str]) -> int:
     """Worker: both forms of a chunk (the tables are built once per process)."""
-    forms = normalize_many(texts)
-    return len(shingle_many(forms, normalized=True))
+    forms, shingles = nz.normalize_and_shingle_many(texts)
+    return len(shingles)
 
 
 def pool_wall_time(posts: int, seed: int, processes: int) -> float:
@@ -151,8 +146,8 @@ def pool_wall_time(posts: int, seed: int, processes: int) -> float:
     corpus = make_corpus(posts, seed)
     chunk = 20_000
     chunks = [corpus[i : i + chunk] for i in range(0, len(corpus), chunk)]
+    nz.warm_up()  # before the fork: every worker starts with the tables and the loop
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        pool.map(_both_forms, [["warm up"]] * processes)
         started = time.perf_counter()
         done = sum(pool.map(_both_forms, chunks))
         elapsed = time.perf_counter() - started
@@ -160,11 +155,42 @@ def pool_wall_time(posts: int, seed: int, processes: int) -> float:
     return elapsed
 
 
+_FIRST_CALL = """
+import time
+started = time.perf_counter()
+from spamflood import normalize as nz
+imported = time.perf_counter()
+nz.warm_up()
+print(imported - started, time.perf_counter() - imported)
+"""
+
+
+def first_call_seconds(cold: bool) -> float:
+    """Seconds of a fresh process's first batch call (tables built, loop loaded or compiled).
+
+    ``cold``: with an empty numba cache, so the loop is compiled (what a new machine pays once).
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as cache:
+        if cold:
+            env["NUMBA_CACHE_DIR"] = cache
+        out = subprocess.run(
+            [sys.executable, "-c", _FIRST_CALL], env=env, cwd=HERE.parent, check=True,
+            capture_output=True, text=True,
+        ).stdout.split()
+    return float(out[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-cold", action="store_true", help="skip timing a cold compile")
     parser.add_argument("--pool-posts", type=int, default=0)
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args(argv)
@@ -173,39 +199,72 @@ def main(argv: list[str] | None = None) -> int:
     mean_len = sum(map(len, corpus)) / len(corpus)
     ascii_share = sum(t.isascii() for t in corpus) / len(corpus)
 
-    started = time.perf_counter()
-    normalize("warm up: 加载表")
-    build_s = time.perf_counter() - started
+    warm_s = first_call_seconds(cold=False)
+    cold_s = None if args.no_cold else first_call_seconds(cold=True)
+    nz.warm_up()
 
-    normalized = normalize_many(corpus)
+    # The batch path must give the reference's output; and how much of it is the loop's own.
+    ref_forms = [nz._normalize_reference(t) for t in corpus]
+    ref_shingles = [nz._shingle_reference(f, normalized=True) for f in ref_forms]
+    forms, shingles = nz.normalize_and_shingle_many(corpus)
+    assert forms == ref_forms and shingles == ref_shingles, "batch path differs from reference"
+    assert nz.shingle_many(corpus) == [nz._shingle_reference(t) for t in corpus]
+    kernel = nz._kernel()
+    handed_over = len(nz._run_chunk(kernel, corpus, kernel.modes[0]).redo) / len(corpus)
 
-    def baseline(t: str) -> str:
-        return unicodedata.normalize("NFKC", t).casefold()
+    def ref_pair(texts: list[str]) -> None:
+        for text in texts:
+            nz._shingle_reference(nz._normalize_reference(text), normalized=True)
 
-    figures = {
-        "baseline_nfkc_casefold": rate(baseline, corpus, args.repeat),
-        "normalize": rate(normalize, corpus, args.repeat),
-        "shingle_text": rate(shingle_text, corpus, args.repeat),
-        "shingle_text_normalized_true": rate(
-            lambda t: shingle_text(t, normalized=True), normalized, args.repeat
+    def batch_pair(texts: list[str]) -> None:
+        nz.shingle_many(nz.normalize_many(texts), normalized=True)
+
+    r = args.repeat
+    reference = {
+        "normalize": rate(each(nz._normalize_reference), corpus, r),
+        "shingle_normalized": rate(
+            each(lambda f: nz._shingle_reference(f, normalized=True)), ref_forms, r
         ),
-        "normalize_many": rate_batch(normalize_many, corpus, args.repeat),
-        "shingle_many": rate_batch(shingle_many, corpus, args.repeat),
+        "both_forms": rate(ref_pair, corpus, r),
+        "shingle_raw": rate(each(nz._shingle_reference), corpus, r),
     }
-    base = figures["baseline_nfkc_casefold"]
+    batch = {
+        "normalize_many": rate(nz.normalize_many, corpus, r),
+        "shingle_many_normalized": rate(
+            lambda f: nz.shingle_many(f, normalized=True), ref_forms, r
+        ),
+        "normalize_many_then_shingle_many": rate(batch_pair, corpus, r),
+        "normalize_and_shingle_many": rate(nz.normalize_and_shingle_many, corpus, r),
+        "normalize_and_shingle_codes": rate(nz.normalize_and_shingle_codes, corpus, r),
+        "shingle_many_raw": rate(nz.shingle_many, corpus, r),
+        "shingle_codes_raw": rate(nz.shingle_codes, corpus, r),
+    }
+    compared_to = {
+        "normalize_many": "normalize",
+        "shingle_many_normalized": "shingle_normalized",
+        "normalize_many_then_shingle_many": "both_forms",
+        "normalize_and_shingle_many": "both_forms",
+        "normalize_and_shingle_codes": "both_forms",
+        "shingle_many_raw": "shingle_raw",
+        "shingle_codes_raw": "shingle_raw",
+    }
+    yardstick = rate(each(lambda t: unicodedata.normalize("NFKC", t).casefold()), corpus, r)
+
     print(
         f"corpus: {len(corpus):,} posts, mean {mean_len:.0f} chars, {ascii_share:.0%} ASCII-only; "
-        f"tables built in {build_s:.2f} s"
+        f"{handed_over:.2%} of posts go the reference way; batch output == reference output"
     )
-    for name, value in figures.items():
-        print(f"{name:28s} {value:12,.0f} posts/s   {value / base:5.2f}x baseline")
-    both = 1 / (1 / figures["normalize"] + 1 / figures["shingle_text_normalized_true"])
-    label = "both forms (normalize once)"
-    print(f"{label:28s} {both:12,.0f} posts/s   {both / base:5.2f}x baseline")
-    print(
-        f"1M posts on 2 processes: shingling form alone about "
-        f"{1e6 / figures['shingle_text'] / 2:.1f} s, both forms about {1e6 / both / 2:.1f} s"
-    )
+    cold = "not timed" if cold_s is None else f"{cold_s:.1f} s"
+    print(f"first batch call of a fresh process: {warm_s:.2f} s with numba's cache, {cold} cold")
+    print(f"{'NFKC + casefold (yardstick)':34s} {yardstick:10,.0f} posts/s")
+    for name, value in reference.items():
+        print(f"{'reference ' + name:34s} {value:10,.0f} posts/s")
+    for name, value in batch.items():
+        base = reference[compared_to[name]]
+        print(
+            f"{name:34s} {value:10,.0f} posts/s  {value / base:5.2f}x reference "
+            f"{compared_to[name]}"
+        )
 
     pool = None
     if args.pool_posts:
@@ -224,10 +283,14 @@ def main(argv: list[str] | None = None) -> int:
                 "seed": args.seed,
                 "mean_chars": round(mean_len, 1),
                 "ascii_share": round(ascii_share, 3),
-                "table_build_s": round(build_s, 3),
-                "posts_per_s": {k: round(v) for k, v in figures.items()},
-                "ratio_to_baseline": {k: round(v / base, 3) for k, v in figures.items()},
-                "both_forms_posts_per_s": round(both),
+                "handed_to_reference_share": round(handed_over, 4),
+                "first_call_s": {"warm_cache": round(warm_s, 2), "cold_compile": cold_s},
+                "yardstick_nfkc_casefold_posts_per_s": round(yardstick),
+                "reference_posts_per_s": {k: round(v) for k, v in reference.items()},
+                "batch_posts_per_s": {k: round(v) for k, v in batch.items()},
+                "ratio_to_reference": {
+                    k: round(v / reference[compared_to[k]], 3) for k, v in batch.items()
+                },
                 "pool": None
                 if pool is None
                 else {"posts": args.pool_posts, "processes": args.processes, "wall_s": round(pool, 2)},

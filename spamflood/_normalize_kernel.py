@@ -159,6 +159,11 @@ def build(
         len(pre_map[chr(cp)]) for cp in range(128) if chr(cp) in pre_map
     ):  # pragma: no cover - would mean a change in the reference's tables
         raise ValueError("an ASCII character folds to something; the loop's ASCII path is wrong")
+    # The loop treats every whitespace character as a space before looking at its fold.
+    if any(k.isspace() and not (v and v.isspace()) for k, v in pre_map.items()):
+        raise ValueError(  # pragma: no cover - as above
+            "a whitespace character folds to something else; the loop's space rule is wrong"
+        )
 
     tld_list = sorted(set(tlds))
     tld_chars = np.zeros((max(1, len(tld_list)), 24), dtype=np.uint32)

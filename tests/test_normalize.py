@@ -643,3 +643,37 @@ def test_batch_path_in_forked_workers() -> None:
 def test_real_chinese_sms_batch_path_matches_reference() -> None:
     texts = _real_texts(3000)
     _assert_batch_matches_reference(texts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(loop_text, min_size=nz._SMALL_BATCH, max_size=8))
+def test_batch_forms_are_idempotent(texts: list[str]) -> None:
+    forms, shingles = nz.normalize_and_shingle_many(texts)
+    assert normalize_many(forms) == forms
+    assert shingle_many(shingles) == shingles
+    assert shingle_many(forms, normalized=True) == shingles
+
+
+def test_batch_loop_builds_once_under_concurrent_first_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spamflood import _normalize_kernel as kernel_module
+
+    monkeypatch.setattr(nz, "_KERNEL", None)
+    builds = []
+    real_build = kernel_module.build
+
+    def counting_build(*args, **kwargs):
+        builds.append(1)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(kernel_module, "build", counting_build)
+    results: list[list[str]] = []
+    texts = ["加 微 信"] * nz._SMALL_BATCH
+    threads = [threading.Thread(target=lambda: results.append(normalize_many(texts))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [["加微信"] * nz._SMALL_BATCH] * 6
+    assert len(builds) == 1
