@@ -240,3 +240,20 @@ def test_evidence_shared_between_posts_is_what_each_post_would_get(feed, family:
         assert [(e.feature, e.snippet) for e in items] == [(nm, expected[nm]) for nm in chosen if nm in expected]
         checked += 1
     assert checked > 20
+
+
+def test_a_narrow_dtype_is_refused_where_it_would_round_a_value() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "text": ["same copy"] * 3,
+            "author": ["a", "b", "c"],
+            "author_name": ["shop01", "shop02", "Ann"],
+            "cluster": [0, 0, 0],
+        }
+    )
+    exact = evaluate(frame, families=["batch_accounts"])
+    assert exact.column("BATCH_ACCOUNTS_NAME_TEMPLATE").tolist() == [2 / 3] * 3
+    with pytest.raises(ConfigError, match="float32 cannot hold the values of BATCH_ACCOUNTS_NAME_TEMPLATE exactly"):
+        evaluate(frame, families=["batch_accounts"], dtype=np.float32)

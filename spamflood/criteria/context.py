@@ -277,13 +277,25 @@ class Context:
             found = known[i] = self.scanner.matches(self.text(i))
         return found
 
-    def count(self, name: str) -> np.ndarray:
-        """Matches per post of a list or pattern, as float64."""
+    def raw_count(self, name: str) -> np.ndarray:
+        """Matches per post of a list or pattern, as the scan holds them (an integer array; do
+        not modify it)."""
         scan = self.scan
         arr = scan.lists.get(name)
         if arr is None:
             arr = scan.patterns[name]
-        return arr.astype(np.float64)
+        return arr
+
+    def count(self, name: str) -> np.ndarray:
+        """Matches per post of a list or pattern, as float64."""
+        return self.raw_count(name).astype(np.float64)
+
+    def forget_counts(self) -> None:
+        """Drop the scan and the count sums kept for the features once they are computed:
+        evidence reads matches, not counts, and a million posts' counts are large."""
+        for key in ("scan", "soft_ad"):
+            self.cache.pop(key, None)
+        self.given_scan = None
 
     # -- time ---------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.criteria.lexicon import Scan
+from spamflood.errors import ConfigError
 from spamflood.criteria.rules import RULES, Rules, hits, label_scores
 from spamflood.criteria.transformer import CriteriaFeatures, family_module
 
@@ -111,6 +112,14 @@ def evaluate(
     matrix = np.empty((n, len(names)), dtype=dtype)
     for j, name in enumerate(names):
         matrix[:, j] = values[name]
+        if matrix.dtype != np.float64 and not np.array_equal(matrix[:, j], values[name], equal_nan=True):
+            raise ConfigError(
+                f"The 'dtype' parameter {np.dtype(dtype).name} cannot hold the values of {name} exactly; "
+                f"use float64 for this family."
+            )
+    if matrix.dtype == np.float64:  # read the matrix from here on: the computed columns can go
+        values = {name: matrix[:, j] for j, name in enumerate(names)}
+        ctx.forget_counts()
     scores = label_scores(values, rules=rules)
     hit = hits(values, rules=rules)
     # per family: its reported features that hit, on the posts that get evidence
@@ -141,8 +150,7 @@ def evaluate(
             # build them once per distinct row: every post of a cluster shares its sentence
             keyed = getattr(module, "evidence_key", None)
             memo: dict[Any, list[Evidence]] = {}
-            columns = np.column_stack([values[nm][posts] for nm in fam_names]).tolist()
-            for i, row_values, row_hits in zip(posts.tolist(), columns, hit_rows.tolist()):
+            for i, row_values, row_hits in _rows(posts, [values[nm] for nm in fam_names], hit_rows):
                 key = None
                 if keyed is not None:
                     key = (tuple(row_hits), tuple(v if v == v else None for v in row_values), keyed(ctx, i))
@@ -160,6 +168,17 @@ def evaluate(
                 if items:
                     found.setdefault(i, []).extend(items)
     return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
+
+
+def _rows(
+    posts: np.ndarray, columns: list[np.ndarray], hit_rows: np.ndarray, block: int = 65536
+) -> Iterator[tuple[int, list[float], list[bool]]]:
+    """Per post: its index, its values as Python floats, its hits as bools; made a block at a
+    time so that a million posts never become a million lists at once."""
+    for lo in range(0, posts.shape[0], block):
+        at = posts[lo : lo + block]
+        stacked = np.column_stack([col[at] for col in columns]).astype(np.float64, copy=False)
+        yield from zip(at.tolist(), stacked.tolist(), hit_rows[lo : lo + block].tolist())
 
 
 @contextmanager

@@ -239,7 +239,13 @@ _WHAT = {
 def _counts(ctx: Context) -> dict[str, np.ndarray]:
     found = ctx.cache.get("soft_ad")
     if found is None:
-        found = {name: sum((ctx.count(s) for s in srcs), np.zeros(ctx.n)) for name, srcs in SOURCES.items()}
+        # summed in int32, not float64: these sums stay cached while later families run
+        found = {}
+        for name, srcs in SOURCES.items():
+            total = np.zeros(ctx.n, dtype=np.int32)
+            for src in srcs:
+                total += ctx.raw_count(src)
+            found[name] = total
         ctx.cache["soft_ad"] = found
     return found
 
