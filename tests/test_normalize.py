@@ -677,3 +677,9 @@ def test_batch_loop_builds_once_under_concurrent_first_use(
         thread.join()
     assert results == [["加微信"] * nz._SMALL_BATCH] * 6
     assert len(builds) == 1
+
+
+def test_long_texts_that_grow_when_folded() -> None:
+    # Longer than the loop's worst-case buffer guess, and folding to many times the length.
+    texts = ["ﷺ加 微 信 ß" * 1200, "㍻ a b c " * 900, "x" * 5000, "ﷺ" * 300]
+    _assert_batch_matches_reference(texts)
