@@ -353,7 +353,7 @@ _CELLS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=False),
     st.text(max_size=6),
     st.text(alphabet='ab"\\\n\t/é中😀%', max_size=6),
-    st.lists(st.text(alphabet='ab"\\\x01 中,[]', max_size=5), max_size=3),
+    st.lists(st.text(alphabet='ab"\\\x00\x01 中,[]', max_size=5), max_size=3),
     st.lists(st.integers(0, 9), max_size=2),
 )
 

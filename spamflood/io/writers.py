@@ -208,7 +208,7 @@ def _encode_column(column: Sequence[Any] | np.ndarray) -> tuple[bytes, list[byte
     return b"", list(map(_dumps, column)), b""
 
 
-_CONTROL = re.compile("[\x00-\x1f]")
+_CONTROL = re.compile("[\x02-\x1f]")
 
 
 def _string_lists(column: Sequence[Sequence[Any]]) -> list[bytes] | None:
@@ -217,14 +217,16 @@ def _string_lists(column: Sequence[Sequence[Any]]) -> list[bytes] | None:
     if not set(map(type, chain.from_iterable(column))) <= {str}:
         return None
     text = "\x00".join(map("\x01".join, column))  # rows split by NUL, items by SOH
-    if _CONTROL.search(text.replace("\x00", "").replace("\x01", "")):
-        return None
+    sizes = list(map(len, column))
+    joints = sum(sizes) - sum(map(bool, sizes))  # SOHs the joins put in: items - non-empty rows
+    if _CONTROL.search(text) or text.count("\x00") != len(sizes) - 1 or text.count("\x01") != joints:
+        return None  # a control character in some item: one by one
     try:
         data = text.replace("\\", "\\\\").replace('"', '\\"').encode("utf-8")
     except UnicodeEncodeError:
         return None
     rows = data.replace(b"\x01", b'","').split(b"\x00")
-    return [b'["' + row + b'"]' if size else b"[]" for size, row in zip(map(len, column), rows)]
+    return [b'["' + row + b'"]' if size else b"[]" for size, row in zip(sizes, rows)]
 def _split_numbers(values: list[Any]) -> list[bytes]:
     """Plain numbers, None and bools, encoded as one array and split at its commas."""
     return _dumps(values)[1:-1].split(b",")
