@@ -284,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
                 "mean_chars": round(mean_len, 1),
                 "ascii_share": round(ascii_share, 3),
                 "handed_to_reference_share": round(handed_over, 4),
-                "first_call_s": {"warm_cache": round(warm_s, 2), "cold_compile": cold_s},
+                "first_call_s": {
+                    "warm_cache": round(warm_s, 2),
+                    "cold_compile": None if cold_s is None else round(cold_s, 2),
+                },
                 "yardstick_nfkc_casefold_posts_per_s": round(yardstick),
                 "reference_posts_per_s": {k: round(v) for k, v in reference.items()},
                 "batch_posts_per_s": {k: round(v) for k, v in batch.items()},
