@@ -152,7 +152,11 @@ def _reference_shares(cols, min_accounts: int, window: float) -> dict[str, list[
     import math
     import re
 
-    from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, YOUNG_SECONDS
+    from spamflood.criteria.batch_accounts import (
+        FOLLOW_MIN,
+        FOLLOW_RATIO,
+        YOUNG_SECONDS,
+    )
     from spamflood.criteria.context import lexicon
     from spamflood.normalize import normalize
 

@@ -10,7 +10,6 @@ normalized texts, the Aho-Corasick scan, local days and minutes, author codes.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.criteria.lexicon import Scan
-from spamflood.errors import ConfigError
+from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.criteria.rules import RULES, Rules, hits, label_scores
 from spamflood.criteria.transformer import CriteriaFeatures, family_module
+from spamflood.errors import ConfigError
 
 __all__ = ["Evaluation", "Evidence", "evaluate", "explain", "reasons"]
 

@@ -25,12 +25,18 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
     _JSONDecodeError = ValueError
 
+import numpy as np
+
 from spamflood.errors import InputError
 from spamflood.io.fieldmap import MISSING, FieldMap, _resolve
 from spamflood.io.timestamps import parse_time, resolve_tz
-import numpy as np
-
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, POST_FIELDS, Post, PostBatch
+from spamflood.posts import (
+    ACCOUNT_NUMBER_FIELDS,
+    ACCOUNT_TEXT_FIELDS,
+    POST_FIELDS,
+    Post,
+    PostBatch,
+)
 
 __all__ = ["DEFAULT_MAX_TEXT_CHARS", "RawRow", "Reject", "RowParser"]
 
