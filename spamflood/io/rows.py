@@ -142,70 +142,53 @@ class RowParser:
 
     def parse_batch(self, rows: Iterable[RawRow]) -> tuple[PostBatch, list[Reject]]:
         """The valid rows as one :class:`PostBatch` (what ``PostBatch.from_posts`` makes of
-        :meth:`parse_many`'s posts), without a :class:`Post` object per row."""
-        ids: list[str] = []
-        texts: list[str] = []
-        authors: list[str] = []
-        times: list[float] = []
+        :meth:`parse_many`'s posts), without a :class:`Post` object per row: each row is one
+        tuple, and the columns come from one transpose."""
+        good: list[tuple[Any, ...]] = []
         lines: list[int] = []
-        strings: dict[str, list[str | None]] = {name: [] for name in ACCOUNT_TEXT_FIELDS}
-        numbers: dict[str, list[float]] = {name: [] for name in ACCOUNT_NUMBER_FIELDS}
-        keep = tuple(dict.fromkeys(self.field_map.keep))
-        extra: dict[str, list[Any]] = {name: [] for name in keep}
         rejects: list[Reject] = []
-        nan = math.nan
         for line, payload in rows:
             try:
-                post_id, text, author, time, optional, kept = self._fields(line, payload)
+                good.append(self._fields(line, payload))
             except InputError as exc:
                 rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
                 continue
-            ids.append(post_id)
-            texts.append(text)
-            authors.append(author)
-            times.append(time)
             lines.append(line)
-            get = optional.get
-            for name, column in strings.items():
-                column.append(get(name))
-            for name, values in numbers.items():
-                values.append(get(name, nan))
-            for name, column in extra.items():
-                column.append(kept[name])
-        n = len(ids)
+        n = len(good)
+        width = len(POST_FIELDS) + 1
+        columns = [list(col) for col in zip(*good)] if n else [[] for _ in range(width)]
+        ids, texts, authors, times, names, bios, reposts, created, followers, following, statuses, kept = columns
         # one object per distinct account string in the chunk: pickled to the main process once
         shared: dict[str | None, str | None] = {}
         share = shared.setdefault
-        authors[:] = map(share, authors, authors)
-        for column in strings.values():
+        for column in (authors, names, bios, reposts):
             column[:] = map(share, column, column)
+        keep = tuple(dict.fromkeys(self.field_map.keep))
         batch = PostBatch(
             ids=ids,
             texts=texts,
             authors=authors,
-            times=np.array(times, dtype=np.float64),
-            lines=np.array(lines, dtype=np.int64),
-            author_name=strings["author_name"],
-            author_bio=strings["author_bio"],
-            repost_of=strings["repost_of"],
-            author_created=np.array(numbers["author_created"], dtype=np.float64).reshape(n),
-            followers=np.array(numbers["followers"], dtype=np.float64).reshape(n),
-            following=np.array(numbers["following"], dtype=np.float64).reshape(n),
-            statuses=np.array(numbers["statuses"], dtype=np.float64).reshape(n),
-            extra=extra if n else {},
+            times=np.array(times, dtype=np.float64).reshape(n),
+            lines=np.array(lines, dtype=np.int64).reshape(n),
+            author_name=names,
+            author_bio=bios,
+            repost_of=reposts,
+            author_created=np.array(created, dtype=np.float64).reshape(n),
+            followers=np.array(followers, dtype=np.float64).reshape(n),
+            following=np.array(following, dtype=np.float64).reshape(n),
+            statuses=np.array(statuses, dtype=np.float64).reshape(n),
+            extra={name: [row[name] for row in kept] for name in keep} if n else {},
         )
         return batch, rejects
 
     def parse(self, line: int, payload: bytes | Mapping[str, Any]) -> Post:
         """One row as a Post; raises :class:`InputError` naming the line and field."""
-        post_id, text, author, time, optional, extra = self._fields(line, payload)
-        return Post(id=post_id, text=text, author=author, time=time, line=line, extra=extra, **optional)
+        values = self._fields(line, payload)
+        return Post(*values[:-1], line=line, extra=values[-1])
 
-    def _fields(
-        self, line: int, payload: bytes | Mapping[str, Any]
-    ) -> tuple[str, str, str, float, dict[str, Any], dict[str, Any]]:
-        """The validated fields of one row: id, text, author, time, the optional fields present,
-        and the kept extra fields."""
+    def _fields(self, line: int, payload: bytes | Mapping[str, Any]) -> tuple[Any, ...]:
+        """The validated fields of one row, in the order of :data:`~spamflood.posts.POST_FIELDS`
+        (None or NaN for a missing optional one), then the kept extra fields."""
         record = self._decode(line, payload)
         fm = self.field_map
         values = []
@@ -217,7 +200,7 @@ class RowParser:
                 values.append(_resolve(record, alternatives))
             else:
                 values.append(MISSING)
-        post_id, text, author, raw_time = values[0], values[1], values[2], values[3]
+        post_id, text, author, raw_time, name, bio, repost, created, followers, following, statuses = values
         required = fm.required
 
         if post_id is MISSING:
@@ -248,34 +231,21 @@ class RowParser:
                 raise InputError("missing or empty", line=line, field="time")
             time = math.nan
         else:
-            time = self._time(raw_time, line, "time")
-
-        optional: dict[str, Any] = {}
-        for name, value in zip(ACCOUNT_TEXT_FIELDS, values[4:7]):
-            if value is MISSING:
-                continue
-            if name == "repost_of":
-                optional[name] = _identifier(value, line, name)
-            elif isinstance(value, str):
-                if not value.isascii() and _has_surrogates(value):
-                    raise InputError("invalid UTF-8", line=line, field=name)
-                optional[name] = value
-            else:
-                raise InputError(f"expected a string, got {type(value).__name__}", line=line, field=name)
-        for name, value in zip(ACCOUNT_NUMBER_FIELDS, values[7:]):
-            if value is MISSING:
-                continue
-            if name == "author_created":
-                optional[name] = self._time(value, line, name)
-            else:
-                optional[name] = _count(value, line, name)
+            time = self._time(raw_time, line, "time", remember=False)
+        name = _text_field(name, line, "author_name")
+        bio = _text_field(bio, line, "author_bio")
+        repost = None if repost is MISSING else _identifier(repost, line, "repost_of")
+        created = math.nan if created is MISSING else self._time(created, line, "author_created")
+        followers = math.nan if followers is MISSING else _count(followers, line, "followers")
+        following = math.nan if following is MISSING else _count(following, line, "following")
+        statuses = math.nan if statuses is MISSING else _count(statuses, line, "statuses")
         extra = {k: fm.lookup_kept(record, k) for k in fm.keep} if fm.keep else {}
-        return post_id, text, author, time, optional, extra
+        return post_id, text, author, time, name, bio, repost, created, followers, following, statuses, extra
 
-    def _time(self, value: Any, line: int, name: str) -> float:
+    def _time(self, value: Any, line: int, name: str, *, remember: bool = True) -> float:
         """``value`` as epoch seconds; a string seen before (an account's creation time, on
-        each of its posts) is read once."""
-        if type(value) is str:
+        each of its posts) is read once. ``remember=False`` for post times, rarely repeated."""
+        if remember and type(value) is str:
             found = self._times.get(value)
             if found is not None:
                 return found
@@ -283,7 +253,7 @@ class RowParser:
             seconds = parse_time(value, self.tz)
         except ValueError as exc:
             raise InputError(str(exc), line=line, field=name) from None
-        if type(value) is str:
+        if remember and type(value) is str:
             if len(self._times) >= _TIME_CACHE:
                 self._times.clear()
             self._times[value] = seconds
@@ -313,6 +283,17 @@ class RowParser:
 
 _TIME_CACHE = 1 << 16
 """Distinct time strings a parser remembers (then it starts over): bounded memory."""
+
+
+def _text_field(value: Any, line: int, name: str) -> str | None:
+    """An optional free-text field (name, bio): a string without invalid UTF-8, or None."""
+    if value is MISSING:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"expected a string, got {type(value).__name__}", line=line, field=name)
+    if not value.isascii() and _has_surrogates(value):
+        raise InputError("invalid UTF-8", line=line, field=name)
+    return value
 
 
 def _plan(fm: FieldMap) -> tuple[tuple[str | None, tuple[tuple[str, ...], ...] | None], ...]:
