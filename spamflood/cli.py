@@ -357,7 +357,10 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     with RecordWriter(args.output, args.output_format) as writer:
         step = 50_000
         for start in range(0, len(result), step):
-            writer.write_many(result.records(features=args.features, start=start, stop=start + step))
+            if args.features:
+                writer.write_many(result.records(features=True, start=start, stop=start + step))
+            else:
+                writer.write_columns(result.columns(start=start, stop=start + step))
     rejects_path = _write_rejects(result, args, console)
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from spamflood.io.fieldmap import FieldMap
 from spamflood.io.readers import ReadStats, iter_chunks
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
-from spamflood.normalize import normalize_many, shingle_many
+from spamflood.normalize import normalize_and_shingle_codes, warm_up
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
 
@@ -193,6 +192,22 @@ class ScoreResult:
             label_scores={k: float(v[i]) for k, v in self.label_scores.items() if v[i] > 0},
         )
 
+    def columns(self, *, start: int = 0, stop: int | None = None) -> dict[str, Any]:
+        """The output fields of posts ``start:stop`` as columns (what :meth:`records` holds as
+        rows), for writers that take columns without building a dict per post."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        labels = self.clusters.labels[start:stop]
+        return {
+            "id": self.batch.ids[start:stop],
+            "score": [round(x, 6) for x in self.score[start:stop].tolist()],
+            "flagged": self.flagged[start:stop].tolist(),
+            "labels": self.labels[start:stop],
+            "reasons": self.reasons[start:stop],
+            "cluster": [None if c < 0 else c for c in labels.tolist()],
+            "cluster_size": self.clusters.per_post(self.clusters.size, fill=1)[start:stop].astype(np.int64),
+            "cluster_authors": self.clusters.per_post(self.clusters.authors, fill=1)[start:stop].astype(np.int64),
+        }
+
     def records(self, *, features: bool = False, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
         """Output rows (the fields of DESIGN.md) for posts ``start:stop``, built from columns."""
         stop = len(self) if stop is None else min(stop, len(self))
@@ -297,13 +312,11 @@ def _json_number(value: Any) -> float | None:
 def _prepare_chunk(
     rows: list[RawRow], parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
 ) -> _Prepared:
-    posts, rejects = parser.parse_many(rows)
-    batch = PostBatch.from_posts(posts)
+    batch, rejects = parser.parse_batch(rows)
     # Normalize once: the criteria match on this form, and shingling continues from it.
-    normalized = normalize_many(batch.texts)
-    shingled = shingle_many(normalized, normalized=True)
-    signatures = hasher.signatures(shingled)
-    clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=len(shingled))
+    normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
+    signatures = hasher.signatures_from_codes(codes, offsets)
+    clusterable = np.diff(offsets) > 0
     criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
     return _Prepared(batch, signatures, clusterable, rejects, criteria)
 
@@ -423,6 +436,7 @@ class Detector:
         chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
         parts: list[_Prepared] = []
         rows_read = 0
+        shared: dict[str | None, str | None] = {}
         for part in self._map_chunks(chunks, parser):
             rows_read += len(part.batch) + len(part.rejects)
             if strict and part.rejects:
@@ -430,7 +444,7 @@ class Detector:
 
                 first = part.rejects[0]
                 raise InputError(first.reason, line=first.line, field=first.field)
-            _share_account_strings(part.batch)
+            shared = part.batch.share_strings(shared)  # one object per account string across chunks
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
@@ -453,6 +467,7 @@ class Detector:
             return
         # Compile the kernels once here, so forked workers inherit them instead of each compiling.
         self.hasher.signatures(["warm up the kernel"])
+        warm_up()
         context = multiprocessing.get_context("fork")
         pending: list[Future[_Prepared]] = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -646,15 +661,6 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
-
-
-def _share_account_strings(batch: PostBatch) -> None:
-    """Make every copy of one account's id, name and bio one string object: an account posts
-    many times, and a million posts would otherwise hold a million copies of each."""
-    for column in (batch.authors, batch.author_name, batch.author_bio):
-        for i, value in enumerate(column):
-            if value is not None:
-                column[i] = sys.intern(value)
 
 
 def _criteria_reasons(evidence: list[list[Any]]) -> dict[str, dict[int, str]]:

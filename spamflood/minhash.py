@@ -164,6 +164,24 @@ class MinHasher:
             raise
         return out
 
+    def signatures_from_codes(self, codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Signatures of texts given as one code-point array: text ``i`` is
+        ``codes[offsets[i]:offsets[i + 1]]`` (the layout of
+        :func:`spamflood.normalize.shingle_codes`), so no Python string per text is needed.
+        Equal to :meth:`signatures` of the same texts."""
+        codes = np.asarray(codes)
+        offsets = np.asarray(offsets)
+        if codes.ndim != 1 or codes.dtype != np.uint32:
+            raise InputError(f"codes must be a 1-D uint32 array; got {codes.dtype} with shape {codes.shape}.")
+        if offsets.ndim != 1 or offsets.dtype != np.int64 or offsets.size == 0:
+            raise InputError("offsets must be a non-empty 1-D int64 array (one more entry than texts).")
+        if offsets[0] != 0 or offsets[-1] != codes.size or (offsets.size > 1 and (np.diff(offsets) < 0).any()):
+            raise InputError("offsets must start at 0, never decrease and end at len(codes).")
+        out = np.empty((offsets.size - 1, self.num_perm), dtype=np.uint32)
+        if out.shape[0]:
+            _signature_rows(codes, offsets, self.ngram, self.permutations[0], self.permutations[1], out)
+        return out
+
     def shingles(self, text: str) -> list[str]:
         """The character n-grams of ``text`` in order, repeats included (``[text]`` if shorter
         than ``ngram``, ``[]`` if empty)."""

@@ -391,3 +391,14 @@ def test_a_text_that_is_not_a_string_is_named(bad: object, name: str) -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(minhash_module).failed == 0
+
+
+def test_signatures_from_codes_equal_signatures_of_the_same_texts():
+    from spamflood.normalize import shingle_codes, shingle_many
+
+    texts = ["限时特价 加V abc123", "", "hello world, a longer post", "ab"]
+    hasher = MinHasher(num_perm=32)
+    codes, offsets = shingle_codes(texts)
+    assert np.array_equal(hasher.signatures_from_codes(codes, offsets), hasher.signatures(shingle_many(texts)))
+    with pytest.raises(InputError, match="offsets"):
+        hasher.signatures_from_codes(codes, offsets[::-1].copy())
