@@ -111,6 +111,56 @@ def test_band_keys_refuse_too_short_signatures():
         band_keys(np.zeros((3, K), dtype=np.uint32), 30, 5)
 
 
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    agree=st.floats(0.0, 1.0),
+)
+def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree):
+    pytest.importorskip("pyarrow")
+    from spamflood.spark.partitions import fingerprint_matches, fingerprints
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**32, size=(n, K), dtype=np.uint32)
+    b = np.where(rng.random((n, K)) < agree, a, rng.integers(0, 2**32, size=(n, K), dtype=np.uint32))
+    exact = np.count_nonzero(a == b, axis=1)
+    found = fingerprint_matches(fingerprints(a), fingerprints(b))
+    assert fingerprints(a).shape == (n, K // 2)
+    assert np.all(found >= exact)  # so a pair ruled out by fingerprints fails the exact test too
+    assert np.all(fingerprint_matches(fingerprints(a), fingerprints(a)) == K)
+
+
+@given(
+    keys=st.lists(st.lists(st.integers(0, 4), min_size=3, max_size=3), min_size=0, max_size=30),
+    seed=st.integers(0, 1000),
+)
+def test_bucket_edges_pair_each_member_with_the_smallest_and_the_previous(keys, seed):
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+
+    from spamflood.spark.partitions import bucket_edges
+
+    rows = random.Random(seed).sample(range(1000), len(keys))
+    expected = set()
+    for band in range(3):
+        buckets: dict[int, list[int]] = {}
+        for row, key in zip(rows, keys):
+            buckets.setdefault(key[band], []).append(row)
+        for members in buckets.values():
+            members.sort()
+            for j in range(1, len(members)):
+                expected |= {(members[j], members[0]), (members[j], members[j - 1])}
+    entries = [(band, key[band], row) for row, key in zip(rows, keys) for band in range(3)]
+    random.Random(seed).shuffle(entries)
+    batch = pa.RecordBatch.from_pylist(
+        [{"band": b, "key": k, "row": r} for b, k, r in entries],
+        schema=pa.schema([("band", pa.int32()), ("key", pa.int64()), ("row", pa.int64())]),
+    )
+    found = [(s, d) for out in bucket_edges([batch]) for s, d in zip(out.column("src").to_pylist(), out.column("dst").to_pylist())]
+    assert len(found) == len(set(found))  # no repeats within a part
+    assert set(found) == expected
+
+
 # --------------------------------------------------------------------------- a feed with every label
 
 
@@ -260,11 +310,39 @@ def _assert_same(result: Any, expected: Any, *, raw: bool = True) -> None:
 # --------------------------------------------------------------------------- Spark tests
 
 
+def _feature_reading_detector() -> Detector:
+    """A detector whose decision reads every feature value, in order: the rules' labels and
+    reasons, but a score from a position-weighted sum over all the features (swap two features,
+    or change one value by one bit, and the score or the last reason changes), as a trained
+    model's would. Defined here so that Spark pickles it by value to its workers."""
+    from spamflood.detector import Decision
+
+    class FeatureReading(Detector):
+        def decide(self, features, strength, reasons, n, *, texts=None):
+            base = super().decide(features, strength, reasons, n, texts=texts)
+            z = np.zeros(n)
+            for j, name in enumerate(features):
+                v = np.asarray(features[name], dtype=np.float64)
+                z += ((j * 7919) % 13 + 1) / 13 * np.where(np.isnan(v), -1.0, np.log1p(np.abs(v)))
+            score = 1.0 / (1.0 + np.exp(-(z - 10.0) / 5.0))
+            said = [r + [f"z={float(z[i])!r} over {len(features)}"] for i, r in enumerate(base.reasons)]
+            return Decision(score, base.labels, said, base.label_scores)
+
+    return FeatureReading()
+
+
+def _assert_same_with_features(result: Any, expected: Any) -> None:
+    assert result.rows_read == expected.rows_read
+    assert _rows(result.rejects) == [r.to_dict() for r in expected.rejects]
+    assert _rows(result.scored) == expected.records(features=True)
+    assert _rows(result.clusters) == expected.cluster_records()
+
+
 @pytest.mark.spark
 def test_same_results_as_one_machine_on_a_split_parquet_feed(spark, planted):
     from spamflood.spark import score_dataframe
 
-    detector = Detector()
+    detector = _feature_reading_detector()
     expected = detector.score(str(planted))
     # Every label of the feed fires on one machine, so the comparison covers them all.
     fired = {label for labels in expected.labels for label in labels}
@@ -272,17 +350,30 @@ def test_same_results_as_one_machine_on_a_split_parquet_feed(spark, planted):
         "mass_share", "repetition", "soft_ad", "batch_accounts", "holiday_template",
         "chicken_soup", "auto_posting", "hotspot_hijack", "microbusiness",
     }
+    assert len(expected.features) == 48 and len(set(np.round(expected.score, 6))) > 10
     spark.conf.set("spark.sql.files.maxPartitionBytes", "8k")  # several input partitions
     try:
         df = spark.read.parquet(str(planted))
         assert df.rdd.getNumPartitions() > 1
-        result = score_dataframe(spark, df, detector=detector)
-        _assert_same(result, expected)
+        result = score_dataframe(spark, df, detector=detector, features=True)
+        # Same features (names, order, float64 values), same decisions, labels and reasons.
+        _assert_same_with_features(result, expected)
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     summary = result.summary()
     assert summary == {**expected.summary(), "blank_lines": 0}
     assert summary["rows_read"] == summary["scored"] + summary["rejected"]
+
+
+@pytest.mark.spark
+def test_the_bundled_model_scores_the_same_on_spark(spark, planted):
+    from spamflood.spark import score_dataframe
+
+    detector = Detector.load()  # the trained model decides: scores, label heads, reasons
+    expected = detector.score(str(planted))
+    assert detector.model is not None and expected.flagged.any()
+    result = score_dataframe(spark, spark.read.parquet(str(planted)), detector=detector, features=True)
+    _assert_same_with_features(result, expected)
 
 
 @pytest.mark.spark

@@ -2,7 +2,9 @@
 
 The candidate edges are those of :mod:`spamflood.cluster` (one machine): in every LSH bucket,
 each member paired with the bucket's smallest member and with the member just before it,
-kept when the estimated Jaccard of the two signatures reaches the threshold. Components are
+kept when the estimated Jaccard of the two signatures reaches the threshold. Most candidates
+of a real feed fail that test (LSH is tuned for recall), so a 4-bit fingerprint of every
+signature value rules them out before any full signature moves. Components are
 found with the large-star / small-star iteration (Kiveris et al., "Connected Components in
 MapReduce and Beyond", SoCC 2014) in the DataFrame API, checkpointing each round so that the
 plan does not grow with the number of rounds. Every component comes out as a star on its
@@ -17,7 +19,7 @@ from functools import partial
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spamflood.spark.partitions import verify_edges
+from spamflood.spark.partitions import bucket_edges, prefilter_edges, verify_edges
 
 __all__ = ["Checkpointer", "candidate_edges", "connected_components", "dense_index", "verified_edges"]
 
@@ -38,33 +40,47 @@ class Checkpointer:
         return df.checkpoint(eager=True) if self.reliable else df.localCheckpoint(eager=True)
 
 
-def candidate_edges(keys: DataFrame) -> DataFrame:
+def candidate_edges(keys: DataFrame, *, partitions: int | None = None) -> DataFrame:
     """Distinct candidate edges ``(src, dst)``, ``src > dst``, from ``keys``: ``row`` and
-    ``keys`` (``array<bigint>``, one key per band; null for a post that is not clustered)."""
-    exploded = keys.where(F.col("keys").isNotNull()).select("row", F.posexplode("keys").alias("band", "key"))
-    buckets = (
-        exploded.groupBy("band", "key")
-        .agg(F.array_sort(F.collect_list("row")).alias("m"))
-        .where(F.size("m") > 1)
-    )
-    pairs = buckets.select(
-        F.explode(
-            F.expr(
-                "flatten(transform(sequence(1, size(m) - 1), "
-                "i -> array(named_struct('src', m[i], 'dst', m[0]), named_struct('src', m[i], 'dst', m[i - 1]))))"
-            )
-        ).alias("p")
-    )
-    return pairs.select(F.col("p.src").alias("src"), F.col("p.dst").alias("dst")).distinct()
+    ``keys`` (``array<bigint>``, one key per band; null for a post that is not clustered).
+
+    One shuffle brings every bucket (a band's key) to one task, which pairs its members in
+    NumPy (:func:`~spamflood.spark.partitions.bucket_edges`); a second one spreads the edges by
+    ``src`` (``partitions`` parts, default ``spark.sql.shuffle.partitions``), where repeats
+    from other bands are dropped, ready to join signatures partitioned by row.
+    """
+    parts = partitions or _shuffle_partitions(keys.sparkSession)
+    exploded = keys.where(F.col("keys").isNotNull()).select(F.posexplode("keys").alias("band", "key"), "row")
+    edges = exploded.repartition(parts, "band", "key").mapInArrow(bucket_edges, "src long, dst long")
+    return edges.repartition(parts, "src").distinct()
 
 
 def verified_edges(candidates: DataFrame, signatures: DataFrame, *, num_perm: int, need: int) -> DataFrame:
     """The candidate edges whose two signatures agree on at least ``need`` of ``num_perm``
-    values (``signatures``: ``row``, ``sig`` as raw little-endian uint32 bytes)."""
-    src = signatures.select(F.col("row").alias("src"), F.col("sig").alias("src_sig"))
-    dst = signatures.select(F.col("row").alias("dst"), F.col("sig").alias("dst_sig"))
-    both = candidates.join(src, "src").join(dst, "dst").select("src", "dst", "src_sig", "dst_sig")
+    values.
+
+    ``signatures``: ``row``, ``sig`` (raw little-endian uint32 bytes) and ``fp`` (its
+    :func:`~spamflood.spark.partitions.fingerprints`); best hash-partitioned by ``row`` into as
+    many parts as ``candidates`` (and checkpointed), so that it is never shuffled: then only the
+    edges move. They move first with a 64-byte fingerprint of one end, which rules out most
+    candidates for sure (:func:`~spamflood.spark.partitions.prefilter_edges`); only the rest
+    carry a full 512-byte signature to the other end for the exact test.
+    """
+    src_fp = signatures.select(F.col("row").alias("src"), F.col("fp").alias("src_fp"))
+    dst = signatures.select(F.col("row").alias("dst"), F.col("fp").alias("dst_fp"), F.col("sig").alias("dst_sig"))
+    passing = (
+        candidates.join(src_fp, "src")
+        .join(dst, "dst")
+        .select("src", "dst", "src_fp", "dst_fp", "dst_sig")
+        .mapInArrow(partial(prefilter_edges, need=need), "src long, dst long, dst_sig binary")
+    )
+    src_sig = signatures.select(F.col("row").alias("src"), F.col("sig").alias("src_sig"))
+    both = passing.join(src_sig, "src").select("src", "dst", "src_sig", "dst_sig")
     return both.mapInArrow(partial(verify_edges, num_perm=num_perm, need=need), "src long, dst long")
+
+
+def _shuffle_partitions(spark: SparkSession) -> int:
+    return int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
 
 
 def _large_star(edges: DataFrame) -> DataFrame:

@@ -7,15 +7,20 @@ and can be called (and tested) without a cluster.
 
 Why each step is exact on a part of the feed:
 
-* :func:`prepare` (any partition): validation, normalization, signatures, band keys and the
-  text criteria read one post at a time.
-* :func:`score_clusters` (partitions holding whole clusters): cluster statistics, the rule
-  scorer and ``batch_accounts`` read only the posts of one cluster.
+* :func:`prepare` (any partition): validation, normalization, signatures, band keys, and the
+  criteria features that read one post at a time (the text families, and festival copy for
+  posts whose template no other post can share).
+* :func:`bucket_edges` (partitions holding whole LSH buckets), :func:`prefilter_edges` and
+  :func:`verify_edges` (any partition): the candidate edges of :mod:`spamflood.cluster` and the
+  estimated-Jaccard test, which reads two signatures.
+* :func:`score_clusters` (partitions holding whole clusters): cluster statistics, the cluster
+  features, the rule scorer and ``batch_accounts`` read only the posts of one cluster.
 * :func:`score_templates` (partitions holding whole festival-template skeletons): the shared
   template count of ``holiday_template`` reads only the posts with one skeleton.
 * :func:`score_posts` (partitions holding whole accounts): ``chicken_soup`` and
-  ``auto_posting`` read only one account's posts; then every label's strength is combined into
-  the post's score, labels and reasons as :class:`~spamflood.detector.Detector` does.
+  ``auto_posting`` read only one account's posts; then every feature and label strength of a
+  post is handed to :meth:`~spamflood.detector.Detector.decide` (the rules, or the trained
+  model) as one machine does, in the same order and with the same float64 values.
 
 Values that depend on the whole feed (which optional account fields it has at all, whether its
 times carry seconds) are measured once over the feed and passed in.
@@ -27,14 +32,17 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from spamflood.cluster import band_keys, cluster_stats, signature_digest
-from spamflood.criteria import holiday_template
+from spamflood.criteria import evaluate, holiday_template, scan_texts
 from spamflood.criteria.registry import FAMILIES
+from spamflood.criteria.transformer import CriteriaFeatures
 from spamflood.detector import (
     BATCH_FAMILIES,
     CRITERIA_STRENGTH,
@@ -42,35 +50,47 @@ from spamflood.detector import (
     Detector,
     _Criteria,
     _criteria_reasons,
-    _explain,
 )
 from spamflood.durations import human_duration
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.normalize import normalize_many, shingle_many
 from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PostBatch
-from spamflood.scoring import combine
 
 __all__ = [
+    "CLUSTER_PART",
     "CLUSTER_SCHEMA",
     "EDGE_SCHEMA",
+    "FINGERPRINT_BITS",
     "KIND_POST",
     "KIND_REJECT",
     "PREPARED_SCHEMA",
-    "SCORED_SCHEMA",
+    "REP_PART",
+    "REP_TYPE",
     "TEMPLATE_SCHEMA",
+    "FeatureNames",
     "FeedFacts",
+    "bucket_edges",
     "duplicate_raw",
+    "feature_names",
+    "fingerprint_matches",
+    "fingerprints",
+    "prefilter_edges",
     "prepare",
     "score_clusters",
     "score_posts",
     "score_templates",
+    "scored_schema",
     "verify_edges",
 ]
 
 KIND_POST, KIND_REJECT = 0, 1
 """Values of the ``kind`` column of :data:`PREPARED_SCHEMA`: a valid post, or a rejected row."""
 
+FINGERPRINT_BITS = 4
+"""Bits kept of each signature value for the edge prefilter (see :func:`fingerprints`)."""
+
 _STRINGS = pa.list_(pa.string())
+_FLOATS = pa.list_(pa.float64())
 _ACCOUNT_FIELDS: list[tuple[str, pa.DataType]] = [(n, pa.string()) for n in ACCOUNT_TEXT_FIELDS] + [
     (n, pa.float64()) for n in ACCOUNT_NUMBER_FIELDS
 ]
@@ -86,10 +106,13 @@ PREPARED_SCHEMA = pa.schema(
         ("time", pa.float64()),
         *_ACCOUNT_FIELDS,
         ("sig", pa.binary()),
+        ("fp", pa.binary()),
         ("keys", pa.list_(pa.int64())),
         ("digest", pa.int64()),
+        ("tvals", _FLOATS),
         ("text_labels", _STRINGS),
         ("text_reasons", _STRINGS),
+        ("hvals", _FLOATS),
         ("hol_labels", _STRINGS),
         ("hol_reasons", _STRINGS),
         ("skel", pa.string()),
@@ -98,23 +121,28 @@ PREPARED_SCHEMA = pa.schema(
         ("raw", pa.string()),
     ]
 )
-"""One row per input row: a post (``kind`` 0) with its signature, band keys and row-local
-criteria, or a reject (``kind`` 1) with its field, reason and raw text. ``pid``/``local`` say
-where the row was (partition, 1-based position in it), from which the engine numbers rows.
-Missing numbers are null (not NaN)."""
+"""One row per input row: a post (``kind`` 0) with its signature (``sig``, raw uint32 bytes),
+its fingerprint (``fp``), band keys and row-local criteria, or a reject (``kind`` 1) with its
+field, reason and raw text. ``pid``/``local`` say where the row was (partition, 1-based
+position in it), from which the engine numbers rows. ``tvals``/``hvals``: the values of the
+text-family and ``holiday_template`` features in :func:`feature_names` order (NaN kept as NaN;
+empty lists when the detector runs without criteria). Missing numbers are null (not NaN)."""
 
 EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
 
 CLUSTER_SCHEMA = pa.schema(
     [
         ("row", pa.int64()),
-        ("root", pa.int64()),
+        ("author", pa.string()),
+        ("cluster", pa.int64()),
         ("size", pa.int64()),
         ("authors", pa.int64()),
+        ("cvals", _FLOATS),
         ("mass", pa.float64()),
         ("mass_reason", pa.string()),
         ("rep", pa.float64()),
         ("rep_reason", pa.string()),
+        ("bvals", _FLOATS),
         ("ba_labels", _STRINGS),
         ("ba_reasons", _STRINGS),
         ("is_rep", pa.bool_()),
@@ -126,24 +154,56 @@ CLUSTER_SCHEMA = pa.schema(
         ("window", pa.string()),
     ]
 )
-"""Per clustered post: its cluster (by root row) and the cluster-label strengths and reasons;
-on the cluster's representative post (``is_rep``) also the cluster's statistics."""
+"""Per clustered post: its cluster id, the cluster features (``cvals``) and ``batch_accounts``
+values (``bvals``), the cluster-label strengths and reasons; on the cluster's representative
+post (``is_rep``) also the cluster's statistics."""
 
-TEMPLATE_SCHEMA = pa.schema([("row", pa.int64()), ("hol_labels", _STRINGS), ("hol_reasons", _STRINGS)])
-
-SCORED_SCHEMA = pa.schema(
+TEMPLATE_SCHEMA = pa.schema(
     [
+        ("row", pa.int64()),
+        ("author", pa.string()),
+        ("hvals", _FLOATS),
+        ("hol_labels", _STRINGS),
+        ("hol_reasons", _STRINGS),
+    ]
+)
+
+REP_TYPE = pa.struct(
+    [
+        ("size", pa.int64()),
+        ("authors", pa.int64()),
+        ("first_time", pa.string()),
+        ("last_time", pa.string()),
+        ("span", pa.string()),
+        ("peak_posts", pa.int64()),
+        ("peak_authors", pa.int64()),
+        ("window", pa.string()),
+        ("text", pa.string()),
+    ]
+)
+"""The cluster statistics and text carried by a cluster's representative post (null on others)."""
+
+
+def scored_schema(names: Sequence[str] = (), *, features: bool = False) -> pa.Schema:
+    """What :func:`score_posts` returns: the CLI's columns plus ``row`` and ``rep``; with
+    ``features``, also ``label_scores`` (a map of the labels' sub-scores above 0) and
+    ``features`` (one float per name in ``names``, null for NaN), as ``--features`` writes."""
+    fields = [
         ("row", pa.int64()),
         ("id", pa.string()),
         ("score", pa.float64()),
         ("flagged", pa.bool_()),
         ("labels", _STRINGS),
         ("reasons", _STRINGS),
-        ("root", pa.int64()),
+        ("cluster", pa.int64()),
         ("cluster_size", pa.int64()),
         ("cluster_authors", pa.int64()),
     ]
-)
+    if features:
+        fields.append(("label_scores", pa.map_(pa.string(), pa.float64())))
+        fields.append(("features", pa.struct([(name, pa.float64()) for name in names])))
+    fields.append(("rep", REP_TYPE))
+    return pa.schema(fields)
 
 
 @dataclass(frozen=True)
@@ -157,6 +217,50 @@ class FeedFacts:
 
     present: tuple[str, ...] = ()
     has_seconds: bool = False
+
+
+@dataclass(frozen=True)
+class FeatureNames:
+    """The named features :meth:`Detector.decide` receives, in one machine's order: the
+    cluster features, then the text families', then the batch families' (``batch``)."""
+
+    cluster: tuple[str, ...]
+    text: tuple[str, ...]
+    holiday: tuple[str, ...]
+    batch: tuple[str, ...]
+    batch_accounts: tuple[str, ...]
+    accounts: tuple[str, ...]
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.cluster + self.text + self.batch
+
+
+@lru_cache(maxsize=8)
+def _names(criteria: bool, tz: str) -> FeatureNames:
+    empty = np.zeros(0, dtype=np.int64)
+    from spamflood.scoring import RuleScorer
+
+    cluster = tuple(RuleScorer().cluster_features(cluster_stats(empty, np.zeros(0), empty), empty))
+    if not criteria:
+        return FeatureNames(cluster, (), (), (), (), ())
+
+    def of(families: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(CriteriaFeatures(families=families, tz=tz).fit().get_feature_names_out().tolist())
+
+    return FeatureNames(
+        cluster=cluster,
+        text=of(TEXT_FAMILIES),
+        holiday=of(("holiday_template",)),
+        batch=of(BATCH_FAMILIES),
+        batch_accounts=of(("batch_accounts",)),
+        accounts=of(("chicken_soup", "auto_posting")),
+    )
+
+
+def feature_names(detector: Detector) -> FeatureNames:
+    """The features ``detector`` hands to ``decide``, in the order one machine builds them."""
+    return _names(bool(detector.criteria), str(detector.tz))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -176,6 +280,26 @@ def _floats(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.float64(), from_pandas=True)  # NaN -> null
+
+
+def _float_lists(columns: Sequence[np.ndarray], n: int) -> pa.Array:
+    """Per row, the values of ``columns`` as one list (NaN stays NaN, not null)."""
+    k = len(columns)
+    flat = np.column_stack(columns).reshape(-1) if k and n else np.zeros(0, dtype=np.float64)
+    offsets = np.arange(0, n * k + 1, k, dtype=np.int32) if k else np.zeros(n + 1, dtype=np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat.astype(np.float64, copy=False)))
+
+
+def _matrix(column: pa.Array | pa.ChunkedArray, n: int, k: int) -> np.ndarray:
+    """A list<double> column whose lists all hold ``k`` values, as an (n, k) array."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if k == 0 or n == 0:
+        return np.zeros((n, k), dtype=np.float64)
+    flat = np.array(pc.list_flatten(column).to_numpy(zero_copy_only=False), dtype=np.float64)  # writable
+    if flat.shape[0] != n * k:
+        raise ValueError(f"expected {k} feature values per post, got {flat.shape[0]} for {n} posts")
+    return flat.reshape(n, k)
 
 
 def _post_labels(criteria: _Criteria, n: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -204,6 +328,14 @@ def _sorted_by_row(table: pa.Table) -> pa.Table:
     return table.sort_by("row") if table.num_rows else table
 
 
+def _values(criteria: _Criteria, names: Sequence[str], n: int) -> list[np.ndarray]:
+    """The feature columns ``names`` of ``criteria`` as float64 (NaN for one it lacks)."""
+    return [
+        np.asarray(criteria.values[name], dtype=np.float64) if name in criteria.values else np.full(n, np.nan)
+        for name in names
+    ]
+
+
 # --------------------------------------------------------------------------- prepare
 
 
@@ -229,6 +361,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     posts, rejects = parser.parse_many(rows)
     batch = PostBatch.from_posts(posts)
     n = len(batch)
+    names = feature_names(detector)
     # As Detector._prepare_chunk: normalize once, shingle from that, sign.
     normalized = normalize_many(batch.texts)
     shingled = shingle_many(normalized, normalized=True)
@@ -236,42 +369,48 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=n)
     keys = band_keys(sig, detector.finder.bands, detector.finder.rows).view(np.int64)
     digest = signature_digest(sig).view(np.int64)
+    fp = fingerprints(sig)
     empty: list[list[str]] = [[] for _ in range(n)]
     text_labels, text_reasons = empty, empty
     hol_labels, hol_reasons = empty, empty
+    text_values: list[np.ndarray] = []
+    hol_values: list[np.ndarray] = []
     skel: list[str | None] = [None] * n
     if detector.criteria and n:
         text = _Criteria.compute(normalized, None, TEXT_FAMILIES, detector.tz, normalized=True)
         text_labels, text_reasons = _post_labels(text, n)
-        frame = _frame({"text": normalized, "author": batch.authors, "time": batch.times})
-        holiday = _Criteria.compute(frame, None, ("holiday_template",), detector.tz, normalized=True)
+        text_values = _values(text, names.text, n)
+        holiday = _holiday(batch, normalized, detector.tz)
         hol_labels, hol_reasons = _post_labels(holiday, n)
+        hol_values = _values(holiday, names.holiday, n)
         skel = _template_keys(holiday, normalized, batch.texts)
     key_list = [keys[i].tolist() if clusterable[i] else None for i in range(n)]
     m = len(rejects)
+    none: list[Any] = [None] * m
     columns: dict[str, Any] = {
         "kind": [KIND_POST] * n + [KIND_REJECT] * m,
         "pid": [partition] * (n + m),
         "local": batch.lines.tolist() + [r.line for r in rejects],
-        "id": batch.ids + [None] * m,
-        "text": batch.texts + [None] * m,
-        "author": batch.authors + [None] * m,
+        "id": batch.ids + none,
+        "text": batch.texts + none,
+        "author": batch.authors + none,
         "time": np.concatenate([batch.times, np.full(m, np.nan)]),
     }
     for name in ACCOUNT_TEXT_FIELDS:
-        columns[name] = list(getattr(batch, name)) + [None] * m
+        columns[name] = list(getattr(batch, name)) + none
     for name in ACCOUNT_NUMBER_FIELDS:
         columns[name] = np.concatenate([getattr(batch, name), np.full(m, np.nan)])
     columns.update(
         {
-            "sig": [sig[i].tobytes() for i in range(n)] + [None] * m,
-            "keys": key_list + [None] * m,
-            "digest": digest.tolist() + [None] * m,
-            "text_labels": text_labels + [None] * m,
-            "text_reasons": text_reasons + [None] * m,
-            "hol_labels": hol_labels + [None] * m,
-            "hol_reasons": hol_reasons + [None] * m,
-            "skel": skel + [None] * m,
+            "sig": [sig[i].tobytes() for i in range(n)] + none,
+            "fp": [fp[i].tobytes() for i in range(n)] + none,
+            "keys": key_list + none,
+            "digest": digest.tolist() + none,
+            "text_labels": text_labels + none,
+            "text_reasons": text_reasons + none,
+            "hol_labels": hol_labels + none,
+            "hol_reasons": hol_reasons + none,
+            "skel": skel + none,
             "field": [None] * n + [r.field for r in rejects],
             "reason": [None] * n + [r.reason for r in rejects],
             "raw": [None] * n + [r.raw for r in rejects],
@@ -279,9 +418,25 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     )
     arrays = []
     for f in PREPARED_SCHEMA:
+        if f.name in ("tvals", "hvals"):
+            lists = _float_lists(text_values if f.name == "tvals" else hol_values, n)
+            arrays.append(pa.concat_arrays([lists, pa.nulls(m, type=_FLOATS)]) if m else lists)
+            continue
         value = columns[f.name]
         arrays.append(_nullable(value) if f.type == pa.float64() else pa.array(value, type=f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=PREPARED_SCHEMA)
+
+
+def _holiday(batch: PostBatch, normalized: list[str], tz: str) -> _Criteria:
+    """``holiday_template`` over the posts of one chunk, as one machine reads them: the lexicon
+    scan on the normalized texts, the template skeleton from the original text (whose
+    capitalized brand words it masks)."""
+    scan = scan_texts(normalized, ("holiday_template",), normalized=True)
+    frame = _frame({"text": batch.texts, "author": batch.authors, "time": batch.times})
+    ev = evaluate(frame, None, families=("holiday_template",), tz=tz, scan=scan)
+    values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
+    fired = {label: col > 0 for label, col in ev.labels.items() if label == "holiday_template"}
+    return _Criteria(values, fired, ev.evidence)
 
 
 def _template_keys(holiday: _Criteria, normalized: list[str], originals: list[str]) -> list[str | None]:
@@ -327,6 +482,80 @@ def duplicate_raw(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
 # --------------------------------------------------------------------------- edges
 
 
+def bucket_edges(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The candidate edges of whole LSH buckets: each member to the bucket's smallest member
+    and to the member just before it (``src > dst``), without repeats within this part.
+
+    Input columns ``band, key, row``: every member of some buckets (a bucket is one band's
+    key). Output: :data:`EDGE_SCHEMA`.
+    """
+    table = _table(batches)
+    if not table.num_rows:
+        return
+    band = table.column("band").to_numpy()
+    key = table.column("key").to_numpy()
+    row = table.column("row").to_numpy()
+    order = np.lexsort((row, key, band))
+    band, key, row = band[order], key[order], row[order]
+    first = np.ones(row.shape[0], dtype=bool)
+    first[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
+    starts = np.flatnonzero(first)
+    smallest = row[starts][np.cumsum(first) - 1]
+    member = ~first
+    # the member before: only where it is not the bucket's smallest (that edge is above)
+    after_second = member.copy()
+    after_second[1:] &= member[:-1]
+    after_second[0] = False
+    src = np.concatenate([row[member], row[after_second]])
+    dst = np.concatenate([smallest[member], row[np.flatnonzero(after_second) - 1]])
+    if not src.size:
+        return
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
+    yield pa.RecordBatch.from_arrays([pa.array(pairs[:, 0]), pa.array(pairs[:, 1])], schema=EDGE_SCHEMA)
+
+
+def fingerprints(sig: np.ndarray) -> np.ndarray:
+    """Per signature, :data:`FINGERPRINT_BITS` bits of every value, packed two to a byte.
+
+    Equal values have equal fingerprints, so two posts' fingerprints agree in at least as many
+    places as their signatures: a pair whose fingerprints agree in fewer than ``need`` places
+    fails the estimated-Jaccard test for sure, and only the rest need the full signatures.
+    The bits come from a multiplicative mix of the whole value (a MinHash minimum is small, so
+    its own top bits say little).
+    """
+    sig = np.ascontiguousarray(sig, dtype=np.uint32)
+    if sig.shape[1] % 2:
+        raise ValueError(f"fingerprints pack two values to a byte; num_perm={sig.shape[1]} is odd")
+    mixed = (sig.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+    nibble = (mixed >> np.uint64(32 - FINGERPRINT_BITS)).astype(np.uint8)
+    return (nibble[:, 0::2] << np.uint8(4)) | nibble[:, 1::2]
+
+
+def fingerprint_matches(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, in how many values the packed fingerprints ``a`` and ``b`` agree."""
+    x = np.bitwise_xor(a, b)
+    return np.count_nonzero((x & np.uint8(0xF0)) == 0, axis=1) + np.count_nonzero((x & np.uint8(0x0F)) == 0, axis=1)
+
+
+def prefilter_edges(batches: Iterable[pa.RecordBatch], need: int) -> Iterator[pa.RecordBatch]:
+    """Drop the candidate edges that cannot pass the estimated-Jaccard test.
+
+    Input columns ``src, dst, src_fp, dst_fp, dst_sig``; output ``src, dst, dst_sig`` for the
+    edges whose fingerprints agree in at least ``need`` values (:func:`fingerprints`), so that
+    only those carry a full signature to the other end.
+    """
+    for batch in batches:
+        n = batch.num_rows
+        if not n:
+            continue
+        a = _fixed_width(batch.column("src_fp"), n)
+        b = _fixed_width(batch.column("dst_fp"), n)
+        keep = pa.array(fingerprint_matches(a, b) >= need)
+        yield pa.RecordBatch.from_arrays(
+            [batch.column(name).filter(keep) for name in ("src", "dst", "dst_sig")], names=["src", "dst", "dst_sig"]
+        )
+
+
 def verify_edges(batches: Iterable[pa.RecordBatch], num_perm: int, need: int) -> Iterator[pa.RecordBatch]:
     """Keep the candidate edges whose ends agree on at least ``need`` of ``num_perm`` values.
 
@@ -337,21 +566,24 @@ def verify_edges(batches: Iterable[pa.RecordBatch], num_perm: int, need: int) ->
         n = batch.num_rows
         if not n:
             continue
-        a = _signature_matrix(batch.column("src_sig"), n, num_perm)
-        b = _signature_matrix(batch.column("dst_sig"), n, num_perm)
+        a = _fixed_width(batch.column("src_sig"), n).view(np.uint32)
+        b = _fixed_width(batch.column("dst_sig"), n).view(np.uint32)
+        if a.shape[1] != num_perm or b.shape[1] != num_perm:
+            raise ValueError(f"a signature has {a.shape[1]} values, expected num_perm={num_perm}")
         keep = np.count_nonzero(a == b, axis=1) >= need
         yield pa.RecordBatch.from_arrays(
             [batch.column("src").filter(pa.array(keep)), batch.column("dst").filter(pa.array(keep))], schema=EDGE_SCHEMA
         )
 
 
-def _signature_matrix(column: pa.Array, n: int, num_perm: int) -> np.ndarray:
-    # A binary column's data buffer holds the rows back to back; every row has num_perm values.
+def _fixed_width(column: pa.Array, n: int) -> np.ndarray:
+    """A binary column whose values all have one length, as an (n, length) uint8 array."""
+    # A binary column's data buffer holds the rows back to back.
     if column.null_count:
         raise ValueError("a candidate edge has an end without a signature")
     offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset : column.offset + n + 1]
     data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data.view(np.uint32).reshape(n, num_perm)
+    return data.reshape(n, -1)
 
 
 # --------------------------------------------------------------------------- clusters
@@ -360,14 +592,17 @@ def _signature_matrix(column: pa.Array, n: int, num_perm: int) -> np.ndarray:
 def score_clusters(
     batches: Iterable[pa.RecordBatch], detector: Detector, facts: FeedFacts
 ) -> Iterator[pa.RecordBatch]:
-    """Cluster statistics, ``mass_share``/``repetition`` and ``batch_accounts`` for whole clusters.
+    """Cluster statistics and features, ``mass_share``/``repetition`` and ``batch_accounts``
+    for whole clusters.
 
-    Input: every post of some clusters with ``row, root`` (the cluster's smallest row), ``id,
-    text, author, time, digest`` and the account fields. Output: :data:`CLUSTER_SCHEMA`.
+    Input: every post of some clusters with ``row, root`` (the cluster's smallest row),
+    ``cluster`` (its id), ``author, time, digest`` and the account fields. Output:
+    :data:`CLUSTER_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
     if not table.num_rows:
         return
+    names = feature_names(detector)
     roots = table.column("root").to_numpy()
     # Roots are the clusters' first rows, so sorted roots number clusters by first post.
     _, labels = np.unique(roots, return_inverse=True)
@@ -379,13 +614,16 @@ def score_clusters(
     digests = table.column("digest").to_numpy().view(np.uint64)
     stats = cluster_stats(labels, times, codes, window=detector.window, digests=digests)
     scores = detector.rules.score(stats, codes, authors, times)
+    cluster_values = detector.rules.cluster_features(stats, codes)
     n = table.num_rows
     ba_labels: list[list[str]] = [[] for _ in range(n)]
     ba_reasons: list[list[str]] = [[] for _ in range(n)]
+    ba_values: list[np.ndarray] = []
     if detector.criteria:
-        frame = _criteria_frame(table, facts.present)
+        frame = _criteria_frame(table, facts.present, texts=False)
         accounts = _Criteria.compute(frame, labels, ("batch_accounts",), detector.tz)
         ba_labels, ba_reasons = _post_labels(accounts, n)
+        ba_values = _values(accounts, names.batch_accounts, n)
     is_rep = np.zeros(n, dtype=bool)
     is_rep[stats.representative] = True
     nothing: list[Any] = [None] * n
@@ -398,39 +636,41 @@ def score_clusters(
         peak_authors[i] = int(stats.peak_authors[c])
         window[i] = human_duration(stats.window)
     mass_reason, rep_reason = scores.reasons["mass_share"], scores.reasons["repetition"]
-    yield pa.RecordBatch.from_pydict(
-        {
-            "row": table.column("row").to_pylist(),
-            "root": roots.tolist(),
-            "size": stats.size[labels].tolist(),
-            "authors": stats.authors[labels].tolist(),
-            "mass": scores.strength["mass_share"].tolist(),
-            "mass_reason": [mass_reason.get(i) for i in range(n)],
-            "rep": scores.strength["repetition"].tolist(),
-            "rep_reason": [rep_reason.get(i) for i in range(n)],
-            "ba_labels": ba_labels,
-            "ba_reasons": ba_reasons,
-            "is_rep": is_rep.tolist(),
-            "first_time": first,
-            "last_time": last,
-            "span": span,
-            "peak_posts": peak_posts,
-            "peak_authors": peak_authors,
-            "window": window,
-        },
-        schema=CLUSTER_SCHEMA,
-    )
+    columns = {
+        "row": table.column("row"),
+        "author": table.column("author"),
+        "cluster": table.column("cluster"),
+        "size": pa.array(stats.size[labels]),
+        "authors": pa.array(stats.authors[labels]),
+        "cvals": _float_lists([cluster_values[name] for name in names.cluster], n),
+        "mass": pa.array(scores.strength["mass_share"], type=pa.float64()),
+        "mass_reason": pa.array([mass_reason.get(i) for i in range(n)], type=pa.string()),
+        "rep": pa.array(scores.strength["repetition"], type=pa.float64()),
+        "rep_reason": pa.array([rep_reason.get(i) for i in range(n)], type=pa.string()),
+        "bvals": _float_lists(ba_values, n),
+        "ba_labels": pa.array(ba_labels, type=_STRINGS),
+        "ba_reasons": pa.array(ba_reasons, type=_STRINGS),
+        "is_rep": pa.array(is_rep),
+        "first_time": pa.array(first, type=pa.string()),
+        "last_time": pa.array(last, type=pa.string()),
+        "span": pa.array(span, type=pa.string()),
+        "peak_posts": pa.array(peak_posts, type=pa.int64()),
+        "peak_authors": pa.array(peak_authors, type=pa.int64()),
+        "window": pa.array(window, type=pa.string()),
+    }
+    yield pa.Table.from_pydict(columns, schema=CLUSTER_SCHEMA).combine_chunks().to_batches()[0]
 
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def _criteria_frame(table: pa.Table, present: Sequence[str]) -> Any:
-    """The posts as the criteria read them: text, author, time and the account fields the
-    whole feed has (a field no post has is left out, as one machine does)."""
+def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = True) -> Any:
+    """The posts as the criteria read them: text (empty strings when ``texts`` is False, for
+    families that read none), author, time and the account fields the whole feed has (a field
+    no post has is left out, as one machine does)."""
     columns: dict[str, Any] = {
-        "text": table.column("text").to_pylist(),
+        "text": table.column("text").to_pylist() if texts else [""] * table.num_rows,
         "author": table.column("author").to_pylist(),
         "time": _floats(table.column("time")),
     }
@@ -455,11 +695,19 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
     table = _sorted_by_row(_table(batches))
     if not table.num_rows:
         return
+    n = table.num_rows
     frame = _criteria_frame(table, ())
     holiday = _Criteria.compute(frame, None, ("holiday_template",), detector.tz)
-    labels, reasons = _post_labels(holiday, table.num_rows)
-    yield pa.RecordBatch.from_pydict(
-        {"row": table.column("row").to_pylist(), "hol_labels": labels, "hol_reasons": reasons}, schema=TEMPLATE_SCHEMA
+    labels, reasons = _post_labels(holiday, n)
+    yield pa.RecordBatch.from_arrays(
+        [
+            table.column("row").combine_chunks(),
+            table.column("author").combine_chunks(),
+            _float_lists(_values(holiday, feature_names(detector).holiday, n), n),
+            pa.array(labels, type=_STRINGS),
+            pa.array(reasons, type=_STRINGS),
+        ],
+        schema=TEMPLATE_SCHEMA,
     )
 
 
@@ -470,62 +718,185 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
 _SECONDS_PROBE_TIME = 1.0
 _PROBE_AUTHOR = "\x00spamflood-probe"
 
+CLUSTER_PART: tuple[str, ...] = ("cluster", "size", "authors", "cvals", "mass", "mass_reason", "rep", "rep_reason", "bvals", "ba_labels", "ba_reasons")
+REP_PART: tuple[str, ...] = ("is_rep", "first_time", "last_time", "span", "peak_posts", "peak_authors", "window")
 
-def score_posts(batches: Iterable[pa.RecordBatch], detector: Detector, facts: FeedFacts) -> Iterator[pa.RecordBatch]:
-    """The per-account criteria, then every post's score, labels and reasons.
 
-    Input: every post of some accounts with ``row, id, text, author, time``, the account
-    fields, ``text_labels/text_reasons``, ``hol_labels/hol_reasons`` and, for clustered posts,
-    the columns of :data:`CLUSTER_SCHEMA` (null elsewhere). Output: :data:`SCORED_SCHEMA`
-    (score rounded to 6 decimals as the CLI writes it).
+def score_posts(
+    batches: Iterable[pa.RecordBatch], detector: Detector, facts: FeedFacts, *, features: bool = False
+) -> Iterator[pa.RecordBatch]:
+    """The per-account criteria, then every post's score, labels and reasons from
+    :meth:`Detector.decide <spamflood.detector.Detector.decide>`.
+
+    Input: rows ``row, author`` with one of three struct columns set: ``post`` (every post:
+    ``id, text, time``, ``tvals``, ``text_labels/text_reasons``, ``hvals``,
+    ``hol_labels/hol_reasons``), ``cl`` (clustered posts: the columns of
+    :data:`CLUSTER_SCHEMA`) or ``tp`` (posts scored with their festival template:
+    ``hvals, hol_labels, hol_reasons``, which replace the post's own). All rows of an account
+    are in one call. Output: :func:`scored_schema` (score rounded to 6 decimals as the CLI
+    writes it).
     """
-    table = _sorted_by_row(_table(batches))
-    n = table.num_rows
+    table = _table(batches)
+    if not table.num_rows:
+        return
+    posts = _part(table, "post")
+    n = posts.num_rows
     if not n:
         return
-    mass = np.nan_to_num(_floats(table.column("mass")), nan=0.0)
-    rep = np.nan_to_num(_floats(table.column("rep")), nan=0.0)
-    strength: dict[str, np.ndarray] = {"mass_share": mass, "repetition": rep}
+    names = feature_names(detector)
+    rows = posts.column("row").to_numpy()
+    cl = _part(table, "cl")
+    tp = _part(table, "tp")
+    at_cl = _positions(rows, cl)
+    at_tp = _positions(rows, tp)
+    texts = posts.column("text").to_pylist()
+
+    # Cluster features and cluster labels (posts in no cluster: 0, as one machine fills them).
+    values: dict[str, np.ndarray] = {}
+    cvals = _spread(_matrix(cl.column("cvals"), cl.num_rows, len(names.cluster)), at_cl, n, 0.0)
+    for j, name in enumerate(names.cluster):
+        values[name] = cvals[:, j]
+    strength: dict[str, np.ndarray] = {
+        "mass_share": _spread(_floats(cl.column("mass")), at_cl, n, 0.0),
+        "repetition": _spread(_floats(cl.column("rep")), at_cl, n, 0.0),
+    }
     reasons: dict[str, dict[int, str]] = {
-        "mass_share": _present(table.column("mass_reason").to_pylist()),
-        "repetition": _present(table.column("rep_reason").to_pylist()),
+        "mass_share": _spread_dict(cl.column("mass_reason").to_pylist(), at_cl),
+        "repetition": _spread_dict(cl.column("rep_reason").to_pylist(), at_cl),
     }
     if detector.criteria:
         fired: dict[str, np.ndarray] = {}
         said: dict[str, dict[int, str]] = {}
-        for prefix in ("text", "hol", "ba"):
-            _collect(table.column(f"{prefix}_labels").to_pylist(), table.column(f"{prefix}_reasons").to_pylist(), fired, said, n)
-        account_labels, account_reasons = _account_criteria(table, detector, facts)
-        _collect(account_labels, account_reasons, fired, said, n)
+        tvals = _matrix(posts.column("tvals"), n, len(names.text))
+        for j, name in enumerate(names.text):
+            values[name] = tvals[:, j]
+        _collect(posts.column("text_labels").to_pylist(), posts.column("text_reasons").to_pylist(), fired, said, n)
+        # holiday_template: the post's own, or its template's where it has one
+        hvals = _matrix(posts.column("hvals"), n, len(names.holiday))
+        hol_labels = posts.column("hol_labels").to_pylist()
+        hol_reasons = posts.column("hol_reasons").to_pylist()
+        if tp.num_rows:
+            hvals[at_tp] = _matrix(tp.column("hvals"), tp.num_rows, len(names.holiday))
+            for i, labels, sentences in zip(
+                at_tp.tolist(), tp.column("hol_labels").to_pylist(), tp.column("hol_reasons").to_pylist()
+            ):
+                hol_labels[i], hol_reasons[i] = labels, sentences
+        _collect(hol_labels, hol_reasons, fired, said, n)
+        bvals = _spread(_matrix(cl.column("bvals"), cl.num_rows, len(names.batch_accounts)), at_cl, n, np.nan)
+        ba_labels: list[Any] = [None] * n
+        ba_reasons: list[Any] = [None] * n
+        for i, labels, sentences in zip(at_cl.tolist(), cl.column("ba_labels").to_pylist(), cl.column("ba_reasons").to_pylist()):
+            ba_labels[i], ba_reasons[i] = labels, sentences
+        _collect(ba_labels, ba_reasons, fired, said, n)
+        account = _account_criteria(posts, texts, detector, facts)
+        account_labels, account_reasons = _post_labels(account, len(account.evidence))
+        _collect(account_labels[:n], account_reasons[:n], fired, said, n)
+        batch_values: dict[str, np.ndarray] = {}
+        for j, name in enumerate(names.holiday):
+            batch_values[name] = hvals[:, j]
+        for j, name in enumerate(names.batch_accounts):
+            batch_values[name] = bvals[:, j]
+        for name in names.accounts:
+            batch_values[name] = np.asarray(account.values[name][:n], dtype=np.float64)
+        for name in names.batch:
+            values[name] = batch_values[name]
         # Same order as Detector._score: text families, then batch families, registry order.
         for families in (TEXT_FAMILIES, BATCH_FAMILIES):
             for label in FAMILIES:
                 if label in families:
                     strength[label] = np.where(fired.get(label, np.zeros(n, dtype=bool)), CRITERIA_STRENGTH, 0.0)
         reasons.update(said)
-    score = combine(strength, n)
-    post_labels, post_reasons = _explain(strength, reasons, n)
-    root = table.column("root")
-    size = np.nan_to_num(_floats(table.column("size")), nan=1.0).astype(np.int64)
-    authors = np.nan_to_num(_floats(table.column("authors")), nan=1.0).astype(np.int64)
-    yield pa.RecordBatch.from_pydict(
-        {
-            "row": table.column("row").to_pylist(),
-            "id": table.column("id").to_pylist(),
-            "score": [round(float(s), 6) for s in score],
-            "flagged": (score >= detector.threshold).tolist(),
-            "labels": post_labels,
-            "reasons": post_reasons,
-            "root": root.to_pylist(),
-            "cluster_size": size.tolist(),
-            "cluster_authors": authors.tolist(),
-        },
-        schema=SCORED_SCHEMA,
-    )
+    decision = detector.decide(values, strength, reasons, n, texts=texts)
+    score = np.asarray(decision.score, dtype=np.float64)
+    cluster = _spread_int(cl.column("cluster").to_numpy(zero_copy_only=False), at_cl, n)
+    size = _spread_int(cl.column("size").to_numpy(zero_copy_only=False), at_cl, n, fill=1)
+    authors = _spread_int(cl.column("authors").to_numpy(zero_copy_only=False), at_cl, n, fill=1)
+    columns: dict[str, pa.Array] = {
+        "row": pa.array(rows),
+        "id": posts.column("id").combine_chunks(),
+        "score": pa.array([round(float(s), 6) for s in score], type=pa.float64()),
+        "flagged": pa.array(score >= detector.threshold),
+        "labels": pa.array(decision.labels, type=_STRINGS),
+        "reasons": pa.array(decision.reasons, type=_STRINGS),
+        "cluster": pa.array(cluster, type=pa.int64(), mask=cluster < 0),
+        "cluster_size": pa.array(size),
+        "cluster_authors": pa.array(authors),
+    }
+    schema = scored_schema(names.cluster + names.text + names.batch if detector.criteria else names.cluster, features=features)
+    if features:
+        columns["label_scores"] = _label_scores(decision.label_scores, n)
+        columns["features"] = _feature_struct(values, schema.field("features").type)
+    columns["rep"] = _representatives(cl, at_cl, texts, n)
+    yield pa.RecordBatch.from_arrays([columns[f.name] for f in schema], schema=schema)
 
 
-def _present(values: list[str | None]) -> dict[int, str]:
-    return {i: v for i, v in enumerate(values) if v is not None}
+def _part(table: pa.Table, name: str) -> pa.Table:
+    """The rows whose struct column ``name`` is set, as a table of ``row`` and its fields, by row."""
+    column = table.column(name)
+    keep = pc.is_valid(column)
+    rows = table.column("row").filter(keep).combine_chunks()
+    struct = column.filter(keep).combine_chunks()
+    fields = {"row": rows, "author": table.column("author").filter(keep).combine_chunks()}
+    for k in range(struct.type.num_fields):
+        fields[struct.type.field(k).name] = struct.field(k)
+    return _sorted_by_row(pa.table(fields))
+
+
+def _positions(rows: np.ndarray, part: pa.Table) -> np.ndarray:
+    """Where each row of ``part`` sits among the posts' ``rows`` (sorted)."""
+    if not part.num_rows:
+        return np.zeros(0, dtype=np.int64)
+    wanted = part.column("row").to_numpy()
+    at = np.searchsorted(rows, wanted)
+    if np.any(at >= rows.shape[0]) or np.any(rows[np.minimum(at, rows.shape[0] - 1)] != wanted):
+        raise ValueError("a cluster or template row has no post in its account's part")
+    return at
+
+
+def _spread(values: np.ndarray, at: np.ndarray, n: int, fill: float) -> np.ndarray:
+    out = np.full((n,) + values.shape[1:], fill, dtype=np.float64)
+    if at.size:
+        out[at] = values
+    return out
+
+
+def _spread_int(values: np.ndarray, at: np.ndarray, n: int, fill: int = -1) -> np.ndarray:
+    out = np.full(n, fill, dtype=np.int64)
+    if at.size:
+        out[at] = np.asarray(values, dtype=np.int64)
+    return out
+
+
+def _spread_dict(values: list[str | None], at: np.ndarray) -> dict[int, str]:
+    return {int(i): v for i, v in zip(at.tolist(), values) if v is not None}
+
+
+def _label_scores(scores: Mapping[str, np.ndarray], n: int) -> pa.Array:
+    items: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+    for label, column in scores.items():
+        column = np.asarray(column, dtype=np.float64)
+        for i in np.flatnonzero(column > 0).tolist():
+            items[i].append((label, round(float(column[i]), 6)))
+    return pa.array(items, type=pa.map_(pa.string(), pa.float64()))
+
+
+def _feature_struct(values: Mapping[str, np.ndarray], kind: pa.DataType) -> pa.Array:
+    children = [pa.array(np.asarray(values[kind.field(k).name], dtype=np.float64), type=pa.float64(), from_pandas=True) for k in range(kind.num_fields)]
+    return pa.StructArray.from_arrays(children, fields=list(kind))
+
+
+def _representatives(cl: pa.Table, at: np.ndarray, texts: list[str], n: int) -> pa.Array:
+    """The ``rep`` struct: on each cluster's representative, its statistics and text."""
+    reps = np.flatnonzero(np.asarray(cl.column("is_rep").to_numpy(zero_copy_only=False), dtype=bool)) if cl.num_rows else np.zeros(0, dtype=np.int64)
+    items: list[dict[str, Any] | None] = [None] * n
+    if reps.size:
+        picked = {name: cl.column(name).take(pa.array(reps)).to_pylist() for name in ("size", "authors", *REP_PART[1:])}
+        for k, j in enumerate(reps.tolist()):
+            i = int(at[j])
+            item = {name: picked[name][k] for name in picked}
+            item["text"] = texts[i]
+            items[i] = item
+    return pa.array(items, type=REP_TYPE)
 
 
 def _collect(
@@ -541,16 +912,16 @@ def _collect(
             said.setdefault(name, {})[i] = sentence
 
 
-def _account_criteria(table: pa.Table, detector: Detector, facts: FeedFacts) -> tuple[list[list[str]], list[list[str]]]:
-    """``chicken_soup`` and ``auto_posting`` over whole accounts.
+def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> _Criteria:
+    """``chicken_soup`` and ``auto_posting`` over whole accounts (rows beyond the posts'
+    are a stand-in to drop).
 
     ``auto_posting`` reads :00 seconds only when some time in the *feed* has seconds; when this
     part of the feed has none but the feed has, one stand-in post by an account of its own at
     00:00:01 tells it so (its own values are dropped; no other account's change).
     """
-    n = table.num_rows
-    frame = _criteria_frame(table, ())
-    times = frame["time"].to_numpy()
+    times = _floats(posts.column("time"))
+    frame = _frame({"text": texts, "author": posts.column("author").to_pylist(), "time": times})
     known = times[~np.isnan(times)]
     local_seconds = bool(np.any(np.floor(known) % 60 != 0))
     if facts.has_seconds and not local_seconds:
@@ -558,6 +929,4 @@ def _account_criteria(table: pa.Table, detector: Detector, facts: FeedFacts) -> 
 
         probe = pd.DataFrame({"text": [""], "author": [_PROBE_AUTHOR], "time": [_SECONDS_PROBE_TIME]})
         frame = pd.concat([frame, probe], ignore_index=True)
-    accounts = _Criteria.compute(frame, None, ("chicken_soup", "auto_posting"), detector.tz)
-    labels, reasons = _post_labels(accounts, len(frame))
-    return labels[:n], reasons[:n]
+    return _Criteria.compute(frame, None, ("chicken_soup", "auto_posting"), detector.tz)

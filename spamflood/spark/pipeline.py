@@ -9,11 +9,13 @@ The stages, and what moves between machines::
 
     input rows --mapInArrow: validate, normalize, MinHash, band keys, text criteria--> prepared
     prepared --row numbers (partition offsets), duplicate ids dropped--> posts
-    posts.keys --explode, group by (band, key)--> candidate edges --join signatures, verify--> edges
+    posts (signature, fingerprint, narrow columns) --hash by row, once--> by_row
+    posts.keys --explode, by (band, key), NumPy per bucket--> candidate edges (by src)
+    edges + fingerprints --prefilter--> few edges + full signatures --exact test--> edges
     edges --large-star / small-star, checkpoint per round--> (row, root)
-    posts by root --mapInArrow: cluster_stats, RuleScorer, batch_accounts--> cluster part
+    (row, cluster) + by_row by root --mapInArrow: cluster_stats, features, batch_accounts--> cluster part
     festival posts by skeleton --mapInArrow: holiday_template--> template part
-    posts + parts by author --mapInArrow: chicken_soup, auto_posting, combine--> scored posts
+    posts + both parts by author --mapInArrow: chicken_soup, auto_posting, Detector.decide--> scored
 
 Every Python step runs :mod:`spamflood`'s own NumPy/numba code (see
 :mod:`spamflood.spark.partitions`), so that on the same input the scores, labels, reasons and
@@ -24,11 +26,13 @@ numbered in partition order, which for one Parquet file is the file's order).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pyspark import Broadcast
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -95,12 +99,43 @@ class SparkResult:
         }
 
 
-def _prepare_task(batches: Any, parser: RowParser, detector: Detector) -> Any:
+def _broadcast(spark: SparkSession, detector: Detector) -> Broadcast:
+    """The detector (its model included) as one broadcast variable, pickled with cloudpickle
+    as Spark pickles functions, so that a subclass defined in the driver script travels too."""
+    from pyspark import cloudpickle
+
+    return spark.sparkContext.broadcast(cloudpickle.dumps(detector))
+
+
+_LOADED: list[tuple[bytes, Detector]] = []
+
+
+def _detector(shared: Broadcast) -> Detector:
+    """The broadcast detector, unpickled once per Python worker (Spark reuses workers, and
+    keeps a broadcast's bytes in one object per worker)."""
+    data = shared.value
+    if not _LOADED or _LOADED[0][0] is not data:
+        import pickle
+
+        _LOADED[:] = [(data, pickle.loads(data))]
+    return _LOADED[0][1]
+
+
+def _prepare_task(batches: Any, parser: RowParser, shared: Broadcast) -> Any:
     from pyspark import TaskContext
 
     context = TaskContext.get()
     partition = context.partitionId() if context is not None else 0
-    yield from P.prepare(batches, parser, detector, partition=partition)
+    yield from P.prepare(batches, parser, _detector(shared), partition=partition)
+
+
+def _with_detector(batches: Any, step: Callable[..., Any], shared: Broadcast, **options: Any) -> Any:
+    """Run ``step`` with the broadcast detector (model included)."""
+    yield from step(batches, _detector(shared), **options)
+
+
+_BROADCAST_ROWS = 1_000_000
+"""Duplicate ids up to this many are joined as a broadcast table (no shuffle of the posts)."""
 
 
 def score_dataframe(
@@ -114,6 +149,7 @@ def score_dataframe(
     checkpoint_dir: str | None = None,
     partitions: int | None = None,
     strict: bool = False,
+    features: bool = False,
 ) -> SparkResult:
     """Score every post of ``df`` on Spark, as ``detector.score`` would on one machine.
 
@@ -123,7 +159,11 @@ def score_dataframe(
     ``spark.sql.shuffle.partitions``). ``checkpoint_dir``: a directory every executor can reach
     (HDFS, S3, ...) for reliable checkpoints; without it, checkpoints are local to executors.
     With ``strict=True`` the first rejected row raises :class:`~spamflood.errors.InputError`.
+    ``features=True`` adds the ``label_scores`` and ``features`` columns (every named feature
+    value, null for NaN), as ``spamflood score --features`` writes them.
 
+    The detector, with its trained model when it has one, is broadcast to the executors once;
+    each post's features and label strengths go to its :meth:`~Detector.decide` there.
     The expensive intermediate tables are checkpointed as they are made (the signatures, the
     edges of each component round, the cluster part and the scored posts), so the returned
     DataFrames are cheap to write or collect more than once.
@@ -136,12 +176,31 @@ def score_dataframe(
     if parts < 1:
         raise ConfigError(f"The 'partitions' parameter must be at least 1. Got {parts} instead.")
     keep = Checkpointer(spark, checkpoint_dir)
-
+    shared = _broadcast(spark, detector)
     step = _Steps(spark)
+    try:
+        return _score(spark, df, detector, shared, parser, parts, keep, step, strict, features)
+    finally:
+        step(None)
+        shared.unpersist(blocking=False)
+
+
+def _score(
+    spark: SparkSession,
+    df: DataFrame,
+    detector: Detector,
+    shared: Broadcast,
+    parser: RowParser,
+    parts: int,
+    keep: Checkpointer,
+    step: _Steps,
+    strict: bool,
+    features: bool,
+) -> SparkResult:
     # 1. Validate and sign every row where it lies; number rows across partitions.
     step("validate, normalize, sign")
     prepared = keep(
-        df.mapInArrow(partial(_prepare_task, parser=parser, detector=detector), _spark_schema(P.PREPARED_SCHEMA))
+        df.mapInArrow(partial(_prepare_task, parser=parser, shared=shared), _spark_schema(P.PREPARED_SCHEMA))
     )
     counts = prepared.groupBy("pid").agg(F.count(F.lit(1)).alias("n")).orderBy("pid").collect()
     offsets, rows_read = [], 0
@@ -155,46 +214,56 @@ def score_dataframe(
         .drop("pid", "local", "offset")
     )
 
-    # 2. Duplicate ids: the first valid row keeps the id, later ones are rejected.
+    # 2. Duplicate ids: the first valid row keeps the id, later ones are rejected. Only ids
+    # and rows move; the posts are joined against the (usually tiny) duplicates by broadcast.
     step("duplicate ids")
     valid = numbered.where(F.col("kind") == P.KIND_POST)
-    firsts = (
+    firsts = keep(
         valid.groupBy("id")
         .agg(F.min("row").alias("first_row"), F.count(F.lit(1)).alias("n"))
         .where(F.col("n") > 1)
+        .select("id", "first_row")
     )
-    duplicates = keep(
-        valid.join(firsts, "id")
-        .where(F.col("row") > F.col("first_row"))
-        .select("row", "id", "text", "author", "time", "first_row")
-    )
-    posts = valid.join(duplicates.select("row"), "row", "left_anti")
+    duplicates: DataFrame | None = None
+    posts = valid
+    repeated = firsts.count()
+    if repeated:
+        small = repeated <= _BROADCAST_ROWS
+        duplicates = keep(
+            valid.join(F.broadcast(firsts) if small else firsts, "id")
+            .where(F.col("row") > F.col("first_row"))
+            .select("row", "id", "text", "author", "time", "first_row")
+        )
+        dropped = duplicates.select("row")
+        posts = valid.join(F.broadcast(dropped) if small else dropped, "row", "left_anti")
     rejects = _rejects(numbered, duplicates)
     if strict:
         first = rejects.orderBy("line").first()
         if first is not None:
-            step(None)
             raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
     step("feed facts")
     facts = _feed_facts(posts)
 
-    # 3. Clusters: candidates from shared band keys, verified, connected.
+    # 3. Clusters: candidates from shared band keys, verified, connected. The signatures (and
+    # the narrow columns the cluster step reads) move once, hash-partitioned by row.
     step("candidate edges, verification, components")
-    candidates = candidate_edges(posts.select("row", "keys"))
+    by_row = keep(posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS).repartition(parts, "row"))
+    candidates = candidate_edges(posts.select("row", "keys"), partitions=parts)
     need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
-    edges = verified_edges(candidates, posts.select("row", "sig"), num_perm=detector.finder.num_perm, need=need)
+    edges = verified_edges(candidates, by_row, num_perm=detector.finder.num_perm, need=need)
     components = keep(connected_components(edges, checkpoint=keep))
     step("cluster ids")
     ids = dense_index(components, "root", "cluster", checkpoint=keep)
 
-    # 4. Per cluster: statistics, cluster labels, batch accounts.
+    # 4. Per cluster: statistics, cluster features and labels, batch accounts.
     step("cluster statistics and labels")
-    cluster_columns = ["row", "root", "id", "text", "author", "time", "digest", *_ACCOUNT_FIELDS]
+    members = components.join(ids, "root").select("row", "root", "cluster")
     cluster_part = keep(
-        posts.join(components, "row")
-        .select(*cluster_columns)
+        members.join(by_row.select("row", "author", "time", "digest", *_ACCOUNT_FIELDS), "row")
         .repartition(parts, "root")
-        .mapInArrow(partial(P.score_clusters, detector=detector, facts=facts), _spark_schema(P.CLUSTER_SCHEMA))
+        .mapInArrow(
+            partial(_with_detector, step=P.score_clusters, shared=shared, facts=facts), _spark_schema(P.CLUSTER_SCHEMA)
+        )
     )
 
     # 5. Festival templates shared across accounts (only posts that name a festival).
@@ -203,37 +272,35 @@ def score_dataframe(
         .select("row", "skel", "text", "author", "time")
         .repartition(parts, "skel")
         .select("row", "text", "author", "time")
-        .mapInArrow(partial(P.score_templates, detector=detector), _spark_schema(P.TEMPLATE_SCHEMA))
-        .select("row", F.col("hol_labels").alias("t_labels"), F.col("hol_reasons").alias("t_reasons"))
+        .mapInArrow(partial(_with_detector, step=P.score_templates, shared=shared), _spark_schema(P.TEMPLATE_SCHEMA))
     )
 
-    # 6. Per account: the remaining criteria, then the score of every post.
-    per_post = (
-        posts.select(
-            "row", "id", "text", "author", "time", *_ACCOUNT_FIELDS, "text_labels", "text_reasons", "hol_labels", "hol_reasons"
-        )
-        .join(template_part, "row", "left")
-        .withColumn("hol_labels", F.when(F.col("t_labels").isNotNull(), F.col("t_labels")).otherwise(F.col("hol_labels")))
-        .withColumn("hol_reasons", F.when(F.col("t_labels").isNotNull(), F.col("t_reasons")).otherwise(F.col("hol_reasons")))
-        .drop("t_labels", "t_reasons")
-        .join(
-            cluster_part.select(
-                "row", "root", "size", "authors", "mass", "mass_reason", "rep", "rep_reason", "ba_labels", "ba_reasons"
-            ),
-            "row",
-            "left",
-        )
-    )
+    # 6. Per account: the remaining criteria, then every post's decision. Each part moves once,
+    # to its account's task, where the parts of a post meet by row.
     step("templates, accounts, scores")
-    scored_rows = keep(
-        per_post.repartition(parts, "author")
-        .mapInArrow(partial(P.score_posts, detector=detector, facts=facts), _spark_schema(P.SCORED_SCHEMA))
-        .join(ids, "root", "left")
-        .select("row", "id", "score", "flagged", "labels", "reasons", "cluster", "cluster_size", "cluster_authors")
+    post_fields = ["id", "text", "time", "tvals", "text_labels", "text_reasons", "hvals", "hol_labels", "hol_reasons"]
+    by_author = (
+        posts.select("row", "author", F.struct(*post_fields).alias("post"))
+        .unionByName(
+            cluster_part.select("row", "author", F.struct(*P.CLUSTER_PART, *P.REP_PART).alias("cl")),
+            allowMissingColumns=True,
+        )
+        .unionByName(
+            template_part.select("row", "author", F.struct("hvals", "hol_labels", "hol_reasons").alias("tp")),
+            allowMissingColumns=True,
+        )
     )
-    scored = scored_rows.orderBy("row").drop("row")
-    clusters = _clusters(scored_rows, cluster_part, ids, posts)
-    step(None)
+    names = P.feature_names(detector)
+    scored_schema = P.scored_schema(names.all, features=features)
+    scored_rows = keep(
+        by_author.repartition(parts, "author").mapInArrow(
+            partial(_with_detector, step=P.score_posts, shared=shared, facts=facts, features=features),
+            _spark_schema(scored_schema),
+        )
+    )
+    output = [f.name for f in scored_schema if f.name not in ("row", "rep")]
+    scored = scored_rows.orderBy("row").select(*output)
+    clusters = _clusters(scored_rows)
     return SparkResult(scored=scored, clusters=clusters, rejects=rejects.orderBy("line"), rows_read=rows_read)
 
 
@@ -248,10 +315,12 @@ class _Steps:
         self.context.setJobDescription(None if name is None else f"spamflood: {name}")
 
 
-def _rejects(numbered: DataFrame, duplicates: DataFrame) -> DataFrame:
+def _rejects(numbered: DataFrame, duplicates: DataFrame | None) -> DataFrame:
     parsed = numbered.where(F.col("kind") == P.KIND_REJECT).select(
         F.col("row").alias("line"), "field", "reason", "raw"
     )
+    if duplicates is None:
+        return parsed
     reason = F.format_string("duplicate id '%s' (first seen on line %d)", F.col("id"), F.col("first_row"))
     dropped = duplicates.select(
         F.col("row").alias("line"), F.lit("id").alias("field"), reason.alias("reason"), "id", "text", "author", "time"
@@ -269,7 +338,9 @@ def _feed_facts(posts: DataFrame) -> P.FeedFacts:
     return P.FeedFacts(present=present, has_seconds=bool(row is not None and row["_seconds"]))
 
 
-def _clusters(scored: DataFrame, cluster_part: DataFrame, ids: DataFrame, posts: DataFrame) -> DataFrame:
+def _clusters(scored: DataFrame) -> DataFrame:
+    """One row per cluster, as ``spamflood clusters`` writes them, from the scored posts: the
+    representative carries the cluster's statistics and text, the members its labels."""
     members = scored.where(F.col("cluster").isNotNull())
     label_counts = (
         members.select("cluster", F.explode("labels").alias("label"))
@@ -282,10 +353,18 @@ def _clusters(scored: DataFrame, cluster_part: DataFrame, ids: DataFrame, posts:
     per_cluster = members.groupBy("cluster").agg(
         F.max("score").alias("max_score"), F.max(F.array_contains("labels", "mass_share")).alias("flood")
     )
-    representatives = (
-        cluster_part.where("is_rep")
-        .join(ids, "root")
-        .join(posts.select("row", F.col("id").alias("representative_id"), F.col("text").alias("representative_text")), "row")
+    representatives = scored.where(F.col("rep").isNotNull()).select(
+        "cluster",
+        "rep.size",
+        "rep.authors",
+        "rep.first_time",
+        "rep.last_time",
+        "rep.span",
+        "rep.peak_posts",
+        "rep.peak_authors",
+        "rep.window",
+        F.col("id").alias("representative_id"),
+        F.col("rep.text").alias("representative_text"),
     )
     return (
         representatives.join(per_cluster, "cluster")
