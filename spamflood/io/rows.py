@@ -191,15 +191,11 @@ class RowParser:
         (None or NaN for a missing optional one), then the kept extra fields."""
         record = self._decode(line, payload)
         fm = self.field_map
-        values = []
-        for key, alternatives in self._plan:
-            if key is not None:
-                value = record.get(key)
-                values.append(MISSING if value is None or isinstance(value, str) and not value else value)
-            elif alternatives is not None:
-                values.append(_resolve(record, alternatives))
-            else:
-                values.append(MISSING)
+        keys, paths = self._plan
+        # top-level keys fetched by one C loop; None and "" are missing, as in FieldMap.lookup
+        values = [MISSING if v is None or v.__class__ is str and not v else v for v in map(record.get, keys)]
+        for at, alternatives in paths:
+            values[at] = _resolve(record, alternatives)
         post_id, text, author, raw_time, name, bio, repost, created, followers, following, statuses = values
         required = fm.required
 
@@ -296,14 +292,23 @@ def _text_field(value: Any, line: int, name: str) -> str | None:
     return value
 
 
-def _plan(fm: FieldMap) -> tuple[tuple[str | None, tuple[tuple[str, ...], ...] | None], ...]:
-    """Per field of :data:`~spamflood.posts.POST_FIELDS`, in order: its one top-level key, or
-    its compiled path alternatives, or neither (not in the map)."""
-    plan = []
-    for name in POST_FIELDS:
+_ABSENT = object()
+"""A key no record has: fields outside the map, and fields read by path, fetch it."""
+
+
+def _plan(fm: FieldMap) -> tuple[tuple[Any, ...], tuple[tuple[int, tuple[tuple[str, ...], ...]], ...]]:
+    """How to read the fields of :data:`~spamflood.posts.POST_FIELDS`: the top-level key of each
+    (``_ABSENT`` when it has none), and the position and path alternatives of those read by a
+    dotted path or alternatives."""
+    keys: list[Any] = []
+    paths: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+    for at, name in enumerate(POST_FIELDS):
         key = fm.simple_keys.get(name)
-        plan.append((key, None if key is not None else fm.compiled(name)))
-    return tuple(plan)
+        keys.append(_ABSENT if key is None else key)
+        alternatives = fm.compiled(name)
+        if key is None and alternatives is not None:
+            paths.append((at, alternatives))
+    return tuple(keys), tuple(paths)
 
 
 def _identifier(value: Any, line: int, name: str) -> str:
