@@ -6,6 +6,7 @@ Reading, validation, normalization and signatures run per chunk (in worker proce
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -110,12 +111,14 @@ class _Criteria:
         families: tuple[str, ...],
         tz: str,
         normalized: bool = False,
+        scan: Any = None,
+        dtype: Any = np.float64,
     ) -> _Criteria:
         from spamflood.criteria import evaluate
 
         if not families or not len(data):
             return cls({}, {}, [[] for _ in range(len(data))])
-        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized)
+        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype)
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
         return cls(values, fired, ev.evidence)
@@ -147,6 +150,8 @@ class _Prepared:
     clusterable: np.ndarray
     rejects: list[Reject]
     criteria: _Criteria
+    scan: Any = None
+    """The lexicon counts the batch families read (so the main process never rescans texts)."""
 
 
 @dataclass
@@ -317,8 +322,18 @@ def _prepare_chunk(
     normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
     signatures = hasher.signatures_from_codes(codes, offsets)
     clusterable = np.diff(offsets) > 0
-    criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria)
+    scan = None
+    if families and len(batch):
+        from spamflood.criteria import scan_names, scan_texts
+
+        # One scan for every family that reads text; the batch families keep its counts.
+        scan = scan_texts(normalized, TEXT_FAMILIES + BATCH_FAMILIES, normalized=True)
+        # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
+        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
+        scan = scan.only(*scan_names(BATCH_FAMILIES))
+    else:
+        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
+    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan)
 
 
 class Detector:
@@ -468,22 +483,37 @@ class Detector:
         # Compile the kernels once here, so forked workers inherit them instead of each compiling.
         self.hasher.signatures(["warm up the kernel"])
         warm_up()
+        if self._text_families:
+            from spamflood.criteria import scan_texts
+
+            scan_texts(["warm up"], TEXT_FAMILIES + BATCH_FAMILIES)  # lexicon automata built once, inherited
         context = multiprocessing.get_context("fork")
         pending: list[Future[_Prepared]] = []
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for rows in chunks:
-                pending.append(
-                    pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
-                )
-                if len(pending) >= 2 * jobs:
-                    yield pending.pop(0).result()
-            for future in pending:
-                yield future.result()
+        # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                for rows in chunks:
+                    pending.append(
+                        pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
+                    )
+                    if len(pending) >= 2 * jobs:
+                        yield pending.pop(0).result()
+                for future in pending:
+                    yield future.result()
+        finally:
+            gc.unfreeze()
 
     def _finish(self, parts: list[_Prepared], rows_read: int, blank_lines: int, strict: bool) -> ScoreResult:
         batch = PostBatch.concat([p.batch for p in parts])
         rejects = [r for p in parts for r in p.rejects]
         criteria = _Criteria.concat([p.criteria for p in parts])
+        scans = [p.scan for p in parts if p.scan is not None]
+        scan = None
+        if scans and len(scans) == len(parts):
+            from spamflood.criteria import Scan
+
+            scan = Scan.concat(scans)
         clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
         # Copy each chunk's signatures into one array and drop the chunk's copy at once, so the
         # peak is one full array plus one chunk, not two full arrays.
@@ -492,7 +522,7 @@ class Detector:
         for part in parts:
             rows = part.signatures.shape[0]
             signatures[at : at + rows] = part.signatures
-            part.signatures = signatures[:0]
+            part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
             at += rows
         parts.clear()
         keep = self._unique_ids(batch, rejects, strict)
@@ -501,10 +531,11 @@ class Detector:
             signatures = signatures[keep]
             clusterable = clusterable[keep]
             criteria = criteria.take(keep)
+            scan = scan.take(keep) if scan is not None else None
         rejects.sort(key=lambda r: r.line)
         labels, digests = self._cluster(signatures, clusterable)
         del signatures  # the largest array; scoring needs only the cluster labels
-        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria)
+        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan)
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
@@ -628,6 +659,7 @@ class Detector:
         rows_read: int | None,
         blank_lines: int,
         text_criteria: _Criteria | None,
+        scan: Any = None,
     ) -> ScoreResult:
         codes, names = batch.author_codes()
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
@@ -639,7 +671,7 @@ class Detector:
         if self.criteria:
             if text_criteria is None:
                 text_criteria = _Criteria.compute(batch, None, TEXT_FAMILIES, self.tz)
-            batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz)
+            batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz, scan=scan)
             evidence = [a + b for a, b in zip(text_criteria.evidence, batch_criteria.evidence)]
             for part in (text_criteria, batch_criteria):
                 features.update(part.values)
