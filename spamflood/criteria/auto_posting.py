@@ -17,7 +17,7 @@ import numpy as np
 
 from spamflood.criteria.context import Context
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_key", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
 
 FAMILY = "auto_posting"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -111,6 +111,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     return out
 
 
-def evidence_key(ctx: Context, i: int) -> str | None:
+def evidence_keys(ctx: Context) -> np.ndarray:
     """Snippets follow from the values and the author: an author's posts share them."""
-    return ctx.cols.authors[i] if ctx.cols.authors is not None else None
+    codes = ctx.author_codes()
+    return codes if codes is not None else np.zeros(ctx.n, dtype=np.int64)

@@ -22,7 +22,7 @@ import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_key", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -207,6 +207,6 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     return out
 
 
-def evidence_key(ctx: Context, i: int) -> tuple[()]:
+def evidence_keys(ctx: Context) -> np.ndarray:
     """Snippets follow from the values alone: every post of a cluster shares them."""
-    return ()
+    return np.zeros(ctx.n, dtype=np.int64)

@@ -109,7 +109,9 @@ def evaluate(
     ctx, values = est.transform_values(data, clusters, scan=scan)
     names = list(est.get_feature_names_out())
     n = ctx.n
-    matrix = np.empty((n, len(names)), dtype=dtype)
+    # column-major: each feature's column is contiguous, so the per-feature views handed on
+    # (rules, evidence, a scorer's feature columns) read memory in order, not a line per value
+    matrix = np.empty((n, len(names)), dtype=dtype, order="F")
     for j, name in enumerate(names):
         matrix[:, j] = values[name]
         if matrix.dtype != np.float64 and not np.array_equal(matrix[:, j], values[name], equal_nan=True):
@@ -145,29 +147,61 @@ def evaluate(
             ctx.prefetch_matches(np.flatnonzero(wanted).tolist())
         for family, fam_names, reported, hit_rows, posts in plans:
             module = family_module(family)
-            snippets_of = module.snippets
-            # families whose snippets follow from the values (and a key such as the author)
-            # build them once per distinct row: every post of a cluster shares its sentence
-            keyed = getattr(module, "evidence_key", None)
-            memo: dict[Any, list[Evidence]] = {}
-            for i, row_values, row_hits in _rows(posts, [values[nm] for nm in fam_names], hit_rows):
-                key = None
-                if keyed is not None:
-                    key = (tuple(row_hits), tuple(v if v == v else None for v in row_values), keyed(ctx, i))
-                    items = memo.get(key)
-                    if items is not None:
-                        if items:
-                            found.setdefault(i, []).extend(items)
-                        continue
+            columns = [values[nm] for nm in fam_names]
+            keyed = getattr(module, "evidence_keys", None)
+            if keyed is not None:
+                # snippets that follow from the values (and a key such as the author) are built
+                # once per distinct row: every post of a cluster shares its sentence
+                posts, hit_rows, share = _distinct_rows(posts, hit_rows, columns, keyed(ctx))
+            else:
+                share = None
+            for i, row_values, row_hits in _rows(posts, columns, hit_rows):
                 chosen = [nm for nm, on in zip(reported, row_hits) if on]
                 row = dict(zip(fam_names, row_values))
-                snippets = snippets_of(ctx, i, chosen, row)
+                snippets = module.snippets(ctx, i, chosen, row)
                 items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in chosen if nm in snippets]
-                if key is not None:
-                    memo[key] = items
-                if items:
-                    found.setdefault(i, []).extend(items)
+                if not items:
+                    continue
+                for j in share[i] if share is not None else (i,):
+                    found.setdefault(j, []).extend(items)
     return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
+
+
+def _distinct_rows(
+    posts: np.ndarray, hit_rows: np.ndarray, columns: list[np.ndarray], keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[int, list[int]]]:
+    """One post per distinct (hits, values, key) row, and for each such post every post that has
+    its row (equal bytes: NaN equals NaN), in order."""
+    rows = np.column_stack([hit_rows.astype(np.float64)] + [col[posts].astype(np.float64) for col in columns]
+                           + [keys[posts].astype(np.float64)])
+    first, inverse = _group_rows(rows)
+    order = np.argsort(first, kind="stable")  # groups in the order of their first post
+    firsts = posts[first[order]]
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0])
+    members: list[list[int]] = [[] for _ in range(order.shape[0])]
+    for post, group in zip(posts.tolist(), rank[inverse].tolist()):
+        members[group].append(post)
+    share = dict(zip(firsts.tolist(), members))
+    return firsts, hit_rows[first[order]], share
+
+
+def _group_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows of float64: the first row of each group of equal rows (equal bits) and each
+    row's group, via a 64-bit hash of the row checked against the group's first row (a sort of
+    whole rows, ``np.unique(axis=0)``, is several times slower)."""
+    bits = np.ascontiguousarray(rows).view(np.uint64).reshape(rows.shape[0], -1)
+    with np.errstate(over="ignore"):
+        h = np.full(rows.shape[0], 0x9E3779B97F4A7C15, dtype=np.uint64)
+        for j in range(bits.shape[1]):
+            h = (h ^ bits[:, j]) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if np.array_equal(bits, bits[first[inverse]]):
+        return first, inverse
+    _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)  # a collision
+    return first, inverse.reshape(-1)
 
 
 def _rows(
