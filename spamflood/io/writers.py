@@ -213,20 +213,30 @@ _CONTROL = re.compile("[\x02-\x1f]")
 
 def _string_lists(column: Sequence[Sequence[Any]]) -> list[bytes] | None:
     """Lists of strings in JSON, all escaped and encoded at once (``None`` when some item is
-    not a string or holds a control character: those go through the encoder one by one)."""
-    if not set(map(type, chain.from_iterable(column))) <= {str}:
-        return None
-    text = "\x00".join(map("\x01".join, column))  # rows split by NUL, items by SOH
+    not a string or holds a control character: those go through the encoder one by one).
+    Most lists are empty (the labels of unflagged posts): only the others are encoded."""
     sizes = list(map(len, column))
-    joints = sum(sizes) - sum(map(bool, sizes))  # SOHs the joins put in: items - non-empty rows
-    if _CONTROL.search(text) or text.count("\x00") != len(sizes) - 1 or text.count("\x01") != joints:
+    out = [b"[]"] * len(sizes)
+    full = [i for i, size in enumerate(sizes) if size]
+    if not full:
+        return out
+    lists = [column[i] for i in full] if len(full) < len(sizes) else list(column)
+    if not set(map(type, chain.from_iterable(lists))) <= {str}:
+        return None
+    text = "\x00".join(map("\x01".join, lists))  # lists split by NUL, items by SOH
+    joints = sum(sizes) - len(full)  # SOHs the joins put in: items - lists
+    if _CONTROL.search(text) or text.count("\x00") != len(full) - 1 or text.count("\x01") != joints:
         return None  # a control character in some item: one by one
     try:
         data = text.replace("\\", "\\\\").replace('"', '\\"').encode("utf-8")
     except UnicodeEncodeError:
         return None
-    rows = data.replace(b"\x01", b'","').split(b"\x00")
-    return [b'["' + row + b'"]' if size else b"[]" for size, row in zip(sizes, rows)]
+    data = b'["' + data.replace(b"\x01", b'","').replace(b"\x00", b'"]\x00["') + b'"]'
+    for i, encoded in zip(full, data.split(b"\x00")):
+        out[i] = encoded
+    return out
+
+
 def _split_numbers(values: list[Any]) -> list[bytes]:
     """Plain numbers, None and bools, encoded as one array and split at its commas."""
     return _dumps(values)[1:-1].split(b",")
