@@ -129,11 +129,17 @@ def run_one(feed: Path, jobs: int, out: Path) -> dict[str, Any]:
     return {"seconds": seconds, "summary": result.summary()}
 
 
-def run_spark(feed: Path, master: str, out: Path, partitions: int, memory: str, split_mb: int) -> dict[str, Any]:
+def run_spark(
+    feed: Path, master: str, out: Path, partitions: int, memory: str, split_mb: int, keep_events: str | None = None
+) -> dict[str, Any]:
     from pyspark.sql import SparkSession
 
-    logs = out / "events"
-    logs.mkdir()
+    logs = Path(keep_events) / master.replace("[", "_").replace("]", "") if keep_events else out / "events"
+    if logs.exists():
+        import shutil
+
+        shutil.rmtree(logs)
+    logs.mkdir(parents=True)
     started = time.perf_counter()
     spark = (
         SparkSession.builder.master(master)
@@ -204,7 +210,56 @@ def shuffle_volume(logs: Path) -> dict[str, Any]:
         "shuffle_read_bytes": read,
         "disk_spill_bytes": spilled,
         "steps": steps,
+        "exchanges": exchange_volume(files, stage_step),
     }
+
+
+def exchange_volume(files: list[Path], stage_step: dict[int, str], top: int = 25) -> list[dict[str, Any]]:
+    """Shuffle bytes written per exchange of the physical plans, largest first: which
+    repartition, join or aggregation moves the bytes (what the SQL tab of the UI shows).
+
+    Every ``Exchange`` node of a plan (SQL execution start and adaptive updates) names the
+    accumulator of its "shuffle bytes written" metric; the completed stages report those
+    accumulators' values. The exchange is described by its partitioning and the output
+    columns of the node below it.
+    """
+    metric: dict[int, tuple[str, str]] = {}
+    totals: dict[int, int] = {}
+
+    def walk(node: dict[str, Any], description: str) -> None:
+        if node.get("nodeName", "").endswith("Exchange"):
+            child = (node.get("children") or [{}])[0]
+            what = f"{node.get('simpleString', '')[:160]} <- {child.get('simpleString', '')[:240]}"
+            for m in node.get("metrics", []):
+                if m.get("name") == "shuffle bytes written":
+                    metric[int(m["accumulatorId"])] = (description, what)
+        for child in node.get("children") or []:
+            walk(child, description)
+
+    executions: dict[int, str] = {}
+    for log in sorted(files):
+        with open(log, encoding="utf-8") as handle:
+            for line in handle:
+                event = json.loads(line)
+                kind = event.get("Event", "")
+                if kind.endswith("SQLExecutionStart"):
+                    executions[event["executionId"]] = event.get("description", "")
+                    walk(event.get("sparkPlanInfo") or {}, executions[event["executionId"]])
+                elif kind.endswith("SQLAdaptiveExecutionUpdate"):
+                    walk(event.get("sparkPlanInfo") or {}, executions.get(event["executionId"], ""))
+                elif kind == "SparkListenerStageCompleted":
+                    info = event.get("Stage Info") or {}
+                    for acc in info.get("Accumulables", []):
+                        if int(acc["ID"]) in metric:
+                            # an accumulator's value is its running total: keep the last (largest)
+                            totals[int(acc["ID"])] = max(totals.get(int(acc["ID"]), 0), int(acc.get("Value") or 0))
+    rows = [
+        {"bytes": b, "step": metric[i][0] or "other", "exchange": metric[i][1]}
+        for i, b in totals.items()
+        if b
+    ]
+    rows.sort(key=lambda r: -r["bytes"])
+    return rows[:top]
 
 
 # --------------------------------------------------------------------------- driver
@@ -219,6 +274,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8, help="spark.sql.shuffle.partitions")
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument("--split-mb", type=int, default=16, help="spark.sql.files.maxPartitionBytes in MiB")
+    parser.add_argument("--keep-events", help="keep each Spark run's event log in this folder (for the history server)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     feed = feed_parquet(args.posts, args.seed)
@@ -228,7 +284,9 @@ def main() -> None:
             if kind == "one":
                 figures = run_one(feed, int(value), Path(tmp))
             else:
-                figures = run_spark(feed, value, Path(tmp), args.partitions, args.driver_memory, args.split_mb)
+                figures = run_spark(
+                    feed, value, Path(tmp), args.partitions, args.driver_memory, args.split_mb, args.keep_events
+                )
         print("RESULT " + json.dumps(figures), flush=True)
         return
 
@@ -238,6 +296,8 @@ def main() -> None:
     for config in configs:
         command = [sys.executable, __file__, "--posts", str(args.posts), "--seed", str(args.seed), "--worker", config]
         command += ["--partitions", str(args.partitions), "--driver-memory", args.driver_memory, "--split-mb", str(args.split_mb)]
+        if args.keep_events:
+            command += ["--keep-events", args.keep_events]
         proc = subprocess.run(command, check=False, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:

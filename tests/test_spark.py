@@ -115,50 +115,25 @@ def test_band_keys_refuse_too_short_signatures():
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(1, 40),
     agree=st.floats(0.0, 1.0),
+    num_perm=st.sampled_from([16, 64, 100, 128]),
 )
-def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree):
+def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree, num_perm):
     pytest.importorskip("pyarrow")
-    from spamflood.spark.partitions import fingerprint_matches, fingerprints
+    from spamflood.spark.partitions import (
+        fingerprint_matches,
+        fingerprint_words,
+        fingerprints,
+    )
 
     rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2**32, size=(n, K), dtype=np.uint32)
-    b = np.where(rng.random((n, K)) < agree, a, rng.integers(0, 2**32, size=(n, K), dtype=np.uint32))
+    a = rng.integers(0, 2**32, size=(n, num_perm), dtype=np.uint32)
+    b = np.where(rng.random((n, num_perm)) < agree, a, rng.integers(0, 2**32, size=(n, num_perm), dtype=np.uint32))
     exact = np.count_nonzero(a == b, axis=1)
     found = fingerprint_matches(fingerprints(a), fingerprints(b))
-    assert fingerprints(a).shape == (n, K // 2)
     assert np.all(found >= exact)  # so a pair ruled out by fingerprints fails the exact test too
-    assert np.all(fingerprint_matches(fingerprints(a), fingerprints(a)) == K)
-
-
-@given(
-    keys=st.lists(st.lists(st.integers(0, 4), min_size=3, max_size=3), min_size=0, max_size=30),
-    seed=st.integers(0, 1000),
-)
-def test_bucket_edges_pair_each_member_with_the_smallest_and_the_previous(keys, seed):
-    pytest.importorskip("pyarrow")
-    import pyarrow as pa
-
-    from spamflood.spark.partitions import bucket_edges
-
-    rows = random.Random(seed).sample(range(1000), len(keys))
-    expected = set()
-    for band in range(3):
-        buckets: dict[int, list[int]] = {}
-        for row, key in zip(rows, keys):
-            buckets.setdefault(key[band], []).append(row)
-        for members in buckets.values():
-            members.sort()
-            for j in range(1, len(members)):
-                expected |= {(members[j], members[0]), (members[j], members[j - 1])}
-    entries = [(band, key[band], row) for row, key in zip(rows, keys) for band in range(3)]
-    random.Random(seed).shuffle(entries)
-    batch = pa.RecordBatch.from_pylist(
-        [{"band": b, "key": k, "row": r} for b, k, r in entries],
-        schema=pa.schema([("band", pa.int32()), ("key", pa.int64()), ("row", pa.int64())]),
-    )
-    found = [(s, d) for out in bucket_edges([batch]) for s, d in zip(out.column("src").to_pylist(), out.column("dst").to_pylist())]
-    assert len(found) == len(set(found))  # no repeats within a part
-    assert set(found) == expected
+    assert np.all(fingerprint_matches(fingerprints(a), fingerprints(a)) == num_perm)
+    words = fingerprint_words(a)
+    assert words.dtype == np.int64 and words.shape == (n, -(-num_perm // 16))
 
 
 # --------------------------------------------------------------------------- a feed with every label
@@ -314,7 +289,7 @@ def _feature_reading_detector() -> Detector:
     """A detector whose decision reads every feature value, in order: the rules' labels and
     reasons, but a score from a position-weighted sum over all the features (swap two features,
     or change one value by one bit, and the score or the last reason changes), as a trained
-    model's would. Defined here so that Spark pickles it by value to its workers."""
+    model's would; the last reason also spells every feature's dtype. Defined here so that Spark pickles it by value to its workers."""
     from spamflood.detector import Decision
 
     class FeatureReading(Detector):
@@ -325,7 +300,8 @@ def _feature_reading_detector() -> Detector:
                 v = np.asarray(features[name], dtype=np.float64)
                 z += ((j * 7919) % 13 + 1) / 13 * np.where(np.isnan(v), -1.0, np.log1p(np.abs(v)))
             score = 1.0 / (1.0 + np.exp(-(z - 10.0) / 5.0))
-            said = [r + [f"z={float(z[i])!r} over {len(features)}"] for i, r in enumerate(base.reasons)]
+            dtypes = "".join(np.asarray(v).dtype.char for v in features.values())  # float32 'f', float64 'd'
+            said = [r + [f"z={float(z[i])!r} over {dtypes}"] for i, r in enumerate(base.reasons)]
             return Decision(score, base.labels, said, base.label_scores)
 
     return FeatureReading()
@@ -449,6 +425,46 @@ def test_components_are_stars_on_the_smallest_row(spark):
     expected = {n: 1 for n in (1, 2, 3, 4, 10)} | {n: 20 for n in (20, 21, 22, 23)} | {30: 30, 31: 30}
     expected |= {100 + k: 100 for k in range(40)}
     assert found == expected
+
+
+@pytest.mark.spark
+def test_the_jvm_fingerprint_filter_counts_what_numpy_counts(spark):
+    from spamflood.spark.components import fingerprint_disagreements
+    from spamflood.spark.partitions import (
+        fingerprint_matches,
+        fingerprint_words,
+        fingerprints,
+    )
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 2**32, size=(200, K), dtype=np.uint32)
+    b = np.where(rng.random((200, K)) < rng.random((200, 1)), a, rng.integers(0, 2**32, size=(200, K), dtype=np.uint32))
+    rows = [(i, fingerprint_words(a)[i].tolist(), fingerprint_words(b)[i].tolist()) for i in range(200)]
+    df = spark.createDataFrame(rows, "i long, a array<long>, b array<long>")
+    found = {r["i"]: r["d"] for r in df.select("i", fingerprint_disagreements("a", "b").alias("d")).collect()}
+    expected = K - fingerprint_matches(fingerprints(a), fingerprints(b))
+    assert [found[i] for i in range(200)] == expected.tolist()
+
+
+@pytest.mark.spark
+def test_candidate_edges_of_random_buckets_are_the_documented_ones(spark):
+    from spamflood.spark.components import candidate_edges
+
+    rng = random.Random(11)
+    rows = rng.sample(range(10_000), 300)
+    keys = {row: [rng.randrange(40) for _ in range(4)] for row in rows}  # many shared buckets
+    expected = set()
+    for band in range(4):
+        buckets: dict[int, list[int]] = {}
+        for row in rows:
+            buckets.setdefault(keys[row][band], []).append(row)
+        for members in buckets.values():
+            members.sort()
+            for j in range(1, len(members)):
+                expected |= {(members[j], members[0]), (members[j], members[j - 1])}
+    df = spark.createDataFrame([(row, keys[row]) for row in rows], "row long, keys array<long>")
+    found = [(r["src"], r["dst"]) for r in candidate_edges(df, partitions=3).collect()]
+    assert len(found) == len(set(found)) and set(found) == expected
 
 
 @pytest.mark.spark

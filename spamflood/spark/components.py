@@ -16,12 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spamflood.spark.partitions import bucket_edges, prefilter_edges, verify_edges
+from spamflood.spark.partitions import verify_edges
 
-__all__ = ["Checkpointer", "candidate_edges", "connected_components", "dense_index", "verified_edges"]
+__all__ = [
+    "Checkpointer",
+    "candidate_edges",
+    "connected_components",
+    "dense_index",
+    "fingerprint_disagreements",
+    "verified_edges",
+]
 
 _LOCAL_MASK = (1 << 33) - 1  # monotonically_increasing_id(): partition id << 33 | position
 
@@ -44,35 +51,57 @@ def candidate_edges(keys: DataFrame, *, partitions: int | None = None) -> DataFr
     """Distinct candidate edges ``(src, dst)``, ``src > dst``, from ``keys``: ``row`` and
     ``keys`` (``array<bigint>``, one key per band; null for a post that is not clustered).
 
-    One shuffle brings every bucket (a band's key) to one task, which pairs its members in
-    NumPy (:func:`~spamflood.spark.partitions.bucket_edges`); a second one spreads the edges by
-    ``src`` (``partitions`` parts, default ``spark.sql.shuffle.partitions``), where repeats
-    from other bands are dropped, ready to join signatures partitioned by row.
+    One shuffle brings every bucket (a band's key) to one task, where a window over the bucket
+    ordered by row gives each member the bucket's smallest member and its predecessor (in the
+    JVM: no Python, no collected lists); a second one spreads the edges by ``src``
+    (``partitions`` parts, default ``spark.sql.shuffle.partitions``), where repeats from other
+    bands are dropped, ready to join signatures partitioned by row.
     """
     parts = partitions or _shuffle_partitions(keys.sparkSession)
-    exploded = keys.where(F.col("keys").isNotNull()).select(F.posexplode("keys").alias("band", "key"), "row")
-    edges = exploded.repartition(parts, "band", "key").mapInArrow(bucket_edges, "src long, dst long")
+    exploded = keys.where(F.col("keys").isNotNull()).select("row", F.posexplode("keys").alias("band", "key"))
+    bucket = Window.partitionBy("band", "key").orderBy("row")
+    ranked = exploded.repartition(parts, "band", "key").select(
+        "row", F.first("row").over(bucket).alias("first"), F.lag("row").over(bucket).alias("prev")
+    )
+    previous = F.when(F.col("prev") != F.col("first"), F.col("prev"))  # else it is the first: same edge
+    edges = ranked.select(F.col("row").alias("src"), F.explode(F.array("first", previous)).alias("dst")).where(
+        F.col("dst").isNotNull() & (F.col("src") != F.col("dst"))
+    )
     return edges.repartition(parts, "src").distinct()
+
+
+def fingerprint_disagreements(a: str, b: str) -> Column:
+    """In how many values two fingerprints (``array<bigint>`` columns of packed 4-bit
+    fingerprints, :func:`~spamflood.spark.partitions.fingerprint_words`) differ, in the JVM:
+    per word, the nibbles of ``a ^ b`` that are not zero."""
+    x = "(x ^ y)"
+    nonzero = f"({x} | shiftrightunsigned({x}, 1) | shiftrightunsigned({x}, 2) | shiftrightunsigned({x}, 3))"
+    return F.expr(
+        f"aggregate(zip_with({a}, {b}, (x, y) -> bit_count({nonzero} & {_NIBBLE_LOW_BITS})), 0, (acc, c) -> acc + c)"
+    )
+
+
+_NIBBLE_LOW_BITS = 0x1111111111111111
 
 
 def verified_edges(candidates: DataFrame, signatures: DataFrame, *, num_perm: int, need: int) -> DataFrame:
     """The candidate edges whose two signatures agree on at least ``need`` of ``num_perm``
     values.
 
-    ``signatures``: ``row``, ``sig`` (raw little-endian uint32 bytes) and ``fp`` (its
-    :func:`~spamflood.spark.partitions.fingerprints`); best hash-partitioned by ``row`` into as
-    many parts as ``candidates`` (and checkpointed), so that it is never shuffled: then only the
-    edges move. They move first with a 64-byte fingerprint of one end, which rules out most
-    candidates for sure (:func:`~spamflood.spark.partitions.prefilter_edges`); only the rest
-    carry a full 512-byte signature to the other end for the exact test.
+    ``signatures``: ``row``, ``sig`` (raw little-endian uint32 bytes) and ``fp`` (its packed
+    fingerprints, :func:`~spamflood.spark.partitions.fingerprint_words`); best
+    hash-partitioned by ``row`` into as many parts as ``candidates`` and cached, so that it is
+    never shuffled: then only the edges move. They move first with the 4-bit fingerprints of
+    one end, which rule out most candidates for sure (fingerprints agree wherever values do) in
+    a JVM filter; only the rest carry a full signature to the other end for the exact test.
     """
     src_fp = signatures.select(F.col("row").alias("src"), F.col("fp").alias("src_fp"))
     dst = signatures.select(F.col("row").alias("dst"), F.col("fp").alias("dst_fp"), F.col("sig").alias("dst_sig"))
     passing = (
         candidates.join(src_fp, "src")
         .join(dst, "dst")
-        .select("src", "dst", "src_fp", "dst_fp", "dst_sig")
-        .mapInArrow(partial(prefilter_edges, need=need), "src long, dst long, dst_sig binary")
+        .where(fingerprint_disagreements("src_fp", "dst_fp") <= num_perm - need)
+        .select("src", "dst", "dst_sig")
     )
     src_sig = signatures.select(F.col("row").alias("src"), F.col("sig").alias("src_sig"))
     both = passing.join(src_sig, "src").select("src", "dst", "src_sig", "dst_sig")

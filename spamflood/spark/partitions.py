@@ -10,9 +10,8 @@ Why each step is exact on a part of the feed:
 * :func:`prepare` (any partition): validation, normalization, signatures, band keys, and the
   criteria features that read one post at a time (the text families, and festival copy for
   posts whose template no other post can share).
-* :func:`bucket_edges` (partitions holding whole LSH buckets), :func:`prefilter_edges` and
-  :func:`verify_edges` (any partition): the candidate edges of :mod:`spamflood.cluster` and the
-  estimated-Jaccard test, which reads two signatures.
+* :func:`verify_edges` (any partition): the estimated-Jaccard test of a candidate edge, which
+  reads two signatures (:func:`fingerprint_words` rule most candidates out before that).
 * :func:`score_clusters` (partitions holding whole clusters): cluster statistics, the cluster
   features, the rule scorer and ``batch_accounts`` read only the posts of one cluster.
 * :func:`score_templates` (partitions holding whole festival-template skeletons): the shared
@@ -40,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spamflood.cluster import band_keys, cluster_stats, signature_digest
-from spamflood.criteria import evaluate, holiday_template, scan_texts
+from spamflood.criteria import holiday_template
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.transformer import CriteriaFeatures
 from spamflood.detector import (
@@ -50,11 +49,12 @@ from spamflood.detector import (
     Detector,
     _Criteria,
     _criteria_reasons,
+    _prepare_chunk,
 )
 from spamflood.durations import human_duration
 from spamflood.io.rows import RawRow, RowParser
-from spamflood.normalize import normalize_many, shingle_many
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PostBatch
+from spamflood.normalize import normalize_many
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS
 
 __all__ = [
     "CLUSTER_PART",
@@ -69,12 +69,11 @@ __all__ = [
     "TEMPLATE_SCHEMA",
     "FeatureNames",
     "FeedFacts",
-    "bucket_edges",
     "duplicate_raw",
     "feature_names",
     "fingerprint_matches",
+    "fingerprint_words",
     "fingerprints",
-    "prefilter_edges",
     "prepare",
     "score_clusters",
     "score_posts",
@@ -88,6 +87,10 @@ KIND_POST, KIND_REJECT = 0, 1
 
 FINGERPRINT_BITS = 4
 """Bits kept of each signature value for the edge prefilter (see :func:`fingerprints`)."""
+
+TEXT_DTYPE = np.dtype(np.float32)
+"""The dtype of the text families' features on one machine (``_prepare_chunk`` computes them in
+float32, which holds their small counts exactly): carried and handed to ``decide`` as such."""
 
 _STRINGS = pa.list_(pa.string())
 _FLOATS = pa.list_(pa.float64())
@@ -106,10 +109,10 @@ PREPARED_SCHEMA = pa.schema(
         ("time", pa.float64()),
         *_ACCOUNT_FIELDS,
         ("sig", pa.binary()),
-        ("fp", pa.binary()),
+        ("fp", pa.list_(pa.int64())),
         ("keys", pa.list_(pa.int64())),
         ("digest", pa.int64()),
-        ("tvals", _FLOATS),
+        ("tvals", pa.list_(pa.float32())),
         ("text_labels", _STRINGS),
         ("text_reasons", _STRINGS),
         ("hvals", _FLOATS),
@@ -282,21 +285,24 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.float64(), from_pandas=True)  # NaN -> null
 
 
-def _float_lists(columns: Sequence[np.ndarray], n: int) -> pa.Array:
-    """Per row, the values of ``columns`` as one list (NaN stays NaN, not null)."""
+def _float_lists(columns: Sequence[np.ndarray], n: int, kind: pa.DataType = _FLOATS) -> pa.Array:
+    """Per row, the values of ``columns`` as one list of ``kind`` (NaN stays NaN, not null)."""
+    dtype = kind.value_type.to_pandas_dtype()
     k = len(columns)
-    flat = np.column_stack(columns).reshape(-1) if k and n else np.zeros(0, dtype=np.float64)
+    flat = np.column_stack(columns).reshape(-1) if k and n else np.zeros(0, dtype=dtype)
     offsets = np.arange(0, n * k + 1, k, dtype=np.int32) if k else np.zeros(n + 1, dtype=np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat.astype(np.float64, copy=False)))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat.astype(dtype, copy=False)), type=kind)
 
 
 def _matrix(column: pa.Array | pa.ChunkedArray, n: int, k: int) -> np.ndarray:
-    """A list<double> column whose lists all hold ``k`` values, as an (n, k) array."""
+    """A list column of floats whose lists all hold ``k`` values, as an (n, k) array of the
+    lists' float type."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    dtype = column.type.value_type.to_pandas_dtype()
     if k == 0 or n == 0:
-        return np.zeros((n, k), dtype=np.float64)
-    flat = np.array(pc.list_flatten(column).to_numpy(zero_copy_only=False), dtype=np.float64)  # writable
+        return np.zeros((n, k), dtype=dtype)
+    flat = np.array(pc.list_flatten(column).to_numpy(zero_copy_only=False), dtype=dtype)  # writable
     if flat.shape[0] != n * k:
         raise ValueError(f"expected {k} feature values per post, got {flat.shape[0]} for {n} posts")
     return flat.reshape(n, k)
@@ -328,12 +334,18 @@ def _sorted_by_row(table: pa.Table) -> pa.Table:
     return table.sort_by("row") if table.num_rows else table
 
 
-def _values(criteria: _Criteria, names: Sequence[str], n: int) -> list[np.ndarray]:
-    """The feature columns ``names`` of ``criteria`` as float64 (NaN for one it lacks)."""
-    return [
-        np.asarray(criteria.values[name], dtype=np.float64) if name in criteria.values else np.full(n, np.nan)
-        for name in names
-    ]
+def _values(criteria: _Criteria, names: Sequence[str], n: int, dtype: Any = np.float64) -> list[np.ndarray]:
+    """The feature columns ``names`` of ``criteria`` (NaN for one it lacks), checked to be of
+    ``dtype``: carrying them in another could change a value."""
+    out = []
+    for name in names:
+        column = criteria.values.get(name)
+        if column is None:
+            column = np.full(n, np.nan, dtype=dtype)
+        elif column.dtype != np.dtype(dtype):
+            raise TypeError(f"feature {name} is {column.dtype} on one machine; the Spark engine carries it as {np.dtype(dtype)}")
+        out.append(column)
+    return out
 
 
 # --------------------------------------------------------------------------- prepare
@@ -357,19 +369,20 @@ def prepare(
 
 
 def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, partition: int = 0) -> pa.RecordBatch:
-    """:func:`prepare` for one list of raw rows ``(local line, record)``."""
-    posts, rejects = parser.parse_many(rows)
-    batch = PostBatch.from_posts(posts)
+    """:func:`prepare` for one list of raw rows ``(local line, record)``.
+
+    The chunk goes through one machine's own chunk step (:func:`spamflood.detector._prepare_chunk`:
+    parsing, normalization, signatures, one lexicon scan, the text features in its dtype), so
+    both engines start from the same numbers; ``holiday_template`` then reads that chunk's scan
+    as one machine's batch step does.
+    """
+    part = _prepare_chunk(list(rows), parser, detector.hasher, TEXT_FAMILIES if detector.criteria else (), detector.tz)
+    batch, sig, rejects = part.batch, part.signatures, part.rejects
     n = len(batch)
     names = feature_names(detector)
-    # As Detector._prepare_chunk: normalize once, shingle from that, sign.
-    normalized = normalize_many(batch.texts)
-    shingled = shingle_many(normalized, normalized=True)
-    sig = detector.hasher.signatures(shingled)
-    clusterable = np.fromiter((len(s) > 0 for s in shingled), dtype=np.bool_, count=n)
     keys = band_keys(sig, detector.finder.bands, detector.finder.rows).view(np.int64)
     digest = signature_digest(sig).view(np.int64)
-    fp = fingerprints(sig)
+    fp = fingerprint_words(sig)
     empty: list[list[str]] = [[] for _ in range(n)]
     text_labels, text_reasons = empty, empty
     hol_labels, hol_reasons = empty, empty
@@ -377,33 +390,32 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     hol_values: list[np.ndarray] = []
     skel: list[str | None] = [None] * n
     if detector.criteria and n:
-        text = _Criteria.compute(normalized, None, TEXT_FAMILIES, detector.tz, normalized=True)
-        text_labels, text_reasons = _post_labels(text, n)
-        text_values = _values(text, names.text, n)
-        holiday = _holiday(batch, normalized, detector.tz)
+        text_labels, text_reasons = _post_labels(part.criteria, n)
+        text_values = _values(part.criteria, names.text, n, TEXT_DTYPE)
+        holiday = _Criteria.compute(batch, None, ("holiday_template",), detector.tz, scan=part.scan)
         hol_labels, hol_reasons = _post_labels(holiday, n)
         hol_values = _values(holiday, names.holiday, n)
-        skel = _template_keys(holiday, normalized, batch.texts)
-    key_list = [keys[i].tolist() if clusterable[i] else None for i in range(n)]
+        skel = _template_keys(holiday, batch.texts)
+    key_list = [keys[i].tolist() if part.clusterable[i] else None for i in range(n)]
     m = len(rejects)
     none: list[Any] = [None] * m
     columns: dict[str, Any] = {
         "kind": [KIND_POST] * n + [KIND_REJECT] * m,
         "pid": [partition] * (n + m),
-        "local": batch.lines.tolist() + [r.line for r in rejects],
-        "id": batch.ids + none,
-        "text": batch.texts + none,
-        "author": batch.authors + none,
-        "time": np.concatenate([batch.times, np.full(m, np.nan)]),
+        "local": np.asarray(batch.lines).tolist() + [r.line for r in rejects],
+        "id": list(batch.ids) + none,
+        "text": list(batch.texts) + none,
+        "author": list(batch.authors) + none,
+        "time": np.concatenate([np.asarray(batch.times, dtype=np.float64), np.full(m, np.nan)]),
     }
     for name in ACCOUNT_TEXT_FIELDS:
         columns[name] = list(getattr(batch, name)) + none
     for name in ACCOUNT_NUMBER_FIELDS:
-        columns[name] = np.concatenate([getattr(batch, name), np.full(m, np.nan)])
+        columns[name] = np.concatenate([np.asarray(getattr(batch, name), dtype=np.float64), np.full(m, np.nan)])
     columns.update(
         {
             "sig": [sig[i].tobytes() for i in range(n)] + none,
-            "fp": [fp[i].tobytes() for i in range(n)] + none,
+            "fp": fp.tolist() + none,
             "keys": key_list + none,
             "digest": digest.tolist() + none,
             "text_labels": text_labels + none,
@@ -419,27 +431,15 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     arrays = []
     for f in PREPARED_SCHEMA:
         if f.name in ("tvals", "hvals"):
-            lists = _float_lists(text_values if f.name == "tvals" else hol_values, n)
-            arrays.append(pa.concat_arrays([lists, pa.nulls(m, type=_FLOATS)]) if m else lists)
+            lists = _float_lists(text_values if f.name == "tvals" else hol_values, n, f.type)
+            arrays.append(pa.concat_arrays([lists, pa.nulls(m, type=f.type)]) if m else lists)
             continue
         value = columns[f.name]
         arrays.append(_nullable(value) if f.type == pa.float64() else pa.array(value, type=f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=PREPARED_SCHEMA)
 
 
-def _holiday(batch: PostBatch, normalized: list[str], tz: str) -> _Criteria:
-    """``holiday_template`` over the posts of one chunk, as one machine reads them: the lexicon
-    scan on the normalized texts, the template skeleton from the original text (whose
-    capitalized brand words it masks)."""
-    scan = scan_texts(normalized, ("holiday_template",), normalized=True)
-    frame = _frame({"text": batch.texts, "author": batch.authors, "time": batch.times})
-    ev = evaluate(frame, None, families=("holiday_template",), tz=tz, scan=scan)
-    values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
-    fired = {label: col > 0 for label, col in ev.labels.items() if label == "holiday_template"}
-    return _Criteria(values, fired, ev.evidence)
-
-
-def _template_keys(holiday: _Criteria, normalized: list[str], originals: list[str]) -> list[str | None]:
+def _template_keys(holiday: _Criteria, originals: Sequence[str]) -> list[str | None]:
     """The festival-template skeleton of each post whose template count needs other posts.
 
     ``holiday_template`` counts the accounts sharing a skeleton among the posts that name a
@@ -448,11 +448,12 @@ def _template_keys(holiday: _Criteria, normalized: list[str], originals: list[st
     scored again with every post of their skeleton (:func:`score_templates`).
     """
     mentions = holiday.values.get("HOLIDAY_TEMPLATE_FESTIVAL")
-    out: list[str | None] = [None] * len(normalized)
+    out: list[str | None] = [None] * len(originals)
     if mentions is None:
         return out
-    for i in np.flatnonzero(mentions > 0).tolist():
-        skel, slots = holiday_template.skeleton(normalized[i], originals[i])
+    index = np.flatnonzero(mentions > 0).tolist()
+    for i, text in zip(index, normalize_many([originals[i] for i in index])):
+        skel, slots = holiday_template.skeleton(text, originals[i])
         if slots and len(skel) >= holiday_template.MIN_SKELETON_CHARS:
             out[i] = skel
     return out
@@ -482,38 +483,6 @@ def duplicate_raw(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
 # --------------------------------------------------------------------------- edges
 
 
-def bucket_edges(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The candidate edges of whole LSH buckets: each member to the bucket's smallest member
-    and to the member just before it (``src > dst``), without repeats within this part.
-
-    Input columns ``band, key, row``: every member of some buckets (a bucket is one band's
-    key). Output: :data:`EDGE_SCHEMA`.
-    """
-    table = _table(batches)
-    if not table.num_rows:
-        return
-    band = table.column("band").to_numpy()
-    key = table.column("key").to_numpy()
-    row = table.column("row").to_numpy()
-    order = np.lexsort((row, key, band))
-    band, key, row = band[order], key[order], row[order]
-    first = np.ones(row.shape[0], dtype=bool)
-    first[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
-    starts = np.flatnonzero(first)
-    smallest = row[starts][np.cumsum(first) - 1]
-    member = ~first
-    # the member before: only where it is not the bucket's smallest (that edge is above)
-    after_second = member.copy()
-    after_second[1:] &= member[:-1]
-    after_second[0] = False
-    src = np.concatenate([row[member], row[after_second]])
-    dst = np.concatenate([smallest[member], row[np.flatnonzero(after_second) - 1]])
-    if not src.size:
-        return
-    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
-    yield pa.RecordBatch.from_arrays([pa.array(pairs[:, 0]), pa.array(pairs[:, 1])], schema=EDGE_SCHEMA)
-
-
 def fingerprints(sig: np.ndarray) -> np.ndarray:
     """Per signature, :data:`FINGERPRINT_BITS` bits of every value, packed two to a byte.
 
@@ -537,23 +506,15 @@ def fingerprint_matches(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.count_nonzero((x & np.uint8(0xF0)) == 0, axis=1) + np.count_nonzero((x & np.uint8(0x0F)) == 0, axis=1)
 
 
-def prefilter_edges(batches: Iterable[pa.RecordBatch], need: int) -> Iterator[pa.RecordBatch]:
-    """Drop the candidate edges that cannot pass the estimated-Jaccard test.
-
-    Input columns ``src, dst, src_fp, dst_fp, dst_sig``; output ``src, dst, dst_sig`` for the
-    edges whose fingerprints agree in at least ``need`` values (:func:`fingerprints`), so that
-    only those carry a full signature to the other end.
-    """
-    for batch in batches:
-        n = batch.num_rows
-        if not n:
-            continue
-        a = _fixed_width(batch.column("src_fp"), n)
-        b = _fixed_width(batch.column("dst_fp"), n)
-        keep = pa.array(fingerprint_matches(a, b) >= need)
-        yield pa.RecordBatch.from_arrays(
-            [batch.column(name).filter(keep) for name in ("src", "dst", "dst_sig")], names=["src", "dst", "dst_sig"]
-        )
+def fingerprint_words(sig: np.ndarray) -> np.ndarray:
+    """:func:`fingerprints` as little-endian 64-bit words (16 values each; a short last word is
+    padded with zero nibbles, which agree on both sides and so never count as a difference),
+    the form the JVM filter compares (:func:`spamflood.spark.components.fingerprint_disagreements`)."""
+    packed = fingerprints(sig)
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.concatenate([packed, np.zeros((packed.shape[0], pad), dtype=np.uint8)], axis=1)
+    return np.ascontiguousarray(packed).view("<i8")
 
 
 def verify_edges(batches: Iterable[pa.RecordBatch], num_perm: int, need: int) -> Iterator[pa.RecordBatch]:

@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pyspark import Broadcast
+from pyspark import Broadcast, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -246,58 +246,69 @@ def _score(
 
     # 3. Clusters: candidates from shared band keys, verified, connected. The signatures (and
     # the narrow columns the cluster step reads) move once, hash-partitioned by row.
-    step("candidate edges, verification, components")
-    by_row = keep(posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS).repartition(parts, "row"))
-    candidates = candidate_edges(posts.select("row", "keys"), partitions=parts)
-    need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
-    edges = verified_edges(candidates, by_row, num_perm=detector.finder.num_perm, need=need)
-    components = keep(connected_components(edges, checkpoint=keep))
-    step("cluster ids")
-    ids = dense_index(components, "root", "cluster", checkpoint=keep)
+    step("signatures by row")
+    # Cached, not checkpointed: a cached table keeps its hash partitioning (a checkpoint's is
+    # forgotten), so the joins below shuffle only the edges. Its lineage is one step long.
+    by_row = (
+        posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS)
+        .repartition(parts, "row")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    by_row.count()
+    try:
+        step("candidate edges, verification, components")
+        candidates = candidate_edges(posts.select("row", "keys"), partitions=parts)
+        need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
+        edges = verified_edges(candidates, by_row, num_perm=detector.finder.num_perm, need=need)
+        components = keep(connected_components(edges, checkpoint=keep))
+        step("cluster ids")
+        ids = dense_index(components, "root", "cluster", checkpoint=keep)
 
-    # 4. Per cluster: statistics, cluster features and labels, batch accounts.
-    step("cluster statistics and labels")
-    members = components.join(ids, "root").select("row", "root", "cluster")
-    cluster_part = keep(
-        members.join(by_row.select("row", "author", "time", "digest", *_ACCOUNT_FIELDS), "row")
-        .repartition(parts, "root")
-        .mapInArrow(
-            partial(_with_detector, step=P.score_clusters, shared=shared, facts=facts), _spark_schema(P.CLUSTER_SCHEMA)
+        # 4. Per cluster: statistics, cluster features and labels, batch accounts.
+        step("cluster statistics and labels")
+        members = components.join(ids, "root").select("row", "root", "cluster")
+        cluster_part = keep(
+            members.join(by_row.select("row", "author", "time", "digest", *_ACCOUNT_FIELDS), "row")
+            .repartition(parts, "root")
+            .mapInArrow(
+                partial(_with_detector, step=P.score_clusters, shared=shared, facts=facts), _spark_schema(P.CLUSTER_SCHEMA)
+            )
         )
-    )
 
-    # 5. Festival templates shared across accounts (only posts that name a festival).
-    template_part = (
-        posts.where(F.col("skel").isNotNull())
-        .select("row", "skel", "text", "author", "time")
-        .repartition(parts, "skel")
-        .select("row", "text", "author", "time")
-        .mapInArrow(partial(_with_detector, step=P.score_templates, shared=shared), _spark_schema(P.TEMPLATE_SCHEMA))
-    )
+        # 5. Festival templates shared across accounts (only posts that name a festival).
+        template_part = (
+            posts.where(F.col("skel").isNotNull())
+            .select("row", "skel", "text", "author", "time")
+            .repartition(parts, "skel")
+            .select("row", "text", "author", "time")
+            .mapInArrow(partial(_with_detector, step=P.score_templates, shared=shared), _spark_schema(P.TEMPLATE_SCHEMA))
+        )
 
-    # 6. Per account: the remaining criteria, then every post's decision. Each part moves once,
-    # to its account's task, where the parts of a post meet by row.
-    step("templates, accounts, scores")
-    post_fields = ["id", "text", "time", "tvals", "text_labels", "text_reasons", "hvals", "hol_labels", "hol_reasons"]
-    by_author = (
-        posts.select("row", "author", F.struct(*post_fields).alias("post"))
-        .unionByName(
-            cluster_part.select("row", "author", F.struct(*P.CLUSTER_PART, *P.REP_PART).alias("cl")),
-            allowMissingColumns=True,
+        # 6. Per account: the remaining criteria, then every post's decision. Each part moves once,
+        # to its account's task, where the parts of a post meet by row.
+        step("templates, accounts, scores")
+        post_fields = ["id", "text", "time", "tvals", "text_labels", "text_reasons", "hvals", "hol_labels", "hol_reasons"]
+        by_author = (
+            posts.select("row", "author", F.struct(*post_fields).alias("post"))
+            .unionByName(
+                cluster_part.select("row", "author", F.struct(*P.CLUSTER_PART, *P.REP_PART).alias("cl")),
+                allowMissingColumns=True,
+            )
+            .unionByName(
+                template_part.select("row", "author", F.struct("hvals", "hol_labels", "hol_reasons").alias("tp")),
+                allowMissingColumns=True,
+            )
         )
-        .unionByName(
-            template_part.select("row", "author", F.struct("hvals", "hol_labels", "hol_reasons").alias("tp")),
-            allowMissingColumns=True,
+        names = P.feature_names(detector)
+        scored_schema = P.scored_schema(names.all, features=features)
+        scored_rows = keep(
+            by_author.repartition(parts, "author").mapInArrow(
+                partial(_with_detector, step=P.score_posts, shared=shared, facts=facts, features=features),
+                _spark_schema(scored_schema),
+            )
         )
-    )
-    names = P.feature_names(detector)
-    scored_schema = P.scored_schema(names.all, features=features)
-    scored_rows = keep(
-        by_author.repartition(parts, "author").mapInArrow(
-            partial(_with_detector, step=P.score_posts, shared=shared, facts=facts, features=features),
-            _spark_schema(scored_schema),
-        )
-    )
+    finally:
+        by_row.unpersist()
     output = [f.name for f in scored_schema if f.name not in ("row", "rep")]
     scored = scored_rows.orderBy("row").select(*output)
     clusters = _clusters(scored_rows)
