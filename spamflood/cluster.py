@@ -34,6 +34,7 @@ __all__ = [
     "ClusterTable",
     "band_keys",
     "cluster_stats",
+    "fingerprint_words",
     "lsh_params",
     "signature_digest",
 ]
@@ -69,15 +70,62 @@ def _find(parent: np.ndarray, i: int) -> int:
     return i
 
 
+FINGERPRINT_BITS = 4
+"""Bits kept of each signature value in a fingerprint (:func:`fingerprint_words`)."""
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _popcount(x: np.uint64) -> np.uint64:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
 @numba.njit(cache=True, nogil=True)
-def _similar(sig: np.ndarray, a: int, b: int, need: int) -> bool:
+def _fingerprint_rows(sig: np.ndarray, out: np.ndarray) -> None:
+    n, k = sig.shape
+    for i in range(n):
+        for j in range(k):
+            mixed = (np.uint64(sig[i, j]) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+            nibble = mixed >> np.uint64(32 - FINGERPRINT_BITS)
+            byte = j // 2  # two values a byte, the even one in the high nibble
+            shift = np.uint64(8 * (byte % 8) + (4 if j % 2 == 0 else 0))
+            out[i, byte // 8] |= nibble << shift
+
+
+def fingerprint_words(signatures: np.ndarray) -> np.ndarray:
+    """Per signature, :data:`FINGERPRINT_BITS` bits of every value packed into ``(n, ceil(k/16))``
+    little-endian 64-bit words (a short last word padded with zero nibbles).
+
+    Equal values have equal fingerprints, so two posts' fingerprints agree in at least as many
+    places as their signatures: a pair whose fingerprints differ in more than ``k - need``
+    places fails the estimated-Jaccard test for sure, read from one cache line instead of a
+    whole signature. The bits come from a multiplicative mix of the whole value (a MinHash
+    minimum is small, so its own top bits say little). Viewed as bytes, value ``2b`` is the
+    high and ``2b + 1`` the low nibble of byte ``b``.
+    """
+    sig = np.ascontiguousarray(signatures, dtype=np.uint32)
+    if sig.ndim != 2:
+        raise ValueError(f"signatures must be 2-D; got shape {sig.shape}")
+    out = np.zeros((sig.shape[0], (sig.shape[1] + 15) // 16), dtype=np.uint64)
+    _fingerprint_rows(sig, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _similar(sig: np.ndarray, fp: np.ndarray, a: int, b: int, need: int) -> bool:
     k = sig.shape[1]
+    differ = 0
+    for w in range(fp.shape[1]):  # places where the fingerprints differ: one bit per nibble
+        x = fp[a, w] ^ fp[b, w]
+        x = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & np.uint64(0x1111111111111111)
+        differ += _popcount(x)
+    if differ > k - need:
+        return False
     equal = 0
-    for j in range(k):
-        if sig[a, j] == sig[b, j]:
-            equal += 1
-        elif equal + (k - j - 1) < need:  # cannot reach the threshold any more
-            return False
+    for j in range(k):  # no early exit: a branch-free count vectorises
+        equal += sig[a, j] == sig[b, j]
     return equal >= need
 
 
@@ -118,7 +166,9 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int) -> np.ndarray:
+def _lsh_components(
+    sig: np.ndarray, fp: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int
+) -> np.ndarray:
     n = sig.shape[0]
     parent = np.arange(n, dtype=np.int64)
     size = 1
@@ -126,8 +176,8 @@ def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, n
         size *= 2
     mask = np.uint64(size - 1)
     keys = np.zeros(size, dtype=np.uint64)
-    first = np.full(size, -1, dtype=np.int64)
-    last = np.full(size, -1, dtype=np.int64)
+    first = np.full(size, -1, dtype=np.int32)  # a bucket's smallest member and its latest one
+    last = np.full(size, -1, dtype=np.int32)
     for band in range(bands):
         first[:] = -1
         base = band * rows
@@ -150,7 +200,7 @@ def _lsh_components(sig: np.ndarray, valid: np.ndarray, bands: int, rows: int, n
                 root_o = _find(parent, other)
                 if root_o == root_i:
                     continue
-                if _similar(sig, other, i, need):
+                if _similar(sig, fp, other, i, need):
                     # The smaller index becomes the root so that results do not depend on order.
                     if root_o < root_i:
                         parent[root_i] = root_o
@@ -261,7 +311,10 @@ class ClusterFinder:
         if valid is None:
             valid = np.ones(sig.shape[0], dtype=np.bool_)
         need = int(math.ceil(self.threshold * self.num_perm - 1e-9))
-        return _lsh_components(sig, np.asarray(valid, dtype=np.bool_), self.bands, self.rows, need)
+        if sig.shape[0] >= 2**31 - 1:
+            raise ValueError(f"at most {2**31 - 2:,} signatures per batch; got {sig.shape[0]:,}")
+        fp = fingerprint_words(sig)
+        return _lsh_components(sig, fp, np.asarray(valid, dtype=np.bool_), self.bands, self.rows, need)
 
     def find(self, signatures: np.ndarray, valid: np.ndarray | None = None, min_size: int = 2) -> np.ndarray:
         """Cluster id per post (``-1``: in no cluster of ``min_size`` or more).

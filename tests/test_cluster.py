@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamflood.cluster import (
     ClusterFinder,
     candidate_probability,
     cluster_stats,
+    fingerprint_words,
     labels_from_roots,
     lsh_params,
     signature_digest,
@@ -69,6 +72,34 @@ def test_dissimilar_candidates_are_not_joined():
     far[:, :5] = base[:5]
     sig = np.concatenate([base[None, :], far])
     assert set(ClusterFinder().find(sig)) == {-1}
+
+
+@pytest.mark.parametrize("agree, joined", [(90, True), (89, False)])
+def test_a_pair_joins_exactly_at_the_threshold(agree, joined):
+    # need = ceil(0.7 * 128) = 90 equal values; the fingerprint prefilter must not change that,
+    # also when the differing values happen to share their fingerprint bits.
+    rng = np.random.default_rng(agree)
+    a = rng.integers(0, 2**32, size=K, dtype=np.uint32)
+    b = a.copy()
+    b[agree:] = a[agree:] ^ np.uint32(1)  # a small change: often the same top bits after mixing
+    assert list(ClusterFinder().find(np.stack([a, b])) >= 0) == [joined, joined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    agree=st.floats(0.0, 1.0),
+    num_perm=st.sampled_from([16, 64, 100, 128]),
+)
+def test_fingerprints_differ_at_most_where_the_signatures_do(seed, agree, num_perm):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**32, size=(20, num_perm), dtype=np.uint32)
+    b = np.where(rng.random((20, num_perm)) < agree, a, rng.integers(0, 2**32, size=(20, num_perm), dtype=np.uint32))
+    fa, fb = fingerprint_words(a), fingerprint_words(b)
+    assert fa.dtype == np.uint64 and fa.shape == (20, -(-num_perm // 16))
+    nibbles = np.unpackbits((fa ^ fb).view(np.uint8), axis=1).reshape(20, -1, 4).any(axis=2)
+    assert np.all(nibbles.sum(axis=1) <= np.count_nonzero(a != b, axis=1))
+    assert not fingerprint_words(a[:, :0]).size
 
 
 def test_invalid_rows_never_cluster():

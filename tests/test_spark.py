@@ -133,7 +133,7 @@ def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree, num
     assert np.all(found >= exact)  # so a pair ruled out by fingerprints fails the exact test too
     assert np.all(fingerprint_matches(fingerprints(a), fingerprints(a)) == num_perm)
     words = fingerprint_words(a)
-    assert words.dtype == np.int64 and words.shape == (n, -(-num_perm // 16))
+    assert words.dtype == np.uint64 and words.shape == (n, -(-num_perm // 16))
 
 
 # --------------------------------------------------------------------------- a feed with every label
@@ -439,7 +439,8 @@ def test_the_jvm_fingerprint_filter_counts_what_numpy_counts(spark):
     rng = np.random.default_rng(3)
     a = rng.integers(0, 2**32, size=(200, K), dtype=np.uint32)
     b = np.where(rng.random((200, K)) < rng.random((200, 1)), a, rng.integers(0, 2**32, size=(200, K), dtype=np.uint32))
-    rows = [(i, fingerprint_words(a)[i].tolist(), fingerprint_words(b)[i].tolist()) for i in range(200)]
+    wa, wb = fingerprint_words(a).view(np.int64), fingerprint_words(b).view(np.int64)  # as prepare() hands them over
+    rows = [(i, wa[i].tolist(), wb[i].tolist()) for i in range(200)]
     df = spark.createDataFrame(rows, "i long, a array<long>, b array<long>")
     found = {r["i"]: r["d"] for r in df.select("i", fingerprint_disagreements("a", "b").alias("d")).collect()}
     expected = K - fingerprint_matches(fingerprints(a), fingerprints(b))

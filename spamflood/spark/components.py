@@ -72,7 +72,7 @@ def candidate_edges(keys: DataFrame, *, partitions: int | None = None) -> DataFr
 
 def fingerprint_disagreements(a: str, b: str) -> Column:
     """In how many values two fingerprints (``array<bigint>`` columns of packed 4-bit
-    fingerprints, :func:`~spamflood.spark.partitions.fingerprint_words`) differ, in the JVM:
+    fingerprints, :func:`~spamflood.cluster.fingerprint_words`) differ, in the JVM:
     per word, the nibbles of ``a ^ b`` that are not zero."""
     x = "(x ^ y)"
     nonzero = f"({x} | shiftrightunsigned({x}, 1) | shiftrightunsigned({x}, 2) | shiftrightunsigned({x}, 3))"
@@ -89,7 +89,7 @@ def verified_edges(candidates: DataFrame, signatures: DataFrame, *, num_perm: in
     values.
 
     ``signatures``: ``row``, ``sig`` (raw little-endian uint32 bytes) and ``fp`` (its packed
-    fingerprints, :func:`~spamflood.spark.partitions.fingerprint_words`); best
+    fingerprints, :func:`~spamflood.cluster.fingerprint_words`); best
     hash-partitioned by ``row`` into as many parts as ``candidates`` and cached, so that it is
     never shuffled: then only the edges move. They move first with the 4-bit fingerprints of
     one end, which rule out most candidates for sure (fingerprints agree wherever values do) in

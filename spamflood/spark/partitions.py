@@ -11,7 +11,7 @@ Why each step is exact on a part of the feed:
   criteria features that read one post at a time (the text families, and festival copy for
   posts whose template no other post can share).
 * :func:`verify_edges` (any partition): the estimated-Jaccard test of a candidate edge, which
-  reads two signatures (:func:`fingerprint_words` rule most candidates out before that).
+  reads two signatures (:func:`~spamflood.cluster.fingerprint_words` rule most candidates out before that).
 * :func:`score_clusters` (partitions holding whole clusters): cluster statistics, the cluster
   features, the rule scorer and ``batch_accounts`` read only the posts of one cluster.
 * :func:`score_templates` (partitions holding whole festival-template skeletons): the shared
@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spamflood.cluster import band_keys, cluster_stats, signature_digest
+from spamflood.cluster import FINGERPRINT_BITS, band_keys, cluster_stats, fingerprint_words, signature_digest
 from spamflood.criteria import holiday_template
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.transformer import CriteriaFeatures
@@ -72,7 +72,6 @@ __all__ = [
     "duplicate_raw",
     "feature_names",
     "fingerprint_matches",
-    "fingerprint_words",
     "fingerprints",
     "prepare",
     "score_clusters",
@@ -84,9 +83,6 @@ __all__ = [
 
 KIND_POST, KIND_REJECT = 0, 1
 """Values of the ``kind`` column of :data:`PREPARED_SCHEMA`: a valid post, or a rejected row."""
-
-FINGERPRINT_BITS = 4
-"""Bits kept of each signature value for the edge prefilter (see :func:`fingerprints`)."""
 
 TEXT_DTYPE = np.dtype(np.float32)
 """The dtype of the text families' features on one machine (``_prepare_chunk`` computes them in
@@ -382,7 +378,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     names = feature_names(detector)
     keys = band_keys(sig, detector.finder.bands, detector.finder.rows).view(np.int64)
     digest = signature_digest(sig).view(np.int64)
-    fp = fingerprint_words(sig)
+    fp = fingerprint_words(sig).view(np.int64)  # Spark has no unsigned longs; the JVM compares bits
     empty: list[list[str]] = [[] for _ in range(n)]
     text_labels, text_reasons = empty, empty
     hol_labels, hol_reasons = empty, empty
@@ -484,37 +480,16 @@ def duplicate_raw(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
 
 
 def fingerprints(sig: np.ndarray) -> np.ndarray:
-    """Per signature, :data:`FINGERPRINT_BITS` bits of every value, packed two to a byte.
-
-    Equal values have equal fingerprints, so two posts' fingerprints agree in at least as many
-    places as their signatures: a pair whose fingerprints agree in fewer than ``need`` places
-    fails the estimated-Jaccard test for sure, and only the rest need the full signatures.
-    The bits come from a multiplicative mix of the whole value (a MinHash minimum is small, so
-    its own top bits say little).
-    """
-    sig = np.ascontiguousarray(sig, dtype=np.uint32)
-    if sig.shape[1] % 2:
-        raise ValueError(f"fingerprints pack two values to a byte; num_perm={sig.shape[1]} is odd")
-    mixed = (sig.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
-    nibble = (mixed >> np.uint64(32 - FINGERPRINT_BITS)).astype(np.uint8)
-    return (nibble[:, 0::2] << np.uint8(4)) | nibble[:, 1::2]
+    """Per signature, the packed 4-bit fingerprints of :func:`spamflood.cluster.fingerprint_words`
+    as bytes (two values a byte): what the edge prefilter compares."""
+    k = np.shape(sig)[1]
+    return np.ascontiguousarray(fingerprint_words(sig).view(np.uint8)[:, : (k + 1) // 2])
 
 
 def fingerprint_matches(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per row, in how many values the packed fingerprints ``a`` and ``b`` agree."""
     x = np.bitwise_xor(a, b)
     return np.count_nonzero((x & np.uint8(0xF0)) == 0, axis=1) + np.count_nonzero((x & np.uint8(0x0F)) == 0, axis=1)
-
-
-def fingerprint_words(sig: np.ndarray) -> np.ndarray:
-    """:func:`fingerprints` as little-endian 64-bit words (16 values each; a short last word is
-    padded with zero nibbles, which agree on both sides and so never count as a difference),
-    the form the JVM filter compares (:func:`spamflood.spark.components.fingerprint_disagreements`)."""
-    packed = fingerprints(sig)
-    pad = (-packed.shape[1]) % 8
-    if pad:
-        packed = np.concatenate([packed, np.zeros((packed.shape[0], pad), dtype=np.uint8)], axis=1)
-    return np.ascontiguousarray(packed).view("<i8")
 
 
 def verify_edges(batches: Iterable[pa.RecordBatch], num_perm: int, need: int) -> Iterator[pa.RecordBatch]:
