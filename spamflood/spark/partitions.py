@@ -38,7 +38,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spamflood.cluster import FINGERPRINT_BITS, band_keys, cluster_stats, fingerprint_words, signature_digest
+from spamflood.cluster import (
+    FINGERPRINT_BITS,
+    band_keys,
+    cluster_stats,
+    fingerprint_words,
+    signature_digest,
+)
 from spamflood.criteria import holiday_template
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.transformer import CriteriaFeatures
