@@ -97,11 +97,14 @@ default threshold), until the trained model of a later issue replaces these cons
 
 @dataclass
 class _Criteria:
-    """Criteria results for some posts: feature columns, fired labels, evidence per post."""
+    """Criteria results for ``n`` posts: feature columns, fired labels, and per label the reason
+    sentence of each post where it has evidence (sparse: most posts have none, and a million
+    mostly-empty lists would be pickled from the workers and joined)."""
 
     values: dict[str, np.ndarray]
     fired: dict[str, np.ndarray]
-    evidence: list[list[Any]]
+    sentences: dict[str, dict[int, str]]
+    n: int
 
     @classmethod
     def compute(
@@ -116,30 +119,46 @@ class _Criteria:
     ) -> _Criteria:
         from spamflood.criteria import evaluate
 
-        if not families or not len(data):
-            return cls({}, {}, [[] for _ in range(len(data))])
+        n = len(data)
+        if not families or not n:
+            return cls({}, {}, {}, n)
         ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype)
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
-        return cls(values, fired, ev.evidence)
+        return cls(values, fired, ev.sentences(), n)
 
     @classmethod
     def concat(cls, parts: list[_Criteria]) -> _Criteria:
         if not parts:
-            return cls({}, {}, [])
+            return cls({}, {}, {}, 0)
         names = list(parts[0].values)
         labels = list(parts[0].fired)
+        sentences: dict[str, dict[int, str]] = {}
+        at = 0
+        for part in parts:
+            for label, said in part.sentences.items():
+                sentences.setdefault(label, {}).update((i + at, s) for i, s in said.items())
+            at += part.n
         return cls(
             {k: np.concatenate([p.values[k] for p in parts]) for k in names},
             {k: np.concatenate([p.fired[k] for p in parts]) for k in labels},
-            [e for p in parts for e in p.evidence],
+            sentences,
+            at,
         )
 
     def take(self, index: np.ndarray) -> _Criteria:
+        where: dict[int, list[int]] = {}
+        for new, old in enumerate(index.tolist()):
+            where.setdefault(old, []).append(new)
+        sentences = {
+            label: {new: s for old, s in said.items() for new in where.get(old, ())}
+            for label, said in self.sentences.items()
+        }
         return _Criteria(
             {k: v[index] for k, v in self.values.items()},
             {k: v[index] for k, v in self.fired.items()},
-            [self.evidence[i] for i in index],
+            sentences,
+            len(index),
         )
 
 
@@ -519,12 +538,15 @@ class Detector:
         # peak is one full array plus one chunk, not two full arrays.
         signatures = np.empty((len(batch), self.hasher.num_perm), dtype=np.uint32)
         at = 0
-        for part in parts:
+        for k, part in enumerate(parts):
             rows = part.signatures.shape[0]
             signatures[at : at + rows] = part.signatures
             part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
             at += rows
+            if k % 8 == 7:
+                _release_freed_memory()  # the chunks' copies leave as the full array fills
         parts.clear()
+        _release_freed_memory()
         keep = self._unique_ids(batch, rejects, strict)
         if keep is not None:
             batch = batch.take(keep)
@@ -672,12 +694,11 @@ class Detector:
             if text_criteria is None:
                 text_criteria = _Criteria.compute(batch, None, TEXT_FAMILIES, self.tz)
             batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz, scan=scan)
-            evidence = [a + b for a, b in zip(text_criteria.evidence, batch_criteria.evidence)]
-            for part in (text_criteria, batch_criteria):
+            for part in (text_criteria, batch_criteria):  # their labels are disjoint
                 features.update(part.values)
                 for label, fired in part.fired.items():
                     strength[label] = np.where(fired, CRITERIA_STRENGTH, 0.0)
-            reasons.update(_criteria_reasons(evidence))
+                reasons.update(part.sentences)
         decision = self.decide(features, strength, reasons, n, texts=batch.texts)
         return ScoreResult(
             batch=batch,
@@ -695,16 +716,16 @@ class Detector:
         )
 
 
-def _criteria_reasons(evidence: list[list[Any]]) -> dict[str, dict[int, str]]:
-    """Reason sentences per label and post from criteria evidence (matched words, festival, date)."""
-    from spamflood.criteria import reasons as sentences
+def _release_freed_memory() -> None:
+    """Give freed buffers back to the system: the chunks' arrays arrive unpickled into glibc's
+    heap, whose mmap threshold has risen after the first large free, so freeing them keeps the
+    pages and RSS would carry them to the end. A no-op where the C library is not glibc."""
+    try:
+        import ctypes
 
-    out: dict[str, dict[int, str]] = {}
-    for i, items in enumerate(evidence):
-        if items:
-            for sentence in sentences(items):
-                out.setdefault(sentence.split(":", 1)[0], {})[i] = sentence
-    return out
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _explain(

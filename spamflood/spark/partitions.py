@@ -54,7 +54,6 @@ from spamflood.detector import (
     TEXT_FAMILIES,
     Detector,
     _Criteria,
-    _criteria_reasons,
     _prepare_chunk,
 )
 from spamflood.durations import human_duration
@@ -312,7 +311,7 @@ def _matrix(column: pa.Array | pa.ChunkedArray, n: int, k: int) -> np.ndarray:
 
 def _post_labels(criteria: _Criteria, n: int) -> tuple[list[list[str]], list[list[str]]]:
     """Per post: the criteria labels that fired (registry order) and their reason sentences."""
-    sentences = _criteria_reasons(criteria.evidence)
+    sentences = criteria.sentences
     labels: list[list[str]] = [[] for _ in range(n)]
     reasons: list[list[str]] = [[] for _ in range(n)]
     for label in FAMILIES:
@@ -731,7 +730,7 @@ def score_posts(
             ba_labels[i], ba_reasons[i] = labels, sentences
         _collect(ba_labels, ba_reasons, fired, said, n)
         account = _account_criteria(posts, texts, detector, facts)
-        account_labels, account_reasons = _post_labels(account, len(account.evidence))
+        account_labels, account_reasons = _post_labels(account, account.n)
         _collect(account_labels[:n], account_reasons[:n], fired, said, n)
         batch_values: dict[str, np.ndarray] = {}
         for j, name in enumerate(names.holiday):
