@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from spamflood.cluster import ClusterFinder, ClusterTable, cluster_stats, signature_digest
+from spamflood._memory import collector_paused, release_freed_memory
+from spamflood.cluster import (
+    ClusterFinder,
+    ClusterTable,
+    cluster_stats,
+    signature_digest,
+)
 from spamflood.criteria.registry import FEATURES
 from spamflood.durations import human_duration, parse_duration
 from spamflood.errors import ConfigError
@@ -482,7 +488,8 @@ class Detector:
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
-        return self._finish(parts, rows_read, stats.blank_lines, strict)
+        with collector_paused():  # millions of acyclic lists and strings; see collector_paused
+            return self._finish(parts, rows_read, stats.blank_lines, strict)
 
     def score_frame(self, frame: Any, **kwargs: Any) -> Any:
         """Score a pandas DataFrame of posts and return the output fields as a DataFrame in the
@@ -544,9 +551,9 @@ class Detector:
             part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
             at += rows
             if k % 8 == 7:
-                _release_freed_memory()  # the chunks' copies leave as the full array fills
+                release_freed_memory()  # the chunks' copies leave as the full array fills
         parts.clear()
-        _release_freed_memory()
+        release_freed_memory()
         keep = self._unique_ids(batch, rejects, strict)
         if keep is not None:
             batch = batch.take(keep)
@@ -599,7 +606,8 @@ class Detector:
         """Cluster and score a batch whose signatures are already computed (used by engines
         that compute signatures elsewhere, such as Spark)."""
         labels, digests = self._cluster(signatures, clusterable)
-        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
+        with collector_paused():
+            return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
 
     def _cluster(self, signatures: np.ndarray, clusterable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.finder.find(signatures, clusterable), signature_digest(signatures)
@@ -613,7 +621,8 @@ class Detector:
         rows_read: int | None = None,
     ) -> ScoreResult:
         """Score a batch whose cluster ids (dense, ``-1`` for none) were found elsewhere."""
-        return self._score(batch, labels, digests, rejects, rows_read, 0, None)
+        with collector_paused():
+            return self._score(batch, labels, digests, rejects, rows_read, 0, None)
 
     def decide(
         self,
@@ -714,18 +723,6 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
-
-
-def _release_freed_memory() -> None:
-    """Give freed buffers back to the system: the chunks' arrays arrive unpickled into glibc's
-    heap, whose mmap threshold has risen after the first large free, so freeing them keeps the
-    pages and RSS would carry them to the end. A no-op where the C library is not glibc."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _explain(

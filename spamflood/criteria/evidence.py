@@ -12,14 +12,13 @@ snippet quotes what was found (``price "¥99"``, ``"中秋" 2 days before Mid-Au
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from spamflood._memory import collector_paused
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.criteria.rules import RULES, Rules, hits, label_scores
@@ -71,7 +70,7 @@ class Evaluation:
         :func:`reasons`): what a scorer shows, without one list per post."""
         out: dict[str, dict[int, str]] = {}
         said: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
-        with _collector_paused():
+        with collector_paused():
             for i, items in self.found.items():
                 key = tuple((e.label, e.snippet) for e in items)
                 found = said.get(key)
@@ -142,7 +141,7 @@ def evaluate(
             if family_module(family).LISTS:  # its snippets quote the text's matches
                 wanted[posts] = True
     found: dict[int, list[Evidence]] = {}
-    with _collector_paused():
+    with collector_paused():
         if wanted.any() and ctx.scanner is not None:
             ctx.prefetch_matches(np.flatnonzero(wanted).tolist())
         for family, fam_names, reported, hit_rows, posts in plans:
@@ -213,20 +212,6 @@ def _rows(
         at = posts[lo : lo + block]
         stacked = np.column_stack([col[at] for col in columns]).astype(np.float64, copy=False)
         yield from zip(at.tolist(), stacked.tolist(), hit_rows[lo : lo + block].tolist())
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while evidence is built: it makes many small objects
-    without cycles (refcounting frees them), and each collection it would trigger walks every
-    object of the process, which for a large batch costs more than the evidence itself."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def explain(
