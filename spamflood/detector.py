@@ -10,7 +10,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -96,6 +96,8 @@ class ScoredPost:
 # compare posts (per account, per day, per cluster) run once over the whole batch.
 TEXT_FAMILIES: tuple[str, ...] = ("soft_ad", "hotspot_hijack", "microbusiness")
 BATCH_FAMILIES: tuple[str, ...] = ("holiday_template", "chicken_soup", "batch_accounts", "auto_posting")
+CLUSTER_FAMILIES: tuple[str, ...] = ("batch_accounts",)
+"""The batch families that read the clusters; the others run while the clusters are found."""
 CRITERIA_STRENGTH = 0.6
 """Interim rule: a criteria label that fires counts as strength 0.6 (flagged alone at the
 default threshold), until the trained model of a later issue replaces these constants."""
@@ -150,6 +152,22 @@ class _Criteria:
             {k: np.concatenate([p.fired[k] for p in parts]) for k in labels},
             sentences,
             at,
+        )
+
+    @classmethod
+    def join(cls, parts: list[_Criteria]) -> _Criteria:
+        """The results of other families for the same posts, side by side: features and labels
+        in registry order, as one :meth:`compute` over all the families gives them."""
+        from spamflood.criteria.registry import FAMILIES, FEATURES
+
+        values = {k: v for p in parts for k, v in p.values.items()}
+        fired = {k: v for p in parts for k, v in p.fired.items()}
+        sentences = {k: v for p in parts for k, v in p.sentences.items()}
+        return cls(
+            {name: values[name] for name in FEATURES if name in values},
+            {label: fired[label] for label in FAMILIES if label in fired},
+            sentences,
+            parts[0].n if parts else 0,
         )
 
     def take(self, index: np.ndarray) -> _Criteria:
@@ -562,9 +580,15 @@ class Detector:
             criteria = criteria.take(keep)
             scan = scan.take(keep) if scan is not None else None
         rejects.sort(key=lambda r: r.line)
-        labels, digests = self._cluster(signatures, clusterable)
-        del signatures  # the largest array; scoring needs only the cluster labels
-        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan)
+        unclustered = None
+        with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
+            clustering = pool.submit(self._cluster, signatures, clusterable)
+            if self.criteria:
+                early = tuple(f for f in BATCH_FAMILIES if f not in CLUSTER_FAMILIES)
+                unclustered = _Criteria.compute(batch, None, early, self.tz, scan=scan)
+            labels, digests = clustering.result()
+        del signatures, clustering  # the largest array; scoring needs only the cluster labels
+        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan, unclustered)
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
@@ -691,7 +715,10 @@ class Detector:
         blank_lines: int,
         text_criteria: _Criteria | None,
         scan: Any = None,
+        unclustered: _Criteria | None = None,
     ) -> ScoreResult:
+        """``unclustered``: the batch families that do not read the clusters, when computed
+        already (while the clusters were found)."""
         codes, names = batch.author_codes()
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
         label_scores = self.rules.score(table, codes, batch.authors, batch.times)
@@ -702,7 +729,11 @@ class Detector:
         if self.criteria:
             if text_criteria is None:
                 text_criteria = _Criteria.compute(batch, None, TEXT_FAMILIES, self.tz)
-            batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz, scan=scan)
+            if unclustered is None:
+                batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz, scan=scan)
+            else:
+                rest = tuple(f for f in BATCH_FAMILIES if f in CLUSTER_FAMILIES)
+                batch_criteria = _Criteria.join([unclustered, _Criteria.compute(batch, labels, rest, self.tz, scan=scan)])
             for part in (text_criteria, batch_criteria):  # their labels are disjoint
                 features.update(part.values)
                 for label, fired in part.fired.items():
