@@ -154,6 +154,20 @@ def test_features_are_named():
     assert np.all(result.features["MASS_SHARE_AUTHORS_IN_WINDOW"] >= 0)
 
 
+def test_features_and_label_scores_keep_one_order():
+    # The batch families are computed in two parts (those that read the clusters after them),
+    # but the columns come in registry order, family after family, as the output writes them.
+    from spamflood.criteria.registry import FAMILIES, feature_names
+    from spamflood.detector import BATCH_FAMILIES, TEXT_FAMILIES
+
+    result = Detector.load().score(planted_feed())
+    criteria = set(feature_names(TEXT_FAMILIES + BATCH_FAMILIES))
+    criteria_columns = [name for name in result.features if name in criteria]
+    assert criteria_columns == feature_names(TEXT_FAMILIES) + feature_names(BATCH_FAMILIES)
+    criteria_labels = [label for label in result.label_scores if label in TEXT_FAMILIES + BATCH_FAMILIES]
+    assert criteria_labels == [f for f in FAMILIES if f in TEXT_FAMILIES] + [f for f in FAMILIES if f in BATCH_FAMILIES]
+
+
 def test_criteria_labels_come_with_evidence(result):
     post = by_id(result)["f1"]  # the Chinese ad: price, discount, contact handle
     assert "soft_ad" in post.labels
