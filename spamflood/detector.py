@@ -766,16 +766,22 @@ def _explain(
     (``fallback(label, post)`` for a label without one)."""
     post_labels: list[list[str]] = [[] for _ in range(n)]
     post_reasons: list[list[str]] = [[] for _ in range(n)]
-    fired: dict[int, list[tuple[float, str]]] = {}
-    for label, values in strength.items():
-        for i in np.flatnonzero(values > 0):
-            fired.setdefault(int(i), []).append((float(values[i]), label))
-    for i, items in fired.items():
-        items.sort(key=lambda x: (-x[0], x[1]))
-        post_labels[i] = [label for _, label in items]
-        post_reasons[i] = [
-            reasons.get(label, {}).get(i) or (fallback(label, i) if fallback else label) for _, label in items
-        ]
+    if not strength or not n:
+        return post_labels, post_reasons
+    names = sorted(strength)  # columns in name order: a stable sort then breaks ties by name
+    values = np.column_stack([np.asarray(strength[name], dtype=np.float64) for name in names])
+    rows = np.flatnonzero((values > 0).any(axis=1))
+    if not rows.size:
+        return post_labels, post_reasons
+    sub = values[rows]
+    del values
+    order = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
+    fired = np.count_nonzero(sub > 0, axis=1)
+    said = [reasons.get(name, {}) for name in names]
+    for i, ranked, k in zip(rows.tolist(), order.tolist(), fired.tolist()):
+        chosen = ranked[:k]
+        post_labels[i] = [names[j] for j in chosen]
+        post_reasons[i] = [said[j].get(i) or (fallback(names[j], i) if fallback else names[j]) for j in chosen]
     return post_labels, post_reasons
 
 

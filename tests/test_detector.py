@@ -179,3 +179,18 @@ def test_criteria_labels_come_with_evidence(result):
 def test_criteria_can_be_switched_off():
     result = Detector(criteria=False).score(planted_feed())
     assert all(set(p.labels) <= {"mass_share", "repetition"} for p in result)
+
+
+def test_labels_come_strongest_first_ties_by_name_with_their_reasons():
+    from spamflood.detector import _explain
+
+    strength = {
+        "soft_ad": np.array([0.6, 0.0, 0.9, 0.0]),
+        "mass_share": np.array([0.6, 0.0, 0.2, 0.0]),
+        "repetition": np.array([0.7, 0.0, 0.0, np.nan]),
+    }
+    reasons = {"soft_ad": {0: "soft_ad: price", 2: "soft_ad: discount"}, "repetition": {0: "repetition: 3 copies"}}
+    labels, said = _explain(strength, reasons, 4, fallback=lambda label, i: f"{label}: from features")
+    assert labels == [["repetition", "mass_share", "soft_ad"], [], ["soft_ad", "mass_share"], []]
+    assert said[0] == ["repetition: 3 copies", "mass_share: from features", "soft_ad: price"]
+    assert said[2] == ["soft_ad: discount", "mass_share: from features"]
