@@ -165,10 +165,28 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _union(parent: np.ndarray, a: int, b: int) -> bool:
+    """Join the components of ``a`` and ``b``; the smaller root stays the root, so the result
+    does not depend on the order of the unions. False when they were joined already."""
+    root_a = _find(parent, a)
+    root_b = _find(parent, b)
+    if root_a == root_b:
+        return False
+    if root_a < root_b:
+        parent[root_b] = root_a
+    else:
+        parent[root_a] = root_b
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
-def _lsh_components(
-    sig: np.ndarray, fp: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int
-) -> np.ndarray:
+def _lsh_forest(
+    sig: np.ndarray, fp: np.ndarray, valid: np.ndarray, band_lo: int, band_hi: int, rows: int, need: int,
+    edges: np.ndarray,
+) -> int:  # fmt: skip
+    """The verified edges of bands ``band_lo:band_hi`` that join two components: a spanning
+    forest of those bands' similarity graph, written to ``edges``; returns how many."""
     n = sig.shape[0]
     parent = np.arange(n, dtype=np.int64)
     size = 1
@@ -178,7 +196,8 @@ def _lsh_components(
     keys = np.zeros(size, dtype=np.uint64)
     first = np.full(size, -1, dtype=np.int32)  # a bucket's smallest member and its latest one
     last = np.full(size, -1, dtype=np.int32)
-    for band in range(bands):
+    count = 0
+    for band in range(band_lo, band_hi):
         first[:] = -1
         base = band * rows
         for i in range(n):
@@ -195,22 +214,50 @@ def _lsh_components(
                 continue
             # Edges to the bucket's smallest member and to the member before this one; an edge
             # whose ends are already connected is not checked (it cannot change a component).
-            root_i = _find(parent, i)
             for other in (first[slot], last[slot]):
-                root_o = _find(parent, other)
-                if root_o == root_i:
-                    continue
-                if _similar(sig, fp, other, i, need):
-                    # The smaller index becomes the root so that results do not depend on order.
-                    if root_o < root_i:
-                        parent[root_i] = root_o
-                        root_i = root_o
-                    else:
-                        parent[root_o] = root_i
+                if _find(parent, other) != _find(parent, i) and _similar(sig, fp, other, i, need):
+                    _union(parent, other, i)
+                    edges[count, 0] = other
+                    edges[count, 1] = i
+                    count += 1
             last[slot] = i
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _join_forests(n: int, edges: np.ndarray) -> np.ndarray:
+    """Each post's root (its component's smallest index) once the ``edges`` are joined."""
+    parent = np.arange(n, dtype=np.int64)
+    for e in range(edges.shape[0]):
+        _union(parent, edges[e, 0], edges[e, 1])
     for i in range(n):
         parent[i] = _find(parent, i)
     return parent
+
+
+def _lsh_components(
+    sig: np.ndarray, fp: np.ndarray, valid: np.ndarray, bands: int, rows: int, need: int, threads: int = 1
+) -> np.ndarray:
+    """Components of the verified candidate graph. With ``threads > 1`` each thread walks some
+    of the bands (its own buckets and union-find; the kernels release the GIL) and the forests
+    are joined: the graph, and so its components, is the same however the bands are split."""
+    n = sig.shape[0]
+    splits = max(1, min(threads, bands))
+    bounds = [round(k * bands / splits) for k in range(splits + 1)]
+
+    def forest(k: int) -> np.ndarray:
+        edges = np.empty((max(n - 1, 0), 2), dtype=np.int64)
+        found = _lsh_forest(sig, fp, valid, bounds[k], bounds[k + 1], rows, need, edges)
+        return edges[:found].copy()
+
+    if splits == 1:
+        forests = [forest(0)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(splits) as pool:
+            forests = list(pool.map(forest, range(splits)))
+    return _join_forests(n, np.concatenate(forests) if forests else np.zeros((0, 2), dtype=np.int64))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -300,8 +347,9 @@ class ClusterFinder:
     def __repr__(self) -> str:
         return f"ClusterFinder(threshold={self.threshold}, num_perm={self.num_perm}, bands={self.bands}, rows={self.rows})"
 
-    def components(self, signatures: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-        """Root index (smallest member) of each post's component; singletons are their own root."""
+    def components(self, signatures: np.ndarray, valid: np.ndarray | None = None, *, threads: int = 1) -> np.ndarray:
+        """Root index (smallest member) of each post's component; singletons are their own root.
+        ``threads``: the bands are walked on that many threads (same result)."""
         sig = np.ascontiguousarray(signatures)
         if sig.ndim != 2 or sig.shape[1] != self.num_perm:
             raise ValueError(
@@ -314,14 +362,16 @@ class ClusterFinder:
         if sig.shape[0] >= 2**31 - 1:
             raise ValueError(f"at most {2**31 - 2:,} signatures per batch; got {sig.shape[0]:,}")
         fp = fingerprint_words(sig)
-        return _lsh_components(sig, fp, np.asarray(valid, dtype=np.bool_), self.bands, self.rows, need)
+        return _lsh_components(sig, fp, np.asarray(valid, dtype=np.bool_), self.bands, self.rows, need, threads)
 
-    def find(self, signatures: np.ndarray, valid: np.ndarray | None = None, min_size: int = 2) -> np.ndarray:
+    def find(
+        self, signatures: np.ndarray, valid: np.ndarray | None = None, min_size: int = 2, *, threads: int = 1
+    ) -> np.ndarray:
         """Cluster id per post (``-1``: in no cluster of ``min_size`` or more).
 
         Ids are dense, numbered in order of each cluster's first post in the batch.
         """
-        return labels_from_roots(self.components(signatures, valid), min_size)
+        return labels_from_roots(self.components(signatures, valid, threads=threads), min_size)
 
 
 def labels_from_roots(roots: np.ndarray, min_size: int = 2) -> np.ndarray:

@@ -519,7 +519,7 @@ class Detector:
         return TEXT_FAMILIES if self.criteria else ()
 
     def _map_chunks(self, chunks: Iterable[list[RawRow]], parser: RowParser) -> Iterator[_Prepared]:
-        jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        jobs = self._jobs()
         if jobs <= 1:
             for rows in chunks:
                 yield _prepare_chunk(rows, parser, self.hasher, self._text_families, self.tz)
@@ -634,7 +634,11 @@ class Detector:
             return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
 
     def _cluster(self, signatures: np.ndarray, clusterable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.finder.find(signatures, clusterable), signature_digest(signatures)
+        threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
+        return self.finder.find(signatures, clusterable, threads=threads), signature_digest(signatures)
+
+    def _jobs(self) -> int:
+        return (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
 
     def score_clustered(
         self,

@@ -155,3 +155,15 @@ def test_signature_digest_tells_rows_apart():
     sig = np.array([[1, 2, 3], [1, 2, 3], [3, 2, 1]], dtype=np.uint32)
     d = signature_digest(sig)
     assert d[0] == d[1] != d[2]
+
+
+@pytest.mark.parametrize("threads", [2, 3, 30])
+def test_bands_walked_on_several_threads_give_the_same_components(threads):
+    rng = np.random.default_rng(5)
+    groups = [copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 8, agree, rng) for agree in (0.9, 0.95, 0.98)]
+    chain = [copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 6, 0.84, rng) for _ in range(3)]  # near the threshold pairwise
+    sig = np.concatenate(groups + chain + [rng.integers(0, 2**32, size=(200, K), dtype=np.uint32)])
+    sig = sig[rng.permutation(sig.shape[0])]
+    finder = ClusterFinder()
+    assert np.array_equal(finder.components(sig, threads=threads), finder.components(sig))
+    assert (finder.find(sig, threads=threads) >= 0).sum() >= 24
