@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,13 @@ from spamflood.criteria.registry import FEATURES
 from spamflood.durations import human_duration, parse_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
-from spamflood.io.readers import ReadStats, iter_chunks
+from spamflood.io.readers import (
+    JsonlSpan,
+    ReadStats,
+    detect_format,
+    iter_chunks,
+    jsonl_spans,
+)
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
 from spamflood.normalize import normalize_and_shingle_codes, warm_up
@@ -195,6 +202,8 @@ class _Prepared:
     criteria: _Criteria
     scan: Any = None
     """The lexicon counts the batch families read (so the main process never rescans texts)."""
+    blank_lines: int = 0
+    """Blank lines skipped in the chunk (when the worker read the lines itself)."""
 
 
 @dataclass
@@ -358,8 +367,11 @@ def _json_number(value: Any) -> float | None:
 
 
 def _prepare_chunk(
-    rows: list[RawRow], parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
+    rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
 ) -> _Prepared:
+    blank_lines = 0
+    if isinstance(rows, JsonlSpan):  # read here, in the worker
+        rows, blank_lines = rows.rows()
     batch, rejects = parser.parse_batch(rows)
     # Normalize once: the criteria match on this form, and shingling continues from it.
     normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
@@ -376,7 +388,7 @@ def _prepare_chunk(
         scan = scan.only(*scan_names(BATCH_FAMILIES))
     else:
         criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan)
+    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines)
 
 
 class Detector:
@@ -491,7 +503,11 @@ class Detector:
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
-        chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
+        chunks: Iterable[list[RawRow] | JsonlSpan]
+        if self._jobs() > 1 and _plain_jsonl_file(source, fmt):
+            chunks = jsonl_spans(source, rows_per_span=self.chunk_rows)  # the workers read the lines
+        else:
+            chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
         parts: list[_Prepared] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}
@@ -503,6 +519,7 @@ class Detector:
                 first = part.rejects[0]
                 raise InputError(first.reason, line=first.line, field=first.field)
             shared = part.batch.share_strings(shared)  # one object per account string across chunks
+            stats.blank_lines += part.blank_lines
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
@@ -518,7 +535,7 @@ class Detector:
     def _text_families(self) -> tuple[str, ...]:
         return TEXT_FAMILIES if self.criteria else ()
 
-    def _map_chunks(self, chunks: Iterable[list[RawRow]], parser: RowParser) -> Iterator[_Prepared]:
+    def _map_chunks(self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser) -> Iterator[_Prepared]:
         jobs = self._jobs()
         if jobs <= 1:
             for rows in chunks:
@@ -758,6 +775,15 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+def _plain_jsonl_file(source: Any, fmt: str | None) -> bool:
+    """Whether ``source`` is an uncompressed JSONL file on disk (not stdin, not a pipe), which
+    worker processes can read by byte ranges."""
+    if not isinstance(source, (str, Path)) or str(source) == "-":
+        return False
+    path = Path(source)
+    return path.suffix.lower() != ".gz" and path.is_file() and detect_format(path, fmt) == "jsonl"
 
 
 def _explain(

@@ -114,6 +114,23 @@ def test_two_workers_give_the_same_result():
     assert one == two
 
 
+def test_workers_reading_a_jsonl_file_themselves_give_one_process_result(tmp_path):
+    # With n_jobs > 1 the workers read byte ranges of the file; line numbers, rejects and
+    # blank lines must be what one process reading it line by line finds.
+    import json
+
+    lines = [json.dumps(post, ensure_ascii=False).encode() for post in planted_feed(seed=3)]
+    lines[5:5] = [b"", b"   \r", b"{not json", b"\xff\xfe"]
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b"\n".join(lines * 300))  # no final line end; large enough for several spans
+    one = Detector(n_jobs=1, chunk_rows=500).score(str(path))
+    two = Detector(n_jobs=2, chunk_rows=500).score(str(path))
+    assert [p.to_dict() for p in one] == [p.to_dict() for p in two]
+    assert [(r.line, r.field, r.reason) for r in one.rejects] == [(r.line, r.field, r.reason) for r in two.rejects]
+    assert one.blank_lines == two.blank_lines == 600 and len(one.rejects) > 300
+    assert one.rows_read == two.rows_read == len(one) + len(one.rejects)
+
+
 def test_duplicate_ids_go_to_rejects():
     feed = planted_feed()[:5]
     feed.append(dict(feed[0], text="a different text"))

@@ -413,3 +413,28 @@ def test_equal_account_strings_become_one_object_and_keep_their_values():
     other.share_strings(table)
     assert other.author_name == before and other.author_name[1] is batch.author_name[1]
     assert other.author_bio == [None] * 4
+
+
+@given(
+    lines=st.lists(
+        st.sampled_from([b'{"id": "1", "text": "hi"}', b"", b"  ", b"\r", b"{broken", b"\xff\xfe", b"\xe4\xbd\xa0\xe5\xa5\xbd"]),
+        max_size=60,
+    ),
+    trailing_newline=st.booleans(),
+    rows_per_span=st.sampled_from([1, 7, 5000]),
+)
+def test_jsonl_spans_give_the_rows_and_blank_lines_iter_chunks_gives(tmp_path_factory, lines, trailing_newline, rows_per_span):
+    from spamflood.io.readers import jsonl_spans
+
+    path = tmp_path_factory.mktemp("spans") / "feed.jsonl"
+    data = b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
+    data = data * 400  # past the smallest span (64 KB) so that a file is cut several times
+    path.write_bytes(data)
+    stats = ReadStats()
+    expected = [row for chunk in iter_chunks(path, stats=stats) for row in chunk]
+    rows, blank = [], 0
+    for span in jsonl_spans(path, rows_per_span=rows_per_span):
+        got, skipped = span.rows()
+        rows += got
+        blank += skipped
+    assert rows == expected and blank == stats.blank_lines
