@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import mmap
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -136,26 +135,25 @@ class JsonlSpan:
 
 def jsonl_spans(path: str | Path, *, rows_per_span: int = DEFAULT_CHUNK_ROWS) -> Iterator[JsonlSpan]:
     """A plain (not compressed) JSONL file as spans of about ``rows_per_span`` lines each, cut
-    at line ends; the parent only finds the cuts and counts line ends (C speed)."""
+    at line ends; the parent only finds the cuts and counts line ends (C speed, one buffer at a
+    time)."""
     if rows_per_span < 1:
         raise ValueError(f"rows_per_span must be at least 1. Got {rows_per_span} instead.")
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"Input file '{path}' does not exist.")
-    size = p.stat().st_size
-    if not size:
-        return
-    with open(p, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        sample = view[: 1 << 20]
+    with open(p, "rb") as handle:  # read, not mapped: mapped pages would count in this process's RSS
+        sample = handle.read(1 << 20)
         line_bytes = max(1, len(sample) // max(1, sample.count(b"\n")))
         span_bytes = max(1 << 16, rows_per_span * line_bytes)
+        handle.seek(0)
         start, line = 0, 1
-        while start < size:
-            cut = view.find(b"\n", min(start + span_bytes, size) - 1)
-            stop = size if cut < 0 else cut + 1
-            yield JsonlSpan(str(p), start, stop, line)
-            line += view[start:stop].count(b"\n")
-            start = stop
+        while block := handle.read(span_bytes):
+            if not block.endswith(b"\n"):
+                block += handle.readline()  # on to the end of the line (or of the file)
+            yield JsonlSpan(str(p), start, start + len(block), line)
+            line += block.count(b"\n")
+            start += len(block)
 
 
 def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
