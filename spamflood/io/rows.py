@@ -31,8 +31,6 @@ from spamflood.errors import InputError
 from spamflood.io.fieldmap import MISSING, FieldMap, _resolve
 from spamflood.io.timestamps import parse_time, resolve_tz
 from spamflood.posts import (
-    ACCOUNT_NUMBER_FIELDS,
-    ACCOUNT_TEXT_FIELDS,
     POST_FIELDS,
     Post,
     PostBatch,
