@@ -524,14 +524,17 @@ def _representatives(labels: np.ndarray, order: np.ndarray, starts: np.ndarray, 
     m = starts.shape[0] - 1
     if digests is None:
         return order[starts[:-1]].astype(np.int64)
-    inside = labels >= 0
-    idx = np.flatnonzero(inside)
-    keys = np.rec.fromarrays([labels[idx], digests[idx]])
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    # For each (cluster, digest) group: its size and its earliest post (smallest index).
-    earliest = np.full(uniq.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(earliest, inverse, idx)
-    group_cluster = uniq["f0"].astype(np.int64)
+    idx = np.flatnonzero(labels >= 0)
+    # Posts by (cluster, digest); the sort is stable, so each group starts at its earliest post.
+    # (Two numeric keys: far cheaper than np.unique over a record array.)
+    by_group = np.lexsort((digests[idx], labels[idx]))
+    cluster_of, digest_of, post_of = labels[idx][by_group], digests[idx][by_group], idx[by_group]
+    new_group = np.ones(by_group.shape[0], dtype=np.bool_)
+    new_group[1:] = (cluster_of[1:] != cluster_of[:-1]) | (digest_of[1:] != digest_of[:-1])
+    group_start = np.flatnonzero(new_group)
+    counts = np.diff(np.append(group_start, by_group.shape[0]))
+    earliest = post_of[group_start].astype(np.int64)
+    group_cluster = cluster_of[group_start].astype(np.int64)
     # Pick per cluster the largest group, ties to the earliest post.
     pick = np.lexsort((earliest, -counts, group_cluster))
     first_of_cluster = np.searchsorted(group_cluster[pick], np.arange(m))

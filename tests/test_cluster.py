@@ -141,6 +141,7 @@ def test_cluster_stats_window_peaks_and_representative():
     assert list(table.peak_authors) == [2, 1]
     assert table.first_time[0] == 0.0 and table.last_time[0] == 7260.0
     assert table.representative[0] == 1  # most common digest (8), earliest post
+    assert table.representative[1] == 5  # a tie between two digests: the earliest post
     assert list(table.per_post(table.size, fill=1)) == [5, 5, 5, 5, 5, 2, 2, 1]
     c = table.cluster(0)
     assert c.span == 7260.0 and list(c.members) == [0, 1, 2, 3, 4]
@@ -167,3 +168,11 @@ def test_bands_walked_on_several_threads_give_the_same_components(threads):
     finder = ClusterFinder()
     assert np.array_equal(finder.components(sig, threads=threads), finder.components(sig))
     assert (finder.find(sig, threads=threads) >= 0).sum() >= 24
+
+
+def test_representative_is_the_earliest_post_of_the_most_common_signature_in_any_order():
+    # cluster 0: digest 4 twice (posts 3 and 6) beats digests 5 and 6; cluster 1: a tie -> post 1
+    labels = np.array([0, 1, 0, 0, 1, -1, 0, 1])
+    digests = np.array([5, 8, 6, 4, 9, 4, 4, 2**63 + 1], dtype=np.uint64)
+    table = cluster_stats(labels, np.zeros(8), np.arange(8), window=60.0, digests=digests)
+    assert list(table.representative) == [3, 1]
