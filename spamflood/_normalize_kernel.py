@@ -193,6 +193,15 @@ def build(
 
 
 @register_jitable
+def _copy(src, lo, hi, dst, w):  # type: ignore[no-untyped-def]
+    """``src[lo:hi]`` appended to ``dst`` at ``w``; returns the new ``w``."""
+    for k in range(lo, hi):
+        dst[w] = src[k]
+        w += 1
+    return w
+
+
+@register_jitable
 def _is_placeholder(c):  # type: ignore[no-untyped-def]
     return URL_MARK <= c <= NUMBER_MARK
 
@@ -356,9 +365,7 @@ def _join_part(src, s, e, start, dst, w, flags, only_if_found):  # type: ignore[
     p, end = _next_chain(src, s, e, start, flags)
     if end < 0 and only_if_found:
         return -1
-    for i in range(s, p):
-        dst[w] = src[i]
-        w += 1
+    w = _copy(src, s, p, dst, w)
     while end >= 0:
         for k in range(p, end):
             c = src[k]
@@ -367,9 +374,7 @@ def _join_part(src, s, e, start, dst, w, flags, only_if_found):  # type: ignore[
                 w += 1
         q = end
         p, end = _next_chain(src, s, e, q, flags)
-        for k in range(q, p):
-            dst[w] = src[k]
-            w += 1
+        w = _copy(src, q, p, dst, w)
     return w
 
 
@@ -457,9 +462,7 @@ def _join_chains(src, n, dst, flags, lower_first, linkish):  # type: ignore[no-u
         if end >= 0:
             found = True
             w = _join_part(src, part, i, part, dst, w, flags, False)
-            for k in range(i, end):
-                dst[w] = src[k]
-                w += 1
+            w = _copy(src, i, end, dst, w)
             part = end
             i = end
         else:
@@ -659,17 +662,12 @@ def _replace_bare_links(src, n, dst, tld_chars, tld_len):  # type: ignore[no-unt
     w = 0
     i = 0
     while end >= 0:
-        for k in range(i, start):
-            dst[w] = src[k]
-            w += 1
+        w = _copy(src, i, start, dst, w)
         dst[w] = URL_MARK
         w += 1
         i = end
         start, end = _next_bare_link(src, i, n, tld_chars, tld_len)
-    for k in range(i, n):
-        dst[w] = src[k]
-        w += 1
-    return w
+    return _copy(src, i, n, dst, w)
 
 
 @register_jitable
