@@ -9,7 +9,7 @@ things with the same words.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -129,13 +129,8 @@ class RowParser:
         self.__dict__.update(state)
 
     def parse_many(self, rows: Iterable[RawRow]) -> tuple[list[Post], list[Reject]]:
-        posts: list[Post] = []
         rejects: list[Reject] = []
-        for line, payload in rows:
-            try:
-                posts.append(self.parse(line, payload))
-            except InputError as exc:
-                rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
+        posts = [Post(*values[:-1], line=line, extra=values[-1]) for line, values in self._valid(rows, rejects)]
         return posts, rejects
 
     def parse_batch(self, rows: Iterable[RawRow]) -> tuple[PostBatch, list[Reject]]:
@@ -145,12 +140,8 @@ class RowParser:
         good: list[tuple[Any, ...]] = []
         lines: list[int] = []
         rejects: list[Reject] = []
-        for line, payload in rows:
-            try:
-                good.append(self._fields(line, payload))
-            except InputError as exc:
-                rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
-                continue
+        for line, values in self._valid(rows, rejects):
+            good.append(values)
             lines.append(line)
         n = len(good)
         width = len(POST_FIELDS) + 1
@@ -178,6 +169,16 @@ class RowParser:
             extra={name: [row[name] for row in kept] for name in keep} if n else {},
         )
         return batch, rejects
+
+    def _valid(self, rows: Iterable[RawRow], rejects: list[Reject]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """The line and validated fields of each good row; each bad one goes to ``rejects``."""
+        for line, payload in rows:
+            try:
+                values = self._fields(line, payload)
+            except InputError as exc:
+                rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
+                continue
+            yield line, values
 
     def parse(self, line: int, payload: bytes | Mapping[str, Any]) -> Post:
         """One row as a Post; raises :class:`InputError` naming the line and field."""
