@@ -25,7 +25,7 @@ from spamflood.cluster import (
     cluster_stats,
     signature_digest,
 )
-from spamflood.criteria.registry import FEATURES
+from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.durations import human_duration, parse_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
@@ -165,8 +165,6 @@ class _Criteria:
     def join(cls, parts: list[_Criteria]) -> _Criteria:
         """The results of other families for the same posts, side by side: features and labels
         in registry order, as one :meth:`compute` over all the families gives them."""
-        from spamflood.criteria.registry import FAMILIES, FEATURES
-
         values = {k: v for p in parts for k, v in p.values.items()}
         fired = {k: v for p in parts for k, v in p.fired.items()}
         sentences = {k: v for p in parts for k, v in p.sentences.items()}

@@ -140,9 +140,7 @@ def jsonl_spans(path: str | Path, *, rows_per_span: int = DEFAULT_CHUNK_ROWS) ->
     if rows_per_span < 1:
         raise ValueError(f"rows_per_span must be at least 1. Got {rows_per_span} instead.")
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"Input file '{path}' does not exist.")
-    with open(p, "rb") as handle:  # read, not mapped: mapped pages would count in this process's RSS
+    with _open_binary(p) as handle:  # read, not mapped: mapped pages would count in this process's RSS
         sample = handle.read(1 << 20)
         line_bytes = max(1, len(sample) // max(1, sample.count(b"\n")))
         span_bytes = max(1 << 16, rows_per_span * line_bytes)
