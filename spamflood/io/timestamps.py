@@ -8,13 +8,16 @@ epoch seconds and milliseconds (numbers or numeric strings), and Twitter's
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone, tzinfo
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from spamflood.errors import ConfigError
 
-__all__ = ["parse_time", "resolve_tz"]
+__all__ = ["parse_iso_column", "parse_time", "resolve_tz"]
 
 # Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _MS_CUTOFF = 1e11
@@ -57,7 +60,10 @@ def parse_time(value: object, tz: tzinfo = timezone.utc) -> float:
         if isinstance(value, bool):
             raise ValueError("a boolean is not a time")
         if isinstance(value, (int, float)):
-            return _from_epoch(float(value))
+            try:
+                return _from_epoch(float(value))
+            except OverflowError:
+                raise ValueError(f"epoch value of {value.bit_length()} bits is far outside 1990..2100") from None
         if isinstance(value, datetime):
             dt = value if value.tzinfo is not None else value.replace(tzinfo=tz)
             return _from_epoch(dt.timestamp())
@@ -88,3 +94,115 @@ def parse_time(value: object, tz: tzinfo = timezone.utc) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return _from_epoch(dt.timestamp())
+
+
+# ---------------------------------------------------------------- a column of ISO 8601 times
+# Exports write one time layout for every row, so a column is read as a fixed-width byte
+# matrix: digits and separators checked and fields converted for all rows at once. Only what
+# parse_time reads the same way is taken (a fixed layout, calendar-valid, in 1990..2100);
+# every other value is left to parse_time.
+
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+_SEPARATORS = ((4, b"-"), (7, b"-"), (13, b":"), (16, b":"))
+_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], dtype=np.int64)
+_MONTH_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def parse_iso_column(values: list[object], tz: tzinfo = timezone.utc) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds of the ISO 8601 strings in ``values`` and a mask of those read: exactly
+    what :func:`parse_time` returns for each of them. Values not read (other layouts or types,
+    invalid dates, times outside 1990..2100, naive times in a zone with daylight saving) are
+    ``False`` in the mask; give them to :func:`parse_time` for their value or error."""
+    n = len(values)
+    seconds = np.full(n, np.nan)
+    read = np.zeros(n, dtype=np.bool_)
+    fixed = tz.utcoffset(None) if isinstance(tz, timezone) else None
+    groups: dict[int, list[int]] = defaultdict(list)
+    if set(map(type, values)) == {str}:  # the usual column: group rows by length at once
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)  # type: ignore[arg-type]
+        for width in np.unique(lengths).tolist():
+            if 19 <= width <= 32:
+                groups[width] = np.flatnonzero(lengths == width).tolist()
+    else:
+        for i, value in enumerate(values):
+            if value.__class__ is str and 19 <= len(value) <= 32:
+                groups[len(value)].append(i)
+    for width, rows in groups.items():
+        index = np.array(rows, dtype=np.int64)
+        text = "".join(values) if len(rows) == n else "".join([values[i] for i in rows])  # type: ignore[misc,arg-type]
+        if not text.isascii():
+            continue
+        chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(len(rows), width)
+        found = _read_layout(chars, fixed)
+        if found is not None:
+            ok, epoch = found
+            seconds[index[ok]] = epoch[ok]
+            read[index[ok]] = True
+    return seconds, read
+
+
+def _read_layout(chars: np.ndarray, fixed: timedelta | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows of one width in the layout of the first row: ``YYYY-MM-DD[T ]HH:MM:SS``, then an
+    optional fraction of 3 or 6 digits, then nothing, ``Z`` or ``+HH:MM``."""
+    width = chars.shape[1]
+    first = bytes(chars[0])
+    tail = first[19:]
+    fraction = 0
+    if tail[:1] == b".":
+        fraction = 6 if tail[1:7].isdigit() and len(tail) in (7, 8, 13) else 3
+        tail = tail[1 + fraction :]
+    if tail not in (b"", b"Z") and not (len(tail) == 6 and tail[:1] in (b"+", b"-") and tail[3:4] == b":"):
+        return None
+    if not tail and fixed is None:
+        return None  # a naive time in a zone with daylight saving: parse_time resolves it
+    digit = (chars >= 48) & (chars <= 57)
+    ok = digit[:, _DIGITS].all(axis=1)
+    for at, sep in _SEPARATORS:
+        ok &= chars[:, at] == sep[0]
+    ok &= (chars[:, 10] == ord("T")) | (chars[:, 10] == ord(" "))
+
+    def number(start: int, size: int) -> np.ndarray:
+        out = np.zeros(chars.shape[0], dtype=np.int64)
+        for k in range(start, start + size):
+            out = out * 10 + (chars[:, k].astype(np.int64) - 48)
+        return out
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
+    micro = np.zeros(chars.shape[0], dtype=np.int64)
+    at = 19
+    if fraction:
+        ok &= chars[:, 19] == ord(".")
+        ok &= digit[:, 20 : 20 + fraction].all(axis=1)
+        micro = number(20, fraction) * (1000 if fraction == 3 else 1)
+        at = 20 + fraction
+    offset = np.zeros(chars.shape[0], dtype=np.int64)
+    if tail == b"Z":
+        ok &= chars[:, at] == ord("Z")
+    elif tail:
+        sign = np.where(chars[:, at] == ord("-"), -1, 1)
+        ok &= (chars[:, at] == ord("+")) | (chars[:, at] == ord("-"))
+        ok &= digit[:, [at + 1, at + 2, at + 4, at + 5]].all(axis=1) & (chars[:, at + 3] == ord(":"))
+        off_hour, off_minute = number(at + 1, 2), number(at + 4, 2)
+        ok &= (off_hour <= 23) & (off_minute <= 59)
+        offset = sign * (off_hour * 3600 + off_minute * 60)
+    else:
+        offset[:] = int(fixed.total_seconds())  # type: ignore[union-attr]
+    if at + len(tail) != width:
+        return None
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    safe_month = np.where(month_ok, month, 1)
+    month_days = _MONTH_DAYS[safe_month] - ((safe_month == 2) & ~leap)
+    ok &= month_ok & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    # days since 1970-01-01 of the proleptic Gregorian date
+    before = year - 1
+    days = (
+        before * 365 + before // 4 - before // 100 + before // 400
+        + _DAYS_BEFORE_MONTH[safe_month] + ((safe_month > 2) & leap) + day - 1
+        - 719162
+    )
+    whole = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    epoch = (whole * 1_000_000 + micro) / 1e6 if fraction else whole.astype(np.float64)
+    ok &= (epoch >= _MIN_EPOCH) & (epoch <= _MAX_EPOCH)
+    return ok, epoch
