@@ -202,7 +202,7 @@ def stages(feed: Path, posts: int) -> None:
 
     from spamflood.cluster import ClusterFinder
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
-    from spamflood.criteria.transformer import build_context
+    from spamflood.criteria.compute import build_context
     from spamflood.io.readers import iter_chunks
     from spamflood.io.rows import RowParser
     from spamflood.io.writers import RecordWriter

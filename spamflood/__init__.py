@@ -6,8 +6,10 @@ name keeps meaning the module.)
 
 from __future__ import annotations
 
+from typing import Any
+
 from spamflood.cluster import ClusterFinder, ClusterTable
-from spamflood.criteria import FEATURES, LABELS, CriteriaFeatures, evaluate, explain
+from spamflood.criteria import FEATURES, LABELS, evaluate, explain
 from spamflood.detector import Detector, ScoredPost, ScoreResult
 from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
 from spamflood.io.fieldmap import FieldMap
@@ -46,3 +48,12 @@ __all__ = [
     "shingle_many",
     "shingle_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # CriteriaFeatures imports scikit-learn (about a second): loaded when first asked for.
+    if name == "CriteriaFeatures":
+        from spamflood.criteria.transformer import CriteriaFeatures
+
+        return CriteriaFeatures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood.criteria import evaluate, reasons
+from spamflood.criteria.compute import _sources, scan_names, scan_texts
 from spamflood.criteria.context import scanner_for
 from spamflood.criteria.registry import COMPUTED_HERE
-from spamflood.criteria.transformer import _sources, scan_names, scan_texts
 from spamflood.errors import ConfigError
 from spamflood.io.rows import RowParser
 from spamflood.normalize import normalize_many
@@ -228,7 +228,8 @@ def test_batch_account_shares_follow_their_definition(data) -> None:
 @pytest.mark.parametrize("family", ["batch_accounts", "auto_posting"])
 def test_evidence_shared_between_posts_is_what_each_post_would_get(feed, family: str) -> None:
     from spamflood.criteria import FEATURES, hits
-    from spamflood.criteria.transformer import CriteriaFeatures, family_module
+    from spamflood.criteria.compute import family_module
+    from spamflood.criteria.transformer import CriteriaFeatures
 
     batch, clusters = feed
     ev = evaluate(batch, clusters, families=[family], labels="all")

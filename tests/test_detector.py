@@ -211,3 +211,20 @@ def test_labels_come_strongest_first_ties_by_name_with_their_reasons():
     assert labels == [["repetition", "mass_share", "soft_ad"], [], ["soft_ad", "mass_share"], []]
     assert said[0] == ["repetition: 3 copies", "mass_share: from features", "soft_ad: price"]
     assert said[2] == ["soft_ad: discount", "mass_share: from features"]
+
+
+def test_scoring_with_the_rules_does_not_load_scikit_learn():
+    # scikit-learn costs about a second to import; only CriteriaFeatures and the model need it
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, spamflood\n"
+        "r = spamflood.Detector().score([{'id': '1', 'text': '限时特价加微信', 'author': 'a', 'time': 1771286400}])\n"
+        "assert r.features, 'criteria computed'\n"
+        "print('sklearn' in sys.modules)\n"
+        "spamflood.CriteriaFeatures\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]

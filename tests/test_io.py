@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spamflood.errors import ConfigError, InputError
-from spamflood.io import FieldMap, RowParser, iter_chunks, open_writer, parse_time, preset_names, write_records
+from spamflood.io import (
+    FieldMap,
+    RowParser,
+    iter_chunks,
+    open_writer,
+    parse_time,
+    preset_names,
+    write_records,
+)
 from spamflood.io.readers import ReadStats, detect_format
 
 UTC = timezone.utc

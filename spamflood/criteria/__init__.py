@@ -11,6 +11,9 @@ with Aho-Corasick (:mod:`~spamflood.criteria.lexicon`).
 
 from __future__ import annotations
 
+from typing import Any
+
+from spamflood.criteria.compute import scan_names, scan_texts
 from spamflood.criteria.evidence import Evaluation, Evidence, evaluate, explain, reasons
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import (
@@ -24,7 +27,6 @@ from spamflood.criteria.registry import (
     feature_names,
 )
 from spamflood.criteria.rules import RULES, hits, label_scores
-from spamflood.criteria.transformer import CriteriaFeatures, scan_names, scan_texts
 
 __all__ = [
     "ARTICLE",
@@ -48,3 +50,12 @@ __all__ = [
     "scan_names",
     "scan_texts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # CriteriaFeatures imports scikit-learn (about a second); only code that asks for it pays.
+    if name == "CriteriaFeatures":
+        from spamflood.criteria.transformer import CriteriaFeatures
+
+        return CriteriaFeatures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

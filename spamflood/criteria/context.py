@@ -193,7 +193,7 @@ class Context:
     """One batch, as every family sees it. Everything derived is computed on first use.
 
     ``scan``: the batch's lexicon scan when it was computed earlier (see
-    :func:`~spamflood.criteria.transformer.scan_texts`); the texts are then normalized only
+    :func:`~spamflood.criteria.compute.scan_texts`); the texts are then normalized only
     for the few posts whose evidence or template is read.
     """
 

@@ -19,10 +19,15 @@ from typing import Any, Literal
 import numpy as np
 
 from spamflood._memory import collector_paused
+from spamflood.criteria.compute import (
+    build_context,
+    compute_values,
+    family_module,
+    resolve_parameters,
+)
 from spamflood.criteria.lexicon import Scan
-from spamflood.criteria.registry import FAMILIES, FEATURES
+from spamflood.criteria.registry import FAMILIES, FEATURES, feature_names
 from spamflood.criteria.rules import RULES, Rules, hits, label_scores
-from spamflood.criteria.transformer import CriteriaFeatures, family_module
 from spamflood.errors import ConfigError
 
 __all__ = ["Evaluation", "Evidence", "evaluate", "explain", "reasons"]
@@ -97,16 +102,17 @@ def evaluate(
 
     ``labels="fired"`` gives evidence only for labels whose rule fired (what a reason shows);
     ``"all"`` for every reported feature that hits. ``scan``: the texts' lexicon scan computed
-    earlier (:func:`~spamflood.criteria.transformer.scan_texts`), so that the texts are not
+    earlier (:func:`~spamflood.criteria.compute.scan_texts`), so that the texts are not
     normalized and scanned again. ``dtype``: of the values matrix (``float32`` halves its
     memory; every text feature is a small count, exact in either).
     """
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
     rules = rules or RULES
-    est = CriteriaFeatures(families=families, tz=tz, normalized=normalized).fit()
-    ctx, values = est.transform_values(data, clusters, scan=scan)
-    names = list(est.get_feature_names_out())
+    chosen, settings = resolve_parameters(families, tz=tz)
+    ctx = build_context(data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan)
+    values = compute_values(ctx, chosen)
+    names = feature_names(chosen)
     n = ctx.n
     # column-major: each feature's column is contiguous, so the per-feature views handed on
     # (rules, evidence, a scorer's feature columns) read memory in order, not a line per value
@@ -126,7 +132,7 @@ def evaluate(
     # per family: its reported features that hit, on the posts that get evidence
     plans = []
     wanted = np.zeros(n, dtype=bool)
-    for family in est.families_:
+    for family in chosen:
         fam_names = [nm for nm in names if FEATURES[nm].label == family]
         reported = [nm for nm in fam_names if FEATURES[nm].reported]
         if not reported:

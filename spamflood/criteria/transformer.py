@@ -17,124 +17,19 @@ authors, no clusters, no account fields) is NaN, never an error. The input is no
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spamflood.criteria.context import Context, columns_from, scanner_for
+from spamflood.criteria.compute import build_context, compute_values, resolve_parameters
+from spamflood.criteria.context import Context
 from spamflood.criteria.lexicon import Scan
-from spamflood.criteria.registry import COMPUTED_HERE, feature_names
-from spamflood.durations import parse_duration
-from spamflood.errors import ConfigError
+from spamflood.criteria.registry import feature_names
 
-__all__ = ["CriteriaFeatures", "family_module", "scan_names", "scan_texts"]
-
-
-def family_module(family: str) -> ModuleType:
-    """The module computing ``family`` (one of :data:`~spamflood.criteria.registry.COMPUTED_HERE`)."""
-    if family not in COMPUTED_HERE:
-        raise ConfigError(
-            f"The feature family {family!r} is not computed by spamflood.criteria; "
-            f"expected one of {list(COMPUTED_HERE)} (mass_share and repetition come from the cluster stage)"
-        )
-    return importlib.import_module(f"spamflood.criteria.{family}")
-
-
-def _sources(families: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The lexicons and patterns the families read, by name."""
-    lists: dict[str, Any] = {}
-    patterns: dict[str, Any] = {}
-    for family in families:
-        module = family_module(family)
-        lists.update(module.LISTS)
-        patterns.update(module.PATTERNS)
-    return lists, patterns
-
-
-def _scan_names(lists: dict[str, Any], patterns: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The count names a scan over these sources has: list names, and pattern names (a
-    :class:`~spamflood.criteria.lexicon.Router` fills several)."""
-    scanner = scanner_for(lists, patterns)
-    return list(scanner.list_names), list(scanner.pattern_names)
-
-
-def build_context(
-    data: Any,
-    clusters: Any,
-    families: Sequence[str],
-    *,
-    tz: str = "UTC",
-    normalized: bool = False,
-    settings: dict[str, float] | None = None,
-    scan: Scan | None = None,
-) -> Context:
-    """A :class:`Context` over ``data`` with one scanner for every list the families need.
-
-    ``scan``: the batch's scan computed earlier (:func:`scan_texts`); it must count every list
-    and pattern the families read.
-    """
-    lists, patterns = _sources(families)
-    scanner = scanner_for(lists, patterns) if lists else None
-    cols = columns_from(data, clusters)
-    if scan is not None:
-        if scan.n != len(cols):
-            raise ConfigError(f"The 'scan' parameter covers {scan.n} posts; the data has {len(cols)}.")
-        if scanner is not None:
-            missing = [n for n in scanner.list_names if n not in scan.lists]
-            missing += [n for n in scanner.pattern_names if n not in scan.patterns]
-            if missing:
-                raise ConfigError(
-                    f"The 'scan' parameter lacks the counts of {missing}; compute it with "
-                    f"scan_texts(texts, families) over these families ({list(families)})."
-                )
-    return Context(cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan)
-
-
-def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:
-    """One lexicon scan of ``texts`` for every list and pattern ``families`` read (default:
-    all), to hand to :func:`~spamflood.criteria.evaluate` later as ``scan=``.
-
-    A pipeline that normalizes its texts in worker processes scans them there too, keeps
-    :meth:`Scan.only` what the families evaluated later need, joins the chunks with
-    :meth:`Scan.concat`, and so never normalizes or scans the batch again.
-    """
-    chosen = COMPUTED_HERE if families is None else tuple(families)
-    lists, patterns = _sources(chosen)
-    if not lists:
-        raise ConfigError(f"The families {list(chosen)} read no text; there is nothing to scan.")
-    if isinstance(texts, str):
-        raise ConfigError("scan_texts expects a sequence of texts; got a single str")
-    if not normalized:
-        from spamflood.normalize import normalize_many
-
-        texts = normalize_many(texts)
-    return scanner_for(lists, patterns).scan(texts)
-
-
-def scan_names(families: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The list and pattern names ``families`` read: what :meth:`Scan.only` keeps for them."""
-    lists, patterns = _sources(tuple(families))
-    if not lists:
-        return [], []
-    return _scan_names(lists, patterns)
-
-
-def compute_values(ctx: Context, families: Sequence[str]) -> dict[str, np.ndarray]:
-    """Every feature of ``families`` over the context, by name."""
-    out: dict[str, np.ndarray] = {}
-    for family in families:
-        values = family_module(family).compute(ctx)
-        for name in feature_names([family]):
-            if name not in values:
-                raise AssertionError(f"family {family} did not compute {name}")  # a bug, not bad input
-            out[name] = np.asarray(values[name], dtype=np.float64)
-    return out
+__all__ = ["CriteriaFeatures"]
 
 
 class CriteriaFeatures(TransformerMixin, BaseEstimator):
@@ -174,32 +69,13 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
         self.created_window = created_window
 
     def _validate(self) -> tuple[tuple[str, ...], dict[str, float]]:
-        if self.families is None:
-            families = COMPUTED_HERE
-        else:
-            if isinstance(self.families, str):
-                raise ConfigError(
-                    f"The 'families' parameter of CriteriaFeatures must be a list of family names. Got {self.families!r} instead."
-                )
-            families = tuple(self.families)
-            if not families:
-                raise ConfigError("The 'families' parameter of CriteriaFeatures must name at least one family. Got [] instead.")
-            for family in families:
-                family_module(family)
-            families = tuple(f for f in COMPUTED_HERE if f in families)
-        try:
-            ZoneInfo(str(self.tz))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"The 'tz' parameter of CriteriaFeatures must be an IANA time zone like 'Asia/Shanghai'. Got {self.tz!r} instead."
-            ) from None
-        for name in ("min_posts", "min_accounts"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-                raise ConfigError(f"The '{name}' parameter of CriteriaFeatures must be an int >= 2. Got {value!r} instead.")
-        window = parse_duration(self.created_window, name="created_window")
-        settings = {"min_posts": float(self.min_posts), "min_accounts": float(self.min_accounts), "created_window": window}
-        return families, settings
+        return resolve_parameters(
+            self.families,
+            tz=self.tz,
+            min_posts=self.min_posts,
+            min_accounts=self.min_accounts,
+            created_window=self.created_window,
+        )
 
     def fit(self, X: Any = None, y: Any = None) -> CriteriaFeatures:
         """Validate the parameters and fix the output columns; nothing is learned from ``X``."""
@@ -212,7 +88,7 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
 
     def context(self, X: Any, clusters: Any = None, *, scan: Scan | None = None) -> Context:
         """The :class:`Context` ``transform`` computes on (for evidence built on the same pass);
-        ``scan``: the texts' lexicon scan computed earlier (see :func:`scan_texts`)."""
+        ``scan``: the texts' lexicon scan computed earlier (see :func:`~spamflood.criteria.compute.scan_texts`)."""
         check_is_fitted(self)
         return build_context(
             X,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from functools import partial
 from operator import itemgetter
-from datetime import tzinfo
 from typing import Any
 
 try:  # orjson is a declared dependency; the fallback keeps a broken install usable.

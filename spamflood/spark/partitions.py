@@ -46,8 +46,9 @@ from spamflood.cluster import (
     signature_digest,
 )
 from spamflood.criteria import holiday_template
+from spamflood.criteria.compute import resolve_parameters
 from spamflood.criteria.registry import FAMILIES
-from spamflood.criteria.transformer import CriteriaFeatures
+from spamflood.criteria.registry import feature_names as registry_feature_names
 from spamflood.detector import (
     BATCH_FAMILIES,
     CRITERIA_STRENGTH,
@@ -250,7 +251,7 @@ def _names(criteria: bool, tz: str) -> FeatureNames:
         return FeatureNames(cluster, (), (), (), (), ())
 
     def of(families: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(CriteriaFeatures(families=families, tz=tz).fit().get_feature_names_out().tolist())
+        return tuple(registry_feature_names(resolve_parameters(families, tz=tz)[0]))
 
     return FeatureNames(
         cluster=cluster,
