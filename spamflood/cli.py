@@ -348,13 +348,14 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
 
 
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
+    from spamflood._memory import collector_paused
     from spamflood.io.writers import RecordWriter
 
     if args.engine == "spark":
         return _cmd_score_spark(args, console)
     started = time.perf_counter()
     result = _run_detector(args, console)
-    with RecordWriter(args.output, args.output_format) as writer:
+    with collector_paused(), RecordWriter(args.output, args.output_format) as writer:  # see collector_paused
         step = 50_000
         for start in range(0, len(result), step):
             if args.features:

@@ -465,11 +465,12 @@ class ClusterTable:
             members=self.members(c),
         )
 
-    def per_post(self, values: np.ndarray, fill: float = 0) -> np.ndarray:
-        """A per-cluster array spread to posts (``fill`` for posts in no cluster)."""
-        out = np.full(self.labels.shape[0], fill, dtype=np.result_type(values.dtype, type(fill)))
-        inside = self.labels >= 0
-        out[inside] = values[self.labels[inside]]
+    def per_post(self, values: np.ndarray, fill: float = 0, *, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """A per-cluster array spread to posts ``start:stop`` (``fill`` for posts in no cluster)."""
+        labels = self.labels[start:stop]
+        out = np.full(labels.shape[0], fill, dtype=np.result_type(values.dtype, type(fill)))
+        inside = labels >= 0
+        out[inside] = values[labels[inside]]
         return out
 
 
