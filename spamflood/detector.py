@@ -7,6 +7,7 @@ Reading, validation, normalization and signatures run per chunk (in worker proce
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -259,16 +260,16 @@ class ScoreResult:
             "labels": self.labels[start:stop],
             "reasons": self.reasons[start:stop],
             "cluster": [None if c < 0 else c for c in labels.tolist()],
-            "cluster_size": self.clusters.per_post(self.clusters.size, fill=1)[start:stop].astype(np.int64),
-            "cluster_authors": self.clusters.per_post(self.clusters.authors, fill=1)[start:stop].astype(np.int64),
+            "cluster_size": self.clusters.per_post(self.clusters.size, 1, start=start, stop=stop).astype(np.int64),
+            "cluster_authors": self.clusters.per_post(self.clusters.authors, 1, start=start, stop=stop).astype(np.int64),
         }
 
     def records(self, *, features: bool = False, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
         """Output rows (the fields of DESIGN.md) for posts ``start:stop``, built from columns."""
         stop = len(self) if stop is None else min(stop, len(self))
         labels = self.clusters.labels
-        size = self.clusters.per_post(self.clusters.size, fill=1)
-        authors = self.clusters.per_post(self.clusters.authors, fill=1)
+        size = self.clusters.per_post(self.clusters.size, 1, start=start, stop=stop)
+        authors = self.clusters.per_post(self.clusters.authors, 1, start=start, stop=stop)
         names = list(self.features) if features else []
         out = []
         for i in range(start, stop):
@@ -280,8 +281,8 @@ class ScoreResult:
                 "labels": self.labels[i],
                 "reasons": self.reasons[i],
                 "cluster": None if c < 0 else c,
-                "cluster_size": int(size[i]),
-                "cluster_authors": int(authors[i]),
+                "cluster_size": int(size[i - start]),
+                "cluster_authors": int(authors[i - start]),
             }
             if names:
                 record["label_scores"] = {
@@ -364,16 +365,40 @@ def _json_number(value: Any) -> float | None:
     return None if value != value else value
 
 
+_LINE_SIGNATURES: np.ndarray | None = None
+"""In a worker process: the array shared with the parent, one row per input line, into which
+the worker writes the signatures of the spans it reads (see :func:`_line_signature_array`)."""
+
+
+def _share_line_signatures(array: np.ndarray) -> None:
+    """Worker initializer: keep the inherited shared array."""
+    global _LINE_SIGNATURES
+    _LINE_SIGNATURES = array
+
+
+def _line_signature_array(lines: int, num_perm: int) -> np.ndarray:
+    """A zeroed ``(lines, num_perm)`` array in anonymous shared memory: forked workers write
+    their posts' signatures straight into it (row ``line - 1``), so signatures are neither
+    pickled back to the parent nor copied into one array there."""
+    size = lines * num_perm * 4
+    buffer = mmap.mmap(-1, max(size, 1))  # MAP_SHARED: the forked workers see one copy
+    return np.frombuffer(buffer, dtype=np.uint32, count=lines * num_perm).reshape(lines, num_perm)
+
+
 def _prepare_chunk(
     rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
 ) -> _Prepared:
     blank_lines = 0
+    by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
     if isinstance(rows, JsonlSpan):  # read here, in the worker
         rows, blank_lines = rows.rows()
     batch, rejects = parser.parse_batch(rows)
     # Normalize once: the criteria match on this form, and shingling continues from it.
     normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
     signatures = hasher.signatures_from_codes(codes, offsets)
+    if by_line:
+        _LINE_SIGNATURES[batch.lines - 1] = signatures  # type: ignore[index]
+        signatures = signatures[:0]
     clusterable = np.diff(offsets) > 0
     scan = None
     if families and len(batch):
@@ -502,14 +527,18 @@ class Detector:
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
         chunks: Iterable[list[RawRow] | JsonlSpan]
+        by_line = None
         if self._jobs() > 1 and _plain_jsonl_file(source, fmt):
-            chunks = jsonl_spans(source, rows_per_span=self.chunk_rows)  # the workers read the lines
+            # the workers read the lines, and write signatures into one array shared by line
+            spans = list(jsonl_spans(source, rows_per_span=self.chunk_rows))
+            by_line = _line_signature_array(sum(span.lines for span in spans), self.hasher.num_perm)
+            chunks = spans
         else:
             chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
         parts: list[_Prepared] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}
-        for part in self._map_chunks(chunks, parser):
+        for part in self._map_chunks(chunks, parser, by_line):
             rows_read += len(part.batch) + len(part.rejects)
             if strict and part.rejects:
                 from spamflood.errors import InputError
@@ -521,8 +550,10 @@ class Detector:
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
+        line_signatures = [by_line] if by_line is not None else []
+        del by_line
         with collector_paused():  # millions of acyclic lists and strings; see collector_paused
-            return self._finish(parts, rows_read, stats.blank_lines, strict)
+            return self._finish(parts, rows_read, stats.blank_lines, strict, line_signatures)
 
     def score_frame(self, frame: Any, **kwargs: Any) -> Any:
         """Score a pandas DataFrame of posts and return the output fields as a DataFrame in the
@@ -533,7 +564,9 @@ class Detector:
     def _text_families(self) -> tuple[str, ...]:
         return TEXT_FAMILIES if self.criteria else ()
 
-    def _map_chunks(self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser) -> Iterator[_Prepared]:
+    def _map_chunks(
+        self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser, by_line: np.ndarray | None = None
+    ) -> Iterator[_Prepared]:
         jobs = self._jobs()
         if jobs <= 1:
             for rows in chunks:
@@ -551,7 +584,8 @@ class Detector:
         # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
         gc.freeze()
         try:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            shared = {} if by_line is None else {"initializer": _share_line_signatures, "initargs": (by_line,)}
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, **shared) as pool:  # type: ignore[arg-type]
                 for rows in chunks:
                     pending.append(
                         pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
@@ -563,7 +597,17 @@ class Detector:
         finally:
             gc.unfreeze()
 
-    def _finish(self, parts: list[_Prepared], rows_read: int, blank_lines: int, strict: bool) -> ScoreResult:
+    def _finish(
+        self,
+        parts: list[_Prepared],
+        rows_read: int,
+        blank_lines: int,
+        strict: bool,
+        line_signatures: list[np.ndarray] | None = None,
+    ) -> ScoreResult:
+        """Join the chunks, drop duplicate ids, cluster and score. ``parts`` (and
+        ``line_signatures``, the array the workers wrote signatures into by line, if they did)
+        are emptied here, so that their memory goes as soon as it is not needed."""
         batch = PostBatch.concat([p.batch for p in parts])
         rejects = [r for p in parts for r in p.rejects]
         criteria = _Criteria.concat([p.criteria for p in parts])
@@ -574,17 +618,12 @@ class Detector:
 
             scan = Scan.concat(scans)
         clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-        # Copy each chunk's signatures into one array and drop the chunk's copy at once, so the
-        # peak is one full array plus one chunk, not two full arrays.
-        signatures = np.empty((len(batch), self.hasher.num_perm), dtype=np.uint32)
-        at = 0
-        for k, part in enumerate(parts):
-            rows = part.signatures.shape[0]
-            signatures[at : at + rows] = part.signatures
-            part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
-            at += rows
-            if k % 8 == 7:
-                release_freed_memory()  # the chunks' copies leave as the full array fills
+        by_line = line_signatures.pop() if line_signatures else None
+        if by_line is not None:  # the workers wrote them by line: keep the lines that are posts
+            signatures = by_line if len(batch) == len(by_line) else by_line[batch.lines - 1]
+            del by_line  # (the last reference: line_signatures was emptied)
+        else:
+            signatures = self._join_signatures(parts)
         parts.clear()
         release_freed_memory()
         keep = self._unique_ids(batch, rejects, strict)
@@ -604,6 +643,20 @@ class Detector:
             labels, digests = clustering.result()
         del signatures, clustering  # the largest array; scoring needs only the cluster labels
         return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan, unclustered)
+
+    def _join_signatures(self, parts: list[_Prepared]) -> np.ndarray:
+        """The chunks' signatures as one array. Each chunk's copy is dropped as soon as it is
+        copied, so the peak is one full array plus one chunk, not two full arrays."""
+        signatures = np.empty((sum(len(p.batch) for p in parts), self.hasher.num_perm), dtype=np.uint32)
+        at = 0
+        for k, part in enumerate(parts):
+            rows = part.signatures.shape[0]
+            signatures[at : at + rows] = part.signatures
+            part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
+            at += rows
+            if k % 8 == 7:
+                release_freed_memory()  # the chunks' copies leave as the full array fills
+        return signatures
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:

@@ -131,6 +131,21 @@ def test_workers_reading_a_jsonl_file_themselves_give_one_process_result(tmp_pat
     assert one.rows_read == two.rows_read == len(one) + len(one.rejects)
 
 
+def test_workers_writing_signatures_by_line_into_shared_memory_cluster_as_one_process(tmp_path):
+    # every line a post: the shared array the workers filled is used as it is, not copied
+    import json
+
+    posts = [dict(post, id=f"{k}-{post['id']}") for k in range(40) for post in planted_feed(seed=4)]
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(post, ensure_ascii=False) + "\n" for post in posts), encoding="utf-8")
+    one = Detector(n_jobs=1, chunk_rows=700, criteria=False).score(str(path))
+    two = Detector(n_jobs=2, chunk_rows=700, criteria=False).score(str(path))
+    assert not two.rejects and len(two) == len(posts)
+    assert two.clusters.labels.tolist() == one.clusters.labels.tolist()
+    assert [p.to_dict() for p in one] == [p.to_dict() for p in two]
+    assert two.clusters.size.max() >= 40 * 5  # the planted flood, copied 40 times, is one cluster
+
+
 def test_duplicate_ids_go_to_rejects():
     feed = planted_feed()[:5]
     feed.append(dict(feed[0], text="a different text"))

@@ -539,8 +539,13 @@ def test_jsonl_spans_give_the_rows_and_blank_lines_iter_chunks_gives(tmp_path_fa
     stats = ReadStats()
     expected = [row for chunk in iter_chunks(path, stats=stats) for row in chunk]
     rows, blank = [], 0
-    for span in jsonl_spans(path, rows_per_span=rows_per_span):
+    spans = list(jsonl_spans(path, rows_per_span=rows_per_span))
+    for span in spans:
         got, skipped = span.rows()
+        assert all(span.first_line <= line < span.first_line + span.lines for line, _ in got)
         rows += got
         blank += skipped
     assert rows == expected and blank == stats.blank_lines
+    # the spans number every line of the file once, in order
+    assert [s.first_line for s in spans[1:]] == [s.first_line + s.lines for s in spans[:-1]]
+    assert sum(s.lines for s in spans) == data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))

@@ -116,6 +116,9 @@ class JsonlSpan:
     start: int
     stop: int
     first_line: int
+    lines: int = 0
+    """Lines in the span (blank ones included): its rows are numbered ``first_line`` up to
+    ``first_line + lines - 1``."""
 
     def rows(self) -> tuple[list[RawRow], int]:
         """The span's rows ``(line, payload)`` as :func:`iter_chunks` gives them (payloads keep
@@ -149,8 +152,10 @@ def jsonl_spans(path: str | Path, *, rows_per_span: int = DEFAULT_CHUNK_ROWS) ->
         while block := handle.read(span_bytes):
             if not block.endswith(b"\n"):
                 block += handle.readline()  # on to the end of the line (or of the file)
-            yield JsonlSpan(str(p), start, start + len(block), line)
-            line += block.count(b"\n")
+            ends = block.count(b"\n")
+            lines = ends + (not block.endswith(b"\n"))  # the last line may lack its line end
+            yield JsonlSpan(str(p), start, start + len(block), line, lines)
+            line += ends
             start += len(block)
 
 
