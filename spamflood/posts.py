@@ -14,7 +14,7 @@ account and cadence criteria; a missing value is ``None`` for strings and ``NaN`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "POST_FIELDS",
     "Post",
     "PostBatch",
+    "dense_codes",
 ]
 
 CORE_FIELDS: tuple[str, ...] = ("id", "text", "author", "time")
@@ -213,11 +214,7 @@ class PostBatch:
 
     def author_codes(self) -> tuple[np.ndarray, list[str]]:
         """Authors as dense int codes (for group statistics) and the code-to-name table."""
-        table: dict[str, int] = {}
-        codes = np.fromiter(
-            (table.setdefault(a, len(table)) for a in self.authors), dtype=np.int64, count=len(self)
-        )
-        return codes, list(table)
+        return dense_codes(self.authors)
 
     def to_frame(self) -> Any:
         """The batch as a pandas DataFrame (needs the ``parquet`` extra for pandas)."""
@@ -227,3 +224,14 @@ class PostBatch:
         data["line"] = self.lines
         data.update(self.extra)
         return pd.DataFrame(data)
+
+
+def dense_codes(values: Sequence[Hashable]) -> tuple[np.ndarray, list[Any]]:
+    """Each value's code, numbering distinct values 0, 1, ... in order of first appearance, and
+    the distinct values in that order. C loops (``dict.fromkeys``, ``map``) do the per-value
+    work: about 0.1 us a value, against 0.5 us for a Python-level ``setdefault`` loop."""
+    table: dict[Any, Any] = dict.fromkeys(values)
+    distinct = list(table)
+    table.update(zip(distinct, range(len(distinct))))
+    codes = np.fromiter(map(table.__getitem__, values), dtype=np.int64, count=len(values))
+    return codes, distinct

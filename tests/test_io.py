@@ -549,3 +549,16 @@ def test_jsonl_spans_give_the_rows_and_blank_lines_iter_chunks_gives(tmp_path_fa
     # the spans number every line of the file once, in order
     assert [s.first_line for s in spans[1:]] == [s.first_line + s.lines for s in spans[:-1]]
     assert sum(s.lines for s in spans) == data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+
+
+@given(st.lists(st.one_of(st.text(max_size=3), st.integers(-3, 3)), max_size=50))
+def test_dense_codes_number_distinct_values_in_order_of_first_appearance(values):
+    from spamflood.posts import dense_codes
+
+    codes, distinct = dense_codes(values)
+    expected: dict[object, int] = {}
+    for value in values:
+        expected.setdefault(value, len(expected))
+    assert codes.tolist() == [expected[v] for v in values]
+    assert distinct == list(expected)
+    assert [distinct[c] for c in codes.tolist()] == values

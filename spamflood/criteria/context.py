@@ -20,7 +20,7 @@ import numpy as np
 
 from spamflood.criteria.lexicon import LEXICON_DIR, Match, Scan, Scanner, load_lexicon
 from spamflood.errors import ConfigError, InputError
-from spamflood.posts import PostBatch
+from spamflood.posts import PostBatch, dense_codes
 
 __all__ = ["Columns", "Context", "columns_from", "lexicon", "scanner_for"]
 
@@ -358,10 +358,7 @@ class Context:
             return None
         found = self.cache.get("authors")
         if found is None:
-            table: dict[str, int] = {}
-            found = np.fromiter(
-                (table.setdefault(a, len(table)) for a in self.cols.authors), dtype=np.int64, count=self.n
-            )
+            found = dense_codes(self.cols.authors)[0]
             self.cache["authors"] = found
         return found
 

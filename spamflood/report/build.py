@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from spamflood.errors import ConfigError
+from spamflood.posts import dense_codes
 
 __all__ = [
     "AccountSummary",
@@ -373,8 +374,7 @@ def _flood_view(
     # The representative's own evidence first, then what other copies were caught with.
     evidence = evidence_terms([*result.reasons[rep], *reason_counter])
     authors = [batch.authors[i] for i in members]
-    codes_of: dict[str, int] = {}
-    codes = np.fromiter((codes_of.setdefault(a, len(codes_of)) for a in authors), dtype=np.int64, count=len(authors))
+    codes, _ = dense_codes(authors)
     t = np.asarray(batch.times, dtype=np.float64)[members]
     ok = np.isfinite(t)
     line = timeline(t[ok], accounts=codes[ok], bins=bins, tz=tz) if ok.any() else None

@@ -60,7 +60,7 @@ from spamflood.detector import (
 from spamflood.durations import human_duration
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.normalize import normalize_many
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes
 
 __all__ = [
     "CLUSTER_PART",
@@ -550,8 +550,7 @@ def score_clusters(
     _, labels = np.unique(roots, return_inverse=True)
     labels = labels.astype(np.int64)
     authors = table.column("author").to_pylist()
-    codes_table: dict[str, int] = {}
-    codes = np.fromiter((codes_table.setdefault(a, len(codes_table)) for a in authors), dtype=np.int64, count=len(authors))
+    codes, _ = dense_codes(authors)
     times = _floats(table.column("time"))
     digests = table.column("digest").to_numpy().view(np.uint64)
     stats = cluster_stats(labels, times, codes, window=detector.window, digests=digests)
