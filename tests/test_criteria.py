@@ -252,6 +252,29 @@ def test_handle_lists_allow_an_account_number_after_the_handle() -> None:
     assert _scanner("vx").scan(["vx123456"]).lists["t"][0] == 0
 
 
+@given(st.text(alphabet="ab微信加v \ud800😀", max_size=30))
+def test_the_automaton_finds_every_occurrence_of_every_term_overlaps_included(text: str) -> None:
+    terms = ["a", "ab", "ba", "bab", "微信", "加微信", "信", "v", "😀a"]
+    scanner = Scanner([Lexicon("t", tuple(terms), ("",) * len(terms), (False,) * len(terms), Path("t"), False)], {})
+    found = sorted((scanner._keys[key], start, stop) for key, start, stop in scanner._find(text))
+    expected = sorted(
+        (term, i, i + len(term)) for term in terms for i in range(len(text)) if text.startswith(term, i)
+    )
+    assert found == expected
+
+
+def test_a_scanner_survives_pickling_with_the_same_matches() -> None:
+    import pickle
+
+    from spamflood.criteria import soft_ad
+    from spamflood.criteria.context import scanner_for
+
+    scanner = scanner_for(soft_ad.LISTS, soft_ad.PATTERNS)
+    text = "限时特价¥99，加微信抢购 big sale"
+    copy = pickle.loads(pickle.dumps(scanner))
+    assert copy.matches(text) == scanner.matches(text) and len(scanner.matches(text)) >= 3
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="限时特价抢购加vx微信 sale99元wholesale8折0123456789.\n¥", max_size=40), min_size=1, max_size=8))
 def test_batch_counts_equal_per_text_matches(texts: list[str]) -> None:

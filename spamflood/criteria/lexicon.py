@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 import numpy as np
 
 from spamflood.errors import ConfigError
@@ -326,16 +326,12 @@ class Scanner:
                 tag_index = table.index(tag) if tag else -1
                 by_key.setdefault(term, []).append((li, left, right, tag_index))
         self._keys: list[str] = list(by_key)
-        automaton = ahocorasick.Automaton()
         indptr = [0]
         entries: list[tuple[int, int, int, int]] = []
-        for k, term in enumerate(self._keys):
-            automaton.add_word(term, k)
+        for term in self._keys:
             entries.extend(by_key[term])
             indptr.append(len(entries))
-        automaton.make_automaton()
-        self._automaton = automaton
-        self._key_len = np.array([len(t) for t in self._keys], dtype=np.int64)
+        self._automaton = _automaton(self._keys)
         self._indptr = np.array(indptr, dtype=np.int64)
         e = np.array(entries, dtype=np.int64).reshape(-1, 4)
         self._entry_list, self._entry_left, self._entry_right, self._entry_tag = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
@@ -391,12 +387,11 @@ class Scanner:
             fresh[1:] = reach[:-1] <= arr[1:, 0]
             post = np.searchsorted(starts, arr[fresh, 0], side="right") - 1
             np.add.at(pattern_counts[name], post + offset, 1)
-        hits = list(self._automaton.iter(joined))
+        hits = self._find(joined)
         if not hits:
             return
         arr = np.array(hits, dtype=np.int64)
-        end, key = arr[:, 0], arr[:, 1]
-        begin = end - self._key_len[key] + 1
+        key, begin, end = arr[:, 0], arr[:, 1], arr[:, 2] - 1  # inclusive ends from here on
         # expand key -> entries
         reps = self._indptr[key + 1] - self._indptr[key]
         entry = np.repeat(self._indptr[key], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
@@ -456,14 +451,34 @@ class Scanner:
                     out.setdefault(target, []).append(mt.span())
         return out
 
+    def _find(self, text: str) -> list[tuple[int, int, int]]:
+        """Every occurrence of every key in ``text``, overlapping ones included, as
+        ``(key, start, stop)`` in characters."""
+        try:
+            return self._automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate (no key holds one): matched as U+FFFD
+            return self._automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
+
+    def _hits_in_order(self, text: str) -> list[tuple[int, int, int]]:
+        """``(begin, end, key)`` (inclusive end) of every key occurrence, by end, longest first."""
+        return sorted([(begin, stop - 1, key) for key, begin, stop in self._find(text)], key=_by_end)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_automaton"]  # not picklable; rebuilt from the keys
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._automaton = _automaton(self._keys)
+
     # -- texts one by one, for evidence --------------------------------------------
 
     def matches(self, text: str) -> list[Match]:
         """Every list and pattern match in one normalized text, in text order."""
         hits = []
         size = len(text)
-        for end, key in self._automaton.iter(text):
-            begin = end - len(self._keys[key]) + 1
+        for begin, end, key in self._hits_in_order(text):
             before = _edge_class(text[begin - 1]) if begin > 0 else _OTHER
             after = _edge_class(text[end + 1]) if end + 1 < size else _OTHER
             hits.append((begin, end, key, before, after))
@@ -486,11 +501,10 @@ class Scanner:
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
         # per post with anything found (few of them: no list per post, which the GC would walk)
         hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
-        raw = list(self._automaton.iter(joined))
+        raw = self._hits_in_order(joined)
         if raw:
-            arr = np.array(raw, dtype=np.int64).reshape(-1, 2)
-            end, key = arr[:, 0], arr[:, 1]
-            begin = end - self._key_len[key] + 1
+            arr = np.array(raw, dtype=np.int64).reshape(-1, 3)
+            begin, end, key = arr[:, 0], arr[:, 1], arr[:, 2]
             post = np.searchsorted(starts, begin, side="right") - 1
             # the code points just before and after each hit; the separator (or nothing) at a
             # text's edge is class 0, as the start or end of a lone text is
@@ -581,6 +595,22 @@ class Scanner:
         if len(out) > 1:
             out.sort(key=_by_position)
         return out
+
+
+def _automaton(keys: list[str]) -> Any:
+    """An Aho-Corasick automaton over ``keys`` that reports every occurrence, overlaps included.
+
+    ahocorasick_rs (the Rust ``aho-corasick`` crate), not pyahocorasick: a lexicon of a
+    thousand terms gives pyahocorasick's root a thousand children, searched one by one for every
+    character (about 55 ns a character here); this one runs at about 16 ns, same matches."""
+    return ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MATCHKIND_STANDARD)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _by_end(hit: tuple[int, int, int]) -> tuple[int, int]:
+    return hit[1], hit[0]
 
 
 def _by_source(m: Match) -> tuple[str, int, int]:
