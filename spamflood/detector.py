@@ -479,7 +479,7 @@ class Detector:
         """
         from spamflood.model import load_model
 
-        loaded = load_model(path, trusted=trusted)
+        loaded = load_model(path, trusted=trusted, defer=True)  # unpickled while the posts are read
         settings = {k: v for k, v in loaded.settings.items() if k in MODEL_SETTINGS}
         detector = cls(**{**settings, **params, "model": loaded.model})
         detector.model_manifest = loaded.manifest
@@ -503,7 +503,7 @@ class Detector:
             f"Detector(threshold={self.threshold}, similarity={self.similarity}, "
             f"window={human_duration(self.window)!r}, min_authors={self.rules.min_authors}, "
             f"min_copies={self.rules.min_copies}, n_jobs={self.n_jobs}, "
-            f"model={'rules' if self.model is None else type(self.model).__name__})"
+            f"model={_model_name(self.model)})"
         )
 
     def score(
@@ -590,6 +590,8 @@ class Detector:
                     pending.append(
                         pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
                     )
+                    if len(pending) == 1:  # the workers are forked now: threads are safe from here on
+                        self._start_model_load()
                     if len(pending) >= 2 * jobs:
                         yield pending.pop(0).result()
                 for future in pending:
@@ -660,6 +662,8 @@ class Detector:
 
     @staticmethod
     def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
+        if len(set(batch.ids)) == len(batch.ids):  # the usual case, found by one C loop
+            return None
         seen: dict[str, int] = {}
         duplicate: list[int] = []
         for i, post_id in enumerate(batch.ids):
@@ -705,6 +709,18 @@ class Detector:
         threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
         return self.finder.find(signatures, clusterable, threads=threads), signature_digest(signatures)
 
+    def _start_model_load(self) -> None:
+        from spamflood.model.store import DeferredModel
+
+        if isinstance(self.model, DeferredModel):
+            self.model.start()
+
+    def _fitted_model(self) -> Any:
+        """The model, once a deferred one has finished loading."""
+        from spamflood.model.store import DeferredModel
+
+        return self.model.result() if isinstance(self.model, DeferredModel) else self.model
+
     def _jobs(self) -> int:
         return (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
 
@@ -741,12 +757,13 @@ class Detector:
             score = combine(strength, n)
             post_labels, post_reasons = _explain(strength, reasons, n)
             return Decision(score, post_labels, post_reasons, dict(strength))
+        model = self._fitted_model()
         model_input: dict[str, Any] = dict(features)
-        if getattr(self.model, "text", False):
+        if getattr(model, "text", False):
             if texts is None:
                 raise ConfigError("This model reads the post text; pass texts= to decide().")
             model_input["text"] = texts
-        score, heads = self.model.score_all(model_input, label_floor=LABEL_FLOOR)
+        score, heads = model.score_all(model_input, label_floor=LABEL_FLOOR)
         flagged = np.flatnonzero(score >= self.threshold)
         sub_scores: dict[str, np.ndarray] = {}
         fired: dict[str, np.ndarray] = {}
@@ -761,7 +778,7 @@ class Detector:
         headless = [label for label in strength if label not in heads]
         if flagged.size and headless:
             rows = {k: np.asarray(v)[flagged] if k != "text" else [v[i] for i in flagged] for k, v in model_input.items()}
-            drops = self.model.contributions(rows, {label: FAMILY_FEATURES.get(label, ()) for label in headless})
+            drops = model.contributions(rows, {label: FAMILY_FEATURES.get(label, ()) for label in headless})
             for label, drop in drops.items():
                 weight[label][flagged] = np.maximum(drop, 0.0)
         # A flag is always explained: a flagged post where no label fired shows its strongest.
@@ -826,6 +843,13 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+def _model_name(model: Any) -> str:
+    if model is None:
+        return "rules"
+    path = getattr(model, "path", None)  # a DeferredModel: named by its file, not unpickled for a repr
+    return repr(path.name) if path is not None and type(model).__name__ == "DeferredModel" else type(model).__name__
 
 
 def _plain_jsonl_file(source: Any, fmt: str | None) -> bool:

@@ -238,8 +238,10 @@ def test_scoring_with_the_rules_does_not_load_scikit_learn():
         "r = spamflood.Detector().score([{'id': '1', 'text': '限时特价加微信', 'author': 'a', 'time': 1771286400}])\n"
         "assert r.features, 'criteria computed'\n"
         "print('sklearn' in sys.modules)\n"
+        "spamflood.Detector.load()  # the model file is checked, and unpickled when first needed\n"
+        "print('sklearn' in sys.modules)\n"
         "spamflood.CriteriaFeatures\n"
         "print('sklearn' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "True"]
+    assert out == ["False", "False", "True"]

@@ -202,6 +202,33 @@ def test_the_bundled_model_loads_without_trust_and_matches_its_manifest():
     assert set(loaded.model.label_names_) >= {"mass_share", "soft_ad"}
 
 
+def test_a_deferred_model_is_checked_now_and_unpickled_when_first_needed(fitted, tmp_path):
+    import pickle
+
+    from spamflood.model import DeferredModel
+
+    path = saved(fitted, tmp_path)
+    loaded = load_model(path, trusted=True, defer=True)
+    assert isinstance(loaded.model, DeferredModel) and loaded.settings == {"window": 600.0}
+    path.write_bytes(b"changed after the check")  # what was checked is what gets unpickled
+    X, _, _ = toy(100, 9)
+    loaded.model.start()
+    assert np.array_equal(loaded.model.result().predict_proba(X), fitted.predict_proba(X))
+    copy = pickle.loads(pickle.dumps(loaded.model))  # pickles as the model itself
+    assert type(copy) is type(fitted) and np.array_equal(copy.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_a_deferred_model_whose_manifest_settings_were_edited_is_refused_when_unpickled(fitted, tmp_path):
+    path = saved(fitted, tmp_path)
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest["settings"]["window"] = 60.0  # the hash covers the model file, not the manifest
+    manifest_path(path).write_text(json.dumps(manifest))
+    deferred = load_model(path, trusted=True, defer=True).model
+    with pytest.raises(ModelError, match="manifest was edited"):
+        deferred.result()
+    assert load_model(path, trusted=True).settings == {"window": 600.0}  # the file's own
+
+
 def test_a_copy_of_the_bundled_model_is_a_foreign_file(tmp_path):
     copy = tmp_path / "copy.joblib"
     shutil.copy(bundled_model_path(), copy)

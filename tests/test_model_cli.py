@@ -106,8 +106,10 @@ def test_train_rejects_rows_without_a_label_and_loses_none(tmp_path):
     assert manifest["training"]["posts"] + len(rejects) == 60
 
 
-def test_detector_load_scores_with_the_bundled_model(feed):
-    detector = Detector.load()
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_detector_load_scores_with_the_bundled_model(feed, n_jobs):
+    # with 2 jobs the model is unpickled on a thread while the workers read the posts
+    detector = Detector.load(n_jobs=n_jobs)
     assert detector.model is not None and detector.model_manifest["sha256"]
     result = detector.score(str(feed / "feed.jsonl"))
     truth = {json.loads(line)["id"]: json.loads(line)["labels"] for line in (feed / "truth.jsonl").read_text().splitlines()}

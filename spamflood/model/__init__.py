@@ -7,28 +7,48 @@ training data and figures; :func:`binary_report` prints what a moderation team a
 
 from __future__ import annotations
 
-from spamflood.model.estimator import CONTEXT_KINDS, TEXT_FEATURE, FloodModel, feature_matrix
-from spamflood.model.metrics import binary_report, threshold_for_precision
+from importlib import import_module
+from typing import Any
+
 from spamflood.model.store import (
     BUNDLED_MODEL,
+    DeferredModel,
     LoadedModel,
     ModelVersionWarning,
     bundled_model_path,
     load_model,
     save_model,
 )
-from spamflood.model.training import (
-    LabelledFeatures,
-    cross_validate,
-    label_report,
-    labelled_features,
-    parse_label,
-    read_truth,
-)
+
+# The rest needs scikit-learn (about a second to import): each name loads its module when first
+# asked for, so that loading a model file does not wait for it (see DeferredModel).
+_LAZY = {
+    "CONTEXT_KINDS": "estimator",
+    "TEXT_FEATURE": "estimator",
+    "FloodModel": "estimator",
+    "feature_matrix": "estimator",
+    "binary_report": "metrics",
+    "threshold_for_precision": "metrics",
+    "LabelledFeatures": "training",
+    "cross_validate": "training",
+    "label_report": "training",
+    "labelled_features": "training",
+    "parse_label": "training",
+    "read_truth": "training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"spamflood.model.{module}"), name)
+
 
 __all__ = [
     "BUNDLED_MODEL",
     "CONTEXT_KINDS",
+    "DeferredModel",
     "TEXT_FEATURE",
     "FloodModel",
     "LabelledFeatures",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from spamflood.errors import ModelError
 
 __all__ = [
     "BUNDLED_MODEL",
+    "DeferredModel",
     "LoadedModel",
     "ModelVersionWarning",
     "bundled_model_path",
@@ -84,14 +86,21 @@ def file_sha256(path: str | Path) -> str:
 
 def versions() -> dict[str, str]:
     """The versions a model file depends on (pickles are not portable across them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     import numpy
-    import sklearn
 
     from spamflood import __version__
 
+    try:  # the installed distribution's version: no need to import scikit-learn (a second) for it
+        sklearn_version = version("scikit-learn")
+    except PackageNotFoundError:  # pragma: no cover - importable without metadata
+        import sklearn
+
+        sklearn_version = sklearn.__version__
     return {
         "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
+        "scikit-learn": sklearn_version,
         "numpy": numpy.__version__,
         "spamflood": __version__,
     }
@@ -150,12 +159,17 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(path: str | Path | None = None, *, trusted: bool = False) -> LoadedModel:
+def load_model(path: str | Path | None = None, *, trusted: bool = False, defer: bool = False) -> LoadedModel:
     """Load a model after checking its SHA-256 against its manifest.
 
     ``path=None`` loads the bundled model. Any other file needs ``trusted=True`` (loading a
     joblib file can run code). A hash mismatch raises :class:`ModelError`; other versions of
     scikit-learn, numpy or Python than the manifest's give a :class:`ModelVersionWarning`.
+
+    ``defer=True``: read and check the file now, but unpickle it (and import scikit-learn,
+    together ~1.7 s) only when the model is first needed, or in the background once
+    :meth:`DeferredModel.start` is called; ``model`` is then a :class:`DeferredModel` and the
+    settings come from the manifest (checked against the file's own when it is unpickled).
     """
     bundled = path is None
     model_path = bundled_model_path() if bundled else Path(path)
@@ -170,22 +184,92 @@ def load_model(path: str | Path | None = None, *, trusted: bool = False) -> Load
             "Pass trusted=True (CLI: --trust-model) only for a file you made or trust."
         )
     manifest = read_manifest(model_path)
-    actual = file_sha256(model_path)
+    data = model_path.read_bytes()  # hashed and unpickled from these bytes: one version of the file
+    actual = hashlib.sha256(data).hexdigest()
     if actual != manifest["sha256"]:
         raise ModelError(
             f"Model {model_path} does not match its manifest: SHA-256 {actual[:16]}... but the manifest "
             f"says {manifest['sha256'][:16]}.... The file is corrupt or was changed; it is not loaded."
         )
     _warn_versions(manifest.get("versions", {}), model_path)
+    if defer and isinstance(manifest.get("settings"), dict):
+        settings = dict(manifest["settings"])
+        return LoadedModel(DeferredModel(data, model_path, settings), settings, manifest, model_path)
+    payload = _unpickle(data, model_path)
+    return LoadedModel(model=payload["model"], settings=dict(payload.get("settings", {})), manifest=manifest, path=model_path)
+
+
+def _unpickle(data: bytes, path: Path) -> dict[str, Any]:
+    import io
+
     import joblib
 
     try:
-        payload = joblib.load(model_path)
+        payload = joblib.load(io.BytesIO(data))
     except Exception as exc:  # a corrupt pickle can raise anything
-        raise ModelError(f"Model {model_path} could not be read: {exc}") from None
+        raise ModelError(f"Model {path} could not be read: {exc}") from None
     if not isinstance(payload, dict) or "model" not in payload:
-        raise ModelError(f"Model {model_path} is not a spamflood model file.")
-    return LoadedModel(model=payload["model"], settings=dict(payload.get("settings", {})), manifest=manifest, path=model_path)
+        raise ModelError(f"Model {path} is not a spamflood model file.")
+    return payload
+
+
+class DeferredModel:
+    """A model file read and checked against its manifest, unpickled when first needed.
+
+    :meth:`start` unpickles it on a background thread (call it once no process will be forked
+    any more: a thread running while a process forks can leave the child's locks held);
+    :meth:`result` waits for it, or unpickles it here if it was never started. A deferred model
+    pickles as the model itself.
+    """
+
+    def __init__(self, data: bytes, path: Path, settings: dict[str, Any]) -> None:
+        self._data = data
+        self.path = path
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._model: Any = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and self._model is None and self._error is None:
+                self._thread = threading.Thread(target=self._load, name="spamflood-model-load", daemon=True)
+                self._thread.start()
+
+    def result(self) -> Any:
+        """The model (raises :class:`ModelError` if the file cannot be unpickled)."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        else:
+            with self._lock:
+                if self._model is None and self._error is None:
+                    self._load()
+        if self._error is not None:
+            raise self._error
+        return self._model
+
+    def _load(self) -> None:
+        try:
+            payload = _unpickle(self._data, self.path)
+            if dict(payload.get("settings", {})) != self._settings:
+                raise ModelError(
+                    f"Model {self.path}: the settings in its manifest are not the ones it was trained with; "
+                    "the manifest was edited. It is not used."
+                )
+            self._model = payload["model"]
+        except BaseException as exc:  # handed to whoever asks for the model
+            self._error = exc
+        self._data = b""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        return _same, (self.result(),)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _warn_versions(recorded: dict[str, str], path: Path) -> None:
