@@ -349,7 +349,8 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
 
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     from spamflood._memory import collector_paused
-    from spamflood.io.writers import RecordWriter
+    from spamflood.detector import effective_jobs
+    from spamflood.io.writers import RecordWriter, jsonl_of_columns, jsonl_of_records
 
     if args.engine == "spark":
         return _cmd_score_spark(args, console)
@@ -357,11 +358,18 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     result = _run_detector(args, console)
     with collector_paused(), RecordWriter(args.output, args.output_format) as writer:  # see collector_paused
         step = 50_000
-        for start in range(0, len(result), step):
+        if writer.format == "jsonl":  # encoded on every job's core (forked copies of this process)
             if args.features:
-                writer.write_many(result.records(features=True, start=start, stop=start + step))
+                encode = lambda a, b: jsonl_of_records(result.records(features=True, start=a, stop=b))  # noqa: E731
             else:
-                writer.write_columns(result.columns(start=start, stop=start + step))
+                encode = lambda a, b: jsonl_of_columns(result.columns(start=a, stop=b))  # noqa: E731
+            writer.write_parts(encode, len(result), jobs=effective_jobs(args.jobs), step=step)
+        else:
+            for start in range(0, len(result), step):
+                if args.features:
+                    writer.write_many(result.records(features=True, start=start, stop=start + step))
+                else:
+                    writer.write_columns(result.columns(start=start, stop=start + step))
     rejects_path = _write_rejects(result, args, console)
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)

@@ -722,7 +722,7 @@ class Detector:
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model
 
     def _jobs(self) -> int:
-        return (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        return effective_jobs(self.n_jobs)
 
     def score_clustered(
         self,
@@ -843,6 +843,11 @@ class Detector:
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+def effective_jobs(n_jobs: int) -> int:
+    """Processes for ``n_jobs`` (``-1``: one per core)."""
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 def _model_name(model: Any) -> str:

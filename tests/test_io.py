@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from datetime import datetime, timezone
@@ -562,3 +563,36 @@ def test_dense_codes_number_distinct_values_in_order_of_first_appearance(values)
     assert codes.tolist() == [expected[v] for v in values]
     assert distinct == list(expected)
     assert [distinct[c] for c in codes.tolist()] == values
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_rows_encoded_by_forked_processes_are_written_in_order(tmp_path, jobs, suffix):
+    from spamflood.io.writers import jsonl_of_columns
+
+    n = 1003
+    ids = [f"p{i}" for i in range(n)]
+    scores = [i / 7 for i in range(n)]
+
+    def encode(start, stop):
+        return jsonl_of_columns({"id": ids[start:stop], "score": scores[start:stop]})
+
+    path = tmp_path / f"out{suffix}"
+    with open_writer(path) as writer:
+        writer.write_parts(encode, n, jobs=jobs, step=100)
+        assert writer.count == n
+    raw = gzip.decompress(path.read_bytes()) if suffix.endswith(".gz") else path.read_bytes()
+    assert raw == encode(0, n)
+
+
+def test_a_failing_encoder_process_fails_the_write(tmp_path):
+    from spamflood.errors import SpamfloodError
+
+    def encode(start, stop):
+        if start >= 500:
+            raise ValueError("cannot encode")  # in the forked child that encodes the second half
+        return b"{}\n" * (stop - start)
+
+    with pytest.raises(SpamfloodError, match="encoding processes failed"):
+        with open_writer(tmp_path / "out.jsonl") as writer:
+            writer.write_parts(encode, 1000, jobs=2, step=100)
