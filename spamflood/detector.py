@@ -887,11 +887,32 @@ def _explain(
     del values
     order = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
     fired = np.count_nonzero(sub > 0, axis=1)
+    order[np.arange(order.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
+    # Posts that fired the same labels in the same order form one group (a few dozen at most):
+    # their lists are filled a group and a label at a time, by C loops over the posts.
+    width = order.shape[1]
+    if (len(names) + 1) ** width < 2**62:  # the pattern as a number
+        key = order @ (len(names) + 1) ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    else:  # too many labels for that: the patterns numbered by sorting them
+        key = np.unique(order, axis=0, return_inverse=True)[1].reshape(-1)
+    by_key = np.argsort(key, kind="stable")
+    key = key[by_key]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
     said = [reasons.get(name, {}) for name in names]
-    for i, ranked, k in zip(rows.tolist(), order.tolist(), fired.tolist()):
-        chosen = ranked[:k]
-        post_labels[i] = [names[j] for j in chosen]
-        post_reasons[i] = [said[j].get(i) or (fallback(names[j], i) if fallback else names[j]) for j in chosen]
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        chosen = [j for j in order[by_key[lo]].tolist() if j < len(names)]
+        members = rows[by_key[lo:hi]].tolist()
+        labels = [names[j] for j in chosen]
+        columns = []
+        for j in chosen:
+            column = list(map(said[j].get, members))
+            if None in column or "" in column:  # a label without its sentence for some posts
+                name = names[j]
+                column = [r or (fallback(name, i) if fallback else name) for r, i in zip(column, members)]
+            columns.append(column)
+        for i, post_reasons_i in zip(members, zip(*columns)):
+            post_labels[i] = labels.copy()
+            post_reasons[i] = list(post_reasons_i)
     return post_labels, post_reasons
 
 

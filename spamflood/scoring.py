@@ -129,21 +129,20 @@ class RuleScorer:
 
     @staticmethod
     def _mass_reasons(table: ClusterTable, mass: np.ndarray) -> dict[int, str]:
-        out: dict[int, str] = {}
-        sentences: dict[int, str] = {}
-        for i in np.flatnonzero(mass > 0):
-            c = int(table.labels[i])
-            if c not in sentences:
-                sentences[c] = mass_share_reason(
-                    int(table.size[c]),
-                    int(table.authors[c]),
-                    float(table.last_time[c] - table.first_time[c]),
-                    table.window,
-                    peak_authors=int(table.peak_authors[c]),
-                    peak_start=float(table.peak_start[c]),
-                )
-            out[int(i)] = sentences[c]
-        return out
+        fired = np.flatnonzero(mass > 0)
+        clusters = table.labels[fired]
+        sentences = {
+            c: mass_share_reason(
+                int(table.size[c]),
+                int(table.authors[c]),
+                float(table.last_time[c] - table.first_time[c]),
+                table.window,
+                peak_authors=int(table.peak_authors[c]),
+                peak_start=float(table.peak_start[c]),
+            )
+            for c in np.unique(clusters).tolist()
+        }
+        return dict(zip(fired.tolist(), map(sentences.__getitem__, clusters.tolist())))
 
     @staticmethod
     def _repetition_reasons(
@@ -157,9 +156,11 @@ class RuleScorer:
         order = np.argsort(key, kind="stable")
         fired, key = fired[order], key[order]
         t = np.nan_to_num(times[fired], nan=0.0)
-        bounds = np.flatnonzero(np.diff(key)) + 1
-        for group, gt in zip(np.split(fired, bounds), np.split(t, bounds)):
-            sentence = repetition_reason(authors[int(group[0])], int(group.size), float(gt.max() - gt.min()))
-            for i in group:
-                out[int(i)] = sentence
-        return out
+        starts = np.flatnonzero(np.r_[True, np.diff(key) != 0])  # each (cluster, account) group
+        ends = np.r_[starts[1:], fired.size]
+        low, high = np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts)
+        sentences = [
+            repetition_reason(authors[i], copies, span)
+            for i, copies, span in zip(fired[starts].tolist(), (ends - starts).tolist(), (high - low).tolist())
+        ]
+        return dict(zip(fired.tolist(), map(sentences.__getitem__, np.repeat(np.arange(starts.size), ends - starts).tolist())))

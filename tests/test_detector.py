@@ -6,6 +6,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spamflood import Detector
 from spamflood.errors import ConfigError, InputError
@@ -226,6 +228,35 @@ def test_labels_come_strongest_first_ties_by_name_with_their_reasons():
     assert labels == [["repetition", "mass_share", "soft_ad"], [], ["soft_ad", "mass_share"], []]
     assert said[0] == ["repetition: 3 copies", "mass_share: from features", "soft_ad: price"]
     assert said[2] == ["soft_ad: discount", "mass_share: from features"]
+
+
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.dictionaries(
+                st.sampled_from(["a", "b", "c", "d"]),
+                st.lists(st.sampled_from([0.0, 0.0, 0.3, 0.5, 0.9, float("nan")]), min_size=n, max_size=n),
+                min_size=1,
+            ),
+            st.data(),
+        )
+    )
+)
+def test_labels_and_reasons_of_every_post_are_its_fired_labels_ranked(case):
+    from spamflood.detector import _explain
+
+    n, columns, data = case
+    strength = {name: np.array(values) for name, values in columns.items()}
+    reasons = {
+        name: data.draw(st.dictionaries(st.integers(0, n - 1), st.sampled_from(["", f"{name}: said"]), max_size=n))
+        for name in columns
+    }
+    labels, said = _explain(strength, reasons, n, fallback=lambda label, i: f"{label}: fallback {i}")
+    for i in range(n):  # one post at a time: strongest first, ties by name, a sentence or the fallback
+        fired = sorted((name for name in strength if strength[name][i] > 0), key=lambda name: (-strength[name][i], name))
+        assert labels[i] == fired
+        assert said[i] == [reasons[name].get(i) or f"{name}: fallback {i}" for name in fired]
 
 
 def test_scoring_with_the_rules_does_not_load_scikit_learn():
