@@ -39,7 +39,7 @@ from spamflood.io.readers import (
 )
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
-from spamflood.normalize import normalize_and_shingle_codes, warm_up
+from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
 
@@ -393,8 +393,11 @@ def _prepare_chunk(
     if isinstance(rows, JsonlSpan):  # read here, in the worker
         rows, blank_lines = rows.rows()
     batch, rejects = parser.parse_batch(rows)
-    # Normalize once: the criteria match on this form, and shingling continues from it.
-    normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
+    if families:  # normalize once: the criteria match on this form, and shingling continues from it
+        normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
+    else:  # nothing reads the matching form: the shingling form alone, with no str per post
+        normalized = batch.texts
+        codes, offsets = shingle_codes(batch.texts)
     signatures = hasher.signatures_from_codes(codes, offsets)
     if by_line:
         _LINE_SIGNATURES[batch.lines - 1] = signatures  # type: ignore[index]
