@@ -7,6 +7,7 @@ model), 2 a usage error (unknown option, bad parameter or field map).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -652,7 +653,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    """The console script: run, flush the standard streams, and leave without tearing the
+    interpreter down (every output file is closed by then; after a large batch, teardown would
+    only free the heap object by object, about 0.3 s a million posts)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
