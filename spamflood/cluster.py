@@ -183,44 +183,85 @@ def _union(parent: np.ndarray, a: int, b: int) -> bool:
 @numba.njit(cache=True, nogil=True)
 def _lsh_forest(
     sig: np.ndarray, fp: np.ndarray, valid: np.ndarray, band_lo: int, band_hi: int, rows: int, need: int,
-    edges: np.ndarray,
+    edges: np.ndarray, bits: int,
 ) -> int:  # fmt: skip
     """The verified edges of bands ``band_lo:band_hi`` that join two components: a spanning
-    forest of those bands' similarity graph, written to ``edges``; returns how many."""
+    forest of those bands' similarity graph, written to ``edges``; returns how many.
+
+    Each band's posts are first split by the top ``bits`` bits of their key (a stable counting
+    sort, so a bucket's members stay in post order) and each part bucketed in a hash table small
+    enough for the core's cache: a probe then hits the cache instead of a table of the size of
+    the whole batch. A bucket lies in one part, so the buckets and their members are the ones
+    one table over all posts would hold."""
     n = sig.shape[0]
     parent = np.arange(n, dtype=np.int64)
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
-    mask = np.uint64(size - 1)
-    keys = np.zeros(size, dtype=np.uint64)
+    parts = 1 << bits
+    high = np.uint64(63 - bits)  # a key's part: (key >> high) >> 1, its top ``bits`` bits (0 parts: 0)
+    one = np.uint64(1)
+    keys = np.empty(n, dtype=np.uint64)
+    part_keys = np.empty(n, dtype=np.uint64)
+    part_posts = np.empty(n, dtype=np.int32)
+    starts = np.zeros(parts + 1, dtype=np.int64)
+    used = np.empty(n, dtype=np.int64)
+    size = 16
+    table_keys = np.zeros(size, dtype=np.uint64)
     first = np.full(size, -1, dtype=np.int32)  # a bucket's smallest member and its latest one
     last = np.full(size, -1, dtype=np.int32)
     count = 0
     for band in range(band_lo, band_hi):
-        first[:] = -1
         base = band * rows
+        starts[:] = 0
         for i in range(n):
-            if not valid[i]:
-                continue
-            h = _band_hash(sig, i, band, base, rows)
-            slot = h & mask
-            while first[slot] != -1 and keys[slot] != h:
-                slot = (slot + np.uint64(1)) & mask
-            if first[slot] == -1:
-                keys[slot] = h
-                first[slot] = i
+            if valid[i]:
+                h = _band_hash(sig, i, band, base, rows)
+                keys[i] = h
+                starts[np.int64((h >> high) >> one) + 1] += 1
+        for p in range(parts):
+            starts[p + 1] += starts[p]
+        fill = starts[:parts].copy()
+        for i in range(n):
+            if valid[i]:
+                p = np.int64((keys[i] >> high) >> one)
+                part_keys[fill[p]] = keys[i]
+                part_posts[fill[p]] = i
+                fill[p] += 1
+        biggest = 1
+        for p in range(parts):
+            biggest = max(biggest, starts[p + 1] - starts[p])
+        if size < 2 * biggest + 2:
+            while size < 2 * biggest + 2:
+                size *= 2
+            table_keys = np.zeros(size, dtype=np.uint64)
+            first = np.full(size, -1, dtype=np.int32)
+            last = np.full(size, -1, dtype=np.int32)
+        mask = np.uint64(size - 1)
+        for p in range(parts):
+            taken = 0
+            for k in range(starts[p], starts[p + 1]):
+                h = part_keys[k]
+                i = part_posts[k]
+                slot = h & mask
+                while first[slot] != -1 and table_keys[slot] != h:
+                    slot = (slot + np.uint64(1)) & mask
+                if first[slot] == -1:
+                    table_keys[slot] = h
+                    first[slot] = i
+                    last[slot] = i
+                    used[taken] = slot
+                    taken += 1
+                    continue
+                # Edges to the bucket's smallest member and to the member before this one; an
+                # edge whose ends are already connected is not checked (it cannot change a
+                # component).
+                for other in (first[slot], last[slot]):
+                    if _find(parent, other) != _find(parent, i) and _similar(sig, fp, other, i, need):
+                        _union(parent, other, i)
+                        edges[count, 0] = other
+                        edges[count, 1] = i
+                        count += 1
                 last[slot] = i
-                continue
-            # Edges to the bucket's smallest member and to the member before this one; an edge
-            # whose ends are already connected is not checked (it cannot change a component).
-            for other in (first[slot], last[slot]):
-                if _find(parent, other) != _find(parent, i) and _similar(sig, fp, other, i, need):
-                    _union(parent, other, i)
-                    edges[count, 0] = other
-                    edges[count, 1] = i
-                    count += 1
-            last[slot] = i
+            for u in range(taken):  # empty the table for the next part
+                first[used[u]] = -1
     return count
 
 
@@ -245,9 +286,11 @@ def _lsh_components(
     splits = max(1, min(threads, bands))
     bounds = [round(k * bands / splits) for k in range(splits + 1)]
 
+    bits = max(0, min(12, int(n // 4096).bit_length() - 1))  # parts of about 4,096 posts
+
     def forest(k: int) -> np.ndarray:
         edges = np.empty((max(n - 1, 0), 2), dtype=np.int64)
-        found = _lsh_forest(sig, fp, valid, bounds[k], bounds[k + 1], rows, need, edges)
+        found = _lsh_forest(sig, fp, valid, bounds[k], bounds[k + 1], rows, need, edges, bits)
         return edges[:found].copy()
 
     if splits == 1:

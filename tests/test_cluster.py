@@ -158,6 +158,29 @@ def test_signature_digest_tells_rows_apart():
     assert d[0] == d[1] != d[2]
 
 
+@pytest.mark.parametrize("bits", [1, 4, 9])
+def test_bucketing_a_band_in_parts_finds_the_components_one_table_finds(bits):
+    # (at 8,192 posts and more the bands are bucketed in parts of ~4,096 posts)
+    from spamflood.cluster import _join_forests, _lsh_forest, fingerprint_words
+
+    rng = np.random.default_rng(11)
+    groups = [copies(rng.integers(0, 2**32, size=K, dtype=np.uint32), 40, agree, rng) for agree in (0.8, 0.9, 0.97) * 20]
+    sig = np.concatenate(groups + [rng.integers(0, 2**32, size=(3000, K), dtype=np.uint32)])
+    sig = sig[rng.permutation(sig.shape[0])]
+    valid = rng.random(sig.shape[0]) > 0.05
+    finder = ClusterFinder()
+    fp, need = fingerprint_words(sig), int(np.ceil(finder.threshold * K - 1e-9))
+
+    def roots(parts_bits):
+        edges = np.empty((sig.shape[0], 2), dtype=np.int64)
+        found = _lsh_forest(sig, fp, valid, 0, finder.bands, finder.rows, need, edges, parts_bits)
+        return _join_forests(sig.shape[0], edges[:found])
+
+    one_table = roots(0)
+    assert np.array_equal(roots(bits), one_table)
+    assert np.unique(one_table[valid]).size < valid.sum() - 1000  # many copies did join
+
+
 @pytest.mark.parametrize("threads", [2, 3, 30])
 def test_bands_walked_on_several_threads_give_the_same_components(threads):
     rng = np.random.default_rng(5)
