@@ -203,6 +203,8 @@ class _Prepared:
     """The lexicon counts the batch families read (so the main process never rescans texts)."""
     blank_lines: int = 0
     """Blank lines skipped in the chunk (when the worker read the lines itself)."""
+    digests: np.ndarray | None = None
+    """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
 
 
 @dataclass
@@ -399,6 +401,7 @@ def _prepare_chunk(
         normalized = batch.texts
         codes, offsets = shingle_codes(batch.texts)
     signatures = hasher.signatures_from_codes(codes, offsets)
+    digests = signature_digest(signatures)
     if by_line:
         _LINE_SIGNATURES[batch.lines - 1] = signatures  # type: ignore[index]
         signatures = signatures[:0]
@@ -414,7 +417,7 @@ def _prepare_chunk(
         scan = scan.only(*scan_names(BATCH_FAMILIES))
     else:
         criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines)
+    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests)
 
 
 class Detector:
@@ -623,6 +626,7 @@ class Detector:
 
             scan = Scan.concat(scans)
         clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
+        digests = np.concatenate([p.digests for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
         by_line = line_signatures.pop() if line_signatures else None
         if by_line is not None:  # the workers wrote them by line: keep the lines that are posts
             signatures = by_line if len(batch) == len(by_line) else by_line[batch.lines - 1]
@@ -636,12 +640,13 @@ class Detector:
             batch = batch.take(keep)
             signatures = signatures[keep]
             clusterable = clusterable[keep]
+            digests = digests[keep]
             criteria = criteria.take(keep)
             scan = scan.take(keep) if scan is not None else None
         rejects.sort(key=lambda r: r.line)
         unclustered = None
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
-            clustering = pool.submit(self._cluster, signatures, clusterable)
+            clustering = pool.submit(self._cluster, signatures, clusterable, digests)
             if self.criteria:
                 early = tuple(f for f in BATCH_FAMILIES if f not in CLUSTER_FAMILIES)
                 unclustered = _Criteria.compute(batch, None, early, self.tz, scan=scan)
@@ -708,9 +713,13 @@ class Detector:
         with collector_paused():
             return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
 
-    def _cluster(self, signatures: np.ndarray, clusterable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _cluster(
+        self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster labels, and each signature's digest (``digests`` when the chunks took them)."""
         threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
-        return self.finder.find(signatures, clusterable, threads=threads), signature_digest(signatures)
+        labels = self.finder.find(signatures, clusterable, threads=threads)
+        return labels, signature_digest(signatures) if digests is None else digests
 
     def _start_model_load(self) -> None:
         from spamflood.model.store import DeferredModel

@@ -43,7 +43,6 @@ from spamflood.cluster import (
     band_keys,
     cluster_stats,
     fingerprint_words,
-    signature_digest,
 )
 from spamflood.criteria import holiday_template
 from spamflood.criteria.compute import resolve_parameters
@@ -383,7 +382,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     n = len(batch)
     names = feature_names(detector)
     keys = band_keys(sig, detector.finder.bands, detector.finder.rows).view(np.int64)
-    digest = signature_digest(sig).view(np.int64)
+    digest = part.digests.view(np.int64)  # type: ignore[union-attr]
     fp = fingerprint_words(sig).view(np.int64)  # Spark has no unsigned longs; the JVM compares bits
     empty: list[list[str]] = [[] for _ in range(n)]
     text_labels, text_reasons = empty, empty
