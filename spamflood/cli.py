@@ -356,24 +356,27 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     if args.engine == "spark":
         return _cmd_score_spark(args, console)
     started = time.perf_counter()
-    result = _run_detector(args, console)
-    with collector_paused(), RecordWriter(args.output, args.output_format) as writer:  # see collector_paused
-        step = 50_000
-        if writer.format == "jsonl":  # encoded on every job's core (forked copies of this process)
-            if args.features:
-                encode = lambda a, b: jsonl_of_records(result.records(features=True, start=a, stop=b))  # noqa: E731
-            else:
-                encode = lambda a, b: jsonl_of_columns(result.columns(start=a, stop=b))  # noqa: E731
-            writer.write_parts(encode, len(result), jobs=effective_jobs(args.jobs), step=step)
-        else:
-            for start in range(0, len(result), step):
+    # One batch from reading to writing: no collection has to walk its millions of objects
+    # (they hold no cycles; see collector_paused).
+    with collector_paused():
+        result = _run_detector(args, console)
+        with RecordWriter(args.output, args.output_format) as writer:
+            step = 50_000
+            if writer.format == "jsonl":  # encoded on every job's core (forked copies of this process)
                 if args.features:
-                    writer.write_many(result.records(features=True, start=start, stop=start + step))
+                    encode = lambda a, b: jsonl_of_records(result.records(features=True, start=a, stop=b))  # noqa: E731
                 else:
-                    writer.write_columns(result.columns(start=start, stop=start + step))
-    rejects_path = _write_rejects(result, args, console)
-    if not args.quiet:
-        _print_summary(result, console, time.perf_counter() - started, rejects_path)
+                    encode = lambda a, b: jsonl_of_columns(result.columns(start=a, stop=b))  # noqa: E731
+                writer.write_parts(encode, len(result), jobs=effective_jobs(args.jobs), step=step)
+            else:
+                for start in range(0, len(result), step):
+                    if args.features:
+                        writer.write_many(result.records(features=True, start=start, stop=start + step))
+                    else:
+                        writer.write_columns(result.columns(start=start, stop=start + step))
+        rejects_path = _write_rejects(result, args, console)
+        if not args.quiet:
+            _print_summary(result, console, time.perf_counter() - started, rejects_path)
     return EXIT_OK
 
 
