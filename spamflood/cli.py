@@ -377,7 +377,7 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
         rejects_path = _write_rejects(result, args, console)
         if not args.quiet:
             _print_summary(result, console, time.perf_counter() - started, rejects_path)
-    return EXIT_OK
+        return _done(EXIT_OK)
 
 
 def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
@@ -655,14 +655,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+_LEAVE_WHEN_DONE = False
+"""Set by the console script: a batch command leaves the process as soon as its outputs are
+written and closed (see :func:`_done`)."""
+
+
+def _done(code: int) -> int:
+    """``code``; from the console script, leave now: flush the standard streams and exit
+    without freeing the batch object by object and tearing the interpreter down (about 0.8 s a
+    million posts, and nothing is left to write)."""
+    if _LEAVE_WHEN_DONE:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 def entrypoint() -> None:
-    """The console script: run, flush the standard streams, and leave without tearing the
-    interpreter down (every output file is closed by then; after a large batch, teardown would
-    only free the heap object by object, about 0.3 s a million posts)."""
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    global _LEAVE_WHEN_DONE
+    _LEAVE_WHEN_DONE = True
+    _done(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -114,6 +114,24 @@ def test_stdin_to_stdout_in_a_real_process(tmp_path):
     assert len(rows) == 15
 
 
+@pytest.mark.parametrize("output", ["scored.jsonl", "-"])
+def test_the_console_script_leaves_only_when_every_output_is_complete(tmp_path, output):
+    # the console script exits without teardown once a batch is written: nothing may be lost
+    feed = tmp_path / "feed.jsonl"
+    total = write_feed(feed)
+    posts = [json.loads(line) for line in feed.read_text().splitlines()[:3]]
+    more = [dict(posts[k % 3], id=f"m{k}") for k in range(3000)]
+    feed.write_text(feed.read_text() + "".join(json.dumps(p) + "\n" for p in more))
+    args = ["score", str(feed), "-o", output, "--rejects", str(tmp_path / "rejects.jsonl"), "-j", "2"]
+    proc = subprocess.run([sys.executable, "-m", "spamflood", *args], capture_output=True, check=False, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    scored = proc.stdout.decode() if output == "-" else (tmp_path / output).read_text()
+    rows = [json.loads(line) for line in scored.splitlines() if line.startswith("{")]
+    rejects = read_jsonl(tmp_path / "rejects.jsonl")
+    assert len(rows) + len(rejects) == total + len(more) and len(rejects) == 3
+    assert b"spamflood summary" in proc.stderr or output == "-"
+
+
 def test_summary_is_printed(tmp_path, capsys):
     feed = tmp_path / "feed.jsonl"
     write_feed(feed)
