@@ -626,6 +626,15 @@ def _cmd_demo(args: argparse.Namespace, console: Any) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (testable without a subprocess)."""
+    global _DEPTH
+    _DEPTH += 1
+    try:
+        return _main(argv)
+    finally:
+        _DEPTH -= 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     console = _console()
     try:
@@ -656,17 +665,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _LEAVE_WHEN_DONE = False
-"""Set by the console script: a batch command leaves the process as soon as its outputs are
+"""Set by the console script: its command leaves the process as soon as its outputs are
 written and closed (see :func:`_done`)."""
+_DEPTH = 0
+"""How many :func:`main` calls are running (``demo`` runs ``score`` and ``clusters`` in one)."""
 
 
 def _done(code: int) -> int:
-    """``code``; from the console script, leave now: flush the standard streams and exit
-    without freeing the batch object by object and tearing the interpreter down (about 0.8 s a
-    million posts, and nothing is left to write)."""
-    if _LEAVE_WHEN_DONE:
-        sys.stdout.flush()
-        sys.stderr.flush()
+    """``code``; from the console script's own command (not one another command runs), leave
+    now: flush the standard streams and exit without freeing the batch object by object and
+    tearing the interpreter down (about 0.8 s a million posts, and nothing is left to do)."""
+    if _LEAVE_WHEN_DONE and _DEPTH == 1:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # the reader left: what it did not read is not ours to keep
+            pass
         os._exit(code)
     return code
 

@@ -724,7 +724,7 @@ class Detector:
     def _start_model_load(self) -> None:
         from spamflood.model.store import DeferredModel
 
-        if isinstance(self.model, DeferredModel):
+        if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
             self.model.start()
 
     def _fitted_model(self) -> Any:

@@ -170,6 +170,20 @@ def test_synth_then_demo_commands(tmp_path, capsys):
     assert len(scored) == 3000 and any(r["flagged"] for r in scored)
 
 
+def test_the_demo_in_a_real_process_runs_both_of_its_commands(tmp_path):
+    # the console script leaves early only after its own command, not after the demo's score
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "demo", "--posts", "1500", "--dir", str(tmp_path / "demo")],
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert len(read_jsonl(tmp_path / "demo" / "scored.jsonl")) == 1500
+    assert read_jsonl(tmp_path / "demo" / "clusters.jsonl")
+    assert b"ground truth:" in proc.stderr + proc.stdout
+
+
 def test_watch_command_writes_a_verdict_per_post_and_rejects(tmp_path):
     feed, out, rejects = tmp_path / "feed.jsonl", tmp_path / "v.jsonl", tmp_path / "r.jsonl"
     total = write_feed(feed)

@@ -218,6 +218,26 @@ def test_a_deferred_model_is_checked_now_and_unpickled_when_first_needed(fitted,
     assert type(copy) is type(fitted) and np.array_equal(copy.predict_proba(X), fitted.predict_proba(X))
 
 
+def test_a_deferred_model_stands_where_the_model_stood_and_loads_once(fitted, tmp_path, monkeypatch):
+    import threading
+
+    import spamflood.model.store as store
+
+    path = saved(fitted, tmp_path)
+    calls = []
+    unpickle = store._unpickle
+    monkeypatch.setattr(store, "_unpickle", lambda data, p: calls.append(p) or unpickle(data, p))
+    deferred = load_model(path, trusted=True, defer=True).model
+    X, _, _ = toy(50, 9)
+    askers = [threading.Thread(target=deferred.result) for _ in range(4)] + [threading.Thread(target=deferred.start)]
+    for thread in askers:
+        thread.start()
+    for thread in askers:
+        thread.join()
+    assert np.array_equal(deferred.predict_proba(X), fitted.predict_proba(X))  # the model's own method
+    assert deferred.label_names_ == fitted.label_names_ and len(calls) == 1
+
+
 def test_a_deferred_model_whose_manifest_settings_were_edited_is_refused_when_unpickled(fitted, tmp_path):
     path = saved(fitted, tmp_path)
     manifest = json.loads(manifest_path(path).read_text())

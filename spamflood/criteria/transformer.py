@@ -24,12 +24,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from spamflood.criteria.compute import build_context, compute_values, resolve_parameters
+from spamflood.criteria.compute import (  # family_module, scan_*: re-exported, they were here first
+    build_context,
+    compute_values,
+    family_module,
+    resolve_parameters,
+    scan_names,
+    scan_texts,
+)
 from spamflood.criteria.context import Context
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import feature_names
 
-__all__ = ["CriteriaFeatures"]
+__all__ = ["CriteriaFeatures", "family_module", "scan_names", "scan_texts"]
 
 
 class CriteriaFeatures(TransformerMixin, BaseEstimator):

@@ -129,6 +129,7 @@ class RowParser:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._plan = _plan(self.field_map)  # its _ABSENT must be this process's sentinel
 
     def parse_many(self, rows: Iterable[RawRow]) -> tuple[list[Post], list[Reject]]:
         rejects: list[Reject] = []
@@ -443,8 +444,13 @@ def _optional_identifiers(column: list[Any]) -> list[str | None] | None:
     return _identifiers(column) if kinds == {str} and all(column) else None
 
 
+def _missing(value: Any) -> bool:
+    """What the one-row validation reads as a missing field: None or an empty str."""
+    return value is None or value.__class__ is str and not value
+
+
 def _optional_identifier_or_bad(value: Any) -> Any:
-    return None if value is None or value == "" else _identifier_or_bad(value)
+    return None if _missing(value) else _identifier_or_bad(value)
 
 
 def _texts(column: list[Any], limit: int) -> list[str] | None:
@@ -471,7 +477,7 @@ def _optional_texts(column: list[Any]) -> list[str | None] | None:
 
 
 def _optional_text_or_bad(value: Any) -> Any:
-    if value is None or value == "":
+    if _missing(value):
         return None
     if value.__class__ is not str:
         return _BAD
@@ -497,13 +503,13 @@ def _counts(column: list[Any]) -> list[float] | None:
         values = np.array(column, dtype=np.float64)
     except OverflowError:
         return None
-    if not (np.isfinite(values).all() and (values >= 0).all()):
-        return None
+    if not (np.isfinite(values).all() and (values >= 0).all() and (values < _HUGE_FLOAT).all()):
+        return None  # (an int near 2**1023 may round up to it: the one-value check decides)
     return values.tolist()
 
 
 def _count_or_bad(value: Any) -> Any:
-    if value is None or value == "":
+    if _missing(value):
         return math.nan
     kind = value.__class__
     if kind is float and math.isfinite(value) and value >= 0 or kind is int and 0 <= value < _HUGE:
@@ -561,6 +567,7 @@ def _identifier(value: Any, line: int, name: str) -> str:
 
 _HUGE = 2**1023
 """Integers from here on do not fit a float (they cannot be counts anyway)."""
+_HUGE_FLOAT = float(_HUGE)
 
 
 def _count(value: Any, line: int, name: str) -> float:

@@ -117,17 +117,25 @@ def parse_iso_column(values: list[object], tz: tzinfo = timezone.utc) -> tuple[n
     seconds = np.full(n, np.nan)
     read = np.zeros(n, dtype=np.bool_)
     fixed = tz.utcoffset(None) if isinstance(tz, timezone) else None
-    groups: dict[int, list[int]] = defaultdict(list)
-    if set(map(type, values)) == {str}:  # the usual column: group rows by length at once
+    # Rows grouped by width and by what follows the seconds ("", ".", "Z", "+", "-"): one
+    # layout a group, read from its first row.
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    if set(map(type, values)) == {str}:  # the usual column: one layout, found at once
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)  # type: ignore[arg-type]
-        for width in np.unique(lengths).tolist():
-            if 19 <= width <= 32:
-                groups[width] = np.flatnonzero(lengths == width).tolist()
+        marks = [v[19:20] for v in values]  # type: ignore[index]
+        if len(set(marks)) == 1:
+            for width in np.unique(lengths).tolist():
+                if 19 <= width <= 32:
+                    groups[(width, marks[0])] = np.flatnonzero(lengths == width).tolist()
+        else:
+            for i, (width, mark) in enumerate(zip(lengths.tolist(), marks)):
+                if 19 <= width <= 32:
+                    groups[(width, mark)].append(i)
     else:
         for i, value in enumerate(values):
             if value.__class__ is str and 19 <= len(value) <= 32:
-                groups[len(value)].append(i)
-    for width, rows in groups.items():
+                groups[(len(value), value[19:20])].append(i)
+    for (width, _), rows in groups.items():
         index = np.array(rows, dtype=np.int64)
         text = "".join(values) if len(rows) == n else "".join([values[i] for i in rows])  # type: ignore[misc,arg-type]
         if not text.isascii():
@@ -150,6 +158,8 @@ def _read_layout(chars: np.ndarray, fixed: timedelta | None) -> tuple[np.ndarray
     fraction = 0
     if tail[:1] == b".":
         fraction = 6 if tail[1:7].isdigit() and len(tail) in (7, 8, 13) else 3
+        if len(tail) < 1 + fraction:  # a shorter fraction (".5"): left to parse_time
+            return None
         tail = tail[1 + fraction :]
     if tail not in (b"", b"Z") and not (len(tail) == 6 and tail[:1] in (b"+", b"-") and tail[3:4] == b":"):
         return None

@@ -137,29 +137,30 @@ class RecordWriter:
             self.count += n
             return
         cut = [steps[len(steps) * k // jobs] for k in range(jobs)] + [n]
-        handle.flush()  # a child must not inherit unwritten bytes
+        # (A child inherits this process's unwritten output buffer, but leaves with os._exit,
+        # which writes no buffer: only its own part file is written.)
         children: list[tuple[int, IO[bytes]]] = []
         try:
-            for k in range(1, jobs):
-                part = tempfile.TemporaryFile()
-                pid = os.fork()
-                if pid == 0:  # the child: encode its share, then leave without any cleanup
-                    code = 1
-                    try:
-                        for start in range(cut[k], cut[k + 1], step):
-                            part.write(encode(start, min(start + step, cut[k + 1])))
-                        part.flush()
-                        code = 0
-                    except BaseException:
-                        traceback.print_exc()
-                    finally:
-                        os._exit(code)
-                children.append((pid, part))
-            for start in range(cut[0], cut[1], step):
-                handle.write(encode(start, min(start + step, cut[1])))
-        finally:
-            failed = [pid for pid, _ in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
-        try:
+            try:
+                for k in range(1, jobs):
+                    part = tempfile.TemporaryFile()
+                    pid = os.fork()
+                    if pid == 0:  # the child: encode its share, then leave without any cleanup
+                        code = 1
+                        try:
+                            for start in range(cut[k], cut[k + 1], step):
+                                part.write(encode(start, min(start + step, cut[k + 1])))
+                            part.flush()
+                            code = 0
+                        except BaseException:
+                            traceback.print_exc()
+                        finally:
+                            os._exit(code)
+                    children.append((pid, part))
+                for start in range(cut[0], cut[1], step):
+                    handle.write(encode(start, min(start + step, cut[1])))
+            finally:
+                failed = [pid for pid, _ in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
             if failed:
                 raise SpamfloodError(f"writing {self.path}: {len(failed)} of the encoding processes failed (see above)")
             for _, part in children:

@@ -218,8 +218,10 @@ class DeferredModel:
 
     :meth:`start` unpickles it on a background thread (call it once no process will be forked
     any more: a thread running while a process forks can leave the child's locks held);
-    :meth:`result` waits for it, or unpickles it here if it was never started. A deferred model
-    pickles as the model itself.
+    :meth:`result` waits for it, or unpickles it here if it was never started. The model's
+    attributes and methods are reached through it, and it pickles as the model itself. Only a
+    file that matches its manifest's hash gets this far, so unpickling fails only if that file
+    was written broken; the error then comes at the first use.
     """
 
     def __init__(self, data: bytes, path: Path, settings: dict[str, Any]) -> None:
@@ -239,14 +241,12 @@ class DeferredModel:
 
     def result(self) -> Any:
         """The model (raises :class:`ModelError` if the file cannot be unpickled)."""
-        with self._lock:
+        with self._lock:  # start() waits while this loads: one unpickling, whoever asks first
             thread = self._thread
+            if thread is None and self._model is None and self._error is None:
+                self._load()
         if thread is not None:
             thread.join()
-        else:
-            with self._lock:
-                if self._model is None and self._error is None:
-                    self._load()
         if self._error is not None:
             raise self._error
         return self._model
@@ -260,9 +260,15 @@ class DeferredModel:
                     "the manifest was edited. It is not used."
                 )
             self._model = payload["model"]
-        except BaseException as exc:  # handed to whoever asks for the model
+        except Exception as exc:  # handed to whoever asks for the model
             self._error = exc
         self._data = b""
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else is the model's: a deferred model can stand where the model stood.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.result(), name)
 
     def __reduce__(self) -> tuple[Any, tuple[Any]]:
         return _same, (self.result(),)
