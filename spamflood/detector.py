@@ -39,6 +39,7 @@ from spamflood.io.readers import (
 )
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
+from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
@@ -722,15 +723,11 @@ class Detector:
         return labels, signature_digest(signatures) if digests is None else digests
 
     def _start_model_load(self) -> None:
-        from spamflood.model.store import DeferredModel
-
         if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
             self.model.start()
 
     def _fitted_model(self) -> Any:
         """The model, once a deferred one has finished loading."""
-        from spamflood.model.store import DeferredModel
-
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model
 
     def _jobs(self) -> int:
@@ -865,8 +862,9 @@ def effective_jobs(n_jobs: int) -> int:
 def _model_name(model: Any) -> str:
     if model is None:
         return "rules"
-    path = getattr(model, "path", None)  # a DeferredModel: named by its file, not unpickled for a repr
-    return repr(path.name) if path is not None and type(model).__name__ == "DeferredModel" else type(model).__name__
+    if isinstance(model, DeferredModel):  # named by its file, not unpickled for a repr
+        return repr(model.path.name)
+    return type(model).__name__
 
 
 def _plain_jsonl_file(source: Any, fmt: str | None) -> bool:

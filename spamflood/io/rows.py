@@ -264,7 +264,7 @@ class RowParser:
             return out, bad
         for i in np.flatnonzero(~read).tolist():
             value = column[i]
-            if value is None or value.__class__ is str and not value or value is MISSING:
+            if _missing(value) or value is MISSING:
                 if required:
                     bad.append(i)
                 continue  # NaN
@@ -296,7 +296,7 @@ class RowParser:
         fm = self.field_map
         keys, paths = self._plan
         # top-level keys fetched by one C loop; None and "" are missing, as in FieldMap.lookup
-        values = [MISSING if v is None or v.__class__ is str and not v else v for v in map(record.get, keys)]
+        values = [MISSING if _missing(v) else v for v in map(record.get, keys)]
         for at, alternatives in paths:
             values[at] = _resolve(record, alternatives)
         post_id, text, author, raw_time, name, bio, repost, created, followers, following, statuses = values
@@ -515,7 +515,6 @@ def _count_or_bad(value: Any) -> Any:
     if kind is float and math.isfinite(value) and value >= 0 or kind is int and 0 <= value < _HUGE:
         return float(value)
     return _BAD
-
 
 
 def _text_field(value: Any, line: int, name: str) -> str | None:

@@ -152,7 +152,6 @@ def parse_iso_column(values: list[object], tz: tzinfo = timezone.utc) -> tuple[n
 def _read_layout(chars: np.ndarray, fixed: timedelta | None) -> tuple[np.ndarray, np.ndarray] | None:
     """Rows of one width in the layout of the first row: ``YYYY-MM-DD[T ]HH:MM:SS``, then an
     optional fraction of 3 or 6 digits, then nothing, ``Z`` or ``+HH:MM``."""
-    width = chars.shape[1]
     first = bytes(chars[0])
     tail = first[19:]
     fraction = 0
@@ -198,8 +197,6 @@ def _read_layout(chars: np.ndarray, fixed: timedelta | None) -> tuple[np.ndarray
         offset = sign * (off_hour * 3600 + off_minute * 60)
     else:
         offset[:] = int(fixed.total_seconds())  # type: ignore[union-attr]
-    if at + len(tail) != width:
-        return None
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     safe_month = np.where(month_ok, month, 1)
