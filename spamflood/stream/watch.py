@@ -27,7 +27,7 @@ import gzip
 import math
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -129,7 +129,7 @@ class _Out:
             self.handle.close()
 
 
-def read_lines(path: str | Path) -> Iterator[bytes]:
+def read_lines(path: str | Path) -> Generator[bytes, None, None]:
     """The lines of ``path`` (``-`` for stdin) as bytes, as they arrive; gzip data (a ``.gz``
     name or the gzip magic bytes) is decompressed.
 
@@ -146,14 +146,15 @@ def read_lines(path: str | Path) -> Iterator[bytes]:
     return _lines(handle, str(path))
 
 
-def _lines(handle: IO[bytes], name: str) -> Iterator[bytes]:
+def _lines(handle: IO[bytes], name: str) -> Generator[bytes, None, None]:
     owned = handle is not sys.stdin.buffer
+    reader: IO[bytes] | gzip.GzipFile = handle
     number = 0
     try:
         if not isinstance(handle, gzip.GzipFile) and _peek(handle, 2) == _GZIP_MAGIC:
-            handle = gzip.GzipFile(fileobj=handle, mode="rb")  # closing it leaves the file to us
+            reader = gzip.GzipFile(fileobj=handle, mode="rb")  # closing it leaves the file open
         try:
-            for line in handle:
+            for line in reader:
                 number += 1
                 yield line
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -163,6 +164,8 @@ def _lines(handle: IO[bytes], name: str) -> Iterator[bytes]:
                 line=number + 1,
             ) from None
     finally:
+        if reader is not handle:
+            reader.close()
         if owned:
             handle.close()
 
