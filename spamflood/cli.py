@@ -481,7 +481,13 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
         with closing(read_lines(args.input)) as lines:
             store: Any = "memory"
             if args.redis:
-                store = RedisStore(args.redis, window=args.window, key_prefix=args.key_prefix, retry_for=args.redis_timeout)
+                store = RedisStore(
+                    args.redis,
+                    window=args.window,
+                    key_prefix=args.key_prefix,
+                    retry_for=args.redis_timeout,
+                    socket_timeout=min(5.0, args.redis_timeout) or 5.0,  # one attempt never outlasts the budget
+                )
             with FloodMonitor(
                 window=args.window,
                 min_authors=args.min_authors,

@@ -247,6 +247,7 @@ def test_unreachable_redis_gives_up_within_its_budget_and_says_how_long(
     srv = RedisServer(tmp_path / "gone")  # never started
     store = RedisStore(srv.url, window="1h", retry_for=1.0, socket_timeout=0.5)
     monitor = FloodMonitor(store=store)
+    FloodMonitor().add(post("warm", AD, "x", 0))  # compile the signature code first: only Redis is timed
     start = time.monotonic()
     with pytest.raises(StoreUnavailableError) as info:
         monitor.add(post("a", AD, "x", 0))
@@ -318,6 +319,30 @@ def test_watch_command_warns_of_a_redis_restart_mid_stream(tmp_path: Path) -> No
     ]
     assert all(srv.url in w for w in warnings)
     assert "watch: 3 lines, 3 verdicts, 0 in floods, 0 late, 0 rejected" in text
+
+
+def test_a_server_that_does_not_speak_redis_is_named_at_once() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def answer_http() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        server = threading.Thread(target=answer_http)
+        server.start()
+        url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        start = time.monotonic()
+        with pytest.raises(StoreError) as info:
+            RedisStore(url).ping()
+        server.join()
+    assert str(info.value).startswith(f"{url} gave an answer to the ping that is not Redis's (")
+    assert str(info.value).endswith("is it a Redis server?") and time.monotonic() - start < 2
 
 
 def test_password_from_the_url(tmp_path: Path) -> None:

@@ -226,6 +226,12 @@ class RedisStore:
                         f"Redis at {self.url} needs a password ({exc}); give it in the URL: redis://:PASSWORD@host:port/db."
                     ) from None
                 raise StoreError(f"Redis at {self.url} refused the {what}: {exc}") from None
+            except exc_mod.RedisError as exc:  # an answer that is not Redis's protocol: the wrong server?
+                if self._conn is not None:
+                    self._conn.disconnect()
+                raise StoreError(
+                    f"{self.url} gave an answer to the {what} that is not Redis's ({exc}); is it a Redis server?"
+                ) from None
             self._back()
             return result
 
