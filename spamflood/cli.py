@@ -151,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         "input", nargs="?", default="-", help="JSONL file (.gz read too) or - for stdin (default), read as it arrives"
     )
     watch.add_argument("-o", "--output", default="-", help="verdicts as JSONL (default: - for stdout)")
-    watch.add_argument("--flags-only", action="store_true", help="write only verdicts of posts in a flood, and late ones")
+    watch.add_argument(
+        "--flags-only", action="store_true", help="write only verdicts of posts in a flood, and late ones"
+    )
     watch.add_argument(
         "--allowed-lateness",
         default="0",
@@ -169,11 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up when Redis has not answered for this long, retrying meanwhile (default: 10)",
     )
-    watch.add_argument("--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: spamflood)")
-    watch.add_argument("--window", default="1h", help="sliding window in event time, e.g. 15min, 1h (default: 1h)")
-    watch.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood (default: 5)")
-    watch.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition (default: 3)")
-    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates (default: 0.7)")
+    watch.add_argument(
+        "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
+    )
+    watch.add_argument("--window", default="1h", help="sliding window in event time, e.g. 15min (default: %(default)s)")
+    watch.add_argument(
+        "--min-authors", type=int, default=5, help="accounts in one window that make a flood (default: 5)"
+    )
+    watch.add_argument(
+        "--min-copies", type=int, default=3, help="copies by one account that make repetition (default: 3)"
+    )
+    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")

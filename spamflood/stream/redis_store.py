@@ -216,7 +216,8 @@ class RedisStore:
                 if left <= 0:
                     raise StoreUnavailableError(
                         f"Redis at {self.url} did not answer the {what}: gave up after {now - first_failure:.1f} s "
-                        f"and {failures} attempt{'s' if failures > 1 else ''} (the limit, retry_for, is {self.retry_for:g} s): {exc}"
+                        f"and {failures} attempt{'s' if failures > 1 else ''} "
+                        f"(the limit, retry_for, is {self.retry_for:g} s): {exc}"
                     ) from None
                 _time.sleep(min(left, 0.05 * 2 ** min(failures - 1, 5), 1.0))
                 continue

@@ -55,7 +55,9 @@ class ReorderBuffer(Generic[T]):
     def __init__(self, allowed_lateness: float | str = 0.0, *, max_held: int | None = 100_000) -> None:
         self.allowed_lateness = _lateness(allowed_lateness)
         if max_held is not None and (isinstance(max_held, bool) or not isinstance(max_held, int) or max_held < 1):
-            raise ConfigError(f"The 'max_held' parameter of ReorderBuffer must be an integer >= 1 or None. Got {max_held!r} instead.")
+            raise ConfigError(
+                f"The 'max_held' parameter of ReorderBuffer must be an integer >= 1 or None. Got {max_held!r} instead."
+            )
         self.max_held = max_held
         self.newest = -math.inf
         """The newest time pushed so far."""

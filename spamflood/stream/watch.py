@@ -222,7 +222,9 @@ def watch(
     buffer: ReorderBuffer[Post] = ReorderBuffer(allowed_lateness, max_held=max_held)
     if sort:
         if buffer.allowed_lateness:
-            raise ConfigError("Give 'sort' or 'allowed_lateness', not both: sort already puts the whole input in order.")
+            raise ConfigError(
+                "Give 'sort' or 'allowed_lateness', not both: sort already puts the whole input in order."
+            )
         buffer = ReorderBuffer(math.inf, max_held=None)
     parser = RowParser(field_map, tz=tz)
     summary = WatchSummary()
