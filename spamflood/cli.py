@@ -88,6 +88,24 @@ def _add_label_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--truth", help="read labels from this JSONL file (id + label field) instead, e.g. from `spamflood synth`")
 
 
+_WATCH_EPILOG = """\
+event time and late posts:
+  The window is measured in the posts' own times, not the clock. The watermark is the newest
+  post time seen so far (shared by every worker on one --redis store); the window is the
+  --window before it. A post older than that when it arrives is late: its verdict says
+  "late": true and why, and it is not judged, indexed or counted. A file in newest-first
+  order (as the Twitter and Weibo APIs export it) is then almost all late: read it with
+  --sort, or, for a stream that is only a little out of order, hold posts with
+  --allowed-lateness 5min (verdicts then come out in time order, each naming its input line,
+  at most that much later in event time; at most 100,000 posts are held).
+
+examples:
+  tail -f feed.jsonl | spamflood watch - --flags-only --window 1h --min-authors 5
+  spamflood watch export.jsonl.gz --sort -o verdicts.jsonl
+  spamflood watch - --redis redis://:secret@10.0.0.5:6379/0 --key-prefix prod --redis-timeout 30
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spamflood", description="Find marketing floods in social feeds, and explain every score.")
     parser.add_argument("--version", action="version", version=f"spamflood {__version__}")
@@ -122,19 +140,51 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--max-rows", type=int, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
-    watch = sub.add_parser("watch", help="flag floods the moment they form, one verdict per post of a JSONL stream")
-    watch.add_argument("input", nargs="?", default="-", help="JSONL file or - for stdin (default), read as it arrives")
-    watch.add_argument("-o", "--output", default="-", help="verdicts as JSONL (default stdout)")
-    watch.add_argument("--flags-only", action="store_true", help="write only verdicts of posts in a flood")
+    watch = sub.add_parser(
+        "watch",
+        help="flag floods the moment they form, one verdict per post of a JSONL stream",
+        description="Flag floods the moment they form: one verdict (JSON line) per post, as each line arrives.",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    watch.add_argument(
+        "input", nargs="?", default="-", help="JSONL file (.gz read too) or - for stdin (default), read as it arrives"
+    )
+    watch.add_argument("-o", "--output", default="-", help="verdicts as JSONL (default: - for stdout)")
+    watch.add_argument(
+        "--flags-only", action="store_true", help="write only verdicts of posts in a flood, and late ones"
+    )
+    watch.add_argument(
+        "--allowed-lateness",
+        default="0",
+        metavar="DURATION",
+        help="hold posts up to this far behind the newest one, to judge them in time order, e.g. 5min (default: 0)",
+    )
+    watch.add_argument(
+        "--sort", action="store_true", help="read the whole input first, then judge it in time order (finite input)"
+    )
     watch.add_argument("--redis", help="share the window through Redis: redis://[:password@]host:port/db or rediss://")
-    watch.add_argument("--key-prefix", default="spamflood", help="Redis key prefix of this deployment")
-    watch.add_argument("--window", default="1h", help="sliding window, e.g. 15min, 1h")
-    watch.add_argument("--min-authors", type=int, default=5, help="accounts in one window that make a flood")
-    watch.add_argument("--min-copies", type=int, default=3, help="copies by one account that make repetition")
-    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-duplicates")
+    watch.add_argument(
+        "--redis-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up when Redis has not answered for this long, retrying meanwhile (default: 10)",
+    )
+    watch.add_argument(
+        "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
+    )
+    watch.add_argument("--window", default="1h", help="sliding window in event time, e.g. 15min (default: %(default)s)")
+    watch.add_argument(
+        "--min-authors", type=int, default=5, help="accounts in one window that make a flood (default: 5)"
+    )
+    watch.add_argument(
+        "--min-copies", type=int, default=3, help="copies by one account that make repetition (default: 3)"
+    )
+    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
-    watch.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
     watch.set_defaults(handler=_cmd_watch)
 
     synth = sub.add_parser("synth", help="generate a synthetic feed with planted floods and ground truth")
@@ -411,38 +461,105 @@ def _cmd_report(args: argparse.Namespace, console: Any) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
-    from spamflood.stream import FloodMonitor, watch
+    import logging
+    from contextlib import closing
 
-    monitor = FloodMonitor(
-        window=args.window,
-        min_authors=args.min_authors,
-        min_copies=args.min_copies,
-        threshold=args.similarity,
-        store=args.redis or "memory",
-        key_prefix=args.key_prefix,
-    )
-    source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
+    from spamflood.durations import human_duration
+    from spamflood.stream import FloodMonitor, RedisStore, StoreUnavailableError, watch
+    from spamflood.stream.watch import read_lines
+
+    if not args.redis_timeout >= 0 or args.redis_timeout == float("inf"):
+        raise ConfigError(f"--redis-timeout must be a number of seconds >= 0. Got {args.redis_timeout!r} instead.")
+    shown = 0
+
+    def show_reject(reject: Any) -> None:  # the first few on stderr when no --rejects file keeps them
+        nonlocal shown
+        shown += 1
+        if shown <= _SHOW_REJECTS:
+            console.print(f"rejected {reject.message()}", markup=False)
+        elif shown == _SHOW_REJECTS + 1:
+            console.print("more rejects are counted only; --rejects FILE keeps every one", markup=False)
+
+    # Redis disconnects and reconnects are logged as warnings: show them on stderr for this run
+    log = logging.getLogger("spamflood.stream")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    log.addHandler(handler)
     try:
-        summary = watch(
-            source,
-            args.output,
-            monitor=monitor,
-            field_map=_field_map(args),
-            tz=args.tz,
-            flags_only=args.flags_only,
-            rejects=args.rejects,
-        )
+        with closing(read_lines(args.input)) as lines:
+            store: Any = "memory"
+            if args.redis:
+                store = RedisStore(
+                    args.redis,
+                    window=args.window,
+                    key_prefix=args.key_prefix,
+                    retry_for=args.redis_timeout,
+                    socket_timeout=min(5.0, args.redis_timeout) or 5.0,  # one attempt never outlasts the budget
+                )
+            with FloodMonitor(
+                window=args.window,
+                min_authors=args.min_authors,
+                min_copies=args.min_copies,
+                threshold=args.similarity,
+                store=store,
+            ) as monitor:
+                if args.redis:
+                    store.ping()  # an unreachable server or a refused password fails now, not at the first post
+                summary = watch(
+                    lines,
+                    args.output,
+                    monitor=monitor,
+                    field_map=_field_map(args),
+                    tz=args.tz,
+                    flags_only=args.flags_only,
+                    rejects=args.rejects,
+                    allowed_lateness=args.allowed_lateness,
+                    sort=args.sort,
+                    on_reject=None if args.rejects or args.quiet else show_reject,
+                )
+    except StoreUnavailableError as exc:
+        console.print(f"ERROR {exc}", markup=False)
+        console.print("hint: --redis-timeout SECONDS waits longer for Redis", markup=False)
+        return EXIT_ERROR
     finally:
-        monitor.close()
-        if source is not sys.stdin.buffer:
-            source.close()
+        log.removeHandler(handler)
     if not args.quiet:
         console.print(
             f"watch: {summary.lines:,} lines, {summary.verdicts:,} verdicts, {summary.flood_verdicts:,} in floods, "
-            f"{summary.rejected:,} rejected" + (f" -> {args.rejects}" if args.rejects and summary.rejected else ""),
+            f"{summary.late:,} late, {summary.rejected:,} rejected"
+            + (f" -> {args.rejects}" if args.rejects and summary.rejected else ""),
             markup=False,
         )
+        if summary.late:
+            console.print(
+                f"late: {summary.late:,} posts were older than the {human_duration(monitor.window)} window behind the "
+                "newest post seen when they arrived; their verdicts say so, they were not judged (watch --help)",
+                markup=False,
+            )
+        if summary.late and not args.sort:
+            order = f"{summary.out_of_order:,} of {summary.lines - summary.rejected:,} posts came after a newer one"
+            if args.input != "-":
+                console.print(
+                    f"hint: {order} (a newest-first export?): --sort judges the file in time order",
+                    markup=False,
+                )
+            else:
+                console.print(
+                    f"hint: {order}: --allowed-lateness 10min holds posts to judge them in time order "
+                    "(--sort for a finite input)",
+                    markup=False,
+                )
+        if summary.released_early:
+            console.print(
+                f"note: {summary.released_early:,} posts left the full lateness buffer early; "
+                "a shorter --allowed-lateness holds fewer",
+                markup=False,
+            )
     return EXIT_OK
+
+
+_SHOW_REJECTS = 5
+"""Rejects that ``watch`` prints on stderr when no ``--rejects`` file is given."""
 
 
 def _cmd_synth(args: argparse.Namespace, console: Any) -> int:

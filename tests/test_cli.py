@@ -192,3 +192,141 @@ def test_watch_command_writes_a_verdict_per_post_and_rejects(tmp_path):
     assert len(verdicts) + len(bad) == total
     assert [r["line"] for r in bad][:2] == [4, 7]
     assert any(v["flood"] and v["labels"][0] == "mass_share" for v in verdicts)
+
+
+def run_main(args, stdin=b"", cwd=None):
+    """``main(args)`` in a fresh interpreter: its return value is the process's exit code."""
+    code = f"import sys; from spamflood.cli import main; sys.exit(main({list(args)!r}))"
+    return subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, check=False, timeout=120, cwd=cwd)
+
+
+def twitter_export_newest_first(path):
+    """50 tweets (Twitter API v1.1 objects) in the newest-first order the API returns: 42 by
+    different accounts every 30 min, and 8 copies of one ad by 8 accounts, 5 min apart."""
+    import time as _time
+
+    def created(minutes):
+        return _time.strftime("%a %b %d %H:%M:%S +0000 %Y", _time.gmtime(BASE + 60 * minutes))
+
+    tweets = [{"id_str": f"o{k}", "full_text": f"walked the dog for {k} miles this morning, lovely weather number {k}",
+               "user": {"id_str": f"u{k}"}, "minutes": 30 * k} for k in range(42)]
+    tweets += [{"id_str": f"ad{k}", "full_text": AD, "user": {"id_str": f"spam{k}"}, "minutes": 601 + 5 * k} for k in range(8)]
+    tweets.sort(key=lambda t: -t["minutes"])
+    path.write_text("".join(json.dumps({**t, "created_at": created(t.pop("minutes"))}) + "\n" for t in tweets))
+
+
+def test_watch_counts_late_posts_and_hints_at_sort(tmp_path, capsys):
+    feed, out = tmp_path / "export.jsonl", tmp_path / "verdicts.jsonl"
+    twitter_export_newest_first(feed)
+    assert main(["watch", str(feed), "--preset", "twitter-v1", "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    verdicts = read_jsonl(out)
+    assert err == [
+        "watch: 50 lines, 50 verdicts, 0 in floods, 47 late, 0 rejected",
+        (
+            "late: 47 posts were older than the 60 min window behind the newest post seen when they arrived; their "
+            "verdicts say so, they were not judged (watch --help)"
+        ),
+        "hint: 49 of 50 posts came after a newer one (a newest-first export?): --sort judges the file in time order",
+    ]
+    late = [v for v in verdicts if v["late"]]
+    assert len(verdicts) == 50 and len(late) == 47
+    assert all(v["reasons"][0].startswith("late: ") and v["reasons"][0].endswith("not judged or counted") for v in late)
+
+
+def test_watch_sort_finds_the_flood_in_a_newest_first_export(tmp_path):
+    feed = tmp_path / "export.jsonl"
+    twitter_export_newest_first(feed)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "watch", str(feed), "--preset", "twitter-v1", "--sort", "--flags-only"],
+        capture_output=True, check=False, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    flagged = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [v["id"] for v in flagged] == ["ad4", "ad5", "ad6", "ad7"]  # in time order, from the 5th account on
+    line_of = {json.loads(text)["id_str"]: n for n, text in enumerate(feed.read_text().splitlines(), start=1)}
+    assert [v["line"] for v in flagged] == [line_of[f"ad{k}"] for k in range(4, 8)] == [25, 24, 22, 21]
+    assert proc.stderr.decode() == "watch: 50 lines, 50 verdicts, 4 in floods, 0 late, 0 rejected\n"
+
+
+def test_watch_allowed_lateness_judges_a_slightly_shuffled_file_in_order(tmp_path, capsys):
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "v.jsonl"
+    posts = [{"id": f"p{k}", "text": AD, "author": f"a{k}", "time": BASE + 600 * k} for k in range(6)]
+    order = [1, 0, 3, 2, 5, 4]  # each 10 min behind the one before it
+    feed.write_text("".join(json.dumps(posts[k]) + "\n" for k in order))
+    assert main(["watch", str(feed), "-o", str(out), "--window", "15min", "--min-authors", "2", "--allowed-lateness", "10min"]) == 0
+    assert [(v["id"], v["cluster_size"], v["late"]) for v in read_jsonl(out)] == [
+        ("p0", 1, False), ("p1", 2, False), ("p2", 2, False), ("p3", 2, False), ("p4", 2, False), ("p5", 2, False)
+    ]
+    assert "0 late" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        pytest.param(["--allowed-lateness", "soon"], "'allowed_lateness' parameter must be a duration", id="bad-lateness"),
+        pytest.param(["--sort", "--allowed-lateness", "5min"], "'sort' or 'allowed_lateness', not both", id="both"),
+        pytest.param(["--redis-timeout", "-1"], "--redis-timeout must be a number of seconds >= 0", id="bad-timeout"),
+    ],
+)
+def test_watch_refuses_bad_lateness_options_as_usage(tmp_path, capsys, extra, message):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, bad=False)
+    assert main(["watch", str(feed), "-o", str(tmp_path / "v.jsonl"), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_watch_missing_input_is_an_error_worded_as_score_words_it(tmp_path, capsys):
+    missing = tmp_path / "missing.jsonl"
+    main(["score", str(missing), "-o", str(tmp_path / "o.jsonl"), "-q"])
+    score_err = capsys.readouterr().err
+    proc = run_main(["watch", str(missing), "-q"])
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == score_err
+    assert score_err.startswith("ERROR ") and f"'{missing}' does not exist" in score_err
+
+
+def test_watch_prints_the_first_rejects_when_no_rejects_file_keeps_them(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    good = [json.dumps({"id": f"p{k}", "text": AD, "author": f"a{k}", "time": BASE + k}) for k in range(3)]
+    bad = [json.dumps({"id": f"b{k}", "text": AD, "author": "x", "time": f"day {k}"}) for k in range(7)]
+    feed.write_text("\n".join(good + bad) + "\n")
+    assert main(["watch", str(feed), "-o", str(tmp_path / "v.jsonl")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:6] == [
+        *(f"rejected line {n}, field 'time': unparseable time 'day {n - 4}' (expected ISO 8601, epoch or Twitter format)"
+          for n in range(4, 9)),
+        "more rejects are counted only; --rejects FILE keeps every one",
+    ]
+    assert err[6] == "watch: 10 lines, 3 verdicts, 0 in floods, 0 late, 7 rejected"
+    assert main(["watch", str(feed), "-o", str(tmp_path / "v.jsonl"), "--rejects", str(tmp_path / "r.jsonl")]) == 0
+    assert "rejected line" not in capsys.readouterr().err and len(read_jsonl(tmp_path / "r.jsonl")) == 7
+
+
+def test_watch_reads_gzip_input_by_name_or_content(tmp_path):
+    import gzip
+    import shutil
+
+    feed = tmp_path / "feed.jsonl"
+    total = write_feed(feed, bad=False)
+    (tmp_path / "feed.jsonl.gz").write_bytes(gzip.compress(feed.read_bytes()))
+    (tmp_path / "feed.export").write_bytes(gzip.compress(feed.read_bytes()))  # gzip without the name saying so
+    for name in ("feed.jsonl", "feed.jsonl.gz"):
+        assert main(["watch", str(tmp_path / name), "-o", str(tmp_path / f"{name}.out"), "-q"]) == 0
+    plain = (tmp_path / "feed.jsonl.out").read_bytes()
+    assert len(plain.splitlines()) == total and (tmp_path / "feed.jsonl.gz.out").read_bytes() == plain
+    script = shutil.which("spamflood")
+    if script is None:
+        pytest.skip("the spamflood console script is not installed (pip install -e .)")
+    proc = subprocess.run([script, "watch", str(tmp_path / "feed.export"), "-q"], capture_output=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == plain
+
+
+def test_watch_help_explains_event_time_and_lateness():
+    proc = subprocess.run([sys.executable, "-m", "spamflood", "watch", "--help"], capture_output=True, check=False, timeout=60)
+    text = " ".join(proc.stdout.decode().split())
+    assert proc.returncode == 0
+    assert "The window is measured in the posts' own times, not the clock. The watermark is the newest post time seen" in text
+    assert "A post older than that when it arrives is late" in text
+    assert "--allowed-lateness DURATION" in text and "--sort" in text and "--redis-timeout SECONDS" in text

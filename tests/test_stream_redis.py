@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import multiprocessing
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis_server import SKIP_REASON, RedisServer
+from redis_server import SKIP_REASON, RedisServer, free_port
 
+from spamflood.cli import main
 from spamflood.errors import ConfigError
 from spamflood.posts import Post
-from spamflood.stream import FloodMonitor, RedisStore, StoreUnavailableError, Verdict
+from spamflood.stream import FloodMonitor, RedisStore, StoreError, StoreUnavailableError, Verdict
 
 pytestmark = [pytest.mark.redis, pytest.mark.skipif(bool(SKIP_REASON), reason=SKIP_REASON or "ok")]
 
@@ -175,22 +181,29 @@ def test_redis_index_forgets_old_slices_and_clusters(server: RedisServer, prefix
 # ------------------------------------------------------------------ restarts and auth
 
 
-def test_worker_survives_a_redis_restart(tmp_path: Path) -> None:
+def test_worker_survives_a_redis_restart_and_warns_of_each_outage(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     srv = RedisServer(tmp_path / "restart").start()
     try:
         monitor = FloodMonitor(window="1h", min_authors=3, store=srv.url, key_prefix="rs")
-        before = [monitor.add(post(f"a{i}", AD, f"u{i}", i)) for i in range(3)]
-        assert before[-1].flood
-        srv.kill()
-        restarter = threading.Timer(0.4, srv.start)
-        restarter.start()
-        after = [monitor.add(post(f"b{i}", AD, f"v{i}", 10 + i)) for i in range(3)]  # blocks, retries
-        restarter.join()
+        with caplog.at_level(logging.WARNING, logger="spamflood.stream"):
+            before = [monitor.add(post(f"a{i}", AD, f"u{i}", i)) for i in range(3)]
+            assert before[-1].flood and not caplog.records  # a fresh server is not an outage
+            srv.kill()
+            restarter = threading.Timer(0.4, srv.start)
+            restarter.start()
+            after = [monitor.add(post(f"b{i}", AD, f"v{i}", 10 + i)) for i in range(3)]  # blocks, retries
+            restarter.join()
         # Redis lost the index: the campaign starts over, and is flagged again
         assert [v.cluster_size for v in after] == [1, 2, 3] and after[-1].flood
         batch = monitor.add_many([post(f"c{i}", AD, f"w{i}", 20 + i) for i in range(2)])
         assert [v.cluster_size for v in batch] == [4, 5]
         monitor.close()
+        warnings = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+        assert [w[:2] for w in warnings] == [("spamflood.stream", "WARNING")] * 3
+        assert warnings[0][2].startswith(f"lost the connection to Redis at {srv.url} (")
+        assert warnings[0][2].endswith("; retrying for up to 10 s")
+        assert re.fullmatch(rf"reconnected to Redis at {re.escape(srv.url)} after \d+\.\d s", warnings[1][2])
+        assert warnings[2][2].startswith(f"Redis at {srv.url} no longer has the spamflood script (restarted or flushed)")
     finally:
         srv.stop()
 
@@ -228,14 +241,108 @@ def test_worker_processes_keep_going_through_a_restart(tmp_path: Path) -> None:
         srv.stop()
 
 
-def test_unreachable_redis_gives_up_with_a_typed_error(tmp_path: Path) -> None:
+def test_unreachable_redis_gives_up_within_its_budget_and_says_how_long(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     srv = RedisServer(tmp_path / "gone")  # never started
-    store = RedisStore(srv.url, window="1h", retry_for=0.3, socket_timeout=0.5)
+    store = RedisStore(srv.url, window="1h", retry_for=1.0, socket_timeout=0.5)
     monitor = FloodMonitor(store=store)
+    FloodMonitor().add(post("warm", AD, "x", 0))  # compile the signature code first: only Redis is timed
     start = time.monotonic()
-    with pytest.raises(StoreUnavailableError, match="did not answer the add after retrying for 0.3 s"):
+    with pytest.raises(StoreUnavailableError) as info:
         monitor.add(post("a", AD, "x", 0))
-    assert time.monotonic() - start < 5
+    took = time.monotonic() - start
+    assert 1.0 <= took < 2.0
+    assert re.match(
+        rf"Redis at {re.escape(srv.url)} did not answer the add: gave up after 1\.\d s and \d+ attempts "
+        r"\(the limit, retry_for, is 1 s\): Error 111 connecting",
+        str(info.value),
+    )
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [f"cannot reach Redis at {srv.url}"]
+
+
+def run_main(args: list[str], stdin: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    """``spamflood.cli.main(args)`` in a fresh interpreter; its return value is the exit code."""
+    code = f"import sys; from spamflood.cli import main; sys.exit(main({args!r}))"
+    return subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, timeout=timeout, check=False)
+
+
+LINE = json.dumps({"id": "a", "text": AD, "author": "x", "time": T0}).encode() + b"\n"
+
+
+def test_watch_command_fails_on_an_unreachable_redis_within_redis_timeout() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    start = time.monotonic()
+    proc = run_main(["watch", "-", "--redis", url, "--redis-timeout", "2"], stdin=LINE)
+    took = time.monotonic() - start
+    err = proc.stderr.decode()
+    assert proc.returncode == 1, err
+    assert 2.0 <= took < 8.0  # the budget, plus starting Python
+    assert f"WARNING cannot reach Redis at {url} (" in err
+    assert re.search(rf"ERROR Redis at {re.escape(url)} did not answer the ping: gave up after 2\.\d s", err)
+    assert "hint: --redis-timeout SECONDS waits longer for Redis" in err
+    assert proc.stdout == b""  # nothing judged without the shared index
+
+
+def test_watch_command_warns_of_a_redis_restart_mid_stream(tmp_path: Path) -> None:
+    srv = RedisServer(tmp_path / "restart-cli").start()
+    code = f"import sys; from spamflood.cli import main; sys.exit(main({['watch', '-', '--redis', srv.url, '--min-authors', '3']!r}))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+
+        def send(i: int) -> dict:
+            proc.stdin.write(json.dumps({"id": f"p{i}", "text": AD, "author": f"u{i}", "time": T0 + i}).encode() + b"\n")
+            proc.stdin.flush()
+            return json.loads(proc.stdout.readline())
+
+        assert [send(i)["cluster_size"] for i in range(2)] == [1, 2]
+        srv.kill()
+        restarter = threading.Timer(0.5, srv.start)
+        restarter.start()
+        assert send(2)["cluster_size"] == 1  # the restarted server lost the index
+        restarter.join()
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        srv.stop()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    warnings = [line for line in text.splitlines() if line.startswith("WARNING")]
+    assert [w.split(" Redis at ")[0] for w in warnings] == [
+        "WARNING lost the connection to",
+        "WARNING reconnected to",
+        "WARNING",  # no longer has the script
+    ]
+    assert all(srv.url in w for w in warnings)
+    assert "watch: 3 lines, 3 verdicts, 0 in floods, 0 late, 0 rejected" in text
+
+
+def test_a_server_that_does_not_speak_redis_is_named_at_once() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def answer_http() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        server = threading.Thread(target=answer_http)
+        server.start()
+        url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        start = time.monotonic()
+        with pytest.raises(StoreError) as info:
+            RedisStore(url).ping()
+        server.join()
+    assert str(info.value).startswith(f"{url} gave an answer to the ping that is not Redis's (")
+    assert str(info.value).endswith("is it a Redis server?") and time.monotonic() - start < 2
 
 
 def test_password_from_the_url(tmp_path: Path) -> None:
@@ -245,13 +352,19 @@ def test_password_from_the_url(tmp_path: Path) -> None:
         assert monitor.add(post("a", AD, "x", 0)).cluster_size == 1
         assert monitor.add(post("b", AD, "y", 1)).flood
         url_without = f"redis://127.0.0.1:{srv.port}/0"
-        with pytest.raises(ConfigError, match="needs a password|refused the credentials"):
+        with pytest.raises(StoreError, match="needs a password|refused the credentials"):
             FloodMonitor(store=url_without).add(post("c", AD, "z", 2))
         start = time.monotonic()
-        with pytest.raises(ConfigError, match="refused the credentials|needs a password") as info:
+        with pytest.raises(StoreError, match="refused the credentials|needs a password") as info:
             FloodMonitor(store=f"redis://:wrong@127.0.0.1:{srv.port}/0").add(post("d", AD, "w", 3))
         assert "wrong" not in str(info.value)  # the password never shows
         assert time.monotonic() - start < 5  # a refused password is not retried
+
+        proc = run_main(["watch", "-", "--redis", f"redis://:wrong@127.0.0.1:{srv.port}/0"], stdin=LINE)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1, err
+        assert err.startswith(f"ERROR Redis at redis://***@127.0.0.1:{srv.port}/0 refused the credentials (")
+        assert "give it in the URL: redis://:PASSWORD@host:port/db." in err and "wrong" not in err
     finally:
         srv.stop()
 
@@ -280,6 +393,31 @@ def test_monitors_with_other_settings_cannot_share_a_prefix(server: RedisServer,
 def test_bad_store_parameters_are_refused(url: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         RedisStore(url, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("redis://", "no host"),
+        ("redis:///0", "no host"),
+        ("redis://:hunter2@/0", "no host"),
+        ("redis://host:notaport", "the port must be a number from 1 to 65535"),
+        ("redis://host:99999/0", "the port must be a number from 1 to 65535"),
+        ("redis://host:6379/zero", "the database after the host must be a number"),
+        ("unix://", "no socket path"),
+    ],
+)
+def test_malformed_urls_are_refused_not_read_as_localhost(url: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(why)) as info:
+        RedisStore(url)
+    assert str(info.value).startswith(f"Bad Redis URL '{url.replace(':hunter2@', '***@')}': ")
+
+
+@pytest.mark.parametrize("url", ["redis//host", "http://x", "redis://host:notaport"])
+def test_watch_command_refuses_a_malformed_redis_url_as_usage(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", "-", "--redis", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR ") and f"'{url}'" in err
 
 
 def test_tls_url_is_accepted() -> None:

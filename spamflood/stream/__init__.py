@@ -3,7 +3,8 @@
 One idea per module: :mod:`.monitor` (the monitor), :mod:`.verdict` (what it says about a
 post), :mod:`.store` (the store interface), :mod:`.memory_store` and :mod:`.redis_store` (the
 two stores; :mod:`.lua` is the Redis store's server-side script), :mod:`.sketch` (one post's
-signature and band keys), :mod:`.watch` (a JSONL stream in, verdicts out, for the ``watch``
+signature and band keys), :mod:`.reorder` (an event-time buffer that puts an out-of-order
+stream back in order), :mod:`.watch` (a JSONL stream in, verdicts out, for the ``watch``
 command).
 """
 

@@ -18,7 +18,9 @@ The window is measured in the posts' own times, not the clock: the store keeps a
 ``[watermark - window, watermark]``. A post that arrives out of order but still inside the
 window is indexed and counted as usual (its verdict carries the counts of the window ending at
 the watermark). A post older than ``watermark - window`` is *late*: it is neither indexed nor
-counted, and its verdict has ``late=True`` and no cluster. Workers sharing a Redis store share
+counted, and its verdict has ``late=True``, no cluster, and one reason saying how late it was
+(to judge an out-of-order feed in time order, reorder it first: ``spamflood watch
+--allowed-lateness`` or ``--sort``, :class:`~spamflood.stream.reorder.ReorderBuffer`). Workers sharing a Redis store share
 its watermark, so a worker that lags the others by more than a window sees its posts as late.
 A post without a time (a feed read with ``--optional time``) takes the monitor's clock (wall
 time) as its time.
@@ -227,7 +229,11 @@ class FloodMonitor:
 
     def _conclude(self, entry: Entry, result: Counts | Late) -> Verdict:
         if isinstance(result, Late):
-            return Verdict(entry.post_id, None, 1, 1, 1, False, (), (), 0.0, late=True)
+            reason = (
+                f"late: {human_duration(result.watermark - entry.time)} older than the newest post seen, outside "
+                f"the {human_duration(self.window)} window: not judged or counted"
+            )
+            return Verdict(entry.post_id, None, 1, 1, 1, False, (), (reason,), 0.0, late=True)
         return self._verdict(entry.post_id, entry.author, result)
 
     def size(self) -> IndexSize:

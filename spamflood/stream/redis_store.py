@@ -9,21 +9,28 @@ authors scored by their newest post. :meth:`RedisStore.add_many` pipelines the s
 posts in one round trip; the server still runs them one after the other.
 
 Connections come from the URL (``redis://[[user]:password@]host:port/db``, ``rediss://`` for
-TLS, ``unix:///path.sock?db=0``). A connection error is retried with exponential backoff
-(redis-py's :class:`~redis.retry.Retry`) for ``retry_for`` seconds, so a Redis restart does
-not crash a worker; after a restart the script is loaded again and the index starts empty
-(what Redis lost is lost: clusters re-form from the next posts). A call cut by a lost
-connection is sent again, which is safe: a post that already went through finds its record and
-is counted once.
+TLS, ``unix:///path.sock?db=0``), checked when the store is built: a URL without a host, with a
+port or database that is not a number, is refused rather than read as localhost. A lost
+connection is retried with exponential backoff (50 ms doubling, at most 1 s between attempts)
+until ``retry_for`` seconds have passed since the first failed attempt began (the last attempt
+may add up to ``socket_timeout``), so a Redis restart does not crash a worker; then
+:class:`~spamflood.stream.StoreUnavailableError` says how long it really tried. Each outage is
+logged as one warning on the ``spamflood.stream`` logger when it starts and one when the
+connection is back. After a restart the script is loaded again and the index starts empty (what
+Redis lost is lost: clusters re-form from the next posts). A call cut by a lost connection is
+sent again, which is safe: a post that already went through finds its record and is counted
+once. A refused password is not retried.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time as _time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -42,6 +49,8 @@ from spamflood.stream.store import (
 
 __all__ = ["RedisStore"]
 
+_log = logging.getLogger("spamflood.stream")
+
 _PREFIX = re.compile(r"^[A-Za-z0-9_.:{}-]{1,64}$")
 _SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -58,46 +67,25 @@ def _raise(exc: Exception) -> None:
     raise exc
 
 
-def _deadline_retry(
-    base: type, backoff: Any, errors: tuple[type[Exception], ...], never: type[Exception], seconds: float
-) -> Any:
-    """A redis-py ``Retry`` that retries ``errors`` with exponential backoff (50 ms doubling, at
-    most 1 s) until ``seconds`` have passed since the first failure, whatever the nesting
-    (redis-py retries a connect inside a retried command with the same object), and fails at
-    once on ``never`` (a refused password, which redis-py counts as a connection error)."""
-
-    class DeadlineRetry(base):  # type: ignore[misc, valid-type]
-        def call_with_retry(self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False) -> Any:
-            deadline: float | None = None
-            failures = 0
-            while True:
-                try:
-                    return do()
-                except errors as error:
-                    if isinstance(error, never) or (is_retryable is not None and not is_retryable(error)):
-                        raise
-                    failures += 1
-                    if with_failure_count:
-                        fail(error, failures)
-                    else:
-                        fail(error)
-                    now = _time.monotonic()
-                    deadline = now + seconds if deadline is None else deadline
-                    wait = min(1.0, 0.05 * 2 ** (failures - 1))
-                    if now + wait > deadline:
-                        raise
-                    _time.sleep(wait)
-
-    return DeadlineRetry(backoff, _retries_for(seconds, 0.05, 1.0), supported_errors=errors)
-
-
-def _retries_for(seconds: float, base: float, cap: float) -> int:
-    """How many retries of redis-py's ExponentialBackoff(cap, base) wait at least ``seconds``."""
-    total, n = 0.0, 0
-    while total < seconds:
-        total += min(cap, base * 2**n)
-        n += 1
-    return n
+def _check_url(url: str) -> None:
+    """Refuse a Redis URL that redis-py would read as localhost or fail on later, naming it."""
+    safe = _safe_url(url)
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ConfigError(f"Bad Redis URL {safe!r}: no socket path (expected unix:///path/to/redis.sock?db=0).")
+        return
+    if not parts.hostname:
+        raise ConfigError(f"Bad Redis URL {safe!r}: no host (expected {parts.scheme}://[:password@]host:6379/0).")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError(f"Bad Redis URL {safe!r}: the port must be a number from 1 to 65535.")
+    db = parts.path.removeprefix("/")
+    if db and not (db.isascii() and db.isdigit()):
+        raise ConfigError(f"Bad Redis URL {safe!r}: the database after the host must be a number, like /0.")
 
 
 class RedisStore:
@@ -113,11 +101,11 @@ class RedisStore:
     key_prefix : prefix of every key, one per deployment (letters, digits, ``_.:{}-``).
     slices : time slices per window (see :mod:`spamflood.stream.memory_store`).
     ttl_margin : seconds every key outlives the window by (keys expire by themselves).
-    retry_for : seconds to keep retrying a lost connection before giving up with
-        :class:`~spamflood.stream.StoreUnavailableError`.
+    retry_for : seconds to keep retrying a lost connection, from the first failed attempt,
+        before giving up with :class:`~spamflood.stream.StoreUnavailableError`.
     socket_timeout : seconds to wait for one answer or connection.
     client : an existing ``redis.Redis`` client to use instead of ``url`` (its own retry
-        settings apply).
+        settings apply to each attempt).
     """
 
     def __init__(
@@ -128,13 +116,13 @@ class RedisStore:
         key_prefix: str = "spamflood",
         slices: int = 2,
         ttl_margin: float = 60.0,
-        retry_for: float = 30.0,
+        retry_for: float = 10.0,
         socket_timeout: float = 5.0,
         client: Any = None,
     ) -> None:
         try:
             import redis
-            from redis.backoff import ExponentialBackoff
+            from redis.backoff import NoBackoff
             from redis.retry import Retry as RedisRetry
         except ImportError:
             raise ConfigError("The Redis store needs the 'redis' package: pip install 'spamflood[redis]'.") from None
@@ -160,26 +148,25 @@ class RedisStore:
                 raise ConfigError(
                     f"The Redis URL must start with redis://, rediss:// (TLS) or unix://. Got {_safe_url(str(url))!r} instead."
                 )
-            retry = _deadline_retry(
-                RedisRetry,
-                ExponentialBackoff(cap=1.0, base=0.05),
-                (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError),
-                redis.exceptions.AuthenticationError,
-                self.retry_for,
-            )
+            _check_url(url)
             try:
                 client = redis.Redis.from_url(
                     url,
-                    retry=retry,
-                    retry_on_error=[redis.exceptions.BusyLoadingError],
+                    retry=RedisRetry(NoBackoff(), 0),  # one attempt each: _call retries, with one deadline
                     socket_timeout=socket_timeout or None,
                     socket_connect_timeout=socket_timeout or None,
                 )
             except ValueError as exc:
                 raise ConfigError(f"Bad Redis URL {_safe_url(url)!r}: {exc}") from None
         self._redis = client
-        self._retry = client.get_retry() or RedisRetry(ExponentialBackoff(cap=1.0, base=0.05), 0)
         self._conn: Any = None
+        self._down_since: float | None = None
+        """When the current outage began (monotonic seconds), or None while connected."""
+        self._connected = False
+        """Whether any call has gone through yet (a first failure is 'cannot reach', not 'lost')."""
+        self._scripted = False
+        """Whether the server has run the script for this store (a NoScript reply after that
+        means it restarted)."""
         self._script = client.register_script(ADD)
         p = key_prefix
         self._keys = [f"{p}:cfg", f"{p}:wm", f"{p}:lo", f"{p}:gc"]
@@ -203,25 +190,69 @@ class RedisStore:
         self._num_perm = num_perm
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run one Redis call, turning redis-py's errors into spamflood's."""
+        """Run one Redis call, retrying a lost connection with backoff until ``retry_for``
+        seconds have passed since the first failed attempt began, and turning redis-py's
+        errors into spamflood's."""
         exc_mod = self._exceptions
-        try:
-            return fn(*args, **kwargs)
-        except exc_mod.AuthenticationError as exc:
-            raise ConfigError(
-                f"Redis at {self.url} refused the credentials ({exc}); if the server has a password, give "
-                "it in the URL: redis://:PASSWORD@host:port/db."
-            ) from None
-        except (exc_mod.ConnectionError, exc_mod.TimeoutError, TimeoutError) as exc:
-            raise StoreUnavailableError(
-                f"Redis at {self.url} did not answer the {what} after retrying for {self.retry_for:g} s: {exc}"
-            ) from None
-        except exc_mod.ResponseError as exc:
-            if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
-                raise ConfigError(
-                    f"Redis at {self.url} needs a password ({exc}); give it in the URL: redis://:PASSWORD@host:port/db."
+        first_failure: float | None = None
+        failures = 0
+        while True:
+            started = _time.monotonic()
+            try:
+                result = fn(*args, **kwargs)
+            except exc_mod.AuthenticationError as exc:
+                if self._conn is not None:
+                    self._conn.disconnect()
+                raise StoreError(
+                    f"Redis at {self.url} refused the credentials ({exc}); if the server has a password, give "
+                    "it in the URL: redis://:PASSWORD@host:port/db."
                 ) from None
-            raise StoreError(f"Redis at {self.url} refused the {what}: {exc}") from None
+            except (exc_mod.ConnectionError, exc_mod.TimeoutError, TimeoutError) as exc:
+                first_failure = started if first_failure is None else first_failure
+                failures += 1
+                self._lost(exc)
+                now = _time.monotonic()
+                left = self.retry_for - (now - first_failure)
+                if left <= 0:
+                    raise StoreUnavailableError(
+                        f"Redis at {self.url} did not answer the {what}: gave up after {now - first_failure:.1f} s "
+                        f"and {failures} attempt{'s' if failures > 1 else ''} "
+                        f"(the limit, retry_for, is {self.retry_for:g} s): {exc}"
+                    ) from None
+                _time.sleep(min(left, 0.05 * 2 ** min(failures - 1, 5), 1.0))
+                continue
+            except exc_mod.ResponseError as exc:
+                if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+                    raise StoreError(
+                        f"Redis at {self.url} needs a password ({exc}); give it in the URL: redis://:PASSWORD@host:port/db."
+                    ) from None
+                raise StoreError(f"Redis at {self.url} refused the {what}: {exc}") from None
+            except exc_mod.RedisError as exc:  # an answer that is not Redis's protocol: the wrong server?
+                if self._conn is not None:
+                    self._conn.disconnect()
+                raise StoreError(
+                    f"{self.url} gave an answer to the {what} that is not Redis's ({exc}); is it a Redis server?"
+                ) from None
+            self._back()
+            return result
+
+    def _lost(self, error: Exception) -> None:
+        """A call failed for want of a connection: drop this store's own connection (the next
+        attempt opens a new one) and warn once per outage."""
+        if self._conn is not None:
+            self._conn.disconnect()
+        if self._down_since is None:
+            self._down_since = _time.monotonic()
+            what = "lost the connection to" if self._connected else "cannot reach"
+            _log.warning("%s Redis at %s (%s); retrying for up to %g s", what, self.url, error, self.retry_for)
+
+    def _back(self) -> None:
+        """A call went through: warn that an outage ended, if one had begun."""
+        if self._down_since is not None:
+            what = "reconnected to" if self._connected else "reached"
+            _log.warning("%s Redis at %s after %.1f s", what, self.url, _time.monotonic() - self._down_since)
+            self._down_since = None
+        self._connected = True
 
     def _check_bound(self) -> None:
         if self._settings is None:
@@ -266,7 +297,7 @@ class RedisStore:
 
         Going straight to the connection skips the per-command bookkeeping of redis-py's
         client, which costs more than the round trip itself for one small script call; lost
-        connections are retried with the client's backoff all the same.
+        connections are retried by :meth:`_call` all the same.
         """
         exc_mod = self._exceptions
         keys = self._keys
@@ -285,17 +316,17 @@ class RedisStore:
                     replies.append(exc)
             return replies
 
-        def fail(error: Exception) -> None:
-            if self._conn is not None:
-                self._conn.disconnect()
-
-        def retryable(error: Exception) -> bool:
-            return not isinstance(error, exc_mod.AuthenticationError)
-
-        replies = self._call("add", self._retry.call_with_retry, do, fail, retryable)
-        if any(isinstance(r, exc_mod.NoScriptError) for r in replies):  # a restarted server
+        replies = self._call("add", do)
+        if any(isinstance(r, exc_mod.NoScriptError) for r in replies):  # a new or restarted server
+            if self._scripted:
+                _log.warning(
+                    "Redis at %s no longer has the spamflood script (restarted or flushed): loaded it again; "
+                    "what it lost of the index starts over from the next posts",
+                    self.url,
+                )
             self._script.sha = self._call("script load", self._redis.script_load, self._script.script)
-            replies = self._call("add", self._retry.call_with_retry, do, fail, retryable)
+            replies = self._call("add", do)
+        self._scripted = True
         return replies
 
     def add(self, entry: Entry) -> Counts | Late:

@@ -27,9 +27,11 @@ class Verdict:
     author_copies : posts of the cluster inside the window by this post's account.
     flood : ``mass_share`` fired: ``cluster_authors >= min_authors``.
     labels : labels that fired (``mass_share``, ``repetition``), strongest first.
-    reasons : one sentence per label, in the batch detector's words.
+    reasons : one sentence per label, in the batch detector's words; for a late post, the one
+        sentence saying how late it was.
     score : the labels' strengths combined (noisy-or), in [0, 1].
-    late : the post was older than the window when it arrived; it was not indexed or counted.
+    late : the post was older than the window behind the watermark (the newest post time the
+        store has seen) when it arrived; it was not judged, indexed or counted.
     """
 
     id: str
