@@ -27,7 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -87,7 +87,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     random_state : seed of every random choice (folds, dropout rows, boosters).
     """
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "features": [None, "array-like"],
         "text": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
