@@ -494,7 +494,10 @@ def _prepare_chunk(
 class Detector:
     """Scores a batch of posts for marketing floods and explains every score.
 
-    A plain structure (its parameters are validated here; nothing is learned from the data).
+    A plain structure: nothing is learned from the data, and every parameter is checked here,
+    once; a bad one raises :class:`~spamflood.errors.ConfigError` (a ``ValueError``) naming it
+    in scikit-learn's words (``The 'similarity' parameter of Detector must be a float in the
+    range (0.0, 1.0). Got 1.5 instead.``).
 
     Parameters
     ----------
@@ -505,10 +508,13 @@ class Detector:
     min_copies : near-identical posts by one account that make ``repetition``.
     num_perm, ngram, seed : MinHash signature length, shingle size and permutation seed.
     n_jobs : worker processes for reading, normalizing and hashing (``-1``: all cores).
+    chunk_rows : rows read, checked and hashed together (one task of a worker).
     criteria : run the article's criteria families (soft ads, festival copy, hijacked news,
         micro-business, inspirational posts, batch accounts, auto posting) beside the clusters;
         ``False`` scores the cluster labels alone (faster).
-    tz : time zone of the calendar criteria (festival days, minute of day).
+    tz : IANA time zone of the calendar criteria (festival days, minute of day).
+    model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
+        :meth:`load`); ``None`` combines the rule strengths.
     """
 
     def __init__(
