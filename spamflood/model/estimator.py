@@ -85,6 +85,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     context_dropout : share of training rows added again with context features missing.
     min_positives : a label head is learned only with at least this many positive posts.
     random_state : seed of every random choice (folds, dropout rows, boosters).
+
+    The parameters are checked at the start of :meth:`fit` against ``_parameter_constraints``
+    (scikit-learn's validation); a bad one raises :class:`~spamflood.errors.ConfigError` naming it.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -100,7 +103,6 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         "min_positives": [Interval(Integral, 1, None, closed="left")],
         "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
     }
-    """Checked at the start of :meth:`fit`, as scikit-learn's estimators do."""
 
     def __init__(
         self,
