@@ -471,7 +471,7 @@ class Cluster:
         return self.last_time - self.first_time
 
 
-@dataclass
+@dataclass(repr=False)
 class ClusterTable:
     """Per-post cluster ids and per-cluster statistics as arrays (index = cluster id)."""
 
@@ -488,6 +488,9 @@ class ClusterTable:
 
     def __len__(self) -> int:
         return int(self.size.shape[0])
+
+    def __repr__(self) -> str:  # counts, not the arrays
+        return f"ClusterTable(posts={self.labels.shape[0]}, clusters={len(self)}, window={self.window!r})"
 
     def members(self, cluster_id: int) -> np.ndarray:
         return np.flatnonzero(self.labels == cluster_id)

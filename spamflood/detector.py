@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from spamflood import _params
 from spamflood._memory import collector_paused, release_freed_memory
 from spamflood.cluster import (
     ClusterFinder,
@@ -27,7 +28,7 @@ from spamflood.cluster import (
     signature_digest,
 )
 from spamflood.criteria.registry import FAMILIES, FEATURES
-from spamflood.durations import human_duration, parse_duration
+from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
 from spamflood.io.readers import (
@@ -69,7 +70,7 @@ class Decision:
     label_scores: dict[str, np.ndarray]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ScoredPost:
     """One post's verdict, with the evidence behind it."""
 
@@ -83,6 +84,12 @@ class ScoredPost:
     cluster_authors: int
     features: dict[str, float] = field(default_factory=dict)
     label_scores: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the verdict; the features and reasons are a call away
+        return (
+            f"ScoredPost(id={self.id!r}, score={self.score:.3f}, flagged={self.flagged}, "
+            f"labels={self.labels!r}, cluster={self.cluster})"
+        )
 
     def to_dict(self, features: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -208,7 +215,7 @@ class _Prepared:
     """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
 
 
-@dataclass
+@dataclass(repr=False)
 class ScoreResult:
     """Everything a run produced, as columns; iterate it for :class:`ScoredPost` objects."""
 
@@ -228,6 +235,12 @@ class ScoreResult:
 
     def __len__(self) -> int:
         return len(self.batch)
+
+    def __repr__(self) -> str:  # counts, not the batch (a million posts would print for minutes)
+        return (
+            f"ScoreResult(posts={len(self)}, flagged={int(self.flagged.sum())}, "
+            f"clusters={len(self.clusters)}, rejects={len(self.rejects)})"
+        )
 
     def __iter__(self) -> Iterator[ScoredPost]:
         for i in range(len(self)):
@@ -339,9 +352,26 @@ class ScoreResult:
         return rows
 
     def to_frame(self, *, features: bool = False) -> Any:
+        """The scored posts as a pandas DataFrame, one row per post in input order (index
+        0..n-1): the output fields of :meth:`records`, ``cluster`` as a nullable integer
+        (``Int64``, ``<NA>`` for a post in no cluster); ``features=True`` adds the feature
+        columns (NaN where a feature's inputs are missing)."""
         import pandas as pd
 
-        frame = pd.DataFrame(self.records())
+        table = self.clusters
+        clusters = table.labels
+        frame = pd.DataFrame(
+            {
+                "id": self.batch.ids,
+                "score": [round(x, 6) for x in self.score.tolist()],
+                "flagged": np.asarray(self.flagged, dtype=np.bool_),
+                "labels": self.labels,
+                "reasons": self.reasons,
+                "cluster": pd.arrays.IntegerArray(np.maximum(clusters, 0).astype(np.int64), clusters < 0),
+                "cluster_size": table.per_post(table.size, 1).astype(np.int64),
+                "cluster_authors": table.per_post(table.authors, 1).astype(np.int64),
+            }
+        )
         if features:
             for k, v in self.features.items():
                 frame[k] = v
@@ -357,6 +387,46 @@ class ScoreResult:
             "clusters": len(self.clusters),
             "floods": len(self.flood_ids),
         }
+
+
+def _aligned_frame(result: ScoreResult, index: Any) -> Any:
+    """:meth:`ScoreResult.to_frame` spread over the input's rows (``index``, one per row read,
+    in order): each post at its row (``line - 1``), each reject's reason at its own."""
+    import pandas as pd
+
+    n = len(index)
+    if result.rows_read != n:  # every row read is a post or a reject; anything else would misalign
+        raise AssertionError(f"{result.rows_read} rows were read from an input of {n}")
+    rows = np.asarray(result.batch.lines, dtype=np.int64) - 1  # the row each scored post came from
+    scored = result.to_frame()
+    missing = np.ones(n, dtype=np.bool_)
+    missing[rows] = False
+    columns: dict[str, Any] = {}
+    for name in scored.columns:
+        values = scored[name].to_numpy()
+        if name == "score":
+            column: Any = np.full(n, np.nan)
+            column[rows] = values
+        elif name == "flagged":
+            flags = np.zeros(n, dtype=np.bool_)
+            flags[rows] = values
+            column = pd.arrays.BooleanArray(flags, missing)
+        elif name in ("cluster", "cluster_size", "cluster_authors"):
+            known = scored[name].to_numpy(dtype=np.int64, na_value=0)
+            mask = missing.copy()
+            mask[rows] = scored[name].isna().to_numpy()
+            data = np.zeros(n, dtype=np.int64)
+            data[rows] = known
+            column = pd.arrays.IntegerArray(data, mask)
+        else:
+            column = np.full(n, None, dtype=object)
+            column[rows] = values
+        columns[name] = column
+    reject = np.full(n, None, dtype=object)
+    for r in result.rejects:
+        reject[r.line - 1] = r.reason if r.field is None else f"field '{r.field}': {r.reason}"
+    columns["reject"] = reject
+    return pd.DataFrame(columns, index=index)
 
 
 def _iso(epoch: float) -> str:
@@ -424,7 +494,10 @@ def _prepare_chunk(
 class Detector:
     """Scores a batch of posts for marketing floods and explains every score.
 
-    A plain structure (its parameters are validated here; nothing is learned from the data).
+    A plain structure: nothing is learned from the data, and every parameter is checked here,
+    once; a bad one raises :class:`~spamflood.errors.ConfigError` (a ``ValueError``) naming it
+    in scikit-learn's words (``The 'similarity' parameter of Detector must be a float in the
+    range (0.0, 1.0). Got 1.5 instead.``).
 
     Parameters
     ----------
@@ -435,10 +508,13 @@ class Detector:
     min_copies : near-identical posts by one account that make ``repetition``.
     num_perm, ngram, seed : MinHash signature length, shingle size and permutation seed.
     n_jobs : worker processes for reading, normalizing and hashing (``-1``: all cores).
+    chunk_rows : rows read, checked and hashed together (one task of a worker).
     criteria : run the article's criteria families (soft ads, festival copy, hijacked news,
         micro-business, inspirational posts, batch accounts, auto posting) beside the clusters;
         ``False`` scores the cluster labels alone (faster).
-    tz : time zone of the calendar criteria (festival days, minute of day).
+    tz : IANA time zone of the calendar criteria (festival days, minute of day).
+    model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
+        :meth:`load`); ``None`` combines the rule strengths.
     """
 
     def __init__(
@@ -458,19 +534,23 @@ class Detector:
         tz: str = "UTC",
         model: Any = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ConfigError(f"The 'threshold' parameter of Detector must be in [0, 1]. Got {threshold} instead.")
-        if n_jobs == 0 or n_jobs < -1:
-            raise ConfigError(f"The 'n_jobs' parameter must be a positive count or -1. Got {n_jobs} instead.")
-        self.threshold = threshold
-        self.similarity = similarity
-        self.window = parse_duration(window)
-        self.n_jobs = n_jobs
-        self.chunk_rows = chunk_rows
-        self.criteria = criteria
-        self.tz = tz
+        owner = "Detector"
+        self.threshold = _params.real(owner, "threshold", threshold, 0.0, 1.0)
+        self.similarity = _params.real(owner, "similarity", similarity, 0.0, 1.0, closed="neither")
+        self.window = _params.duration(owner, "window", window)
+        min_authors = _params.integer(owner, "min_authors", min_authors, 2)
+        min_copies = _params.integer(owner, "min_copies", min_copies, 2)
+        num_perm = _params.integer(owner, "num_perm", num_perm, 2)
+        ngram = _params.integer(owner, "ngram", ngram, 1)
+        seed = _params.integer(owner, "seed", seed, 0, 2**32 - 1)
+        self.n_jobs = _params.jobs(owner, "n_jobs", n_jobs)
+        self.chunk_rows = _params.integer(owner, "chunk_rows", chunk_rows, 1)
+        self.criteria = _params.boolean(owner, "criteria", criteria)
+        self.tz = _params.time_zone(owner, "tz", tz)
+        if model is not None and not isinstance(model, DeferredModel) and not callable(getattr(model, "score_all", None)):
+            _params.fail(owner, "model", "None or a fitted FloodModel (see Detector.load)", model)
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
-        self.finder = ClusterFinder(threshold=similarity, num_perm=num_perm)
+        self.finder = ClusterFinder(threshold=self.similarity, num_perm=num_perm)
         self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
         self.model = model
         self.model_manifest: dict[str, Any] = {}
@@ -563,9 +643,28 @@ class Detector:
             return self._finish(parts, rows_read, stats.blank_lines, strict, line_signatures)
 
     def score_frame(self, frame: Any, **kwargs: Any) -> Any:
-        """Score a pandas DataFrame of posts and return the output fields as a DataFrame in the
-        input's row order (rejected rows are absent; see ``result.rejects`` via :meth:`score`)."""
-        return self.score(frame, **kwargs).to_frame()
+        """Score a pandas DataFrame of posts (or a list of dicts): one output row per input row,
+        with the input's index, so ``df["score"] = detector.score_frame(df)["score"]`` lines up.
+
+        Columns: the output fields of :meth:`ScoreResult.to_frame` and ``reject``. A scored
+        row has ``reject`` None; a rejected row (a bad field, a duplicate id) keeps its place
+        with the reason in ``reject`` (``"field 'time': empty time"``), ``score`` NaN,
+        ``flagged``, ``cluster``, ``cluster_size`` and ``cluster_authors`` ``<NA>`` (nullable
+        ``boolean`` and ``Int64`` columns), and ``id``, ``labels``, ``reasons`` None.
+        ``kwargs`` are those of :meth:`score`; ``strict=True`` raises at the first bad row.
+        """
+        import pandas as pd
+
+        if isinstance(frame, (str, os.PathLike)):
+            raise ConfigError(
+                "score_frame() takes a DataFrame or a list of dicts; "
+                "for a file, use score(path).to_frame() (rejected rows are in result.rejects)."
+            )
+        is_frame = isinstance(frame, pd.DataFrame)
+        if not is_frame:
+            frame = list(frame)  # read once, counted
+        result = self.score(frame, **kwargs)
+        return _aligned_frame(result, frame.index if is_frame else pd.RangeIndex(len(frame)))
 
     @property
     def _text_families(self) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ class Post:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class PostBatch:
     """Posts as columns: Python lists for strings, float64 arrays for numbers.
 
@@ -89,6 +89,9 @@ class PostBatch:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __repr__(self) -> str:  # counts, not a million texts
+        return f"PostBatch(posts={len(self)}, extra={list(self.extra)})"
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -220,7 +223,8 @@ class PostBatch:
         """The batch as a pandas DataFrame (needs the ``parquet`` extra for pandas)."""
         import pandas as pd
 
-        data: dict[str, Any] = {name: getattr(self, name) for name in POST_FIELDS}
+        core = {"id": self.ids, "text": self.texts, "author": self.authors, "time": self.times}  # plural columns
+        data: dict[str, Any] = {name: core[name] if name in core else getattr(self, name) for name in POST_FIELDS}
         data["line"] = self.lines
         data.update(self.extra)
         return pd.DataFrame(data)

@@ -58,7 +58,7 @@ def test_strict_exits_1_naming_the_line(tmp_path, capsys):
         pytest.param(["score", "x.jsonl", "-o", "o.jsonl", "--bogus"], 2, "unrecognized", id="unknown-option"),
         pytest.param(["score", "missing.jsonl", "-o", "o.jsonl", "-q"], 2, "does not exist", id="missing-file"),
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "--map", "colour=x", "-q"], 2, "Unknown field 'colour'", id="bad-map"),
-        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--threshold", "3", "-q"], 2, "must be in", id="bad-threshold"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--threshold", "3", "-q"], 2, "must be a float in the range [0.0, 1.0]", id="bad-threshold"),
         pytest.param([], 2, "", id="no-command"),
     ],
 )

@@ -169,17 +169,136 @@ def test_dataframe_input():
     assert len(result) == 94 and result.to_frame().shape[0] == 94
 
 
+def _feed_with_rejects():
+    """The planted feed (94 posts) with four bad rows among them: an unreadable time, a missing
+    text, a duplicate id, a non-numeric follower count."""
+    feed = [dict(post) for post in planted_feed()]
+    feed[10]["time"] = "yesterday"
+    feed[11]["text"] = ""
+    feed[40]["id"] = feed[39]["id"]
+    feed[70]["followers"] = "many"
+    return feed
+
+
+@pytest.mark.parametrize("index", ["strings", "shuffled ints"])
+def test_score_frame_keeps_the_callers_index_and_every_row(index):
+    pd = pytest.importorskip("pandas")
+    feed = _feed_with_rejects()
+    labels = [f"row-{k}" for k in range(len(feed))] if index == "strings" else random.Random(3).sample(range(1000), len(feed))
+    frame = pd.DataFrame(feed, index=labels)
+    out = Detector(chunk_rows=7).score_frame(frame)  # several chunks: rows numbered across them
+    assert out.index.equals(frame.index) and len(out) == len(feed)
+    rejected = {labels[k] for k in (10, 11, 40, 70)}
+    assert set(out.index[out["reject"].notna()]) == rejected
+    assert out.loc[labels[10], "reject"].startswith("field 'time': ")
+    assert out.loc[labels[40], "reject"].startswith("field 'id': duplicate id")
+    bad = out.loc[sorted(rejected, key=labels.index)]
+    assert bad["score"].isna().all() and bad["flagged"].isna().all() and bad["cluster"].isna().all()
+    assert bad["id"].isna().all() and bad["cluster_size"].isna().all()
+    # each scored row carries its own post's verdict: the one score() gives for that id
+    by_post = {p.id: p for p in Detector().score(feed)}
+    good = out[out["reject"].isna()]
+    assert (good["id"] == [feed[labels.index(i)]["id"] for i in good.index]).all()
+    assert good["score"].tolist() == [round(by_post[i].score, 6) for i in good["id"]]
+    assert good["flagged"].tolist() == [by_post[i].flagged for i in good["id"]]
+    assert good["cluster"].tolist() == [pd.NA if by_post[i].cluster is None else by_post[i].cluster for i in good["id"]]
+    # the reason for all this: assigning a column lines up by index
+    frame["score"] = out["score"]
+    assert frame.loc[labels[12], "score"] == round(by_post[feed[12]["id"]].score, 6)
+    assert out.dtypes.to_dict() | {"id": None, "reject": None, "labels": None, "reasons": None} == {
+        "id": None, "score": np.dtype("float64"), "flagged": pd.BooleanDtype(), "labels": None, "reasons": None,
+        "cluster": pd.Int64Dtype(), "cluster_size": pd.Int64Dtype(), "cluster_authors": pd.Int64Dtype(), "reject": None,
+    }
+
+
+@given(
+    st.lists(st.sampled_from(["ok", "ok", "ok", "no text", "bad time", "no id"]), min_size=1, max_size=12),
+    st.randoms(use_true_random=False),
+)
+def test_score_frame_puts_every_verdict_and_every_reject_on_its_own_row(kinds, rng):
+    pd = pytest.importorskip("pandas")
+    rows = []
+    for k, kind in enumerate(kinds):
+        row = {"id": f"p{k}", "text": f"{AD_ZH} {k % 3}", "author": f"u{k}", "time": BASE + 60 * k}
+        if kind == "no text":
+            row["text"] = None
+        elif kind == "bad time":
+            row["time"] = "soon"
+        elif kind == "no id":
+            row["id"] = None
+        rows.append(row)
+    index = rng.sample(range(-50, 50), len(rows))
+    out = Detector().score_frame(pd.DataFrame(rows, index=index))
+    assert out.index.tolist() == index
+    for label, row, kind in zip(index, rows, kinds):
+        if kind == "ok":
+            assert out.loc[label, "id"] == row["id"] and out.loc[label, "score"] >= 0 and pd.isna(out.loc[label, "reject"])
+        else:
+            field = {"no text": "text", "bad time": "time", "no id": "id"}[kind]
+            assert out.loc[label, "reject"].startswith(f"field '{field}': ") and np.isnan(out.loc[label, "score"])
+
+
+def test_score_frame_of_a_list_of_dicts_is_indexed_by_position_and_refuses_a_path(tmp_path):
+    pytest.importorskip("pandas")
+    feed = _feed_with_rejects()
+    out = Detector().score_frame(iter(feed))
+    assert out.index.tolist() == list(range(len(feed))) and out["reject"].notna().sum() == 4
+    with pytest.raises(ConfigError, match=r"for a file, use score\(path\).to_frame\(\)"):
+        Detector().score_frame(str(tmp_path / "feed.jsonl"))
+
+
+def test_to_frame_gives_cluster_as_a_nullable_integer():
+    pd = pytest.importorskip("pandas")
+    result = Detector().score(planted_feed() + [{"id": "e", "text": "🔥🔥", "author": "a", "time": BASE}])
+    frame = result.to_frame()
+    assert frame["cluster"].dtype == pd.Int64Dtype() and frame.index.equals(pd.RangeIndex(len(result)))
+    assert frame["cluster"].tolist() == [pd.NA if p.cluster is None else p.cluster for p in result]
+    assert frame["cluster"].isna().any() and frame["cluster"].notna().any()
+    assert frame["score"].tolist() == [r["score"] for r in result.records()]
+    assert frame["cluster_size"].tolist() == [r["cluster_size"] for r in result.records()]
+
+
+def test_a_result_and_a_post_print_as_counts_not_the_batch(result):
+    assert repr(result) == (
+        f"ScoreResult(posts=94, flagged={int(result.flagged.sum())}, clusters={len(result.clusters)}, rejects=0)"
+    )
+    post = by_id(result)["f0"]
+    assert repr(post) == (
+        f"ScoredPost(id='f0', score={post.score:.3f}, flagged=True, labels={post.labels!r}, cluster={post.cluster})"
+    )
+
+
 def test_emoji_only_post_is_scored_but_never_clusters():
     feed = [{"id": str(k), "text": "🔥🔥🔥", "author": f"a{k}", "time": BASE} for k in range(10)]
     result = Detector().score(feed)
     assert len(result) == 10 and all(p.cluster is None for p in result)
 
 
-def test_bad_parameters():
-    with pytest.raises(ConfigError, match="'threshold' parameter of Detector must be in \\[0, 1\\]"):
-        Detector(threshold=2)
-    with pytest.raises(ConfigError, match="'window' parameter must be a duration"):
-        Detector(window="soon")
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"similarity": 1.5}, "The 'similarity' parameter of Detector must be a float in the range (0.0, 1.0). Got 1.5 instead."),
+        ({"threshold": "high"}, "The 'threshold' parameter of Detector must be a float in the range [0.0, 1.0]. Got 'high' instead."),
+        ({"threshold": 2}, "The 'threshold' parameter of Detector must be a float in the range [0.0, 1.0]. Got 2 instead."),
+        ({"window": "soon"}, "The 'window' parameter of Detector must be a positive duration like '90s', '15min', '1h', '2d' or seconds. Got 'soon' instead."),
+        ({"window": 0}, "The 'window' parameter of Detector must be a positive duration"),
+        ({"min_authors": 1}, "The 'min_authors' parameter of Detector must be an int in the range [2, inf). Got 1 instead."),
+        ({"min_copies": 2.5}, "The 'min_copies' parameter of Detector must be an int in the range [2, inf). Got 2.5 instead."),
+        ({"num_perm": 1}, "The 'num_perm' parameter of Detector must be an int in the range [2, inf). Got 1 instead."),
+        ({"ngram": 0}, "The 'ngram' parameter of Detector must be an int in the range [1, inf). Got 0 instead."),
+        ({"seed": -1}, "The 'seed' parameter of Detector must be an int in the range [0, 4294967295]. Got -1 instead."),
+        ({"n_jobs": 0}, "The 'n_jobs' parameter of Detector must be an int in the range [1, inf) or -1 (one per core). Got 0 instead."),
+        ({"chunk_rows": 0}, "The 'chunk_rows' parameter of Detector must be an int in the range [1, inf). Got 0 instead."),
+        ({"criteria": "yes"}, "The 'criteria' parameter of Detector must be an instance of 'bool'. Got 'yes' instead."),
+        ({"tz": "Mars/Olympus"}, "The 'tz' parameter of Detector must be an IANA time zone like 'Asia/Shanghai' or 'UTC'. Got 'Mars/Olympus' instead."),
+        ({"model": "models/x.joblib"}, "The 'model' parameter of Detector must be None or a fitted FloodModel (see Detector.load)."),
+    ],
+)
+def test_a_bad_parameter_is_refused_at_construction_by_name(params, message):
+    with pytest.raises(ConfigError) as caught:
+        Detector(**params)
+    assert str(caught.value).startswith(message)
+    assert isinstance(caught.value, ValueError)  # the CLI maps it to exit 2
 
 
 def test_features_are_named():

@@ -252,16 +252,18 @@ def test_verdict_is_frozen_and_serializes() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"threshold": 1.5}, "'threshold' parameter of FloodMonitor must be in \\(0, 1\\). Got 1.5"),
-        ({"window": "soon"}, "'window' parameter must be a duration"),
-        ({"min_authors": 1}, "'min_authors' parameter must be at least 2"),
-        ({"min_copies": 1}, "'min_copies' parameter must be at least 2"),
-        ({"store": "postgres://x"}, "Unknown store 'postgres://x'"),
-        ({"store": 42}, "'store' parameter of FloodMonitor must be"),
+        ({"threshold": 1.5}, "The 'threshold' parameter of FloodMonitor must be a float in the range \\(0.0, 1.0\\). Got 1.5 instead."),
+        ({"window": "soon"}, "The 'window' parameter of FloodMonitor must be a positive duration"),
+        ({"min_authors": 1}, "The 'min_authors' parameter of FloodMonitor must be an int in the range \\[2, inf\\). Got 1 instead."),
+        ({"min_copies": 1}, "The 'min_copies' parameter of FloodMonitor must be an int in the range \\[2, inf\\). Got 1 instead."),
+        ({"store": "postgres://me:secret@x"}, "The 'store' parameter of FloodMonitor must be 'memory', .*Got 'postgres://\\*\\*\\*@x' instead."),
+        ({"store": 42}, "The 'store' parameter of FloodMonitor must be .* Got 42 instead."),
         ({"store": MemoryStore("2h")}, "store's window \\(2 h\\) differs from the monitor.s \\(60 min\\)"),
-        ({"num_perm": 0}, "'num_perm' parameter of MinHasher"),
+        ({"num_perm": 0}, "The 'num_perm' parameter of FloodMonitor must be an int in the range \\[2, inf\\). Got 0 instead."),
+        ({"recall": 1.0}, "The 'recall' parameter of FloodMonitor must be a float in the range \\(0.0, 1.0\\). Got 1.0 instead."),
+        ({"key_prefix": ""}, "The 'key_prefix' parameter of FloodMonitor must be a non-empty str. Got '' instead."),
     ],
-    ids=["threshold", "window", "min-authors", "min-copies", "store-url", "store-type", "store-window", "num-perm"],
+    ids=["threshold", "window", "min-authors", "min-copies", "store-url", "store-type", "store-window", "num-perm", "recall", "key-prefix"],
 )
 def test_bad_parameters_are_refused(kwargs: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):

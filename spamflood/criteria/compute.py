@@ -9,17 +9,16 @@ scikit-learn import.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from spamflood.criteria.context import Context, columns_from, scanner_for
+from spamflood import _params
+from spamflood.criteria.context import Columns, Context, columns_from, scanner_for
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import COMPUTED_HERE, feature_names
-from spamflood.durations import parse_duration
 from spamflood.errors import ConfigError
 
 __all__ = ["build_context", "compute_values", "family_module", "resolve_parameters", "scan_names", "scan_texts"]
@@ -35,29 +34,23 @@ def resolve_parameters(
 ) -> tuple[tuple[str, ...], dict[str, float]]:
     """The families to compute (registry order) and their settings, from the parameters of
     :class:`~spamflood.criteria.transformer.CriteriaFeatures`; a clear error for a bad one."""
+    owner = "CriteriaFeatures"
     if families is None:
         chosen = COMPUTED_HERE
     else:
-        if isinstance(families, str):
-            raise ConfigError(
-                f"The 'families' parameter of CriteriaFeatures must be a list of family names. Got {families!r} instead."
-            )
+        if isinstance(families, str) or not isinstance(families, Iterable):
+            _params.fail(owner, "families", "None or a list of family names", families)
         chosen = tuple(families)
         if not chosen:
-            raise ConfigError("The 'families' parameter of CriteriaFeatures must name at least one family. Got [] instead.")
-        for family in chosen:
-            family_module(family)
+            _params.fail(owner, "families", "None or a list naming at least one family", list(chosen))
+        if any(f not in COMPUTED_HERE for f in chosen):
+            expected = f"None or a list of families among {list(COMPUTED_HERE)} (mass_share and repetition come from the cluster stage)"
+            _params.fail(owner, "families", expected, families)
         chosen = tuple(f for f in COMPUTED_HERE if f in chosen)
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"The 'tz' parameter of CriteriaFeatures must be an IANA time zone like 'Asia/Shanghai'. Got {tz!r} instead."
-        ) from None
-    for name, value in (("min_posts", min_posts), ("min_accounts", min_accounts)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise ConfigError(f"The '{name}' parameter of CriteriaFeatures must be an int >= 2. Got {value!r} instead.")
-    window = parse_duration(created_window, name="created_window")
+    _params.time_zone(owner, "tz", tz)
+    min_posts = _params.integer(owner, "min_posts", min_posts, 2)
+    min_accounts = _params.integer(owner, "min_accounts", min_accounts, 2)
+    window = _params.duration(owner, "created_window", created_window)
     settings = {"min_posts": float(min_posts), "min_accounts": float(min_accounts), "created_window": window}
     return chosen, settings
 
@@ -102,12 +95,19 @@ def build_context(
 ) -> Context:
     """A :class:`Context` over ``data`` with one scanner for every list the families need.
 
+    ``data``: what :func:`~spamflood.criteria.context.columns_from` reads, or :class:`Columns`
+    made already (their clusters then stand, ``clusters`` must be None).
     ``scan``: the batch's scan computed earlier (:func:`scan_texts`); it must count every list
     and pattern the families read.
     """
     lists, patterns = _sources(families)
     scanner = scanner_for(lists, patterns) if lists else None
-    cols = columns_from(data, clusters)
+    if isinstance(data, Columns):
+        if clusters is not None:
+            raise ConfigError("Give the clusters in the Columns, not as 'clusters' too.")
+        cols = data
+    else:
+        cols = columns_from(data, clusters)
     if scan is not None:
         if scan.n != len(cols):
             raise ConfigError(f"The 'scan' parameter covers {scan.n} posts; the data has {len(cols)}.")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -35,8 +36,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from spamflood._params import validate_estimator
 from spamflood.criteria.registry import FEATURES
 from spamflood.errors import ConfigError, ModelError
 
@@ -82,7 +85,24 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     context_dropout : share of training rows added again with context features missing.
     min_positives : a label head is learned only with at least this many positive posts.
     random_state : seed of every random choice (folds, dropout rows, boosters).
+
+    The parameters are checked at the start of :meth:`fit` against ``_parameter_constraints``
+    (scikit-learn's validation); a bad one raises :class:`~spamflood.errors.ConfigError` naming it.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "features": [None, "array-like"],
+        "text": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left")],
+        "l2_regularization": [Interval(Real, 0, None, closed="left")],
+        "calibration": [StrOptions({"auto", "isotonic", "sigmoid"})],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "context_dropout": [Interval(Real, 0, 1, closed="both")],
+        "min_positives": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
 
     def __init__(
         self,
@@ -117,7 +137,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         """Learn from ``X`` (a DataFrame or name -> column mapping of features, plus ``text``
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
         columns (which behaviours each post shows) for the label heads."""
-        self._check_params()
+        validate_estimator(self)
         names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values()]
         matrix = feature_matrix(X, names)
         target = _binary(y, "y")
@@ -162,16 +182,6 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column's median is NaN
             self.reference_ = np.nanmedian(negatives, axis=0)
         return self
-
-    def _check_params(self) -> None:
-        if self.calibration not in ("auto", "isotonic", "sigmoid"):
-            raise ConfigError(
-                f"The 'calibration' parameter must be 'auto', 'isotonic' or 'sigmoid'. Got {self.calibration!r} instead."
-            )
-        if not 0.0 <= self.context_dropout <= 1.0:
-            raise ConfigError(f"The 'context_dropout' parameter must be in [0, 1]. Got {self.context_dropout} instead.")
-        if self.cv < 2:
-            raise ConfigError(f"The 'cv' parameter must be at least 2. Got {self.cv} instead.")
 
     def _text_pipeline(self) -> Any:
         from sklearn.pipeline import make_pipeline

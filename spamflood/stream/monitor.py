@@ -46,8 +46,9 @@ from typing import Any, Self
 
 import numpy as np
 
+from spamflood import _params
 from spamflood.cluster import lsh_params
-from spamflood.durations import human_duration, parse_duration
+from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
 from spamflood.io.rows import RowParser
 from spamflood.minhash import MinHasher
@@ -121,11 +122,20 @@ class FloodMonitor:
         recall: float = 0.98,
         clock: Callable[[], float] = _time.time,
     ) -> None:
-        self.window = parse_duration(window)
-        self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
-            raise ConfigError(f"The 'threshold' parameter of FloodMonitor must be in (0, 1). Got {threshold!r} instead.")
-        self.threshold = float(threshold)
+        owner = "FloodMonitor"
+        self.window = _params.duration(owner, "window", window)
+        self.rules = RuleScorer(
+            min_authors=_params.integer(owner, "min_authors", min_authors, 2),
+            min_copies=_params.integer(owner, "min_copies", min_copies, 2),
+        )
+        self.threshold = _params.real(owner, "threshold", threshold, 0.0, 1.0, closed="neither")
+        num_perm = _params.integer(owner, "num_perm", num_perm, 2)
+        ngram = _params.integer(owner, "ngram", ngram, 1)
+        seed = _params.integer(owner, "seed", seed, 0, 2**32 - 1)
+        key_prefix = _params.text(owner, "key_prefix", key_prefix)
+        recall = _params.real(owner, "recall", recall, 0.0, 1.0, closed="neither")
+        if not callable(clock):
+            _params.fail(owner, "clock", "a callable giving epoch seconds, like time.time", clock)
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.bands, self.rows = lsh_params(self.threshold, num_perm, recall)
         self._need = math.ceil(self.threshold * num_perm - 1e-9)
@@ -287,14 +297,14 @@ def _make_store(store: str | FloodStore, window: float, key_prefix: str) -> Floo
             from spamflood.stream.redis_store import RedisStore
 
             return RedisStore(store, window=window, key_prefix=key_prefix)
-        raise ConfigError(
-            f"Unknown store {_safe(store)!r}: expected 'memory', a Redis URL "
-            "(redis://host:6379/0, rediss:// for TLS, unix://), or a store object."
-        )
-    if not isinstance(store, FloodStore):
-        raise ConfigError(
-            f"The 'store' parameter of FloodMonitor must be 'memory', a Redis URL or a store object "
-            f"(lookup, commit, bind, size, close). Got {type(store).__name__} instead."
+    if isinstance(store, str) or not isinstance(store, FloodStore):
+        shown = _safe(store) if isinstance(store, str) else store  # never a password in a message
+        _params.fail(
+            "FloodMonitor",
+            "store",
+            "'memory', a Redis URL (redis://host:6379/0, rediss:// for TLS, unix://) or a store object "
+            "(lookup, commit, bind, size, close)",
+            shown,
         )
     if store.window != window:
         raise ConfigError(
