@@ -417,7 +417,6 @@ def test_parse_batch_gives_the_columns_of_the_parsed_posts(spec, payloads):
     import numpy as np
 
     from spamflood.io.rows import FieldWarnings
-
     from spamflood.posts import PostBatch
 
     fm = FieldMap() if spec is None else FieldMap.parse(spec, keep=("label",))
@@ -501,7 +500,6 @@ def test_column_checks_take_exactly_what_one_row_validation_takes(rows, tz, spec
     import numpy as np
 
     from spamflood.io.rows import FieldWarnings
-
     from spamflood.posts import PostBatch
 
     parser = RowParser(None if spec is None else FieldMap.parse(spec), tz=tz, max_text_chars=6)
