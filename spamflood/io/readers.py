@@ -192,14 +192,17 @@ class _Guarded(io.RawIOBase):
             return
         if not self._started:  # a byte order mark is no part of the first row
             head = b"".join(self._tail) + block
-            if len(head) < len(_BOM) and block:
+            if block and len(head) < len(_BOM) and _BOM.startswith(head):  # wait for the rest of it
                 self._tail = [head]
                 return
             self._started = True
             if head.startswith(_BOM):
                 head = head[len(_BOM) :]
                 self._offset = len(_BOM)
-            self._tail, block = [], head
+            self._tail = []
+            if block and not head:  # the mark alone so far
+                return
+            block = head
         if not block:  # the end: a last line without a line end is a line
             self._ready, self._tail, self._done = memoryview(b"".join(self._tail)), [], True
             return
