@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     """The command line in a real process, through ``main`` (its exit code as the process's);
     scoring by the rules, as reading is what these tests are about (and loading the model is
     most of a small run)."""
-    return subprocess.run([sys.executable, "-c", MAIN, *args, "--rules"], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", MAIN, *args, "--rules"], capture_output=True, text=True, timeout=300, check=False)
 
 
 def rows_of(source, **kw) -> list:
@@ -119,7 +120,7 @@ def test_a_stream_in_any_pieces_gives_its_lines_without_the_mark_and_keeps_back_
 
     whole = (BOM if bom else b"") + data
     points = sorted({min(c, len(whole)) for c in cuts} | {0, len(whole)})
-    pieces = [whole[a:b] for a, b in zip(points, points[1:]) if b > a]
+    pieces = [whole[a:b] for a, b in itertools.pairwise(points) if b > a]
     stats = ReadStats()
     got = list(io.BufferedReader(_Guarded(_Pieces(pieces, breaks), "pipe", stats)))
     content = whole.removeprefix(BOM)  # (data may start with a mark of its own)
