@@ -38,13 +38,7 @@ from spamflood.io.readers import (
     json_layout,
     jsonl_spans,
 )
-from spamflood.io.rows import (
-    DEFAULT_MAX_TEXT_CHARS,
-    FieldWarnings,
-    RawRow,
-    Reject,
-    RowParser,
-)
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, FieldWarnings, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up

@@ -64,7 +64,7 @@ _BOM = b"\xef\xbb\xbf"
 _BLOCK = 1 << 20
 _SNIFF = 1 << 16
 """Bytes at the start of an input that its layout is told from."""
-JSON_ARRAY_LIMIT = 1 << 29
+_JSON_ARRAY_LIMIT = 1 << 29
 """Largest JSON array read (it is read whole, and its records take several times its size)."""
 
 
@@ -172,15 +172,6 @@ class _Guarded(io.RawIOBase):
         buffer[:n] = self._ready[:n]
         self._ready = self._ready[n:]
         return n
-
-    def readall(self) -> bytes:
-        parts = []
-        while self._ready or not self._done:
-            parts.append(bytes(self._ready))
-            self._ready = memoryview(b"")
-            if not self._done:
-                self._fill()
-        return b"".join(parts)
 
     def _fill(self) -> None:
         try:
@@ -383,14 +374,14 @@ def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
 
 def _json_array_rows(stream: IO[bytes], path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
     """The elements of a JSON array as rows numbered from 1 (read whole, so up to
-    :data:`JSON_ARRAY_LIMIT` bytes)."""
+    512 MiB)."""
     parts: list[bytes] = []
     size = 0
     while part := stream.read1(_BLOCK):  # type: ignore[attr-defined]
         size += len(part)
-        if size > JSON_ARRAY_LIMIT:
+        if size > _JSON_ARRAY_LIMIT:
             raise InputError(
-                f"'{path}' is a JSON array of more than {JSON_ARRAY_LIMIT >> 20:,} MiB, too large to read whole. "
+                f"'{path}' is a JSON array of more than {_JSON_ARRAY_LIMIT >> 20:,} MiB, too large to read whole. "
                 f"Convert it to JSON Lines, which is read as it streams: jq -c '.[]' '{path}' > posts.jsonl"
             )
         parts.append(part)
