@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood.cli import main
@@ -268,6 +268,28 @@ def test_a_byte_order_mark_is_no_part_of_the_first_row(tmp_path_factory, lines, 
     assert rows_of(str(folder / "marked.jsonl.gz")) == expected
     spans = [row for span in jsonl_spans(marked, rows_per_span=rows_per_span) for row in span.rows()[0]]
     assert spans == expected
+
+
+_ROWS = st.lists(
+    st.sampled_from([b"", b"{broken", *(json.dumps(p, ensure_ascii=False).encode() for p in posts(6))]), max_size=30
+)
+
+
+@settings(max_examples=25)
+@given(lines=_ROWS, compressed=st.booleans())
+def test_every_row_of_a_marked_file_is_scored_or_rejected(tmp_path_factory, lines, compressed):
+    data = BOM + b"".join(line + b"\n" for line in lines)
+    path = tmp_path_factory.mktemp("marked") / ("feed.jsonl.gz" if compressed else "feed.jsonl")
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    result = Detector(criteria=False).score(str(path))
+    rows = [k + 1 for k, line in enumerate(lines) if line.strip()]
+    assert sorted([*map(int, result.batch.lines), *(r.line for r in result.rejects)]) == rows
+    assert result.rows_read == len(rows) and result.blank_lines == len(lines) - len(rows)
+    for reject in result.rejects:  # the broken lines, and the second copy of a post
+        line = lines[reject.line - 1]
+        assert (line == b"{broken" and reject.reason.startswith("malformed JSON")) or (
+            line in lines[: reject.line - 1] and reject.reason.startswith("duplicate id")
+        )
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])  # 2: the worker processes read the lines
