@@ -343,6 +343,7 @@ def test_a_json_array_is_scored_by_the_command_with_several_processes(tmp_path):
     [
         (b'{"id": "1", "text": "a"}\n{"id": "2", "text": "b"}\n', "lines"),
         (b'{"id": "1", "text": \n', "lines"),  # a broken first line is a reject, not a layout
+        (b'{"id": "1", "text": \n  {"id": "2"}\n', "lines"),  # (even before an indented line of JSON)
         (b'[1, 2]\n[3]\n', "lines"),  # lines that are arrays: rejected one by one
         (b'  [{"id": "1"}]', "array"),
         (b'[\n  {"id": "1"}\n]\n', "array"),

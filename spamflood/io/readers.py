@@ -340,17 +340,22 @@ def _layout(head: bytes) -> str:
         return "lines"
     first, _, rest = text.partition(b"\n")
     following = next((line for line in rest.split(b"\n", 16)[:16] if line.strip()), None)
-    try:
-        _loads(first)
-    except _JSONDecodeError:
-        pass
-    else:  # a whole value on the first line: JSON Lines, unless it is the only line
+    if _parses(first):  # a whole value on the first line: JSON Lines, unless it is the only line
         return "array" if text[:1] == b"[" and following is None else "lines"
     if text[:1] == b"[":
         return "array"
-    if first.strip() == b"{" or following is not None and following[:1] in (b" ", b"\t"):
+    opens = first.rstrip()[-1:] in (b"{", b"[")  # as a pretty printer ends the first line
+    if opens and (first.strip() == b"{" or following is not None and following[:1] in (b" ", b"\t")):
         return "pretty"
     return "lines"  # a broken first line, say: rejected as such
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        _loads(line)
+    except _JSONDecodeError:
+        return False
+    return True
 
 
 def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
