@@ -339,6 +339,10 @@ def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str 
     table.add_row("rejected", f"{summary['rejected']:,}" + (f"  -> {rejects_path}" if rejects_path else ""))
     if summary["blank_lines"]:
         table.add_row("blank lines skipped", f"{summary['blank_lines']:,}")
+    if "unreadable_fields" in summary:
+        table.add_row("optional values read as missing", f"{sum(summary['unreadable_fields'].values()):,}")
+    if result.read.truncated is not None:
+        table.add_row("input truncated", f"rows after {result.read.truncated.unit} {result.read.truncated.line:,} lost")
     table.add_row("flagged", f"{summary['flagged']:,}")
     table.add_row("near-duplicate clusters", f"{summary['clusters']:,}")
     table.add_row("floods found", f"{summary['floods']:,}")
@@ -349,6 +353,10 @@ def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str 
         console.print(f"  rejected {reject.message()}", markup=False)
     if len(result.rejects) > 5:
         console.print(f"  ... and {len(result.rejects) - 5} more rejected rows", markup=False)
+    for message in result.read.unreadable.messages():
+        console.print(f"  warning: {message}", markup=False)
+    for note in result.read.notes:
+        console.print(f"  note: {note}", markup=False)
     floods = result.cluster_records()
     top = [r for r in floods if r["flood"]][:5]
     if top:
@@ -359,6 +367,49 @@ def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str 
             text = " ".join(r["representative_text"].split())
             ft.add_row(str(r["cluster"]), f"{r['size']:,}", f"{r['authors']:,}", r["span"], text[:120])
         console.print(ft)
+
+
+def _input_failures(result: Any, args: argparse.Namespace, console: Any) -> int:
+    """Say loudly (``-q`` too) what makes a run that wrote what it could a failure: an input
+    that broke off, or one of which no row could be read; and return the exit code."""
+    code = EXIT_OK
+    if result.read.truncated is not None:
+        console.print(f"ERROR {result.read.truncated.message()}", markup=False)
+        code = EXIT_ERROR
+    if result.rows_read and not len(result):
+        console.print(f"ERROR {_all_rejected(result, args)}", markup=False)
+        code = EXIT_ERROR
+    return code
+
+
+def _all_rejected(result: Any, args: argparse.Namespace) -> str:
+    """Every row rejected: the most common reason (the first row it rejected), and what
+    usually causes it."""
+    import re
+    from collections import Counter
+
+    from spamflood.io.fieldmap import preset_names
+
+    def kind(reject: Any) -> tuple[str | None, str]:  # the reason without the row's own values
+        return reject.field, re.split(r"[:'\"(]", reject.reason)[0].strip()
+
+    (field, what), count = Counter(map(kind, result.rejects)).most_common(1)[0]
+    first = next(r for r in result.rejects if kind(r) == (field, what))
+    if field and what == "missing or empty":
+        path = _field_map(args).paths.get(field, field)
+        optional = f", or --optional {field} if it may be absent" if field in ("author", "time") else ""
+        hint = (
+            f"the field map reads '{field}' from '{path}': name the key that holds it (--map {field}=<key>) "
+            f"or pick a preset (--preset {'|'.join(preset_names())}){optional}"
+        )
+    elif field is None:
+        hint = "is the input JSON Lines (one object a line)? CSV, TSV and Parquet are told by the extension or --format"
+    else:
+        hint = "see the rejects for each row's reason"
+    return (
+        f"every row of '{args.input}' was rejected ({len(result.rejects):,} of {result.rows_read:,}); "
+        f"most often ({count:,} rows): {first.message()}. hint: {hint}."
+    )
 
 
 # ---------------------------------------------------------------------------- commands
@@ -427,7 +478,7 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
         rejects_path = _write_rejects(result, args, console)
         if not args.quiet:
             _print_summary(result, console, time.perf_counter() - started, rejects_path)
-        return _done(EXIT_OK)
+        return _done(_input_failures(result, args, console))
 
 
 def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
@@ -442,7 +493,7 @@ def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
     rejects_path = _write_rejects(result, args, console)
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
-    return EXIT_OK
+    return _input_failures(result, args, console)
 
 
 def _cmd_report(args: argparse.Namespace, console: Any) -> int:
@@ -457,7 +508,7 @@ def _cmd_report(args: argparse.Namespace, console: Any) -> int:
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
         console.print(f"report: {info['path']} ({info['bytes'] / 1024:,.0f} KiB)", markup=False)
-    return EXIT_OK
+    return _input_failures(result, args, console)
 
 
 def _cmd_watch(args: argparse.Namespace, console: Any) -> int:

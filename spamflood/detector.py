@@ -36,9 +36,10 @@ from spamflood.io.readers import (
     ReadStats,
     detect_format,
     iter_chunks,
+    json_layout,
     jsonl_spans,
 )
-from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RawRow, Reject, RowParser
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, FieldWarnings, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
@@ -213,6 +214,8 @@ class _Prepared:
     """Blank lines skipped in the chunk (when the worker read the lines itself)."""
     digests: np.ndarray | None = None
     """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
+    unreadable: FieldWarnings = field(default_factory=FieldWarnings)
+    """Optional values of the chunk read as missing."""
 
 
 @dataclass(repr=False)
@@ -232,6 +235,9 @@ class ScoreResult:
     threshold: float
     label_scores: dict[str, np.ndarray] = field(default_factory=dict)
     """Per-label sub-scores: the model's label heads, or the rule strengths without a model."""
+    read: ReadStats = field(default_factory=ReadStats)
+    """What reading the input saw besides rows: where it broke off (``read.truncated``: the
+    rows after it are lost), optional values read as missing (``read.unreadable``), notes."""
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -378,7 +384,10 @@ class ScoreResult:
         return frame
 
     def summary(self) -> dict[str, Any]:
-        return {
+        """The run in counts. Two keys appear only when there is something to say:
+        ``unreadable_fields`` (per field, optional values read as missing) and
+        ``input_truncated`` (where the input broke off: :meth:`Truncated.to_dict`)."""
+        summary: dict[str, Any] = {
             "rows_read": self.rows_read,
             "scored": len(self),
             "rejected": len(self.rejects),
@@ -387,6 +396,11 @@ class ScoreResult:
             "clusters": len(self.clusters),
             "floods": len(self.flood_ids),
         }
+        if self.read.unreadable:
+            summary["unreadable_fields"] = dict(self.read.unreadable.counts)
+        if self.read.truncated is not None:
+            summary["input_truncated"] = self.read.truncated.to_dict()
+        return summary
 
 
 def _aligned_frame(result: ScoreResult, index: Any) -> Any:
@@ -465,7 +479,8 @@ def _prepare_chunk(
     by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
     if isinstance(rows, JsonlSpan):  # read here, in the worker
         rows, blank_lines = rows.rows()
-    batch, rejects = parser.parse_batch(rows)
+    unreadable = FieldWarnings()
+    batch, rejects = parser.parse_batch(rows, unreadable)
     if families:  # normalize once: the criteria match on this form, and shingling continues from it
         normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
     else:  # nothing reads the matching form: the shingling form alone, with no str per post
@@ -488,7 +503,7 @@ def _prepare_chunk(
         scan = scan.only(*scan_names(BATCH_FAMILIES))
     else:
         criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests)
+    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
 
 
 class Detector:
@@ -609,6 +624,9 @@ class Detector:
 
         Rows that fail validation are not scored; they are in ``result.rejects`` with their line
         and reason. With ``strict=True`` the first one raises :class:`~spamflood.errors.InputError`.
+        An optional field that cannot be read is taken as missing and counted in
+        ``result.read.unreadable``. An input that breaks off (a truncated ``.gz``) gives the rows
+        before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
         stats = ReadStats()
@@ -621,7 +639,7 @@ class Detector:
             by_line = _line_signature_array(sum(span.lines for span in spans), self.hasher.num_perm)
             chunks = spans
         else:
-            chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats)
+            chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats, field_map=parser.field_map)
         parts: list[_Prepared] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}
@@ -634,13 +652,20 @@ class Detector:
                 raise InputError(first.reason, line=first.line, field=first.field)
             shared = part.batch.share_strings(shared)  # one object per account string across chunks
             stats.blank_lines += part.blank_lines
+            stats.unreadable.update(part.unreadable)
             parts.append(part)
             if progress is not None:
                 progress(rows_read)
+        if strict and stats.truncated is not None:
+            from spamflood.errors import InputError
+
+            raise InputError(stats.truncated.message())
         line_signatures = [by_line] if by_line is not None else []
         del by_line
         with collector_paused():  # millions of acyclic lists and strings; see collector_paused
-            return self._finish(parts, rows_read, stats.blank_lines, strict, line_signatures)
+            result = self._finish(parts, rows_read, stats.blank_lines, strict, line_signatures)
+        result.read = stats
+        return result
 
     def score_frame(self, frame: Any, **kwargs: Any) -> Any:
         """Score a pandas DataFrame of posts (or a list of dicts): one output row per input row,
@@ -972,7 +997,12 @@ def _plain_jsonl_file(source: Any, fmt: str | None) -> bool:
     if not isinstance(source, (str, Path)) or str(source) == "-":
         return False
     path = Path(source)
-    return path.suffix.lower() != ".gz" and path.is_file() and detect_format(path, fmt) == "jsonl"
+    return (
+        path.suffix.lower() != ".gz"
+        and path.is_file()
+        and detect_format(path, fmt) == "jsonl"
+        and json_layout(path) == "lines"  # a JSON array is read whole; pretty JSON is refused
+    )
 
 
 def _explain(

@@ -170,9 +170,6 @@ GOOD = {"id": "1", "text": "hello", "author": "u1", "time": "2026-01-01T00:00:00
         pytest.param({**GOOD, "id": True}, "id", "expected a string or integer, got bool", id="id-bool"),
         pytest.param({**GOOD, "time": "soon"}, "time", "unparseable time 'soon'", id="bad-time"),
         pytest.param({**GOOD, "time": 99}, "time", "outside 1990..2100", id="time-out-of-range"),
-        pytest.param({**GOOD, "followers": "many"}, "followers", "expected a number, got 'many'", id="followers-text"),
-        pytest.param({**GOOD, "followers": -3}, "followers", "non-negative", id="followers-negative"),
-        pytest.param({**GOOD, "author_created": "then"}, "author_created", "unparseable time", id="bad-created"),
     ],
 )
 def test_bad_rows_name_line_and_field(payload, field, reason):
@@ -186,6 +183,72 @@ def test_bad_rows_name_line_and_field(payload, field, reason):
 def test_numeric_strings_and_thousands_separators_are_counts():
     post = RowParser().parse(1, {**GOOD, "followers": "1,204", "following": 3})
     assert post.followers == 1204 and post.following == 3
+
+
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        pytest.param("followers", "many", "expected a number, got 'many'", id="followers-text"),
+        pytest.param("followers", -3, "non-negative", id="followers-negative"),
+        pytest.param("following", True, "expected a number, got bool", id="following-bool"),
+        pytest.param("statuses", "1,2", "expected a number, got '1,2'", id="statuses-bad-grouping"),
+        pytest.param("author_created", "then", "unparseable time 'then'", id="bad-created"),
+        pytest.param("author_name", 12, "expected a string, got int", id="name-int"),
+        pytest.param("author_bio", "bad \udcff byte", "invalid UTF-8", id="bio-surrogate"),
+        pytest.param("repost_of", {"id": 1}, "expected a string or integer, got dict", id="repost-dict"),
+    ],
+)
+def test_an_unreadable_optional_field_is_missing_and_counted_not_a_reject(field, value, reason):
+    from spamflood.io.rows import FieldWarnings
+
+    warnings = FieldWarnings()
+    post = RowParser().parse(17, {**GOOD, field: value}, warnings)
+    assert (post.id, post.text) == (GOOD["id"], GOOD["text"])
+    got = getattr(post, field)
+    assert got is None or math.isnan(got)
+    assert warnings.counts == {field: 1}
+    line, why = warnings.first[field]
+    assert line == 17 and reason in why
+    assert warnings.messages() == [f"field '{field}': 1 unreadable value read as missing (first on line 17: {why})"]
+
+
+def test_weibo_display_counts_are_read_by_both_validation_paths():
+    from spamflood.io.rows import FieldWarnings
+
+    counts = ["1.2万", "12万", "1.2亿", "3,456", "1.5M", "1.2k", "10万+", 7, None, ""]
+    expected = [12_000, 120_000, 120_000_000, 3456, 1_500_000, 1200, 100_000, 7, math.nan, math.nan]
+    rows = [(i + 1, {**GOOD, "id": str(i), "followers": c}) for i, c in enumerate(counts)]
+    warnings = FieldWarnings()
+    batch, rejects = RowParser().parse_batch(rows, warnings)
+    assert rejects == [] and not warnings
+    assert batch.followers.tolist() == pytest.approx(expected, nan_ok=True)
+    assert [RowParser().parse(*row).followers for row in rows] == pytest.approx(expected, nan_ok=True)
+
+
+def test_core_fields_still_reject_and_optional_author_and_time_are_lenient():
+    from spamflood.io.rows import FieldWarnings
+
+    bad = {**GOOD, "author": {"id": 1}, "time": "soon", "followers": "many"}
+    warnings = FieldWarnings()
+    with pytest.raises(InputError, match="field 'author'"):
+        RowParser().parse(3, bad, warnings)
+    assert not warnings  # a rejected row counts no warning
+    post = RowParser(FieldMap.parse(optional=("author", "time"))).parse(3, bad, warnings)
+    assert (post.author, math.isnan(post.time), math.isnan(post.followers)) == (GOOD["id"], True, True)
+    assert warnings.counts == {"author": 1, "time": 1, "followers": 1}
+
+
+def test_warnings_of_chunks_add_up_keeping_the_earliest_first_line():
+    from spamflood.io.rows import FieldWarnings
+
+    early, late = FieldWarnings(), FieldWarnings()
+    late.add("followers", 90, "expected a number, got 'x'")
+    late.add("author_bio", 95, "invalid UTF-8")
+    early.add("followers", 4, "expected a number, got 'y'")
+    late.update(early)
+    assert late.counts == {"followers": 2, "author_bio": 1}
+    assert late.first == {"followers": (4, "expected a number, got 'y'"), "author_bio": (95, "invalid UTF-8")}
+    assert [m.split(":")[0] for m in late.messages()] == ["field 'author_bio'", "field 'followers'"]
 
 
 # ---------------------------------------------------------------- readers and real malformed files
@@ -335,6 +398,7 @@ _VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.sampled_from(["2026-01-20T00:00:15+08:00", "2026-01-20", "1771286400", "12:30", "1e9", "x\ud800y", " 7 ", "1,234"]),
+    st.sampled_from(["1.2万", "10万+", "1.5M", "3k", "1,2", "-4", "nan", "1.2亿", "9" * 400]),  # display counts
     st.lists(st.integers(), max_size=2),
 )
 _RECORDS = st.dictionaries(
@@ -352,15 +416,18 @@ _RECORDS = st.dictionaries(
 def test_parse_batch_gives_the_columns_of_the_parsed_posts(spec, payloads):
     import numpy as np
 
+    from spamflood.io.rows import FieldWarnings
     from spamflood.posts import PostBatch
 
     fm = FieldMap() if spec is None else FieldMap.parse(spec, keep=("label",))
     parser = RowParser(fm, tz="Asia/Shanghai", max_text_chars=6)
     rows = [(i + 1, p) for i, p in enumerate(payloads)]
-    batch, rejects = parser.parse_batch(rows)
-    posts, expected_rejects = parser.parse_many(rows)
+    warnings, expected_warnings = FieldWarnings(), FieldWarnings()
+    batch, rejects = parser.parse_batch(rows, warnings)
+    posts, expected_rejects = parser.parse_many(rows, expected_warnings)
     expected = PostBatch.from_posts(posts)
     assert [r.to_dict() for r in rejects] == [r.to_dict() for r in expected_rejects]
+    assert warnings == expected_warnings
     assert len(batch) + len(rejects) == len(rows)
     for name in ("ids", "texts", "authors", "author_name", "author_bio", "repost_of", "extra"):
         assert getattr(batch, name) == getattr(expected, name), name
@@ -396,7 +463,7 @@ _GOOD = {
     "author_name": st.one_of(st.none(), st.text(max_size=5)),
     "author_bio": st.one_of(st.none(), st.just(""), st.text(max_size=5)),
     "author_created": st.one_of(st.none(), _iso_times()),
-    "followers": st.one_of(st.integers(0, 10**6), st.floats(0, 1e6)),
+    "followers": st.one_of(st.integers(0, 10**6), st.floats(0, 1e6), st.sampled_from(["1.2万", "3,456", "12"])),
     "following": st.integers(0, 10**6),
     "statuses": st.one_of(st.none(), st.integers(0, 10**6)),
     "repost_of": st.one_of(st.none(), st.text("abc019", min_size=1, max_size=4)),
@@ -432,13 +499,16 @@ def _mostly_good_rows(draw):
 def test_column_checks_take_exactly_what_one_row_validation_takes(rows, tz, spec):
     import numpy as np
 
+    from spamflood.io.rows import FieldWarnings
     from spamflood.posts import PostBatch
 
     parser = RowParser(None if spec is None else FieldMap.parse(spec), tz=tz, max_text_chars=6)
-    batch, rejects = parser.parse_batch(rows)
-    posts, expected_rejects = parser.parse_many(rows)
+    warnings, expected_warnings = FieldWarnings(), FieldWarnings()
+    batch, rejects = parser.parse_batch(rows, warnings)
+    posts, expected_rejects = parser.parse_many(rows, expected_warnings)
     expected = PostBatch.from_posts(posts)
     assert [r.to_dict() for r in rejects] == [r.to_dict() for r in expected_rejects]
+    assert warnings == expected_warnings
     for name in ("ids", "texts", "authors", "author_name", "author_bio", "repost_of"):
         assert getattr(batch, name) == getattr(expected, name), name
     for name in ("times", "lines", "author_created", "followers", "following", "statuses"):

@@ -3,8 +3,14 @@
 Readers do no validation (that is :class:`~spamflood.io.rows.RowParser`'s one job); they only
 split the input into rows and number them, so that validation can run in worker processes.
 JSONL payloads stay undecoded bytes for that reason. Line numbers are 1-based physical lines
-for JSONL and CSV (the line a CSV record starts on) and 1-based row numbers for Parquet and
-in-memory data.
+for JSONL and CSV (the line a CSV record starts on), 1-based element numbers for a JSON array,
+and 1-based row numbers for Parquet and in-memory data.
+
+They also say what else they saw in :class:`ReadStats`, and refuse loudly what they cannot
+read as rows: a compressed file that breaks off ends after its last complete line (the rest
+is counted as lost, not read as a broken row), a UTF-8 byte order mark is dropped, a JSON array
+is read as records, pretty-printed JSON and a CSV header without the mapped columns are
+refused with what to do, and a CSV separated by ``;`` or tabs is read as such.
 """
 
 from __future__ import annotations
@@ -13,15 +19,33 @@ import csv
 import gzip
 import io
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from spamflood.errors import ConfigError
-from spamflood.io.rows import CSV_ERROR_KEY, CSV_RAW_KEY, RawRow
+from spamflood.errors import ConfigError, InputError
+from spamflood.io.fieldmap import FieldMap
+from spamflood.io.rows import (
+    CSV_ERROR_KEY,
+    CSV_RAW_KEY,
+    FieldWarnings,
+    RawRow,
+    _JSONDecodeError,
+    _loads,
+)
 
-__all__ = ["FORMATS", "JsonlSpan", "ReadStats", "detect_format", "iter_chunks", "jsonl_spans"]
+__all__ = [
+    "FORMATS",
+    "JsonlSpan",
+    "ReadStats",
+    "Truncated",
+    "detect_format",
+    "iter_chunks",
+    "json_layout",
+    "jsonl_spans",
+]
 
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
 _EXTENSIONS = {
@@ -36,11 +60,52 @@ _EXTENSIONS = {
 DEFAULT_CHUNK_ROWS = 20_000
 
 
+_BOM = b"\xef\xbb\xbf"
+_BLOCK = 1 << 20
+_SNIFF = 1 << 16
+"""Bytes at the start of an input that its layout is told from."""
+_JSON_ARRAY_LIMIT = 1 << 29
+"""Largest JSON array read (it is read whole, and its records take several times its size)."""
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """Where an input broke off: a compressed file that ends early or is corrupt, a Parquet row
+    group that cannot be read. The rows up to ``line`` were read; what follows is lost."""
+
+    path: str
+    line: int
+    """The last complete line (row, for Parquet) read; 0 when there was none."""
+    reason: str
+    offset: int | None = None
+    """Bytes of (decompressed) content up to the end of that line."""
+    unread: int | None = None
+    """Bytes after that line that were decompressed but make no complete line (not read as a row)."""
+    unit: str = "line"
+
+    def message(self) -> str:
+        where = f"after {self.unit} {self.line:,}" if self.line else f"before its first {self.unit}"
+        if self.offset is not None:
+            where += f" (byte {self.offset:,} of its content)"
+        lost = "what follows is lost"
+        if self.unread:
+            lost = f"{self.unread:,} bytes after {self.unit} {self.line:,} unreadable and " + lost
+        return f"input truncated: '{self.path}' breaks off {where}: {self.reason}; {lost}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class ReadStats:
-    """What a reader saw besides rows: blank lines it skipped (they hold no post)."""
+    """What reading saw besides rows: blank lines skipped (they hold no post), where the input
+    broke off, optional values read as missing, and how the input was read when its shape asked
+    for it (a JSON array, a ``;``-separated CSV)."""
 
     blank_lines: int = 0
+    truncated: Truncated | None = None
+    unreadable: FieldWarnings = field(default_factory=FieldWarnings)
+    notes: list[str] = field(default_factory=list)
 
 
 def detect_format(path: str | Path, given: str | None = None) -> str:
@@ -61,15 +126,110 @@ def detect_format(path: str | Path, given: str | None = None) -> str:
     )
 
 
-def _open_binary(path: str | Path) -> IO[bytes]:
+def _open_binary(path: str | Path, buffering: int = -1) -> IO[bytes]:
     if str(path) == "-":
         return sys.stdin.buffer
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"Input file '{path}' does not exist.")
-    if p.suffix.lower() == ".gz":
+    if _compressed(p):
         return gzip.open(p, "rb")  # type: ignore[return-value]
-    return open(p, "rb")
+    return open(p, "rb", buffering=buffering)
+
+
+def _compressed(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".gz"
+
+
+_BREAKS = (EOFError, zlib.error, gzip.BadGzipFile)
+"""What a compressed stream raises where it breaks off (truncated) or is corrupt."""
+
+
+class _Guarded(io.RawIOBase):
+    """An input's bytes handed on a complete line at a time, without a leading byte order mark,
+    ending cleanly where a compressed input breaks off: the bytes after its last complete line
+    are recorded in ``stats.truncated``, not handed on (a broken last line is no row)."""
+
+    def __init__(self, inner: IO[bytes], path: str, stats: ReadStats) -> None:
+        self._inner = inner
+        self._read = getattr(inner, "read1", inner.read)
+        self._path = path
+        self._stats = stats
+        self._ready = memoryview(b"")
+        self._tail: list[bytes] = []  # bytes after the last line end read (no line end in them)
+        self._lines = 0
+        self._offset = 0
+        self._started = False
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._ready and not self._done:
+            self._fill()
+        n = min(len(buffer), len(self._ready))
+        buffer[:n] = self._ready[:n]
+        self._ready = self._ready[n:]
+        return n
+
+    def _fill(self) -> None:
+        try:
+            block = self._read(_BLOCK)
+        except _BREAKS as exc:
+            unread = sum(map(len, self._tail))
+            self._stats.truncated = Truncated(self._path, self._lines, _break_reason(exc), self._offset, unread)
+            self._tail, self._done = [], True
+            return
+        if not self._started:  # a byte order mark is no part of the first row
+            head = b"".join(self._tail) + block
+            if block and len(head) < len(_BOM) and _BOM.startswith(head):  # wait for the rest of it
+                self._tail = [head]
+                return
+            self._started = True
+            if head.startswith(_BOM):
+                head = head[len(_BOM) :]
+                self._offset = len(_BOM)
+            self._tail = []
+            if block and not head:  # the mark alone so far
+                return
+            block = head
+        if not block:  # the end: a last line without a line end is a line
+            self._ready, self._tail, self._done = memoryview(b"".join(self._tail)), [], True
+            return
+        cut = block.rfind(b"\n") + 1
+        if not cut:
+            self._tail.append(block)
+            return
+        data = b"".join(self._tail) + block[:cut] if self._tail else block[:cut]  # (all of it: no copy)
+        self._tail = [block[cut:]] if cut < len(block) else []
+        self._lines += block.count(b"\n", 0, cut)
+        self._offset += len(data)
+        self._ready = memoryview(data)
+
+    def close(self) -> None:
+        if not self.closed and self._inner is not sys.stdin.buffer:
+            self._inner.close()
+        super().close()
+
+
+def _break_reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the compressed data ends early (the file was cut short)"
+    return f"corrupt compressed data ({exc})"
+
+
+def _open_stream(path: str | Path, stats: ReadStats) -> io.BufferedReader:
+    """``path`` (``-``: stdin) as a buffered binary stream without a leading byte order mark,
+    whose ``peek`` shows the start of the input: a compressed file or stdin through
+    :class:`_Guarded`; a plain file as it is (it cannot break off, and a file object iterates
+    its lines twice as fast)."""
+    if str(path) == "-" or _compressed(path):
+        return io.BufferedReader(_Guarded(_open_binary(path), str(path), stats), buffer_size=_BLOCK)
+    handle = _open_binary(path, buffering=_SNIFF)
+    if handle.read(len(_BOM)) != _BOM:
+        handle.seek(0)
+    return handle  # type: ignore[return-value]
 
 
 def iter_chunks(
@@ -78,8 +238,13 @@ def iter_chunks(
     fmt: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     stats: ReadStats | None = None,
+    field_map: FieldMap | None = None,
 ) -> Iterator[list[RawRow]]:
-    """Chunks of raw rows from a path (or ``-`` for stdin), a DataFrame, or an iterable of dicts."""
+    """Chunks of raw rows from a path (or ``-`` for stdin), a DataFrame, or an iterable of dicts.
+
+    ``field_map``: the map the rows will be read with; a CSV header without a column for one
+    of its required fields is refused (:class:`~spamflood.errors.InputError`) before any row.
+    """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1. Got {chunk_rows} instead.")
     stats = stats if stats is not None else ReadStats()
@@ -88,9 +253,9 @@ def iter_chunks(
         if kind == "jsonl":
             rows: Iterable[RawRow] = _jsonl_rows(source, stats)
         elif kind in ("csv", "tsv"):
-            rows = _csv_rows(source, "\t" if kind == "tsv" else ",")
+            rows = _csv_rows(source, "\t" if kind == "tsv" else ",", stats, field_map)
         else:
-            yield from _parquet_chunks(source, chunk_rows)
+            yield from _parquet_chunks(source, chunk_rows, stats)
             return
     elif _is_dataframe(source):
         rows = _frame_rows(source)
@@ -126,6 +291,8 @@ class JsonlSpan:
         with open(self.path, "rb") as handle:
             handle.seek(self.start)
             data = handle.read(self.stop - self.start)
+        if self.start == 0 and data.startswith(_BOM):
+            data = data[len(_BOM) :]
         rows: list[RawRow] = []
         blank = 0
         for number, line in enumerate(io.BytesIO(data), start=self.first_line):  # splits on b"\n" only
@@ -139,7 +306,7 @@ class JsonlSpan:
 def jsonl_spans(path: str | Path, *, rows_per_span: int = DEFAULT_CHUNK_ROWS) -> Iterator[JsonlSpan]:
     """A plain (not compressed) JSONL file as spans of about ``rows_per_span`` lines each, cut
     at line ends; the parent only finds the cuts and counts line ends (C speed, one buffer at a
-    time)."""
+    time). Only for a file of JSON Lines (see :func:`json_layout`)."""
     if rows_per_span < 1:
         raise ValueError(f"rows_per_span must be at least 1. Got {rows_per_span} instead.")
     p = Path(path)
@@ -159,32 +326,100 @@ def jsonl_spans(path: str | Path, *, rows_per_span: int = DEFAULT_CHUNK_ROWS) ->
             start += len(block)
 
 
-def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
-    handle = _open_binary(path)
+def json_layout(path: str | Path) -> str:
+    """How a JSON input holds its records, told from its first bytes: ``"lines"`` (JSON Lines,
+    one object a line), ``"array"`` (one JSON array) or ``"pretty"`` (objects spread over
+    several lines, which cannot be read line by line)."""
+    with _open_stream(path, ReadStats()) as stream:
+        return _layout(stream.peek(_SNIFF)[:_SNIFF])
+
+
+def _layout(head: bytes) -> str:
+    text = head.lstrip()
+    if text[:1] not in (b"[", b"{"):
+        return "lines"
+    first, _, rest = text.partition(b"\n")
+    following = next((line for line in rest.split(b"\n", 16)[:16] if line.strip()), None)
+    if _parses(first):  # a whole value on the first line: JSON Lines, unless it is the only line
+        return "array" if text[:1] == b"[" and following is None else "lines"
+    if text[:1] == b"[":
+        return "array"
+    opens = first.rstrip()[-1:] in (b"{", b"[")  # as a pretty printer ends the first line
+    if opens and (first.strip() == b"{" or following is not None and following[:1] in (b" ", b"\t")):
+        return "pretty"
+    return "lines"  # a broken first line, say: rejected as such
+
+
+def _parses(line: bytes) -> bool:
     try:
-        for number, line in enumerate(handle, start=1):
+        _loads(line)
+    except _JSONDecodeError:
+        return False
+    return True
+
+
+def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
+    with _open_stream(path, stats) as stream:
+        layout = _layout(stream.peek(_SNIFF)[:_SNIFF])
+        if layout == "array":
+            yield from _json_array_rows(stream, path, stats)
+            return
+        if layout == "pretty":
+            raise InputError(
+                f"'{path}' holds pretty-printed JSON (an object spread over several lines), not JSON Lines "
+                f"(one object a line). Convert it, e.g. jq -c . '{path}' > posts.jsonl "
+                "(jq -c '.data[]' when the posts are a list under \"data\")."
+            )
+        for number, line in enumerate(stream, start=1):
             if not line.strip():
                 stats.blank_lines += 1
                 continue
             yield number, line
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
 
 
-def _csv_rows(path: str | Path, delimiter: str) -> Iterator[RawRow]:
+def _json_array_rows(stream: IO[bytes], path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
+    """The elements of a JSON array as rows numbered from 1 (read whole, so up to
+    512 MiB)."""
+    parts: list[bytes] = []
+    size = 0
+    while part := stream.read1(_BLOCK):  # type: ignore[attr-defined]
+        size += len(part)
+        if size > _JSON_ARRAY_LIMIT:
+            raise InputError(
+                f"'{path}' is a JSON array of more than {_JSON_ARRAY_LIMIT >> 20:,} MiB, too large to read whole. "
+                f"Convert it to JSON Lines, which is read as it streams: jq -c '.[]' '{path}' > posts.jsonl"
+            )
+        parts.append(part)
+    try:
+        records = _loads(b"".join(parts))
+    except _JSONDecodeError as exc:
+        broken = f" ({stats.truncated.message()})" if stats.truncated else ""
+        raise InputError(f"'{path}' looks like a JSON array but cannot be read: {exc}{broken}") from None
+    if not isinstance(records, list):  # "[1] [2]" and the like
+        raise InputError(f"'{path}' looks like a JSON array but holds a {type(records).__name__}.")
+    stats.notes.append(f"'{path}' is a JSON array: its {len(records):,} elements were read as rows (numbered from 1)")
+    yield from enumerate(records, start=1)
+
+
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def _csv_rows(path: str | Path, delimiter: str, stats: ReadStats, field_map: FieldMap | None) -> Iterator[RawRow]:
     csv.field_size_limit(2**31 - 1)
-    binary = _open_binary(path)
+    binary = _open_stream(path, stats)
     # surrogateescape keeps invalid UTF-8 bytes visible (as lone surrogates) instead of failing
     # the whole file; RowParser rejects the rows that carry them.
     text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
     try:
+        delimiter = _sniff_delimiter(binary.peek(_SNIFF)[:_SNIFF], delimiter, path, stats)
         reader = csv.reader(text, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
             return
         header = [h.lstrip("\ufeff").strip() for h in header]
+        if field_map is not None:
+            _check_header(header, field_map, path, delimiter)
         width = len(header)
         start = reader.line_num + 1
         while True:
@@ -208,12 +443,40 @@ def _csv_rows(path: str | Path, delimiter: str) -> Iterator[RawRow]:
                 continue
             yield line, dict(zip(header, values))
     finally:
-        text.detach()
-        if binary is not sys.stdin.buffer:
-            binary.close()
+        text.close()
 
 
-def _parquet_chunks(path: str | Path, chunk_rows: int) -> Iterator[list[RawRow]]:
+def _sniff_delimiter(head: bytes, delimiter: str, path: str | Path, stats: ReadStats) -> str:
+    """``delimiter``, or the one that splits the header line when ``delimiter`` does not (a CSV
+    written with ``;`` by a spreadsheet in a comma-decimal locale, a tab-separated ``.csv``)."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: widths[d])
+    if widths.get(delimiter, 1) > 1 or widths[best] < 2:
+        return delimiter
+    name = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
+    stats.notes.append(f"'{path}' was read as {name[best]}-separated: its header has no {name[delimiter]}")
+    return best
+
+
+def _check_header(header: list[str], field_map: FieldMap, path: str | Path, delimiter: str) -> None:
+    """Refuse a header without a column for a required field: every row would be rejected."""
+    columns = set(header)
+    wanted = {name: [".".join(parts) for parts in field_map.compiled(name) or ()] for name in field_map.required}
+    absent = [(name, keys) for name, keys in wanted.items() if not columns.intersection(keys)]
+    if not absent:
+        return
+    expected = ", ".join(name if keys == [name] else f"{name} (column {' or '.join(map(repr, keys))})" for name, keys in absent)
+    found = ", ".join(map(repr, header[:12])) + (", ..." if len(header) > 12 else "")
+    tsv = "; a tab-separated file needs --format tsv" if delimiter == "," else ""
+    raise InputError(
+        f"'{path}', line 1: the header has no column for {expected}; it has {len(header)} "
+        f"column{'s' if len(header) > 1 else ''}: {found}. A file without a header line needs one; columns "
+        f"with other names need --map (e.g. --map id=<column>,text=<column>) or a --preset{tsv}."
+    )
+
+
+def _parquet_chunks(path: str | Path, chunk_rows: int, stats: ReadStats) -> Iterator[list[RawRow]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -223,10 +486,19 @@ def _parquet_chunks(path: str | Path, chunk_rows: int) -> Iterator[list[RawRow]]
     try:
         pfile = pq.ParquetFile(str(path))
     except Exception as exc:  # pyarrow raises several types for a corrupt file
-        raise ConfigError(f"'{path}' is not a readable Parquet file: {exc}") from None
+        reason = " ".join(str(exc).split())
+        raise InputError(f"'{path}' is not a readable Parquet file (truncated or corrupt?): {reason}") from None
     number = 0
-    for batch in pfile.iter_batches(batch_size=chunk_rows):
-        rows = batch.to_pylist()
+    batches = pfile.iter_batches(batch_size=chunk_rows)
+    while True:
+        try:
+            rows = next(batches).to_pylist()
+        except StopIteration:
+            return
+        except Exception as exc:  # a corrupt row group: the rows before it were read
+            reason = " ".join(str(exc).split())  # pyarrow's messages span lines
+            stats.truncated = Truncated(str(path), number, f"unreadable Parquet data ({reason})", unit="row")
+            return
         yield [(number + i + 1, row) for i, row in enumerate(rows)]
         number += len(rows)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from operator import itemgetter
@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover
 import numpy as np
 
 from spamflood.errors import InputError
+from spamflood.io.counts import parse_count
 from spamflood.io.fieldmap import MISSING, FieldMap, _resolve
 from spamflood.io.timestamps import parse_iso_column, parse_time, resolve_tz
 from spamflood.posts import (
@@ -38,7 +39,7 @@ from spamflood.posts import (
     PostBatch,
 )
 
-__all__ = ["DEFAULT_MAX_TEXT_CHARS", "RawRow", "Reject", "RowParser"]
+__all__ = ["DEFAULT_MAX_TEXT_CHARS", "FieldWarnings", "RawRow", "Reject", "RowParser"]
 
 DEFAULT_MAX_TEXT_CHARS = 20_000
 """Longer texts are rejected as oversized (a post, not a book; protects memory and speed)."""
@@ -65,6 +66,45 @@ class Reject:
 
     def message(self) -> str:
         return str(InputError(self.reason, line=self.line, field=self.field))
+
+
+@dataclass
+class FieldWarnings:
+    """Optional values that could not be read and were taken as missing, the post being kept
+    (one unreadable follower count must not cost a post): per field, how many, and the line
+    and reason of the first."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    def add(self, name: str, line: int, reason: str) -> None:
+        if name in self.counts:
+            self.counts[name] += 1
+        else:
+            self.counts[name] = 1
+            self.first[name] = (line, reason)
+
+    def update(self, other: FieldWarnings) -> None:
+        """Add the warnings of ``other`` (a later chunk, say) to these."""
+        for name, count in other.counts.items():
+            if name not in self.counts or other.first[name][0] < self.first[name][0]:
+                self.first[name] = other.first[name]
+            self.counts[name] = self.counts.get(name, 0) + count
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def messages(self) -> list[str]:
+        """One line per field, in the order of :data:`~spamflood.posts.POST_FIELDS`."""
+        out = []
+        for name in sorted(self.counts, key=POST_FIELDS.index):
+            line, reason = self.first[name]
+            count = self.counts[name]
+            out.append(
+                f"field '{name}': {count:,} unreadable value{'s' if count > 1 else ''} read as missing "
+                f"(first on line {line}: {reason})"
+            )
+        return out
 
 
 def raw_text(payload: bytes | Mapping[str, Any], limit: int = 10_000) -> str:
@@ -131,14 +171,22 @@ class RowParser:
         self.__dict__.update(state)
         self._plan = _plan(self.field_map)  # its _ABSENT must be this process's sentinel
 
-    def parse_many(self, rows: Iterable[RawRow]) -> tuple[list[Post], list[Reject]]:
+    def parse_many(
+        self, rows: Iterable[RawRow], warnings: FieldWarnings | None = None
+    ) -> tuple[list[Post], list[Reject]]:
+        """The valid rows as posts, and the rejects, in row order; optional values read as
+        missing are counted in ``warnings``."""
         rejects: list[Reject] = []
-        posts = [Post(*values[:-1], line=line, extra=values[-1]) for line, values in self._valid(rows, rejects)]
+        valid = self._valid(rows, rejects, warnings)
+        posts = [Post(*values[:-1], line=line, extra=values[-1]) for line, values in valid]
         return posts, rejects
 
-    def parse_batch(self, rows: Iterable[RawRow]) -> tuple[PostBatch, list[Reject]]:
+    def parse_batch(
+        self, rows: Iterable[RawRow], warnings: FieldWarnings | None = None
+    ) -> tuple[PostBatch, list[Reject]]:
         """The valid rows as one :class:`PostBatch` (what ``PostBatch.from_posts`` makes of
-        :meth:`parse_many`'s posts) and the rejects, in row order.
+        :meth:`parse_many`'s posts) and the rejects, in row order; optional values read as
+        missing are counted in ``warnings``.
 
         Fields are checked a column at a time (type, emptiness, length and UTF-8 of a whole
         column in a few C calls); a row any column check cannot vouch for goes through the
@@ -152,7 +200,7 @@ class RowParser:
         for i in sorted(slow):
             line, payload = rows[i]
             try:
-                values = self._fields(line, payload)
+                values = self._fields(line, payload, warnings)
             except InputError as exc:
                 rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
                 dropped.append(i)
@@ -274,24 +322,35 @@ class RowParser:
                 bad.append(i)
         return out, bad
 
-    def _valid(self, rows: Iterable[RawRow], rejects: list[Reject]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    def _valid(
+        self, rows: Iterable[RawRow], rejects: list[Reject], warnings: FieldWarnings | None
+    ) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """The line and validated fields of each good row; each bad one goes to ``rejects``."""
         for line, payload in rows:
             try:
-                values = self._fields(line, payload)
+                values = self._fields(line, payload, warnings)
             except InputError as exc:
                 rejects.append(Reject(line, exc.field, exc.reason, raw_text(payload)))
                 continue
             yield line, values
 
-    def parse(self, line: int, payload: bytes | Mapping[str, Any]) -> Post:
-        """One row as a Post; raises :class:`InputError` naming the line and field."""
-        values = self._fields(line, payload)
+    def parse(
+        self, line: int, payload: bytes | Mapping[str, Any], warnings: FieldWarnings | None = None
+    ) -> Post:
+        """One row as a Post; raises :class:`InputError` naming the line and field. An optional
+        value that cannot be read is taken as missing (and counted in ``warnings``)."""
+        values = self._fields(line, payload, warnings)
         return Post(*values[:-1], line=line, extra=values[-1])
 
-    def _fields(self, line: int, payload: bytes | Mapping[str, Any]) -> tuple[Any, ...]:
+    def _fields(
+        self, line: int, payload: bytes | Mapping[str, Any], warnings: FieldWarnings | None = None
+    ) -> tuple[Any, ...]:
         """The validated fields of one row, in the order of :data:`~spamflood.posts.POST_FIELDS`
-        (None or NaN for a missing optional one), then the kept extra fields."""
+        (None or NaN for a missing optional one), then the kept extra fields.
+
+        Only the required fields reject the row; an optional one that cannot be read is taken
+        as missing, and counted in ``warnings`` (after every check that can reject, so that a
+        rejected row counts no warning)."""
         record = self._decode(line, payload)
         fm = self.field_map
         keys, paths = self._plan
@@ -319,27 +378,31 @@ class RowParser:
                 line=line,
                 field="text",
             )
-        if author is MISSING:
-            if "author" in required:
+        if "author" in required:
+            if author is MISSING:
                 raise InputError("missing or empty", line=line, field="author")
-            author = post_id
-        else:
             author = _identifier(author, line, "author")
-        if raw_time is MISSING:
-            if "time" in required:
+        if "time" in required:
+            if raw_time is MISSING:
                 raise InputError("missing or empty", line=line, field="time")
-            time = math.nan
-        else:
             time = self._time(raw_time, line, "time", remember=False)
-        name = _text_field(name, line, "author_name")
-        bio = _text_field(bio, line, "author_bio")
-        repost = None if repost is MISSING else _identifier(repost, line, "repost_of")
-        created = math.nan if created is MISSING else self._time(created, line, "author_created")
-        followers = math.nan if followers is MISSING else _count(followers, line, "followers")
-        following = math.nan if following is MISSING else _count(following, line, "following")
-        statuses = math.nan if statuses is MISSING else _count(statuses, line, "statuses")
+        # nothing below rejects the row
+        if "author" not in required:  # a post without an author is its own author
+            author = _lenient(_identifier, author, line, "author", warnings, None) or post_id
+        if "time" not in required:
+            time = _lenient(self._post_time, raw_time, line, "time", warnings, math.nan)
+        name = _lenient(_text_field, name, line, "author_name", warnings, None)
+        bio = _lenient(_text_field, bio, line, "author_bio", warnings, None)
+        repost = _lenient(_identifier, repost, line, "repost_of", warnings, None)
+        created = _lenient(self._time, created, line, "author_created", warnings, math.nan)
+        followers = _lenient(_count, followers, line, "followers", warnings, math.nan)
+        following = _lenient(_count, following, line, "following", warnings, math.nan)
+        statuses = _lenient(_count, statuses, line, "statuses", warnings, math.nan)
         extra = {k: fm.lookup_kept(record, k) for k in fm.keep} if fm.keep else {}
         return post_id, text, author, time, name, bio, repost, created, followers, following, statuses, extra
+
+    def _post_time(self, value: Any, line: int, name: str) -> float:
+        return self._time(value, line, name, remember=False)
 
     def _time(self, value: Any, line: int, name: str, *, remember: bool = True) -> float:
         """``value`` as epoch seconds; a string seen before (an account's creation time, on
@@ -382,6 +445,21 @@ class RowParser:
 
 _TIME_CACHE = 1 << 16
 """Distinct time strings a parser remembers (then it starts over): bounded memory."""
+
+
+def _lenient(
+    read: Callable[[Any, int, str], Any], value: Any, line: int, name: str, warnings: FieldWarnings | None, missing: Any
+) -> Any:
+    """``read(value, line, name)``, or ``missing`` when the value is missing or unreadable (an
+    unreadable one is counted in ``warnings``)."""
+    if value is MISSING:
+        return missing
+    try:
+        return read(value, line, name)
+    except InputError as exc:
+        if warnings is not None:
+            warnings.add(name, line, exc.reason)
+        return missing
 
 
 # ---------------------------------------------------------------- column checks
@@ -514,6 +592,11 @@ def _count_or_bad(value: Any) -> Any:
     kind = value.__class__
     if kind is float and math.isfinite(value) and value >= 0 or kind is int and 0 <= value < _HUGE:
         return float(value)
+    if kind is str:  # "1.2万", "3,456": read here, so that a column of them needs no one-row check
+        try:
+            return parse_count(value)
+        except ValueError:
+            pass
     return _BAD
 
 
@@ -579,9 +662,9 @@ def _count(value: Any, line: int, name: str) -> float:
         raise InputError(f"number too large: {value.bit_length()} bits", line=line, field=name)
     if isinstance(value, str):
         try:
-            value = float(value.replace(",", "").strip())
-        except ValueError:
-            raise InputError(f"expected a number, got {value!r}", line=line, field=name) from None
+            return parse_count(value)
+        except ValueError as exc:
+            raise InputError(str(exc), line=line, field=name) from None
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise InputError(f"expected a non-negative number, got {value!r}", line=line, field=name)
     return float(value)
