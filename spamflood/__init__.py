@@ -56,7 +56,34 @@ _LAZY = {
 }
 """Public name -> the submodule that defines it."""
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "FEATURES",
+    "LABELS",
+    "ClusterFinder",
+    "ClusterTable",
+    "ConfigError",
+    "CriteriaFeatures",
+    "Detector",
+    "FieldMap",
+    "FloodMonitor",
+    "InputError",
+    "MinHasher",
+    "ModelError",
+    "Post",
+    "PostBatch",
+    "ScoreResult",
+    "ScoredPost",
+    "SpamfloodError",
+    "Verdict",
+    "__version__",
+    "estimate_jaccard",
+    "evaluate",
+    "exact_jaccard",
+    "explain",
+    "normalize_many",
+    "shingle_many",
+    "shingle_text",
+]
 
 
 def __getattr__(name: str) -> Any:

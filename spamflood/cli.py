@@ -465,23 +465,12 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _check_paths(args: argparse.Namespace) -> None:
-    """Before anything is read or written: every input exists and every output's folder is
-    one this run can write in (else an error, exit 1, before a long run finds out), and no
-    output is an input or another output (else a usage error, exit 2: the run would destroy
-    the data it reads, or write two things to one file)."""
+    """Before anything is read or written: no output is an input or another output, and each
+    output's format is known (else a usage error, exit 2: the run would destroy the data it
+    reads, or write two things to one file); every input exists and every output's folder is
+    one this run can write in (else an error, exit 1, before a long run finds out). URIs (for
+    Spark) are left to their own file systems."""
     inputs, outputs = _paths(args)
-    for option, path in inputs:
-        if not os.path.exists(path):
-            raise SpamfloodError(f"{'Input file' if option == 'input' else option} '{path}' does not exist.")
-    for option, path in outputs:
-        folder = os.path.dirname(path) or "."
-        if "://" in path:  # a URI (Spark): its own file system says
-            continue
-        if not os.path.isdir(folder):
-            problem = "is not a folder" if os.path.exists(folder) else "does not exist"
-            raise SpamfloodError(f"{option} '{path}': the folder '{folder}' {problem}.")
-        if not os.access(folder, os.W_OK):
-            raise SpamfloodError(f"{option} '{path}': cannot write in the folder '{folder}' (no permission, or read-only).")
     for k, (option, path) in enumerate(outputs):
         for other, other_path in inputs + outputs[:k]:
             if _same_file(path, other_path):
@@ -499,6 +488,18 @@ def _check_paths(args: argparse.Namespace) -> None:
                 f"Cannot tell the format of '{args.output}' from its extension; "
                 f"pass --output-format ({', '.join(FORMAT_CHOICES)})."
             ) from None
+    for option, path in inputs:
+        if "://" not in path and not os.path.exists(path):
+            raise SpamfloodError(f"{'Input file' if option == 'input' else option} '{path}' does not exist.")
+    for option, path in outputs:
+        folder = os.path.dirname(path) or "."
+        if "://" in path:
+            continue
+        if not os.path.isdir(folder):
+            problem = "is not a folder" if os.path.exists(folder) else "does not exist"
+            raise SpamfloodError(f"{option} '{path}': the folder '{folder}' {problem}.")
+        if not os.access(folder, os.W_OK):
+            raise SpamfloodError(f"{option} '{path}': cannot write in the folder '{folder}' (no permission, or read-only).")
 
 
 def _print_summary(
@@ -753,9 +754,7 @@ def _cmd_train(args: argparse.Namespace, console: Any) -> int:
     from spamflood.model import FloodModel, cross_validate, save_model
 
     started = time.perf_counter()
-    if args.no_criteria:
-        raise ConfigError("train needs the criteria features: drop --no-criteria.")
-    detector = _detector(args)
+    detector = _detector(args)  # (train has no --no-criteria: the model learns the criteria)
     data = _labelled(args, detector, console)
     if not len(data.y):
         raise ConfigError("No labelled post to train on (every row was rejected; see the rejects file).")
@@ -918,7 +917,7 @@ def _truth_figures(scored: Path, truth: Path) -> dict[str, dict[str, Any]]:
     labels = read_truth(truth, "labels")
     with open(scored, "rb") as fh:
         rows = [orjson.loads(line) for line in fh]
-    true = [parse_label(labels[row["id"]]) or (0, []) for row in rows]
+    true: list[tuple[int, list[str]]] = [parse_label(labels[row["id"]]) or (0, []) for row in rows]
     campaign = np.array([spam for spam, _ in true])
     flood = np.array(["mass_share" in names for _, names in true])
     return {

@@ -302,3 +302,24 @@ def test_version_imports_nothing_heavy(tmp_path):
         ours = {m for m in imported if m.startswith("spamflood")}
         assert ours == {"spamflood", "spamflood._version", "spamflood.errors", "spamflood.cli"}, (name, ours)
         assert not {m.split(".")[0] for m in imported} & heavy, (name, sorted(imported))
+
+
+def test_every_public_name_is_there_when_first_asked_for():
+    # the package imports its public names on first use (what keeps --version light)
+    code = (
+        "import sys, spamflood\n"
+        "assert 'numpy' not in sys.modules\n"
+        "missing = [n for n in spamflood.__all__ if getattr(spamflood, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert set(spamflood.__all__) <= set(dir(spamflood))\n"
+        "from spamflood import Detector, synth\n"
+        "import spamflood.detector\n"
+        "assert Detector is spamflood.detector.Detector and synth.write\n"
+        "try:\n"
+        "    spamflood.Detectr\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "module 'spamflood' has no attribute 'Detectr'\n"
