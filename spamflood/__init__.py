@@ -1,36 +1,72 @@
 """spamflood: find marketing floods in social feeds, and explain every score.
 
+Every public name is imported when first used (``from spamflood import Detector``, or
+``spamflood.Detector``): ``import spamflood`` alone, and so ``spamflood --version`` or a
+submodule such as :mod:`spamflood.errors`, does not load numpy, numba and scikit-learn.
+
 (``spamflood.normalize`` stays the module; its ``normalize`` function is not re-exported, so the
 name keeps meaning the module.)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from spamflood.cluster import ClusterFinder, ClusterTable
-from spamflood.criteria import FEATURES, LABELS, evaluate, explain
-from spamflood.detector import Detector, ScoredPost, ScoreResult
-from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
-from spamflood.io.fieldmap import FieldMap
-from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
-from spamflood.normalize import normalize_many, shingle_many, shingle_text
-from spamflood.posts import Post, PostBatch
-from spamflood.stream import FloodMonitor, Verdict
+from spamflood._version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # what the names are, for type checkers and readers
+    from spamflood.cluster import ClusterFinder, ClusterTable
+    from spamflood.criteria import FEATURES, LABELS, evaluate, explain
+    from spamflood.criteria.transformer import CriteriaFeatures
+    from spamflood.detector import Detector, ScoredPost, ScoreResult
+    from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
+    from spamflood.io.fieldmap import FieldMap
+    from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
+    from spamflood.normalize import normalize_many, shingle_many, shingle_text
+    from spamflood.posts import Post, PostBatch
+    from spamflood.stream import FloodMonitor, Verdict
+
+_LAZY = {
+    "ClusterFinder": "cluster",
+    "ClusterTable": "cluster",
+    "ConfigError": "errors",
+    "CriteriaFeatures": "criteria.transformer",
+    "Detector": "detector",
+    "FEATURES": "criteria",
+    "FieldMap": "io.fieldmap",
+    "FloodMonitor": "stream",
+    "InputError": "errors",
+    "LABELS": "criteria",
+    "MinHasher": "minhash",
+    "ModelError": "errors",
+    "Post": "posts",
+    "PostBatch": "posts",
+    "ScoreResult": "detector",
+    "ScoredPost": "detector",
+    "SpamfloodError": "errors",
+    "Verdict": "stream",
+    "estimate_jaccard": "minhash",
+    "evaluate": "criteria",
+    "exact_jaccard": "minhash",
+    "explain": "criteria",
+    "normalize_many": "normalize",
+    "shingle_many": "normalize",
+    "shingle_text": "normalize",
+}
+"""Public name -> the submodule that defines it."""
 
 __all__ = [
+    "FEATURES",
+    "LABELS",
     "ClusterFinder",
     "ClusterTable",
     "ConfigError",
     "CriteriaFeatures",
     "Detector",
-    "FEATURES",
     "FieldMap",
     "FloodMonitor",
     "InputError",
-    "LABELS",
     "MinHasher",
     "ModelError",
     "Post",
@@ -51,9 +87,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # CriteriaFeatures imports scikit-learn (about a second): loaded when first asked for.
-    if name == "CriteriaFeatures":
-        from spamflood.criteria.transformer import CriteriaFeatures
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"spamflood.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
-        return CriteriaFeatures
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

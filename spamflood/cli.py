@@ -1,7 +1,12 @@
 """The ``spamflood`` command. The only module that talks to the user.
 
-Exit codes: 0 success, 1 an error (bad input under ``--strict``, unreadable files, a refused
-model), 2 a usage error (unknown option, bad parameter or field map).
+Exit codes, the same from the installed script, ``python -m spamflood`` and :func:`main`:
+0 success; 1 an error (a missing or unreadable input, bad input under ``--strict``, a refused
+model, a failed write, Redis down, the reader of standard output gone); 2 a usage error
+(unknown option, bad parameter or field map, an output that is an input or another output);
+130 interrupted (Ctrl-C).
+
+Nothing heavy is imported at the top: ``spamflood --version`` and ``--help`` stay quick.
 """
 
 from __future__ import annotations
@@ -10,23 +15,121 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from spamflood import __version__
+from spamflood._version import __version__
 from spamflood.errors import ConfigError, SpamfloodError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _UsageError(Exception):
     pass
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Help that ends each option with its default, unless there is none to show (a flag, an
+    option whose help already says what happens without it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:  # argparse would print and exit; we decide the exit
         raise _UsageError(f"{self.prog}: {message}")
+
+
+class _Choices:
+    """Choices read from the library when argparse first needs them (to check a value or
+    write help), so that building the parser imports nothing heavy. (An option with these
+    choices needs a ``metavar``: argparse would read the choices to make one.)"""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._load()
+
+
+def _formats() -> Sequence[str]:
+    from spamflood.io.readers import FORMATS
+
+    return FORMATS
+
+
+def _presets() -> Sequence[str]:
+    from spamflood.io.fieldmap import preset_names
+
+    return preset_names()
+
+
+FORMAT_CHOICES, PRESET_CHOICES = _Choices(_formats), _Choices(_presets)
+
+
+def _number(kind: type, low: float, high: float | None = None, *, above: bool = False, below: bool = False) -> Callable[[str], Any]:
+    """An argparse type: ``kind(text)`` in ``[low, high]`` (``above``/``below``: not equal to
+    that end). A value outside is a usage error that names the option, as argparse does."""
+    what = "an integer" if kind is int else "a number"
+    if high is None:
+        bound = f"more than {low:g}" if above else f"at least {low:g}"
+    else:
+        bound = f"in {'(' if above else '['}{low:g}, {high:g}{')' if below else ']'}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} {bound}; got {text!r}") from None
+        inside = (value > low if above else value >= low) and (
+            high is None or (value < high if below else value <= high)
+        )
+        if not inside:
+            raise argparse.ArgumentTypeError(f"must be {bound}; got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
+def _jobs(text: str) -> int:
+    """``-j``: a positive count of worker processes, or -1 for all cores."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"must be a positive count of processes or -1 (all cores); got {text!r}")
+    return value
+
+
+def _duration(text: str) -> str:
+    """A window such as ``90s``, ``15min``, ``1h``: checked here, read by the library."""
+    from spamflood.durations import parse_duration
+
+    try:
+        parse_duration(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"must be a positive duration like 90s, 15min, 1h or 2d; got {text!r}") from None
+    return text
+
+
+_FRACTION = _number(float, 0.0, 1.0)
+_SIMILARITY = _number(float, 0.0, 1.0, above=True, below=True)
+_POSITIVE = _number(int, 1)
+_AT_LEAST_TWO = _number(int, 2)
+_SEED = _number(int, 0, 2**32 - 1)
 
 
 def _console() -> Any:
@@ -38,43 +141,67 @@ def _console() -> Any:
 # ---------------------------------------------------------------------------- arguments
 
 
-def _add_input_options(p: argparse.ArgumentParser) -> None:
+def _add_input_options(p: argparse.ArgumentParser, *, max_text: bool = True) -> None:
     p.add_argument("input", help="feed export: .jsonl/.csv/.tsv/.parquet (optionally .gz), or - for stdin")
-    p.add_argument("--format", dest="input_format", help="input format when the extension does not tell")
+    p.add_argument(
+        "--format",
+        dest="input_format",
+        choices=FORMAT_CHOICES,
+        metavar="FORMAT",
+        help="input format: %(choices)s (default: from the extension)",
+    )
     _add_field_options(p)
-    p.add_argument("--max-text", type=int, default=None, help="reject texts longer than this many characters")
-    p.add_argument("--rejects", help="where rejected rows go (JSONL; default: beside the output)")
+    if max_text:
+        p.add_argument(
+            "--max-text", type=_POSITIVE, help="reject texts longer than this many characters (default: 20000)"
+        )
+    p.add_argument(
+        "--rejects",
+        help="where rejected rows go, as JSONL (default: OUTPUT.rejects.jsonl beside a file output, stderr for -). "
+        "Each run owns this file: a run that rejects nothing removes the one a previous run left",
+    )
     p.add_argument("--strict", action="store_true", help="stop with exit code 1 at the first bad row")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="worker processes (-1: all cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
 def _add_field_options(p: argparse.ArgumentParser) -> None:
     """Where fields live and how times read: shared by every command that reads posts."""
     p.add_argument(
-        "--preset",
-        default="canonical",
-        help="field-map preset for common exports: canonical, twitter-v1, twitter-v2, weibo",
+        "--preset", default="canonical", choices=PRESET_CHOICES, metavar="PRESET", help="field-map preset: %(choices)s"
     )
     p.add_argument(
         "--map",
         dest="field_map",
         help="where fields live, e.g. id=mid,text=content,author=user.id,time=created_at (name= drops a field)",
     )
-    p.add_argument("--optional", default="", help="core fields that may be absent: author,time")
-    p.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset (default UTC)")
+    p.add_argument("--optional", default="", help="core fields that may be absent, e.g. author,time (default: none)")
+    p.add_argument("--tz", default="UTC", help="time zone for timestamps without an offset (IANA name or +08:00)")
 
 
-def _add_detector_options(p: argparse.ArgumentParser, *, model: bool = True) -> None:
-    p.add_argument("--threshold", type=float, default=0.5, help="score at which a post is flagged (default 0.5)")
-    p.add_argument("--similarity", type=float, default=None, help="Jaccard similarity of near-duplicates (0.7)")
-    p.add_argument("--window", default=None, help="sliding window for mass sharing, e.g. 15min, 1h (1h)")
-    p.add_argument("--min-authors", type=int, default=None, help="accounts in one window that make a flood (5)")
-    p.add_argument("--min-copies", type=int, default=None, help="copies by one account that make repetition (3)")
-    p.add_argument("--seed", type=int, default=None, help="MinHash permutation seed (1)")
-    p.add_argument("--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)")
-    if model:
-        p.add_argument("--model", help="trained model file (.joblib; default: the bundled model)")
+def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -> None:
+    """The detector's settings; ``scoring``: also those of a scoring run (the threshold, which
+    model scores), which mean nothing to ``train``."""
+    if scoring:
+        p.add_argument("--threshold", type=_FRACTION, default=0.5, help="score at which a post is flagged, in [0, 1]")
+    p.add_argument(
+        "--similarity", type=_SIMILARITY, help="Jaccard similarity of near-duplicates, in (0, 1) (default: 0.7, or the model's)"
+    )
+    p.add_argument(
+        "--window", type=_duration, help="sliding window for mass sharing, e.g. 15min, 1h (default: 1h, or the model's)"
+    )
+    p.add_argument(
+        "--min-authors", type=_AT_LEAST_TWO, help="accounts in one window that make a flood (default: 5, or the model's)"
+    )
+    p.add_argument(
+        "--min-copies", type=_AT_LEAST_TWO, help="copies by one account that make repetition (default: 3, or the model's)"
+    )
+    p.add_argument("--seed", type=_SEED, help="MinHash permutation seed (default: 1, or the model's)")
+    if scoring:
+        p.add_argument(
+            "--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)"
+        )
+        p.add_argument("--model", help="trained model file, .joblib (default: the bundled model)")
         p.add_argument(
             "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
         )
@@ -106,6 +233,15 @@ examples:
 """
 
 
+def _add_output_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--output-format",
+        choices=FORMAT_CHOICES,
+        metavar="FORMAT",
+        help="output format: %(choices)s (default: from the extension)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spamflood", description="Find marketing floods in social feeds, and explain every score.")
     parser.add_argument("--version", action="version", version=f"spamflood {__version__}")
@@ -115,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(score)
     _add_detector_options(score)
     score.add_argument("-o", "--output", required=True, help="scored posts: .jsonl/.csv/.parquet, or - for stdout")
-    score.add_argument("--output-format", help="output format when the extension does not tell")
+    _add_output_format(score)
     score.add_argument("--features", action="store_true", help="include every named feature value")
     score.add_argument(
         "--engine", choices=("local", "spark"), default="local", help="spark: run on Apache Spark (Parquet in and out)"
@@ -127,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(clusters)
     _add_detector_options(clusters)
     clusters.add_argument("-o", "--output", required=True, help="clusters: .jsonl/.csv/.parquet, or -")
-    clusters.add_argument("--output-format", help="output format when the extension does not tell")
+    _add_output_format(clusters)
     clusters.add_argument("--floods-only", action="store_true", help="only clusters that are mass_share floods")
     clusters.set_defaults(handler=_cmd_clusters)
 
@@ -136,8 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_detector_options(report)
     report.add_argument("-o", "--output", required=True, help="the HTML file to write")
     report.add_argument("--title", default="spamflood report", help="page title")
-    report.add_argument("--top", type=int, default=10, help="floods to show in detail")
-    report.add_argument("--max-rows", type=int, default=200, help="rows in the table of top posts")
+    report.add_argument("--top", type=_POSITIVE, default=10, help="floods to show in detail")
+    report.add_argument("--max-rows", type=_POSITIVE, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
     watch = sub.add_parser(
@@ -145,7 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="flag floods the moment they form, one verdict per post of a JSONL stream",
         description="Flag floods the moment they form: one verdict (JSON line) per post, as each line arrives.",
         epilog=_WATCH_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     watch.add_argument(
         "input", nargs="?", default="-", help="JSONL file (.gz read too) or - for stdin (default), read as it arrives"
@@ -181,32 +316,32 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--min-copies", type=int, default=3, help="copies by one account that make repetition (default: 3)"
     )
-    watch.add_argument("--similarity", type=float, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
+    watch.add_argument("--similarity", type=_SIMILARITY, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
     watch.set_defaults(handler=_cmd_watch)
 
     synth = sub.add_parser("synth", help="generate a synthetic feed with planted floods and ground truth")
-    synth.add_argument("--posts", type=int, required=True, help="posts to generate")
+    synth.add_argument("--posts", type=_POSITIVE, required=True, help="posts to generate")
     synth.add_argument("--seed", type=int, default=0, help="generator seed (same seed, same bytes)")
     synth.add_argument("-o", "--output", required=True, help="the feed (JSONL)")
     synth.add_argument("--truth", required=True, help="per-post ground truth (JSONL); campaigns go beside it")
-    synth.add_argument("--zh-ratio", type=float, default=0.5, help="share of Chinese posts (default 0.5)")
-    synth.add_argument("--spam-ratio", type=float, default=0.15, help="share of campaign posts (default 0.15)")
-    synth.add_argument("--evasion", type=float, default=0.5, help="share of campaign posts with evasion")
+    synth.add_argument("--zh-ratio", type=_FRACTION, default=0.5, help="share of Chinese posts")
+    synth.add_argument("--spam-ratio", type=_FRACTION, default=0.15, help="share of campaign posts")
+    synth.add_argument("--evasion", type=_FRACTION, default=0.5, help="share of campaign posts with evasion")
     synth.add_argument("--start", default="2026-01-20", help="first day (ISO date)")
-    synth.add_argument("--days", type=int, default=30, help="days the feed covers")
+    synth.add_argument("--days", type=_POSITIVE, default=30, help="days the feed covers")
     synth.add_argument("--tz", default="Asia/Shanghai", help="local time zone of the users")
     synth.add_argument("-q", "--quiet", action="store_true", help="no summary")
     synth.set_defaults(handler=_cmd_synth)
 
     train = sub.add_parser("train", help="train a scoring model on a labelled export, with cross-validation figures")
-    _add_input_options(train)
-    _add_detector_options(train, model=False)
+    _add_input_options(train, max_text=False)
+    _add_detector_options(train, scoring=False)
     _add_label_options(train)
     train.add_argument("-o", "--output", required=True, help="the model file to write (.joblib; manifest beside it)")
-    train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the printed figures (default 5)")
+    train.add_argument("--cv", type=_AT_LEAST_TWO, default=5, help="cross-validation folds for the printed figures")
     train.add_argument(
         "--text",
         choices=("auto", "on", "off"),
@@ -215,26 +350,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--context-dropout",
-        type=float,
+        type=_number(float, 0.0, 1.0, below=True),
         default=0.3,
-        help="share of rows also learned without account/cadence/calendar features (default 0.3)",
+        help="share of rows also learned without account/cadence/calendar features, in [0, 1)",
     )
-    train.add_argument("--model-seed", type=int, default=0, help="seed of folds and boosters (default 0)")
+    train.add_argument("--model-seed", type=int, default=0, help="seed of folds and boosters")
     train.set_defaults(handler=_cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="precision, recall, F1, ROC-AUC and PR-AUC of a model on labelled data")
-    _add_input_options(evaluate)
+    _add_input_options(evaluate, max_text=False)
     _add_detector_options(evaluate)
     _add_label_options(evaluate)
-    evaluate.add_argument("--precision", type=float, default=None, help="also find the threshold reaching this precision")
+    evaluate.add_argument(
+        "--precision", type=_number(float, 0.0, 1.0, above=True), help="also find the threshold reaching this precision"
+    )
     evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
-    demo = sub.add_parser("demo", help="generate a synthetic feed and score it (the main job, end to end)")
-    demo.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
+    demo = sub.add_parser("demo", help="generate a synthetic feed, score it and compare with its ground truth")
+    demo.add_argument("--posts", type=_POSITIVE, default=20_000, help="posts to generate")
     demo.add_argument("--seed", type=int, default=7, help="generator seed")
-    demo.add_argument("--dir", default="spamflood-demo", help="folder for the demo files (default ./spamflood-demo)")
-    demo.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    demo.add_argument(
+        "--dir", help="folder for the demo files (default: a new temporary folder spamflood-demo-*, printed)"
+    )
+    demo.add_argument("-j", "--jobs", type=_jobs, default=1, help="worker processes (-1: all cores)")
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     demo.set_defaults(handler=_cmd_demo)
     return parser
@@ -253,8 +392,8 @@ def _field_map(args: argparse.Namespace) -> Any:
 def _detector_params(args: argparse.Namespace) -> dict[str, Any]:
     """The detector parameters given on the command line (the rest come from the model or the
     defaults)."""
-    params: dict[str, Any] = {"threshold": args.threshold, "n_jobs": args.jobs, "criteria": not args.no_criteria}
-    for name in ("similarity", "window", "min_authors", "min_copies", "seed"):
+    params: dict[str, Any] = {"n_jobs": args.jobs, "criteria": not getattr(args, "no_criteria", False)}
+    for name in ("threshold", "similarity", "window", "min_authors", "min_copies", "seed"):
         value = getattr(args, name, None)
         if value is not None:
             params[name] = value
@@ -267,7 +406,7 @@ def _detector(args: argparse.Namespace) -> Any:
     from spamflood.detector import Detector
 
     params = _detector_params(args)
-    if args.no_criteria or getattr(args, "rules", False) or not hasattr(args, "model"):
+    if getattr(args, "no_criteria", False) or getattr(args, "rules", False) or not hasattr(args, "model"):
         if getattr(args, "model", None):
             raise ConfigError("--model needs the criteria (the model reads them): drop --no-criteria/--rules.")
         return Detector(**params)
@@ -283,7 +422,7 @@ def _run_detector(args: argparse.Namespace, console: Any) -> Any:
         "field_map": field_map,
         "fmt": args.input_format,
         "tz": args.tz,
-        "max_text_chars": args.max_text or DEFAULT_MAX_TEXT_CHARS,
+        "max_text_chars": getattr(args, "max_text", None) or DEFAULT_MAX_TEXT_CHARS,
         "strict": args.strict,
     }
     if args.quiet:
@@ -303,6 +442,8 @@ def _run_detector(args: argparse.Namespace, console: Any) -> Any:
 
 
 def _rejects_path(args: argparse.Namespace) -> str | None:
+    """Where this run's rejected rows go: ``--rejects``, else ``OUTPUT.rejects.jsonl`` beside a
+    file output; ``None``: standard error."""
     if args.rejects:
         return str(args.rejects)
     if args.output in (None, "-"):
@@ -316,10 +457,15 @@ def _rejects_path(args: argparse.Namespace) -> str | None:
 
 
 def _write_rejects(result: Any, args: argparse.Namespace, console: Any) -> str | None:
+    """Write the run's rejects where :func:`_rejects_path` says and return that path, or print
+    them to standard error. Each run owns its rejects file: one with no rejects removes the file
+    a previous run left (``None`` then), so that no old reject reads as one of this run."""
     from spamflood.io.writers import write_records
 
     path = _rejects_path(args)
     if not result.rejects:
+        if path is not None:
+            Path(path).unlink(missing_ok=True)
         return None
     if path is None:
         for reject in result.rejects:
@@ -329,13 +475,95 @@ def _write_rejects(result: Any, args: argparse.Namespace, console: Any) -> str |
     return path
 
 
-def _print_summary(result: Any, console: Any, seconds: float, rejects_path: str | None) -> None:
+def _paths(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(inputs, outputs)`` of the command: ``(option, path)`` pairs, standard streams left out."""
+    command = args.command
+    inputs: list[tuple[str, str]] = []
+    outputs: list[tuple[str, str]] = []
+    if command == "demo":
+        return inputs, outputs
+    if command == "synth":
+        from spamflood.synth.writer import campaigns_path_for
+
+        outputs += [("-o/--output", args.output), ("--truth", args.truth)]
+        outputs.append(("the campaigns file beside --truth", str(campaigns_path_for(args.truth))))
+        return inputs, outputs
+    inputs.append(("input", args.input))
+    if getattr(args, "label_field", None) is not None and args.truth:
+        inputs.append(("--truth", args.truth))
+    if args.output:
+        outputs.append(("-o/--output", args.output))
+    if command == "train":
+        from spamflood.model.store import manifest_path
+
+        outputs.append(("the manifest beside -o/--output", str(manifest_path(args.output))))
+    if command == "watch" or getattr(args, "engine", "local") == "spark":  # they write --rejects only
+        outputs += [("--rejects", args.rejects)] if args.rejects else []
+    else:
+        rejects = _rejects_path(args)
+        if rejects is not None:
+            option = "--rejects" if args.rejects else "the rejects file beside -o/--output"
+            outputs.append((option, rejects))
+    return [p for p in inputs if p[1] != "-"], [p for p in outputs if p[1] != "-"]
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Before anything is read or written: no output is an input or another output, and each
+    output's format is known (else a usage error, exit 2: the run would destroy the data it
+    reads, or write two things to one file); every input exists and every output's folder is
+    one this run can write in (else an error, exit 1, before a long run finds out). URIs (for
+    Spark) are left to their own file systems."""
+    inputs, outputs = _paths(args)
+    for k, (option, path) in enumerate(outputs):
+        for other, other_path in inputs + outputs[:k]:
+            if _same_file(path, other_path):
+                raise ConfigError(
+                    f"{option} '{path}' is the same file as {other} '{other_path}': the run would overwrite it. "
+                    "Give another path."
+                )
+    if args.command in ("score", "clusters") and args.output != "-":
+        from spamflood.io.readers import detect_format
+
+        try:
+            detect_format(args.output, args.output_format)
+        except ConfigError:
+            raise ConfigError(
+                f"Cannot tell the format of '{args.output}' from its extension; "
+                f"pass --output-format ({', '.join(FORMAT_CHOICES)})."
+            ) from None
+    for option, path in inputs:
+        if "://" not in path and not os.path.exists(path):
+            raise SpamfloodError(f"{'Input file' if option == 'input' else option} '{path}' does not exist.")
+    for option, path in outputs:
+        folder = os.path.dirname(path) or "."
+        if "://" in path:
+            continue
+        if not os.path.isdir(folder):
+            problem = "is not a folder" if os.path.exists(folder) else "does not exist"
+            raise SpamfloodError(f"{option} '{path}': the folder '{folder}' {problem}.")
+        if not os.access(folder, os.W_OK):
+            raise SpamfloodError(f"{option} '{path}': cannot write in the folder '{folder}' (no permission, or read-only).")
+
+
+def _print_summary(
+    result: Any, console: Any, seconds: float, rejects_path: str | None, *, written: int | None = None
+) -> None:
+    """The run in a table; ``written``: how many output rows the reader of standard output
+    took before it left (``None``: all of them)."""
     from rich.table import Table
 
     summary = result.summary()
     table = Table(title="spamflood summary", show_header=False, title_justify="left")
     table.add_row("rows read", f"{summary['rows_read']:,}")
     table.add_row("scored", f"{summary['scored']:,}")
+    if written is not None:
+        table.add_row("written", f"{written:,} (then the reader of standard output left)")
     table.add_row("rejected", f"{summary['rejected']:,}" + (f"  -> {rejects_path}" if rejects_path else ""))
     if summary["blank_lines"]:
         table.add_row("blank lines skipped", f"{summary['blank_lines']:,}")
@@ -451,6 +679,7 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
 
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     from spamflood._memory import collector_paused
+    from spamflood._stdout import counted_stdout
     from spamflood.detector import effective_jobs
     from spamflood.io.writers import RecordWriter, jsonl_of_columns, jsonl_of_records
 
@@ -461,7 +690,7 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     # (they hold no cycles; see collector_paused).
     with collector_paused():
         result = _run_detector(args, console)
-        with RecordWriter(args.output, args.output_format) as writer:
+        with counted_stdout(args.output == "-") as stdout, RecordWriter(args.output, args.output_format) as writer:
             step = 50_000
             if writer.format == "jsonl":  # encoded on every job's core (forked copies of this process)
                 if args.features:
@@ -476,12 +705,32 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
                     else:
                         writer.write_columns(result.columns(start=start, stop=start + step))
         rejects_path = _write_rejects(result, args, console)
+        written = _rows_taken(stdout, writer.format) if stdout.broken else None
         if not args.quiet:
-            _print_summary(result, console, time.perf_counter() - started, rejects_path)
-        return _done(_input_failures(result, args, console))
+            _print_summary(result, console, time.perf_counter() - started, rejects_path, written=written)
+        code = _input_failures(result, args, console)
+        if written is not None:
+            _reader_left(console, written, len(result))
+            code = EXIT_ERROR
+        return _done(code)
+
+
+def _rows_taken(stdout: Any, fmt: str) -> int:
+    """Rows of the output the reader of standard output took: its complete lines (less the
+    header of a CSV/TSV; a CSV text with a line break in it counts its lines)."""
+    return stdout.lines if fmt == "jsonl" else max(stdout.lines - 1, 0)
+
+
+def _reader_left(console: Any, written: int, total: int) -> None:
+    console.print(
+        f"ERROR the reader of standard output left (broken pipe) after {written:,} of {total:,} rows; "
+        "the rest were not written, so this run failed (exit code 1).",
+        markup=False,
+    )
 
 
 def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
+    from spamflood._stdout import counted_stdout
     from spamflood.io.writers import write_records
 
     started = time.perf_counter()
@@ -489,11 +738,16 @@ def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
     rows = result.cluster_records()
     if args.floods_only:
         rows = [r for r in rows if r["flood"]]
-    write_records(args.output, rows, fmt=args.output_format)
+    with counted_stdout(args.output == "-") as stdout:
+        write_records(args.output, rows, fmt=args.output_format)
     rejects_path = _write_rejects(result, args, console)
     if not args.quiet:
         _print_summary(result, console, time.perf_counter() - started, rejects_path)
-    return _input_failures(result, args, console)
+    code = _input_failures(result, args, console)
+    if stdout.broken:
+        _reader_left(console, _rows_taken(stdout, args.output_format or "jsonl"), len(rows))
+        code = EXIT_ERROR
+    return code
 
 
 def _cmd_report(args: argparse.Namespace, console: Any) -> int:
@@ -658,8 +912,7 @@ def _labelled(args: argparse.Namespace, detector: Any, console: Any) -> Any:
 
         first = data.rejects[0]
         raise InputError(first.reason, line=first.line, field=first.field)
-    if data.rejects:
-        _write_rejects(data, args, console)
+    _write_rejects(data, args, console)
     return data
 
 
@@ -670,9 +923,7 @@ def _cmd_train(args: argparse.Namespace, console: Any) -> int:
     from spamflood.model import FloodModel, cross_validate, save_model
 
     started = time.perf_counter()
-    if args.no_criteria:
-        raise ConfigError("train needs the criteria features: drop --no-criteria.")
-    detector = _detector(args)
+    detector = _detector(args)  # (train has no --no-criteria: the model learns the criteria)
     data = _labelled(args, detector, console)
     if not len(data.y):
         raise ConfigError("No labelled post to train on (every row was rejected; see the rejects file).")
@@ -772,21 +1023,92 @@ def _print_figures(report: dict[str, Any], console: Any, *, title: str) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace, console: Any) -> int:
+    import tempfile
+
     from spamflood import synth
 
-    folder = Path(args.dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if args.dir:
+        folder = Path(args.dir)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:  # not the working tree: a demo is no part of the user's project
+        folder = Path(tempfile.mkdtemp(prefix="spamflood-demo-"))
     feed, truth = folder / "feed.jsonl", folder / "truth.jsonl"
+    out, clusters = folder / "scored.jsonl", folder / "clusters.jsonl"
+    console.print(f"demo files in {folder}", markup=False)  # even with -q: a temporary folder is found nowhere else
     if not args.quiet:
-        console.print(f"generating {args.posts:,} synthetic posts (seed {args.seed}) -> {feed}")
+        console.print(f"generating {args.posts:,} synthetic posts (seed {args.seed}) -> {feed}", markup=False)
     synth.write(feed, truth, posts=args.posts, seed=args.seed)
-    out = folder / "scored.jsonl"
-    code = main(["score", str(feed), "-o", str(out), "-j", str(args.jobs)] + (["-q"] if args.quiet else []))
+    seconds = _warm_up(feed)
+    if not args.quiet:
+        console.print(
+            f"warm-up: {_WARM_UP_POSTS} posts scored in {seconds:.1f} s (a first run compiles the numba kernels and "
+            "caches them; the rows/s below leave this out)",
+            markup=False,
+        )
+    jobs = ["-j", str(args.jobs)]
+    code = main(["score", str(feed), "-o", str(out), *jobs] + (["-q"] if args.quiet else []))
     if code == EXIT_OK:
-        code = main(["clusters", str(feed), "-o", str(folder / "clusters.jsonl"), "-j", str(args.jobs), "-q"])
+        code = main(["clusters", str(feed), "-o", str(clusters), *jobs, "-q"])
     if code == EXIT_OK and not args.quiet:
-        console.print(f"scored posts: {out}\nclusters: {folder / 'clusters.jsonl'}\nground truth: {truth}")
+        _print_truth_figures(_truth_figures(out, truth), console, truth)
+        console.print(f"scored posts: {out}\nclusters: {clusters}\nground truth: {truth}", markup=False)
     return code
+
+
+_WARM_UP_POSTS = 500
+
+
+def _warm_up(feed: Path) -> float:
+    """Seconds to score the first posts of ``feed`` once, so that the timed run leaves out what
+    happens once per process: compiling the numba kernels (or loading them from their on-disk
+    cache) and importing the model's libraries."""
+    from itertools import islice
+
+    import orjson
+
+    from spamflood.detector import Detector
+
+    started = time.perf_counter()
+    with open(feed, "rb") as fh:
+        head = [orjson.loads(line) for line in islice(fh, _WARM_UP_POSTS)]
+    Detector.load().score(head)
+    return time.perf_counter() - started
+
+
+def _truth_figures(scored: Path, truth: Path) -> dict[str, dict[str, Any]]:
+    """Precision and recall of a scored output against synthetic ground truth: its flags
+    against the campaign posts, and its ``mass_share`` label against the planted floods."""
+    import numpy as np
+    import orjson
+
+    from spamflood.model import binary_report, parse_label, read_truth
+
+    labels = read_truth(truth, "labels")
+    with open(scored, "rb") as fh:
+        rows = [orjson.loads(line) for line in fh]
+    true: list[tuple[int, list[str]]] = [parse_label(labels[row["id"]]) or (0, []) for row in rows]
+    campaign = np.array([spam for spam, _ in true])
+    flood = np.array(["mass_share" in names for _, names in true])
+    return {
+        "flagged vs campaign posts": binary_report(campaign, np.array([row["flagged"] for row in rows], dtype=float)),
+        "mass_share vs planted floods": binary_report(
+            flood, np.array(["mass_share" in row["labels"] for row in rows], dtype=float)
+        ),
+    }
+
+
+def _print_truth_figures(figures: dict[str, dict[str, Any]], console: Any, truth: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"against the ground truth ({truth.name})", title_justify="left")
+    for column in ("", "precision", "recall", "true", "found", "right"):
+        table.add_column(column, justify="left" if not column else "right")
+    for name, report in figures.items():
+        c = report["confusion"]
+        table.add_row(
+            name, f"{report['precision']:.3f}", f"{report['recall']:.3f}", f"{c['tp'] + c['fn']:,}", f"{c['tp'] + c['fp']:,}", f"{c['tp']:,}"
+        )
+    console.print(table)
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -798,38 +1120,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     _DEPTH += 1
     try:
         return _main(argv)
+    except KeyboardInterrupt:  # outside a command too (while the parser is built)
+        _console().print("interrupted", markup=False)
+        return EXIT_INTERRUPTED
     finally:
         _DEPTH -= 1
 
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    console = _console()
     try:
         args = parser.parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)
     except _UsageError as exc:
+        console = _console()
         console.print(f"ERROR {exc}", markup=False)
         console.print("hint: spamflood COMMAND --help", markup=False)
         return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version: printed; argparse would leave the process here
+        return int(exc.code or 0)
+    console = _console()  # (after parsing: --version does not wait for rich)
     handler: Callable[[argparse.Namespace, Any], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _check_paths(args)
         return handler(args, console)
     except ConfigError as exc:
         console.print(f"ERROR {exc}", markup=False)
         return EXIT_USAGE
-    except SpamfloodError as exc:
-        console.print(f"ERROR {exc}", markup=False)
-        return EXIT_ERROR
-    except OSError as exc:
+    except (SpamfloodError, OSError) as exc:
         console.print(f"ERROR {exc}", markup=False)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        console.print("interrupted", markup=False)
-        return 130
+        console.print("interrupted (Ctrl-C): the command did not finish", markup=False)
+        return EXIT_INTERRUPTED
 
 
 _LEAVE_WHEN_DONE = False
@@ -841,8 +1167,9 @@ _DEPTH = 0
 
 def _done(code: int) -> int:
     """``code``; from the console script's own command (not one another command runs), leave
-    now: flush the standard streams and exit without freeing the batch object by object and
-    tearing the interpreter down (about 0.8 s a million posts, and nothing is left to do)."""
+    now with ``code``: flush the standard streams and exit without freeing the batch object by
+    object and tearing the interpreter down (about 0.8 s a million posts, and nothing is left
+    to do). Call it only once every output is written and closed."""
     if _LEAVE_WHEN_DONE and _DEPTH == 1:
         try:
             sys.stdout.flush()
@@ -853,10 +1180,12 @@ def _done(code: int) -> int:
     return code
 
 
-def entrypoint() -> None:
+def entrypoint() -> NoReturn:
+    """The installed ``spamflood`` script and ``python -m spamflood``: exit with :func:`main`'s
+    code (a command may leave earlier, with the same code; see :func:`_done`)."""
     global _LEAVE_WHEN_DONE
     _LEAVE_WHEN_DONE = True
-    _done(main())
+    raise SystemExit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -56,9 +58,21 @@ def test_strict_exits_1_naming_the_line(tmp_path, capsys):
     [
         pytest.param(["score"], 2, "required", id="missing-args"),
         pytest.param(["score", "x.jsonl", "-o", "o.jsonl", "--bogus"], 2, "unrecognized", id="unknown-option"),
-        pytest.param(["score", "missing.jsonl", "-o", "o.jsonl", "-q"], 2, "does not exist", id="missing-file"),
+        pytest.param(["score", "missing.jsonl", "-o", "o.jsonl", "-q"], 1, "Input file 'missing.jsonl' does not exist", id="missing-file"),
+        pytest.param(["watch", "missing.jsonl", "-q"], 1, "Input file 'missing.jsonl' does not exist", id="watch-missing-file"),
+        pytest.param(
+            ["evaluate", "{feed}", "--label-field", "labels", "--truth", "t.jsonl", "-q"], 1, "--truth 't.jsonl' does not exist", id="missing-truth"
+        ),
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "--map", "colour=x", "-q"], 2, "Unknown field 'colour'", id="bad-map"),
-        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--threshold", "3", "-q"], 2, "must be a float in the range [0.0, 1.0]", id="bad-threshold"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--threshold", "3", "-q"], 2, "argument --threshold: must be in [0, 1]; got 3", id="bad-threshold"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--similarity", "1.5"], 2, "argument --similarity: must be in (0, 1); got 1.5", id="bad-similarity"),
+        pytest.param(["watch", "{feed}", "--similarity", "0"], 2, "argument --similarity: must be in (0, 1); got 0", id="watch-bad-similarity"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--min-authors", "1"], 2, "argument --min-authors: must be at least 2; got 1", id="bad-min-authors"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--window", "soon"], 2, "argument --window: must be a positive duration", id="bad-window"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "-j", "0"], 2, "argument -j/--jobs: must be a positive count", id="bad-jobs"),
+        pytest.param(["score", "{feed}", "-o", "o.txt"], 2, "pass --output-format (jsonl, csv, tsv, parquet)", id="bad-output-extension"),
+        pytest.param(["score", "{feed}", "-o", "o.jsonl", "--preset", "myspace"], 2, "invalid choice: 'myspace' (choose from 'canonical'", id="bad-preset"),
+        pytest.param(["train", "{feed}", "--label-field", "l", "-o", "m.joblib", "--threshold", "0.5"], 2, "unrecognized arguments: --threshold", id="train-threshold"),
         pytest.param([], 2, "", id="no-command"),
     ],
 )
@@ -68,7 +82,97 @@ def test_exit_codes(tmp_path, capsys, monkeypatch, argv, code, message):
     write_feed(feed, bad=False)
     argv = [a.replace("{feed}", str(feed)) for a in argv]
     assert main(argv) == code
+    err = capsys.readouterr().err
+    assert message in err
+    assert "threshold" not in err or "--threshold" in argv  # a message names the option the user gave
+    assert not (tmp_path / "o.jsonl").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        pytest.param(["score", "feed.jsonl", "-o", "feed.jsonl"], "-o/--output 'feed.jsonl' is the same file as input 'feed.jsonl'", id="output-is-input"),
+        pytest.param(["score", "sub/../feed.jsonl", "-o", "./feed.jsonl"], "is the same file as input", id="output-is-input-by-another-path"),
+        pytest.param(["score", "link.jsonl", "-o", "feed.jsonl"], "is the same file as input 'link.jsonl'", id="output-is-input-through-a-link"),
+        pytest.param(["score", "feed.jsonl", "-o", "x.jsonl", "--rejects", "x.jsonl"], "--rejects 'x.jsonl' is the same file as -o/--output 'x.jsonl'", id="rejects-is-output"),
+        pytest.param(["score", "feed.jsonl", "-o", "x.jsonl", "--rejects", "feed.jsonl"], "--rejects 'feed.jsonl' is the same file as input", id="rejects-is-input"),
+        pytest.param(
+            ["score", "old.rejects.jsonl", "-o", "old.jsonl"],
+            "the rejects file beside -o/--output 'old.rejects.jsonl' is the same file as input 'old.rejects.jsonl'",
+            id="default-rejects-is-input",
+        ),
+        pytest.param(["clusters", "feed.jsonl", "-o", "feed.jsonl"], "is the same file as input", id="clusters"),
+        pytest.param(["report", "feed.jsonl", "-o", "r.html", "--rejects", "r.html"], "--rejects 'r.html' is the same file as -o/--output", id="report"),
+        pytest.param(
+            ["train", "feed.jsonl", "--label-field", "l", "-o", "m.joblib", "--rejects", "m.manifest.json"],
+            "--rejects 'm.manifest.json' is the same file as the manifest beside -o/--output",
+            id="train-manifest",
+        ),
+        pytest.param(
+            ["evaluate", "feed.jsonl", "--label-field", "l", "--truth", "truth.jsonl", "-o", "truth.jsonl"],
+            "-o/--output 'truth.jsonl' is the same file as --truth 'truth.jsonl'",
+            id="evaluate-truth",
+        ),
+        pytest.param(["watch", "feed.jsonl", "-o", "feed.jsonl"], "is the same file as input", id="watch"),
+        pytest.param(["synth", "--posts", "10", "-o", "t.jsonl", "--truth", "t.jsonl"], "--truth 't.jsonl' is the same file as -o/--output", id="synth"),
+    ],
+)
+def test_an_output_that_is_an_input_or_another_output_is_refused_before_anything_is_touched(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    write_feed(tmp_path / "feed.jsonl")
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "feed.jsonl")
+    (tmp_path / "old.rejects.jsonl").write_bytes((tmp_path / "feed.jsonl").read_bytes())
+    (tmp_path / "truth.jsonl").write_text('{"id": "p0", "l": 1}\n')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert main([*argv, "-q"]) == 2
     assert message in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_each_run_owns_its_rejects_file(tmp_path):
+    # a rerun that rejects nothing removes the rejects a previous run left: 15 rows in, 15 out
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "scored.jsonl"
+    default_rejects, given_rejects = tmp_path / "scored.rejects.jsonl", tmp_path / "given.jsonl"
+    write_feed(feed)
+    assert main(["score", str(feed), "-o", str(out), "-q"]) == 0
+    assert main(["score", str(feed), "-o", str(out), "--rejects", str(given_rejects), "-q"]) == 0
+    assert len(read_jsonl(default_rejects)) == len(read_jsonl(given_rejects)) == 3
+    write_feed(feed, bad=False)
+    assert main(["score", str(feed), "-o", str(out), "-q"]) == 0
+    assert main(["score", str(feed), "-o", "-", "--rejects", str(given_rejects), "-q"]) == 0
+    assert len(read_jsonl(out)) == 15
+    assert not default_rejects.exists() and not given_rejects.exists()
+
+
+def test_help_shows_defaults_and_choices_and_train_lists_only_what_it_uses(capsys):
+    import inspect
+
+    from spamflood.detector import Detector
+    from spamflood.io.readers import FORMATS
+    from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS
+
+    assert main(["score", "--help"]) == 0
+    score = " ".join(capsys.readouterr().out.split())
+    defaults = inspect.signature(Detector).parameters
+    for text in (
+        f"(default: {defaults['threshold'].default})",
+        f"(default: {defaults['similarity'].default}, or the model's)",
+        f"(default: {defaults['window'].default}, or the model's)",
+        f"(default: {defaults['min_authors'].default}, or the model's)",
+        f"(default: {DEFAULT_MAX_TEXT_CHARS})",
+        "(default: 1)",  # --jobs
+        "--format FORMAT input format: " + ", ".join(FORMATS),
+        "--output-format FORMAT output format: " + ", ".join(FORMATS),
+        "--preset PRESET field-map preset: canonical, twitter-v1, twitter-v2, weibo (default: canonical)",
+        "{local,spark}",
+    ):
+        assert text in score, text
+    assert main(["train", "--help"]) == 0
+    train = capsys.readouterr().out
+    options = set(re.findall(r"--[a-z][a-z-]*", train))
+    assert not options & {"--threshold", "--model", "--trust-model", "--rules", "--no-criteria", "--max-text"}
+    assert "(default: 5)" in train and "{auto,on,off}" in train  # --cv, --text
 
 
 @pytest.mark.parametrize("ext", ["csv", "parquet"])
@@ -170,18 +274,37 @@ def test_synth_then_demo_commands(tmp_path, capsys):
     assert len(scored) == 3000 and any(r["flagged"] for r in scored)
 
 
-def test_the_demo_in_a_real_process_runs_both_of_its_commands(tmp_path):
-    # the console script leaves early only after its own command, not after the demo's score
+def test_the_demo_writes_to_a_temporary_folder_and_compares_with_its_ground_truth(tmp_path):
+    # a real process: the console script leaves early only after its own command, not after
+    # the demo's score; nothing lands in the working tree; the printed figures are the files'
+    work, temp = tmp_path / "work", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "spamflood", "demo", "--posts", "1500", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "spamflood", "demo", "--posts", "1500"],
         capture_output=True,
         check=False,
         timeout=300,
+        cwd=work,
+        env={**os.environ, "TMPDIR": str(temp)},
     )
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert len(read_jsonl(tmp_path / "demo" / "scored.jsonl")) == 1500
-    assert read_jsonl(tmp_path / "demo" / "clusters.jsonl")
-    assert b"ground truth:" in proc.stderr + proc.stdout
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert list(work.iterdir()) == []
+    (folder,) = temp.glob("spamflood-demo-*")
+    assert f"demo files in {folder}" in err
+    assert "warm-up: 500 posts scored in" in err and "compiles the numba kernels" in err
+    scored, truth = read_jsonl(folder / "scored.jsonl"), {t["id"]: t for t in read_jsonl(folder / "truth.jsonl")}
+    assert len(scored) == 1500 and read_jsonl(folder / "clusters.jsonl")
+    for name, predicted, actual in (
+        ("flagged vs campaign posts", lambda r: r["flagged"], lambda t: bool(t["labels"])),
+        ("mass_share vs planted floods", lambda r: "mass_share" in r["labels"], lambda t: "mass_share" in t["labels"]),
+    ):
+        right = sum(predicted(r) and actual(truth[r["id"]]) for r in scored)
+        found, true = sum(map(predicted, scored)), sum(actual(truth[r["id"]]) for r in scored)
+        line = " ".join(next(row for row in err.splitlines() if name in row).replace("│", " ").split())
+        assert line == f"{name} {right / found:.3f} {right / true:.3f} {true:,} {found:,} {right:,}"
+    assert f"ground truth: {folder / 'truth.jsonl'}" in err
 
 
 def test_watch_command_writes_a_verdict_per_post_and_rejects(tmp_path):
