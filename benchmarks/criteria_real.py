@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spamflood.criteria import CriteriaFeatures, label_scores
+from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402  (after the path insert)
 
 DATA = REPO.parent / "shared" / "data"
 TEXT_FAMILIES = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")

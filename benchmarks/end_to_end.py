@@ -132,7 +132,8 @@ def main() -> None:
 
     feed = Path(args.feed) if args.feed else generated_feed(args.posts, args.seed)
     if args.feed:
-        args.posts = sum(1 for _ in open(feed, "rb"))
+        with open(feed, "rb") as lines:
+            args.posts = sum(1 for _ in lines)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.jsonl"
@@ -141,7 +142,8 @@ def main() -> None:
             + (["--no-criteria"] if args.no_criteria else [])
             + (["--rules"] if args.rules else [])
         )
-        scored = sum(1 for _ in open(out, "rb"))
+        with open(out, "rb") as lines:
+            scored = sum(1 for _ in lines)
     load_after = os.getloadavg()
     ours["posts"] = args.posts
     ours["posts_per_s"] = args.posts / ours["wall_s"]

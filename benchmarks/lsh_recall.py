@@ -82,7 +82,7 @@ def main() -> None:
     strict_good = 0
     for c in np.unique(labels[labels >= 0]):
         members = np.flatnonzero(labels == c)
-        sets = [set(shingled[m][k : k + 5] for k in range(max(1, len(shingled[m]) - 4))) for m in members]
+        sets = [{shingled[m][k : k + 5] for k in range(max(1, len(shingled[m]) - 4))} for m in members]
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 inter = len(sets[x] & sets[y])

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
@@ -79,7 +78,7 @@ def real(folds: int, jobs: int) -> dict[str, Any]:
         fields = FieldMap.parse("author=,time=")
         data = labelled_features(bundled, frame, label_field="label", field_map=fields)
         entry: dict[str, Any] = {
-            "messages": int(len(data.y)),
+            "messages": len(data.y),
             "spam": int(data.y.sum()),
             "rejected": len(data.rejects),
             "zero_shot_roc_auc": float(roc_auc_score(data.y, data.score)),

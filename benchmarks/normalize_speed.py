@@ -135,7 +135,7 @@ def each(one: Callable[[str], object]) -> Callable[[list[str]], list[object]]:
 
 def _both_forms(texts: list[str]) -> int:
     """Worker: both forms of a chunk (the tables are built once per process)."""
-    forms, shingles = nz.normalize_and_shingle_many(texts)
+    _forms, shingles = nz.normalize_and_shingle_many(texts)
     return len(shingles)
 
 

@@ -75,7 +75,7 @@ def main() -> None:
     pred = result.clusters.labels
     pred_cluster = np.where(pred >= 0, pred, -np.arange(1, n + 1))
     ari = adjusted_rand_score(true_cluster, pred_cluster)
-    (tn, fp), (fn, tp) = pair_confusion_matrix(true_cluster, pred_cluster)
+    (_tn, fp), (fn, tp) = pair_confusion_matrix(true_cluster, pred_cluster)
     pair_precision = tp / (tp + fp) if tp + fp else 0.0
     pair_recall = tp / (tp + fn) if tp + fn else 0.0
     print(f"clusters vs campaigns: ARI {ari:.3f}, pair precision {pair_precision:.3f}, pair recall {pair_recall:.3f}")

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from end_to_end import RESULTS, generated_feed, run_cli  # noqa: E402
+from end_to_end import RESULTS, generated_feed, run_cli
 
 
 def main() -> None:

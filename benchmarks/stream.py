@@ -38,21 +38,21 @@ import os
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import gc
+import json
+import multiprocessing
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -185,7 +185,7 @@ def bench_baselines(posts: list[Post], window: str, baseline_posts: int) -> dict
             sig, keys = sketch(s)
             entries.append(Entry(post.id, post.author, post.time, keys, sig))
     c = time.process_time()
-    for post, s in zip(posts, shingled):
+    for s in shingled:
         if s:
             sketch(s)
     out["sketch_posts_per_s_cpu"] = round(len(entries) / (time.process_time() - c))

@@ -751,7 +751,7 @@ def _folded_length(codes, s0, e0, flags, fold_len):  # type: ignore[no-untyped-d
 
 @register_jitable
 def _fold_text(codes, s0, e0, keep_marks, flags, fold_start, fold_len, data, x):
-    # type: (...) -> tuple  # noqa
+    # type: (...) -> tuple
     """Step 1 and 2: fold every character and collapse whitespace, into x (which must hold
     the folded text: see _folded_length).
 
@@ -811,7 +811,7 @@ def _fold_text(codes, s0, e0, keep_marks, flags, fold_start, fold_len, data, x):
 
 @numba.njit(cache=True, nogil=True)
 def run(codes, offsets, mode, flags, fold_start, fold_len, case_start, case_len, data,
-        tld_chars, tld_len):  # type: ignore[no-untyped-def]  # noqa: E501
+        tld_chars, tld_len):  # type: ignore[no-untyped-def]
     """Both forms of every text ``codes[offsets[t]:offsets[t + 1]]``.
 
     Returns (matching forms, their offsets, shingling forms, their offsets, status per text);

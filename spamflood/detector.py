@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -444,7 +444,7 @@ def _aligned_frame(result: ScoreResult, index: Any) -> Any:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _json_number(value: Any) -> float | None:
@@ -900,13 +900,13 @@ class Detector:
         flagged = np.flatnonzero(score >= self.threshold)
         sub_scores: dict[str, np.ndarray] = {}
         fired: dict[str, np.ndarray] = {}
-        for label in strength:
+        for label, rule in strength.items():
             if label in heads:
                 sub_scores[label] = heads[label]
                 fired[label] = heads[label] >= 0.5
             else:  # no head learned for it: the rule says whether it fired, the model how much it weighs
-                sub_scores[label] = strength[label]
-                fired[label] = strength[label] > 0
+                sub_scores[label] = rule
+                fired[label] = rule > 0
         weight = {label: values.copy() for label, values in sub_scores.items()}
         headless = [label for label in strength if label not in heads]
         if flagged.size and headless:
@@ -941,7 +941,7 @@ class Detector:
     ) -> ScoreResult:
         """``unclustered``: the batch families that do not read the clusters, when computed
         already (while the clusters were found)."""
-        codes, names = batch.author_codes()
+        codes, _names = batch.author_codes()
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
         label_scores = self.rules.score(table, codes, batch.authors, batch.times)
         features = self.rules.cluster_features(table, codes)

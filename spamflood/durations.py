@@ -26,7 +26,7 @@ def parse_duration(value: str | float | int, *, name: str = "window") -> float:
         seconds = float(value)
     else:
         match = _PATTERN.match(str(value).lower())
-        if not match or match.group(2) not in _UNITS and match.group(2) != "":
+        if not match or (match.group(2) not in _UNITS and match.group(2) != ""):
             raise ConfigError(
                 f"The '{name}' parameter must be a duration like '90s', '15min', '1h' or '2d'. Got {value!r} instead."
             )

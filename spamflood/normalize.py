@@ -275,7 +275,7 @@ def traditional_to_simplified() -> dict[str, str]:
         ) from None
     path = Path(opencc.__file__).resolve().parent / "dictionary" / "TSCharacters.txt"
     table: dict[str, str] = {}
-    for lineno, fields in _rows(path, 2):
+    for _lineno, fields in _rows(path, 2):
         key, value = fields[0], fields[1].split(" ")[0].strip()
         if len(key) == 1 and len(value) == 1 and key != value:
             table[key] = value
@@ -718,7 +718,7 @@ class _Engine:
     shingle_normalized: Callable[[str], str]
 
 
-def _make_engine(t: _Tables) -> _Engine:  # noqa: C901 - one hot loop, kept in one place
+def _make_engine(t: _Tables) -> _Engine:
     nfkc = partial(unicodedata.normalize, "NFKC")
     is_nfkc = partial(unicodedata.is_normalized, "NFKC")
     pre_get = t.pre_map.get

@@ -163,8 +163,8 @@ def run_everywhere(tmp_path: Path, make: Callable[[Path], Case], timeout: float 
         folder = tmp_path / name
         folder.mkdir(parents=True)
         case = make(folder)
-        out = open(case.stdout or folder / "stdout", "wb")  # noqa: SIM115 (closed below)
-        err = open(folder / "stderr", "wb")  # noqa: SIM115
+        out = open(case.stdout or folder / "stdout", "wb")
+        err = open(folder / "stderr", "wb")
         env = {**os.environ, **case.env}
         proc = subprocess.Popen([*command, *case.argv], cwd=folder, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
         running[name] = (proc, case, out, err)
@@ -240,12 +240,12 @@ def test_ctrl_c_exits_130_everywhere(tmp_path):
     post = json.dumps({"id": "p1", "text": AD, "author": "a1", "time": BASE}) + "\n"
     running = {}
     for name, command in ENTRY_POINTS.items():
-        err = open(tmp_path / f"{name}.stderr", "wb")  # noqa: SIM115
+        err = open(tmp_path / f"{name}.stderr", "wb")
         proc = subprocess.Popen([*command, "watch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         proc.stdin.write(post.encode())
         proc.stdin.flush()
         running[name] = (proc, err)
-    for name, (proc, err) in running.items():
+    for name, (proc, _err) in running.items():
         verdict = json.loads(proc.stdout.readline())
         assert verdict["id"] == "p1", name
         proc.send_signal(signal.SIGINT)
@@ -265,7 +265,7 @@ def test_a_reader_that_leaves_early_is_reported_with_what_it_got(tmp_path):
     write_feed(feed, posts=3000)  # ~800 KiB of scored rows: far more than a pipe holds
     running = {}
     for name, command in ENTRY_POINTS.items():
-        err = open(tmp_path / f"{name}.stderr", "wb")  # noqa: SIM115
+        err = open(tmp_path / f"{name}.stderr", "wb")
         argv = ["score", str(feed), "-o", "-", "--no-criteria"]
         score = subprocess.Popen([*command, *argv], stdout=subprocess.PIPE, stderr=err)
         head = subprocess.Popen(["head", "-1"], stdin=score.stdout, stdout=subprocess.PIPE)

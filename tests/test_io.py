@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -22,8 +22,6 @@ from spamflood.io import (
     write_records,
 )
 from spamflood.io.readers import ReadStats, detect_format
-
-UTC = timezone.utc
 
 
 def rows_of(source, **kw):
@@ -354,7 +352,7 @@ def test_writers_round_trip(tmp_path, ext):
     ]
     path = tmp_path / f"out.{ext}"
     assert write_records(path, records) == 2
-    back = [dict(r) for _, r in rows_of(str(path))] if ext != "jsonl" else [json.loads(l) for l in path.read_text().splitlines()]
+    back = [dict(r) for _, r in rows_of(str(path))] if ext != "jsonl" else [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["id"] for r in back] == ["1", "2"]
     if ext == "csv":
         assert back[0]["labels"] == "mass_share;soft_ad" and back[1]["cluster"] == ""

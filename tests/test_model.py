@@ -56,7 +56,7 @@ def fitted() -> FloodModel:
 
 
 def test_scores_are_probabilities_with_a_head_per_learned_label(fitted):
-    X, y, _ = toy(1000, 2)
+    X, _y, _ = toy(1000, 2)
     proba = fitted.predict_proba(X)
     assert proba.shape == (1000, 2)
     assert np.allclose(proba.sum(axis=1), 1.0)

@@ -64,7 +64,7 @@ def run_browser(tmp: Path, url: str, *action: str) -> subprocess.CompletedProces
         *action,
         url,
     ]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=90, errors="replace")
+    proc = subprocess.run(args, check=False, capture_output=True, text=True, timeout=90, errors="replace")
     assert proc.returncode == 0, f"chromium failed ({proc.returncode}):\n{proc.stderr[-2000:]}"
     return proc
 

@@ -140,7 +140,7 @@ def test_campaign_members_are_exactly_the_campaign_posts(feed):
         assert {r["campaign"] for r in rows} == {c["campaign"]}
         assert c["labels"] == sorted({label for r in rows for label in r["labels"]})
         assert c["accounts"] == sorted({feed["by_id"][m]["author"] for m in c["members"]})
-        assert c["label"] in c["labels"] or c["label"] == "soft_ad" and "soft_ad" in c["labels"]
+        assert c["label"] in c["labels"] or (c["label"] == "soft_ad" and "soft_ad" in c["labels"])
 
 
 def test_every_label_and_campaign_kind_is_planted(feed):
@@ -340,7 +340,7 @@ def test_soft_ad_posts_carry_a_call_to_action(feed):
 def test_evasion_level_two_and_up_hides_words(feed):
     evaded = [(t["evasion"], feed["by_id"][t["id"]]["text"]) for t in feed["truth"] if t["evasion"] >= 2]
     assert len(evaded) >= 20
-    for level, text in evaded:
+    for _level, text in evaded:
         assert any(z in text for z in ZERO_WIDTH), text
     level3 = [text for level, text in evaded if level == 3]
     assert level3

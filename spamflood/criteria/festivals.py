@@ -249,6 +249,6 @@ def days_to(key: str, day: date) -> tuple[int, date] | None:
         except (ValueError, KeyError):
             continue
         diff = (when - day).days
-        if best is None or abs(diff) < abs(best[0]) or abs(diff) == abs(best[0]) and diff > best[0]:
+        if best is None or abs(diff) < abs(best[0]) or (abs(diff) == abs(best[0]) and diff > best[0]):
             best = (diff, when)
     return best

@@ -31,7 +31,7 @@ __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "skeleton", "snippets"]
 FAMILY = "holiday_template"
 
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
-    "holiday_names": lambda: FESTIVALS.keys(),
+    "holiday_names": FESTIVALS.keys,
     "holiday_greetings": None,
     **soft_ad.LISTS,
 }

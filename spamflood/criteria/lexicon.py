@@ -155,7 +155,7 @@ _WORD, _LETTER_ONLY = 3, 1
 def _edge_class(ch: str) -> int:
     if "0" <= ch <= "9":
         return _DIGIT
-    if ch.isascii() and ch.isalpha() or "\u00c0" <= ch <= "\u024f":
+    if (ch.isascii() and ch.isalpha()) or "\u00c0" <= ch <= "\u024f":
         return _LETTER
     return _OTHER
 
@@ -558,7 +558,7 @@ class Scanner:
             term = self._keys[key]
             for e in range(self._indptr[key], self._indptr[key + 1]):
                 left, right = int(self._entry_left[e]), int(self._entry_right[e])
-                if left == _WORD and before != _OTHER or right == _WORD and after != _OTHER:
+                if (left == _WORD and before != _OTHER) or (right == _WORD and after != _OTHER):
                     continue
                 if right == _LETTER_ONLY and after == _LETTER:
                     continue

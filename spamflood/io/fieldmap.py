@@ -17,7 +17,7 @@ from typing import Any
 from spamflood.errors import ConfigError
 from spamflood.posts import CORE_FIELDS, POST_FIELDS
 
-__all__ = ["FieldMap", "MISSING", "preset_names"]
+__all__ = ["MISSING", "FieldMap", "preset_names"]
 
 
 class _Missing:
@@ -170,7 +170,7 @@ def _resolve(record: Mapping[str, Any], alternatives: tuple[tuple[str, ...], ...
             return value
         value = record
         for part in parts:
-            if isinstance(value, dict) or isinstance(value, Mapping):
+            if isinstance(value, (dict, Mapping)):
                 value = value.get(part)
             elif isinstance(value, list) and part.isdigit():
                 index = int(part)

@@ -345,7 +345,7 @@ def _layout(head: bytes) -> str:
     if text[:1] == b"[":
         return "array"
     opens = first.rstrip()[-1:] in (b"{", b"[")  # as a pretty printer ends the first line
-    if opens and (first.strip() == b"{" or following is not None and following[:1] in (b" ", b"\t")):
+    if opens and (first.strip() == b"{" or (following is not None and following[:1] in (b" ", b"\t"))):
         return "pretty"
     return "lines"  # a broken first line, say: rejected as such
 

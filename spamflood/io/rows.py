@@ -524,7 +524,7 @@ def _optional_identifiers(column: list[Any]) -> list[str | None] | None:
 
 def _missing(value: Any) -> bool:
     """What the one-row validation reads as a missing field: None or an empty str."""
-    return value is None or value.__class__ is str and not value
+    return value is None or (value.__class__ is str and not value)
 
 
 def _optional_identifier_or_bad(value: Any) -> Any:
@@ -590,7 +590,7 @@ def _count_or_bad(value: Any) -> Any:
     if _missing(value):
         return math.nan
     kind = value.__class__
-    if kind is float and math.isfinite(value) and value >= 0 or kind is int and 0 <= value < _HUGE:
+    if (kind is float and math.isfinite(value) and value >= 0) or (kind is int and 0 <= value < _HUGE):
         return float(value)
     if kind is str:  # "1.2万", "3,456": read here, so that a column of them needs no one-row check
         try:
@@ -654,7 +654,7 @@ _HUGE_FLOAT = float(_HUGE)
 
 def _count(value: Any, line: int, name: str) -> float:
     kind = type(value)
-    if kind is float and value >= 0 and math.isfinite(value) or kind is int and 0 <= value < _HUGE:
+    if (kind is float and value >= 0 and math.isfinite(value)) or (kind is int and 0 <= value < _HUGE):
         return float(value)
     if isinstance(value, bool):
         raise InputError("expected a number, got bool", line=line, field=name)

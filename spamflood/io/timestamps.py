@@ -7,9 +7,10 @@ epoch seconds and milliseconds (numbers or numeric strings), and Twitter's
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,10 +32,10 @@ _TWITTER_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 def resolve_tz(name: str) -> tzinfo:
     """A tzinfo for an IANA name (``Asia/Shanghai``), ``UTC``, or a fixed offset ``+08:00``."""
     if name.upper() in ("UTC", "Z"):
-        return timezone.utc
+        return UTC
     if name[:1] in "+-" and len(name) in (3, 5, 6):
         try:
-            return datetime.fromisoformat("2000-01-01T00:00:00" + name).tzinfo or timezone.utc
+            return datetime.fromisoformat("2000-01-01T00:00:00" + name).tzinfo or UTC
         except ValueError:
             pass
     try:
@@ -54,7 +55,7 @@ def _from_epoch(value: float) -> float:
     return seconds
 
 
-def parse_time(value: object, tz: tzinfo = timezone.utc) -> float:
+def parse_time(value: object, tz: tzinfo = UTC) -> float:
     """``value`` as epoch seconds; raises ``ValueError`` with a reason when it cannot be read."""
     if type(value) is not str:  # strings are the common case: straight to them
         if isinstance(value, bool):
@@ -76,10 +77,8 @@ def parse_time(value: object, tz: tzinfo = timezone.utc) -> float:
     if first.isdigit() or first in "+-":
         number = None
         if ":" not in text:  # a clock time is never a number: skip the failing float()
-            try:
+            with contextlib.suppress(ValueError):
                 number = float(text)
-            except ValueError:
-                pass
         if number is not None and (text.isdigit() or len(text) >= 9):
             return _from_epoch(number)
         try:
@@ -108,7 +107,7 @@ _DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 3
 _MONTH_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def parse_iso_column(values: list[object], tz: tzinfo = timezone.utc) -> tuple[np.ndarray, np.ndarray]:
+def parse_iso_column(values: list[object], tz: tzinfo = UTC) -> tuple[np.ndarray, np.ndarray]:
     """Epoch seconds of the ISO 8601 strings in ``values`` and a mask of those read: exactly
     what :func:`parse_time` returns for each of them. Values not read (other layouts or types,
     invalid dates, times outside 1990..2100, naive times in a zone with daylight saving) are

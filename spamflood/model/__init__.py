@@ -48,8 +48,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BUNDLED_MODEL",
     "CONTEXT_KINDS",
-    "DeferredModel",
     "TEXT_FEATURE",
+    "DeferredModel",
     "FloodModel",
     "LabelledFeatures",
     "LoadedModel",
