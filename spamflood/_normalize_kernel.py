@@ -750,8 +750,8 @@ def _folded_length(codes, s0, e0, flags, fold_len):  # type: ignore[no-untyped-d
 
 
 @register_jitable
-def _fold_text(codes, s0, e0, keep_marks, flags, fold_start, fold_len, data, x):
-    # type: (...) -> tuple
+def _fold_text(codes, s0, e0, keep_marks, flags, fold_start, fold_len, data, x):  # type: ignore[no-untyped-def]
+    # type: (...) -> tuple  # noqa
     """Step 1 and 2: fold every character and collapse whitespace, into x (which must hold
     the folded text: see _folded_length).
 
@@ -810,8 +810,8 @@ def _fold_text(codes, s0, e0, keep_marks, flags, fold_start, fold_len, data, x):
 
 
 @numba.njit(cache=True, nogil=True)
-def run(codes, offsets, mode, flags, fold_start, fold_len, case_start, case_len, data,
-        tld_chars, tld_len):  # type: ignore[no-untyped-def]
+def run(codes, offsets, mode, flags, fold_start, fold_len, case_start, case_len, data,  # type: ignore[no-untyped-def]
+        tld_chars, tld_len):
     """Both forms of every text ``codes[offsets[t]:offsets[t + 1]]``.
 
     Returns (matching forms, their offsets, shingling forms, their offsets, status per text);

@@ -68,7 +68,7 @@ def counted_stdout(enabled: bool = True) -> Iterator[LineCount]:
         yield count
         return
     saved = sys.stdout
-    sys.stdout = io.TextIOWrapper(count, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+    sys.stdout = io.TextIOWrapper(count, encoding="utf-8", newline="", write_through=True)
     try:
         yield count
     except BrokenPipeError:

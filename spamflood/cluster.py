@@ -120,7 +120,7 @@ def _similar(sig: np.ndarray, fp: np.ndarray, a: int, b: int, need: int) -> bool
     for w in range(fp.shape[1]):  # places where the fingerprints differ: one bit per nibble
         x = fp[a, w] ^ fp[b, w]
         x = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & np.uint64(0x1111111111111111)
-        differ += _popcount(x)
+        differ += _popcount(x)  # type: ignore[assignment]  # a uint64 count, in numba
     if differ > k - need:
         return False
     equal = 0
@@ -221,10 +221,10 @@ def _lsh_forest(
         fill = starts[:parts].copy()
         for i in range(n):
             if valid[i]:
-                p = np.int64((keys[i] >> high) >> one)
-                part_keys[fill[p]] = keys[i]
-                part_posts[fill[p]] = i
-                fill[p] += 1
+                part = np.int64((keys[i] >> high) >> one)
+                part_keys[fill[part]] = keys[i]
+                part_posts[fill[part]] = i
+                fill[part] += 1
         biggest = 1
         for p in range(parts):
             biggest = max(biggest, starts[p + 1] - starts[p])

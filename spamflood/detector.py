@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -326,9 +326,9 @@ class ScoreResult:
         table = self.clusters
         floods = set(self.flood_ids)
         members_of: dict[int, list[int]] = {}
-        for i in np.flatnonzero(table.labels >= 0):
-            members_of.setdefault(int(table.labels[i]), []).append(int(i))
-        rows = []
+        for i in np.flatnonzero(table.labels >= 0).tolist():
+            members_of.setdefault(int(table.labels[i]), []).append(i)
+        rows: list[dict[str, Any]] = []
         for c in range(len(table)):
             members = members_of.get(c, [])
             label_count: dict[str, int] = {}
@@ -581,7 +581,7 @@ class Detector:
         """
         from spamflood.model import load_model
 
-        loaded = load_model(path, trusted=trusted, defer=True)  # unpickled while the posts are read
+        loaded = load_model(None if path is None else Path(path), trusted=trusted, defer=True)  # unpickled while the posts are read
         settings = {k: v for k, v in loaded.settings.items() if k in MODEL_SETTINGS}
         detector = cls(**{**settings, **params, "model": loaded.model})
         detector.model_manifest = loaded.manifest
@@ -715,8 +715,13 @@ class Detector:
         # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
         gc.freeze()
         try:
-            shared = {} if by_line is None else {"initializer": _share_line_signatures, "initargs": (by_line,)}
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, **shared) as pool:  # type: ignore[arg-type]
+            if by_line is None:
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+            else:
+                pool = ProcessPoolExecutor(
+                    max_workers=jobs, mp_context=context, initializer=_share_line_signatures, initargs=(by_line,)
+                )
+            with pool:
                 for rows in chunks:
                     pending.append(
                         pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
@@ -991,7 +996,7 @@ def _model_name(model: Any) -> str:
     return type(model).__name__
 
 
-def _plain_jsonl_file(source: Any, fmt: str | None) -> bool:
+def _plain_jsonl_file(source: Any, fmt: str | None) -> TypeGuard[str | Path]:
     """Whether ``source`` is an uncompressed JSONL file on disk (not stdin, not a pipe), which
     worker processes can read by byte ranges."""
     if not isinstance(source, (str, Path)) or str(source) == "-":

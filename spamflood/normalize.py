@@ -832,8 +832,8 @@ def _make_engine(t: _Tables) -> _Engine:
             elif found:
                 # One str.replace per distinct character beats a callback per occurrence.
                 for ch in dict.fromkeys(found):
-                    value = pre_get(ch)
-                    text = text.replace(ch, "" if value is None else value)
+                    folded = pre_get(ch)
+                    text = text.replace(ch, "" if folded is None else folded)
             # Composing or scripty characters; the joins below only ever remove characters.
             unusual = unusual_search(text)
         exotic = unusual is not None and composing_search(text, unusual.start()) is not None

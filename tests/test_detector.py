@@ -171,12 +171,13 @@ def test_dataframe_input():
 
 def _feed_with_rejects():
     """The planted feed (94 posts) with four bad rows among them: an unreadable time, a missing
-    text, a duplicate id, a non-numeric follower count."""
+    text, a duplicate id, an empty author. (An unreadable follower count is read as missing, not
+    rejected: it is an optional field.)"""
     feed = [dict(post) for post in planted_feed()]
     feed[10]["time"] = "yesterday"
     feed[11]["text"] = ""
     feed[40]["id"] = feed[39]["id"]
-    feed[70]["followers"] = "many"
+    feed[70]["author"] = ""
     return feed
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from spamflood.criteria.lexicon import LEXICON_DIR, Match, Scan, Scanner, load_lexicon
+from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Match, Scan, Scanner, load_lexicon
 from spamflood.errors import ConfigError, InputError
 from spamflood.posts import PostBatch, dense_codes
 
@@ -165,7 +165,7 @@ _LEXICONS: dict[str, Any] = {}
 _SCANNERS: dict[tuple[str, ...], Scanner] = {}
 
 
-def lexicon(name: str, tags: Iterable[str] | None = None):
+def lexicon(name: str, tags: Iterable[str] | None = None) -> Lexicon:
     """The lexicon file ``name`` (``.txt`` in the lexicon folder), loaded once per process."""
     found = _LEXICONS.get(name)
     if found is None:

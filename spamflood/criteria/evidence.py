@@ -161,10 +161,10 @@ def evaluate(
             else:
                 share = None
             for i, row_values, row_hits in _rows(posts, columns, hit_rows):
-                chosen = [nm for nm, on in zip(reported, row_hits) if on]
+                hit_names = [nm for nm, on in zip(reported, row_hits) if on]
                 row = dict(zip(fam_names, row_values))
-                snippets = module.snippets(ctx, i, chosen, row)
-                items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in chosen if nm in snippets]
+                snippets = module.snippets(ctx, i, hit_names, row)
+                items = [Evidence(nm, family, row[nm], snippets[nm]) for nm in hit_names if nm in snippets]
                 if not items:
                     continue
                 for j in share[i] if share is not None else (i,):

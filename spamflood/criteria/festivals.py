@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from spamflood.criteria.lexicon import LEXICON_DIR
 from spamflood.errors import ConfigError
@@ -178,7 +179,7 @@ def qixi_date(year: int) -> date:
 
 
 @lru_cache(maxsize=1)
-def _lunisolar_helper():
+def _lunisolar_helper() -> Any:
     from holidays.calendars.chinese import _ChineseLunisolar
 
     return _ChineseLunisolar()
@@ -192,7 +193,7 @@ def _lunisolar(name: str, year: int) -> date:
 
 
 @lru_cache(maxsize=256)
-def _country(cc: str, year: int):
+def _country(cc: str, year: int) -> Any:
     import holidays
 
     return holidays.country_holidays(cc, years=year)

@@ -69,7 +69,7 @@ class Lexicon:
     """Digits may follow a Latin entry directly (a handle and its account number)."""
 
 
-def _normalizer():
+def _normalizer() -> Callable[[str], str]:
     from spamflood.normalize import normalize
 
     return normalize

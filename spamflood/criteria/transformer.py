@@ -166,7 +166,7 @@ class CriteriaFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self.feature_names_out_.copy()
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.one_d_array = True

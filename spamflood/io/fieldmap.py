@@ -132,11 +132,11 @@ class FieldMap:
     @property
     def simple_keys(self) -> Mapping[str, str]:
         """Canonical fields read from one top-level key, and that key (``{"text": "content"}``)."""
-        return self._simple  # type: ignore[attr-defined,no-any-return]
+        return self._simple  # type: ignore[attr-defined]
 
     def compiled(self, name: str) -> tuple[tuple[str, ...], ...] | None:
         """The path alternatives of ``name``, split (``None`` when the map lacks the field)."""
-        return self._compiled.get(name)  # type: ignore[attr-defined,no-any-return]
+        return self._compiled.get(name)  # type: ignore[attr-defined]
 
     def lookup(self, record: Mapping[str, Any], name: str) -> Any:
         """The value of canonical field ``name`` in ``record``, or :data:`MISSING`.

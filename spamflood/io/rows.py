@@ -24,7 +24,7 @@ try:  # orjson is a declared dependency; the fallback keeps a broken install usa
 except ImportError:  # pragma: no cover
     import json
 
-    _loads = json.loads
+    _loads = json.loads  # type: ignore[assignment]
     _JSONDecodeError = ValueError
 
 import numpy as np
@@ -178,7 +178,8 @@ class RowParser:
         missing are counted in ``warnings``."""
         rejects: list[Reject] = []
         valid = self._valid(rows, rejects, warnings)
-        posts = [Post(*values[:-1], line=line, extra=values[-1]) for line, values in valid]
+        # values: the fields before line and extra (mypy cannot see the tuple's length)
+        posts = [Post(*values[:-1], line=line, extra=values[-1]) for line, values in valid]  # type: ignore[misc]
         return posts, rejects
 
     def parse_batch(
@@ -340,7 +341,7 @@ class RowParser:
         """One row as a Post; raises :class:`InputError` naming the line and field. An optional
         value that cannot be read is taken as missing (and counted in ``warnings``)."""
         values = self._fields(line, payload, warnings)
-        return Post(*values[:-1], line=line, extra=values[-1])
+        return Post(*values[:-1], line=line, extra=values[-1])  # type: ignore[misc]  # the fields before line and extra
 
     def _fields(
         self, line: int, payload: bytes | Mapping[str, Any], warnings: FieldWarnings | None = None
@@ -515,7 +516,8 @@ def _identifier_or_bad(value: Any) -> Any:
     return _BAD
 
 
-def _optional_identifiers(column: list[Any]) -> list[str | None] | None:
+def _optional_identifiers(column: list[Any]) -> list[Any] | None:
+    """The column's identifiers (str, or None where absent), or None if one needs a closer look."""
     kinds = set(map(type, column))
     if kinds == {type(None)}:
         return column

@@ -64,7 +64,8 @@ def parse_time(value: object, tz: tzinfo = UTC) -> float:
             try:
                 return _from_epoch(float(value))
             except OverflowError:
-                raise ValueError(f"epoch value of {value.bit_length()} bits is far outside 1990..2100") from None
+                what = f"of {value.bit_length()} bits" if isinstance(value, int) else repr(value)
+                raise ValueError(f"epoch value {what} is far outside 1990..2100") from None
         if isinstance(value, datetime):
             dt = value if value.tzinfo is not None else value.replace(tzinfo=tz)
             return _from_epoch(dt.timestamp())

@@ -108,7 +108,7 @@ NUMBERS: dict[str, Callable[[random.Random, Slots], str]] = {
 """Slots filled with a fresh number, digit string or link each time they appear."""
 
 
-class Slots(dict):  # type: ignore[type-arg]
+class Slots(dict[str, Any]):
     """The values of one template fill: keys set by the caller, the rest drawn on demand.
 
     A missing key is drawn from ``vocab`` (a random entry, itself filled if it holds slots)

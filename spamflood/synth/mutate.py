@@ -32,7 +32,7 @@ _FULL_WIDTH_SHIFT = 0xFEE0
 
 @lru_cache(maxsize=1)
 def _converter():  # type: ignore[no-untyped-def]  # an opencc converter
-    import opencc  # type: ignore[import-untyped]
+    import opencc
 
     return opencc.OpenCC("s2t")
 
