@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -56,7 +57,7 @@ def read_feed(spark: SparkSession, path: str, fmt: str | None = None) -> DataFra
     paths = sorted(r["path"] for r in files.select("path").collect())
     local = all(p.startswith("file:") for p in paths)
     read = partial(P.read_csv_files, fmt=kind, files={p: k for k, p in enumerate(paths)})
-    schema = "_spamflood_file int, _spamflood_lineno long, _spamflood_record string"
+    schema = "{} int, {} long, {} string".format(*P.NUMBERED_COLUMNS)
     # A local file is opened where the task runs; another is read through Spark, whole.
     numbered = files.select("path", *([] if local else ["content"])).mapInArrow(read, schema)
     return numbered.repartition(max(1, 2 * spark.sparkContext.defaultParallelism))
@@ -64,12 +65,12 @@ def read_feed(spark: SparkSession, path: str, fmt: str | None = None) -> DataFra
 
 def check_input(path: str, fmt: str | None = None) -> str:
     """The format of the feed at ``path``; a local file must be readable, with the local
-    engine's own checks and messages (a cheap look at its first row). Raises
-    :class:`~spamflood.errors.ConfigError`."""
+    engine's own checks and messages (a cheap look at its first row; folders, globs and
+    cluster paths are left to Spark). Raises :class:`~spamflood.errors.ConfigError`."""
     kind = detect_format(path, fmt)
     if path == "-":
         raise ConfigError("--engine spark reads files, not standard input: give a path (or use --engine local).")
-    if not _is_uri(path):
+    if not _is_uri(path) and not Path(path).is_dir() and not any(c in path for c in "*?["):
         next(iter_chunks(path, fmt=kind, chunk_rows=1), None)
     return kind
 

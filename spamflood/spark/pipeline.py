@@ -145,6 +145,11 @@ def _source(df: DataFrame) -> str:
     return "records"
 
 
+def _with_detector(batches: Any, step: Callable[..., Any], shared: Broadcast, **options: Any) -> Any:
+    """Run ``step`` with the broadcast detector (model included)."""
+    yield from step(batches, _detector(shared), **options)
+
+
 POSTS_PER_PART = (50_000, 100_000)
 """The fewest and most posts a shuffle part should hold: fewer, and the parts' fixed costs
 (a task, a Python call, a file) dominate; more, and a part's cached signatures (about 700
@@ -290,10 +295,12 @@ def _score(
     step("signatures by row")
     # Cached, not checkpointed: a cached table keeps its hash partitioning (a checkpoint's is
     # forgotten), so the joins below shuffle only the edges. Its lineage is one step long.
+    # On disk: a part of 100,000 signatures built in memory (~100 MB, doubled as it grows)
+    # exhausts a default 1 GB executor; written to disk, it is streamed.
     by_row = (
         posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS)
         .repartition(parts, "row")
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(StorageLevel.DISK_ONLY)
     )
     by_row.count()
     try:
