@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -118,7 +120,7 @@ def test_band_keys_refuse_too_short_signatures():
     num_perm=st.sampled_from([16, 64, 100, 128]),
 )
 def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree, num_perm):
-    pytest.importorskip("pyarrow")
+    pytest.importorskip("pyspark", reason="spamflood.spark needs PySpark: pip install 'spamflood[spark]'")
     from spamflood.spark.partitions import (
         fingerprint_matches,
         fingerprint_words,
@@ -331,7 +333,7 @@ def test_same_results_as_one_machine_on_a_split_parquet_feed(spark, planted):
     try:
         df = spark.read.parquet(str(planted))
         assert df.rdd.getNumPartitions() > 1
-        result = score_dataframe(spark, df, detector=detector, features=True)
+        result = score_dataframe(spark, df, detector=detector, features=True, partitions=3)
         # Same features (names, order, float64 values), same decisions, labels and reasons.
         _assert_same_with_features(result, expected)
     finally:
@@ -411,7 +413,8 @@ def test_strict_stops_at_the_first_rejected_row(spark, planted):
 
 
 @pytest.mark.spark
-def test_components_are_stars_on_the_smallest_row(spark):
+@pytest.mark.parametrize("driver_edges", [0, 1000], ids=["rounds", "on-the-driver"])
+def test_components_are_stars_on_the_smallest_row(spark, driver_edges):
     from spamflood.spark.components import Checkpointer, connected_components
 
     rng = random.Random(5)
@@ -420,7 +423,8 @@ def test_components_are_stars_on_the_smallest_row(spark):
     rng.shuffle(edges)
     df = spark.createDataFrame(edges, "src long, dst long")
     found = {
-        r["row"]: r["root"] for r in connected_components(df, checkpoint=Checkpointer(spark)).collect()
+        r["row"]: r["root"]
+        for r in connected_components(df, checkpoint=Checkpointer(spark), driver_edges=driver_edges).collect()
     }
     expected = {n: 1 for n in (1, 2, 3, 4, 10)} | {n: 20 for n in (20, 21, 22, 23)} | {30: 30, 31: 30}
     expected |= {100 + k: 100 for k in range(40)}
@@ -478,3 +482,122 @@ def test_candidate_edges_pair_each_member_with_the_smallest_and_the_previous(spa
     edges = sorted((r["src"], r["dst"]) for r in candidate_edges(keys).collect())
     # band 0, key 7: rows 2 < 5 < 9; band 1, key 1: rows 4 < 5 < 9
     assert edges == [(5, 2), (5, 4), (9, 2), (9, 4), (9, 5)]
+
+
+def test_shuffle_parts_hold_50k_to_100k_posts_two_per_core_between():
+    pytest.importorskip("pyspark", reason="spamflood.spark needs PySpark: pip install 'spamflood[spark]'")
+    from spamflood.spark.pipeline import shuffle_partitions
+
+    assert shuffle_partitions(20_000, cores=2) == 1
+    assert shuffle_partitions(200_000, cores=2) == 4  # two per core, 50,000 posts each
+    assert shuffle_partitions(1_000_000, cores=2) == 10  # no part over 100,000 posts
+    assert shuffle_partitions(1_000_000, cores=64) == 20  # no part under 50,000 posts
+    assert shuffle_partitions(100_000_000, cores=100) == 1000
+    assert shuffle_partitions(0, cores=8) == 1
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _jsonl_feed(records: list[dict[str, Any]]) -> bytes:
+    """The planted feed as JSONL, with what real exports hold: blank lines, a line that is not
+    JSON, a JSON array, invalid UTF-8, Windows line ends, and a last line cut off (no line end)."""
+    import json
+
+    lines = [json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records]
+    lines[3] = lines[3][:-1] + b"\r\n"
+    lines[40:40] = [b"\n", b"   \n", b'{"id": "x1", "text": not json}\n', b"[1, 2]\n"]
+    lines[90:90] = [b'{"id": "x2", "text": "caf\xe9", "author": "a", "time": "2026-09-14T08:00:00+08:00"}\n']
+    return b"".join(lines) + b'{"id": "x3", "text": "cut off'
+
+
+def _csv_feed(records: list[dict[str, Any]]) -> bytes:
+    """The planted feed as CSV, with a text spanning lines, a row of the wrong width and a
+    blank line."""
+    import csv
+    import io
+
+    names = ["id", "text", "author", "time", "author_name", "author_bio", "author_created", "followers", "following"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for k, r in enumerate(records):
+        row = ["" if r.get(n) is None else r.get(n) for n in names]
+        if k == 7:
+            row[1] = "第一行\n第二行, \"quoted\""
+        writer.writerow(row)
+        if k == 30:
+            out.write("only,three,fields\n\n")
+    return out.getvalue().encode()
+
+
+def _run_cli(runs: list[list[str]]) -> subprocess.CompletedProcess[str]:
+    """``main(argv)`` for each run, in one fresh Python process (as a user's shell runs it)."""
+    code = f"import sys; from spamflood.cli import main; sys.exit(max(main(a) for a in {runs!r}))"
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _read(path: Path) -> Any:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    return path.read_bytes()
+
+
+@pytest.mark.spark
+def test_the_cli_reads_and_writes_every_format_as_the_local_engine_does(tmp_path):
+    reason = _spark_missing()
+    if reason:
+        pytest.skip(reason)
+    records = feed(seed=2)
+    (tmp_path / "feed.jsonl").write_bytes(_jsonl_feed(records))
+    (tmp_path / "feed.csv").write_bytes(_csv_feed(records))
+    _write_parquet(records, tmp_path / "feed.parquet")
+    pairs = [("feed.jsonl", "csv"), ("feed.csv", "parquet"), ("feed.parquet", "jsonl")]  # each format in and out
+    runs, expected = [], []
+    for source, out in pairs:
+        for engine in ("spark", "local"):
+            target = tmp_path / engine / f"{Path(source).stem}-{Path(source).suffix[1:]}.{out}"
+            target.parent.mkdir(exist_ok=True)
+            argv = ["score", str(tmp_path / source), "-o", str(target), "--rules", "--engine", engine]
+            if engine == "spark":
+                runs.append([*argv, "--master", "local[2]"])
+            else:
+                runs.append(argv)
+            expected.append(target)
+    done = _run_cli(runs)
+    assert done.returncode == 0, done.stderr
+    for k in range(0, len(expected), 2):
+        spark_out, local_out = expected[k], expected[k + 1]
+        assert _read(spark_out) == _read(local_out), spark_out.name
+        # The rejects: JSONL beside the output, line, field, reason and raw as one machine's.
+        spark_rejects = spark_out.with_name(spark_out.name.rsplit(".", 1)[0] + ".rejects.jsonl")
+        local_rejects = local_out.with_name(local_out.name.rsplit(".", 1)[0] + ".rejects.jsonl")
+        assert spark_rejects.read_bytes() == local_rejects.read_bytes(), spark_rejects.name
+        assert spark_rejects.read_bytes().count(b"\n") >= 7
+    jsonl_rejects = (tmp_path / "spark" / "feed-jsonl.rejects.jsonl").read_text()
+    for said in ("malformed JSON", "expected a JSON object", "invalid UTF-8", "unexpected end of data"):
+        assert said in jsonl_rejects
+    csv_rejects = (tmp_path / "spark" / "feed-csv.rejects.jsonl").read_text()
+    assert "row has 3 fields but the header has 9" in csv_rejects
+    # One summary per run, the same table as the local engine's, and no warning twice.
+    err = done.stderr
+    assert err.count("spamflood summary") == 6 and err.count("rows read") == 6
+    assert "blank lines skipped" in err
+    assert "PySpark does not yet fully support pandas" not in err
+    warnings = [line for line in err.splitlines() if "Warning" in line]
+    assert len(warnings) == len(set(warnings)), warnings
+
+
+@pytest.mark.spark
+def test_the_cli_refuses_what_spark_cannot_write_as_one_file(tmp_path):
+    reason = _spark_missing()
+    if reason:
+        pytest.skip(reason)
+    feed_path = _write_parquet(feed()[:20], tmp_path / "feed.parquet")
+    done = _run_cli([["score", str(feed_path), "-o", "hdfs:///out/scored.parquet", "--engine", "spark", "--rules", "--master", "local[1]"]])
+    assert done.returncode == 2
+    assert "not a local path" in done.stderr and "score_parquet" in done.stderr

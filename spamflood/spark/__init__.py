@@ -29,13 +29,17 @@ from spamflood.spark.components import (
     connected_components,
     verified_edges,
 )
+from spamflood.spark.files import SparkRun, read_feed, score_file
 from spamflood.spark.pipeline import SparkResult, score_dataframe, score_parquet
 
 __all__ = [
     "SparkResult",
+    "SparkRun",
     "candidate_edges",
     "connected_components",
+    "read_feed",
     "score_dataframe",
+    "score_file",
     "score_parquet",
     "verified_edges",
 ]

@@ -145,14 +145,26 @@ def _is_star_forest(edges: DataFrame) -> bool:
     return two_parents.unionByName(parent_not_root).isEmpty()
 
 
+DRIVER_EDGES = 5_000_000
+"""Graphs of at most this many edges (80 MB as two int64 columns) are joined on the driver."""
+
+
 def connected_components(
-    edges: DataFrame, *, checkpoint: Callable[[DataFrame], DataFrame], max_rounds: int = 64
+    edges: DataFrame,
+    *,
+    checkpoint: Callable[[DataFrame], DataFrame],
+    max_rounds: int = 64,
+    driver_edges: int = DRIVER_EDGES,
 ) -> DataFrame:
     """``(row, root)`` for every row on an edge: ``root`` is the smallest row of its component.
 
     ``edges``: ``src, dst`` (undirected; any orientation). Rows on no edge are not listed.
+    A graph of at most ``driver_edges`` edges is collected and joined on the driver (one
+    machine's union-find): a round costs several Spark jobs, more than a small graph's work.
     """
     current = checkpoint(edges.select("src", "dst").where(F.col("src") != F.col("dst")))
+    if current.count() <= driver_edges:
+        return checkpoint(_components_on_driver(current))
     for _ in range(max_rounds):
         current = checkpoint(_small_star(_large_star(current)))
         if _is_star_forest(current):
@@ -162,6 +174,25 @@ def connected_components(
     leaves = current.select(F.col("src").alias("row"), F.col("dst").alias("root"))
     roots = current.select(F.col("dst").alias("row"), F.col("dst").alias("root")).distinct()
     return leaves.unionByName(roots)
+
+
+def _components_on_driver(edges: DataFrame) -> DataFrame:
+    import numpy as np
+    import pyarrow as pa
+
+    from spamflood.cluster import _join_forests
+
+    table = edges.toArrow() if hasattr(edges, "toArrow") else pa.Table.from_pylist([r.asDict() for r in edges.collect()])
+    src = np.asarray(table.column("src").to_numpy(), dtype=np.int64)
+    dst = np.asarray(table.column("dst").to_numpy(), dtype=np.int64)
+    rows = np.unique(np.concatenate([src, dst]))
+    pairs = np.column_stack([np.searchsorted(rows, src), np.searchsorted(rows, dst)]).astype(np.int64)
+    roots = rows[_join_forests(rows.shape[0], pairs)]  # rows are sorted: the smallest index is the smallest row
+    found = pa.table({"row": pa.array(rows, type=pa.int64()), "root": pa.array(roots, type=pa.int64())})
+    spark = edges.sparkSession
+    if hasattr(edges, "toArrow"):  # PySpark 4 takes Arrow tables
+        return spark.createDataFrame(found)
+    return spark.createDataFrame(found.to_pandas())  # pragma: no cover - PySpark 3.5
 
 
 def dense_index(values: DataFrame, column: str, name: str, *, checkpoint: Callable[[DataFrame], DataFrame]) -> DataFrame:

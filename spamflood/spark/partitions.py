@@ -66,11 +66,15 @@ __all__ = [
     "CLUSTER_SCHEMA",
     "EDGE_SCHEMA",
     "FINGERPRINT_BITS",
+    "KIND_BLANK",
     "KIND_POST",
     "KIND_REJECT",
+    "LINE_COLUMN",
+    "NUMBERED_COLUMNS",
     "PREPARED_SCHEMA",
     "REP_PART",
     "REP_TYPE",
+    "SOURCES",
     "TEMPLATE_SCHEMA",
     "FeatureNames",
     "FeedFacts",
@@ -79,6 +83,7 @@ __all__ = [
     "fingerprint_matches",
     "fingerprints",
     "prepare",
+    "read_csv_files",
     "score_clusters",
     "score_posts",
     "score_templates",
@@ -86,8 +91,23 @@ __all__ = [
     "verify_edges",
 ]
 
-KIND_POST, KIND_REJECT = 0, 1
-"""Values of the ``kind`` column of :data:`PREPARED_SCHEMA`: a valid post, or a rejected row."""
+KIND_POST, KIND_REJECT, KIND_BLANK = 0, 1, 2
+"""Values of the ``kind`` column of :data:`PREPARED_SCHEMA`: a valid post, a rejected row, or
+a blank line of a JSONL file (skipped, counted, and numbered so that later lines keep their
+line numbers)."""
+
+LINE_COLUMN = "_spamflood_line"
+"""The one column of a JSONL feed read as lines (:func:`spamflood.spark.files.read_feed`): each
+line's bytes, without its line end."""
+
+NUMBERED_COLUMNS = ("_spamflood_file", "_spamflood_lineno", "_spamflood_record")
+"""The columns of a feed whose rows are already numbered (CSV, read whole per file): the file's
+index, the row's line in it, and the record as JSON (ASCII, so that the lone surrogates a CSV
+reader keeps for invalid bytes travel intact)."""
+
+SOURCES = ("records", "lines", "numbered")
+"""What :func:`prepare` reads: rows of records (Parquet, any DataFrame), JSONL lines
+(:data:`LINE_COLUMN`), or numbered records (:data:`NUMBERED_COLUMNS`)."""
 
 TEXT_DTYPE = np.dtype(np.float32)
 """The dtype of the text families' features on one machine (``_prepare_chunk`` computes them in
@@ -353,20 +373,97 @@ def _values(criteria: _Criteria, names: Sequence[str], n: int, dtype: Any = np.f
 
 
 def prepare(
-    batches: Iterable[pa.RecordBatch], parser: RowParser, detector: Detector, *, partition: int = 0
+    batches: Iterable[pa.RecordBatch],
+    parser: RowParser,
+    detector: Detector,
+    *,
+    partition: int = 0,
+    source: str = "records",
 ) -> Iterator[pa.RecordBatch]:
     """Validate, normalize and sign the input rows of one partition (:data:`PREPARED_SCHEMA`).
 
-    Every input row comes out once, as a post or as a reject; rows are numbered 1, 2, ...
-    within the partition in ``local``.
+    Every input row comes out once, as a post or as a reject (a blank JSONL line as a blank);
+    rows are numbered 1, 2, ... within the partition in ``local`` (JSONL lines, blank ones
+    included, as one machine numbers them), except ``numbered`` rows, which carry their file
+    (``pid``) and line (``local``). See :data:`SOURCES`.
     """
+    if source == "numbered":
+        yield from _prepare_numbered(batches, parser, detector)
+        return
     seen = 0
     for batch in batches:
+        if source == "lines":
+            # The payload is the line's bytes, as one machine's JSONL reader hands them over
+            # (Spark's text reader drops the line end: orjson reads the same either way).
+            lines = batch.column(0).to_pylist()
+            rows, blank = [], []
+            for number, line in enumerate(lines, start=seen + 1):
+                if line.strip():
+                    rows.append((number, line))
+                else:
+                    blank.append(number)
+            seen += len(lines)
+            if rows:
+                yield prepare_rows(rows, parser, detector, partition)
+            if blank:
+                yield _blank_rows(blank, partition)
+            continue
         records = batch.to_pylist()
         rows: list[RawRow] = [(seen + k + 1, record) for k, record in enumerate(records)]
         seen += len(records)
         if rows:
             yield prepare_rows(rows, parser, detector, partition)
+
+
+def _prepare_numbered(batches: Iterable[pa.RecordBatch], parser: RowParser, detector: Detector) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        files = batch.column(0).to_pylist()
+        lines = batch.column(1).to_pylist()
+        records = batch.column(2).to_pylist()
+        for file in dict.fromkeys(files):
+            rows: list[RawRow] = [(line, json.loads(record)) for f, line, record in zip(files, lines, records) if f == file]
+            yield prepare_rows(rows, parser, detector, file)
+
+
+def read_csv_files(batches: Iterable[pa.RecordBatch], *, fmt: str, files: Mapping[str, int]) -> Iterator[pa.RecordBatch]:
+    """CSV (or TSV) files as numbered records (:data:`NUMBERED_COLUMNS`), read by one machine's
+    own reader (:func:`spamflood.io.readers.iter_chunks`: header, quoted line breaks, rows of
+    the wrong width, the line each record starts on), one whole file per call.
+
+    Input: Spark's ``binaryFile`` rows, ``path`` and, for a file not on a local filesystem,
+    ``content``; ``files`` numbers the paths.
+    """
+    import tempfile
+    from urllib.parse import unquote, urlparse
+
+    from spamflood.io.readers import iter_chunks
+
+    schema = pa.schema([(NUMBERED_COLUMNS[0], pa.int32()), (NUMBERED_COLUMNS[1], pa.int64()), (NUMBERED_COLUMNS[2], pa.string())])
+    for batch in batches:
+        paths = batch.column("path").to_pylist()
+        contents = batch.column("content").to_pylist() if "content" in batch.schema.names else [None] * len(paths)
+        for path, content in zip(paths, contents):
+            with tempfile.TemporaryDirectory(prefix="spamflood-csv-") as scratch:
+                local = unquote(urlparse(path).path)
+                if content is not None:  # a remote file: read through Spark, parsed here
+                    local = f"{scratch}/feed.{fmt}" + (".gz" if path.endswith(".gz") else "")
+                    with open(local, "wb") as handle:
+                        handle.write(content)
+                for chunk in iter_chunks(local, fmt=fmt):
+                    yield pa.RecordBatch.from_arrays(
+                        [
+                            pa.array([files[path]] * len(chunk), type=pa.int32()),
+                            pa.array([line for line, _ in chunk], type=pa.int64()),
+                            pa.array([json.dumps(record, ensure_ascii=True) for _, record in chunk], type=pa.string()),
+                        ],
+                        schema=schema,
+                    )
+
+
+def _blank_rows(lines: Sequence[int], partition: int) -> pa.RecordBatch:
+    n = len(lines)
+    given = {"kind": pa.array([KIND_BLANK] * n, type=pa.int8()), "pid": pa.array([partition] * n, type=pa.int32()), "local": pa.array(lines, type=pa.int64())}
+    return pa.RecordBatch.from_arrays([given.get(f.name, pa.nulls(n, type=f.type)) for f in PREPARED_SCHEMA], schema=PREPARED_SCHEMA)
 
 
 def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, partition: int = 0) -> pa.RecordBatch:

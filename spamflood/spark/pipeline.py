@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ from spamflood.spark.components import (
     verified_edges,
 )
 
-__all__ = ["SparkResult", "score_dataframe", "score_parquet"]
+__all__ = ["SparkResult", "score_dataframe", "score_parquet", "shuffle_partitions"]
 
 _ACCOUNT_FIELDS = list(ACCOUNT_TEXT_FIELDS + ACCOUNT_NUMBER_FIELDS)
 
@@ -69,13 +69,20 @@ class SparkResult:
     ``scored``: one row per scored post, in input order: ``id, score, flagged, labels, reasons,
     cluster, cluster_size, cluster_authors``. ``clusters``: one row per cluster, floods first,
     with the columns of ``spamflood clusters``. ``rejects``: ``line, field, reason, raw`` by line.
-    ``rows_read``: input rows (every one is scored or rejected).
+    ``rows_read``: input rows (every one is scored or rejected); ``blank_lines``: blank lines
+    of a JSONL input, skipped. ``numbered`` and ``last_row`` let the scored posts be fetched
+    in input order a slice at a time (:func:`spamflood.spark.files.scored_tables`).
     """
 
     scored: DataFrame
     clusters: DataFrame
     rejects: DataFrame
     rows_read: int
+    blank_lines: int = 0
+    numbered: DataFrame | None = field(default=None, repr=False)
+    """``scored`` with each post's input row number ``row`` first, unordered."""
+    last_row: int = 0
+    """The largest row (line) number of the input."""
 
     def __iter__(self) -> Any:
         return iter((self.scored, self.clusters, self.rejects))
@@ -92,7 +99,7 @@ class SparkResult:
             "rows_read": self.rows_read,
             "scored": int(flags["scored"] or 0),
             "rejected": int(self.rejects.count()),
-            "blank_lines": 0,
+            "blank_lines": self.blank_lines,
             "flagged": int(flags["flagged"] or 0),
             "clusters": int(floods["clusters"] or 0),
             "floods": int(floods["floods"] or 0),
@@ -121,17 +128,40 @@ def _detector(shared: Broadcast) -> Detector:
     return _LOADED[0][1]
 
 
-def _prepare_task(batches: Any, parser: RowParser, shared: Broadcast) -> Any:
+def _prepare_task(batches: Any, parser: RowParser, shared: Broadcast, source: str) -> Any:
     from pyspark import TaskContext
 
     context = TaskContext.get()
     partition = context.partitionId() if context is not None else 0
-    yield from P.prepare(batches, parser, _detector(shared), partition=partition)
+    yield from P.prepare(batches, parser, _detector(shared), partition=partition, source=source)
+
+
+def _source(df: DataFrame) -> str:
+    """What the rows of ``df`` are (:data:`spamflood.spark.partitions.SOURCES`)."""
+    if df.columns == [P.LINE_COLUMN]:
+        return "lines"
+    if tuple(df.columns) == P.NUMBERED_COLUMNS:
+        return "numbered"
+    return "records"
 
 
 def _with_detector(batches: Any, step: Callable[..., Any], shared: Broadcast, **options: Any) -> Any:
     """Run ``step`` with the broadcast detector (model included)."""
     yield from step(batches, _detector(shared), **options)
+
+
+POSTS_PER_PART = (50_000, 100_000)
+"""The fewest and most posts a shuffle part should hold: fewer, and the parts' fixed costs
+(a task, a Python call, a file) dominate; more, and a part's cached signatures (about 700
+bytes a post) crowd a default 1 GB executor."""
+
+
+def shuffle_partitions(rows: int, cores: int) -> int:
+    """How many parts to spread ``rows`` posts over: at most :data:`POSTS_PER_PART` posts a
+    part, and two parts per core while parts keep at least the fewest (so 1 for 20,000 posts,
+    10 for a million, 1,000 for 100 million)."""
+    fewest, most = POSTS_PER_PART
+    return max(1, math.ceil(rows / most), min(2 * max(1, cores), math.ceil(rows / fewest)))
 
 
 _BROADCAST_ROWS = 1_000_000
@@ -155,8 +185,9 @@ def score_dataframe(
 
     ``field_map``, ``tz`` and ``max_text_chars`` are those of :meth:`Detector.score` (where
     fields live, the zone of naive timestamps, the longest text accepted). ``partitions``: how
-    many parts clusters, accounts and templates are spread over (default
-    ``spark.sql.shuffle.partitions``). ``checkpoint_dir``: a directory every executor can reach
+    many parts clusters, accounts and templates are spread over (default: sized to the input,
+    :func:`shuffle_partitions`; Spark's own default of 200 would make a small feed pay for
+    hundreds of tiny tasks at every step). ``checkpoint_dir``: a directory every executor can reach
     (HDFS, S3, ...) for reliable checkpoints; without it, checkpoints are local to executors.
     With ``strict=True`` the first rejected row raises :class:`~spamflood.errors.InputError`.
     ``features=True`` adds the ``label_scores`` and ``features`` columns (every named feature
@@ -172,15 +203,16 @@ def score_dataframe(
     if not isinstance(detector, Detector):
         raise ConfigError(f"The 'detector' parameter must be a spamflood Detector. Got {type(detector).__name__} instead.")
     parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
-    parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
-    if parts < 1:
-        raise ConfigError(f"The 'partitions' parameter must be at least 1. Got {parts} instead.")
+    if partitions is not None and partitions < 1:
+        raise ConfigError(f"The 'partitions' parameter must be at least 1. Got {partitions} instead.")
     keep = Checkpointer(spark, checkpoint_dir)
     shared = _broadcast(spark, detector)
     step = _Steps(spark)
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
     try:
-        return _score(spark, df, detector, shared, parser, parts, keep, step, strict, features)
+        return _score(spark, df, detector, shared, parser, partitions, keep, step, strict, features)
     finally:
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
         step(None)
         shared.unpersist(blocking=False)
 
@@ -191,7 +223,7 @@ def _score(
     detector: Detector,
     shared: Broadcast,
     parser: RowParser,
-    parts: int,
+    partitions: int | None,
     keep: Checkpointer,
     step: _Steps,
     strict: bool,
@@ -199,14 +231,28 @@ def _score(
 ) -> SparkResult:
     # 1. Validate and sign every row where it lies; number rows across partitions.
     step("validate, normalize, sign")
-    prepared = keep(
-        df.mapInArrow(partial(_prepare_task, parser=parser, shared=shared), _spark_schema(P.PREPARED_SCHEMA))
+    prepare = partial(_prepare_task, parser=parser, shared=shared, source=_source(df))
+    prepared = keep(df.mapInArrow(prepare, _spark_schema(P.PREPARED_SCHEMA)))
+    blank = (F.col("kind") == P.KIND_BLANK).cast("long")
+    counts = (
+        prepared.groupBy("pid")
+        .agg(F.max("local").alias("last"), F.count(F.lit(1)).alias("n"), F.sum(blank).alias("blank"))
+        .orderBy("pid")
+        .collect()
     )
-    counts = prepared.groupBy("pid").agg(F.count(F.lit(1)).alias("n")).orderBy("pid").collect()
-    offsets, rows_read = [], 0
+    # A part's rows follow the previous part's last line (its row count, or for numbered
+    # rows its last line number), so rows number as lines do.
+    offsets, end, rows_read, blank_lines = [], 0, 0, 0
     for r in counts:
-        offsets.append((int(r["pid"]), rows_read))
-        rows_read += int(r["n"])
+        offsets.append((int(r["pid"]), end))
+        end += int(r["last"])
+        rows_read += int(r["n"]) - int(r["blank"])
+        blank_lines += int(r["blank"])
+    last_row = end
+    parts = partitions or shuffle_partitions(rows_read, spark.sparkContext.defaultParallelism)
+    # The shuffles Spark sizes itself (joins, groupings, the component rounds) get as many
+    # parts, while this call runs (AQE may coalesce them further).
+    spark.conf.set("spark.sql.shuffle.partitions", str(parts))
     offset_table = spark.createDataFrame(offsets, "pid int, offset long")
     numbered = (
         prepared.join(F.broadcast(offset_table), "pid")
@@ -249,10 +295,12 @@ def _score(
     step("signatures by row")
     # Cached, not checkpointed: a cached table keeps its hash partitioning (a checkpoint's is
     # forgotten), so the joins below shuffle only the edges. Its lineage is one step long.
+    # On disk: a part of 100,000 signatures built in memory (~100 MB, doubled as it grows)
+    # exhausts a default 1 GB executor; written to disk, it is streamed.
     by_row = (
         posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS)
         .repartition(parts, "row")
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(StorageLevel.DISK_ONLY)
     )
     by_row.count()
     try:
@@ -312,7 +360,15 @@ def _score(
     output = [f.name for f in scored_schema if f.name not in ("row", "rep")]
     scored = scored_rows.orderBy("row").select(*output)
     clusters = _clusters(scored_rows)
-    return SparkResult(scored=scored, clusters=clusters, rejects=rejects.orderBy("line"), rows_read=rows_read)
+    return SparkResult(
+        scored=scored,
+        clusters=clusters,
+        rejects=rejects.orderBy("line"),
+        rows_read=rows_read,
+        blank_lines=blank_lines,
+        numbered=scored_rows.select("row", *output),
+        last_row=last_row,
+    )
 
 
 class _Steps:
@@ -433,6 +489,7 @@ def score_parquet(
         clusters=spark.read.parquet(clusters_path) if clusters_path else result.clusters,
         rejects=spark.read.parquet(rejects_path),
         rows_read=result.rows_read,
+        blank_lines=result.blank_lines,
     )
     summary: dict[str, Any] = dict(written.summary())
     step(None)
