@@ -106,7 +106,7 @@ class AtomicOutput:
             with contextlib.suppress(Exception):  # a full disk refuses the last flush too
                 self.file.close()
         if self.temp is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # already gone, or the folder went read-only
                 self.temp.unlink()
             self.temp = None
 
