@@ -1002,7 +1002,10 @@ def _cmd_evaluate(args: argparse.Namespace, console: Any) -> int:
     report["labels"] = label_report(data)
     report["model"] = "rules" if detector.model is None else str(args.model or "bundled")
     if args.output:
-        Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        from spamflood.io.atomic import AtomicOutput
+
+        with AtomicOutput(args.output) as fh:
+            fh.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
     if not args.quiet:
         _print_figures(report, console, title=f"evaluation ({report['model']}, threshold {args.threshold})")
     return EXIT_OK

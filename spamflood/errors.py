@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "ModelError", "SpamfloodError"]
+__all__ = ["ConfigError", "InputError", "ModelError", "OutputError", "SpamfloodError"]
 
 
 class SpamfloodError(Exception):
@@ -35,3 +35,26 @@ class ConfigError(SpamfloodError, ValueError):
 
 class ModelError(SpamfloodError):
     """A model file is missing, corrupt, tampered with or untrusted."""
+
+
+class OutputError(SpamfloodError, OSError):
+    """An output file could not be written (full disk, no permission, ...).
+
+    The message names the file; ``path`` is that file and ``errno`` the system's error number.
+    Whatever was at ``path`` before is left as it was (see :mod:`spamflood.io.atomic`).
+    """
+
+    def __init__(self, message: str, *, path: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+    def __str__(self) -> str:  # the message alone, not OSError's "[Errno n] ..." layout
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _output_error, (str(self), self.path, self.errno)
+
+
+def _output_error(message: str, path: str, errno: int | None) -> OutputError:
+    return OutputError(message, path=path, errno=errno)

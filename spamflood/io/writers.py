@@ -1,5 +1,9 @@
 """Writers: records (dicts) out as JSONL, CSV or Parquet, streamed in chunks.
 
+A file appears whole or not at all (:mod:`spamflood.io.atomic`): it is written beside its
+target and renamed into place when the writer closes without error. Standard output (``-``)
+is streamed as it is written.
+
 Lists (``labels``, ``reasons``) stay lists in JSONL and Parquet; in CSV they are joined with
 ``;`` and `` | `` so a spreadsheet shows them in one cell.
 """
@@ -16,8 +20,10 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from itertools import chain
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
@@ -41,6 +47,7 @@ except ImportError:  # pragma: no cover
 
 
 from spamflood.errors import ConfigError, SpamfloodError
+from spamflood.io.atomic import AtomicOutput
 from spamflood.io.readers import detect_format
 
 __all__ = ["RecordWriter", "jsonl_of_columns", "jsonl_of_records", "open_writer", "write_records"]
@@ -49,12 +56,19 @@ _LIST_SEPARATORS = {"labels": ";", "reasons": " | "}
 
 
 class RecordWriter:
-    """Write dict records to one file; use as a context manager."""
+    """Write dict records to one file; use as a context manager.
+
+    The file is published when the ``with`` block ends normally (or :meth:`close` is called);
+    if the block raises, any previous file is left as it was. A failure to write raises
+    :class:`~spamflood.errors.OutputError` naming the file.
+    """
 
     def __init__(self, path: str | Path, fmt: str | None = None) -> None:
         self.path = str(path)
         self.format = detect_format(path, fmt)
         self.count = 0
+        self._output: AtomicOutput | None = None
+        self._closed = False
         self._handle: IO[bytes] | None = None
         self._text: io.TextIOWrapper | None = None
         self._csv: Any = None
@@ -69,17 +83,25 @@ class RecordWriter:
     def __enter__(self) -> RecordWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._finish(error)
+
+    def _file(self) -> IO[bytes]:
+        """The temporary file beside the target, created on first use."""
+        if self._output is None:
+            self._output = AtomicOutput(self.path)
+            self._output.open()
+        assert self._output.file is not None
+        return self._output.file
 
     def _binary(self) -> IO[bytes]:
         if self._handle is None:
             if self.path == "-":
                 self._handle = sys.stdout.buffer
-            elif self.path.endswith(".gz"):
-                self._handle = gzip.open(self.path, "wb")  # type: ignore[assignment]
+            elif self.path.endswith(".gz"):  # the header names the target, as gzip.open(target) would
+                self._handle = gzip.GzipFile(filename=self.path, mode="wb", fileobj=self._file())  # type: ignore[assignment]
             else:
-                self._handle = open(self.path, "wb")
+                self._handle = self._file()
         return self._handle  # type: ignore[return-value]
 
     def write_many(self, records: Sequence[Mapping[str, Any]]) -> None:
@@ -192,34 +214,61 @@ class RecordWriter:
             raise ConfigError("Writing Parquet needs pyarrow: pip install 'spamflood[parquet]'.") from None
         if self._parquet is None:
             table = pa.Table.from_pylist(list(records))
-            self._parquet = pq.ParquetWriter(self.path, table.schema)
+            self._parquet = pq.ParquetWriter(self._file(), table.schema)
         else:
             table = pa.Table.from_pylist(list(records), schema=self._parquet.schema)
         self._parquet.write_table(table)
 
     def close(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
-        if self._text is not None:
-            self._text.flush()
-            self._text.detach()
-            self._text = None
-        if self._handle is not None:
-            if self._handle is sys.stdout.buffer:
-                self._handle.flush()
-            else:
-                self._handle.close()
-            self._handle = None
-        elif self.path != "-" and self.count == 0:
-            # An empty result is still a file the caller can read.
-            if self.format == "parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+        """Finish the file and publish it (raises :class:`~spamflood.errors.OutputError` if it
+        cannot be written; any previous file is then left as it was)."""
+        self._finish(None)
 
-                pq.write_table(pa.table({}), self.path)
+    def _finish(self, error: BaseException | None) -> None:
+        """Close every layer over the file, then publish it if nothing failed (``error`` is
+        what stopped the caller, if anything), or discard it."""
+        if self._closed:
+            return
+        self._closed = True
+        own: BaseException | None = None
+        try:
+            if error is None and self._output is None and self.path != "-":
+                # An empty result is still a file the caller can read.
+                if self.format == "parquet":
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    pq.write_table(pa.table({}), self._file())
+                else:
+                    self._file()
+            self._close_layers(failed=error is not None)
+        except BaseException as exc:  # noqa: BLE001 - whatever it is, the file is discarded, then it is raised
+            own = exc
+        output, self._output = self._output, None
+        if output is not None:
+            output.finish(error or own)  # raises OutputError naming the file for an OSError
+        if own is not None:
+            raise own
+
+    def _close_layers(self, *, failed: bool) -> None:
+        """Flush and close the Parquet, CSV and gzip writers over the file (after a failure,
+        only close them: what they would still write is discarded)."""
+        steps: list[Callable[[], object]] = []
+        if self._parquet is not None:
+            steps.append(self._parquet.close)
+        if self._text is not None:
+            steps.append(self._text.detach)  # flushes the CSV text into the binary file
+        if self._handle is sys.stdout.buffer:
+            steps.append(self._handle.flush)
+        elif isinstance(self._handle, gzip.GzipFile):
+            steps.append(self._handle.close)  # writes the gzip trailer; the file under it stays open
+        self._parquet = self._text = self._csv = self._handle = None
+        for step in steps:
+            if failed:
+                with suppress(Exception):
+                    step()
             else:
-                Path(self.path).write_bytes(b"")
+                step()
 
 
 _NUMBER_TYPES = frozenset({int, float, bool, type(None)})

@@ -118,18 +118,30 @@ def save_model(
 
     ``settings``: the detector parameters the features were computed with (window,
     similarity, ...), restored by :meth:`spamflood.Detector.load`.
+
+    Both files are written beside their targets and renamed into place only once both are
+    complete (:func:`~spamflood.io.atomic.atomic_outputs`), the manifest last: it vouches for
+    the model, so a reader between the two renames, or after a crash between them, finds a
+    model that does not match its manifest's SHA-256 and refuses it. A failure to write raises
+    :class:`~spamflood.errors.OutputError` and leaves both previous files as they were.
     """
+    import io
+
     import joblib
+
+    from spamflood.io.atomic import atomic_outputs
 
     path = Path(path)
     if path.suffix != ".joblib":
         raise ModelError(f"A model file name must end in .joblib; got '{path}'.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"model": model, "settings": settings}, path, compress=3)
+    buffer = io.BytesIO()  # hashed from the very bytes written
+    joblib.dump({"model": model, "settings": settings}, buffer, compress=3)
+    data = buffer.getvalue()
     manifest = {
         "format": MANIFEST_FORMAT,
         "file": path.name,
-        "sha256": file_sha256(path),
+        "sha256": hashlib.sha256(data).hexdigest(),
         "versions": versions(),
         "features": list(getattr(model, "model_names_", [])),
         "labels": list(getattr(model, "label_names_", [])),
@@ -138,8 +150,11 @@ def save_model(
         "training": training or {},
         "metrics": metrics or {},
     }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     target = manifest_path(path)
-    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    with atomic_outputs(path, target) as (model_file, manifest_file):
+        model_file.write(data)
+        manifest_file.write(text.encode("utf-8"))
     return target
 
 

@@ -44,7 +44,9 @@ def build_report(
 
 
 def write_report(result: Any, path: str | os.PathLike[str], **kw: Any) -> Path:
-    """Write :func:`build_report` to ``path`` (UTF-8); returns the path.
+    """Write :func:`build_report` to ``path`` (UTF-8); returns the path. The page appears whole
+    or not at all: a failure raises :class:`~spamflood.errors.OutputError` and leaves any
+    previous file at ``path`` as it was.
 
     Text that cannot be encoded (a lone surrogate from a lenient reader) is written as ``?``
     rather than failing the whole report.
@@ -62,7 +64,10 @@ def report_command(result: Any, output_path: str | os.PathLike[str], **kw: Any) 
 
 
 def _write(page: str, path: str | os.PathLike[str]) -> tuple[Path, int]:
+    """Write the page whole or not at all (:class:`~spamflood.io.atomic.AtomicOutput`)."""
+    from spamflood.io.atomic import AtomicOutput
+
     raw = page.encode("utf-8", errors="replace")
-    out = Path(path)
-    out.write_bytes(raw)
-    return out, len(raw)
+    with AtomicOutput(path) as fh:
+        fh.write(raw)
+    return Path(path), len(raw)

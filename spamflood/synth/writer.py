@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from spamflood.io.atomic import atomic_outputs
 from spamflood.synth.generator import generate
 from spamflood.synth.params import SynthParams
 
@@ -68,7 +69,9 @@ def write(
     ``feed_path`` gets one post per line in the canonical record, ``truth_path`` one truth
     record per post (same ids, same order), ``campaigns_path`` (default
     :func:`campaigns_path_for` ``truth_path``) one record per campaign. The same arguments write
-    byte-identical files. Parameters are checked before any file is opened.
+    byte-identical files. Parameters are checked before any file is opened. The three files
+    appear together once all are complete (:func:`~spamflood.io.atomic.atomic_outputs`); a
+    failure raises :class:`~spamflood.errors.OutputError` and leaves the previous ones as they were.
     """
     SynthParams.check(posts, seed=seed, zh_ratio=zh_ratio, start=start, days=days, spam_ratio=spam_ratio, tz=tz, evasion=evasion)
     campaigns_path = Path(campaigns_path) if campaigns_path is not None else campaigns_path_for(truth_path)
@@ -78,7 +81,7 @@ def write(
     campaigns: Counter[str] = Counter()
     summary = SynthSummary(feed_path=str(feed_path), truth_path=str(truth_path), campaigns_path=str(campaigns_path))
     dumps = orjson.dumps
-    with open(feed_path, "wb") as feed, open(truth_path, "wb") as truth, open(campaigns_path, "wb") as camp:
+    with atomic_outputs(feed_path, truth_path, campaigns_path) as (feed, truth, camp):
 
         def on_campaign(record: dict[str, Any]) -> None:
             campaigns[record["label"]] += 1
