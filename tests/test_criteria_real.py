@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_data
 
+from conftest import shared_data
 from spamflood.criteria import CriteriaFeatures, label_scores
 
 TEXT_LABELS = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_data
 
+from conftest import shared_data
 from spamflood import Detector
 from spamflood.cli import main
 from spamflood.errors import ModelError

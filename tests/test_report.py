@@ -523,7 +523,6 @@ def test_a_stray_copy_does_not_squash_the_peak():
 
 def test_real_comment_export_with_authors_and_dates():
     from conftest import shared_data
-
     from spamflood.io.fieldmap import FieldMap
 
     path = shared_data("youtube_spam_2014_pilot") / "PewDiePie-gRyPjRrjS34_2014-12.csv"

@@ -426,7 +426,7 @@ def test_components_are_stars_on_the_smallest_row(spark, driver_edges):
         r["row"]: r["root"]
         for r in connected_components(df, checkpoint=Checkpointer(spark), driver_edges=driver_edges).collect()
     }
-    expected = {n: 1 for n in (1, 2, 3, 4, 10)} | {n: 20 for n in (20, 21, 22, 23)} | {30: 30, 31: 30}
+    expected = dict.fromkeys((1, 2, 3, 4, 10), 1) | dict.fromkeys((20, 21, 22, 23), 20) | {30: 30, 31: 30}
     expected |= {100 + k: 100 for k in range(40)}
     assert found == expected
 

@@ -165,7 +165,7 @@ class RecordWriter:
         try:
             try:
                 for k in range(1, jobs):
-                    part = tempfile.TemporaryFile()
+                    part = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the fork
                     pid = os.fork()
                     if pid == 0:  # the child: encode its share, then leave without any cleanup
                         code = 1
@@ -185,12 +185,12 @@ class RecordWriter:
                 failed = [pid for pid, _ in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
             if failed:
                 raise SpamfloodError(f"writing {self.path}: {len(failed)} of the encoding processes failed (see above)")
-            for _, part in children:
-                part.seek(0)
-                shutil.copyfileobj(part, handle, 1 << 20)
+            for _, written in children:
+                written.seek(0)
+                shutil.copyfileobj(written, handle, 1 << 20)
         finally:
-            for _, part in children:
-                part.close()
+            for _, written in children:
+                written.close()
         self.count += n
 
     def _write_csv(self, records: Sequence[Mapping[str, Any]]) -> None:
@@ -242,7 +242,7 @@ class RecordWriter:
                 else:
                     self._file()
             self._close_layers(failed=error is not None)
-        except BaseException as exc:  # noqa: BLE001 - whatever it is, the file is discarded, then it is raised
+        except BaseException as exc:
             own = exc
         output, self._output = self._output, None
         if output is not None:
@@ -329,7 +329,7 @@ def _encode_column(column: Sequence[Any] | np.ndarray) -> tuple[bytes, list[byte
 _CONTROL = re.compile("[\x02-\x1f]")
 
 
-def _string_lists(column: Sequence[Sequence[Any]]) -> list[bytes] | None:
+def _string_lists(column: Sequence[Any] | np.ndarray) -> list[bytes] | None:
     """Lists of strings in JSON, all escaped and encoded at once (``None`` when some item is
     not a string or holds a control character: those go through the encoder one by one).
     Most lists are empty (the labels of unflagged posts): only the others are encoded."""

@@ -187,7 +187,7 @@ def load_model(path: str | Path | None = None, *, trusted: bool = False, defer: 
     settings come from the manifest (checked against the file's own when it is unpickled).
     """
     bundled = path is None
-    model_path = bundled_model_path() if bundled else Path(path)
+    model_path = bundled_model_path() if path is None else Path(path)
     if not bundled and model_path.resolve() == bundled_model_path().resolve():
         bundled = True
     if not model_path.exists():

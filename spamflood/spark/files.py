@@ -164,7 +164,7 @@ def scored_tables(result: SparkResult, rows: int = ROWS_PER_FETCH) -> Iterator[p
 def _arrow(df: DataFrame) -> pa.Table:
     if hasattr(df, "toArrow"):  # PySpark 4
         return df.toArrow()
-    return pa.Table.from_batches(df._collect_as_arrow(), schema=None)  # pragma: no cover - PySpark 3.5
+    return pa.Table.from_batches(df._collect_as_arrow(), schema=None)  # type: ignore[operator]  # pragma: no cover - PySpark 3.5
 
 
 def _columns(table: pa.Table) -> dict[str, list[Any]]:

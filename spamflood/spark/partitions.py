@@ -409,7 +409,7 @@ def prepare(
                 yield _blank_rows(blank, partition)
             continue
         records = batch.to_pylist()
-        rows: list[RawRow] = [(seen + k + 1, record) for k, record in enumerate(records)]
+        rows = [(seen + k + 1, record) for k, record in enumerate(records)]
         seen += len(records)
         if rows:
             yield prepare_rows(rows, parser, detector, partition)

@@ -212,7 +212,10 @@ def score_dataframe(
     try:
         return _score(spark, df, detector, shared, parser, partitions, keep, step, strict, features)
     finally:
-        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
+        if shuffle is None:
+            spark.conf.unset("spark.sql.shuffle.partitions")
+        else:
+            spark.conf.set("spark.sql.shuffle.partitions", shuffle)
         step(None)
         shared.unpersist(blocking=False)
 
@@ -379,7 +382,7 @@ class _Steps:
         self.context = spark.sparkContext
 
     def __call__(self, name: str | None) -> None:
-        self.context.setJobDescription(None if name is None else f"spamflood: {name}")
+        self.context.setJobDescription(None if name is None else f"spamflood: {name}")  # type: ignore[arg-type]  # None clears it
 
 
 def _rejects(numbered: DataFrame, duplicates: DataFrame | None) -> DataFrame:
