@@ -689,7 +689,7 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
     rejects_path = _write_rejects(run, args, console)
     if not args.quiet:
         _print_summary(run, console, time.perf_counter() - started, rejects_path)
-    return EXIT_OK
+    return _input_failures(run, args, console)
 
 
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:

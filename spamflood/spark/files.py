@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spamflood.errors import ConfigError
-from spamflood.io.readers import detect_format, iter_chunks
+from spamflood.io.readers import ReadStats, detect_format, iter_chunks
 from spamflood.io.rows import Reject
 from spamflood.io.writers import RecordWriter
 from spamflood.spark import partitions as P
@@ -96,6 +96,17 @@ class SparkRun:
     counts: dict[str, int]
     rejects: list[Reject]
     floods: list[dict[str, Any]] = field(default_factory=list)
+    read: ReadStats = field(default_factory=ReadStats)
+    """What reading noticed beside the rejects. The Spark readers note nothing here: optional
+    values they cannot read are missing without a count, and an input that breaks off fails the
+    Spark job (exit 1) instead of being scored up to the break."""
+
+    @property
+    def rows_read(self) -> int:
+        return self.counts["rows_read"]
+
+    def __len__(self) -> int:
+        return self.counts["scored"]
 
     def summary(self) -> dict[str, int]:
         return dict(self.counts)
