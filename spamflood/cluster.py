@@ -15,7 +15,8 @@ Bands and rows are chosen for *recall* at the threshold (default: a pair at the 
 candidate with probability >= 0.98); precision comes from the verification.
 
 Per cluster, :func:`cluster_stats` gives size, distinct authors, first/last time, the peak
-number of posts and of distinct authors in a sliding window, and a representative post.
+number of posts and of distinct authors in a sliding window, and a representative post. A
+missing time or author is unknown, never 1970 or an account of its own (see there).
 """
 
 from __future__ import annotations
@@ -306,47 +307,69 @@ def _lsh_components(
 @numba.njit(cache=True, nogil=True)
 def _window_peaks(
     order: np.ndarray, starts: np.ndarray, times: np.ndarray, authors: np.ndarray, n_authors: int, window: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster: peak posts and peak known authors within ``window``, the peak's start, the
+    distinct known authors, the first and last time. ``order`` holds each cluster's posts by
+    time with the untimed (NaN) ones last; an author code below 0 is unknown and never counted."""
     m = starts.shape[0] - 1
     peak_posts = np.zeros(m, dtype=np.int64)
     peak_authors = np.zeros(m, dtype=np.int64)
-    peak_start = np.zeros(m, dtype=np.float64)
+    peak_start = np.full(m, np.nan)
+    first = np.full(m, np.nan)
+    last = np.full(m, np.nan)
     distinct = np.zeros(m, dtype=np.int64)
     count = np.zeros(n_authors, dtype=np.int64)
     for c in range(m):
         s = starts[c]
         e = starts[c + 1]
+        timed = e  # untimed posts sort last: the timed ones are s..timed
+        while timed > s and np.isnan(times[order[timed - 1]]):
+            timed -= 1
         left = s
         inside = 0
-        for r in range(s, e):
+        if timed > s:
+            first[c] = times[order[s]]
+            last[c] = times[order[timed - 1]]
+            peak_start[c] = first[c]
+        for r in range(s, timed):
             a = authors[order[r]]
-            count[a] += 1
-            if count[a] == 1:
-                inside += 1
+            if a >= 0:
+                count[a] += 1
+                if count[a] == 1:
+                    inside += 1
             while times[order[r]] - times[order[left]] > window:
                 b = authors[order[left]]
-                count[b] -= 1
-                if count[b] == 0:
-                    inside -= 1
+                if b >= 0:
+                    count[b] -= 1
+                    if count[b] == 0:
+                        inside -= 1
                 left += 1
             if inside > peak_authors[c]:
                 peak_authors[c] = inside
                 peak_start[c] = times[order[left]]
             if r - left + 1 > peak_posts[c]:
                 peak_posts[c] = r - left + 1
-        for r in range(left, e):
-            count[authors[order[r]]] -= 1
-        # distinct authors over the whole cluster
+        for r in range(left, timed):
+            a = authors[order[r]]
+            if a >= 0:
+                count[a] -= 1
+        # distinct known authors over the whole cluster, timed or not
         total = 0
         for r in range(s, e):
             a = authors[order[r]]
-            if count[a] == 0:
-                total += 1
-            count[a] += 1
+            if a >= 0:
+                if count[a] == 0:
+                    total += 1
+                count[a] += 1
         for r in range(s, e):
-            count[authors[order[r]]] = 0
+            a = authors[order[r]]
+            if a >= 0:
+                count[a] = 0
         distinct[c] = total
-    return peak_posts, peak_authors, peak_start, distinct
+        if timed == s:  # no post has a time: the cluster is one window
+            peak_posts[c] = e - s
+            peak_authors[c] = total
+    return peak_posts, peak_authors, peak_start, distinct, first, last
 
 
 class ClusterFinder:
@@ -468,6 +491,7 @@ class Cluster:
 
     @property
     def span(self) -> float:
+        """Seconds from the first to the last timed post (NaN when no post has a time)."""
         return self.last_time - self.first_time
 
 
@@ -530,28 +554,33 @@ def cluster_stats(
 ) -> ClusterTable:
     """Statistics of every cluster in ``labels`` (ids ``0..m-1``; ``-1`` ignored).
 
-    Missing times (NaN) count as one instant, so a feed without times treats each cluster as
-    one window. The representative is the earliest post among the cluster's most common exact
-    signature (``digests``), or its earliest post when no digests are given.
+    A missing time (NaN) is unknown, never an instant: ``first_time``, ``last_time``, the span
+    and the peaks within ``window`` (``peak_posts``, ``peak_authors``, ``peak_start``) come from
+    the cluster's posts that have a time, while ``size`` and ``authors`` count every post. A
+    cluster none of whose posts has a time has NaN first/last time, span and ``peak_start``,
+    and is taken as one window (its peaks are its size and its distinct authors), so a feed
+    without times still finds its floods. An author code below 0 is an unknown author
+    (:meth:`spamflood.posts.PostBatch.unknown_authors`): the post counts in ``size`` but is
+    no account in ``authors`` or ``peak_authors``. The representative is the earliest post
+    among the cluster's most common exact signature (``digests``), or its earliest timed post
+    when no digests are given.
     """
     if window <= 0:
         raise ConfigError(f"The 'window' parameter must be positive seconds. Got {window} instead.")
     labels = np.asarray(labels, dtype=np.int64)
     n = labels.shape[0]
     m = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
-    t = np.nan_to_num(np.asarray(times, dtype=np.float64), nan=0.0)
+    t = np.asarray(times, dtype=np.float64)
     inside = np.flatnonzero(labels >= 0)
-    order = inside[np.lexsort((inside, t[inside], labels[inside]))]
+    order = inside[np.lexsort((inside, t[inside], labels[inside]))]  # NaN times sort last
     sorted_labels = labels[order]
     starts = np.searchsorted(sorted_labels, np.arange(m + 1)).astype(np.int64)
     codes = np.asarray(author_codes, dtype=np.int64)
     n_authors = int(codes.max()) + 1 if n else 0
-    peak_posts, peak_authors, peak_start, distinct = _window_peaks(
+    peak_posts, peak_authors, peak_start, distinct, first_time, last_time = _window_peaks(
         order, starts, t, codes, max(n_authors, 1), float(window)
     )
     size = np.diff(starts)
-    first_time = t[order[starts[:-1]]] if m else np.zeros(0)
-    last_time = t[order[starts[1:] - 1]] if m else np.zeros(0)
     representative = _representatives(labels, order, starts, digests) if m else np.zeros(0, dtype=np.int64)
     return ClusterTable(
         labels=labels,

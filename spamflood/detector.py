@@ -322,7 +322,10 @@ class ScoreResult:
         return sorted(fired, key=lambda c: (-int(self.clusters.authors[c]), -int(self.clusters.size[c]), c))
 
     def cluster_records(self) -> list[dict[str, Any]]:
-        """One row per cluster: its statistics, labels seen in it, and a representative text."""
+        """One row per cluster: its statistics, labels seen in it, and a representative text.
+
+        ``first_time``/``last_time`` are of the posts that have a time (``None`` and a span of
+        ``"unknown"`` when none has); ``authors`` counts known accounts only."""
         table = self.clusters
         floods = set(self.flood_ids)
         members_of: dict[int, list[int]] = {}
@@ -341,9 +344,9 @@ class ScoreResult:
                     "cluster": c,
                     "size": int(table.size[c]),
                     "authors": int(table.authors[c]),
-                    "first_time": _iso(float(table.first_time[c])),
-                    "last_time": _iso(float(table.last_time[c])),
-                    "span": human_duration(float(table.last_time[c] - table.first_time[c])),
+                    "first_time": _iso_or_none(float(table.first_time[c])),
+                    "last_time": _iso_or_none(float(table.last_time[c])),
+                    "span": _span_text(float(table.last_time[c] - table.first_time[c])),
                     "peak_posts": int(table.peak_posts[c]),
                     "peak_authors": int(table.peak_authors[c]),
                     "window": human_duration(table.window),
@@ -443,8 +446,16 @@ def _aligned_frame(result: ScoreResult, index: Any) -> Any:
     return pd.DataFrame(columns, index=index)
 
 
-def _iso(epoch: float) -> str:
+def _iso_or_none(epoch: float) -> str | None:
+    """ISO 8601 UTC, or None for a missing (NaN) time: a cluster none of whose posts has one."""
+    if epoch != epoch:
+        return None
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _span_text(seconds: float) -> str:
+    """A span people read; ``"unknown"`` when no post of the cluster has a time."""
+    return "unknown" if seconds != seconds else human_duration(seconds)
 
 
 def _json_number(value: Any) -> float | None:
@@ -947,6 +958,7 @@ class Detector:
         """``unclustered``: the batch families that do not read the clusters, when computed
         already (while the clusters were found)."""
         codes, _names = batch.author_codes()
+        codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
         label_scores = self.rules.score(table, codes, batch.authors, batch.times)
         features = self.rules.cluster_features(table, codes)

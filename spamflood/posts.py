@@ -14,6 +14,7 @@ account and cadence criteria; a missing value is ``None`` for strings and ``NaN`
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -218,6 +219,25 @@ class PostBatch:
     def author_codes(self) -> tuple[np.ndarray, list[str]]:
         """Authors as dense int codes (for group statistics) and the code-to-name table."""
         return dense_codes(self.authors)
+
+    def known_author_codes(self, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``codes`` (from :meth:`author_codes`) with -1 at those ``rows`` whose author is unknown.
+
+        A reader gives a post without an author its own id as author (so it is nobody else's
+        account); that is no evidence of an account, and the cluster statistics must not count
+        it as one (:func:`spamflood.cluster.cluster_stats`). Only ``rows`` are checked (the
+        clustered posts, say): a C loop over them, about 0.1 us a row.
+        """
+        out = np.array(codes, dtype=np.int64)
+        if rows.size:
+            authors, ids = self.authors, self.ids
+            unknown = np.fromiter(
+                map(operator.eq, map(authors.__getitem__, rows.tolist()), map(ids.__getitem__, rows.tolist())),
+                dtype=np.bool_,
+                count=rows.size,
+            )
+            out[rows[unknown]] = -1
+        return out
 
     def to_frame(self) -> Any:
         """The batch as a pandas DataFrame (needs the ``parquet`` extra for pandas)."""

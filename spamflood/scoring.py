@@ -8,6 +8,11 @@ Until a trained model is bundled, a label's strength is a simple, readable curve
 * ``repetition``: ``c`` = near-identical copies one account posted; strength
   ``1 - 0.5 ** (c / min_copies)`` when ``c >= min_copies``.
 
+A missing time or author is unknown (see :func:`spamflood.cluster.cluster_stats`): accounts are
+the cluster's *known* authors, so posts without an author never make a flood, and a copy
+without an author is no one's repetition (its feature NaN); a span is of the timed posts, and
+a reason says so when some or all of a cluster's posts lack a time.
+
 A post's score combines its labels as independent evidence (noisy-or):
 ``1 - prod(1 - strength)``. Labels are listed strongest first, each with a reason that carries
 its evidence.
@@ -57,24 +62,36 @@ def label_strength(count: np.ndarray | float, minimum: int) -> np.ndarray:
 
 
 def mass_share_reason(
-    size: int, authors: int, span: float, window: float, *, peak_authors: int = 0, peak_start: float = 0.0
+    size: int,
+    authors: int,
+    span: float,
+    window: float,
+    *,
+    peak_authors: int = 0,
+    peak_start: float = 0.0,
+    untimed: int = 0,
 ) -> str:
     """The ``mass_share`` sentence: the cluster's size and accounts, and over what time.
 
     A cluster that spans more than one ``window`` also says how many accounts fell within
-    one window (``peak_authors``) and from when (``peak_start``, epoch seconds).
+    one window (``peak_authors``) and from when (``peak_start``, epoch seconds). ``span`` is
+    NaN when no post has a time (the sentence then says the times are unknown); ``untimed``
+    posts without a time are named, since the span is of the others.
     """
+    head = f"mass_share: {size} near-identical posts from {authors} accounts"
+    if span != span:
+        return f"{head}, times unknown"
+    tail = f" ({untimed} without a time)" if untimed else ""
     if span <= window:
-        return f"mass_share: {size} near-identical posts from {authors} accounts within {human_duration(span)}"
-    return (
-        f"mass_share: {size} near-identical posts from {authors} accounts; "
-        f"{peak_authors} accounts within {human_duration(window)} from {_iso(peak_start)}"
-    )
+        return f"{head} within {human_duration(span)}{tail}"
+    return f"{head}; {peak_authors} accounts within {human_duration(window)} from {_iso(peak_start)}{tail}"
 
 
 def repetition_reason(author: str, copies: int, span: float) -> str:
-    """The ``repetition`` sentence: which account posted how many copies, over what time."""
-    return f"repetition: account {author} posted {copies} near-identical copies within {human_duration(span)}"
+    """The ``repetition`` sentence: which account posted how many copies, over what time
+    (``span`` NaN: no copy has a time)."""
+    head = f"repetition: account {author} posted {copies} near-identical copies"
+    return f"{head}, times unknown" if span != span else f"{head} within {human_duration(span)}"
 
 
 def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -97,20 +114,27 @@ class RuleScorer:
         self.min_copies = min_copies
 
     def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-post cluster features, named as in the criteria registry."""
+        """Per-post cluster features, named as in the criteria registry.
+
+        ``author_codes`` below 0 are unknown authors: such a post's copies are NaN, and so are
+        the accounts of a cluster with no known author; the span is NaN for a cluster without
+        a timed post."""
         labels = table.labels
         n = labels.shape[0]
         copies = np.zeros(n, dtype=np.float64)
         inside = np.flatnonzero(labels >= 0)
-        if inside.size:
-            key = labels[inside] * (int(author_codes.max()) + 1) + author_codes[inside]
+        copies[inside[author_codes[inside] < 0]] = np.nan
+        known = inside[author_codes[inside] >= 0]
+        if known.size:
+            key = labels[known] * (int(author_codes.max()) + 1) + author_codes[known]
             _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-            copies[inside] = counts[inverse]
+            copies[known] = counts[inverse]
         span = table.last_time - table.first_time
         rate = table.peak_posts / (table.window / 3600.0)
+        accounts = np.where(table.authors > 0, table.peak_authors, np.nan)
         return {
             "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
-            "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(table.peak_authors.astype(np.float64)),
+            "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(accounts),
             "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
             "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
             "REPETITION_SAME_AUTHOR_COPIES": copies,
@@ -122,15 +146,17 @@ class RuleScorer:
         mass = label_strength(a, self.min_authors)
         rep = label_strength(features["REPETITION_SAME_AUTHOR_COPIES"], self.min_copies)
         reasons = {
-            "mass_share": self._mass_reasons(table, mass),
+            "mass_share": self._mass_reasons(table, mass, times),
             "repetition": self._repetition_reasons(table, rep, author_codes, authors, times),
         }
         return LabelScores(strength={"mass_share": mass, "repetition": rep}, reasons=reasons)
 
     @staticmethod
-    def _mass_reasons(table: ClusterTable, mass: np.ndarray) -> dict[int, str]:
+    def _mass_reasons(table: ClusterTable, mass: np.ndarray, times: np.ndarray) -> dict[int, str]:
         fired = np.flatnonzero(mass > 0)
         clusters = table.labels[fired]
+        untimed_posts = table.labels[(table.labels >= 0) & np.isnan(np.asarray(times, dtype=np.float64))]
+        untimed = np.bincount(untimed_posts, minlength=len(table))
         sentences = {
             c: mass_share_reason(
                 int(table.size[c]),
@@ -139,6 +165,7 @@ class RuleScorer:
                 table.window,
                 peak_authors=int(table.peak_authors[c]),
                 peak_start=float(table.peak_start[c]),
+                untimed=int(untimed[c]),
             )
             for c in np.unique(clusters).tolist()
         }
@@ -155,10 +182,10 @@ class RuleScorer:
         key = table.labels[fired] * (int(codes.max()) + 1) + codes[fired]
         order = np.argsort(key, kind="stable")
         fired, key = fired[order], key[order]
-        t = np.nan_to_num(times[fired], nan=0.0)
+        t = np.asarray(times, dtype=np.float64)[fired]
         starts = np.flatnonzero(np.r_[True, np.diff(key) != 0])  # each (cluster, account) group
         ends = np.r_[starts[1:], fired.size]
-        low, high = np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts)
+        low, high = np.fmin.reduceat(t, starts), np.fmax.reduceat(t, starts)  # of the timed copies; NaN if none
         sentences = [
             repetition_reason(authors[i], copies, span)
             for i, copies, span in zip(fired[starts].tolist(), (ends - starts).tolist(), (high - low).tolist())

@@ -147,9 +147,60 @@ def test_cluster_stats_window_peaks_and_representative():
     assert c.span == 7260.0 and list(c.members) == [0, 1, 2, 3, 4]
 
 
-def test_missing_times_count_as_one_instant():
+def test_a_cluster_without_any_time_is_one_window_with_unknown_times():
     table = cluster_stats(np.array([0, 0, 0]), np.array([np.nan] * 3), np.array([0, 1, 2]), window=60.0)
-    assert table.peak_authors[0] == 3
+    assert table.peak_authors[0] == 3 and table.peak_posts[0] == 3
+    assert np.isnan(table.first_time[0]) and np.isnan(table.last_time[0]) and np.isnan(table.peak_start[0])
+    assert np.isnan(table.cluster(0).span)
+
+
+def test_a_post_without_a_time_counts_in_size_but_not_in_the_time_statistics():
+    t0 = 1_700_000_000.0
+    labels = np.zeros(7, dtype=np.int64)
+    times = np.array([t0 + 100 * k for k in range(6)] + [np.nan])  # six within 500 s, one copy untimed
+    table = cluster_stats(labels, times, np.arange(7), window=3600.0)
+    assert table.size[0] == 7 and table.authors[0] == 7
+    assert table.first_time[0] == t0 and table.last_time[0] == t0 + 500
+    assert table.peak_posts[0] == 6 and table.peak_authors[0] == 6 and table.peak_start[0] == t0
+
+
+def test_unknown_authors_are_no_accounts():
+    # codes below 0 are unknown authors: posts in the cluster, accounts nowhere
+    labels = np.zeros(5, dtype=np.int64)
+    table = cluster_stats(labels, np.arange(5.0), np.array([-1, -1, 3, 3, -1]), window=60.0)
+    assert table.size[0] == 5 and table.authors[0] == 1 and table.peak_authors[0] == 1 and table.peak_posts[0] == 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 3), st.one_of(st.none(), st.integers(1_600_000_000, 1_600_100_000)), st.integers(-1, 5)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_cluster_times_come_from_the_posts_that_have_one(rows):
+    raw = np.array([r[0] for r in rows], dtype=np.int64)
+    # dense ids 0..m-1 as the finder gives them (-1 stays outside)
+    _, dense = np.unique(raw[raw >= 0], return_inverse=True)
+    labels = raw.copy()
+    labels[raw >= 0] = dense
+    times = np.array([np.nan if r[1] is None else float(r[1]) for r in rows])
+    codes = np.array([r[2] for r in rows], dtype=np.int64)
+    table = cluster_stats(labels, times, codes, window=3600.0)
+    for c in range(len(table)):
+        members = labels == c
+        timed = times[members & ~np.isnan(times)]
+        known = codes[members & (codes >= 0)]
+        assert table.size[c] == members.sum() and table.authors[c] == np.unique(known).size
+        if timed.size:
+            assert table.first_time[c] == timed.min() and table.last_time[c] == timed.max()
+            assert timed.min() <= table.peak_start[c] <= timed.max()
+            assert 1 <= table.peak_posts[c] <= timed.size
+        else:
+            assert np.isnan(table.first_time[c]) and np.isnan(table.last_time[c]) and np.isnan(table.peak_start[c])
+            assert table.peak_posts[c] == table.size[c]
+        assert table.peak_authors[c] <= table.authors[c]
 
 
 def test_signature_digest_tells_rows_apart():

@@ -151,6 +151,48 @@ def test_times_without_seconds_say_nothing_about_zero_seconds() -> None:
     assert np.isnan(_values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"]).all()
 
 
+def _cadence_feed(minute_only: int, with_seconds: int, *, bot: bool = False, seed: int = 0) -> list[dict]:
+    """Ordinary accounts posting 8 times at irregular moments over five days, some exported to
+    the minute (every time at :00 seconds), the rest with seconds; ``bot``: one more account on
+    exact minutes (never on the quarter hour, at irregular gaps) that only its seconds betray."""
+    rng = np.random.default_rng(seed)
+    start = _epoch("2026-03-01T00:00:00")
+    rows = []
+    for k in range(minute_only + with_seconds):
+        for t in start + np.sort(rng.uniform(0, 5 * DAY, 8)):
+            rows.append({"text": f"note {k}", "author": f"person{k}", "time": float(t // 60 * 60 if k < minute_only else t)})
+    if bot:
+        for j, gap in enumerate(rng.integers(20, 200, 12).cumsum()):
+            minute = int(gap) if int(gap) % 15 else int(gap) + 1
+            rows.append({"text": f"offer {j}", "author": "scheduler", "time": start + 60.0 * minute})
+    return rows
+
+
+def _auto_posting_fired(rows: list[dict]) -> set[str]:
+    ev = evaluate(_batch(rows), families=["auto_posting"]).evidence
+    return {rows[i]["author"] for i, e in enumerate(ev) if any(r.startswith("auto_posting") for r in reasons(e))}
+
+
+@pytest.mark.parametrize(
+    ("minute_only", "with_seconds"),
+    [pytest.param(30, 0, id="minute-precision-export"), pytest.param(12, 18, id="mixed-precision-export")],
+)
+def test_times_at_whole_minutes_in_an_export_without_seconds_are_no_clock(minute_only, with_seconds) -> None:
+    # Weibo shows many posts to the minute: such an account's :00 seconds are the export's, not a scheduler's
+    rows = _cadence_feed(minute_only, with_seconds)
+    assert _auto_posting_fired(rows) == set()
+    values = _values(_batch(rows), ["auto_posting"])
+    assert np.isnan(values["AUTO_POSTING_ZERO_SECONDS"][: 8 * minute_only]).all()
+
+
+def test_exact_minutes_betray_the_one_account_of_an_export_that_keeps_seconds() -> None:
+    rows = _cadence_feed(0, 12, bot=True)
+    assert _auto_posting_fired(rows) == {"scheduler"}
+    values = _values(_batch(rows), ["auto_posting"])
+    assert values["AUTO_POSTING_ZERO_SECONDS"][-1] == 1.0 and values["AUTO_POSTING_ROUND_MINUTE"][-1] == 0.0
+    assert np.nanmax(values["AUTO_POSTING_ZERO_SECONDS"][:-12]) < 0.5
+
+
 def test_chicken_soup_at_the_same_minute_every_day() -> None:
     start = _epoch("2026-03-01T07:00:05")
     rows = [{"text": "早安！每一天都充满正能量", "author": "brand", "time": start + d * DAY + d} for d in range(5)]

@@ -396,3 +396,86 @@ def test_scoring_with_the_rules_does_not_load_scikit_learn():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "True"]
+
+
+# -- missing times and authors: unknown, never 1970 and never an account -----------------------------
+
+FLOOD_COPY = "Limited offer today: the ceramic travel mug set at half price, message shop2231 to order yours now"
+
+
+def _flood(accounts: int, *, spacing: float | None = 120.0, author: bool = True) -> list[dict]:
+    posts = []
+    for k in range(accounts):
+        post = {"id": f"m{k}", "text": FLOOD_COPY}
+        if author:
+            post["author"] = f"buyer{k:02d}"
+        if spacing is not None:
+            post["time"] = BASE + spacing * k
+        posts.append(post)
+    return posts
+
+
+def _optional(*fields: str):
+    from spamflood.io import FieldMap
+
+    return FieldMap.parse(None, optional=fields)
+
+
+def test_a_copy_without_a_time_neither_stretches_the_span_nor_hides_the_flood():
+    # six accounts within 10 minutes, and a seventh copy whose time is missing
+    feed = _flood(6, spacing=120.0) + [{"id": "late", "text": FLOOD_COPY, "author": "buyer99"}]
+    result = Detector().score(feed, field_map=_optional("time"))
+    record = result.cluster_records()[0]
+    assert record["size"] == 7 and record["authors"] == 7 and record["span"] == "10 min"
+    assert record["first_time"] == "2026-02-17T00:00:00Z" and record["last_time"] == "2026-02-17T00:10:00Z"
+    for post in result:
+        assert "mass_share" in post.labels
+        (reason,) = [r for r in post.reasons if r.startswith("mass_share")]
+        assert reason == "mass_share: 7 near-identical posts from 7 accounts within 10 min (1 without a time)"
+        assert "1970" not in reason
+
+
+def test_a_feed_without_times_still_finds_its_floods_and_prints_no_time():
+    result = Detector().score(_flood(8, spacing=None), field_map=_optional("time"))
+    assert all("mass_share" in post.labels for post in result)
+    assert {r for post in result for r in post.reasons if r.startswith("mass_share")} == {
+        "mass_share: 8 near-identical posts from 8 accounts, times unknown"
+    }
+    record = result.cluster_records()[0]
+    assert (record["first_time"], record["last_time"], record["span"]) == (None, None, "unknown")
+
+
+def test_posts_without_authors_are_no_accounts_for_mass_share_or_repetition():
+    # 72 short common comments, no author anywhere: nothing says who wrote them
+    feed = [{"id": f"c{k}", "text": "Nice song", "time": BASE + 30 * k} for k in range(72)]
+    result = Detector().score(feed, field_map=_optional("author"))
+    assert (result.clusters.labels >= 0).all() and result.clusters.authors[0] == 0
+    assert not any({"mass_share", "repetition"} & set(post.labels) for post in result)
+    assert np.isnan(result.features["MASS_SHARE_AUTHORS_IN_WINDOW"]).all()
+    assert np.isnan(result.features["REPETITION_SAME_AUTHOR_COPIES"]).all()
+
+
+def test_known_authors_still_make_a_flood_beside_posts_without_one():
+    feed = _flood(5) + [{"id": f"x{k}", "text": FLOOD_COPY, "time": BASE + 10 * k} for k in range(20)]
+    result = Detector().score(feed, field_map=_optional("author"))
+    assert result.clusters.authors[0] == 5 and all("mass_share" in post.labels for post in result)
+    assert {r for post in result for r in post.reasons if r.startswith("mass_share")} == {
+        "mass_share: 25 near-identical posts from 5 accounts within 8 min"
+    }
+
+
+def test_the_cli_finds_a_flood_in_an_export_without_times(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    feed = tmp_path / "no_times.jsonl"
+    feed.write_text("".join(json.dumps(p) + "\n" for p in _flood(8, spacing=None)), encoding="utf-8")
+    out = tmp_path / "clusters.jsonl"
+    run = subprocess.run(
+        [sys.executable, "-m", "spamflood", "clusters", str(feed), "-o", str(out), "--rules", "--optional", "time", "-q"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row["flood"] and "mass_share" in row["labels"] and row["span"] == "unknown" and row["first_time"] is None

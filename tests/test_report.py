@@ -403,6 +403,21 @@ def test_feed_without_times_has_no_timeline():
     assert "No post has a time, so there is no timeline." in build_report(result)
 
 
+def test_a_flood_without_times_beside_one_with_times_shows_unknown_not_1970():
+    from spamflood.io.fieldmap import FieldMap
+
+    timed = [{"id": f"t{k}", "text": AD_EN, "author": f"a{k}", "time": BASE + 60 * k} for k in range(6)]
+    untimed = [
+        {"id": f"u{k}", "text": "限时特价！网红同款面膜买二送一，今天下单立减50元，加V：mask8899", "author": f"b{k}"}
+        for k in range(6)
+    ]
+    result = Detector().score(timed + untimed, field_map=FieldMap.parse(None, optional=("time",)))
+    data = aggregate(result)
+    assert len(data.floods) == 2 and data.overview is not None
+    page = build_report(result)
+    assert "1970" not in page and "<dt>span</dt><dd>unknown</dd>" in page and "<dt>span</dt><dd>5 min</dd>" in page
+
+
 def test_without_floods_the_largest_clusters_are_shown():
     feed = [{"id": str(k), "text": AD_EN, "author": f"a{k % 2}", "time": BASE + k * DAY} for k in range(4)]
     page = build_report(Detector().score(feed))

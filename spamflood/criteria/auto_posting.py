@@ -7,6 +7,15 @@ variation of the gaps between posts (low = regular), the share of posts at exact
 the share on the quarter hour, and the most posts in one local day. Every value is the author's
 and is repeated on each of their posts; NaN without times or authors, or when the author has
 fewer than ``min_posts`` posts (too few to call a rhythm).
+
+Timestamp precision is decided per account, from the other accounts. Many exports give some
+times to the minute only (Weibo shows many posts without seconds), so a post at :00 seconds may
+be an artefact of the export, not of a clock. An account's times at :00 seconds are evidence
+only when the export demonstrably keeps seconds for the *other* accounts: at least
+:data:`SECONDS_SHARE` of the other accounts with a timed post have a time off the whole minute,
+and at least :data:`SECONDS_ACCOUNTS` of them do (a second-precise account lands all of its
+posts on :00 by chance with odds 1 in 60 per post). Otherwise ``AUTO_POSTING_ZERO_SECONDS`` is
+NaN for the account and its quarter-hour share reads the minute alone.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ import numpy as np
 
 from spamflood.criteria.context import Context
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "second_precise", "snippets"]
 
 FAMILY = "auto_posting"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -25,6 +34,27 @@ PATTERNS: dict[str, Callable[[], object]] = {}
 
 MIN_POSTS = 5
 """Default fewest posts by one author for the regularity features (the transformer's ``min_posts``)."""
+
+SECONDS_SHARE = 0.8
+"""Least share of the other accounts whose times carry seconds for :00 seconds to be evidence."""
+
+SECONDS_ACCOUNTS = 2
+"""Fewest other accounts whose times carry seconds for :00 seconds to be evidence."""
+
+
+def second_precise(authors: np.ndarray, seconds: np.ndarray, n_authors: int) -> np.ndarray:
+    """Per author code: whether the other accounts show that the export keeps seconds.
+
+    ``authors``: the author code of each timed post; ``seconds``: its second of the minute.
+    An account carries seconds when one of its times is off the whole minute; the answer for
+    an account counts the others only, so a scheduler's own :00 times never argue for or
+    against themselves.
+    """
+    timed = np.bincount(authors, minlength=n_authors) > 0
+    carries = np.bincount(authors, weights=(seconds != 0).astype(np.float64), minlength=n_authors) > 0
+    others = int(timed.sum()) - timed.astype(np.int64)
+    others_carry = int(carries.sum()) - carries.astype(np.int64)
+    return (others_carry >= SECONDS_ACCOUNTS) & (others_carry >= SECONDS_SHARE * others)
 
 
 def _per_author(ctx: Context) -> dict[str, np.ndarray]:
@@ -59,11 +89,11 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     seconds = np.floor(t) % 60
     local = ctx.local_seconds()[idx]
     minute = np.floor(np.mod(local, 3600.0) / 60.0)
-    # a batch whose times never carry seconds says nothing about :00 seconds
-    has_seconds = bool(np.any(np.floor(times[known]) % 60 != 0))
+    # :00 seconds say something only where the other accounts' times keep seconds
+    precise = second_precise(a, seconds, n_authors)
     zero = np.bincount(a, weights=(seconds == 0).astype(np.float64), minlength=n_authors) / np.maximum(posts, 1)
-    zero = np.where(enough & has_seconds, zero, np.nan)
-    on_quarter = (minute % 15 == 0) & ((seconds == 0) if has_seconds else True)
+    zero = np.where(enough & precise, zero, np.nan)
+    on_quarter = (minute % 15 == 0) & ((seconds == 0) | ~precise[a])
     quarter = np.bincount(a, weights=on_quarter.astype(np.float64), minlength=n_authors) / np.maximum(posts, 1)
     quarter = np.where(enough, quarter, np.nan)
     day = np.floor(local / 86400.0).astype(np.int64)

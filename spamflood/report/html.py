@@ -115,8 +115,8 @@ def _facts(f: FloodView, tz: str) -> str:
     items = [
         ("posts", f"{f.size:,}"),
         ("accounts", f"{f.authors:,}"),
-        ("from", local_time(f.first_time, tz)),
-        ("span", human_duration(f.last_time - f.first_time)),
+        ("from", local_time(f.first_time, tz) if f.first_time == f.first_time else "unknown"),  # NaN: no post has a time
+        ("span", human_duration(f.last_time - f.first_time) if f.first_time == f.first_time else "unknown"),
         (f"peak in {human_duration(f.window)}", f"{f.peak_posts:,} posts / {f.peak_authors:,} accounts"),
         ("max score", f"{f.max_score:.2f}"),
     ]
@@ -249,7 +249,7 @@ def render(data: ReportData) -> str:
     scored = int(data.summary.get("scored", 0))
     overview = '<p class="note">No post has a time.</p>'
     if data.overview is not None:
-        marks = [(f.peak_start, str(f.rank), f"#flood-{f.rank}") for f in data.floods]
+        marks = [(f.peak_start, str(f.rank), f"#flood-{f.rank}") for f in data.floods if f.peak_start == f.peak_start]
         overview = timeline_chart(
             data.overview, tz=tz, names=("posts", "flagged"), marks=marks, label="posts and flagged posts over time"
         ).replace('class="chart timeline"', 'class="chart timeline overview"', 1)
