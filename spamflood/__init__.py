@@ -11,6 +11,7 @@ name keeps meaning the module.)
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from spamflood._version import __version__
@@ -89,6 +90,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if not name.startswith("_") and find_spec(f"spamflood.{name}") is not None:
+            return import_module(f"spamflood.{name}")  # a submodule, as eager imports made it an attribute
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(f"spamflood.{module}"), name)
     globals()[name] = value  # the next lookup is a plain attribute

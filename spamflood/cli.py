@@ -497,13 +497,16 @@ def _paths(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[tuple[
         from spamflood.model.store import manifest_path
 
         outputs.append(("the manifest beside -o/--output", str(manifest_path(args.output))))
-    if command == "watch" or getattr(args, "engine", "local") == "spark":  # they write --rejects only
+    if command == "watch":  # it writes --rejects only
         outputs += [("--rejects", args.rejects)] if args.rejects else []
     else:
         rejects = _rejects_path(args)
         if rejects is not None:
             option = "--rejects" if args.rejects else "the rejects file beside -o/--output"
             outputs.append((option, rejects))
+    to_stdout = [option for option, path in outputs if path == "-"]
+    if len(to_stdout) > 1:  # two outputs in one stream: rows of both kinds mixed
+        raise ConfigError(f"{to_stdout[1]} and {to_stdout[0]} both go to standard output ('-'): give one of them a file.")
     return [p for p in inputs if p[1] != "-"], [p for p in outputs if p[1] != "-"]
 
 
@@ -537,7 +540,10 @@ def _check_paths(args: argparse.Namespace) -> None:
                 f"Cannot tell the format of '{args.output}' from its extension; "
                 f"pass --output-format ({', '.join(FORMAT_CHOICES)})."
             ) from None
+    spark = getattr(args, "engine", "local") == "spark"
     for option, path in inputs:
+        if spark and any(c in path for c in "*?["):  # a glob: Spark lists the files it matches
+            continue
         if "://" not in path and not os.path.exists(path):
             raise SpamfloodError(f"{'Input file' if option == 'input' else option} '{path}' does not exist.")
     for option, path in outputs:
@@ -928,6 +934,10 @@ def _labelled(args: argparse.Namespace, detector: Any, console: Any) -> Any:
         first = data.rejects[0]
         raise InputError(first.reason, line=first.line, field=first.field)
     _write_rejects(data, args, console)
+    for message in data.read.unreadable.messages():
+        console.print(f"warning: {message}", markup=False)
+    if data.read.truncated is not None:  # figures or a model from part of the input would mislead
+        raise SpamfloodError(data.read.truncated.message())
     return data
 
 
@@ -941,7 +951,7 @@ def _cmd_train(args: argparse.Namespace, console: Any) -> int:
     detector = _detector(args)  # (train has no --no-criteria: the model learns the criteria)
     data = _labelled(args, detector, console)
     if not len(data.y):
-        raise ConfigError("No labelled post to train on (every row was rejected; see the rejects file).")
+        raise SpamfloodError("No labelled post to train on (every row was rejected; see the rejects file).")
 
     def model(text: bool) -> Any:
         return FloodModel(text=text, context_dropout=args.context_dropout, random_state=args.model_seed)
@@ -996,7 +1006,7 @@ def _cmd_evaluate(args: argparse.Namespace, console: Any) -> int:
     detector = _detector(args)
     data = _labelled(args, detector, console)
     if not len(data.y):
-        raise ConfigError("No labelled post to evaluate (every row was rejected; see the rejects file).")
+        raise SpamfloodError("No labelled post to evaluate (every row was rejected; see the rejects file).")
     report = binary_report(data.y, data.score, threshold=args.threshold, precision_target=args.precision)
     report["rejected"] = len(data.rejects)
     report["labels"] = label_report(data)

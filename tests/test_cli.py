@@ -453,3 +453,78 @@ def test_watch_help_explains_event_time_and_lateness():
     assert "The window is measured in the posts' own times, not the clock. The watermark is the newest post time seen" in text
     assert "A post older than that when it arrives is late" in text
     assert "--allowed-lateness DURATION" in text and "--sort" in text and "--redis-timeout SECONDS" in text
+
+
+# ---------------------------------------------------------------- found in review of issue 15
+
+
+def test_the_spark_engine_may_not_overwrite_its_input_with_its_default_rejects_file(tmp_path, capsys):
+    feed = tmp_path / "x.rejects.jsonl"  # the default rejects file of -o x.jsonl
+    write_feed(feed)
+    before = feed.read_bytes()
+    code = main(["score", str(feed), "-o", str(tmp_path / "x.jsonl"), "--engine", "spark", "-q"])
+    assert code == 2  # refused before Spark is started, so this holds without PySpark too
+    assert "the rejects file beside -o/--output" in capsys.readouterr().err
+    assert feed.read_bytes() == before
+
+
+def test_a_glob_is_an_input_spark_may_read(tmp_path):
+    from spamflood.cli import _check_paths, build_parser
+
+    write_feed(tmp_path / "a.jsonl")
+    args = build_parser().parse_args(["score", str(tmp_path / "*.jsonl"), "-o", str(tmp_path / "out.jsonl"), "--engine", "spark"])
+    _check_paths(args)  # Spark lists the files; nothing is refused as missing
+    local = build_parser().parse_args(["score", str(tmp_path / "*.jsonl"), "-o", str(tmp_path / "out.jsonl")])
+    with pytest.raises(Exception, match=r"does not exist"):
+        _check_paths(local)
+
+
+def test_two_outputs_on_standard_output_are_refused(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed)
+    assert main(["score", str(feed), "-o", "-", "--rejects", "-", "-q"]) == 2
+    assert "both go to standard output" in capsys.readouterr().err
+
+
+def _cut_gzip(source, target) -> None:
+    import gzip
+
+    packed = gzip.compress(source.read_bytes())
+    target.write_bytes(packed[: len(packed) // 2])
+
+
+def test_evaluate_refuses_figures_from_a_cut_input(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    lines = [json.dumps({"id": f"p{k}", "text": f"{AD} #{k}", "author": f"a{k}", "time": BASE + k, "spam": k % 2}) for k in range(400)]
+    feed.write_text("\n".join(lines) + "\n")
+    cut = tmp_path / "cut.jsonl.gz"
+    _cut_gzip(feed, cut)
+    assert main(["evaluate", str(cut), "--label-field", "spam", "--rules", "-q"]) == 1
+    assert "breaks off after line" in capsys.readouterr().err
+
+
+def test_evaluate_with_every_row_rejected_is_an_error(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "text": AD, "author": "u", "time": BASE}) + "\n")  # no label
+    assert main(["evaluate", str(feed), "--label-field", "spam", "--rules", "-q"]) == 1
+    assert "No labelled post" in capsys.readouterr().err
+
+
+def test_watch_names_the_output_it_cannot_write(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, bad=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "watch", str(feed), "-o", "/dev/full", "-q"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "Could not write /dev/full: No space left on device; 0 complete lines" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_submodules_are_attributes_of_the_package():
+    import spamflood
+
+    assert spamflood.io.readers.detect_format("x.csv") == "csv"
+    with pytest.raises(AttributeError):
+        spamflood.no_such_thing  # noqa: B018

@@ -18,6 +18,7 @@ import numpy as np
 
 from spamflood.criteria.registry import LABELS
 from spamflood.errors import ConfigError
+from spamflood.io.readers import ReadStats
 from spamflood.io.rows import Reject
 from spamflood.model.metrics import binary_report
 
@@ -75,6 +76,9 @@ class LabelledFeatures:
     label_scores: dict[str, np.ndarray] = field(default_factory=dict)
     post_labels: list[list[str]] = field(default_factory=list)
     """The labels the scoring detector gave each post (as written in its output)."""
+    read: ReadStats = field(default_factory=ReadStats)
+    """What reading noticed beside the rejects: an input that broke off, optional values read
+    as missing (see :class:`~spamflood.io.readers.ReadStats`)."""
 
     def frame(self) -> dict[str, Any]:
         """The model's ``X``: feature columns and ``text``."""
@@ -171,6 +175,7 @@ def labelled_features(
         score=np.asarray(result.score)[index],
         label_scores={k: np.asarray(v)[index] for k, v in result.label_scores.items()},
         post_labels=[result.labels[i] for i in keep],
+        read=result.read,
     )
 
 

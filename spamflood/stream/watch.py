@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover
         return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
 
-from spamflood.errors import ConfigError, InputError
+from spamflood.errors import ConfigError, InputError, OutputError
 from spamflood.io.fieldmap import FieldMap
 from spamflood.io.readers import _open_binary
 from spamflood.io.rows import Reject, RowParser, raw_text
@@ -106,6 +106,9 @@ class _Out:
 
     def __init__(self, target: Sink, what: str) -> None:
         self._owned = False
+        self.lines = 0
+        self.failed = False
+        self.name = "standard output" if str(target) == "-" else str(getattr(target, "name", target))
         if isinstance(target, (str, Path)):
             if str(target) == "-":
                 self.handle: IO[bytes] = sys.stdout.buffer
@@ -121,12 +124,29 @@ class _Out:
             raise ConfigError(f"The {what} must be a path, '-' or a binary file object. Got {type(target).__name__}.")
 
     def line(self, record: dict[str, Any]) -> None:
-        self.handle.write(_dumps(record) + b"\n")
-        self.handle.flush()
+        """Write one JSON line. A live stream is written as it goes, not atomically: on a full
+        disk or a reader gone, the error names the output and the lines it holds whole (a
+        last, partial line may follow them in a file)."""
+        try:
+            self.handle.write(_dumps(record) + b"\n")
+            self.handle.flush()
+        except OSError as exc:
+            self.failed = True
+            why = "the reader left (broken pipe)" if isinstance(exc, BrokenPipeError) else (exc.strerror or str(exc))
+            raise OutputError(
+                f"Could not write {self.name}: {why}; {self.lines:,} complete lines were written before it.",
+                path=self.name,
+                errno=exc.errno,
+            ) from None
+        self.lines += 1
 
     def close(self) -> None:
         if self._owned:
-            self.handle.close()
+            try:
+                self.handle.close()
+            except OSError:
+                if not self.failed:  # else: the rest of the line whose write failed, already said
+                    raise
 
 
 def read_lines(path: str | Path) -> Generator[bytes, None, None]:
