@@ -309,12 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
     )
-    watch.add_argument("--window", default="1h", help="sliding window in event time, e.g. 15min (default: %(default)s)")
+    watch.add_argument("--window", type=_duration, default="1h", help="sliding window in event time, e.g. 15min (default: %(default)s)")
     watch.add_argument(
-        "--min-authors", type=int, default=5, help="accounts in one window that make a flood (default: 5)"
+        "--min-authors", type=_AT_LEAST_TWO, default=5, help="accounts in one window that make a flood (default: 5)"
     )
     watch.add_argument(
-        "--min-copies", type=int, default=3, help="copies by one account that make repetition (default: 3)"
+        "--min-copies", type=_AT_LEAST_TWO, default=3, help="copies by one account that make repetition (default: 3)"
     )
     watch.add_argument("--similarity", type=_SIMILARITY, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
     _add_field_options(watch)

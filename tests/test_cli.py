@@ -68,6 +68,8 @@ def test_strict_exits_1_naming_the_line(tmp_path, capsys):
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "--similarity", "1.5"], 2, "argument --similarity: must be in (0, 1); got 1.5", id="bad-similarity"),
         pytest.param(["watch", "{feed}", "--similarity", "0"], 2, "argument --similarity: must be in (0, 1); got 0", id="watch-bad-similarity"),
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "--min-authors", "1"], 2, "argument --min-authors: must be at least 2; got 1", id="bad-min-authors"),
+        pytest.param(["watch", "{feed}", "--min-authors", "1"], 2, "argument --min-authors: must be at least 2; got 1", id="watch-bad-min-authors"),
+        pytest.param(["watch", "{feed}", "--window", "soon"], 2, "argument --window: must be a positive duration", id="watch-bad-window"),
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "--window", "soon"], 2, "argument --window: must be a positive duration", id="bad-window"),
         pytest.param(["score", "{feed}", "-o", "o.jsonl", "-j", "0"], 2, "argument -j/--jobs: must be a positive count", id="bad-jobs"),
         pytest.param(["score", "{feed}", "-o", "o.txt"], 2, "pass --output-format (jsonl, csv, tsv, parquet)", id="bad-output-extension"),
