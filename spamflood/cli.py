@@ -497,7 +497,7 @@ def _paths(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[tuple[
         from spamflood.model.store import manifest_path
 
         outputs.append(("the manifest beside -o/--output", str(manifest_path(args.output))))
-    if command == "watch":  # it writes --rejects only
+    if command == "watch" or "://" in (args.output or ""):  # --rejects only (a URI output is refused later)
         outputs += [("--rejects", args.rejects)] if args.rejects else []
     else:
         rejects = _rejects_path(args)
