@@ -583,9 +583,10 @@ def _print_summary(
     rate = summary["rows_read"] / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} rows/s)")
     console.print(table)
-    for reject in result.rejects[:5]:
+    shown = result.rejects[:5] if rejects_path else []  # without a rejects file each was printed already
+    for reject in shown:
         console.print(f"  rejected {reject.message()}", markup=False)
-    if len(result.rejects) > 5:
+    if shown and len(result.rejects) > 5:
         console.print(f"  ... and {len(result.rejects) - 5} more rejected rows", markup=False)
     for message in result.read.unreadable.messages():
         console.print(f"  warning: {message}", markup=False)

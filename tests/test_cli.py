@@ -530,3 +530,11 @@ def test_submodules_are_attributes_of_the_package():
     assert spamflood.io.readers.detect_format("x.csv") == "csv"
     with pytest.raises(AttributeError):
         spamflood.no_such_thing  # noqa: B018
+
+
+def test_with_scored_rows_on_stdout_each_reject_is_printed_once(tmp_path, capsys):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed)  # three bad rows
+    assert main(["score", str(feed), "-o", "-"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("line 4:") == 1 and err.count("line 7,") == 1
