@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -28,7 +27,7 @@ from spamflood.cluster import (
     signature_digest,
 )
 from spamflood.criteria.registry import FAMILIES, FEATURES
-from spamflood.durations import human_duration
+from spamflood.durations import human_duration, human_span
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
 from spamflood.io.readers import (
@@ -40,6 +39,7 @@ from spamflood.io.readers import (
     jsonl_spans,
 )
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, FieldWarnings, RawRow, Reject, RowParser
+from spamflood.io.timestamps import iso_utc
 from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
@@ -344,9 +344,9 @@ class ScoreResult:
                     "cluster": c,
                     "size": int(table.size[c]),
                     "authors": int(table.authors[c]),
-                    "first_time": _iso_or_none(float(table.first_time[c])),
-                    "last_time": _iso_or_none(float(table.last_time[c])),
-                    "span": _span_text(float(table.last_time[c] - table.first_time[c])),
+                    "first_time": iso_utc(float(table.first_time[c])),
+                    "last_time": iso_utc(float(table.last_time[c])),
+                    "span": human_span(float(table.last_time[c] - table.first_time[c])),
                     "peak_posts": int(table.peak_posts[c]),
                     "peak_authors": int(table.peak_authors[c]),
                     "window": human_duration(table.window),
@@ -446,16 +446,6 @@ def _aligned_frame(result: ScoreResult, index: Any) -> Any:
     return pd.DataFrame(columns, index=index)
 
 
-def _iso_or_none(epoch: float) -> str | None:
-    """ISO 8601 UTC, or None for a missing (NaN) time: a cluster none of whose posts has one."""
-    if epoch != epoch:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
-def _span_text(seconds: float) -> str:
-    """A span people read; ``"unknown"`` when no post of the cluster has a time."""
-    return "unknown" if seconds != seconds else human_duration(seconds)
 
 
 def _json_number(value: Any) -> float | None:

@@ -36,6 +36,12 @@ def parse_duration(value: str | float | int, *, name: str = "window") -> float:
     return seconds
 
 
+def human_span(seconds: float) -> str:
+    """:func:`human_duration`, or ``"unknown"`` for a missing (NaN) span: a cluster none of whose
+    posts has a time."""
+    return "unknown" if seconds != seconds else human_duration(seconds)
+
+
 def human_duration(seconds: float) -> str:
     """``45 s``, ``14 min``, ``2 h 5 min``, ``3 days``: for reasons people read."""
     seconds = max(0.0, float(seconds))

@@ -46,6 +46,13 @@ def resolve_tz(name: str) -> tzinfo:
         ) from None
 
 
+def iso_utc(epoch: float) -> str | None:
+    """``epoch`` as ISO 8601 UTC (``...Z``), or None for a missing (NaN) time."""
+    if epoch != epoch:
+        return None
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
 def _from_epoch(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError(f"epoch value {value!r} is not a finite number")

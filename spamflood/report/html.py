@@ -14,7 +14,7 @@ from html import escape
 from importlib import resources
 from string import Template
 
-from spamflood.durations import human_duration
+from spamflood.durations import human_duration, human_span
 from spamflood.errors import ConfigError
 from spamflood.report.build import (
     FloodView,
@@ -116,7 +116,7 @@ def _facts(f: FloodView, tz: str) -> str:
         ("posts", f"{f.size:,}"),
         ("accounts", f"{f.authors:,}"),
         ("from", local_time(f.first_time, tz) if f.first_time == f.first_time else "unknown"),  # NaN: no post has a time
-        ("span", human_duration(f.last_time - f.first_time) if f.first_time == f.first_time else "unknown"),
+        ("span", human_span(f.last_time - f.first_time)),
         (f"peak in {human_duration(f.window)}", f"{f.peak_posts:,} posts / {f.peak_authors:,} accounts"),
         ("max score", f"{f.max_score:.2f}"),
     ]

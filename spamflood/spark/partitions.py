@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -56,8 +55,9 @@ from spamflood.detector import (
     _Criteria,
     _prepare_chunk,
 )
-from spamflood.durations import human_duration
+from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
+from spamflood.io.timestamps import iso_utc
 from spamflood.normalize import normalize_many
 from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes
 
@@ -666,9 +666,9 @@ def score_clusters(
     nothing: list[Any] = [None] * n
     first, last, span, peak_posts, peak_authors, window = (list(nothing) for _ in range(6))
     for c, i in enumerate(stats.representative.tolist()):
-        first[i] = _iso_or_none(float(stats.first_time[c]))
-        last[i] = _iso_or_none(float(stats.last_time[c]))
-        span[i] = _span_text(float(stats.last_time[c] - stats.first_time[c]))
+        first[i] = iso_utc(float(stats.first_time[c]))
+        last[i] = iso_utc(float(stats.last_time[c]))
+        span[i] = human_span(float(stats.last_time[c] - stats.first_time[c]))
         peak_posts[i] = int(stats.peak_posts[c])
         peak_authors[i] = int(stats.peak_authors[c])
         window[i] = human_duration(stats.window)
@@ -698,15 +698,6 @@ def score_clusters(
     yield pa.Table.from_pydict(columns, schema=CLUSTER_SCHEMA).combine_chunks().to_batches()[0]
 
 
-def _iso_or_none(epoch: float) -> str | None:
-    """As the batch detector's cluster records: ISO 8601 UTC, None when no post has a time."""
-    if epoch != epoch:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
-def _span_text(seconds: float) -> str:
-    return "unknown" if seconds != seconds else human_duration(seconds)
 
 
 def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = True) -> Any:
