@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,20 @@ def shared_data(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"real dataset {path} is absent (it lives beside the repo in ../shared/data)")
     return path
+
+
+@contextmanager
+def mounted_tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A new tmpfs of ``size`` (``"16k"``) on ``folder``: a disk that really fills up. Mounting
+    needs root; where it cannot be done the test is skipped with the reason."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a {size} tmpfs here: {done.stderr.decode().strip() or 'not root'}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import mounted_tmpfs
 from spamflood.cli import main
 from spamflood.errors import OutputError
 from spamflood.io import open_writer
@@ -283,13 +284,8 @@ def test_a_parquet_file_holds_the_table_pyarrow_writes_to_the_path(tmp_path_fact
 @pytest.fixture
 def small_disk(tmp_path):
     """A 16 KiB tmpfs (needs root, or CAP_SYS_ADMIN); skipped where it cannot be mounted."""
-    folder = tmp_path / "small"
-    folder.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], capture_output=True, check=False)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {proc.stderr.decode().strip() or proc.returncode}")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    with mounted_tmpfs(tmp_path / "small", "16k") as folder:
+        yield folder
 
 
 @pytest.mark.parametrize("name", ["scored.jsonl", "scored.parquet", "report.html"])

@@ -22,6 +22,7 @@ import pytest
 from redis_server import SKIP_REASON as REDIS_SKIP_REASON
 from redis_server import RedisServer, free_port
 
+from conftest import mounted_tmpfs
 from spamflood._version import __version__
 
 SCRIPT = shutil.which("spamflood")
@@ -215,14 +216,10 @@ def test_redis_down_is_an_error_everywhere(tmp_path):
 
 @pytest.fixture
 def tiny_tmpfs(tmp_path):
-    """A 64 KiB file system (a full disk after 64 KiB): needs the right to mount (root)."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip() or 'not root'}); /dev/full covers a full disk")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
+    """A 64 KiB file system (a full disk after 64 KiB): needs the right to mount (root); where
+    it cannot be mounted, /dev/full still covers a full disk."""
+    with mounted_tmpfs(tmp_path / "tiny", "64k") as folder:
+        yield folder
 
 
 def test_a_full_disk_is_an_error_everywhere(tmp_path, tiny_tmpfs):
