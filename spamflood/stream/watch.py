@@ -26,7 +26,6 @@ from __future__ import annotations
 import gzip
 import math
 import sys
-import zlib
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -48,7 +47,7 @@ except ImportError:  # pragma: no cover
 
 from spamflood.errors import ConfigError, InputError, OutputError
 from spamflood.io.fieldmap import FieldMap
-from spamflood.io.readers import _open_binary
+from spamflood.io.readers import _BREAKS, _open_binary
 from spamflood.io.rows import Reject, RowParser, raw_text
 from spamflood.posts import Post
 from spamflood.stream.monitor import FloodMonitor
@@ -177,7 +176,7 @@ def _lines(handle: IO[bytes], name: str) -> Generator[bytes, None, None]:
             for line in reader:
                 number += 1
                 yield line
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        except _BREAKS as exc:
             where = "stdin" if name == "-" else name
             raise InputError(
                 f"{where} is cut short or corrupt gzip data ({exc}); the {number:,} lines before it were read",
