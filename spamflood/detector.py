@@ -26,7 +26,16 @@ from spamflood.cluster import (
     cluster_stats,
     signature_digest,
 )
-from spamflood.criteria.registry import FAMILIES, FEATURES
+from spamflood.decision import (
+    CLUSTER_FAMILIES,
+    FEED_FAMILIES,
+    POST_FAMILIES,
+    WHOLE_BATCH_FAMILIES,
+    Decider,
+    Decision,
+    Findings,
+    cluster_findings,
+)
 from spamflood.durations import human_duration, human_span
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
@@ -44,31 +53,12 @@ from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
-from spamflood.scoring import RuleScorer, combine
+from spamflood.scoring import RuleScorer
 
-__all__ = ["Decision", "Detector", "ScoreResult", "ScoredPost"]
-
-LABEL_FLOOR = 0.25
-"""A trained model's label heads run only where the overall score reaches this (see
-:meth:`spamflood.model.FloodModel.score_all`): every label is a kind of spam."""
-
-FAMILY_FEATURES: dict[str, tuple[str, ...]] = {}
-for _feature in FEATURES.values():
-    FAMILY_FEATURES[_feature.label] = FAMILY_FEATURES.get(_feature.label, ()) + (_feature.name,)
-del _feature
+__all__ = ["Detector", "ScoreResult", "ScoredPost"]
 
 MODEL_SETTINGS: tuple[str, ...] = ("similarity", "window", "min_authors", "min_copies", "num_perm", "ngram", "seed", "tz")
 """Detector parameters that change feature values: saved with a model, restored by ``load``."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What :meth:`Detector.decide` concludes for n posts."""
-
-    score: np.ndarray
-    labels: list[list[str]]
-    reasons: list[list[str]]
-    label_scores: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -109,105 +99,13 @@ class ScoredPost:
         return out
 
 
-# Criteria families that read one post's text alone run per chunk in the workers; the ones that
-# compare posts (per account, per day, per cluster) run once over the whole batch.
-TEXT_FAMILIES: tuple[str, ...] = ("soft_ad", "hotspot_hijack", "microbusiness")
-BATCH_FAMILIES: tuple[str, ...] = ("holiday_template", "chicken_soup", "batch_accounts", "auto_posting")
-CLUSTER_FAMILIES: tuple[str, ...] = ("batch_accounts",)
-"""The batch families that read the clusters; the others run while the clusters are found."""
-CRITERIA_STRENGTH = 0.6
-"""Interim rule: a criteria label that fires counts as strength 0.6 (flagged alone at the
-default threshold), until the trained model of a later issue replaces these constants."""
-
-
-@dataclass
-class _Criteria:
-    """Criteria results for ``n`` posts: feature columns, fired labels, and per label the reason
-    sentence of each post where it has evidence (sparse: most posts have none, and a million
-    mostly-empty lists would be pickled from the workers and joined)."""
-
-    values: dict[str, np.ndarray]
-    fired: dict[str, np.ndarray]
-    sentences: dict[str, dict[int, str]]
-    n: int
-
-    @classmethod
-    def compute(
-        cls,
-        data: PostBatch | list[str],
-        clusters: np.ndarray | None,
-        families: tuple[str, ...],
-        tz: str,
-        normalized: bool = False,
-        scan: Any = None,
-        dtype: Any = np.float64,
-    ) -> _Criteria:
-        from spamflood.criteria import evaluate
-
-        n = len(data)
-        if not families or not n:
-            return cls({}, {}, {}, n)
-        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype)
-        values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
-        fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
-        return cls(values, fired, ev.sentences(), n)
-
-    @classmethod
-    def concat(cls, parts: list[_Criteria]) -> _Criteria:
-        if not parts:
-            return cls({}, {}, {}, 0)
-        names = list(parts[0].values)
-        labels = list(parts[0].fired)
-        sentences: dict[str, dict[int, str]] = {}
-        at = 0
-        for part in parts:
-            for label, said in part.sentences.items():
-                sentences.setdefault(label, {}).update((i + at, s) for i, s in said.items())
-            at += part.n
-        return cls(
-            {k: np.concatenate([p.values[k] for p in parts]) for k in names},
-            {k: np.concatenate([p.fired[k] for p in parts]) for k in labels},
-            sentences,
-            at,
-        )
-
-    @classmethod
-    def join(cls, parts: list[_Criteria]) -> _Criteria:
-        """The results of other families for the same posts, side by side: features and labels
-        in registry order, as one :meth:`compute` over all the families gives them."""
-        values = {k: v for p in parts for k, v in p.values.items()}
-        fired = {k: v for p in parts for k, v in p.fired.items()}
-        sentences = {k: v for p in parts for k, v in p.sentences.items()}
-        return cls(
-            {name: values[name] for name in FEATURES if name in values},
-            {label: fired[label] for label in FAMILIES if label in fired},
-            sentences,
-            parts[0].n if parts else 0,
-        )
-
-    def take(self, index: np.ndarray) -> _Criteria:
-        where: dict[int, list[int]] = {}
-        for new, old in enumerate(index.tolist()):
-            where.setdefault(old, []).append(new)
-        sentences = {
-            label: {new: s for old, s in said.items() for new in where.get(old, ())}
-            for label, said in self.sentences.items()
-        }
-        return _Criteria(
-            {k: v[index] for k, v in self.values.items()},
-            {k: v[index] for k, v in self.fired.items()},
-            sentences,
-            len(index),
-        )
-
-
 @dataclass
 class _Prepared:
     batch: PostBatch
     signatures: np.ndarray
     clusterable: np.ndarray
     rejects: list[Reject]
-    criteria: _Criteria
+    criteria: Findings
     scan: Any = None
     """The lexicon counts the batch families read (so the main process never rescans texts)."""
     blank_lines: int = 0
@@ -498,12 +396,12 @@ def _prepare_chunk(
         from spamflood.criteria import scan_names, scan_texts
 
         # One scan for every family that reads text; the batch families keep its counts.
-        scan = scan_texts(normalized, TEXT_FAMILIES + BATCH_FAMILIES, normalized=True)
+        scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True)
         # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
-        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
-        scan = scan.only(*scan_names(BATCH_FAMILIES))
+        criteria = Findings.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
+        scan = scan.only(*scan_names(WHOLE_BATCH_FAMILIES))
     else:
-        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
+        criteria = Findings.compute(normalized, None, families, tz, normalized=True)
     return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
 
 
@@ -694,7 +592,7 @@ class Detector:
 
     @property
     def _text_families(self) -> tuple[str, ...]:
-        return TEXT_FAMILIES if self.criteria else ()
+        return POST_FAMILIES if self.criteria else ()
 
     def _map_chunks(
         self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser, by_line: np.ndarray | None = None
@@ -710,7 +608,7 @@ class Detector:
         if self._text_families:
             from spamflood.criteria import scan_texts
 
-            scan_texts(["warm up"], TEXT_FAMILIES + BATCH_FAMILIES)  # lexicon automata built once, inherited
+            scan_texts(["warm up"], POST_FAMILIES + WHOLE_BATCH_FAMILIES)  # lexicon automata built once, inherited
         context = multiprocessing.get_context("fork")
         pending: list[Future[_Prepared]] = []
         # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
@@ -749,7 +647,7 @@ class Detector:
         are emptied here, so that their memory goes as soon as it is not needed."""
         batch = PostBatch.concat([p.batch for p in parts])
         rejects = [r for p in parts for r in p.rejects]
-        criteria = _Criteria.concat([p.criteria for p in parts])
+        criteria = Findings.concat([p.criteria for p in parts])
         scans = [p.scan for p in parts if p.scan is not None]
         scan = None
         if scans and len(scans) == len(parts):
@@ -779,11 +677,11 @@ class Detector:
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
             clustering = pool.submit(self._cluster, signatures, clusterable, digests)
             if self.criteria:
-                early = tuple(f for f in BATCH_FAMILIES if f not in CLUSTER_FAMILIES)
-                unclustered = _Criteria.compute(batch, None, early, self.tz, scan=scan)
+                unclustered = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
             labels, digests = clustering.result()
         del signatures, clustering  # the largest array; scoring needs only the cluster labels
-        return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan, unclustered)
+        found = _Found(batch, labels, digests, criteria, unclustered, scan)
+        return self._score(found, rejects, rows_read, blank_lines)
 
     def _join_signatures(self, parts: list[_Prepared]) -> np.ndarray:
         """The chunks' signatures as one array. Each chunk's copy is dropped as soon as it is
@@ -829,21 +727,6 @@ class Detector:
         mask[duplicate] = False
         return np.flatnonzero(mask)
 
-    def score_prepared(
-        self,
-        batch: PostBatch,
-        signatures: np.ndarray,
-        clusterable: np.ndarray,
-        rejects: list[Reject] | None = None,
-        rows_read: int | None = None,
-        blank_lines: int = 0,
-    ) -> ScoreResult:
-        """Cluster and score a batch whose signatures are already computed (used by engines
-        that compute signatures elsewhere, such as Spark)."""
-        labels, digests = self._cluster(signatures, clusterable)
-        with collector_paused():
-            return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
-
     def _cluster(
         self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -856,119 +739,40 @@ class Detector:
         if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
             self.model.start()
 
-    def _fitted_model(self) -> Any:
-        """The model, once a deferred one has finished loading."""
-        return self.model.result() if isinstance(self.model, DeferredModel) else self.model
-
     def _jobs(self) -> int:
         return effective_jobs(self.n_jobs)
 
-    def score_clustered(
-        self,
-        batch: PostBatch,
-        labels: np.ndarray,
-        digests: np.ndarray | None = None,
-        rejects: list[Reject] | None = None,
-        rows_read: int | None = None,
-    ) -> ScoreResult:
-        """Score a batch whose cluster ids (dense, ``-1`` for none) were found elsewhere."""
-        with collector_paused():
-            return self._score(batch, labels, digests, rejects, rows_read, 0, None)
+    @property
+    def decider(self) -> Decider:
+        """The decision step (:mod:`spamflood.decision`) with this detector's rules and model
+        (the model only with criteria on: it reads every criteria feature)."""
+        return Decider(self.rules, self.model if self.criteria else None)
 
-    def decide(
-        self,
-        features: dict[str, np.ndarray],
-        strength: dict[str, np.ndarray],
-        reasons: dict[str, dict[int, str]],
-        n: int,
-        *,
-        texts: list[str] | None = None,
-    ) -> Decision:
-        """Every post's score, fired labels with sub-scores, and reasons, strongest first.
+    def decide(self, findings: Findings, *, texts: list[str] | None = None) -> Decision:
+        """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
+        engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
+        return self.decider.decide(findings, texts=texts)
 
-        ``features``: named feature columns (the registry's names); ``strength``: the rule
-        strength of each label in [0, 1]; ``reasons``: per label, the sentence of each post
-        where it fired; ``texts``: the raw texts (read only by a model with a text part).
-        With a model (and criteria on) the score is its calibrated probability; without, the
-        noisy-or of the rule strengths. Every engine (one machine, Spark) calls this.
-        """
-        if self.model is None or not self.criteria:
-            score = combine(strength, n)
-            post_labels, post_reasons = _explain(strength, reasons, n)
-            return Decision(score, post_labels, post_reasons, dict(strength))
-        model = self._fitted_model()
-        model_input: dict[str, Any] = dict(features)
-        if getattr(model, "text", False):
-            if texts is None:
-                raise ConfigError("This model reads the post text; pass texts= to decide().")
-            model_input["text"] = texts
-        score, heads = model.score_all(model_input, label_floor=LABEL_FLOOR)
-        flagged = np.flatnonzero(score >= self.threshold)
-        sub_scores: dict[str, np.ndarray] = {}
-        fired: dict[str, np.ndarray] = {}
-        for label, rule in strength.items():
-            if label in heads:
-                sub_scores[label] = heads[label]
-                fired[label] = heads[label] >= 0.5
-            else:  # no head learned for it: the rule says whether it fired, the model how much it weighs
-                sub_scores[label] = rule
-                fired[label] = rule > 0
-        weight = {label: values.copy() for label, values in sub_scores.items()}
-        headless = [label for label in strength if label not in heads]
-        if flagged.size and headless:
-            rows = {k: np.asarray(v)[flagged] if k != "text" else [v[i] for i in flagged] for k, v in model_input.items()}
-            drops = model.contributions(rows, {label: FAMILY_FEATURES.get(label, ()) for label in headless})
-            for label, drop in drops.items():
-                weight[label][flagged] = np.maximum(drop, 0.0)
-        # A flag is always explained: a flagged post where no label fired shows its strongest.
-        if flagged.size and weight:
-            names = list(weight)
-            stacked = np.column_stack([weight[k][flagged] for k in names])
-            silent = ~np.column_stack([fired[k][flagged] for k in names]).any(axis=1)
-            for row in np.flatnonzero(silent):
-                best = int(np.argmax(stacked[row]))
-                if stacked[row, best] > 0:
-                    fired[names[best]][flagged[row]] = True  # arrays made above, not the caller's
-        order = {label: np.where(fired[label], np.maximum(weight[label], 1e-9), 0.0) for label in weight}
-        post_labels, post_reasons = _explain(order, reasons, n, fallback=lambda label, i: _feature_reason(label, features, i))
-        return Decision(score, post_labels, post_reasons, sub_scores)
-
-    def _score(
-        self,
-        batch: PostBatch,
-        labels: np.ndarray,
-        digests: np.ndarray | None,
-        rejects: list[Reject] | None,
-        rows_read: int | None,
-        blank_lines: int,
-        text_criteria: _Criteria | None,
-        scan: Any = None,
-        unclustered: _Criteria | None = None,
-    ) -> ScoreResult:
-        """``unclustered``: the batch families that do not read the clusters, when computed
-        already (while the clusters were found)."""
+    def _score(self, found: _Found, rejects: list[Reject] | None, rows_read: int | None, blank_lines: int) -> ScoreResult:
+        batch, labels = found.batch, found.labels
         codes, _names = batch.author_codes()
         codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
-        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=digests)
-        label_scores = self.rules.score(table, codes, batch.authors, batch.times)
-        features = self.rules.cluster_features(table, codes)
-        strength = dict(label_scores.strength)
-        reasons = dict(label_scores.reasons)
+        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
+        cluster = cluster_findings(self.rules, table, codes, batch.authors, batch.times)
         n = len(batch)
+        parts = [cluster]
         if self.criteria:
-            if text_criteria is None:
-                text_criteria = _Criteria.compute(batch, None, TEXT_FAMILIES, self.tz)
-            if unclustered is None:
-                batch_criteria = _Criteria.compute(batch, labels, BATCH_FAMILIES, self.tz, scan=scan)
-            else:
-                rest = tuple(f for f in BATCH_FAMILIES if f in CLUSTER_FAMILIES)
-                batch_criteria = _Criteria.join([unclustered, _Criteria.compute(batch, labels, rest, self.tz, scan=scan)])
-            for part in (text_criteria, batch_criteria):  # their labels are disjoint
-                features.update(part.values)
-                for label, fired in part.fired.items():
-                    strength[label] = np.where(fired, CRITERIA_STRENGTH, 0.0)
-                reasons.update(part.sentences)
-        decision = self.decide(features, strength, reasons, n, texts=batch.texts)
+            post = found.post if found.post is not None else Findings.compute(batch, None, POST_FAMILIES, self.tz)
+            feed = found.feed if found.feed is not None else Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=found.scan)
+            clustered = Findings.compute(batch, labels, CLUSTER_FAMILIES, self.tz, scan=found.scan)
+            parts += [post, Findings.join([feed, clustered])]  # their labels are disjoint
+        findings = Findings(
+            {k: v for p in parts for k, v in p.values.items()},
+            {k: v for p in parts for k, v in p.fired.items()},
+            {k: v for p in parts for k, v in p.sentences.items()},
+            n,
+        )
+        decision = self.decide(findings, texts=batch.texts)
         return ScoreResult(
             batch=batch,
             clusters=table,
@@ -977,12 +781,26 @@ class Detector:
             labels=decision.labels,
             reasons=decision.reasons,
             label_scores=decision.label_scores,
-            features=features,
+            features=findings.values,
             rejects=list(rejects or []),
             rows_read=n + len(rejects or []) if rows_read is None else rows_read,
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
+
+
+@dataclass
+class _Found:
+    """What the chunks and the clustering found for a batch, handed to scoring: the posts,
+    their cluster ids and signature digests, the post families' findings, the feed families'
+    when they were computed during clustering, and the lexicon counts those read."""
+
+    batch: PostBatch
+    labels: np.ndarray
+    digests: np.ndarray | None
+    post: Findings | None = None
+    feed: Findings | None = None
+    scan: Any = None
 
 
 def effective_jobs(n_jobs: int) -> int:
@@ -1010,71 +828,6 @@ def _plain_jsonl_file(source: Any, fmt: str | None) -> TypeGuard[str | Path]:
         and detect_format(path, fmt) == "jsonl"
         and json_layout(path) == "lines"  # a JSON array is read whole; pretty JSON is refused
     )
-
-
-def _explain(
-    strength: dict[str, np.ndarray],
-    reasons: dict[str, dict[int, str]],
-    n: int,
-    fallback: Callable[[str, int], str] | None = None,
-) -> tuple[list[list[str]], list[list[str]]]:
-    """Labels that fired (strength > 0) per post, strongest first, with their reason sentences
-    (``fallback(label, post)`` for a label without one)."""
-    post_labels: list[list[str]] = [[] for _ in range(n)]
-    post_reasons: list[list[str]] = [[] for _ in range(n)]
-    if not strength or not n:
-        return post_labels, post_reasons
-    names = sorted(strength)  # columns in name order: a stable sort then breaks ties by name
-    values = np.column_stack([np.asarray(strength[name], dtype=np.float64) for name in names])
-    rows = np.flatnonzero((values > 0).any(axis=1))
-    if not rows.size:
-        return post_labels, post_reasons
-    sub = values[rows]
-    del values
-    order = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
-    fired = np.count_nonzero(sub > 0, axis=1)
-    order[np.arange(order.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
-    # Posts that fired the same labels in the same order form one group (a few dozen at most):
-    # their lists are filled a group and a label at a time, by C loops over the posts.
-    width = order.shape[1]
-    if (len(names) + 1) ** width < 2**62:  # the pattern as a number
-        key = order @ (len(names) + 1) ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    else:  # too many labels for that: the patterns numbered by sorting them
-        key = np.unique(order, axis=0, return_inverse=True)[1].reshape(-1)
-    by_key = np.argsort(key, kind="stable")
-    key = key[by_key]
-    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
-    said = [reasons.get(name, {}) for name in names]
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        chosen = [j for j in order[by_key[lo]].tolist() if j < len(names)]
-        members = rows[by_key[lo:hi]].tolist()
-        labels = [names[j] for j in chosen]
-        columns = []
-        for j in chosen:
-            column = list(map(said[j].get, members))
-            if None in column or "" in column:  # a label without its sentence for some posts
-                name = names[j]
-                column = [r or (fallback(name, i) if fallback else name) for r, i in zip(column, members)]
-            columns.append(column)
-        for i, post_reasons_i in zip(members, zip(*columns)):
-            post_labels[i] = labels.copy()
-            post_reasons[i] = list(post_reasons_i)
-    return post_labels, post_reasons
-
-
-def _feature_reason(label: str, features: dict[str, np.ndarray], i: int) -> str:
-    """A reason from feature values, for a label the model found without a rule's sentence."""
-    shown = []
-    for name in FAMILY_FEATURES.get(label, ()):
-        column = features.get(name)
-        if column is None:
-            continue
-        value = float(column[i])
-        if value == value and value != 0:
-            shown.append(f"{FEATURES[name].description} {value:g}")
-        if len(shown) == 3:
-            break
-    return f"{label}: " + ("; ".join(shown) if shown else "the model's weighing of this post's features")
 
 
 def _raw_post(batch: PostBatch, i: int) -> str:

@@ -1,6 +1,8 @@
-"""The transparent rule score for the cluster labels ``mass_share`` and ``repetition``.
+"""The rule score (``--rules``), and the cluster labels ``mass_share`` and ``repetition``.
 
-Until a trained model is bundled, a label's strength is a simple, readable curve:
+Where each label fires is decided by its rule in ``rules.toml`` (for these two: at least
+``min_authors`` accounts within one window, at least ``min_copies`` copies by one account).
+The rule score gives each fired label a strength, a simple, readable curve:
 
 * ``mass_share``: ``a`` = the most distinct accounts that posted the cluster's text within one
   window; strength ``1 - 0.5 ** (a / min_authors)``, counted only when ``a >= min_authors``
@@ -13,7 +15,8 @@ the cluster's *known* authors, so posts without an author never make a flood, an
 without an author is no one's repetition (its feature NaN); a span is of the timed posts, and
 a reason says so when some or all of a cluster's posts lack a time.
 
-A post's score combines its labels as independent evidence (noisy-or):
+Every other label that fires counts :data:`CRITERIA_STRENGTH`. A post's rule score combines
+its labels as independent evidence (noisy-or):
 ``1 - prod(1 - strength)``. Labels are listed strongest first, each with a reason that carries
 its evidence.
 """
@@ -27,17 +30,24 @@ from datetime import UTC, datetime
 import numpy as np
 
 from spamflood.cluster import ClusterTable
+from spamflood.criteria.rules import RULES, Rules, label_scores
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 
 __all__ = [
+    "CRITERIA_STRENGTH",
     "LabelScores",
     "RuleScorer",
     "combine",
     "label_strength",
     "mass_share_reason",
     "repetition_reason",
+    "rule_strength",
 ]
+
+CRITERIA_STRENGTH = 0.6
+"""The rule score's strength of a fired criteria label (soft_ad, holiday_template, ...): one
+alone flags a post at the default threshold."""
 
 
 def _iso(epoch: float) -> str:
@@ -94,6 +104,22 @@ def repetition_reason(author: str, copies: int, span: float) -> str:
     return f"{head}, times unknown" if span != span else f"{head} within {human_duration(span)}"
 
 
+def rule_strength(fired: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray], scorer: RuleScorer) -> dict[str, np.ndarray]:
+    """Per fired label, its rule-score strength where it fired (0 elsewhere): the curves of the
+    cluster labels over their counts, :data:`CRITERIA_STRENGTH` for the others."""
+    out: dict[str, np.ndarray] = {}
+    for label, on in fired.items():
+        if label == "mass_share":
+            curve = label_strength(values["MASS_SHARE_AUTHORS_IN_WINDOW"], scorer.min_authors)
+        elif label == "repetition":
+            curve = label_strength(values["REPETITION_SAME_AUTHOR_COPIES"], scorer.min_copies)
+        else:
+            curve = np.full(len(on), CRITERIA_STRENGTH)
+        # a fired cluster label is at its minimum count or above, so its curve is above 0
+        out[label] = np.where(on, np.maximum(curve, 1e-9), 0.0)
+    return out
+
+
 def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Noisy-or of the label strengths: the post's score in [0, 1]."""
     keep = np.ones(n, dtype=np.float64)
@@ -103,7 +129,9 @@ def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 
 
 class RuleScorer:
-    """Scores the cluster labels from cluster statistics (a plain structure, no fitting)."""
+    """The cluster labels from cluster statistics (a plain structure, no fitting): their
+    features, where their rules fire (``rules``, bound to ``min_authors`` and ``min_copies``),
+    their strengths and reasons."""
 
     def __init__(self, *, min_authors: int = 5, min_copies: int = 3) -> None:
         if min_authors < 2:
@@ -112,6 +140,7 @@ class RuleScorer:
             raise ConfigError(f"The 'min_copies' parameter must be at least 2. Got {min_copies} instead.")
         self.min_authors = min_authors
         self.min_copies = min_copies
+        self.rules: Rules = RULES.bind(min_authors=min_authors, min_copies=min_copies)
 
     def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
         """Per-post cluster features, named as in the criteria registry.
@@ -140,11 +169,21 @@ class RuleScorer:
             "REPETITION_SAME_AUTHOR_COPIES": copies,
         }
 
-    def score(self, table: ClusterTable, author_codes: np.ndarray, authors: list[str], times: np.ndarray) -> LabelScores:
-        features = self.cluster_features(table, author_codes)
-        a = features["MASS_SHARE_AUTHORS_IN_WINDOW"]
-        mass = label_strength(a, self.min_authors)
-        rep = label_strength(features["REPETITION_SAME_AUTHOR_COPIES"], self.min_copies)
+    def score(
+        self,
+        table: ClusterTable,
+        author_codes: np.ndarray,
+        authors: list[str],
+        times: np.ndarray,
+        features: Mapping[str, np.ndarray] | None = None,
+    ) -> LabelScores:
+        """Where the cluster labels fire, their strengths and reasons; ``features``: the
+        table's :meth:`cluster_features` when the caller has them already."""
+        if features is None:
+            features = self.cluster_features(table, author_codes)
+        fired = label_scores(features, rules=self.rules)
+        strength = rule_strength({k: fired[k] > 0 for k in ("mass_share", "repetition")}, features, self)
+        mass, rep = strength["mass_share"], strength["repetition"]
         reasons = {
             "mass_share": self._mass_reasons(table, mass, times),
             "repetition": self._repetition_reasons(table, rep, author_codes, authors, times),

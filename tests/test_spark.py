@@ -292,11 +292,12 @@ def _feature_reading_detector() -> Detector:
     reasons, but a score from a position-weighted sum over all the features (swap two features,
     or change one value by one bit, and the score or the last reason changes), as a trained
     model's would; the last reason also spells every feature's dtype. Defined here so that Spark pickles it by value to its workers."""
-    from spamflood.detector import Decision
+    from spamflood.decision import Decision
 
     class FeatureReading(Detector):
-        def decide(self, features, strength, reasons, n, *, texts=None):
-            base = super().decide(features, strength, reasons, n, texts=texts)
+        def decide(self, findings, *, texts=None):
+            base = super().decide(findings, texts=texts)
+            features, n = findings.values, findings.n
             z = np.zeros(n)
             for j, name in enumerate(features):
                 v = np.asarray(features[name], dtype=np.float64)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from spamflood.criteria.context import Context
+from spamflood.criteria.rules import PARAMETERS
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "second_precise", "snippets"]
 
@@ -32,7 +33,7 @@ FAMILY = "auto_posting"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
 PATTERNS: dict[str, Callable[[], object]] = {}
 
-MIN_POSTS = 5
+MIN_POSTS = PARAMETERS["min_posts"]
 """Default fewest posts by one author for the regularity features (the transformer's ``min_posts``)."""
 
 SECONDS_SHARE = 0.8

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
+from spamflood.criteria.rules import PARAMETERS
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
 
@@ -28,7 +29,7 @@ FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
 PATTERNS: dict[str, Callable[[], object]] = {}
 
-MIN_ACCOUNTS = 3
+MIN_ACCOUNTS = PARAMETERS["min_accounts"]
 CREATED_WINDOW = 86400.0
 """Default seconds within which two creation times count as close (the transformer's ``created_window``)."""
 YOUNG_SECONDS = 30 * 86400.0

@@ -19,6 +19,7 @@ from spamflood import _params
 from spamflood.criteria.context import Columns, Context, columns_from, scanner_for
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import COMPUTED_HERE, feature_names
+from spamflood.criteria.rules import PARAMETERS
 from spamflood.errors import ConfigError
 
 __all__ = ["build_context", "compute_values", "family_module", "resolve_parameters", "scan_names", "scan_texts"]
@@ -28,8 +29,8 @@ def resolve_parameters(
     families: Sequence[str] | None = None,
     *,
     tz: Any = "UTC",
-    min_posts: Any = 5,
-    min_accounts: Any = 3,
+    min_posts: Any = PARAMETERS["min_posts"],
+    min_accounts: Any = PARAMETERS["min_accounts"],
     created_window: Any = "1d",
 ) -> tuple[tuple[str, ...], dict[str, float]]:
     """The families to compute (registry order) and their settings, from the parameters of

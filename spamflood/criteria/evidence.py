@@ -108,8 +108,8 @@ def evaluate(
     """
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
-    rules = rules or RULES
     chosen, settings = resolve_parameters(families, tz=tz)
+    rules = (rules or RULES).bind(min_posts=settings["min_posts"], min_accounts=settings["min_accounts"])
     ctx = build_context(data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan)
     values = compute_values(ctx, chosen)
     names = feature_names(chosen)

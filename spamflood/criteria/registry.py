@@ -33,8 +33,10 @@ __all__ = [
     "FEATURES",
     "KINDS",
     "LABELS",
+    "SCOPES",
     "Feature",
     "Label",
+    "families_in",
     "feature_names",
     "load_registry",
 ]
@@ -79,13 +81,20 @@ class Feature:
     examples_miss: tuple[str, ...] = ()
 
 
+SCOPES: tuple[str, ...] = ("post", "account", "batch", "cluster")
+"""What a label's rule reads: one post (text, time), its author's posts, the whole feed, the
+near-duplicate clusters. Engines schedule families by scope (:mod:`spamflood.decision`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One article criterion: what it catches and where the article describes it."""
+    """One article criterion: what it catches, where the article describes it, and what its
+    rule reads (:data:`SCOPES`)."""
 
     name: str
     description: str
     citation: str
+    scope: str
 
 
 def _fail(path: Path, where: str, msg: str) -> ConfigError:
@@ -108,7 +117,9 @@ def load_registry(path: Path | None = None) -> tuple[dict[str, Label], dict[str,
         for key in ("description", "citation"):
             if not isinstance(body.get(key), str) or not body[key].strip():
                 raise _fail(path, f"[labels.{name}]", f"needs a non-empty '{key}' string")
-        labels[name] = Label(name, body["description"].strip(), body["citation"].strip())
+        if body.get("scope") not in SCOPES:
+            raise _fail(path, f"[labels.{name}]", f"'scope' must be one of {list(SCOPES)}; got {body.get('scope')!r}")
+        labels[name] = Label(name, body["description"].strip(), body["citation"].strip(), body["scope"])
     missing = [f for f in FAMILIES if f not in labels]
     if missing:
         raise _fail(path, "[labels]", f"labels missing: {missing}")
@@ -166,3 +177,15 @@ def feature_names(families: Iterable[str] | None = None) -> list[str]:
     if unknown:
         raise ConfigError(f"Unknown feature families {sorted(unknown)}; expected some of {list(FAMILIES)}")
     return [f.name for f in FEATURES.values() if f.label in wanted]
+
+
+def families_in(*scopes: str) -> tuple[str, ...]:
+    """The labels whose rule reads one of ``scopes``, in registry order.
+
+    >>> families_in("post")
+    ('soft_ad', 'hotspot_hijack', 'microbusiness')
+    """
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ConfigError(f"Unknown scopes {unknown}; expected some of {list(SCOPES)}")
+    return tuple(label for label in FAMILIES if LABELS[label].scope in scopes)

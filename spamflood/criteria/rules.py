@@ -1,8 +1,10 @@
-"""The interim label rules: which features hit, and which labels fire, from ``rules.toml``.
+"""The label rules: which features hit, and where each label fires, from ``rules.toml``.
 
-Until the trained model lands, a label's score is transparent: it *fires* (1.0) when all the
-features of any one of its rules hit, and is 0.0 otherwise. Thresholds live in
-``spamflood/data/lexicons/rules.toml``, apart from the code, like SpamAssassin's score files.
+A label *fires* (1.0) where all the features of any one of its rules hit, and is 0.0
+elsewhere; a label is listed on a post exactly where it fires (:mod:`spamflood.decision`).
+Thresholds live in ``spamflood/data/lexicons/rules.toml``, apart from the code, like
+SpamAssassin's score files; a threshold that is a detector parameter is named there
+(``">= min_authors"``) and bound from the detector (:meth:`Rules.bind`).
 
 >>> import numpy as np
 >>> label_scores({"SOFT_AD_SIGNALS": np.array([3.0, 1.0])})["soft_ad"].tolist()
@@ -15,7 +17,7 @@ import operator
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from spamflood.criteria.lexicon import LEXICON_DIR
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.errors import ConfigError
 
-__all__ = ["RULES", "Condition", "Rules", "hits", "label_scores", "load_rules"]
+__all__ = ["PARAMETERS", "RULES", "Condition", "Rules", "hits", "label_scores", "load_rules"]
 
 _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     ">=": operator.ge,
@@ -34,17 +36,37 @@ _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "==": operator.eq,
 }
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
-_COND = re.compile(rf"^\s*(?:(?P<op>>=|<=|==|>|<)\s*(?P<x>{_NUMBER})|between\s+(?P<lo>{_NUMBER})\s+(?P<hi>{_NUMBER}))\s*$")
+_COND = re.compile(
+    rf"^\s*(?:(?P<op>>=|<=|==|>|<)\s*(?:(?P<x>{_NUMBER})|(?P<param>[a-z_]+))"
+    rf"|between\s+(?P<lo>{_NUMBER})\s+(?P<hi>{_NUMBER}))\s*$"
+)
+
+PARAMETERS: dict[str, int] = {"min_authors": 5, "min_copies": 3, "min_posts": 5, "min_accounts": 3}
+"""The thresholds a condition may name instead of a number (``">= min_authors"``), with their
+defaults: each is a parameter of the detector or of the criteria
+(:class:`~spamflood.detector.Detector`, :class:`~spamflood.stream.FloodMonitor`,
+:class:`~spamflood.criteria.CriteriaFeatures`), so that one value rules both the feature and
+the label, and a detector built with ``min_authors=10`` lists ``mass_share`` from 10 accounts."""
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """When one feature hits: ``value OP threshold``, or ``low <= value <= high``."""
+    """When one feature hits: ``value OP threshold``, or ``low <= value <= high``.
+
+    ``param`` names the parameter the threshold is (see :data:`PARAMETERS`); ``low`` holds its
+    bound value (:meth:`Rules.bind`)."""
 
     text: str
     op: str
     low: float
     high: float = float("nan")
+    param: str | None = None
+
+    def bind(self, params: Mapping[str, float]) -> Condition:
+        """This condition with its parameter set from ``params`` (unchanged without one)."""
+        if self.param is None:
+            return self
+        return Condition(self.text, self.op, float(params[self.param]), self.high, self.param)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         v = np.asarray(values, dtype=np.float64)
@@ -62,11 +84,30 @@ class Rules:
 
     hits: dict[str, Condition]
     labels: dict[str, tuple[tuple[str, ...], ...]]
+    params: Mapping[str, float] = field(default_factory=lambda: dict(PARAMETERS))
+
+    def bind(self, **params: float) -> Rules:
+        """These rules with some named thresholds set (``rules.bind(min_authors=10)``); the
+        others keep their values. An unknown name is an error."""
+        unknown = sorted(set(params) - set(PARAMETERS))
+        if unknown:
+            raise ConfigError(f"Unknown rule parameter(s) {unknown}; expected some of {sorted(PARAMETERS)}")
+        merged = {**self.params, **params}
+        return Rules({k: c.bind(merged) for k, c in self.hits.items()}, self.labels, merged)
+
+    def threshold(self, feature: str) -> float:
+        """The bound value a feature's condition compares with (its lower bound for ``between``)."""
+        return self.hits[feature].low
 
 
 def _condition(text: object, where: str) -> Condition:
     if not isinstance(text, str) or not (m := _COND.match(text)):
         raise ConfigError(f"{where}: expected 'OP NUMBER' (OP one of >= > <= < ==) or 'between LOW HIGH'; got {text!r}")
+    if m.group("param"):
+        name = m.group("param")
+        if name not in PARAMETERS:
+            raise ConfigError(f"{where}: {name!r} is not a rule parameter; expected a number or one of {sorted(PARAMETERS)}")
+        return Condition(text, m.group("op"), float(PARAMETERS[name]), param=name)
     if m.group("op"):
         return Condition(text, m.group("op"), float(m.group("x")))
     low, high = float(m.group("lo")), float(m.group("hi"))
@@ -112,7 +153,8 @@ def load_rules(path: Path | None = None) -> Rules:
 
 
 RULES = load_rules()
-"""The rules in force, from ``rules.toml``."""
+"""The rules in force, from ``rules.toml``, with the parameters' defaults; a detector binds its
+own (:meth:`Rules.bind`)."""
 
 
 def _as_mapping(values: np.ndarray | Mapping[str, np.ndarray], names: Sequence[str] | None) -> dict[str, np.ndarray]:

@@ -47,14 +47,15 @@ from spamflood.criteria import holiday_template
 from spamflood.criteria.compute import resolve_parameters
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.registry import feature_names as registry_feature_names
-from spamflood.detector import (
-    BATCH_FAMILIES,
-    CRITERIA_STRENGTH,
-    TEXT_FAMILIES,
-    Detector,
-    _Criteria,
-    _prepare_chunk,
+from spamflood.decision import (
+    ACCOUNT_FAMILIES,
+    CLUSTER_FAMILIES,
+    FEED_WIDE_FAMILIES,
+    POST_FAMILIES,
+    WHOLE_BATCH_FAMILIES,
+    Findings,
 )
+from spamflood.detector import Detector, _prepare_chunk
 from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.io.timestamps import iso_utc
@@ -274,11 +275,11 @@ def _names(criteria: bool, tz: str) -> FeatureNames:
 
     return FeatureNames(
         cluster=cluster,
-        text=of(TEXT_FAMILIES),
-        holiday=of(("holiday_template",)),
-        batch=of(BATCH_FAMILIES),
-        batch_accounts=of(("batch_accounts",)),
-        accounts=of(("chicken_soup", "auto_posting")),
+        text=of(POST_FAMILIES),
+        holiday=of(FEED_WIDE_FAMILIES),
+        batch=of(WHOLE_BATCH_FAMILIES),
+        batch_accounts=of(CLUSTER_FAMILIES),
+        accounts=of(ACCOUNT_FAMILIES),
     )
 
 
@@ -329,7 +330,7 @@ def _matrix(column: pa.Array | pa.ChunkedArray, n: int, k: int) -> np.ndarray:
     return flat.reshape(n, k)
 
 
-def _post_labels(criteria: _Criteria, n: int) -> tuple[list[list[str]], list[list[str]]]:
+def _post_labels(criteria: Findings, n: int) -> tuple[list[list[str]], list[list[str]]]:
     """Per post: the criteria labels that fired (registry order) and their reason sentences."""
     sentences = criteria.sentences
     labels: list[list[str]] = [[] for _ in range(n)]
@@ -355,7 +356,7 @@ def _sorted_by_row(table: pa.Table) -> pa.Table:
     return table.sort_by("row") if table.num_rows else table
 
 
-def _values(criteria: _Criteria, names: Sequence[str], n: int, dtype: Any = np.float64) -> list[np.ndarray]:
+def _values(criteria: Findings, names: Sequence[str], n: int, dtype: Any = np.float64) -> list[np.ndarray]:
     """The feature columns ``names`` of ``criteria`` (NaN for one it lacks), checked to be of
     ``dtype``: carrying them in another could change a value."""
     out = []
@@ -474,7 +475,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     both engines start from the same numbers; ``holiday_template`` then reads that chunk's scan
     as one machine's batch step does.
     """
-    part = _prepare_chunk(list(rows), parser, detector.hasher, TEXT_FAMILIES if detector.criteria else (), detector.tz)
+    part = _prepare_chunk(list(rows), parser, detector.hasher, POST_FAMILIES if detector.criteria else (), detector.tz)
     batch, sig, rejects = part.batch, part.signatures, part.rejects
     n = len(batch)
     names = feature_names(detector)
@@ -490,7 +491,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     if detector.criteria and n:
         text_labels, text_reasons = _post_labels(part.criteria, n)
         text_values = _values(part.criteria, names.text, n, TEXT_DTYPE)
-        holiday = _Criteria.compute(batch, None, ("holiday_template",), detector.tz, scan=part.scan)
+        holiday = Findings.compute(batch, None, FEED_WIDE_FAMILIES, detector.tz, scan=part.scan)
         hol_labels, hol_reasons = _post_labels(holiday, n)
         hol_values = _values(holiday, names.holiday, n)
         skel = _template_keys(holiday, batch.texts)
@@ -537,7 +538,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     return pa.RecordBatch.from_arrays(arrays, schema=PREPARED_SCHEMA)
 
 
-def _template_keys(holiday: _Criteria, originals: Sequence[str]) -> list[str | None]:
+def _template_keys(holiday: Findings, originals: Sequence[str]) -> list[str | None]:
     """The festival-template skeleton of each post whose template count needs other posts.
 
     ``holiday_template`` counts the accounts sharing a skeleton among the posts that name a
@@ -658,7 +659,7 @@ def score_clusters(
     ba_values: list[np.ndarray] = []
     if detector.criteria:
         frame = _criteria_frame(table, facts.present, texts=False)
-        accounts = _Criteria.compute(frame, labels, ("batch_accounts",), detector.tz)
+        accounts = Findings.compute(frame, labels, CLUSTER_FAMILIES, detector.tz)
         ba_labels, ba_reasons = _post_labels(accounts, n)
         ba_values = _values(accounts, names.batch_accounts, n)
     is_rep = np.zeros(n, dtype=bool)
@@ -732,7 +733,7 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
         return
     n = table.num_rows
     frame = _criteria_frame(table, ())
-    holiday = _Criteria.compute(frame, None, ("holiday_template",), detector.tz)
+    holiday = Findings.compute(frame, None, FEED_WIDE_FAMILIES, detector.tz)
     labels, reasons = _post_labels(holiday, n)
     yield pa.RecordBatch.from_arrays(
         [
@@ -791,17 +792,15 @@ def score_posts(
     cvals = _spread(_matrix(cl.column("cvals"), cl.num_rows, len(names.cluster)), at_cl, n, 0.0)
     for j, name in enumerate(names.cluster):
         values[name] = cvals[:, j]
-    strength: dict[str, np.ndarray] = {
-        "mass_share": _spread(_floats(cl.column("mass")), at_cl, n, 0.0),
-        "repetition": _spread(_floats(cl.column("rep")), at_cl, n, 0.0),
+    fired: dict[str, np.ndarray] = {
+        "mass_share": _spread(_floats(cl.column("mass")), at_cl, n, 0.0) > 0,
+        "repetition": _spread(_floats(cl.column("rep")), at_cl, n, 0.0) > 0,
     }
-    reasons: dict[str, dict[int, str]] = {
+    said: dict[str, dict[int, str]] = {
         "mass_share": _spread_dict(cl.column("mass_reason").to_pylist(), at_cl),
         "repetition": _spread_dict(cl.column("rep_reason").to_pylist(), at_cl),
     }
     if detector.criteria:
-        fired: dict[str, np.ndarray] = {}
-        said: dict[str, dict[int, str]] = {}
         tvals = _matrix(posts.column("tvals"), n, len(names.text))
         for j, name in enumerate(names.text):
             values[name] = tvals[:, j]
@@ -835,13 +834,9 @@ def score_posts(
             batch_values[name] = np.asarray(account.values[name][:n], dtype=np.float64)
         for name in names.batch:
             values[name] = batch_values[name]
-        # Same order as Detector._score: text families, then batch families, registry order.
-        for families in (TEXT_FAMILIES, BATCH_FAMILIES):
-            for label in FAMILIES:
-                if label in families:
-                    strength[label] = np.where(fired.get(label, np.zeros(n, dtype=bool)), CRITERIA_STRENGTH, 0.0)
-        reasons.update(said)
-    decision = detector.decide(values, strength, reasons, n, texts=texts)
+        for label in POST_FAMILIES + WHOLE_BATCH_FAMILIES:  # a family that fired nowhere here
+            fired.setdefault(label, np.zeros(n, dtype=bool))
+    decision = detector.decide(Findings(values, fired, said, n), texts=texts)
     score = np.asarray(decision.score, dtype=np.float64)
     cluster = _spread_int(cl.column("cluster").to_numpy(zero_copy_only=False), at_cl, n)
     size = _spread_int(cl.column("size").to_numpy(zero_copy_only=False), at_cl, n, fill=1)
@@ -947,7 +942,7 @@ def _collect(
             said.setdefault(name, {})[i] = sentence
 
 
-def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> _Criteria:
+def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> Findings:
     """``chicken_soup`` and ``auto_posting`` over whole accounts (rows beyond the posts'
     are a stand-in to drop).
 
@@ -964,4 +959,4 @@ def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, fac
 
         probe = pd.DataFrame({"text": [""], "author": [_PROBE_AUTHOR], "time": [_SECONDS_PROBE_TIME]})
         frame = pd.concat([frame, probe], ignore_index=True)
-    return _Criteria.compute(frame, None, ("chicken_soup", "auto_posting"), detector.tz)
+    return Findings.compute(frame, None, ACCOUNT_FAMILIES, detector.tz)
