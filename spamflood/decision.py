@@ -36,8 +36,8 @@ from spamflood.scoring import RuleScorer, combine, rule_strength
 __all__ = [
     "ACCOUNT_FAMILIES",
     "CLUSTER_FAMILIES",
-    "FEED_WIDE_FAMILIES",
     "FEED_FAMILIES",
+    "FEED_WIDE_FAMILIES",
     "LABEL_FLOOR",
     "POST_FAMILIES",
     "WHOLE_BATCH_FAMILIES",
@@ -288,7 +288,8 @@ def explain(
 def feature_sentence(label: str, values: dict[str, np.ndarray], i: int) -> str:
     """``label``'s reported feature values on post ``i`` as a reason (up to three; nonzero ones
     first), for a label that fired without a sentence of its own."""
-    nonzero, zero = [], []
+    nonzero: list[str] = []
+    zero: list[str] = []
     for feature in FEATURES.values():
         column = values.get(feature.name)
         if feature.label != label or not feature.reported or column is None:
