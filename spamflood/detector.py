@@ -1,46 +1,33 @@
 """The batch detector: read -> normalize -> MinHash -> clusters -> labels -> scored posts.
 
-Reading, validation, normalization and signatures run per chunk (in worker processes when
-``n_jobs > 1``); clustering needs the whole batch and runs once in the calling process.
+Reading, validation, normalization and signatures run per chunk (:mod:`spamflood.chunks`, in
+worker processes when ``n_jobs > 1``); clustering needs the whole batch and runs once in the
+calling process.
 """
 
 from __future__ import annotations
 
-import gc
-import mmap
-import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 
 from spamflood import _params
-from spamflood._memory import collector_paused, release_freed_memory
-from spamflood.cluster import (
-    ClusterFinder,
-    cluster_stats,
-    signature_digest,
-)
+from spamflood._memory import collector_paused
+from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
+from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
-from spamflood.io.readers import (
-    JsonlSpan,
-    ReadStats,
-    detect_format,
-    iter_chunks,
-    json_layout,
-    jsonl_spans,
-)
-from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, FieldWarnings, RawRow, Reject, RowParser
+from spamflood.io.readers import ReadStats
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, Reject, RowParser
 from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
-from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
 from spamflood.result import ScoredPost, ScoreResult, aligned_frame
 from spamflood.scoring import RuleScorer, combine
@@ -160,77 +147,6 @@ class _Criteria:
             sentences,
             len(index),
         )
-
-
-@dataclass
-class _Prepared:
-    batch: PostBatch
-    signatures: np.ndarray
-    clusterable: np.ndarray
-    rejects: list[Reject]
-    criteria: _Criteria
-    scan: Any = None
-    """The lexicon counts the batch families read (so the main process never rescans texts)."""
-    blank_lines: int = 0
-    """Blank lines skipped in the chunk (when the worker read the lines itself)."""
-    digests: np.ndarray | None = None
-    """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
-    unreadable: FieldWarnings = field(default_factory=FieldWarnings)
-    """Optional values of the chunk read as missing."""
-
-
-_LINE_SIGNATURES: np.ndarray | None = None
-"""In a worker process: the array shared with the parent, one row per input line, into which
-the worker writes the signatures of the spans it reads (see :func:`_line_signature_array`)."""
-
-
-def _share_line_signatures(array: np.ndarray) -> None:
-    """Worker initializer: keep the inherited shared array."""
-    global _LINE_SIGNATURES
-    _LINE_SIGNATURES = array
-
-
-def _line_signature_array(lines: int, num_perm: int) -> np.ndarray:
-    """A zeroed ``(lines, num_perm)`` array in anonymous shared memory: forked workers write
-    their posts' signatures straight into it (row ``line - 1``), so signatures are neither
-    pickled back to the parent nor copied into one array there."""
-    size = lines * num_perm * 4
-    buffer = mmap.mmap(-1, max(size, 1))  # MAP_SHARED: the forked workers see one copy
-    return np.frombuffer(buffer, dtype=np.uint32, count=lines * num_perm).reshape(lines, num_perm)
-
-
-def _prepare_chunk(
-    rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
-) -> _Prepared:
-    blank_lines = 0
-    by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
-    if isinstance(rows, JsonlSpan):  # read here, in the worker
-        rows, blank_lines = rows.rows()
-    unreadable = FieldWarnings()
-    batch, rejects = parser.parse_batch(rows, unreadable)
-    if families:  # normalize once: the criteria match on this form, and shingling continues from it
-        normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
-    else:  # nothing reads the matching form: the shingling form alone, with no str per post
-        normalized = batch.texts
-        codes, offsets = shingle_codes(batch.texts)
-    signatures = hasher.signatures_from_codes(codes, offsets)
-    digests = signature_digest(signatures)
-    if by_line:
-        _LINE_SIGNATURES[batch.lines - 1] = signatures  # type: ignore[index]
-        signatures = signatures[:0]
-    clusterable = np.diff(offsets) > 0
-    scan = None
-    if families and len(batch):
-        from spamflood.criteria import scan_names, scan_texts
-
-        # One scan for every family that reads text; the batch families keep its counts.
-        scan = scan_texts(normalized, TEXT_FAMILIES + BATCH_FAMILIES, normalized=True)
-        # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
-        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
-        scan = scan.only(*scan_names(BATCH_FAMILIES))
-    else:
-        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
 
 
 class Detector:
@@ -356,21 +272,14 @@ class Detector:
         before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
+        work = ChunkWork(parser, self.hasher, TEXT_FAMILIES if self.criteria else (), self.tz, self._jobs())
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
-        chunks: Iterable[list[RawRow] | JsonlSpan]
-        by_line = None
-        if self._jobs() > 1 and _plain_jsonl_file(source, fmt):
-            # the workers read the lines, and write signatures into one array shared by line
-            spans = list(jsonl_spans(source, rows_per_span=self.chunk_rows))
-            by_line = _line_signature_array(sum(span.lines for span in spans), self.hasher.num_perm)
-            chunks = spans
-        else:
-            chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats, field_map=parser.field_map)
-        parts: list[_Prepared] = []
+        chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats)
+        parts: list[PreparedChunk] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}
-        for part in self._map_chunks(chunks, parser, by_line):
+        for part in map_chunks(chunks, work, by_line, on_fork=self._start_model_load):
             rows_read += len(part.batch) + len(part.rejects)
             if strict and part.rejects:
                 from spamflood.errors import InputError
@@ -418,142 +327,27 @@ class Detector:
         result = self.score(frame, **kwargs)
         return aligned_frame(result, frame.index if is_frame else pd.RangeIndex(len(frame)))
 
-    @property
-    def _text_families(self) -> tuple[str, ...]:
-        return TEXT_FAMILIES if self.criteria else ()
-
-    def _map_chunks(
-        self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser, by_line: np.ndarray | None = None
-    ) -> Iterator[_Prepared]:
-        jobs = self._jobs()
-        if jobs <= 1:
-            for rows in chunks:
-                yield _prepare_chunk(rows, parser, self.hasher, self._text_families, self.tz)
-            return
-        # Compile the kernels once here, so forked workers inherit them instead of each compiling.
-        self.hasher.signatures(["warm up the kernel"])
-        warm_up()
-        if self._text_families:
-            from spamflood.criteria import scan_texts
-
-            scan_texts(["warm up"], TEXT_FAMILIES + BATCH_FAMILIES)  # lexicon automata built once, inherited
-        context = multiprocessing.get_context("fork")
-        pending: list[Future[_Prepared]] = []
-        # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
-        gc.freeze()
-        try:
-            if by_line is None:
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-            else:
-                pool = ProcessPoolExecutor(
-                    max_workers=jobs, mp_context=context, initializer=_share_line_signatures, initargs=(by_line,)
-                )
-            with pool:
-                for rows in chunks:
-                    pending.append(
-                        pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
-                    )
-                    if len(pending) == 1:  # the workers are forked now: threads are safe from here on
-                        self._start_model_load()
-                    if len(pending) >= 2 * jobs:
-                        yield pending.pop(0).result()
-                for future in pending:
-                    yield future.result()
-        finally:
-            gc.unfreeze()
-
     def _finish(
         self,
-        parts: list[_Prepared],
+        parts: list[PreparedChunk],
         rows_read: int,
         blank_lines: int,
         strict: bool,
         line_signatures: list[np.ndarray] | None = None,
     ) -> ScoreResult:
-        """Join the chunks, drop duplicate ids, cluster and score. ``parts`` (and
-        ``line_signatures``, the array the workers wrote signatures into by line, if they did)
-        are emptied here, so that their memory goes as soon as it is not needed."""
-        batch = PostBatch.concat([p.batch for p in parts])
-        rejects = [r for p in parts for r in p.rejects]
-        criteria = _Criteria.concat([p.criteria for p in parts])
-        scans = [p.scan for p in parts if p.scan is not None]
-        scan = None
-        if scans and len(scans) == len(parts):
-            from spamflood.criteria import Scan
-
-            scan = Scan.concat(scans)
-        clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-        digests = np.concatenate([p.digests for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
-        by_line = line_signatures.pop() if line_signatures else None
-        if by_line is not None:  # the workers wrote them by line: keep the lines that are posts
-            signatures = by_line if len(batch) == len(by_line) else by_line[batch.lines - 1]
-            del by_line  # (the last reference: line_signatures was emptied)
-        else:
-            signatures = self._join_signatures(parts)
-        parts.clear()
-        release_freed_memory()
-        keep = self._unique_ids(batch, rejects, strict)
-        if keep is not None:
-            batch = batch.take(keep)
-            signatures = signatures[keep]
-            clusterable = clusterable[keep]
-            digests = digests[keep]
-            criteria = criteria.take(keep)
-            scan = scan.take(keep) if scan is not None else None
-        rejects.sort(key=lambda r: r.line)
+        """Join the chunks (:func:`~spamflood.chunks.join_chunks`, which empties ``parts`` and
+        ``line_signatures``), cluster and score."""
+        joined = join_chunks(parts, line_signatures or [], self.hasher.num_perm, strict)
+        batch, rejects, criteria, scan = joined.batch, joined.rejects, joined.criteria, joined.scan
         unclustered = None
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
-            clustering = pool.submit(self._cluster, signatures, clusterable, digests)
+            clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
                 early = tuple(f for f in BATCH_FAMILIES if f not in CLUSTER_FAMILIES)
                 unclustered = _Criteria.compute(batch, None, early, self.tz, scan=scan)
             labels, digests = clustering.result()
-        del signatures, clustering  # the largest array; scoring needs only the cluster labels
+        del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
         return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan, unclustered)
-
-    def _join_signatures(self, parts: list[_Prepared]) -> np.ndarray:
-        """The chunks' signatures as one array. Each chunk's copy is dropped as soon as it is
-        copied, so the peak is one full array plus one chunk, not two full arrays."""
-        signatures = np.empty((sum(len(p.batch) for p in parts), self.hasher.num_perm), dtype=np.uint32)
-        at = 0
-        for k, part in enumerate(parts):
-            rows = part.signatures.shape[0]
-            signatures[at : at + rows] = part.signatures
-            part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
-            at += rows
-            if k % 8 == 7:
-                release_freed_memory()  # the chunks' copies leave as the full array fills
-        return signatures
-
-    @staticmethod
-    def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
-        if len(set(batch.ids)) == len(batch.ids):  # the usual case, found by one C loop
-            return None
-        seen: dict[str, int] = {}
-        duplicate: list[int] = []
-        for i, post_id in enumerate(batch.ids):
-            if post_id in seen:
-                duplicate.append(i)
-            else:
-                seen[post_id] = i
-        if not duplicate:
-            return None
-        for i in duplicate:
-            first_line = int(batch.lines[seen[batch.ids[i]]])
-            reject = Reject(
-                line=int(batch.lines[i]),
-                field="id",
-                reason=f"duplicate id '{batch.ids[i]}' (first seen on line {first_line})",
-                raw=_raw_post(batch, i),
-            )
-            if strict:
-                from spamflood.errors import InputError
-
-                raise InputError(reject.reason, line=reject.line, field="id")
-            rejects.append(reject)
-        mask = np.ones(len(batch), dtype=np.bool_)
-        mask[duplicate] = False
-        return np.flatnonzero(mask)
 
     def score_prepared(
         self,
@@ -711,31 +505,12 @@ class Detector:
         )
 
 
-def effective_jobs(n_jobs: int) -> int:
-    """Processes for ``n_jobs`` (``-1``: one per core)."""
-    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-
-
 def _model_name(model: Any) -> str:
     if model is None:
         return "rules"
     if isinstance(model, DeferredModel):  # named by its file, not unpickled for a repr
         return repr(model.path.name)
     return type(model).__name__
-
-
-def _plain_jsonl_file(source: Any, fmt: str | None) -> TypeGuard[str | Path]:
-    """Whether ``source`` is an uncompressed JSONL file on disk (not stdin, not a pipe), which
-    worker processes can read by byte ranges."""
-    if not isinstance(source, (str, Path)) or str(source) == "-":
-        return False
-    path = Path(source)
-    return (
-        path.suffix.lower() != ".gz"
-        and path.is_file()
-        and detect_format(path, fmt) == "jsonl"
-        and json_layout(path) == "lines"  # a JSON array is read whole; pretty JSON is refused
-    )
 
 
 def _explain(
@@ -801,12 +576,3 @@ def _feature_reason(label: str, features: dict[str, np.ndarray], i: int) -> str:
         if len(shown) == 3:
             break
     return f"{label}: " + ("; ".join(shown) if shown else "the model's weighing of this post's features")
-
-
-def _raw_post(batch: PostBatch, i: int) -> str:
-    import json
-
-    post = batch.post(i)
-    return json.dumps(
-        {"id": post.id, "text": post.text, "author": post.author, "time": post.time}, ensure_ascii=False
-    )
