@@ -349,21 +349,6 @@ class Detector:
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
         return self._score(batch, labels, digests, rejects, rows_read, blank_lines, criteria, scan, unclustered)
 
-    def score_prepared(
-        self,
-        batch: PostBatch,
-        signatures: np.ndarray,
-        clusterable: np.ndarray,
-        rejects: list[Reject] | None = None,
-        rows_read: int | None = None,
-        blank_lines: int = 0,
-    ) -> ScoreResult:
-        """Cluster and score a batch whose signatures are already computed (used by engines
-        that compute signatures elsewhere, such as Spark)."""
-        labels, digests = self._cluster(signatures, clusterable)
-        with collector_paused():
-            return self._score(batch, labels, digests, rejects, rows_read, blank_lines, None)
-
     def _cluster(
         self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -382,18 +367,6 @@ class Detector:
 
     def _jobs(self) -> int:
         return effective_jobs(self.n_jobs)
-
-    def score_clustered(
-        self,
-        batch: PostBatch,
-        labels: np.ndarray,
-        digests: np.ndarray | None = None,
-        rejects: list[Reject] | None = None,
-        rows_read: int | None = None,
-    ) -> ScoreResult:
-        """Score a batch whose cluster ids (dense, ``-1`` for none) were found elsewhere."""
-        with collector_paused():
-            return self._score(batch, labels, digests, rejects, rows_read, 0, None)
 
     def decide(
         self,
