@@ -124,7 +124,8 @@ def prepare_chunk(
     rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
 ) -> PreparedChunk:
     """One chunk read (a :class:`JsonlSpan` is read here, in the worker), checked, normalized
-    and hashed, with the text ``families``' criteria. Every engine prepares its chunks so."""
+    and hashed, with the text ``families``' criteria. The Spark engine prepares its partitions
+    with it too, so that both engines start from the same numbers."""
     from spamflood.detector import BATCH_FAMILIES, TEXT_FAMILIES, _Criteria
 
     blank_lines = 0
