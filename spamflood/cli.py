@@ -702,7 +702,7 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     from spamflood._memory import collector_paused
     from spamflood._stdout import counted_stdout
-    from spamflood.detector import effective_jobs
+    from spamflood.chunks import effective_jobs
     from spamflood.io.writers import RecordWriter, jsonl_of_columns, jsonl_of_records
 
     if args.engine == "spark":

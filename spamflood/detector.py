@@ -1,408 +1,49 @@
 """The batch detector: read -> normalize -> MinHash -> clusters -> labels -> scored posts.
 
-Reading, validation, normalization and signatures run per chunk (in worker processes when
-``n_jobs > 1``); clustering needs the whole batch and runs once in the calling process.
+Reading, validation, normalization and signatures run per chunk (:mod:`spamflood.chunks`, in
+worker processes when ``n_jobs > 1``); clustering needs the whole batch and runs once in the
+calling process.
 """
 
 from __future__ import annotations
 
-import gc
-import mmap
-import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 
 from spamflood import _params
-from spamflood._memory import collector_paused, release_freed_memory
-from spamflood.cluster import (
-    ClusterFinder,
-    ClusterTable,
-    cluster_stats,
-    signature_digest,
-)
+from spamflood._memory import collector_paused
+from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
+from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
     POST_FAMILIES,
-    WHOLE_BATCH_FAMILIES,
     Decider,
     Decision,
     Findings,
     cluster_findings,
 )
-from spamflood.durations import human_duration, human_span
+from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
-from spamflood.io.readers import (
-    JsonlSpan,
-    ReadStats,
-    detect_format,
-    iter_chunks,
-    json_layout,
-    jsonl_spans,
-)
-from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, FieldWarnings, RawRow, Reject, RowParser
-from spamflood.io.timestamps import iso_utc
+from spamflood.io.readers import ReadStats
+from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, Reject, RowParser
 from spamflood.minhash import MinHasher
 from spamflood.model.store import DeferredModel
-from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
+from spamflood.result import ScoredPost, ScoreResult, aligned_frame
 from spamflood.scoring import RuleScorer
 
-__all__ = ["Detector", "ScoreResult", "ScoredPost"]
+__all__ = ["Decision", "Detector", "ScoreResult", "ScoredPost"]
 
 MODEL_SETTINGS: tuple[str, ...] = ("similarity", "window", "min_authors", "min_copies", "num_perm", "ngram", "seed", "tz")
 """Detector parameters that change feature values: saved with a model, restored by ``load``."""
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class ScoredPost:
-    """One post's verdict, with the evidence behind it."""
-
-    id: str
-    score: float
-    flagged: bool
-    labels: list[str]
-    reasons: list[str]
-    cluster: int | None
-    cluster_size: int
-    cluster_authors: int
-    features: dict[str, float] = field(default_factory=dict)
-    label_scores: dict[str, float] = field(default_factory=dict)
-
-    def __repr__(self) -> str:  # the verdict; the features and reasons are a call away
-        return (
-            f"ScoredPost(id={self.id!r}, score={self.score:.3f}, flagged={self.flagged}, "
-            f"labels={self.labels!r}, cluster={self.cluster})"
-        )
-
-    def to_dict(self, features: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "score": self.score,
-            "flagged": self.flagged,
-            "labels": self.labels,
-            "reasons": self.reasons,
-            "cluster": self.cluster,
-            "cluster_size": self.cluster_size,
-            "cluster_authors": self.cluster_authors,
-        }
-        if features:
-            out["label_scores"] = self.label_scores
-            out["features"] = self.features
-        return out
-
-
-@dataclass
-class _Prepared:
-    batch: PostBatch
-    signatures: np.ndarray
-    clusterable: np.ndarray
-    rejects: list[Reject]
-    criteria: Findings
-    scan: Any = None
-    """The lexicon counts the batch families read (so the main process never rescans texts)."""
-    blank_lines: int = 0
-    """Blank lines skipped in the chunk (when the worker read the lines itself)."""
-    digests: np.ndarray | None = None
-    """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
-    unreadable: FieldWarnings = field(default_factory=FieldWarnings)
-    """Optional values of the chunk read as missing."""
-
-
-@dataclass(repr=False)
-class ScoreResult:
-    """Everything a run produced, as columns; iterate it for :class:`ScoredPost` objects."""
-
-    batch: PostBatch
-    clusters: ClusterTable
-    score: np.ndarray
-    flagged: np.ndarray
-    labels: list[list[str]]
-    reasons: list[list[str]]
-    features: dict[str, np.ndarray]
-    rejects: list[Reject]
-    rows_read: int
-    blank_lines: int
-    threshold: float
-    label_scores: dict[str, np.ndarray] = field(default_factory=dict)
-    """Per-label sub-scores: the model's label heads, or the rule strengths without a model."""
-    read: ReadStats = field(default_factory=ReadStats)
-    """What reading the input saw besides rows: where it broke off (``read.truncated``: the
-    rows after it are lost), optional values read as missing (``read.unreadable``), notes."""
-
-    def __len__(self) -> int:
-        return len(self.batch)
-
-    def __repr__(self) -> str:  # counts, not the batch (a million posts would print for minutes)
-        return (
-            f"ScoreResult(posts={len(self)}, flagged={int(self.flagged.sum())}, "
-            f"clusters={len(self.clusters)}, rejects={len(self.rejects)})"
-        )
-
-    def __iter__(self) -> Iterator[ScoredPost]:
-        for i in range(len(self)):
-            yield self.post(i)
-
-    def __getitem__(self, i: int) -> ScoredPost:
-        return self.post(i)
-
-    def post(self, i: int) -> ScoredPost:
-        c = int(self.clusters.labels[i])
-        return ScoredPost(
-            id=self.batch.ids[i],
-            score=float(self.score[i]),
-            flagged=bool(self.flagged[i]),
-            labels=self.labels[i],
-            reasons=self.reasons[i],
-            cluster=None if c < 0 else c,
-            cluster_size=int(self.clusters.size[c]) if c >= 0 else 1,
-            cluster_authors=int(self.clusters.authors[c]) if c >= 0 else 1,
-            features={k: float(v[i]) for k, v in self.features.items()},
-            label_scores={k: float(v[i]) for k, v in self.label_scores.items() if v[i] > 0},
-        )
-
-    def columns(self, *, start: int = 0, stop: int | None = None) -> dict[str, Any]:
-        """The output fields of posts ``start:stop`` as columns (what :meth:`records` holds as
-        rows), for writers that take columns without building a dict per post."""
-        stop = len(self) if stop is None else min(stop, len(self))
-        labels = self.clusters.labels[start:stop]
-        return {
-            "id": self.batch.ids[start:stop],
-            "score": [round(x, 6) for x in self.score[start:stop].tolist()],
-            "flagged": self.flagged[start:stop].tolist(),
-            "labels": self.labels[start:stop],
-            "reasons": self.reasons[start:stop],
-            "cluster": [None if c < 0 else c for c in labels.tolist()],
-            "cluster_size": self.clusters.per_post(self.clusters.size, 1, start=start, stop=stop).astype(np.int64),
-            "cluster_authors": self.clusters.per_post(self.clusters.authors, 1, start=start, stop=stop).astype(np.int64),
-        }
-
-    def records(self, *, features: bool = False, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
-        """Output rows (the fields of DESIGN.md) for posts ``start:stop``, built from columns."""
-        stop = len(self) if stop is None else min(stop, len(self))
-        labels = self.clusters.labels
-        size = self.clusters.per_post(self.clusters.size, 1, start=start, stop=stop)
-        authors = self.clusters.per_post(self.clusters.authors, 1, start=start, stop=stop)
-        names = list(self.features) if features else []
-        out = []
-        for i in range(start, stop):
-            c = int(labels[i])
-            record: dict[str, Any] = {
-                "id": self.batch.ids[i],
-                "score": round(float(self.score[i]), 6),
-                "flagged": bool(self.flagged[i]),
-                "labels": self.labels[i],
-                "reasons": self.reasons[i],
-                "cluster": None if c < 0 else c,
-                "cluster_size": int(size[i - start]),
-                "cluster_authors": int(authors[i - start]),
-            }
-            if names:
-                record["label_scores"] = {
-                    k: round(float(v[i]), 6) for k, v in self.label_scores.items() if v[i] > 0
-                }
-                record["features"] = {k: _json_number(self.features[k][i]) for k in names}
-            out.append(record)
-        return out
-
-    @property
-    def flood_ids(self) -> list[int]:
-        """Clusters in which ``mass_share`` fired, most accounts first."""
-        fired = {int(self.clusters.labels[i]) for i, ls in enumerate(self.labels) if "mass_share" in ls}
-        fired.discard(-1)
-        return sorted(fired, key=lambda c: (-int(self.clusters.authors[c]), -int(self.clusters.size[c]), c))
-
-    def cluster_records(self) -> list[dict[str, Any]]:
-        """One row per cluster: its statistics, labels seen in it, and a representative text.
-
-        ``first_time``/``last_time`` are of the posts that have a time (``None`` and a span of
-        ``"unknown"`` when none has); ``authors`` counts known accounts only."""
-        table = self.clusters
-        floods = set(self.flood_ids)
-        members_of: dict[int, list[int]] = {}
-        for i in np.flatnonzero(table.labels >= 0).tolist():
-            members_of.setdefault(int(table.labels[i]), []).append(i)
-        rows: list[dict[str, Any]] = []
-        for c in range(len(table)):
-            members = members_of.get(c, [])
-            label_count: dict[str, int] = {}
-            for i in members:
-                for name in self.labels[i]:
-                    label_count[name] = label_count.get(name, 0) + 1
-            rep = int(table.representative[c])
-            rows.append(
-                {
-                    "cluster": c,
-                    "size": int(table.size[c]),
-                    "authors": int(table.authors[c]),
-                    "first_time": iso_utc(float(table.first_time[c])),
-                    "last_time": iso_utc(float(table.last_time[c])),
-                    "span": human_span(float(table.last_time[c] - table.first_time[c])),
-                    "peak_posts": int(table.peak_posts[c]),
-                    "peak_authors": int(table.peak_authors[c]),
-                    "window": human_duration(table.window),
-                    "flood": c in floods,
-                    "labels": sorted(label_count, key=lambda k: (-label_count[k], k)),
-                    "max_score": round(float(self.score[members].max()), 6) if members else 0.0,
-                    "representative_id": self.batch.ids[rep],
-                    "representative_text": self.batch.texts[rep],
-                }
-            )
-        rows.sort(key=lambda r: (not r["flood"], -r["authors"], -r["size"], r["cluster"]))
-        return rows
-
-    def to_frame(self, *, features: bool = False) -> Any:
-        """The scored posts as a pandas DataFrame, one row per post in input order (index
-        0..n-1): the output fields of :meth:`records`, ``cluster`` as a nullable integer
-        (``Int64``, ``<NA>`` for a post in no cluster); ``features=True`` adds the feature
-        columns (NaN where a feature's inputs are missing)."""
-        import pandas as pd
-
-        table = self.clusters
-        clusters = table.labels
-        frame = pd.DataFrame(
-            {
-                "id": self.batch.ids,
-                "score": [round(x, 6) for x in self.score.tolist()],
-                "flagged": np.asarray(self.flagged, dtype=np.bool_),
-                "labels": self.labels,
-                "reasons": self.reasons,
-                "cluster": pd.arrays.IntegerArray(np.maximum(clusters, 0).astype(np.int64), clusters < 0),
-                "cluster_size": table.per_post(table.size, 1).astype(np.int64),
-                "cluster_authors": table.per_post(table.authors, 1).astype(np.int64),
-            }
-        )
-        if features:
-            for k, v in self.features.items():
-                frame[k] = v
-        return frame
-
-    def summary(self) -> dict[str, Any]:
-        """The run in counts. Two keys appear only when there is something to say:
-        ``unreadable_fields`` (per field, optional values read as missing) and
-        ``input_truncated`` (where the input broke off: :meth:`Truncated.to_dict`)."""
-        summary: dict[str, Any] = {
-            "rows_read": self.rows_read,
-            "scored": len(self),
-            "rejected": len(self.rejects),
-            "blank_lines": self.blank_lines,
-            "flagged": int(self.flagged.sum()),
-            "clusters": len(self.clusters),
-            "floods": len(self.flood_ids),
-        }
-        if self.read.unreadable:
-            summary["unreadable_fields"] = dict(self.read.unreadable.counts)
-        if self.read.truncated is not None:
-            summary["input_truncated"] = self.read.truncated.to_dict()
-        return summary
-
-
-def _aligned_frame(result: ScoreResult, index: Any) -> Any:
-    """:meth:`ScoreResult.to_frame` spread over the input's rows (``index``, one per row read,
-    in order): each post at its row (``line - 1``), each reject's reason at its own."""
-    import pandas as pd
-
-    n = len(index)
-    if result.rows_read != n:  # every row read is a post or a reject; anything else would misalign
-        raise AssertionError(f"{result.rows_read} rows were read from an input of {n}")
-    rows = np.asarray(result.batch.lines, dtype=np.int64) - 1  # the row each scored post came from
-    scored = result.to_frame()
-    missing = np.ones(n, dtype=np.bool_)
-    missing[rows] = False
-    columns: dict[str, Any] = {}
-    for name in scored.columns:
-        values = scored[name].to_numpy()
-        if name == "score":
-            column: Any = np.full(n, np.nan)
-            column[rows] = values
-        elif name == "flagged":
-            flags = np.zeros(n, dtype=np.bool_)
-            flags[rows] = values
-            column = pd.arrays.BooleanArray(flags, missing)
-        elif name in ("cluster", "cluster_size", "cluster_authors"):
-            known = scored[name].to_numpy(dtype=np.int64, na_value=0)
-            mask = missing.copy()
-            mask[rows] = scored[name].isna().to_numpy()
-            data = np.zeros(n, dtype=np.int64)
-            data[rows] = known
-            column = pd.arrays.IntegerArray(data, mask)
-        else:
-            column = np.full(n, None, dtype=object)
-            column[rows] = values
-        columns[name] = column
-    reject = np.full(n, None, dtype=object)
-    for r in result.rejects:
-        reject[r.line - 1] = r.reason if r.field is None else f"field '{r.field}': {r.reason}"
-    columns["reject"] = reject
-    return pd.DataFrame(columns, index=index)
-
-
-
-
-def _json_number(value: Any) -> float | None:
-    value = float(value)
-    return None if value != value else value
-
-
-_LINE_SIGNATURES: np.ndarray | None = None
-"""In a worker process: the array shared with the parent, one row per input line, into which
-the worker writes the signatures of the spans it reads (see :func:`_line_signature_array`)."""
-
-
-def _share_line_signatures(array: np.ndarray) -> None:
-    """Worker initializer: keep the inherited shared array."""
-    global _LINE_SIGNATURES
-    _LINE_SIGNATURES = array
-
-
-def _line_signature_array(lines: int, num_perm: int) -> np.ndarray:
-    """A zeroed ``(lines, num_perm)`` array in anonymous shared memory: forked workers write
-    their posts' signatures straight into it (row ``line - 1``), so signatures are neither
-    pickled back to the parent nor copied into one array there."""
-    size = lines * num_perm * 4
-    buffer = mmap.mmap(-1, max(size, 1))  # MAP_SHARED: the forked workers see one copy
-    return np.frombuffer(buffer, dtype=np.uint32, count=lines * num_perm).reshape(lines, num_perm)
-
-
-def _prepare_chunk(
-    rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
-) -> _Prepared:
-    blank_lines = 0
-    by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
-    if isinstance(rows, JsonlSpan):  # read here, in the worker
-        rows, blank_lines = rows.rows()
-    unreadable = FieldWarnings()
-    batch, rejects = parser.parse_batch(rows, unreadable)
-    if families:  # normalize once: the criteria match on this form, and shingling continues from it
-        normalized, codes, offsets = normalize_and_shingle_codes(batch.texts)
-    else:  # nothing reads the matching form: the shingling form alone, with no str per post
-        normalized = batch.texts
-        codes, offsets = shingle_codes(batch.texts)
-    signatures = hasher.signatures_from_codes(codes, offsets)
-    digests = signature_digest(signatures)
-    if by_line:
-        _LINE_SIGNATURES[batch.lines - 1] = signatures  # type: ignore[index]
-        signatures = signatures[:0]
-    clusterable = np.diff(offsets) > 0
-    scan = None
-    if families and len(batch):
-        from spamflood.criteria import scan_names, scan_texts
-
-        # One scan for every family that reads text; the batch families keep its counts.
-        scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True)
-        # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
-        criteria = Findings.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
-        scan = scan.only(*scan_names(WHOLE_BATCH_FAMILIES))
-    else:
-        criteria = Findings.compute(normalized, None, families, tz, normalized=True)
-    return _Prepared(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
 
 
 class Detector:
@@ -528,21 +169,14 @@ class Detector:
         before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
+        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs())
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
-        chunks: Iterable[list[RawRow] | JsonlSpan]
-        by_line = None
-        if self._jobs() > 1 and _plain_jsonl_file(source, fmt):
-            # the workers read the lines, and write signatures into one array shared by line
-            spans = list(jsonl_spans(source, rows_per_span=self.chunk_rows))
-            by_line = _line_signature_array(sum(span.lines for span in spans), self.hasher.num_perm)
-            chunks = spans
-        else:
-            chunks = iter_chunks(source, fmt=fmt, chunk_rows=self.chunk_rows, stats=stats, field_map=parser.field_map)
-        parts: list[_Prepared] = []
+        chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats)
+        parts: list[PreparedChunk] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}
-        for part in self._map_chunks(chunks, parser, by_line):
+        for part in map_chunks(chunks, work, by_line, on_fork=self._start_model_load):
             rows_read += len(part.batch) + len(part.rejects)
             if strict and part.rejects:
                 from spamflood.errors import InputError
@@ -588,144 +222,29 @@ class Detector:
         if not is_frame:
             frame = list(frame)  # read once, counted
         result = self.score(frame, **kwargs)
-        return _aligned_frame(result, frame.index if is_frame else pd.RangeIndex(len(frame)))
-
-    @property
-    def _text_families(self) -> tuple[str, ...]:
-        return POST_FAMILIES if self.criteria else ()
-
-    def _map_chunks(
-        self, chunks: Iterable[list[RawRow] | JsonlSpan], parser: RowParser, by_line: np.ndarray | None = None
-    ) -> Iterator[_Prepared]:
-        jobs = self._jobs()
-        if jobs <= 1:
-            for rows in chunks:
-                yield _prepare_chunk(rows, parser, self.hasher, self._text_families, self.tz)
-            return
-        # Compile the kernels once here, so forked workers inherit them instead of each compiling.
-        self.hasher.signatures(["warm up the kernel"])
-        warm_up()
-        if self._text_families:
-            from spamflood.criteria import scan_texts
-
-            scan_texts(["warm up"], POST_FAMILIES + WHOLE_BATCH_FAMILIES)  # lexicon automata built once, inherited
-        context = multiprocessing.get_context("fork")
-        pending: list[Future[_Prepared]] = []
-        # Forked workers inherit this heap; frozen, their garbage collections do not walk it.
-        gc.freeze()
-        try:
-            if by_line is None:
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-            else:
-                pool = ProcessPoolExecutor(
-                    max_workers=jobs, mp_context=context, initializer=_share_line_signatures, initargs=(by_line,)
-                )
-            with pool:
-                for rows in chunks:
-                    pending.append(
-                        pool.submit(_prepare_chunk, rows, parser, self.hasher, self._text_families, self.tz)
-                    )
-                    if len(pending) == 1:  # the workers are forked now: threads are safe from here on
-                        self._start_model_load()
-                    if len(pending) >= 2 * jobs:
-                        yield pending.pop(0).result()
-                for future in pending:
-                    yield future.result()
-        finally:
-            gc.unfreeze()
+        return aligned_frame(result, frame.index if is_frame else pd.RangeIndex(len(frame)))
 
     def _finish(
         self,
-        parts: list[_Prepared],
+        parts: list[PreparedChunk],
         rows_read: int,
         blank_lines: int,
         strict: bool,
         line_signatures: list[np.ndarray] | None = None,
     ) -> ScoreResult:
-        """Join the chunks, drop duplicate ids, cluster and score. ``parts`` (and
-        ``line_signatures``, the array the workers wrote signatures into by line, if they did)
-        are emptied here, so that their memory goes as soon as it is not needed."""
-        batch = PostBatch.concat([p.batch for p in parts])
-        rejects = [r for p in parts for r in p.rejects]
-        criteria = Findings.concat([p.criteria for p in parts])
-        scans = [p.scan for p in parts if p.scan is not None]
-        scan = None
-        if scans and len(scans) == len(parts):
-            from spamflood.criteria import Scan
-
-            scan = Scan.concat(scans)
-        clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-        digests = np.concatenate([p.digests for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
-        by_line = line_signatures.pop() if line_signatures else None
-        if by_line is not None:  # the workers wrote them by line: keep the lines that are posts
-            signatures = by_line if len(batch) == len(by_line) else by_line[batch.lines - 1]
-            del by_line  # (the last reference: line_signatures was emptied)
-        else:
-            signatures = self._join_signatures(parts)
-        parts.clear()
-        release_freed_memory()
-        keep = self._unique_ids(batch, rejects, strict)
-        if keep is not None:
-            batch = batch.take(keep)
-            signatures = signatures[keep]
-            clusterable = clusterable[keep]
-            digests = digests[keep]
-            criteria = criteria.take(keep)
-            scan = scan.take(keep) if scan is not None else None
-        rejects.sort(key=lambda r: r.line)
-        unclustered = None
+        """Join the chunks (:func:`~spamflood.chunks.join_chunks`, which empties ``parts`` and
+        ``line_signatures``), cluster and score."""
+        joined = join_chunks(parts, line_signatures or [], self.hasher.num_perm, strict)
+        batch, rejects, post, scan = joined.batch, joined.rejects, joined.criteria, joined.scan
+        feed = Findings.empty(len(batch))
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
-            clustering = pool.submit(self._cluster, signatures, clusterable, digests)
+            clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
-                unclustered = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
+                feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
             labels, digests = clustering.result()
-        del signatures, clustering  # the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, criteria, unclustered, scan)
+        del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
+        found = _Found(batch, labels, digests, post, feed, scan)
         return self._score(found, rejects, rows_read, blank_lines)
-
-    def _join_signatures(self, parts: list[_Prepared]) -> np.ndarray:
-        """The chunks' signatures as one array. Each chunk's copy is dropped as soon as it is
-        copied, so the peak is one full array plus one chunk, not two full arrays."""
-        signatures = np.empty((sum(len(p.batch) for p in parts), self.hasher.num_perm), dtype=np.uint32)
-        at = 0
-        for k, part in enumerate(parts):
-            rows = part.signatures.shape[0]
-            signatures[at : at + rows] = part.signatures
-            part.signatures = np.empty((0, signatures.shape[1]), dtype=signatures.dtype)  # not a view of it
-            at += rows
-            if k % 8 == 7:
-                release_freed_memory()  # the chunks' copies leave as the full array fills
-        return signatures
-
-    @staticmethod
-    def _unique_ids(batch: PostBatch, rejects: list[Reject], strict: bool) -> np.ndarray | None:
-        if len(set(batch.ids)) == len(batch.ids):  # the usual case, found by one C loop
-            return None
-        seen: dict[str, int] = {}
-        duplicate: list[int] = []
-        for i, post_id in enumerate(batch.ids):
-            if post_id in seen:
-                duplicate.append(i)
-            else:
-                seen[post_id] = i
-        if not duplicate:
-            return None
-        for i in duplicate:
-            first_line = int(batch.lines[seen[batch.ids[i]]])
-            reject = Reject(
-                line=int(batch.lines[i]),
-                field="id",
-                reason=f"duplicate id '{batch.ids[i]}' (first seen on line {first_line})",
-                raw=_raw_post(batch, i),
-            )
-            if strict:
-                from spamflood.errors import InputError
-
-                raise InputError(reject.reason, line=reject.line, field="id")
-            rejects.append(reject)
-        mask = np.ones(len(batch), dtype=np.bool_)
-        mask[duplicate] = False
-        return np.flatnonzero(mask)
 
     def _cluster(
         self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
@@ -753,24 +272,21 @@ class Detector:
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
         return self.decider.decide(findings, texts=texts)
 
-    def _score(self, found: _Found, rejects: list[Reject] | None, rows_read: int | None, blank_lines: int) -> ScoreResult:
+    def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int) -> ScoreResult:
+        """Cluster statistics, the cluster families, and the decision over all the findings."""
         batch, labels = found.batch, found.labels
         codes, _names = batch.author_codes()
         codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
-        cluster = cluster_findings(self.rules, table, codes, batch.authors, batch.times)
-        n = len(batch)
-        parts = [cluster]
+        parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times)]
         if self.criteria:
-            post = found.post if found.post is not None else Findings.compute(batch, None, POST_FAMILIES, self.tz)
-            feed = found.feed if found.feed is not None else Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=found.scan)
             clustered = Findings.compute(batch, labels, CLUSTER_FAMILIES, self.tz, scan=found.scan)
-            parts += [post, Findings.join([feed, clustered])]  # their labels are disjoint
-        findings = Findings(
+            parts += [found.post, Findings.join([found.feed, clustered])]
+        findings = Findings(  # the parts' families are disjoint
             {k: v for p in parts for k, v in p.values.items()},
             {k: v for p in parts for k, v in p.fired.items()},
             {k: v for p in parts for k, v in p.sentences.items()},
-            n,
+            len(batch),
         )
         decision = self.decide(findings, texts=batch.texts)
         return ScoreResult(
@@ -782,8 +298,8 @@ class Detector:
             reasons=decision.reasons,
             label_scores=decision.label_scores,
             features=findings.values,
-            rejects=list(rejects or []),
-            rows_read=n + len(rejects or []) if rows_read is None else rows_read,
+            rejects=rejects,
+            rows_read=rows_read,
             blank_lines=blank_lines,
             threshold=self.threshold,
         )
@@ -791,21 +307,16 @@ class Detector:
 
 @dataclass
 class _Found:
-    """What the chunks and the clustering found for a batch, handed to scoring: the posts,
-    their cluster ids and signature digests, the post families' findings, the feed families'
-    when they were computed during clustering, and the lexicon counts those read."""
+    """What the chunks and the clustering found for a batch: the posts, their cluster ids and
+    signature digests, the post families' findings (from the chunks), the feed families'
+    (computed while the clusters were found), and the lexicon counts the batch families read."""
 
     batch: PostBatch
     labels: np.ndarray
-    digests: np.ndarray | None
-    post: Findings | None = None
-    feed: Findings | None = None
+    digests: np.ndarray
+    post: Findings
+    feed: Findings
     scan: Any = None
-
-
-def effective_jobs(n_jobs: int) -> int:
-    """Processes for ``n_jobs`` (``-1``: one per core)."""
-    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 def _model_name(model: Any) -> str:
@@ -814,26 +325,3 @@ def _model_name(model: Any) -> str:
     if isinstance(model, DeferredModel):  # named by its file, not unpickled for a repr
         return repr(model.path.name)
     return type(model).__name__
-
-
-def _plain_jsonl_file(source: Any, fmt: str | None) -> TypeGuard[str | Path]:
-    """Whether ``source`` is an uncompressed JSONL file on disk (not stdin, not a pipe), which
-    worker processes can read by byte ranges."""
-    if not isinstance(source, (str, Path)) or str(source) == "-":
-        return False
-    path = Path(source)
-    return (
-        path.suffix.lower() != ".gz"
-        and path.is_file()
-        and detect_format(path, fmt) == "jsonl"
-        and json_layout(path) == "lines"  # a JSON array is read whole; pretty JSON is refused
-    )
-
-
-def _raw_post(batch: PostBatch, i: int) -> str:
-    import json
-
-    post = batch.post(i)
-    return json.dumps(
-        {"id": post.id, "text": post.text, "author": post.author, "time": post.time}, ensure_ascii=False
-    )

@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spamflood.chunks import prepare_chunk
 from spamflood.cluster import (
     FINGERPRINT_BITS,
     band_keys,
@@ -55,7 +56,7 @@ from spamflood.decision import (
     WHOLE_BATCH_FAMILIES,
     Findings,
 )
-from spamflood.detector import Detector, _prepare_chunk
+from spamflood.detector import Detector
 from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.io.timestamps import iso_utc
@@ -111,7 +112,7 @@ SOURCES = ("records", "lines", "numbered")
 (:data:`LINE_COLUMN`), or numbered records (:data:`NUMBERED_COLUMNS`)."""
 
 TEXT_DTYPE = np.dtype(np.float32)
-"""The dtype of the text families' features on one machine (``_prepare_chunk`` computes them in
+"""The dtype of the text families' features on one machine (``prepare_chunk`` computes them in
 float32, which holds their small counts exactly): carried and handed to ``decide`` as such."""
 
 _STRINGS = pa.list_(pa.string())
@@ -470,12 +471,12 @@ def _blank_rows(lines: Sequence[int], partition: int) -> pa.RecordBatch:
 def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, partition: int = 0) -> pa.RecordBatch:
     """:func:`prepare` for one list of raw rows ``(local line, record)``.
 
-    The chunk goes through one machine's own chunk step (:func:`spamflood.detector._prepare_chunk`:
+    The chunk goes through one machine's own chunk step (:func:`spamflood.chunks.prepare_chunk`:
     parsing, normalization, signatures, one lexicon scan, the text features in its dtype), so
     both engines start from the same numbers; ``holiday_template`` then reads that chunk's scan
     as one machine's batch step does.
     """
-    part = _prepare_chunk(list(rows), parser, detector.hasher, POST_FAMILIES if detector.criteria else (), detector.tz)
+    part = prepare_chunk(list(rows), parser, detector.hasher, POST_FAMILIES if detector.criteria else (), detector.tz)
     batch, sig, rejects = part.batch, part.signatures, part.rejects
     n = len(batch)
     names = feature_names(detector)
