@@ -46,13 +46,15 @@ def _soup(ctx: Context) -> np.ndarray:
 
 
 def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
-    """Distinct days on which the author posted soup at this post's minute of the day (+-1)."""
+    """Distinct days on which the author posted soup at this post's minute of the day (+-1);
+    NaN for a post without a time or an author."""
     codes = ctx.author_codes()
     if codes is None or not ctx.has_times:
         return np.full(ctx.n, np.nan)
     day, minute = ctx.local_day(), ctx.local_minute()
-    out = np.where(day >= 0, 0.0, np.nan)
-    idx = np.flatnonzero(soup & (day >= 0))
+    known = (day >= 0) & (codes >= 0)
+    out = np.where(known, 0.0, np.nan)
+    idx = np.flatnonzero(soup & known)
     if not idx.size:
         return out
     # distinct (author, minute, day) triples, then days per (author, minute)
