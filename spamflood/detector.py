@@ -10,7 +10,7 @@ import gc
 import mmap
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,13 +141,16 @@ class _Criteria:
         normalized: bool = False,
         scan: Any = None,
         dtype: Any = np.float64,
+        originals: Sequence[str] | None = None,
     ) -> _Criteria:
         from spamflood.criteria import evaluate
 
         n = len(data)
         if not families or not n:
             return cls({}, {}, {}, n)
-        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype)
+        ev = evaluate(
+            data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype, originals=originals
+        )
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
         return cls(values, fired, ev.sentences(), n)
@@ -500,7 +503,9 @@ def _prepare_chunk(
         # One scan for every family that reads text; the batch families keep its counts.
         scan = scan_texts(normalized, TEXT_FAMILIES + BATCH_FAMILIES, normalized=True)
         # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
-        criteria = _Criteria.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
+        criteria = _Criteria.compute(  # the texts as written, for the reasons to quote
+            normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32, originals=batch.texts
+        )
         scan = scan.only(*scan_names(BATCH_FAMILIES))
     else:
         criteria = _Criteria.compute(normalized, None, families, tz, normalized=True)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Match, Scan, Scanner, load_lexicon
+from spamflood.criteria.quotes import original
 from spamflood.errors import ConfigError, InputError
 from spamflood.posts import PostBatch, dense_codes, unknown_authors
 
@@ -225,6 +226,9 @@ class Context:
     scanner: Scanner | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     given_scan: Scan | None = None
+    originals: Sequence[str] | None = None
+    """The texts as written, when ``cols.texts`` are their matching form (``normalized``):
+    what evidence quotes (see :meth:`quote`)."""
 
     @property
     def n(self) -> int:
@@ -263,7 +267,10 @@ class Context:
 
     def text(self, i: int) -> str:
         """The matching form of text ``i``."""
-        return self.texts_at((i,))[0]
+        if self.normalized:
+            return self.cols.texts[i]
+        found = self.cache.get("texts")
+        return found[i] if found is not None else self.texts_at((i,))[0]
 
     @property
     def scan(self) -> Scan:
@@ -296,6 +303,18 @@ class Context:
                 raise ConfigError("This context was built without a scanner; text evidence needs one")
             found = known[i] = self.scanner.matches(self.text(i))
         return found
+
+    def quote(self, i: int, match: Match) -> str:
+        """What ``match`` (of :meth:`matches`, or a span of :meth:`text`) quotes in post ``i``,
+        as the post writes it (:func:`~spamflood.criteria.quotes.original`); its matching form
+        when the texts as written were not given."""
+        if not self.normalized:
+            written = self.cols.texts[i]
+        elif self.originals is not None:
+            written = self.originals[i]
+        else:
+            return match.text
+        return original(written, self.text(i), match.start, match.end)
 
     def raw_count(self, name: str) -> np.ndarray:
         """Matches per post of a list or pattern, as the scan holds them (an integer array; do

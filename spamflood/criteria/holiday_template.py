@@ -208,12 +208,12 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     for name in features:
         if name == "HOLIDAY_TEMPLATE_PROMO" and names:
             promo = soft_ad.promotion_matches(matches)
-            out[name] = f"festival {soft_ad.quote(names)} with promotion {soft_ad.quote(promo, 2)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
         elif name == "HOLIDAY_TEMPLATE_DAYS_TO":
             _, detail = _days(ctx)
             if i in detail:
                 key, days, when = detail[i]
-                word = next((m.text for m in names if m.tag == key), FESTIVALS[key].name_zh)
+                word = next((ctx.quote(i, m) for m in names if m.tag == key), FESTIVALS[key].name_zh)
                 out[name] = _describe_days(word, key, days, when)
         elif name == "HOLIDAY_TEMPLATE_SKELETON_SHARED":
             codes = ctx.author_codes()
@@ -222,5 +222,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
                 accounts, posts = _skeleton_counts(ctx, codes)[keys[i]]
                 out[name] = f"the same festival template from {accounts} accounts ({posts} posts)"
         elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:
-            out[name] = f"festival {soft_ad.quote(names)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)}"
     return out
