@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize_and_shingle_codes, shingle_codes, warm_up
 from spamflood.posts import PostBatch
 from spamflood.scoring import RuleScorer, combine
+
+if TYPE_CHECKING:
+    from spamflood.criteria.context import Columns
 
 __all__ = ["Decision", "Detector", "ScoreResult", "ScoredPost"]
 
@@ -134,7 +137,7 @@ class _Criteria:
     @classmethod
     def compute(
         cls,
-        data: PostBatch | list[str],
+        data: PostBatch | list[str] | Columns,
         clusters: np.ndarray | None,
         families: tuple[str, ...],
         tz: str,
