@@ -7,10 +7,13 @@ again without times, without authors, without account fields and without cluster
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamflood.criteria import evaluate, reasons
 from spamflood.posts import Post, PostBatch
@@ -129,3 +132,77 @@ def test_posts_of_a_frame_without_an_author_are_no_accounts_not_one_account() ->
     ev = evaluate(frame, families=["auto_posting", "chicken_soup"])
     assert np.isnan(ev.column("AUTO_POSTING_GAP_CV")).all() and np.isnan(ev.column("CHICKEN_SOUP_FIXED_TIME")).all()
     assert not ev.labels["auto_posting"].any() and not ev.labels["chicken_soup"].any()
+
+
+# ----------------------------------------------------------------------------- any feed
+
+COPY = [
+    "限时特价¥99，加V抢购",
+    "早安！每一天都充满正能量",
+    "【小米】祝您中秋快乐，阖家团圆！全场8折",
+    "【华为】祝您中秋快乐，阖家团圆！",
+    "雾霾来袭！防霾口罩限时特价¥39",
+    "宝妈在家月入过万，诚招代理，加微信",
+    "抢购 bit.ly/AbC12 限时 WeChat",
+    "https://x.com/item/13812345678",
+    "Call 09061701461 now to claim your £900 prize",
+    "今天天气不错",
+]
+ACCOUNT_FIELDS = {
+    "author_name": st.sampled_from(["lucky_shop1001", "lucky_shop1002", "Ann", "雪儿"]),
+    "author_bio": st.sampled_from(["", "teacher", "爱猫"]),
+    "author_created": st.floats(START - 400 * DAY, START),
+    "followers": st.sampled_from([2.0, 300.0]),
+    "following": st.sampled_from([900.0, 200.0]),
+}
+NEEDS = {  # a feature's kind -> what it reads besides the text
+    "cadence": ("authors", "times"),
+    "calendar": ("times",),
+    "account": ("authors", "clusters"),
+    "cluster": ("authors",),
+}
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+@st.composite
+def _feeds(draw):
+    has = {name: draw(st.booleans()) for name in ("authors", "times", "account fields", "clusters")}
+    n = draw(st.integers(1, 14))
+    rows = []
+    for i in range(n):
+        row = {"text": draw(st.sampled_from(COPY)), "author": f"p{i}", "time": float("nan")}
+        if has["authors"] and draw(st.integers(0, 5)):  # now and then a post without one
+            row["author"] = draw(st.sampled_from(["a", "b", "c", "d"]))
+        if has["times"]:
+            row["time"] = START + 60.0 * draw(st.integers(0, 7 * 1440)) + draw(st.sampled_from([0.0, 17.0]))
+        if has["account fields"]:
+            row.update({name: draw(strategy) for name, strategy in ACCOUNT_FIELDS.items()})
+        rows.append(row)
+    clusters = [draw(st.sampled_from([-1, 0, 1])) for _ in range(n)] if has["clusters"] else None
+    return rows, clusters, has
+
+
+@settings(max_examples=60, deadline=None)
+@given(_feeds())
+def test_on_any_feed_a_listed_label_quotes_what_is_there_and_needs_nothing_absent(feed) -> None:
+    from spamflood.criteria import COMPUTED_HERE, FEATURES
+
+    rows, clusters, has = feed
+    batch = PostBatch.from_posts(Post(id=f"p{i}", **row) for i, row in enumerate(rows))
+    ev = evaluate(batch, clusters, families=list(COMPUTED_HERE))
+    authors = has["authors"] and any(r["author"] != f"p{i}" for i, r in enumerate(rows))
+    present = {"authors": authors, "times": has["times"], "clusters": has["clusters"]}
+    for name in ev.names:
+        if any(not present[need] for need in NEEDS.get(FEATURES[name].kind, ())):
+            assert np.isnan(ev.column(name)).all(), name
+    if not (authors and has["times"]):
+        assert not ev.labels["auto_posting"].any()
+    if not (authors and has["clusters"] and has["account fields"]):
+        assert not ev.labels["batch_accounts"].any()
+    said = ev.sentences()
+    for label, column in ev.labels.items():
+        for i in np.flatnonzero(column).tolist():
+            sentence = said[label][i]  # every listed label has its reason
+            quotes = _QUOTED.findall(sentence)
+            assert all(q in rows[i]["text"] for q in quotes), (sentence, rows[i]["text"])
+            assert quotes or re.search(r"\d", sentence), sentence  # else a number or a count
