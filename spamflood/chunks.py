@@ -144,7 +144,9 @@ def prepare_chunk(
         # One scan for every family that reads text; the batch families keep its counts.
         scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True)
         # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
-        criteria = Findings.compute(normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32)
+        criteria = Findings.compute(  # the texts as written, for the reasons to quote
+            normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32, originals=batch.texts
+        )
         scan = scan.only(*scan_names(WHOLE_BATCH_FAMILIES))
     else:
         criteria = Findings.compute(normalized, None, families, tz, normalized=True)

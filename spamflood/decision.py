@@ -92,14 +92,18 @@ class Findings:
         normalized: bool = False,
         scan: Any = None,
         dtype: Any = np.float64,
+        originals: Sequence[str] | None = None,
     ) -> Findings:
-        """The criteria ``families`` over ``data`` (see :func:`spamflood.criteria.evaluate`)."""
+        """The criteria ``families`` over ``data`` (see :func:`spamflood.criteria.evaluate`;
+        ``originals``: the texts as written, which evidence quotes, when ``data`` is normalized)."""
         from spamflood.criteria import evaluate
 
         n = len(data)
         if not families or not n:
             return cls.empty(n)
-        ev = evaluate(data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype)
+        ev = evaluate(
+            data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype, originals=originals
+        )
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
         return cls(values, fired, ev.sentences(), n)

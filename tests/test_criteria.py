@@ -119,7 +119,7 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
 
 def test_reasons_quote_the_evidence_in_one_sentence_per_label() -> None:
     ev = evaluate(["限时特价¥99，加V抢购"]).evidence[0]
-    assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"']
+    assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加V"; call to action "抢购"; urgency "限时"']
     assert all(e.label == "soft_ad" and e.value >= 1 for e in ev)
     assert str(ev[0]) == 'soft_ad: price "¥99"'
 

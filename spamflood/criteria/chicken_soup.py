@@ -46,13 +46,15 @@ def _soup(ctx: Context) -> np.ndarray:
 
 
 def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
-    """Distinct days on which the author posted soup at this post's minute of the day (+-1)."""
+    """Distinct days on which the author posted soup at this post's minute of the day (+-1);
+    NaN for a post without a time or an author."""
     codes = ctx.author_codes()
     if codes is None or not ctx.has_times:
         return np.full(ctx.n, np.nan)
     day, minute = ctx.local_day(), ctx.local_minute()
-    out = np.where(day >= 0, 0.0, np.nan)
-    idx = np.flatnonzero(soup & (day >= 0))
+    known = (day >= 0) & (codes >= 0)
+    out = np.where(known, 0.0, np.nan)
+    idx = np.flatnonzero(soup & known)
     if not idx.size:
         return out
     # distinct (author, minute, day) triples, then days per (author, minute)
@@ -91,7 +93,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     for name, value in features.items():
         if name == "CHICKEN_SOUP_BRANDED" and soup:
             brand = [m for m in matches if m.source == "chicken_soup_brand"] + soft_ad.promotion_matches(matches)
-            out[name] = f"inspirational {soft_ad.quote(soup, 2)} carrying {soft_ad.quote(brand, 2)}"
+            out[name] = f"inspirational {soft_ad.quote(ctx, i, soup, 2)} carrying {soft_ad.quote(ctx, i, brand, 2)}"
         elif name == "CHICKEN_SOUP_FIXED_TIME" and ctx.has_times:
             minute = int(ctx.local_minute()[i])
             if minute >= 0:
@@ -99,5 +101,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
                 when = f"{minute // 60:02d}:{minute % 60:02d} {ctx.tz}"
                 out[name] = f"inspirational post at {when}" + (f" on {int(days)} days" if days else "")
         elif name in ("CHICKEN_SOUP_GREETING", "CHICKEN_SOUP_INSPIRATION") and soup:
-            out[name] = f"inspirational {soft_ad.quote(soup, 2)}"
+            out[name] = f"inspirational {soft_ad.quote(ctx, i, soup, 2)}"
     return out

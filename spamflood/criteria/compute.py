@@ -93,13 +93,15 @@ def build_context(
     normalized: bool = False,
     settings: dict[str, float] | None = None,
     scan: Scan | None = None,
+    originals: Sequence[str] | None = None,
 ) -> Context:
     """A :class:`Context` over ``data`` with one scanner for every list the families need.
 
     ``data``: what :func:`~spamflood.criteria.context.columns_from` reads, or :class:`Columns`
     made already (their clusters then stand, ``clusters`` must be None).
     ``scan``: the batch's scan computed earlier (:func:`scan_texts`); it must count every list
-    and pattern the families read.
+    and pattern the families read. ``originals``: the texts as written when ``data`` holds
+    their matching form (``normalized``), for evidence to quote.
     """
     lists, patterns = _sources(families)
     scanner = scanner_for(lists, patterns) if lists else None
@@ -120,7 +122,11 @@ def build_context(
                     f"The 'scan' parameter lacks the counts of {missing}; compute it with "
                     f"scan_texts(texts, families) over these families ({list(families)})."
                 )
-    return Context(cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan)
+    if originals is not None and len(originals) != len(cols):
+        raise ConfigError(f"The 'originals' parameter holds {len(originals)} texts; the data has {len(cols)}.")
+    return Context(
+        cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan, originals=originals
+    )
 
 
 def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:

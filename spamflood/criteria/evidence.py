@@ -7,7 +7,7 @@ snippet quotes what was found (``price "¥99"``, ``"中秋" 2 days before Mid-Au
 
 >>> ev = explain(["限时特价¥99，加V抢购"])[0]
 >>> reasons(ev)[0]
-'soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"'
+'soft_ad: price "¥99"; discount "特价"; disguised handle "加V"; call to action "抢购"; urgency "限时"'
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def evaluate(
     rules: Rules | None = None,
     scan: Scan | None = None,
     dtype: Any = np.float64,
+    originals: Sequence[str] | None = None,
 ) -> Evaluation:
     """Features, label scores and evidence for a batch in one pass.
 
@@ -104,13 +105,17 @@ def evaluate(
     ``"all"`` for every reported feature that hits. ``scan``: the texts' lexicon scan computed
     earlier (:func:`~spamflood.criteria.compute.scan_texts`), so that the texts are not
     normalized and scanned again. ``dtype``: of the values matrix (``float32`` halves its
-    memory; every text feature is a small count, exact in either).
+    memory; every text feature is a small count, exact in either). ``originals``: with
+    ``normalized=True``, the texts as written, which evidence quotes (without them it quotes
+    the matching form).
     """
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
     chosen, settings = resolve_parameters(families, tz=tz)
     rules = (rules or RULES).bind(min_posts=settings["min_posts"], min_accounts=settings["min_accounts"])
-    ctx = build_context(data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan)
+    ctx = build_context(
+        data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan, originals=originals
+    )
     values = compute_values(ctx, chosen)
     names = feature_names(chosen)
     n = ctx.n

@@ -132,7 +132,8 @@ def _days(ctx: Context) -> tuple[np.ndarray, dict[int, tuple[str, int, date]]]:
 
 
 def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
-    """Distinct accounts in the batch sharing each festival post's skeleton (NaN without authors)."""
+    """Distinct accounts in the batch sharing each festival post's skeleton: a post without an
+    author is no account (NaN without authors, or where no post of the skeleton has one)."""
     codes = ctx.author_codes()
     if codes is None:
         return np.full(ctx.n, np.nan)
@@ -143,12 +144,14 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     for i, text in zip(index, ctx.texts_at(index)):
         skel, slots = skeleton(text, ctx.cols.texts[i])
         if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
-            out[i] = 1.0
+            out[i] = 1.0 if codes[i] >= 0 else np.nan
             continue
-        groups.setdefault(skel, set()).add(int(codes[i]))
+        accounts = groups.setdefault(skel, set())
+        if codes[i] >= 0:
+            accounts.add(int(codes[i]))
         keys[i] = skel
     for i, skel in keys.items():
-        out[i] = float(len(groups[skel]))
+        out[i] = float(len(groups[skel])) or np.nan
     ctx.cache["holiday_skeletons"] = keys
     return out
 
@@ -161,7 +164,9 @@ def _skeleton_counts(ctx: Context, codes: np.ndarray) -> dict[str, tuple[int, in
         accounts: dict[str, set[int]] = {}
         for j, k in ctx.cache.get("holiday_skeletons", {}).items():
             posts[k] = posts.get(k, 0) + 1
-            accounts.setdefault(k, set()).add(int(codes[j]))
+            known = accounts.setdefault(k, set())
+            if codes[j] >= 0:
+                known.add(int(codes[j]))
         found = {k: (len(accounts[k]), posts[k]) for k in posts}
         ctx.cache["holiday_skeleton_counts"] = found
     return found
@@ -203,12 +208,12 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     for name in features:
         if name == "HOLIDAY_TEMPLATE_PROMO" and names:
             promo = soft_ad.promotion_matches(matches)
-            out[name] = f"festival {soft_ad.quote(names)} with promotion {soft_ad.quote(promo, 2)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
         elif name == "HOLIDAY_TEMPLATE_DAYS_TO":
             _, detail = _days(ctx)
             if i in detail:
                 key, days, when = detail[i]
-                word = next((m.text for m in names if m.tag == key), FESTIVALS[key].name_zh)
+                word = next((ctx.quote(i, m) for m in names if m.tag == key), FESTIVALS[key].name_zh)
                 out[name] = _describe_days(word, key, days, when)
         elif name == "HOLIDAY_TEMPLATE_SKELETON_SHARED":
             codes = ctx.author_codes()
@@ -217,5 +222,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
                 accounts, posts = _skeleton_counts(ctx, codes)[keys[i]]
                 out[name] = f"the same festival template from {accounts} accounts ({posts} posts)"
         elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:
-            out[name] = f"festival {soft_ad.quote(names)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)}"
     return out

@@ -51,11 +51,11 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             break
         if name == "HOTSPOT_HIJACK_PROMO":
             promo = soft_ad.promotion_matches(matches)
-            out[name] = f"event {soft_ad.quote(events)} with promotion {soft_ad.quote(promo, 2)}"
+            out[name] = f"event {soft_ad.quote(ctx, i, events)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
         elif name == "HOTSPOT_HIJACK_EVENT":
-            out[name] = f"event {soft_ad.quote(events)}"
+            out[name] = f"event {soft_ad.quote(ctx, i, events)}"
         elif name == "HOTSPOT_HIJACK_SYMPATHY":
             found = [m for m in matches if m.source == "hotspot_sympathy"]
             if found:
-                out[name] = f"sympathy {soft_ad.quote(found)}"
+                out[name] = f"sympathy {soft_ad.quote(ctx, i, found)}"
     return out

@@ -68,10 +68,10 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         if name in SOURCES:
             found = [m for m in matches if m.source == SOURCES[name]]
             if found:
-                out[name] = f"{_WHAT[name]} {soft_ad.quote(found)}"
+                out[name] = f"{_WHAT[name]} {soft_ad.quote(ctx, i, found)}"
         elif name == "MICROBUSINESS_CONTACT_PITCH":
             pitch = [m for m in matches if m.source in {SOURCES[k] for k in _PITCH}]
             reach = [m for m in matches if m.source in soft_ad.SOURCES["SOFT_AD_CONTACT"] + soft_ad.SOURCES["SOFT_AD_LINK"]]
             if pitch and reach:
-                out[name] = f"pitch with contact {soft_ad.quote(reach, 2)}"
+                out[name] = f"pitch with contact {soft_ad.quote(ctx, i, reach, 2)}"
     return out

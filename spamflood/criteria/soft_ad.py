@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from spamflood.criteria.context import Context, lexicon
-from spamflood.criteria.lexicon import Match, Router
+from spamflood.criteria.lexicon import Cover, Match, Router
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "promotion", "snippets"]
 
@@ -137,15 +137,21 @@ def _tlds() -> str:
     return "|".join(sorted(lexicon("soft_ad_tlds").terms, key=len, reverse=True))
 
 
-_TAIL = r"[^\s\x00]*[^\s\x00.,;:!?)\]]"
+# A link runs over the characters a URL is written with (RFC 3986, in the matching form's lower
+# case) and does not end on punctuation: an emoji or a word glued on after it is not part of it.
+_TAIL = r"[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[a-z0-9\-_~/#\[@$&'(*+=%]"
 
 
-def _link() -> Patterns:
-    return _alts(
-        r"https?://" + _TAIL,
-        r"www\." + _TAIL,
-        # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
-        r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
+def _link() -> Cover:
+    return Cover(
+        _alts(
+            r"https?://" + _TAIL,
+            r"www\." + _TAIL,
+            # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
+            r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
+        ),
+        # the digits of a link (x.com/item/13812345678) are no phone number, price or discount
+        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern"),
     )
 
 
@@ -170,7 +176,7 @@ def _cta() -> Patterns:
     )
 
 
-PATTERNS: dict[str, Callable[[], Patterns | Router]] = {
+PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_numbers": _numbers,
     "soft_ad_cta_pattern": _cta,
     "soft_ad_price": _price,
@@ -286,15 +292,19 @@ def _outermost(matches: Iterable[Match]) -> list[Match]:
     return out
 
 
-def quote(matches: Iterable[Match], limit: int = 3) -> str:
-    """``"a", "b"``: the first distinct matched texts, quoted (a match inside another is left out)."""
+def quote(ctx: Context, i: int, matches: Iterable[Match], limit: int = 3) -> str:
+    """``"a", "b"``: the first distinct matches of post ``i``, quoted as the post writes them
+    (:meth:`Context.quote`); a match inside another is left out."""
+    text = ctx.text(i)
     seen: list[str] = []
-    for m in _outermost(matches):
+    quotes: list[str] = []
+    for m in _outermost(_widen(text, m) for m in matches):
         if m.text not in seen:
             seen.append(m.text)
+            quotes.append(ctx.quote(i, m))
         if len(seen) == limit:
             break
-    return ", ".join(f'"{s}"' for s in seen)
+    return ", ".join(f'"{q}"' for q in quotes)
 
 
 def promotion_matches(matches: list[Match]) -> list[Match]:
@@ -329,17 +339,18 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     """Human snippets for the soft_ad features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
     matches = ctx.matches(i)
+    text = ctx.text(i)
     out: dict[str, str] = {}
     for name in features:
         srcs = SOURCES.get(name)
         if not srcs:
             continue
-        found = [_widen(ctx.text(i), m) for m in matches if m.source in srcs]
+        found = [_widen(text, m) for m in matches if m.source in srcs]
         if name == "SOFT_AD_CONTACT" and "SOFT_AD_EVASION" in features:
             found = [m for m in found if m.source != "soft_ad_evasion"]
         if not found:
             continue
         found = _outermost(found)
         what = _WHAT[found[0].source]
-        out[name] = f"{what} {quote(found)}"
+        out[name] = f"{what} {quote(ctx, i, found)}"
     return out

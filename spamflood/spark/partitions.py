@@ -21,8 +21,9 @@ Why each step is exact on a part of the feed:
   post is handed to :meth:`~spamflood.detector.Detector.decide` (the rules, or the trained
   model) as one machine does, in the same order and with the same float64 values.
 
-Values that depend on the whole feed (which optional account fields it has at all, whether its
-times carry seconds) are measured once over the feed and passed in.
+Values that depend on the whole feed (which optional account fields it has at all, how many
+accounts' times carry seconds) are measured once over the feed and passed in. A post whose
+author is its own id (what a reader gives a post without an author) is no account here either.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from spamflood.cluster import (
 )
 from spamflood.criteria import holiday_template
 from spamflood.criteria.compute import resolve_parameters
+from spamflood.criteria.context import columns_from
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.registry import feature_names as registry_feature_names
 from spamflood.decision import (
@@ -61,7 +63,7 @@ from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.io.timestamps import iso_utc
 from spamflood.normalize import normalize_many
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes, unknown_authors
 
 __all__ = [
     "CLUSTER_PART",
@@ -237,12 +239,14 @@ class FeedFacts:
     """What the batch criteria need to know about the whole feed, measured once.
 
     ``present``: the optional account fields that at least one valid post has (one machine
-    leaves a field out of the criteria when no post has it). ``has_seconds``: some post's time
-    is not on a whole minute (``auto_posting`` ignores :00 seconds in a feed without seconds).
+    leaves a field out of the criteria when no post has it). ``seconds_accounts``: the accounts
+    with a timed post and those with a time off the whole minute, from which ``auto_posting``
+    judges each account's timestamp precision by the *other* accounts of the feed
+    (:func:`spamflood.criteria.auto_posting.second_precise`), as one machine does.
     """
 
     present: tuple[str, ...] = ()
-    has_seconds: bool = False
+    seconds_accounts: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -636,7 +640,7 @@ def score_clusters(
     for whole clusters.
 
     Input: every post of some clusters with ``row, root`` (the cluster's smallest row),
-    ``cluster`` (its id), ``author, time, digest`` and the account fields. Output:
+    ``cluster`` (its id), ``id, author, time, digest`` and the account fields. Output:
     :data:`CLUSTER_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
@@ -649,6 +653,7 @@ def score_clusters(
     labels = labels.astype(np.int64)
     authors = table.column("author").to_pylist()
     codes, _ = dense_codes(authors)
+    codes[unknown_authors(authors, table.column("id").to_pylist())] = -1  # a post without an author is no account
     times = _floats(table.column("time"))
     digests = table.column("digest").to_numpy().view(np.uint64)
     stats = cluster_stats(labels, times, codes, window=detector.window, digests=digests)
@@ -704,10 +709,12 @@ def score_clusters(
 
 def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = True) -> Any:
     """The posts as the criteria read them: text (empty strings when ``texts`` is False, for
-    families that read none), author, time and the account fields the whole feed has (a field
-    no post has is left out, as one machine does)."""
+    families that read none), id and author (a post whose author is its own id has none), time
+    and the account fields the whole feed has (a field no post has is left out, as one machine
+    does)."""
     columns: dict[str, Any] = {
         "text": table.column("text").to_pylist() if texts else [""] * table.num_rows,
+        "id": table.column("id").to_pylist(),
         "author": table.column("author").to_pylist(),
         "time": _floats(table.column("time")),
     }
@@ -726,7 +733,7 @@ def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = Tr
 def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> Iterator[pa.RecordBatch]:
     """``holiday_template`` for posts whose festival skeleton other posts may share.
 
-    Input: every such post of some skeletons (``row, text, author, time``). Output:
+    Input: every such post of some skeletons (``row, id, text, author, time``). Output:
     :data:`TEMPLATE_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
@@ -750,10 +757,6 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
 
 # --------------------------------------------------------------------------- the score
 
-
-# A time on a whole second that is not a whole minute, for the stand-in post below.
-_SECONDS_PROBE_TIME = 1.0
-_PROBE_AUTHOR = "\x00spamflood-probe"
 
 CLUSTER_PART: tuple[str, ...] = ("cluster", "size", "authors", "cvals", "mass", "mass_reason", "rep", "rep_reason", "bvals", "ba_labels", "ba_reasons")
 REP_PART: tuple[str, ...] = ("is_rep", "first_time", "last_time", "span", "peak_posts", "peak_authors", "window")
@@ -944,20 +947,12 @@ def _collect(
 
 
 def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> Findings:
-    """``chicken_soup`` and ``auto_posting`` over whole accounts (rows beyond the posts'
-    are a stand-in to drop).
+    """``chicken_soup`` and ``auto_posting`` over whole accounts, each account's timestamp
+    precision judged by the other accounts of the whole feed (``facts.seconds_accounts``)."""
+    ids = posts.column("id").to_pylist()
+    cols = columns_from(
+        _frame({"text": texts, "id": ids, "author": posts.column("author").to_pylist(), "time": _floats(posts.column("time"))})
+    )
+    cols.seconds_accounts = facts.seconds_accounts
+    return Findings.compute(cols, None, ACCOUNT_FAMILIES, detector.tz)
 
-    ``auto_posting`` reads :00 seconds only when some time in the *feed* has seconds; when this
-    part of the feed has none but the feed has, one stand-in post by an account of its own at
-    00:00:01 tells it so (its own values are dropped; no other account's change).
-    """
-    times = _floats(posts.column("time"))
-    frame = _frame({"text": texts, "author": posts.column("author").to_pylist(), "time": times})
-    known = times[~np.isnan(times)]
-    local_seconds = bool(np.any(np.floor(known) % 60 != 0))
-    if facts.has_seconds and not local_seconds:
-        import pandas as pd
-
-        probe = pd.DataFrame({"text": [""], "author": [_PROBE_AUTHOR], "time": [_SECONDS_PROBE_TIME]})
-        frame = pd.concat([frame, probe], ignore_index=True)
-    return Findings.compute(frame, None, ACCOUNT_FAMILIES, detector.tz)
