@@ -117,6 +117,49 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
     assert evaluate([text]).labels[label][0] == 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a story presented as trending is an event; selling in the same post hijacks it
+        (
+            "热搜第一：跨海高铁全线贯通，全场买一送一，点击链接",
+            'hotspot_hijack: event "热搜第一" with promotion "买一送一", "点击链接"',
+        ),
+        # "$14 off" is a discount (money taken off), so it is selling
+        ("smog outside? Stay safe with WarmNest masks, $14 off today", 'hotspot_hijack: event "smog" with promotion "$14 off"'),
+        # an income pitch hung on a disaster sells too
+        ("台风过后在家也能月入过万", 'hotspot_hijack: event "台风" with promotion "月入过万"'),
+        # a sales boast that counts the goods sold
+        ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "sold out"; goods sold "465 boxes"'),
+        ("红茶礼盒又卖断货了！今天到的289箱全部清空", 'microbusiness: sales boast "卖断货"; goods sold "289箱"'),
+        # a greeting headed with its sender's name
+        ("[PawPal morning] Every day is a second chance", 'chicken_soup: greeting signed "[pawpal morning]"'),
+        # +V is 加V written with a plus sign
+        ("招募团队合伙人，门槛低，+V wangwang1172", 'microbusiness: recruiting "招募", "合伙人"; pitch with contact "+v"'),
+    ],
+)
+def test_a_rule_fires_with_its_evidence_sentence(text: str, expected: str) -> None:
+    assert expected in reasons(evaluate([text]).evidence[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "太原迎来暴雪，航班大面积取消。详情：https://news.example.com/gr3ci5vjy8",  # news shared with its link
+        "这个消息刷屏了：杭州暴雨后出现双彩虹 https://www.example.cn/b46tvyop26",
+        "I saved $5 off my bill lol",  # one discount alone is a bargain told, not an ad
+        "本月提现的500元到账了",  # a person's own payment: money is no count of goods sold
+        "the concert sold out in 5 minutes",
+        "年销量突破100万辆",
+        "薪资3700元，招聘司机",
+        "gm everyone, coffee first",  # a greeting with nothing to sell
+        "早安呀，窗外阳光很好",
+    ],
+)
+def test_near_misses_of_the_widened_rules_fire_no_label(text: str) -> None:
+    assert evaluate([text]).evidence == [[]]
+
+
 def test_reasons_quote_the_evidence_in_one_sentence_per_label() -> None:
     ev = evaluate(["限时特价¥99，加V抢购"]).evidence[0]
     assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加V"; call to action "抢购"; urgency "限时"']

@@ -113,7 +113,7 @@ def _price() -> Patterns:
     words = ["仅需", "只需", "只要", "低至", "仅售", "售价", "原价", "现价", "特价", "价格", "仅", "售", "总价", "首付", "月供", "一口价", "成本价"]
     lead = "|".join(w + r"[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))" for w in words)
     return _alts(
-        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*",
+        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*(?![0-9x]|[.,][0-9x]|\s?off(?![a-z]))",  # "$14 off" is a discount, not a price
         r"(?:rmb|usd|hkd|gbp)\s?" + _D + r"+(?:[.,]\d+)*",
         lead + r"|元(?<=[一二两三四五六七八九十百千万]元)",  # 三百元: found at 元, widened for display
     )
@@ -129,6 +129,7 @@ def _discount() -> Patterns:
         + r"|买[0-9x一二三]送[0-9x一二三]"
         + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}",
         r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}",
+        r"[$£€¥]\s?\d+(?:[.,]\d+)?\s?off(?![a-z])",  # $14 off: money taken off a price
     )
 
 
