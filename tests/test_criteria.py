@@ -130,12 +130,12 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
         # an income pitch hung on a disaster sells too
         ("台风过后在家也能月入过万", 'hotspot_hijack: event "台风" with promotion "月入过万"'),
         # a sales boast that counts the goods sold
-        ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "sold out"; goods sold "465 boxes"'),
+        ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "SOLD OUT"; goods sold "465 boxes"'),
         ("红茶礼盒又卖断货了！今天到的289箱全部清空", 'microbusiness: sales boast "卖断货"; goods sold "289箱"'),
         # a greeting headed with its sender's name
-        ("[PawPal morning] Every day is a second chance", 'chicken_soup: greeting signed "[pawpal morning]"'),
+        ("[PawPal morning] Every day is a second chance", 'chicken_soup: greeting signed "[PawPal morning]"'),
         # +V is 加V written with a plus sign
-        ("招募团队合伙人，门槛低，+V wangwang1172", 'microbusiness: recruiting "招募", "合伙人"; pitch with contact "+v"'),
+        ("招募团队合伙人，门槛低，+V wangwang1172", 'microbusiness: recruiting "招募", "合伙人"; pitch with contact "+V"'),
     ],
 )
 def test_a_rule_fires_with_its_evidence_sentence(text: str, expected: str) -> None:
