@@ -205,7 +205,7 @@ def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -
         p.add_argument(
             "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
         )
-        p.add_argument("--rules", action="store_true", help="score with the transparent interim rules, not a model")
+        p.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
 
 
 def _add_label_options(p: argparse.ArgumentParser) -> None:
