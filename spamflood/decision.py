@@ -195,11 +195,16 @@ class Decider:
         rules and give the rule score.
     model : a fitted :class:`~spamflood.model.FloodModel` (or a deferred one) giving the score;
         ``None``: the rule score.
+    threshold : the score at which a post is flagged. A flagged post that lists no label (the
+        model weighed features no rule fires on, such as a large cluster spread over months)
+        gets one reason starting ``score:`` that names the features which raised its score,
+        with their values: no flag without evidence, and still no label without its rule.
     """
 
-    def __init__(self, scorer: RuleScorer, model: Any = None) -> None:
+    def __init__(self, scorer: RuleScorer, model: Any = None, threshold: float = 0.5) -> None:
         self.scorer = scorer
         self.model = model
+        self.threshold = threshold
 
     def fitted_model(self) -> Any:
         """The model, once a deferred one has finished loading (``None`` without one)."""
@@ -229,13 +234,56 @@ class Decider:
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
             }
-            # the head orders where it ran; the rule strength breaks ties and orders the rest
-            order = {
-                label: np.where(on, sub_scores[label] + 1e-3 * strength[label] + 1e-9, 0.0) if label in heads else strength[label]
-                for label, on in fired.items()
-            }
+            # labels in the order of their sub-scores (the heads where they ran); the rule
+            # strength (> 0 wherever a label fired) breaks ties
+            order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
         labels, reasons = explain(order, findings.sentences, n, findings.values)
+        if model is not None:
+            silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
+            if silent:
+                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
+                    reasons[i] = [sentence]
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
+
+
+def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, rows: list[int]) -> list[str]:
+    """For flagged posts that list no label: which family's features raised the score most (the
+    score minus the score with that family's features at a typical non-spam post's values,
+    :meth:`~spamflood.model.FloodModel.contributions`), quoted with their values."""
+    at = np.asarray(rows, dtype=np.int64)
+    X: dict[str, Any] = {k: np.asarray(v)[at] for k, v in findings.values.items()}
+    if getattr(model, "text", False) and texts is not None:
+        X["text"] = [texts[i] for i in rows]
+    groups = {label: [f.name for f in FEATURES.values() if f.label == label and f.name in X] for label in FAMILIES}
+    drops = model.contributions(X, {k: v for k, v in groups.items() if v})
+    out = []
+    for j, i in enumerate(rows):
+        ranked = sorted(drops, key=lambda label: (-float(drops[label][j]), label))
+        shown = []
+        for label in ranked:
+            if float(drops[label][j]) <= 0:
+                break
+            values = [
+                f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
+                for name in groups[label]
+                if np.isfinite(findings.values[name][i]) and findings.values[name][i] != 0
+            ][:3]
+            if values:
+                shown.append(f"{label} features: " + "; ".join(values))
+            if len(shown) == 2:
+                break
+        if not shown:  # no family raised it alone: the one that weighed most, its known values
+            for label in ranked:
+                known = [
+                    f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
+                    for name in groups[label]
+                    if np.isfinite(findings.values[name][i])
+                ][:3]
+                if known:
+                    shown.append(f"{label} features: " + "; ".join(known))
+                    break
+        out.append("score: raised by " + " / ".join(shown) if shown else "score: no named feature is known for this post")
+    return out
 
 
 def explain(

@@ -265,7 +265,7 @@ class Detector:
     def decider(self) -> Decider:
         """The decision step (:mod:`spamflood.decision`) with this detector's rules and model
         (the model only with criteria on: it reads every criteria feature)."""
-        return Decider(self.rules, self.model if self.criteria else None)
+        return Decider(self.rules, self.model if self.criteria else None, self.threshold)
 
     def decide(self, findings: Findings, *, texts: list[str] | None = None) -> Decision:
         """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
