@@ -20,6 +20,13 @@ on its own labelled messages; the bundled model leaves it out (see ``models/READ
 ``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
 training rows is added a second time with the account, cadence and calendar features missing
 (what a bare export of messages without accounts or times looks like).
+
+Flood evidence is monotone. A feature the registry marks ``monotone = 1`` (a count of accounts
+or copies sharing one text or template) is a ``monotonic_cst`` of every booster, and both
+calibrations keep the booster's order (isotonic is non-decreasing; a Platt map whose slope
+would reverse it is refitted with slope 0, see :func:`_keep_order`): with the other features
+fixed, more of it never lowers a score or a sub-score. A missing value is not "less": a
+feature going from missing to known may move the score either way.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -75,7 +83,8 @@ class FloodModel(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    features : the feature names to read (default: every registered criteria feature).
+    features : the feature names to read (default: every registered criteria feature the
+        registry does not keep out of the model, ``model_input = false``).
     text : add the hashed character n-gram text model (``X`` then needs a ``text`` column).
     max_iter, learning_rate, max_leaf_nodes, l2_regularization : the boosters' settings.
     calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks, per head, isotonic
@@ -138,7 +147,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
         columns (which behaviours each post shows) for the label heads."""
         validate_estimator(self)
-        names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values()]
+        names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values() if f.model_input]
         matrix = feature_matrix(X, names)
         target = _binary(y, "y")
         if target.shape[0] != matrix.shape[0]:
@@ -212,12 +221,14 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             l2_regularization=self.l2_regularization,
+            # The registry's direction per feature; the text model's probability is free.
+            monotonic_cst=[FEATURES[name].monotone if name in FEATURES else 0 for name in self.model_names_],
             early_stopping=False,
             random_state=self.random_state,
         )
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         head = CalibratedClassifierCV(clone(booster), method=method, cv=folds, ensemble=False)
-        return head.fit(matrix, target)
+        return _keep_order(head.fit(matrix, target), target)
 
     # ------------------------------------------------------------------ scoring
 
@@ -296,6 +307,26 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         if not matrix.shape[0]:
             return np.zeros(0, dtype=np.float64)
         return self.heads_[name].predict_proba(matrix)[:, 1]
+
+
+def _keep_order(head: CalibratedClassifierCV, target: np.ndarray) -> CalibratedClassifierCV:
+    """Make ``head``'s calibration non-decreasing in its booster's score, so that it keeps the
+    boosters' monotone constraints.
+
+    Platt's map is ``expit(-(a * score + b))``: a slope ``a > 0`` reverses the order. It happens
+    when the out-of-fold scores rank spam below non-spam (a head that learned nothing, on small
+    or noisy data); the best map that keeps the order is then the constant one (``a = 0``, the
+    likelihood being concave), with ``b`` at the mean of Platt's smoothed targets. Isotonic
+    calibration is non-decreasing already.
+    """
+    positives = float(target.sum())
+    negatives = float(target.shape[0]) - positives
+    mean = (positives * (positives + 1.0) / (positives + 2.0) + negatives / (negatives + 2.0)) / target.shape[0]
+    for calibrated in head.calibrated_classifiers_:
+        for calibrator in calibrated.calibrators:
+            if getattr(calibrator, "a_", 0.0) > 0.0:
+                calibrator.a_, calibrator.b_ = 0.0, -float(logit(mean))
+    return head
 
 
 def _rows(X: Mapping[str, Any]) -> int:
