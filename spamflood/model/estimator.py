@@ -156,10 +156,6 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
-        # A feature missing on every training row (an export without account fields, say)
-        # teaches nothing; it is held at 0 in training and scoring alike.
-        self.empty_features_ = np.flatnonzero(np.isnan(matrix).all(axis=0)) if matrix.size else np.zeros(0, dtype=np.int64)
-        matrix[:, self.empty_features_] = 0.0
         self.classes_ = np.array([0, 1])
         if self.text:
             texts = _texts(X)
@@ -179,6 +175,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
         train_x, train_heads = self._augment(matrix, heads)
+        self.empty_features_ = self._empty(train_x, train_heads)
+        matrix[:, self.empty_features_] = 0.0
+        train_x[:, self.empty_features_] = 0.0
         self.calibration_ = {name: self._calibration_method(values) for name, values in train_heads.items()}
         self.heads_ = {
             name: self._fit_head(train_x, values, self.calibration_[name]) for name, values in train_heads.items()
@@ -209,6 +208,19 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         extra = matrix[rows].copy()
         extra[:, context] = np.nan
         return np.vstack([matrix, extra]), {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
+
+    def _empty(self, matrix: np.ndarray, heads: dict[str, np.ndarray]) -> np.ndarray:
+        """Features held at 0 in training and scoring alike, because they teach nothing: those
+        missing on every row (an export without account fields, say), and those missing on every
+        row a head trains one of its calibration folds on (a feature known on a post or two;
+        scikit-learn cannot bin a column without a value)."""
+        missing = np.isnan(matrix)
+        empty = missing.all(axis=0)
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        for target in heads.values():
+            for train, _ in folds.split(matrix, target):
+                empty |= missing[train].all(axis=0)
+        return np.flatnonzero(empty)
 
     def _calibration_method(self, target: np.ndarray) -> str:
         if self.calibration != "auto":
