@@ -234,9 +234,11 @@ def test_a_bad_monotone_or_model_input_key_is_refused_naming_the_feature(tmp_pat
         load_registry(_write(tmp_path, "features.toml", good.replace(first, replaced)))
 
 
-def test_flood_evidence_is_declared_monotone_and_the_span_is_no_model_input() -> None:
+def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_input() -> None:
     """Counts of accounts or copies sharing one text or template only ever count against a
-    post; a long span says neither flood nor innocence, so the model does not read it."""
+    post. A long span says neither flood nor innocence, and the batch_accounts count is missing
+    outside a cluster (MASS_SHARE_CLUSTER_ACCOUNTS counts the same, 0 there): the model reads
+    neither."""
     monotone = {f.name for f in FEATURES.values() if f.monotone == 1}
     assert monotone == {
         "MASS_SHARE_AUTHORS_IN_WINDOW",
@@ -244,11 +246,10 @@ def test_flood_evidence_is_declared_monotone_and_the_span_is_no_model_input() ->
         "MASS_SHARE_PEAK_RATE",
         "MASS_SHARE_CLUSTER_ACCOUNTS",
         "REPETITION_SAME_AUTHOR_COPIES",
-        "BATCH_ACCOUNTS_ACCOUNTS",
         "HOLIDAY_TEMPLATE_SKELETON_SHARED",
     }
     assert not any(f.monotone == -1 for f in FEATURES.values())
-    assert [f.name for f in FEATURES.values() if not f.model_input] == ["MASS_SHARE_CLUSTER_SPAN"]
+    assert [f.name for f in FEATURES.values() if not f.model_input] == ["MASS_SHARE_CLUSTER_SPAN", "BATCH_ACCOUNTS_ACCOUNTS"]
 
 
 # ----------------------------------------------------------------------------- matching
