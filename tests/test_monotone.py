@@ -86,6 +86,19 @@ def test_raising_a_monotone_feature_never_lowers_the_score_or_a_sub_score(
         assert np.all(np.diff(scores) >= 0), (name, feature, values.tolist(), scores.tolist())
 
 
+@settings(deadline=None, max_examples=15)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(40, 120))
+def test_a_platt_calibration_that_would_reverse_the_order_is_held_flat(seed: int, rows: int) -> None:
+    """Labels unrelated to the features (a head with nothing to learn): Platt's map fitted to
+    out-of-fold scores often slopes the wrong way, which would rank more accounts lower."""
+    rng = np.random.default_rng(seed)
+    X = {"MASS_SHARE_CLUSTER_SIZE": rng.integers(0, 6, rows).astype(float), "SOFT_AD_PRICE": rng.random(rows)}
+    y = np.r_[0, 1, rng.integers(0, 2, rows - 2)]
+    fitted = FloodModel(features=list(X), calibration="sigmoid", max_iter=20, random_state=seed).fit(X, y)
+    ladder = {"MASS_SHARE_CLUSTER_SIZE": np.arange(6.0), "SOFT_AD_PRICE": np.full(6, 0.5)}
+    assert np.all(np.diff(fitted.predict_proba(ladder)[:, 1]) >= 0)
+
+
 # ----------------------------------------------------------------------------- end to end
 
 CLUSTER_COPY = {

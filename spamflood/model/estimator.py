@@ -31,13 +31,13 @@ feature going from missing to known may move the score either way.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -337,7 +337,7 @@ def _keep_order(head: CalibratedClassifierCV, target: np.ndarray) -> CalibratedC
     for calibrated in head.calibrated_classifiers_:
         for calibrator in calibrated.calibrators:
             if getattr(calibrator, "a_", 0.0) > 0.0:
-                calibrator.a_, calibrator.b_ = 0.0, -float(logit(mean))
+                calibrator.a_, calibrator.b_ = 0.0, math.log((1.0 - mean) / mean)  # expit(-b) = mean
     return head
 
 
