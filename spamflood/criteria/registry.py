@@ -8,8 +8,8 @@ reason), and example texts that must hit (``examples_hit``) or must not (``examp
 the test suite runs every example. Two optional keys shape the trained score: ``monotone = 1``
 marks evidence that only ever counts against a post (more of it never lowers the score, see
 :class:`~spamflood.model.FloodModel`), and ``model_input = false`` keeps a feature out of the
-model's inputs while it is still computed and reported. Labels carry their description and the article criterion
-they measure.
+model's inputs while it is still computed and reported. Labels carry their description and
+the article criterion they measure.
 
 >>> FEATURES["SOFT_AD_PRICE"].label
 'soft_ad'
