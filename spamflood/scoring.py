@@ -143,11 +143,14 @@ class RuleScorer:
         self.rules: Rules = RULES.bind(min_authors=min_authors, min_copies=min_copies)
 
     def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-post cluster features, named as in the criteria registry.
+        """Per-post cluster features, named as in the criteria registry; 0 for a post in no cluster.
 
-        ``author_codes`` below 0 are unknown authors: such a post's copies are NaN, and so are
-        the accounts of a cluster with no known author; the span is NaN for a cluster without
-        a timed post."""
+        The accounts are counted twice: the most within one window (``AUTHORS_IN_WINDOW``, the
+        flood) and in the whole cluster whenever they posted (``CLUSTER_ACCOUNTS``), so that
+        copy spread over months by many accounts still counts as shared. ``author_codes``
+        below 0 are unknown authors: such a post's copies are NaN, and so are both account
+        counts of a cluster with no known author; the span is NaN for a cluster without a
+        timed post."""
         labels = table.labels
         n = labels.shape[0]
         copies = np.zeros(n, dtype=np.float64)
@@ -160,12 +163,14 @@ class RuleScorer:
             copies[known] = counts[inverse]
         span = table.last_time - table.first_time
         rate = table.peak_posts / (table.window / 3600.0)
-        accounts = np.where(table.authors > 0, table.peak_authors, np.nan)
+        known_authors = table.authors > 0
+        accounts = np.where(known_authors, table.peak_authors, np.nan)
         return {
             "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
             "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(accounts),
             "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
             "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
+            "MASS_SHARE_CLUSTER_ACCOUNTS": table.per_post(np.where(known_authors, table.authors, np.nan)),
             "REPETITION_SAME_AUTHOR_COPIES": copies,
         }
 

@@ -60,6 +60,7 @@ def test_the_cluster_features_of_the_lead_are_registered() -> None:
         "MASS_SHARE_AUTHORS_IN_WINDOW",
         "MASS_SHARE_CLUSTER_SIZE",
         "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_ACCOUNTS",
         "REPETITION_SAME_AUTHOR_COPIES",
     ):
         assert FEATURES[name].kind == "cluster"
@@ -256,6 +257,42 @@ def test_a_corrupt_registry_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "features.toml", good + "\n[[feature\n")
     with pytest.raises(ConfigError, match=r"features.toml is not valid TOML"):
         load_registry(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("monotone = 2", r"feature #1 \(MASS_SHARE_AUTHORS_IN_WINDOW\): 'monotone' must be 1, -1 or 0; got 2"),
+        ("monotone = true", r"'monotone' must be 1, -1 or 0; got True"),
+        ("model_input = 0", r"'model_input' must be true or false"),
+        ("model_input = false", r"'monotone' constrains the model, which 'model_input = false' keeps it out of"),
+    ],
+)
+def test_a_bad_monotone_or_model_input_key_is_refused_naming_the_feature(tmp_path: Path, key: str, match: str) -> None:
+    good = (LEXICON_DIR / "features.toml").read_text(encoding="utf-8")
+    first = 'description = "most accounts posting the copy in one window"\nmonotone = 1\n'
+    assert first in good
+    replaced = first.replace("monotone = 1", key) if key.startswith("monotone") else first + key + "\n"
+    with pytest.raises(ConfigError, match=match):
+        load_registry(_write(tmp_path, "features.toml", good.replace(first, replaced)))
+
+
+def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_input() -> None:
+    """Counts of accounts or copies sharing one text or template only ever count against a
+    post. A long span says neither flood nor innocence, and the batch_accounts count is missing
+    outside a cluster (MASS_SHARE_CLUSTER_ACCOUNTS counts the same, 0 there): the model reads
+    neither."""
+    monotone = {f.name for f in FEATURES.values() if f.monotone == 1}
+    assert monotone == {
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "REPETITION_SAME_AUTHOR_COPIES",
+        "HOLIDAY_TEMPLATE_SKELETON_SHARED",
+    }
+    assert not any(f.monotone == -1 for f in FEATURES.values())
+    assert [f.name for f in FEATURES.values() if not f.model_input] == ["MASS_SHARE_CLUSTER_SPAN", "BATCH_ACCOUNTS_ACCOUNTS"]
 
 
 # ----------------------------------------------------------------------------- matching

@@ -5,8 +5,11 @@ Every feature spamflood computes, here or in the cluster stage, is declared once
 UPPER_SNAKE name whose prefix is its label, a description under 50 characters that users see,
 whether it is *reported* (sub-rules are computed and fed to the model but never shown as a
 reason), and example texts that must hit (``examples_hit``) or must not (``examples_miss``);
-the test suite runs every example. Labels carry their description and the article criterion
-they measure.
+the test suite runs every example. Two optional keys shape the trained score: ``monotone = 1``
+marks evidence that only ever counts against a post (more of it never lowers the score, see
+:class:`~spamflood.model.FloodModel`), and ``model_input = false`` keeps a feature out of the
+model's inputs while it is still computed and reported. Labels carry their description and
+the article criterion they measure.
 
 >>> FEATURES["SOFT_AD_PRICE"].label
 'soft_ad'
@@ -64,6 +67,7 @@ COMPUTED_HERE: tuple[str, ...] = FAMILIES[2:]
 """Families computed by :mod:`spamflood.criteria`; ``mass_share`` and ``repetition`` are filled
 from cluster statistics by the cluster stage."""
 
+_KEYS = ("name", "label", "description", "kind", "reported", "examples_hit", "examples_miss", "monotone", "model_input")
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 MAX_DESCRIPTION = 49
 
@@ -79,6 +83,10 @@ class Feature:
     reported: bool
     examples_hit: tuple[str, ...] = ()
     examples_miss: tuple[str, ...] = ()
+    monotone: int = 0
+    """+1: more of it never lowers the trained score; -1: never raises it; 0: unconstrained."""
+    model_input: bool = True
+    """Whether the trained model reads it by default."""
 
 
 SCOPES: tuple[str, ...] = ("post", "account", "batch", "cluster")
@@ -160,10 +168,20 @@ def _feature(path: Path, i: int, body: dict[str, Any]) -> Feature:
         if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
             raise _fail(path, where, f"'{key}' must be a list of non-empty strings")
         examples[key] = tuple(value)
-    unknown = set(body) - {"name", "label", "description", "kind", "reported", "examples_hit", "examples_miss"}
+    monotone = body.get("monotone", 0)
+    if type(monotone) is not int or monotone not in (-1, 0, 1):
+        raise _fail(path, where, f"'monotone' must be 1, -1 or 0; got {monotone!r}")
+    model_input = body.get("model_input", True)
+    if not isinstance(model_input, bool):
+        raise _fail(path, where, "'model_input' must be true or false")
+    if monotone and not model_input:
+        raise _fail(path, where, "'monotone' constrains the model, which 'model_input = false' keeps it out of")
+    unknown = set(body) - set(_KEYS)
     if unknown:
         raise _fail(path, where, f"unknown keys {sorted(unknown)}")
-    return Feature(name, label, description, kind, reported, examples["examples_hit"], examples["examples_miss"])
+    return Feature(
+        name, label, description, kind, reported, examples["examples_hit"], examples["examples_miss"], monotone, model_input
+    )
 
 
 LABELS, FEATURES = load_registry()
