@@ -65,6 +65,10 @@ class _Model:
         heads = {"mass_share": np.full(n, 0.9), "soft_ad": np.full(n, 0.99), "batch_accounts": np.full(n, 0.95)}
         return np.full(n, 0.97), heads
 
+    def contributions(self, X, groups):
+        n = len(next(iter(X.values())))
+        return {group: np.full(n, 0.1 if group == "mass_share" else 0.0) for group in groups}
+
 
 def _findings() -> Findings:
     n = 3
@@ -89,6 +93,8 @@ def test_the_model_gives_the_score_but_never_adds_or_hides_a_label():
     decision = Decider(RuleScorer(min_authors=5), _Model()).decide(_findings())
     assert decision.score.tolist() == [0.97, 0.97, 0.97]  # flagged everywhere by the model...
     assert decision.labels == [["soft_ad", "mass_share"], [], []]  # ...but labels only where their rules fired
+    # a flag without a fired rule is explained by the features that raised it, with their values, as no label
+    assert decision.reasons[1] == ["score: raised by mass_share features: most accounts posting the copy in one window 1"]
     assert decision.reasons[0] == ['soft_ad: price "¥99"; contact handle "加v"', "mass_share: 6 near-identical posts from 6 accounts within 3 min"]
     assert decision.label_scores["soft_ad"].tolist() == [0.99, 0.0, 0.0]
     assert "batch_accounts" not in decision.label_scores
