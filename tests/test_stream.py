@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood import Detector
+from spamflood.cluster import band_keys
 from spamflood.errors import ConfigError, InputError
 from spamflood.minhash import MinHasher
 from spamflood.posts import Post
@@ -307,11 +308,13 @@ def test_counts_are_consistent_for_any_stream(events: list[tuple[int, int, int]]
 
 @settings(max_examples=40, deadline=None)
 @given(st.text(min_size=1, max_size=60))
-def test_sketch_signature_is_the_batch_signature(text: str) -> None:
+def test_sketch_signature_and_band_keys_are_the_batch_engines(text: str) -> None:
     hasher = MinHasher(num_perm=128, seed=1)
     sig, keys = Sketcher(hasher, bands=25, rows=5)(text)
-    assert np.array_equal(sig, hasher.signatures([text])[0])
-    assert keys.shape == (25,) and keys.dtype == np.uint64
+    batch = hasher.signatures([text])
+    assert np.array_equal(sig, batch[0])
+    assert keys.dtype == np.uint64
+    assert keys.tolist() == band_keys(batch, 25, 5)[0].tolist()  # the clusterer's buckets, one hash
 
 
 # ------------------------------------------------------------------------------ watch

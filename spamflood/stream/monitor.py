@@ -47,7 +47,7 @@ from typing import Any, Self
 import numpy as np
 
 from spamflood import _params
-from spamflood.cluster import lsh_params
+from spamflood.cluster import BAND_HASH_VERSION, lsh_params
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
 from spamflood.io.rows import RowParser
@@ -147,7 +147,7 @@ class FloodMonitor:
         self.store: FloodStore = _make_store(store, self.window, key_prefix)
         self.store.bind(
             f"num_perm={num_perm} ngram={ngram} seed={seed} bands={self.bands} rows={self.rows} "
-            f"threshold={self.threshold!r}",
+            f"threshold={self.threshold!r} band_hash={BAND_HASH_VERSION}",
             num_perm=num_perm,
             need=self._need,
         )
