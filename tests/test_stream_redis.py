@@ -380,6 +380,25 @@ def test_monitors_with_other_settings_cannot_share_a_prefix(server: RedisServer,
     FloodMonitor(store=server.url, key_prefix=prefix + "x", num_perm=64).add(post("b", AD, "y", 1))
 
 
+def test_an_index_keyed_by_another_band_hash_is_refused_and_left_to_expire(server: RedisServer, prefix: str) -> None:
+    # what a monitor of the same settings wrote before the band hash had a version
+    old = "num_perm=128 ngram=5 seed=1 bands=25 rows=5 threshold=0.7 window=3600.0 slices=2"
+    client = pytest.importorskip("redis").Redis(port=server.port)
+    client.set(f"{prefix}:cfg", old, ex=100)
+    monitor = FloodMonitor(store=server.url, key_prefix=prefix)
+    with pytest.raises(ConfigError) as info:
+        monitor.add(post("a", AD, "x", 0))
+    assert str(info.value) == (
+        f"Redis key prefix '{prefix}' at redis://127.0.0.1:{server.port}/0 holds an index keyed by another LSH band hash "
+        "(band_hash before 1; this spamflood uses band_hash=1), whose buckets this monitor could never match. "
+        f"Use another key_prefix, or wait until that index expires (its keys live {monitor.store.ttl} s after their last write)."
+    )
+    assert client.get(f"{prefix}:cfg") == old.encode()
+    assert client.ttl(f"{prefix}:cfg") <= 100  # the refused monitor did not keep the old index alive
+    assert monitor.size().posts == 0  # nothing was written under the old settings
+    client.close()
+
+
 @pytest.mark.parametrize(
     ("url", "kwargs", "match"),
     [

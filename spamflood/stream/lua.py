@@ -37,7 +37,7 @@ decimal text (``repr(float)``) and are parsed only for comparisons, so sorted-se
 full precision.
 
 The script builds key names from the prefix, so it suits a single Redis server (with
-replicas or Sentinel), not Redis Cluster. It needs Redis 6.2 or newer (``ZADD GT``, ``GETEX``).
+replicas or Sentinel), not Redis Cluster. It needs Redis 6.2 or newer (``ZADD GT``).
 """
 
 from __future__ import annotations
@@ -88,11 +88,15 @@ local function split_entry(v)
   return tonumber(string.sub(v, 1, sep - 1)), string.sub(v, sep + 1)
 end
 
-local cfg = redis.call('GETEX', KEYS[1], 'EX', ttl)
+-- Settings of other monitors are refused without renewing them, so an index left by monitors
+-- of other settings (another band hash, say) still expires while refused ones knock.
+local cfg = redis.call('GET', KEYS[1])
 if not cfg then
   redis.call('SET', KEYS[1], settings, 'EX', ttl)
 elseif cfg ~= settings then
   return {'config', cfg}
+else
+  redis.call('EXPIRE', KEYS[1], ttl)
 end
 
 local wm = tonumber(redis.call('GET', KEYS[2]))

@@ -117,7 +117,8 @@ class FloodStore(Protocol):
     """Window length in seconds (event time)."""
 
     def bind(self, settings: str, *, num_perm: int, need: int) -> None:
-        """Serve monitors with these signature and LSH ``settings``: signatures of ``num_perm``
+        """Serve monitors with these signature and LSH ``settings`` (the band hash's version,
+        :data:`~spamflood.cluster.BAND_HASH_VERSION`, among them): signatures of ``num_perm``
         values, two posts being copies when at least ``need`` values agree. Refuses
         (:class:`~spamflood.errors.ConfigError`) settings that differ from those already using
         the store."""

@@ -25,11 +25,14 @@ class Verdict:
     cluster_size : posts of the cluster inside the window (1 for a post alone).
     cluster_authors : distinct accounts among them.
     author_copies : posts of the cluster inside the window by this post's account.
-    flood : ``mass_share`` fired: ``cluster_authors >= min_authors``.
-    labels : labels that fired (``mass_share``, ``repetition``), strongest first.
+    flood : ``mass_share`` is listed: ``cluster_authors >= min_authors``.
+    labels : the labels whose rules fired on the post (the cluster labels ``mass_share`` and
+        ``repetition``, and the criteria the stream computes: ``soft_ad``, ``hotspot_hijack``,
+        ``microbusiness``, ``holiday_template``), strongest first (:mod:`spamflood.decision`).
     reasons : one sentence per label, in the batch detector's words; for a late post, the one
         sentence saying how late it was.
-    score : the labels' strengths combined (noisy-or), in [0, 1].
+    score : the decision's score in [0, 1]: the model's probability, or without a model the
+        labels' rule strengths combined (noisy-or).
     late : the post was older than the window behind the watermark (the newest post time the
         store has seen) when it arrived; it was not judged, indexed or counted.
     """
