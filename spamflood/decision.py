@@ -61,6 +61,13 @@ FEED_WIDE_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("batch") if f
 WHOLE_BATCH_FAMILIES: tuple[str, ...] = tuple(f for f in COMPUTED_HERE if f in FEED_FAMILIES + CLUSTER_FAMILIES)
 """Every family computed over the whole batch (registry order)."""
 
+_RANK = {name: i for i, name in enumerate(FEATURES)}
+"""Each feature's place in the registry: the order of every engine's feature columns."""
+
+
+def _rank(name: str) -> int:
+    return _RANK.get(name, len(_RANK))
+
 LABEL_FLOOR = 0.25
 """A trained model's label heads (which order the labels) run only where the overall score
 reaches this (see :meth:`spamflood.model.FloodModel.score_all`)."""
@@ -137,9 +144,8 @@ class Findings:
         values = {k: v for p in parts for k, v in p.values.items()}
         fired = {k: v for p in parts for k, v in p.fired.items()}
         sentences = {k: v for p in parts for k, v in p.sentences.items()}
-        order = list(FEATURES)
         return cls(
-            {name: values[name] for name in sorted(values, key=lambda k: order.index(k) if k in FEATURES else len(order))},
+            {name: values[name] for name in sorted(values, key=_rank)},
             {label: fired[label] for label in FAMILIES if label in fired},
             sentences,
             parts[0].n if parts else 0,

@@ -70,7 +70,6 @@ from spamflood import _params
 from spamflood.cluster import BAND_HASH_VERSION, lsh_params
 from spamflood.criteria.context import Columns
 from spamflood.criteria.registry import FEATURES
-from spamflood.criteria.rules import label_scores
 from spamflood.decision import POST_FAMILIES, Decider, Findings
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
@@ -95,6 +94,16 @@ STREAM_FAMILIES: tuple[str, ...] = (*POST_FAMILIES, "holiday_template")
 
 CLUSTER_LABELS: tuple[str, ...] = ("mass_share", "repetition")
 _CLUSTER_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES.values() if f.label in CLUSTER_LABELS)
+_AUTHORS, _SIZE, _RATE, _SPAN, _COPIES = (
+    _CLUSTER_FEATURES.index(name)
+    for name in (
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_SPAN",
+        "REPETITION_SAME_AUTHOR_COPIES",
+    )
+)
 _UNKNOWN: tuple[str, ...] = tuple(
     f.name for f in FEATURES.values() if f.label not in CLUSTER_LABELS and f.label not in STREAM_FAMILIES
 )
@@ -369,8 +378,8 @@ class FloodMonitor:
         text = Findings.compute(
             columns, None, STREAM_FAMILIES, self.tz, normalized=True, originals=[p.text for p in posts]
         )
-        unknown = {name: np.full(n, np.nan) for name in _UNKNOWN}
-        return Findings.join([cluster, text, Findings(unknown, {}, {}, n)])
+        unknown = np.full((len(_UNKNOWN), n), np.nan)
+        return Findings.join([cluster, text, Findings(dict(zip(_UNKNOWN, unknown)), {}, {}, n)])
 
     def _cluster_findings(self, posts: list[_Pending], counts: list[Counts | None]) -> Findings:
         """``mass_share`` and ``repetition`` from each post's cluster counts inside the window,
@@ -378,18 +387,19 @@ class FloodMonitor:
         more: zeros, as the batch fills posts in no cluster)."""
         n = len(posts)
         hours = self.window / 3600.0
-        known: dict[str, list[float]] = {name: [0.0] * n for name in _CLUSTER_FEATURES}
+        matrix = np.zeros((n, len(_CLUSTER_FEATURES)))
         for i, c in enumerate(counts):
-            if c is None:
-                continue
-            known["MASS_SHARE_CLUSTER_SIZE"][i] = c.size
-            known["MASS_SHARE_AUTHORS_IN_WINDOW"][i] = c.authors
-            known["MASS_SHARE_PEAK_RATE"][i] = c.size / hours
-            known["MASS_SHARE_CLUSTER_SPAN"][i] = c.last_time - c.first_time
-            known["REPETITION_SAME_AUTHOR_COPIES"][i] = c.copies if posts[i].account is not None else math.nan
-        values = {name: np.asarray(known[name], dtype=np.float64) for name in _CLUSTER_FEATURES}
-        scores = label_scores(values, rules=self.rules.rules)
-        fired = {label: scores[label] > 0 for label in CLUSTER_LABELS}
+            if c is not None:
+                row = matrix[i]
+                row[_AUTHORS] = c.authors
+                row[_SIZE] = c.size
+                row[_RATE] = c.size / hours
+                row[_SPAN] = c.last_time - c.first_time
+                row[_COPIES] = c.copies if posts[i].account is not None else math.nan
+        plan = self.rules.rules.plan(_CLUSTER_FEATURES)
+        on = plan.fired(plan.hits(matrix))
+        values = dict(zip(_CLUSTER_FEATURES, matrix.T))
+        fired = {label: on[label] for label in CLUSTER_LABELS}
         sentences: dict[str, dict[int, str]] = {"mass_share": {}, "repetition": {}}
         for i in np.flatnonzero(fired["mass_share"]).tolist():
             c = counts[i]
