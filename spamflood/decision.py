@@ -183,8 +183,13 @@ def cluster_findings(
 @dataclass(frozen=True)
 class Decision:
     """The verdict on ``n`` posts: the score, the labels (strongest first) with one reason each,
-    and per label its sub-score on the posts that list it (the model's label head, or the rule
-    strength; 0 where the label is not listed)."""
+    and per label its sub-score on the posts that list it (0 where the label is not listed).
+
+    ``label_scores``: without a model, the labels' rule strengths. With a model, a label's
+    head, which only orders a post's labels: it runs where there is something to order, on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR`, and is 0
+    elsewhere (a post listing one label has no sub-score); a label the model has no head for
+    has its rule strength."""
 
     score: np.ndarray
     labels: list[list[str]]
@@ -230,7 +235,8 @@ class Decider:
                 if texts is None:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
-            score, heads = model.score_all(model_input, label_floor=LABEL_FLOOR)
+            listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
+            score, heads = _model_scores(model, model_input, n, listed >= 2)
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -242,6 +248,23 @@ class Decider:
             }
         labels, reasons = explain(order, findings.sentences, n, findings.values)
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
+
+
+def _model_scores(model: Any, X: dict[str, Any], n: int, many: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The model's score of every post, and its label heads where they can order anything: on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR` (0
+    elsewhere). A head costs as much as the score, and most posts list one label or none, so
+    a stream judging one post at a time mostly runs the score alone."""
+    if many.all():
+        return model.score_all(X, label_floor=LABEL_FLOOR)
+    score, none = model.score_all(X, label_floor=np.inf)  # the score; no head reaches an infinite floor
+    heads = {label: np.zeros(n) for label in none}
+    rows = np.flatnonzero(many & (np.asarray(score) >= LABEL_FLOOR))
+    if rows.size:
+        picked = {k: v[rows] if isinstance(v, np.ndarray) else [v[i] for i in rows.tolist()] for k, v in X.items()}
+        for label, values in model.score_all(picked, label_floor=LABEL_FLOOR)[1].items():
+            heads.setdefault(label, np.zeros(n))[rows] = values
+    return score, heads
 
 
 def explain(
