@@ -143,11 +143,11 @@ def evaluate(
     # whose label fired nowhere is skipped; a label fires only where its reported features hit)
     plans = []
     wanted = np.zeros(n, dtype=bool)
-    for family, fam_names, reported, columns, quotes in layout.families:
-        rows = fired[family] if labels == "fired" else hit[:, columns].any(axis=1)
+    for family, fam_names, reported, reported_at, quotes in layout.families:
+        rows = fired[family] if labels == "fired" else hit[:, reported_at].any(axis=1)
         posts = np.flatnonzero(rows)
         if posts.size:
-            plans.append((family, fam_names, reported, hit[np.ix_(posts, columns)], posts))
+            plans.append((family, fam_names, reported, hit[np.ix_(posts, reported_at)], posts))
             if quotes:  # its snippets quote the text's matches
                 wanted[posts] = True
     found: dict[int, list[Evidence]] = {}

@@ -17,7 +17,6 @@ they measure.
 from __future__ import annotations
 
 import functools
-
 import re
 import tomllib
 from collections.abc import Iterable

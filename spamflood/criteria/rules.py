@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from spamflood.errors import ConfigError
 
 __all__ = ["PARAMETERS", "RULES", "Condition", "Plan", "Rules", "hits", "label_scores", "load_rules"]
 
-_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+_OPS: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
     ">=": operator.ge,
     ">": operator.gt,
     "<=": operator.le,
