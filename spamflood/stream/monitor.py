@@ -322,7 +322,7 @@ class FloodMonitor:
         entry = None
         if shingled:  # else nothing left to compare (emoji or punctuation only): a post alone
             signature, keys = self._sketch(shingled)
-            entry = Entry(post.id, post.author, t, keys, signature)
+            entry = Entry(post.id, account, t, keys, signature)
         return _Pending(post.id, account, t, post.text, normalized, entry)
 
     def _decide(self, pending: Sequence[_Pending], results: Sequence[Counts | Late | None]) -> list[Verdict]:
@@ -347,12 +347,13 @@ class FloodMonitor:
             for j, i in enumerate(judged):
                 c = counts[j]
                 labels = tuple(decision.labels[j])
+                mine = int(pending[i].account is not None)  # a post with nothing to compare: alone
                 verdicts[i] = Verdict(
                     pending[i].post_id,
                     c.cluster if c is not None else None,
                     c.size if c is not None else 1,
-                    c.authors if c is not None else 1,
-                    c.copies if c is not None else 1,
+                    c.authors if c is not None else mine,
+                    c.copies if c is not None else mine,
                     "mass_share" in labels,
                     labels,
                     tuple(decision.reasons[j]),
@@ -367,7 +368,9 @@ class FloodMonitor:
         n = len(posts)
         clustered = [c if c is not None and c.size >= 2 else None for c in counts]
         cluster = self._cluster_findings(posts, clustered)
-        accounts = np.array([c.authors if c is not None else 1 for c in clustered], dtype=np.float64)
+        accounts = np.array(
+            [c.authors if c is not None else int(p.account is not None) for p, c in zip(posts, clustered)], dtype=np.float64
+        )
         shared = np.array([c.size if c is not None else 1 for c in clustered], dtype=np.float64)
         columns = Columns(
             texts=[p.normalized for p in posts],
@@ -391,7 +394,7 @@ class FloodMonitor:
         for i, c in enumerate(counts):
             if c is not None:
                 row = matrix[i]
-                row[_AUTHORS] = c.authors
+                row[_AUTHORS] = c.authors or math.nan  # no known account in the cluster: unknown, as in the batch
                 row[_SIZE] = c.size
                 row[_RATE] = c.size / hours
                 row[_SPAN] = c.last_time - c.first_time
