@@ -218,11 +218,12 @@ def label_scores(
 
 
 class Plan:
-    """The rules compiled for one order of feature columns: every hit condition evaluated a
-    few columns at a time over a values matrix (one comparison per operator, not one per
-    feature), and every label's rules from those hits. Per call it costs a dozen NumPy
-    operations whatever the number of features, which is what a stream judging one post at
-    a time pays; over a batch the work is the same as column by column.
+    """The rules compiled for one order of feature columns: every hit condition evaluated over
+    a values matrix (the commonest operator, ``>=``, compares the whole matrix with a row of
+    thresholds at once; the two or three columns of other operators follow one by one), and
+    every label's rules from those hits. Per call that is a handful of NumPy operations
+    whatever the number of features, which is what a stream judging one post at a time pays;
+    over a batch it reads the matrix once, as column by column would.
 
     >>> plan = RULES.plan(["SOFT_AD_SIGNALS", "SOFT_AD_PHRASES"])
     >>> hit = plan.hits(np.array([[3.0, 1.0], [1.0, np.nan]]))
@@ -236,17 +237,16 @@ class Plan:
             raise ConfigError(f"No hit condition for {unknown}; expected features of the registry")
         self.names = names
         at = {name: j for j, name in enumerate(names)}
-        by_op: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        by_op: dict[str, list[int]] = {}
         for j, name in enumerate(names):
-            c = rules.hits[name]
-            columns, low, high = by_op.setdefault(c.op, ([], [], []))
-            columns.append(j)
-            low.append(c.low)
-            high.append(c.high)
-        self._tests = [
-            (op, np.array(columns, dtype=np.intp), np.array(low), np.array(high))
-            for op, (columns, low, high) in by_op.items()
-        ]
+            by_op.setdefault(rules.hits[name].op, []).append(j)
+        # the commonest operator compares the whole matrix against a row of thresholds at
+        # once; the few columns of other operators are then compared one by one
+        self._base = max(by_op, key=lambda op: len(by_op[op])) if by_op else ">="
+        self._low = np.array([rules.hits[name].low for name in names])
+        self._others = [(j, rules.hits[names[j]]) for op, columns in by_op.items() if op != self._base for j in columns]
+        self._base_between = self._base == "between"
+        self._high = np.array([rules.hits[name].high for name in names])
         # a rule fires where all its features hit: its first column, ANDed with the others;
         # a label fires where any of its rules does (rules laid out label after label)
         first: list[int] = []
@@ -271,17 +271,12 @@ class Plan:
         matrix = np.asarray(matrix)
         if matrix.ndim != 2 or matrix.shape[1] != len(self.names):
             raise ConfigError(f"Expected a matrix of {len(self.names)} feature columns; got shape {matrix.shape}")
-        out = np.empty(matrix.shape, dtype=bool, order="F")
-        for op, columns, low, high in self._tests:
-            part = matrix if len(columns) == matrix.shape[1] else matrix[:, columns]
-            if op == "between":
-                found = (part >= low) & (part <= high)
-            else:
-                found = _OPS[op](part, low)
-            if part is matrix:
-                out[...] = found
-            else:
-                out[:, columns] = found
+        if self._base_between:
+            out = (matrix >= self._low) & (matrix <= self._high)
+        else:
+            out = _OPS[self._base](matrix, self._low)
+        for j, condition in self._others:
+            out[:, j] = condition(matrix[:, j])
         return out
 
     def fired(self, hit: np.ndarray) -> dict[str, np.ndarray]:
