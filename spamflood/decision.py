@@ -61,6 +61,13 @@ FEED_WIDE_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("batch") if f
 WHOLE_BATCH_FAMILIES: tuple[str, ...] = tuple(f for f in COMPUTED_HERE if f in FEED_FAMILIES + CLUSTER_FAMILIES)
 """Every family computed over the whole batch (registry order)."""
 
+_RANK = {name: i for i, name in enumerate(FEATURES)}
+"""Each feature's place in the registry: the order of every engine's feature columns."""
+
+
+def _rank(name: str) -> int:
+    return _RANK.get(name, len(_RANK))
+
 LABEL_FLOOR = 0.25
 """A trained model's label heads (which order the labels) run only where the overall score
 reaches this (see :meth:`spamflood.model.FloodModel.score_all`)."""
@@ -137,9 +144,8 @@ class Findings:
         values = {k: v for p in parts for k, v in p.values.items()}
         fired = {k: v for p in parts for k, v in p.fired.items()}
         sentences = {k: v for p in parts for k, v in p.sentences.items()}
-        order = list(FEATURES)
         return cls(
-            {name: values[name] for name in sorted(values, key=lambda k: order.index(k) if k in FEATURES else len(order))},
+            {name: values[name] for name in sorted(values, key=_rank)},
             {label: fired[label] for label in FAMILIES if label in fired},
             sentences,
             parts[0].n if parts else 0,
@@ -177,8 +183,13 @@ def cluster_findings(
 @dataclass(frozen=True)
 class Decision:
     """The verdict on ``n`` posts: the score, the labels (strongest first) with one reason each,
-    and per label its sub-score on the posts that list it (the model's label head, or the rule
-    strength; 0 where the label is not listed)."""
+    and per label its sub-score on the posts that list it (0 where the label is not listed).
+
+    ``label_scores``: without a model, the labels' rule strengths. With a model, a label's
+    head, which only orders a post's labels: it runs where there is something to order, on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR`, and is 0
+    elsewhere (a post listing one label has no sub-score); a label the model has no head for
+    has its rule strength."""
 
     score: np.ndarray
     labels: list[list[str]]
@@ -205,6 +216,19 @@ class Decider:
         self.scorer = scorer
         self.model = model
         self.threshold = threshold
+        self._compiled: tuple[Any, Any] | None = None  # (the model, its compiled form or None)
+
+    def _model_for(self, model: Any, n: int) -> Any:
+        """What scores ``n`` posts: for a few (a stream's post, a small batch), the model's
+        trees compiled into one loop (:mod:`spamflood.model.compiled`: the same numbers, without
+        a thread pool per tree); for more, the model itself."""
+        from spamflood.model.compiled import SMALL_BATCH, compile_model
+
+        if n > SMALL_BATCH:
+            return model
+        if self._compiled is None or self._compiled[0] is not model:
+            self._compiled = (model, compile_model(model))
+        return self._compiled[1] or model
 
     def fitted_model(self) -> Any:
         """The model, once a deferred one has finished loading (``None`` without one)."""
@@ -229,7 +253,8 @@ class Decider:
                 if texts is None:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
-            score, heads = model.score_all(model_input, label_floor=LABEL_FLOOR)
+            listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
+            score, heads = _model_scores(self._model_for(model, n), model_input, n, listed >= 2)
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -284,6 +309,23 @@ def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, ro
                     break
         out.append("score: raised by " + " / ".join(shown) if shown else "score: no named feature is known for this post")
     return out
+
+
+def _model_scores(model: Any, X: dict[str, Any], n: int, many: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The model's score of every post, and its label heads where they can order anything: on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR` (0
+    elsewhere). A head costs as much as the score, and most posts list one label or none, so
+    a stream judging one post at a time mostly runs the score alone."""
+    if many.all():
+        return model.score_all(X, label_floor=LABEL_FLOOR)
+    score, none = model.score_all(X, label_floor=np.inf)  # the score; no head reaches an infinite floor
+    heads = {label: np.zeros(n) for label in none}
+    rows = np.flatnonzero(many & (np.asarray(score) >= LABEL_FLOOR))
+    if rows.size:
+        picked = {k: v[rows] if isinstance(v, np.ndarray) else [v[i] for i in rows.tolist()] for k, v in X.items()}
+        for label, values in model.score_all(picked, label_floor=LABEL_FLOOR)[1].items():
+            heads.setdefault(label, np.zeros(n))[rows] = values
+    return score, heads
 
 
 def explain(

@@ -109,6 +109,9 @@ def rule_strength(fired: Mapping[str, np.ndarray], values: Mapping[str, np.ndarr
     cluster labels over their counts, :data:`CRITERIA_STRENGTH` for the others."""
     out: dict[str, np.ndarray] = {}
     for label, on in fired.items():
+        if not on.any():  # most labels fire on no post of a batch (or of the one post a stream judges)
+            out[label] = np.zeros(len(on))
+            continue
         if label == "mass_share":
             curve = label_strength(values["MASS_SHARE_AUTHORS_IN_WINDOW"], scorer.min_authors)
         elif label == "repetition":
@@ -124,7 +127,8 @@ def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Noisy-or of the label strengths: the post's score in [0, 1]."""
     keep = np.ones(n, dtype=np.float64)
     for values in strength.values():
-        keep *= 1.0 - np.clip(values, 0.0, 1.0)
+        if values.any():  # a label that fired nowhere leaves the score as it is
+            keep *= 1.0 - np.clip(values, 0.0, 1.0)
     return 1.0 - keep
 
 

@@ -184,6 +184,40 @@ def test_label_scores_need_names_for_an_array() -> None:
         label_scores(np.zeros((2, 3)), ["A", "B"])
 
 
+_FEATURE_VALUES = st.sampled_from([float("nan"), -3.0, -2.0, 0.0, 0.05, 0.1, 0.5, 0.8, 0.9, 1.0, 2.0, 3.0, 5.0, 14.0, 50.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(list(FEATURES)), min_size=1, max_size=len(FEATURES), unique=True),
+    st.data(),
+)
+def test_rules_compiled_for_a_column_order_fire_exactly_as_each_condition_and_rule_says(
+    names: list[str], data: st.DataObject
+) -> None:
+    """The compiled plan (one comparison per operator) hits where each feature's own condition
+    does, NaN never; a label fires where all features of one of its rules hit, over any subset
+    and order of the features."""
+    from spamflood.criteria.rules import RULES
+
+    rows = data.draw(st.integers(1, 4))
+    matrix = np.array([[data.draw(_FEATURE_VALUES) for _ in names] for _ in range(rows)])
+    plan = RULES.plan(names)
+    hit = plan.hits(matrix)
+    for j, name in enumerate(names):
+        expected = [RULES.hits[name](np.array([v]))[0] and v == v for v in matrix[:, j]]
+        assert hit[:, j].tolist() == expected, name
+    fired = plan.fired(hit)
+    for label, rules in RULES.labels.items():
+        expected = [
+            any(all(name in names and hit[r, names.index(name)] for name in rule) for rule in rules) for r in range(rows)
+        ]
+        assert fired[label].tolist() == expected, label
+    assert {k: v.tolist() for k, v in label_scores(matrix, names).items()} == {
+        k: [float(x) for x in v] for k, v in fired.items()
+    }
+
+
 def test_the_article_is_cited_by_its_title() -> None:
     assert ARTICLE.startswith("The crisis is coming!")
 

@@ -125,3 +125,41 @@ def test_findings_join_in_registry_order_and_refuse_different_lengths():
     assert list(joined.fired) == ["mass_share", "soft_ad"]
     with pytest.raises(ValueError, match="different lengths"):
         Findings.join([a, Findings.empty(3)])
+
+
+class _CountingModel:
+    """A stand-in model honouring ``label_floor``: its score is the post's ``SOFT_AD_SIGNALS``
+    over 4, and it counts the rows its label heads ran on."""
+
+    text = False
+
+    def __init__(self) -> None:
+        self.head_rows = 0
+
+    def score_all(self, X, *, label_floor=0.0):
+        score = np.asarray(X["SOFT_AD_SIGNALS"], dtype=np.float64) / 4
+        ran = score >= label_floor
+        self.head_rows += int(ran.sum())
+        heads = {"mass_share": np.where(ran, 0.6, 0.0), "soft_ad": np.where(ran, 0.8, 0.0)}
+        return score, heads
+
+
+def test_the_label_heads_run_only_where_a_post_has_two_labels_to_order():
+    values = {
+        "MASS_SHARE_AUTHORS_IN_WINDOW": np.array([6.0, 6.0, 0.0, 6.0]),
+        "SOFT_AD_SIGNALS": np.array([3.0, 0.0, 3.0, 0.5]),
+    }
+    fired = {
+        "mass_share": np.array([True, True, False, True]),
+        "soft_ad": np.array([True, False, True, True]),
+    }
+    sentences = {"mass_share": {i: f"mass_share: {i}" for i in (0, 1, 3)}, "soft_ad": {i: f"soft_ad: {i}" for i in (0, 2, 3)}}
+    model = _CountingModel()
+    decision = Decider(RuleScorer(min_authors=5), model).decide(Findings(values, fired, sentences, 4))
+    assert decision.score.tolist() == [0.75, 0.0, 0.75, 0.125]
+    # post 0: two labels, ordered by the heads; post 3 lists two but scores under the floor:
+    # ordered by the rule strengths (soft_ad's fixed strength above mass_share's curve at 6)
+    assert decision.labels == [["soft_ad", "mass_share"], ["mass_share"], ["soft_ad"], ["soft_ad", "mass_share"]]
+    assert model.head_rows == 1
+    assert decision.label_scores["soft_ad"].tolist() == [0.8, 0.0, 0.0, 0.0]
+    assert decision.label_scores["mass_share"].tolist() == [0.6, 0.0, 0.0, 0.0]

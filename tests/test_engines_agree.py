@@ -172,3 +172,48 @@ def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_
     result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2)
     got = {r["id"]: (r["labels"], r["reasons"]) for r in (row.asDict(recursive=True) for row in result.scored.collect())}
     assert got == expected
+
+
+# ------------------------------------------------------------------- copies without an author
+
+NEWS = "震惊！这款面霜用了三天皱纹全没了，点击链接了解详情 t.cn/A6abcd"
+
+
+def _partial_feed(known: int) -> list[Post]:
+    """Nine copies of one text a minute apart: ``known`` of them (every other one, the last
+    among them) by distinct accounts, the others without an author (the reader gives such a
+    post its own id as author); with four accounts the first two copies have none."""
+    accounts = range(9 - 2 * known + 1, 9, 2)
+    return [
+        Post(id=f"n{k}", text=NEWS, author=f"acct{k}" if k in accounts else f"n{k}", time=T0 + 60.0 * k) for k in range(9)
+    ]
+
+
+@pytest.mark.parametrize("known", [MIN_AUTHORS, MIN_AUTHORS - 1])
+def test_copies_without_an_author_count_in_the_cluster_but_as_no_account_on_every_engine(
+    scoring: str, known: int, redis_url: str
+) -> None:
+    feed = _partial_feed(known)
+    detector = Detector.load(min_authors=MIN_AUTHORS) if scoring == "model" else Detector(min_authors=MIN_AUTHORS)
+    batch = {r["id"]: (r["labels"], r["reasons"]) for r in detector.score(feed).records()}
+    flood = known >= MIN_AUTHORS
+    assert all(("mass_share" in labels) == flood for labels, _ in batch.values())
+    if flood:
+        expected = f"mass_share: 9 near-identical posts from {known} accounts within 8 min"
+        assert all(expected in reasons for _, reasons in batch.values())
+    memory = _monitor(scoring).add_many(feed)
+    redis_monitor = _monitor(scoring, store=redis_url, key_prefix=f"partial-{scoring}-{known}")
+    try:
+        on_redis = [redis_monitor.add(p) for p in feed]
+    finally:
+        redis_monitor.close()
+    assert on_redis == memory
+    last = memory[-1]
+    assert (list(last.labels), list(last.reasons)) == batch[last.id]
+    accounts = 0
+    for p, v in zip(feed, memory):  # the counts so far: every copy in the size, accounts only
+        accounts += p.author != p.id
+        assert (v.cluster_size, v.cluster_authors) == (feed.index(p) + 1, accounts)
+        assert v.author_copies == (1 if p.author != p.id else 0)
+        assert ("mass_share" in v.labels) == (accounts >= MIN_AUTHORS)
+        assert "repetition" not in v.labels

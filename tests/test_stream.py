@@ -300,21 +300,60 @@ def test_store_password_is_hidden_in_messages() -> None:
 # ------------------------------------------------------------------------ invariants
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(0, 900)), min_size=1, max_size=40))
-def test_counts_are_consistent_for_any_stream(events: list[tuple[int, int, int]]) -> None:
+def stream_of(events: list[tuple[int, int, int]]) -> list[Post]:
+    """Posts from (text, author, time) triples; author 5 is none: the post's own id, which is
+    what a reader gives a post without an author."""
     texts = [AD, OTHER[0], OTHER[1], AD + "今天"]
+    return [post(i, texts[text], f"u{author}" if author < 5 else str(i), t) for i, (text, author, t) in enumerate(events)]
+
+
+EVENTS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 900)), min_size=1, max_size=40)
+
+
+@settings(max_examples=30, deadline=None)
+@given(EVENTS)
+def test_counts_are_the_clusters_posts_and_accounts_inside_the_window_for_any_stream(events: list[tuple[int, int, int]]) -> None:
     monitor = FloodMonitor(window="5min", min_authors=3, min_copies=2)
-    for i, (text, author, t) in enumerate(events):
-        v = monitor.add(post(i, texts[text], f"u{author}", t))
+    seen: list[tuple[str, float, str | None]] = []  # (cluster, time, account) of every indexed post
+    watermark = -math.inf
+    for p in stream_of(events):
+        v = monitor.add(p)
+        account = p.author if p.author != p.id else None
+        watermark = max(watermark, p.time)
         if v.late:
-            assert v.cluster is None
+            assert v.cluster is None and p.time < watermark - 300
             continue
-        assert 1 <= v.cluster_authors <= v.cluster_size
-        assert 1 <= v.author_copies <= v.cluster_size
+        assert v.cluster is not None
+        seen.append((v.cluster, p.time, account))
+        members = [(t, a) for c, t, a in seen if c == v.cluster and t >= watermark - 300]
+        assert v.cluster_size == len(members)
+        assert v.cluster_authors == len({a for _, a in members if a is not None})  # no author: no account
+        assert v.author_copies == (sum(a == account for _, a in members) if account is not None else 0)
         assert v.flood == (v.cluster_authors >= 3)
         assert ("repetition" in v.labels) == (v.author_copies >= 2)
         assert 0.0 <= v.score < 1.0
+
+
+AUTHORLESS = [("a", None, 0), ("b", None, 60), ("c", "u1", 120), ("d", "u1", 180), ("e", None, 240), ("e", None, 240),
+              ("f", "u2", 300), ("g", None, 900), ("alone", None, 960)]
+"""A flood whose first copies have no author, a redelivered copy, a copy after the window
+moved on, and a post alone without an author: (id, author or None, seconds)."""
+AUTHORLESS_COUNTS = [(1, 0, 0), (2, 0, 0), (3, 1, 1), (4, 1, 2), (5, 1, 0), (5, 1, 0), (6, 2, 1), (2, 1, 0), (1, 0, 0)]
+"""The verdicts' (cluster_size, cluster_authors, author_copies) on :data:`AUTHORLESS` with a
+10-minute window."""
+
+
+def authorless_posts() -> list[Post]:
+    return [post(i, OTHER[3] if i == "alone" else AD, a or i, t) for i, a, t in AUTHORLESS]
+
+
+def test_a_post_without_an_author_counts_in_its_cluster_but_is_no_account() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2, min_copies=2)
+    verdicts = [monitor.add(p) for p in authorless_posts()]
+    assert [(v.cluster_size, v.cluster_authors, v.author_copies) for v in verdicts] == AUTHORLESS_COUNTS
+    assert [v.id for v in verdicts if "repetition" in v.labels] == ["d"]  # u1's second copy; never a post without one
+    assert [v.id for v in verdicts if v.flood] == ["f"]  # two accounts at last; at g only u2 is left in the window
+    assert verdicts[6].reasons[-1] == "mass_share: 6 near-identical posts from 2 accounts within 5 min"
 
 
 @settings(max_examples=40, deadline=None)

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from redis_server import SKIP_REASON, RedisServer, free_port
+from test_stream import AUTHORLESS_COUNTS, EVENTS, authorless_posts, stream_of
 
 from spamflood.cli import main
 from spamflood.errors import ConfigError
@@ -98,6 +100,28 @@ def test_redis_gives_the_memory_store_verdicts(server: RedisServer, prefix: str)
     assert [redis_monitor.add(p) for p in posts] == expected
     assert batched.add_many(posts, batch_size=16) == expected
     assert sum(v.flood for v in expected) > 20 and sum(v.late for v in expected) == 2
+
+
+def test_a_post_without_an_author_counts_in_its_cluster_but_is_no_account_on_redis(server: RedisServer, prefix: str) -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2, min_copies=2, store=server.url, key_prefix=prefix)
+    try:
+        verdicts = [monitor.add(p) for p in authorless_posts()]
+    finally:
+        monitor.close()
+    assert [(v.cluster_size, v.cluster_authors, v.author_copies) for v in verdicts] == AUTHORLESS_COUNTS
+    assert verdicts == FloodMonitor(window="10min", min_authors=2, min_copies=2).add_many(authorless_posts())
+
+
+@settings(max_examples=15, deadline=None)
+@given(EVENTS)
+def test_redis_counts_posts_without_an_author_as_the_memory_store_does(server: RedisServer, events: list[tuple[int, int, int]]) -> None:
+    posts = stream_of(events)
+    memory = FloodMonitor(window="5min", min_authors=3, min_copies=2).add_many(posts)
+    monitor = FloodMonitor(window="5min", min_authors=3, min_copies=2, store=server.url, key_prefix=f"t{next(_prefixes)}")
+    try:
+        assert monitor.add_many(posts, batch_size=8) == memory
+    finally:
+        monitor.close()
 
 
 # ------------------------------------------------------------------- shared by workers

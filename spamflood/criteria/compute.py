@@ -8,6 +8,7 @@ scikit-learn import.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -56,6 +57,7 @@ def resolve_parameters(
     return chosen, settings
 
 
+@functools.cache
 def family_module(family: str) -> ModuleType:
     """The module computing ``family`` (one of :data:`~spamflood.criteria.registry.COMPUTED_HERE`)."""
     if family not in COMPUTED_HERE:
@@ -67,7 +69,12 @@ def family_module(family: str) -> ModuleType:
 
 
 def _sources(families: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The lexicons and patterns the families read, by name."""
+    """The lexicons and patterns the families read, by name (shared: do not modify)."""
+    return _sources_of(tuple(families))
+
+
+@functools.lru_cache(maxsize=64)
+def _sources_of(families: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
     lists: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
     for family in families:
@@ -103,8 +110,7 @@ def build_context(
     and pattern the families read. ``originals``: the texts as written when ``data`` holds
     their matching form (``normalized``), for evidence to quote.
     """
-    lists, patterns = _sources(families)
-    scanner = scanner_for(lists, patterns) if lists else None
+    scanner = _scanner(tuple(families))
     if isinstance(data, Columns):
         if clusters is not None:
             raise ConfigError("Give the clusters in the Columns, not as 'clusters' too.")
@@ -127,6 +133,13 @@ def build_context(
     return Context(
         cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan, originals=originals
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _scanner(families: tuple[str, ...]) -> Any:
+    """The scanner of every list and pattern ``families`` read (``None``: they read none)."""
+    lists, patterns = _sources(families)
+    return scanner_for(lists, patterns) if lists else None
 
 
 def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:

@@ -336,7 +336,7 @@ class Context:
     def forget_counts(self) -> None:
         """Drop the scan and the count sums kept for the features once they are computed:
         evidence reads matches, not counts, and a million posts' counts are large."""
-        for key in ("scan", "soft_ad"):
+        for key in ("scan", "soft_ad", "soft_ad_signals", "soft_ad_promotion"):
             self.cache.pop(key, None)
         self.given_scan = None
 

@@ -138,9 +138,12 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     """Distinct accounts in the batch sharing each festival post's skeleton: a post without an
     author is no account (NaN without authors, or where no post of the skeleton has one).
     Counts the caller gives (:attr:`Columns.template_shares`) stand for the batch's."""
-    codes = ctx.author_codes()
-    if codes is None:
+    if ctx.cols.authors is None:
         return np.full(ctx.n, np.nan)
+    if not mentions.any():  # no festival post: nothing shares a template (and no author codes needed)
+        return np.zeros(ctx.n)
+    codes = ctx.author_codes()
+    assert codes is not None
     given = ctx.cols.template_shares
     out = np.zeros(ctx.n)
     index = np.flatnonzero(mentions).tolist()

@@ -19,6 +19,7 @@ the article criterion they measure.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable
@@ -190,11 +191,15 @@ LABELS, FEATURES = load_registry()
 
 def feature_names(families: Iterable[str] | None = None) -> list[str]:
     """Names of the features of ``families`` (all of them by default), in registry order."""
-    wanted = set(FAMILIES if families is None else families)
+    return list(_feature_names(frozenset(FAMILIES if families is None else families)))
+
+
+@functools.lru_cache(maxsize=256)
+def _feature_names(wanted: frozenset[str]) -> tuple[str, ...]:
     unknown = wanted - set(FAMILIES)
     if unknown:
         raise ConfigError(f"Unknown feature families {sorted(unknown)}; expected some of {list(FAMILIES)}")
-    return [f.name for f in FEATURES.values() if f.label in wanted]
+    return tuple(f.name for f in FEATURES.values() if f.label in wanted)
 
 
 def families_in(*scopes: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,9 +27,9 @@ from spamflood.criteria.lexicon import LEXICON_DIR
 from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.errors import ConfigError
 
-__all__ = ["PARAMETERS", "RULES", "Condition", "Rules", "hits", "label_scores", "load_rules"]
+__all__ = ["PARAMETERS", "RULES", "Condition", "Plan", "Rules", "hits", "label_scores", "load_rules"]
 
-_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+_OPS: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
     ">=": operator.ge,
     ">": operator.gt,
     "<=": operator.le,
@@ -70,12 +71,10 @@ class Condition:
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         v = np.asarray(values, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            if self.op == "between":
-                out = (v >= self.low) & (v <= self.high)
-            else:
-                out = _OPS[self.op](v, self.low)
-        return np.asarray(out, dtype=bool) & ~np.isnan(v)
+        # NaN compares false under every operator (and NumPy does not warn): NaN never hits
+        if self.op == "between":
+            return (v >= self.low) & (v <= self.high)
+        return np.asarray(_OPS[self.op](v, self.low), dtype=bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +84,38 @@ class Rules:
     hits: dict[str, Condition]
     labels: dict[str, tuple[tuple[str, ...], ...]]
     params: Mapping[str, float] = field(default_factory=lambda: dict(PARAMETERS))
+    _plans: dict[tuple[str, ...], Plan] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _bound: dict[tuple[tuple[str, float], ...], Rules] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def bind(self, **params: float) -> Rules:
         """These rules with some named thresholds set (``rules.bind(min_authors=10)``); the
-        others keep their values. An unknown name is an error."""
+        others keep their values. An unknown name is an error. Binding the same values again
+        gives the same object (so its :meth:`plan` cache serves every call)."""
+        key = tuple(sorted(params.items()))
+        found = self._bound.get(key)
+        if found is not None:
+            return found
         unknown = sorted(set(params) - set(PARAMETERS))
         if unknown:
             raise ConfigError(f"Unknown rule parameter(s) {unknown}; expected some of {sorted(PARAMETERS)}")
         merged = {**self.params, **params}
-        return Rules({k: c.bind(merged) for k, c in self.hits.items()}, self.labels, merged)
+        if merged == dict(self.params):
+            found = self
+        else:
+            found = Rules({k: c.bind(merged) for k, c in self.hits.items()}, self.labels, merged)
+        if len(self._bound) < 64:  # a program binds a handful of settings; never grow without end
+            self._bound[key] = found
+        return found
+
+    def plan(self, names: Sequence[str]) -> Plan:
+        """The rules compiled for feature columns in the order ``names`` (kept per order)."""
+        key = tuple(names)
+        found = self._plans.get(key)
+        if found is None:
+            found = Plan(self, key)
+            if len(self._plans) < 64:
+                self._plans[key] = found
+        return found
 
     def threshold(self, feature: str) -> float:
         """The bound value a feature's condition compares with (its lower bound for ``between``)."""
@@ -187,13 +209,87 @@ def label_scores(
     ``values``: a mapping name -> column, or an (n, k) array with its column ``names``.
     """
     rules = rules or RULES
-    hit = hits(values, names, rules=rules)
-    n = len(next(iter(hit.values()))) if hit else 0
-    out: dict[str, np.ndarray] = {}
-    for label in FAMILIES:
-        fired = np.zeros(n, dtype=bool)
-        for rule in rules.labels[label]:
-            if all(name in hit for name in rule):
-                fired |= np.logical_and.reduce([hit[name] for name in rule])
-        out[label] = fired.astype(np.float64)
-    return out
+    cols = {name: col for name, col in _as_mapping(values, names).items() if name in rules.hits}
+    if not cols:
+        return {label: np.zeros(0) for label in FAMILIES}
+    plan = rules.plan(list(cols))
+    fired = plan.fired(plan.hits(np.column_stack(list(cols.values()))))
+    return {label: on.astype(np.float64) for label, on in fired.items()}
+
+
+class Plan:
+    """The rules compiled for one order of feature columns: every hit condition evaluated over
+    a values matrix (the commonest operator, ``>=``, compares the whole matrix with a row of
+    thresholds at once; the two or three columns of other operators follow one by one), and
+    every label's rules from those hits. Per call that is a handful of NumPy operations
+    whatever the number of features, which is what a stream judging one post at a time pays;
+    over a batch it reads the matrix once, as column by column would.
+
+    >>> plan = RULES.plan(["SOFT_AD_SIGNALS", "SOFT_AD_PHRASES"])
+    >>> hit = plan.hits(np.array([[3.0, 1.0], [1.0, np.nan]]))
+    >>> hit.tolist(), plan.fired(hit)["soft_ad"].tolist()
+    ([[True, False], [False, False]], [True, False])
+    """
+
+    def __init__(self, rules: Rules, names: tuple[str, ...]) -> None:
+        unknown = [name for name in names if name not in rules.hits]
+        if unknown:
+            raise ConfigError(f"No hit condition for {unknown}; expected features of the registry")
+        self.names = names
+        at = {name: j for j, name in enumerate(names)}
+        by_op: dict[str, list[int]] = {}
+        for j, name in enumerate(names):
+            by_op.setdefault(rules.hits[name].op, []).append(j)
+        # the commonest operator compares the whole matrix against a row of thresholds at
+        # once; the few columns of other operators are then compared one by one
+        self._base = max(by_op, key=lambda op: len(by_op[op])) if by_op else ">="
+        self._low = np.array([rules.hits[name].low for name in names])
+        self._others = [(j, rules.hits[names[j]]) for op, columns in by_op.items() if op != self._base for j in columns]
+        self._base_between = self._base == "between"
+        self._high = np.array([rules.hits[name].high for name in names])
+        # a rule fires where all its features hit: its first column, ANDed with the others;
+        # a label fires where any of its rules does (rules laid out label after label)
+        first: list[int] = []
+        extra: list[tuple[int, int]] = []  # (rule, column) for the further features of a rule
+        starts: list[int] = []
+        self.labels: tuple[str, ...] = ()
+        for label in FAMILIES:
+            usable = [rule for rule in rules.labels[label] if all(name in at for name in rule)]
+            if usable:  # a rule whose features are absent never fires
+                self.labels += (label,)
+                starts.append(len(first))
+                for rule in usable:
+                    extra.extend((len(first), at[name]) for name in rule[1:])
+                    first.append(at[rule[0]])
+        self._first = np.array(first, dtype=np.intp)
+        self._extra = extra
+        self._starts = np.array(starts, dtype=np.intp)
+
+    def hits(self, matrix: np.ndarray) -> np.ndarray:
+        """``(n, k)`` bool: where each feature (column of ``matrix``, in :attr:`names` order)
+        hits; NaN never hits (it compares false under every operator)."""
+        matrix = np.asarray(matrix)
+        if matrix.ndim != 2 or matrix.shape[1] != len(self.names):
+            raise ConfigError(f"Expected a matrix of {len(self.names)} feature columns; got shape {matrix.shape}")
+        if self._base_between:
+            out = (matrix >= self._low) & (matrix <= self._high)
+        else:
+            out = _OPS[self._base](matrix, self._low)
+        for j, condition in self._others:
+            out[:, j] = condition(matrix[:, j])
+        return out
+
+    def fired(self, hit: np.ndarray) -> dict[str, np.ndarray]:
+        """Per label, a bool array: where one of its rules fires (labels without a rule over
+        these features: never)."""
+        n = hit.shape[0]
+        out = {label: np.zeros(n, dtype=bool) for label in FAMILIES}
+        if not self.labels or not n:
+            return out
+        rule = hit[:, self._first]
+        for r, column in self._extra:
+            rule[:, r] &= hit[:, column]
+        fired = np.logical_or.reduceat(rule, self._starts, axis=1)
+        for j, label in enumerate(self.labels):
+            out[label] = fired[:, j]
+        return out

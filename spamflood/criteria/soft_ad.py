@@ -243,25 +243,45 @@ _WHAT = {
 }
 
 
-def _counts(ctx: Context) -> dict[str, np.ndarray]:
+_KINDS = tuple(SOURCES)
+_FLAT = tuple(src for srcs in SOURCES.values() for src in srcs)
+_STARTS = np.cumsum([0] + [len(srcs) for srcs in SOURCES.values()][:-1])
+_SIGNAL_ROWS = np.array([_KINDS.index(k) for k in SIGNAL_KINDS])
+_OTHER_PROMOTION_ROWS = np.array([_KINDS.index(k) for k in PROMOTION_KINDS if k != "SOFT_AD_PRICE"])
+
+
+def _count_rows(ctx: Context) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per kind (:data:`SOURCES`, in its order) the matches of its lists and patterns: a
+    ``(kinds, n)`` matrix summed in a few whole-batch operations (a stream pays them per post),
+    and its rows by name."""
     found = ctx.cache.get("soft_ad")
     if found is None:
+        scan = ctx.scan
         # summed in int32, not float64: these sums stay cached while later families run
-        found = {}
-        for name, srcs in SOURCES.items():
-            total = np.zeros(ctx.n, dtype=np.int32)
-            for src in srcs:
-                total += ctx.raw_count(src)
-            found[name] = total
-        ctx.cache["soft_ad"] = found
+        flat = np.stack([scan.lists[s] if s in scan.lists else scan.patterns[s] for s in _FLAT], dtype=np.int32)
+        matrix = np.add.reduceat(flat, _STARTS, axis=0)
+        found = ctx.cache["soft_ad"] = (matrix, dict(zip(_KINDS, matrix)))
+    return found
+
+
+def _counts(ctx: Context) -> dict[str, np.ndarray]:
+    return _count_rows(ctx)[1]
+
+
+def _signals(ctx: Context) -> np.ndarray:
+    """Per post, the kinds of selling signal it shows (:data:`SIGNAL_KINDS` with a match)."""
+    found = ctx.cache.get("soft_ad_signals")
+    if found is None:
+        found = ctx.cache["soft_ad_signals"] = np.count_nonzero(_count_rows(ctx)[0][_SIGNAL_ROWS], axis=0)
     return found
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every soft_ad feature for the batch."""
-    out = dict(_counts(ctx))
-    out["SOFT_AD_SIGNALS"] = sum(((out[k] > 0).astype(np.float64) for k in SIGNAL_KINDS), np.zeros(ctx.n))
-    out["SOFT_AD_PHRASES"] = sum((out[k] for k in SIGNAL_KINDS), np.zeros(ctx.n))
+    matrix, out = _count_rows(ctx)
+    out = dict(out)
+    out["SOFT_AD_SIGNALS"] = _signals(ctx).astype(np.float64)
+    out["SOFT_AD_PHRASES"] = matrix[_SIGNAL_ROWS].sum(axis=0, dtype=np.float64)
     return out
 
 
@@ -269,10 +289,13 @@ def promotion(ctx: Context) -> np.ndarray:
     """True where a post sells: a discount, link, contact, call to action, customer address or
     the seller's own voice; or a price together with any other selling signal (a price alone
     is also what a buyer says: "got 3 shirts for $20")."""
-    counts = _counts(ctx)
-    others = np.logical_or.reduce([counts[k] > 0 for k in PROMOTION_KINDS if k != "SOFT_AD_PRICE"])
-    signals = sum(((counts[k] > 0).astype(np.int64) for k in SIGNAL_KINDS), np.zeros(ctx.n, dtype=np.int64))
-    return others | ((counts["SOFT_AD_PRICE"] > 0) & (signals >= 2))
+    found = ctx.cache.get("soft_ad_promotion")
+    if found is None:
+        matrix, counts = _count_rows(ctx)
+        others = (matrix[_OTHER_PROMOTION_ROWS] > 0).any(axis=0)
+        found = others | ((counts["SOFT_AD_PRICE"] > 0) & (_signals(ctx) >= 2))
+        ctx.cache["soft_ad_promotion"] = found
+    return found
 
 
 def _outermost(matches: Iterable[Match]) -> list[Match]:

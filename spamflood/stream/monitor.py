@@ -70,7 +70,6 @@ from spamflood import _params
 from spamflood.cluster import BAND_HASH_VERSION, lsh_params
 from spamflood.criteria.context import Columns
 from spamflood.criteria.registry import FEATURES
-from spamflood.criteria.rules import label_scores
 from spamflood.decision import POST_FAMILIES, Decider, Findings
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
@@ -95,6 +94,16 @@ STREAM_FAMILIES: tuple[str, ...] = (*POST_FAMILIES, "holiday_template")
 
 CLUSTER_LABELS: tuple[str, ...] = ("mass_share", "repetition")
 _CLUSTER_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES.values() if f.label in CLUSTER_LABELS)
+_AUTHORS, _SIZE, _RATE, _SPAN, _COPIES = (
+    _CLUSTER_FEATURES.index(name)
+    for name in (
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_SPAN",
+        "REPETITION_SAME_AUTHOR_COPIES",
+    )
+)
 _UNKNOWN: tuple[str, ...] = tuple(
     f.name for f in FEATURES.values() if f.label not in CLUSTER_LABELS and f.label not in STREAM_FAMILIES
 )
@@ -215,7 +224,9 @@ class FloodMonitor:
         self.store: FloodStore = _make_store(store, self.window, key_prefix)
         self.store.bind(
             f"num_perm={num_perm} ngram={ngram} seed={seed} bands={self.bands} rows={self.rows} "
-            f"threshold={self.threshold!r} band_hash={BAND_HASH_VERSION}",
+            # accounts=known: a post without an author counts in a cluster's size but is no
+            # account (monitors that counted such posts as accounts must not share the index)
+            f"threshold={self.threshold!r} band_hash={BAND_HASH_VERSION} accounts=known",
             num_perm=num_perm,
             need=self._need,
         )
@@ -313,7 +324,7 @@ class FloodMonitor:
         entry = None
         if shingled:  # else nothing left to compare (emoji or punctuation only): a post alone
             signature, keys = self._sketch(shingled)
-            entry = Entry(post.id, post.author, t, keys, signature)
+            entry = Entry(post.id, account, t, keys, signature)
         return _Pending(post.id, account, t, post.text, normalized, entry)
 
     def _decide(self, pending: Sequence[_Pending], results: Sequence[Counts | Late | None]) -> list[Verdict]:
@@ -338,12 +349,13 @@ class FloodMonitor:
             for j, i in enumerate(judged):
                 c = counts[j]
                 labels = tuple(decision.labels[j])
+                mine = int(pending[i].account is not None)  # a post with nothing to compare: alone
                 verdicts[i] = Verdict(
                     pending[i].post_id,
                     c.cluster if c is not None else None,
                     c.size if c is not None else 1,
-                    c.authors if c is not None else 1,
-                    c.copies if c is not None else 1,
+                    c.authors if c is not None else mine,
+                    c.copies if c is not None else mine,
                     "mass_share" in labels,
                     labels,
                     tuple(decision.reasons[j]),
@@ -358,7 +370,9 @@ class FloodMonitor:
         n = len(posts)
         clustered = [c if c is not None and c.size >= 2 else None for c in counts]
         cluster = self._cluster_findings(posts, clustered)
-        accounts = np.array([c.authors if c is not None else 1 for c in clustered], dtype=np.float64)
+        accounts = np.array(
+            [c.authors if c is not None else int(p.account is not None) for p, c in zip(posts, clustered)], dtype=np.float64
+        )
         shared = np.array([c.size if c is not None else 1 for c in clustered], dtype=np.float64)
         columns = Columns(
             texts=[p.normalized for p in posts],
@@ -369,8 +383,8 @@ class FloodMonitor:
         text = Findings.compute(
             columns, None, STREAM_FAMILIES, self.tz, normalized=True, originals=[p.text for p in posts]
         )
-        unknown = {name: np.full(n, np.nan) for name in _UNKNOWN}
-        return Findings.join([cluster, text, Findings(unknown, {}, {}, n)])
+        unknown = np.full((len(_UNKNOWN), n), np.nan)
+        return Findings.join([cluster, text, Findings(dict(zip(_UNKNOWN, unknown)), {}, {}, n)])
 
     def _cluster_findings(self, posts: list[_Pending], counts: list[Counts | None]) -> Findings:
         """``mass_share`` and ``repetition`` from each post's cluster counts inside the window,
@@ -378,18 +392,19 @@ class FloodMonitor:
         more: zeros, as the batch fills posts in no cluster)."""
         n = len(posts)
         hours = self.window / 3600.0
-        known: dict[str, list[float]] = {name: [0.0] * n for name in _CLUSTER_FEATURES}
+        matrix = np.zeros((n, len(_CLUSTER_FEATURES)))
         for i, c in enumerate(counts):
-            if c is None:
-                continue
-            known["MASS_SHARE_CLUSTER_SIZE"][i] = c.size
-            known["MASS_SHARE_AUTHORS_IN_WINDOW"][i] = c.authors
-            known["MASS_SHARE_PEAK_RATE"][i] = c.size / hours
-            known["MASS_SHARE_CLUSTER_SPAN"][i] = c.last_time - c.first_time
-            known["REPETITION_SAME_AUTHOR_COPIES"][i] = c.copies if posts[i].account is not None else math.nan
-        values = {name: np.asarray(known[name], dtype=np.float64) for name in _CLUSTER_FEATURES}
-        scores = label_scores(values, rules=self.rules.rules)
-        fired = {label: scores[label] > 0 for label in CLUSTER_LABELS}
+            if c is not None:
+                row = matrix[i]
+                row[_AUTHORS] = c.authors or math.nan  # no known account in the cluster: unknown, as in the batch
+                row[_SIZE] = c.size
+                row[_RATE] = c.size / hours
+                row[_SPAN] = c.last_time - c.first_time
+                row[_COPIES] = c.copies if posts[i].account is not None else math.nan
+        plan = self.rules.rules.plan(_CLUSTER_FEATURES)
+        on = plan.fired(plan.hits(matrix))
+        values = dict(zip(_CLUSTER_FEATURES, matrix.T))
+        fired = {label: on[label] for label in CLUSTER_LABELS}
         sentences: dict[str, dict[int, str]] = {"mass_share": {}, "repetition": {}}
         for i in np.flatnonzero(fired["mass_share"]).tolist():
             c = counts[i]

@@ -270,7 +270,7 @@ class RedisStore:
             self._need,
             repr(float(entry.time)),
             entry.post_id,
-            entry.author,
+            entry.author or "",  # the script's word for no known account
             np.ascontiguousarray(entry.signature, dtype="<u4").tobytes(),
             cluster_id(entry.post_id),
             np.ascontiguousarray(entry.band_keys, dtype="<u8").tobytes(),

@@ -23,8 +23,10 @@ class Verdict:
         so a replay gives the same ids), or ``None`` for a post with nothing to compare (no
         text left after normalization) or a late one.
     cluster_size : posts of the cluster inside the window (1 for a post alone).
-    cluster_authors : distinct accounts among them.
-    author_copies : posts of the cluster inside the window by this post's account.
+    cluster_authors : distinct accounts among them (a post without an author, or with its own
+        id as author, is no account: it counts in ``cluster_size`` only, as in the batch).
+    author_copies : posts of the cluster inside the window by this post's account (0 for a
+        post without one).
     flood : ``mass_share`` is listed: ``cluster_authors >= min_authors``.
     labels : the labels whose rules fired on the post (the cluster labels ``mass_share`` and
         ``repetition``, and the criteria the stream computes: ``soft_ad``, ``hotspot_hijack``,
