@@ -154,7 +154,9 @@ class RuleScorer:
         copy spread over months by many accounts still counts as shared. ``author_codes``
         below 0 are unknown authors: such a post's copies are NaN, and so are both account
         counts of a cluster with no known author; the span is NaN for a cluster without a
-        timed post."""
+        timed post. How tight a cluster is in time reaches the model as ``WINDOW_SHARE``, the
+        share of its accounts inside its peak window (NaN without a known author): an account
+        joining inside the window never lowers it, where the span has no such direction."""
         labels = table.labels
         n = labels.shape[0]
         copies = np.zeros(n, dtype=np.float64)
@@ -169,12 +171,14 @@ class RuleScorer:
         rate = table.peak_posts / (table.window / 3600.0)
         known_authors = table.authors > 0
         accounts = np.where(known_authors, table.peak_authors, np.nan)
+        share = np.divide(table.peak_authors, table.authors, out=np.full(len(table), np.nan), where=known_authors)
         return {
             "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
             "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(accounts),
             "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
             "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
             "MASS_SHARE_CLUSTER_ACCOUNTS": table.per_post(np.where(known_authors, table.authors, np.nan)),
+            "MASS_SHARE_WINDOW_SHARE": table.per_post(share),
             "REPETITION_SAME_AUTHOR_COPIES": copies,
         }
 

@@ -61,6 +61,7 @@ def test_the_cluster_features_of_the_lead_are_registered() -> None:
         "MASS_SHARE_CLUSTER_SIZE",
         "MASS_SHARE_PEAK_RATE",
         "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "MASS_SHARE_WINDOW_SHARE",
         "REPETITION_SAME_AUTHOR_COPIES",
     ):
         assert FEATURES[name].kind == "cluster"
@@ -312,8 +313,8 @@ def test_a_bad_monotone_or_model_input_key_is_refused_naming_the_feature(tmp_pat
 
 
 def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_input() -> None:
-    """Counts of accounts or copies sharing one text or template only ever count against a
-    post. A long span says neither flood nor innocence, and the batch_accounts count is missing
+    """Counts of accounts or copies sharing one text or template, and the share of a cluster's
+    accounts inside one window, only ever count against a post. A long span says neither flood nor innocence, and the batch_accounts count is missing
     outside a cluster (MASS_SHARE_CLUSTER_ACCOUNTS counts the same, 0 there): the model reads
     neither."""
     monotone = {f.name for f in FEATURES.values() if f.monotone == 1}
@@ -322,6 +323,7 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
         "MASS_SHARE_CLUSTER_SIZE",
         "MASS_SHARE_PEAK_RATE",
         "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "MASS_SHARE_WINDOW_SHARE",
         "REPETITION_SAME_AUTHOR_COPIES",
         "HOLIDAY_TEMPLATE_SKELETON_SHARED",
     }
