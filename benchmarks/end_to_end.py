@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--feed", help="score this JSONL feed instead of a generated one")
     parser.add_argument("--no-criteria", action="store_true", help="cluster labels only (the first slice)")
-    parser.add_argument("--rules", action="store_true", help="score with the interim rules, not the bundled model")
+    parser.add_argument("--rules", action="store_true", help="score with the rule score, not the bundled model")
     parser.add_argument("--stages", action="store_true", help="per-stage CPU cost in this process, batched vs one by one")
     args = parser.parse_args()
     if args.stages:

@@ -1,7 +1,9 @@
 """Detection quality on a generated feed with ground truth.
 
 Prints per-label precision, recall and F1 (a post's predicted labels against its true
-labels), cluster quality against the campaigns (adjusted Rand index, pair precision and
+labels) in two views: on flagged posts (a label counts only where the post is flagged and lists
+it: what a moderator acts on, the main view) and listed on any post (the evidence a post shows,
+flagged or not). Then cluster quality against the campaigns (adjusted Rand index, pair precision and
 recall; organic posts count as singletons), recall of flagged campaign posts at each evasion
 level, and the share of organic hard negatives flagged, by kind. Writes JSON too.
 
@@ -19,6 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -49,18 +52,9 @@ def main() -> None:
         seconds = time.perf_counter() - started
     assert [t["id"] for t in truth] == result.batch.ids
 
-    per_label = {}
     print(f"{args.posts:,} posts (seed {args.seed}), scored in {seconds:.1f} s")
-    print(f"{'label':18} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>7} {'predicted':>9}")
-    for label in LABELS:
-        y = np.array([label in t["labels"] for t in truth])
-        p = np.array([label in ls for ls in result.labels])
-        tp = int((y & p).sum())
-        precision = tp / p.sum() if p.sum() else 0.0
-        recall = tp / y.sum() if y.sum() else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "true": int(y.sum()), "predicted": int(p.sum())}
-        print(f"{label:18} {precision:9.3f} {recall:7.3f} {f1:6.3f} {int(y.sum()):7,} {int(p.sum()):9,}")
+    per_label = label_quality(truth, result.labels, result.flagged)
+    print_label_quality(per_label)
 
     y_any = np.array([bool(t["campaign"]) for t in truth])
     flagged = result.flagged
@@ -100,6 +94,40 @@ def main() -> None:
         "clusters": {"ari": ari, "pair_precision": pair_precision, "pair_recall": pair_recall},
         "recall_by_evasion": by_level, "organic_flagged_by_kind": hard,
     }, indent=2))
+
+
+VIEWS = {
+    "flagged": "on flagged posts (the post is flagged and lists the label)",
+    "listed": "listed on any post (flagged or not)",
+}
+
+
+def label_quality(truth: list[dict[str, Any]], labels: list[list[str]], flagged: np.ndarray) -> dict[str, dict[str, dict[str, float]]]:
+    """Per view (:data:`VIEWS`) and label: precision, recall, F1 and counts of each post's
+    predicted labels against its true labels."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for view in VIEWS:
+        out[view] = {}
+        for label in LABELS:
+            y = np.array([label in t["labels"] for t in truth])
+            p = np.array([label in ls for ls in labels])
+            if view == "flagged":
+                p &= np.asarray(flagged, dtype=bool)
+            tp = int((y & p).sum())
+            precision = tp / p.sum() if p.sum() else 0.0
+            recall = tp / y.sum() if y.sum() else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            out[view][label] = {"precision": precision, "recall": recall, "f1": f1, "true": int(y.sum()), "predicted": int(p.sum())}
+    return out
+
+
+def print_label_quality(per_label: dict[str, dict[str, dict[str, float]]]) -> None:
+    """The tables of :func:`label_quality`, one per view."""
+    for view, title in VIEWS.items():
+        print(f"labels {title}:")
+        print(f"  {'label':18} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>7} {'predicted':>9}")
+        for label, m in per_label[view].items():
+            print(f"  {label:18} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {int(m['true']):7,} {int(m['predicted']):9,}")
 
 
 def hash_id(campaign: str) -> int:

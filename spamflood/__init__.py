@@ -20,12 +20,13 @@ if TYPE_CHECKING:  # what the names are, for type checkers and readers
     from spamflood.cluster import ClusterFinder, ClusterTable
     from spamflood.criteria import FEATURES, LABELS, evaluate, explain
     from spamflood.criteria.transformer import CriteriaFeatures
-    from spamflood.detector import Detector, ScoredPost, ScoreResult
+    from spamflood.detector import Detector
     from spamflood.errors import ConfigError, InputError, ModelError, SpamfloodError
     from spamflood.io.fieldmap import FieldMap
     from spamflood.minhash import MinHasher, estimate_jaccard, exact_jaccard
     from spamflood.normalize import normalize_many, shingle_many, shingle_text
     from spamflood.posts import Post, PostBatch
+    from spamflood.result import ScoredPost, ScoreResult
     from spamflood.stream import FloodMonitor, Verdict
 
 _LAZY = {
@@ -43,8 +44,8 @@ _LAZY = {
     "ModelError": "errors",
     "Post": "posts",
     "PostBatch": "posts",
-    "ScoreResult": "detector",
-    "ScoredPost": "detector",
+    "ScoreResult": "result",
+    "ScoredPost": "result",
     "SpamfloodError": "errors",
     "Verdict": "stream",
     "estimate_jaccard": "minhash",

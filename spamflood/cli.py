@@ -205,7 +205,7 @@ def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -
         p.add_argument(
             "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
         )
-        p.add_argument("--rules", action="store_true", help="score with the transparent interim rules, not a model")
+        p.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
 
 
 def _add_label_options(p: argparse.ArgumentParser) -> None:
@@ -309,14 +309,21 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
     )
-    watch.add_argument("--window", type=_duration, default="1h", help="sliding window in event time, e.g. 15min (default: %(default)s)")
+    watch.add_argument("--window", type=_duration, help="sliding window in event time, e.g. 15min (default: 1h, or the model's)")
     watch.add_argument(
-        "--min-authors", type=_AT_LEAST_TWO, default=5, help="accounts in one window that make a flood (default: 5)"
+        "--min-authors", type=_AT_LEAST_TWO, help="accounts in one window that make a flood (default: 5, or the model's)"
     )
     watch.add_argument(
-        "--min-copies", type=_AT_LEAST_TWO, default=3, help="copies by one account that make repetition (default: 3)"
+        "--min-copies", type=_AT_LEAST_TWO, help="copies by one account that make repetition (default: 3, or the model's)"
     )
-    watch.add_argument("--similarity", type=_SIMILARITY, default=0.7, help="Jaccard similarity of near-copies (default: 0.7)")
+    watch.add_argument(
+        "--similarity", type=_SIMILARITY, help="Jaccard similarity of near-copies (default: 0.7, or the model's)"
+    )
+    watch.add_argument("--model", help="trained model file, .joblib (default: the bundled model)")
+    watch.add_argument(
+        "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
+    )
+    watch.add_argument("--rules", action="store_true", help="score with the transparent interim rules, not a model")
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
@@ -702,7 +709,7 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
 def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     from spamflood._memory import collector_paused
     from spamflood._stdout import counted_stdout
-    from spamflood.detector import effective_jobs
+    from spamflood.chunks import effective_jobs
     from spamflood.io.writers import RecordWriter, jsonl_of_columns, jsonl_of_records
 
     if args.engine == "spark":
@@ -792,7 +799,7 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
     from contextlib import closing
 
     from spamflood.durations import human_duration
-    from spamflood.stream import FloodMonitor, RedisStore, StoreUnavailableError, watch
+    from spamflood.stream import RedisStore, StoreUnavailableError, watch
     from spamflood.stream.watch import read_lines
 
     if not args.redis_timeout >= 0 or args.redis_timeout == float("inf"):
@@ -814,24 +821,21 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
     log.addHandler(handler)
     try:
         with closing(read_lines(args.input)) as lines:
-            store: Any = "memory"
-            if args.redis:
-                store = RedisStore(
+
+            def make_store(window: float) -> Any:
+                if not args.redis:
+                    return "memory"
+                return RedisStore(
                     args.redis,
-                    window=args.window,
+                    window=window,
                     key_prefix=args.key_prefix,
                     retry_for=args.redis_timeout,
                     socket_timeout=min(5.0, args.redis_timeout) or 5.0,  # one attempt never outlasts the budget
                 )
-            with FloodMonitor(
-                window=args.window,
-                min_authors=args.min_authors,
-                min_copies=args.min_copies,
-                threshold=args.similarity,
-                store=store,
-            ) as monitor:
+
+            with _monitor(args, make_store) as monitor:
                 if args.redis:
-                    store.ping()  # an unreachable server or a refused password fails now, not at the first post
+                    monitor.store.ping()  # an unreachable server or a refused password fails now, not at the first post
                 summary = watch(
                     lines,
                     args.output,
@@ -843,6 +847,7 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
                     allowed_lateness=args.allowed_lateness,
                     sort=args.sort,
                     on_reject=None if args.rejects or args.quiet else show_reject,
+                    batch_size=1 if args.input == "-" else 256,  # a file is all there: judged a batch at a time
                 )
     except StoreUnavailableError as exc:
         console.print(f"ERROR {exc}", markup=False)
@@ -887,6 +892,34 @@ def _cmd_watch(args: argparse.Namespace, console: Any) -> int:
 
 _SHOW_REJECTS = 5
 """Rejects that ``watch`` prints on stderr when no ``--rejects`` file is given."""
+
+
+def _monitor(args: argparse.Namespace, make_store: Any) -> Any:
+    """The ``watch`` command's monitor, scored as ``score`` scores: by the bundled model, a
+    ``--model`` file, or ``--rules``; the settings given, the rest from the model or the
+    defaults. ``make_store(window)`` gives its store."""
+    from spamflood.durations import parse_duration
+    from spamflood.stream import FloodMonitor
+    from spamflood.stream.monitor import MONITOR_SETTINGS
+
+    given: dict[str, Any] = {}
+    for name in ("window", "min_authors", "min_copies", "similarity"):
+        if getattr(args, name) is not None:
+            given[MONITOR_SETTINGS[name]] = getattr(args, name)
+    if args.tz != "UTC":
+        given["tz"] = args.tz
+    model = None
+    if args.rules:
+        if args.model:
+            raise ConfigError("--model and --rules exclude each other: --rules scores without a model.")
+        params = given
+    else:
+        from spamflood.model import load_model
+
+        loaded = load_model(args.model, trusted=args.trust_model)  # the first post needs it
+        saved = {MONITOR_SETTINGS[k]: v for k, v in loaded.settings.items() if k in MONITOR_SETTINGS}
+        params, model = {**saved, **given}, loaded.model
+    return FloodMonitor(**params, store=make_store(parse_duration(params.get("window", "1h"))), model=model)
 
 
 def _cmd_synth(args: argparse.Namespace, console: Any) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 from spamflood.errors import ConfigError
 
 __all__ = [
+    "BAND_HASH_VERSION",
     "Cluster",
     "ClusterFinder",
     "ClusterTable",
@@ -128,6 +129,13 @@ def _similar(sig: np.ndarray, fp: np.ndarray, a: int, b: int, need: int) -> bool
     for j in range(k):  # no early exit: a branch-free count vectorises
         equal += sig[a, j] == sig[b, j]
     return equal >= need
+
+
+BAND_HASH_VERSION = 1
+"""The version of :func:`band_keys`' hash. The stream engine stores band keys (in Redis, for
+as long as a window) and names this version in the settings its index is bound to, so an index
+keyed by another hash is refused instead of silently finding no candidates: change the hash,
+bump this (``tests/test_cluster.py`` pins the keys of version 1)."""
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -29,6 +29,7 @@ __all__ = [
     "Post",
     "PostBatch",
     "dense_codes",
+    "unknown_authors",
 ]
 
 CORE_FIELDS: tuple[str, ...] = ("id", "text", "author", "time")
@@ -226,17 +227,11 @@ class PostBatch:
         A reader gives a post without an author its own id as author (so it is nobody else's
         account); that is no evidence of an account, and the cluster statistics must not count
         it as one (:func:`spamflood.cluster.cluster_stats`). Only ``rows`` are checked (the
-        clustered posts, say): a C loop over them, about 0.1 us a row.
+        clustered posts, say): see :func:`unknown_authors`.
         """
         out = np.array(codes, dtype=np.int64)
         if rows.size:
-            authors, ids = self.authors, self.ids
-            unknown = np.fromiter(
-                map(operator.eq, map(authors.__getitem__, rows.tolist()), map(ids.__getitem__, rows.tolist())),
-                dtype=np.bool_,
-                count=rows.size,
-            )
-            out[rows[unknown]] = -1
+            out[rows[unknown_authors(self.authors, self.ids, rows)]] = -1
         return out
 
     def to_frame(self) -> Any:
@@ -259,3 +254,16 @@ def dense_codes(values: Sequence[Hashable]) -> tuple[np.ndarray, list[Any]]:
     table.update(zip(distinct, range(len(distinct))))
     codes = np.fromiter(map(table.__getitem__, values), dtype=np.int64, count=len(values))
     return codes, distinct
+
+
+def unknown_authors(authors: Sequence[Any], ids: Sequence[Any], rows: np.ndarray | None = None) -> np.ndarray:
+    """Per post (or per post at ``rows``): True where it has no author, i.e. its author is
+    missing (None, empty) or its own id, which a reader gives a post without an author (so it
+    is nobody else's account). A C loop (``map``), about 0.05 us a post."""
+    if rows is not None:
+        index = rows.tolist()
+        authors = list(map(authors.__getitem__, index))
+        ids = list(map(ids.__getitem__, index))
+    same = np.fromiter(map(operator.eq, authors, ids), dtype=np.bool_, count=len(authors))
+    empty = np.fromiter(map(operator.not_, authors), dtype=np.bool_, count=len(authors))
+    return same | empty

@@ -1,6 +1,8 @@
-"""The transparent rule score for the cluster labels ``mass_share`` and ``repetition``.
+"""The rule score (``--rules``), and the cluster labels ``mass_share`` and ``repetition``.
 
-Until a trained model is bundled, a label's strength is a simple, readable curve:
+Where each label fires is decided by its rule in ``rules.toml`` (for these two: at least
+``min_authors`` accounts within one window, at least ``min_copies`` copies by one account).
+The rule score gives each fired label a strength, a simple, readable curve:
 
 * ``mass_share``: ``a`` = the most distinct accounts that posted the cluster's text within one
   window; strength ``1 - 0.5 ** (a / min_authors)``, counted only when ``a >= min_authors``
@@ -13,7 +15,8 @@ the cluster's *known* authors, so posts without an author never make a flood, an
 without an author is no one's repetition (its feature NaN); a span is of the timed posts, and
 a reason says so when some or all of a cluster's posts lack a time.
 
-A post's score combines its labels as independent evidence (noisy-or):
+Every other label that fires counts :data:`CRITERIA_STRENGTH`. A post's rule score combines
+its labels as independent evidence (noisy-or):
 ``1 - prod(1 - strength)``. Labels are listed strongest first, each with a reason that carries
 its evidence.
 """
@@ -27,17 +30,24 @@ from datetime import UTC, datetime
 import numpy as np
 
 from spamflood.cluster import ClusterTable
+from spamflood.criteria.rules import RULES, Rules, label_scores
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 
 __all__ = [
+    "CRITERIA_STRENGTH",
     "LabelScores",
     "RuleScorer",
     "combine",
     "label_strength",
     "mass_share_reason",
     "repetition_reason",
+    "rule_strength",
 ]
+
+CRITERIA_STRENGTH = 0.6
+"""The rule score's strength of a fired criteria label (soft_ad, holiday_template, ...): one
+alone flags a post at the default threshold."""
 
 
 def _iso(epoch: float) -> str:
@@ -94,16 +104,38 @@ def repetition_reason(author: str, copies: int, span: float) -> str:
     return f"{head}, times unknown" if span != span else f"{head} within {human_duration(span)}"
 
 
+def rule_strength(fired: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray], scorer: RuleScorer) -> dict[str, np.ndarray]:
+    """Per fired label, its rule-score strength where it fired (0 elsewhere): the curves of the
+    cluster labels over their counts, :data:`CRITERIA_STRENGTH` for the others."""
+    out: dict[str, np.ndarray] = {}
+    for label, on in fired.items():
+        if not on.any():  # most labels fire on no post of a batch (or of the one post a stream judges)
+            out[label] = np.zeros(len(on))
+            continue
+        if label == "mass_share":
+            curve = label_strength(values["MASS_SHARE_AUTHORS_IN_WINDOW"], scorer.min_authors)
+        elif label == "repetition":
+            curve = label_strength(values["REPETITION_SAME_AUTHOR_COPIES"], scorer.min_copies)
+        else:
+            curve = np.full(len(on), CRITERIA_STRENGTH)
+        # a fired cluster label is at its minimum count or above, so its curve is above 0
+        out[label] = np.where(on, np.maximum(curve, 1e-9), 0.0)
+    return out
+
+
 def combine(strength: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Noisy-or of the label strengths: the post's score in [0, 1]."""
     keep = np.ones(n, dtype=np.float64)
     for values in strength.values():
-        keep *= 1.0 - np.clip(values, 0.0, 1.0)
+        if values.any():  # a label that fired nowhere leaves the score as it is
+            keep *= 1.0 - np.clip(values, 0.0, 1.0)
     return 1.0 - keep
 
 
 class RuleScorer:
-    """Scores the cluster labels from cluster statistics (a plain structure, no fitting)."""
+    """The cluster labels from cluster statistics (a plain structure, no fitting): their
+    features, where their rules fire (``rules``, bound to ``min_authors`` and ``min_copies``),
+    their strengths and reasons."""
 
     def __init__(self, *, min_authors: int = 5, min_copies: int = 3) -> None:
         if min_authors < 2:
@@ -112,13 +144,19 @@ class RuleScorer:
             raise ConfigError(f"The 'min_copies' parameter must be at least 2. Got {min_copies} instead.")
         self.min_authors = min_authors
         self.min_copies = min_copies
+        self.rules: Rules = RULES.bind(min_authors=min_authors, min_copies=min_copies)
 
     def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-post cluster features, named as in the criteria registry.
+        """Per-post cluster features, named as in the criteria registry; 0 for a post in no cluster.
 
-        ``author_codes`` below 0 are unknown authors: such a post's copies are NaN, and so are
-        the accounts of a cluster with no known author; the span is NaN for a cluster without
-        a timed post."""
+        The accounts are counted twice: the most within one window (``AUTHORS_IN_WINDOW``, the
+        flood) and in the whole cluster whenever they posted (``CLUSTER_ACCOUNTS``), so that
+        copy spread over months by many accounts still counts as shared. ``author_codes``
+        below 0 are unknown authors: such a post's copies are NaN, and so are both account
+        counts of a cluster with no known author; the span is NaN for a cluster without a
+        timed post. How tight a cluster is in time reaches the model as ``WINDOW_SHARE``, the
+        share of its accounts inside its peak window (NaN without a known author): an account
+        joining inside the window never lowers it, where the span has no such direction."""
         labels = table.labels
         n = labels.shape[0]
         copies = np.zeros(n, dtype=np.float64)
@@ -131,20 +169,34 @@ class RuleScorer:
             copies[known] = counts[inverse]
         span = table.last_time - table.first_time
         rate = table.peak_posts / (table.window / 3600.0)
-        accounts = np.where(table.authors > 0, table.peak_authors, np.nan)
+        known_authors = table.authors > 0
+        accounts = np.where(known_authors, table.peak_authors, np.nan)
+        share = np.divide(table.peak_authors, table.authors, out=np.full(len(table), np.nan), where=known_authors)
         return {
             "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
             "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(accounts),
             "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
             "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
+            "MASS_SHARE_CLUSTER_ACCOUNTS": table.per_post(np.where(known_authors, table.authors, np.nan)),
+            "MASS_SHARE_WINDOW_SHARE": table.per_post(share),
             "REPETITION_SAME_AUTHOR_COPIES": copies,
         }
 
-    def score(self, table: ClusterTable, author_codes: np.ndarray, authors: list[str], times: np.ndarray) -> LabelScores:
-        features = self.cluster_features(table, author_codes)
-        a = features["MASS_SHARE_AUTHORS_IN_WINDOW"]
-        mass = label_strength(a, self.min_authors)
-        rep = label_strength(features["REPETITION_SAME_AUTHOR_COPIES"], self.min_copies)
+    def score(
+        self,
+        table: ClusterTable,
+        author_codes: np.ndarray,
+        authors: list[str],
+        times: np.ndarray,
+        features: Mapping[str, np.ndarray] | None = None,
+    ) -> LabelScores:
+        """Where the cluster labels fire, their strengths and reasons; ``features``: the
+        table's :meth:`cluster_features` when the caller has them already."""
+        if features is None:
+            features = self.cluster_features(table, author_codes)
+        fired = label_scores(features, rules=self.rules)
+        strength = rule_strength({k: fired[k] > 0 for k in ("mass_share", "repetition")}, features, self)
+        mass, rep = strength["mass_share"], strength["repetition"]
         reasons = {
             "mass_share": self._mass_reasons(table, mass, times),
             "repetition": self._repetition_reasons(table, rep, author_codes, authors, times),

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood.cluster import (
+    BAND_HASH_VERSION,
     ClusterFinder,
+    band_keys,
     candidate_probability,
     cluster_stats,
     fingerprint_words,
@@ -29,6 +31,14 @@ def copies(base: np.ndarray, n: int, agree: float, rng: np.random.Generator) -> 
         pos = rng.choice(K, size=change, replace=False)
         row[pos] = rng.integers(0, 2**32, size=change, dtype=np.uint32)
     return out
+
+
+def test_band_hash_version_1_gives_these_keys():
+    """The stream engine stores band keys (Redis) under BAND_HASH_VERSION: a change of the hash
+    must bump the version, so an index keyed by the old hash is refused, not silently missed."""
+    sig = (np.arange(12, dtype=np.uint32) * 1000003).reshape(1, 12)
+    assert BAND_HASH_VERSION == 1
+    assert band_keys(sig, 3, 4)[0].tolist() == [0x2D9DDF4450D43F8B, 0x33BF2AB8D314EE94, 0x12C173BB2707CD60]
 
 
 def test_lsh_params_choose_recall_at_threshold():

@@ -60,6 +60,8 @@ def test_the_cluster_features_of_the_lead_are_registered() -> None:
         "MASS_SHARE_AUTHORS_IN_WINDOW",
         "MASS_SHARE_CLUSTER_SIZE",
         "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "MASS_SHARE_WINDOW_SHARE",
         "REPETITION_SAME_AUTHOR_COPIES",
     ):
         assert FEATURES[name].kind == "cluster"
@@ -117,9 +119,52 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
     assert evaluate([text]).labels[label][0] == 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a story presented as trending is an event; selling in the same post hijacks it
+        (
+            "热搜第一：跨海高铁全线贯通，全场买一送一，点击链接",
+            'hotspot_hijack: event "热搜第一" with promotion "买一送一", "点击链接"',
+        ),
+        # "$14 off" is a discount (money taken off), so it is selling
+        ("smog outside? Stay safe with WarmNest masks, $14 off today", 'hotspot_hijack: event "smog" with promotion "$14 off"'),
+        # an income pitch hung on a disaster sells too
+        ("台风过后在家也能月入过万", 'hotspot_hijack: event "台风" with promotion "月入过万"'),
+        # a sales boast that counts the goods sold
+        ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "SOLD OUT"; goods sold "465 boxes"'),
+        ("红茶礼盒又卖断货了！今天到的289箱全部清空", 'microbusiness: sales boast "卖断货"; goods sold "289箱"'),
+        # a greeting headed with its sender's name
+        ("[PawPal morning] Every day is a second chance", 'chicken_soup: greeting signed "[PawPal morning]"'),
+        # +V is 加V written with a plus sign
+        ("招募团队合伙人，门槛低，+V wangwang1172", 'microbusiness: recruiting "招募", "合伙人"; pitch with contact "+V"'),
+    ],
+)
+def test_a_rule_fires_with_its_evidence_sentence(text: str, expected: str) -> None:
+    assert expected in reasons(evaluate([text]).evidence[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "太原迎来暴雪，航班大面积取消。详情：https://news.example.com/gr3ci5vjy8",  # news shared with its link
+        "这个消息刷屏了：杭州暴雨后出现双彩虹 https://www.example.cn/b46tvyop26",
+        "I saved $5 off my bill lol",  # one discount alone is a bargain told, not an ad
+        "本月提现的500元到账了",  # a person's own payment: money is no count of goods sold
+        "the concert sold out in 5 minutes",
+        "年销量突破100万辆",
+        "薪资3700元，招聘司机",
+        "gm everyone, coffee first",  # a greeting with nothing to sell
+        "早安呀，窗外阳光很好",
+    ],
+)
+def test_near_misses_of_the_widened_rules_fire_no_label(text: str) -> None:
+    assert evaluate([text]).evidence == [[]]
+
+
 def test_reasons_quote_the_evidence_in_one_sentence_per_label() -> None:
     ev = evaluate(["限时特价¥99，加V抢购"]).evidence[0]
-    assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"']
+    assert reasons(ev) == ['soft_ad: price "¥99"; discount "特价"; disguised handle "加V"; call to action "抢购"; urgency "限时"']
     assert all(e.label == "soft_ad" and e.value >= 1 for e in ev)
     assert str(ev[0]) == 'soft_ad: price "¥99"'
 
@@ -138,6 +183,40 @@ def test_label_scores_need_names_for_an_array() -> None:
         label_scores(np.zeros((2, 3)))
     with pytest.raises(ConfigError, match="'names' has 2 entries but the values have 3 columns"):
         label_scores(np.zeros((2, 3)), ["A", "B"])
+
+
+_FEATURE_VALUES = st.sampled_from([float("nan"), -3.0, -2.0, 0.0, 0.05, 0.1, 0.5, 0.8, 0.9, 1.0, 2.0, 3.0, 5.0, 14.0, 50.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(list(FEATURES)), min_size=1, max_size=len(FEATURES), unique=True),
+    st.data(),
+)
+def test_rules_compiled_for_a_column_order_fire_exactly_as_each_condition_and_rule_says(
+    names: list[str], data: st.DataObject
+) -> None:
+    """The compiled plan (one comparison per operator) hits where each feature's own condition
+    does, NaN never; a label fires where all features of one of its rules hit, over any subset
+    and order of the features."""
+    from spamflood.criteria.rules import RULES
+
+    rows = data.draw(st.integers(1, 4))
+    matrix = np.array([[data.draw(_FEATURE_VALUES) for _ in names] for _ in range(rows)])
+    plan = RULES.plan(names)
+    hit = plan.hits(matrix)
+    for j, name in enumerate(names):
+        expected = [RULES.hits[name](np.array([v]))[0] and v == v for v in matrix[:, j]]
+        assert hit[:, j].tolist() == expected, name
+    fired = plan.fired(hit)
+    for label, rules in RULES.labels.items():
+        expected = [
+            any(all(name in names and hit[r, names.index(name)] for name in rule) for rule in rules) for r in range(rows)
+        ]
+        assert fired[label].tolist() == expected, label
+    assert {k: v.tolist() for k, v in label_scores(matrix, names).items()} == {
+        k: [float(x) for x in v] for k, v in fired.items()
+    }
 
 
 def test_the_article_is_cited_by_its_title() -> None:
@@ -213,6 +292,43 @@ def test_a_corrupt_registry_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "features.toml", good + "\n[[feature\n")
     with pytest.raises(ConfigError, match=r"features.toml is not valid TOML"):
         load_registry(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("monotone = 2", r"feature #1 \(MASS_SHARE_AUTHORS_IN_WINDOW\): 'monotone' must be 1, -1 or 0; got 2"),
+        ("monotone = true", r"'monotone' must be 1, -1 or 0; got True"),
+        ("model_input = 0", r"'model_input' must be true or false"),
+        ("model_input = false", r"'monotone' constrains the model, which 'model_input = false' keeps it out of"),
+    ],
+)
+def test_a_bad_monotone_or_model_input_key_is_refused_naming_the_feature(tmp_path: Path, key: str, match: str) -> None:
+    good = (LEXICON_DIR / "features.toml").read_text(encoding="utf-8")
+    first = 'description = "most accounts posting the copy in one window"\nmonotone = 1\n'
+    assert first in good
+    replaced = first.replace("monotone = 1", key) if key.startswith("monotone") else first + key + "\n"
+    with pytest.raises(ConfigError, match=match):
+        load_registry(_write(tmp_path, "features.toml", good.replace(first, replaced)))
+
+
+def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_input() -> None:
+    """Counts of accounts or copies sharing one text or template, and the share of a cluster's
+    accounts inside one window, only ever count against a post. A long span says neither flood nor innocence, and the batch_accounts count is missing
+    outside a cluster (MASS_SHARE_CLUSTER_ACCOUNTS counts the same, 0 there): the model reads
+    neither."""
+    monotone = {f.name for f in FEATURES.values() if f.monotone == 1}
+    assert monotone == {
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "MASS_SHARE_WINDOW_SHARE",
+        "REPETITION_SAME_AUTHOR_COPIES",
+        "HOLIDAY_TEMPLATE_SKELETON_SHARED",
+    }
+    assert not any(f.monotone == -1 for f in FEATURES.values())
+    assert [f.name for f in FEATURES.values() if not f.model_input] == ["MASS_SHARE_CLUSTER_SPAN", "BATCH_ACCOUNTS_ACCOUNTS"]
 
 
 # ----------------------------------------------------------------------------- matching

@@ -124,6 +124,20 @@ def test_bad_targets_and_parameters_are_refused():
         FloodModel(features=NAMES, calibration="beta").fit(X, y)
 
 
+def test_a_feature_known_on_one_post_or_on_none_is_held_at_zero_and_the_rest_still_learns():
+    """A calibration fold may train on no value of a rare feature (a festival named once in a
+    small export): it teaches nothing, so it is held at 0, like a feature absent everywhere."""
+    X, y, _ = toy(600, 4)
+    X["AUTO_POSTING_GAP_CV"] = np.full(600, np.nan)
+    X["AUTO_POSTING_GAP_CV"][7] = 0.1
+    X["SOFT_AD_LINK"] = np.full(600, np.nan)
+    model = FloodModel(features=NAMES, max_iter=20).fit(X, y)
+    assert [NAMES[j] for j in model.empty_features_] == ["SOFT_AD_LINK", "AUTO_POSTING_GAP_CV"]
+    assert binary_report(y, model.predict_proba(X)[:, 1])["roc_auc"] > 0.85
+    held = {name: np.full(2, 1.0) for name in NAMES} | {"AUTO_POSTING_GAP_CV": np.array([0.0, 5.0])}
+    assert model.predict_proba(held)[0, 1] == model.predict_proba(held)[1, 1]
+
+
 def test_the_text_model_adds_one_feature_and_needs_the_text():
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.4).astype(int)

@@ -85,10 +85,13 @@ def test_score_with_a_model_writes_sub_scores_with_features(feed, trained, tmp_p
     assert len(rows) == 4000
     for row in rows:
         if row["flagged"]:
-            assert row["labels"], "every flag is explained"
-            assert len(row["reasons"]) == len(row["labels"])
-            subs = [row["label_scores"].get(label, 0.0) for label in row["labels"]]
-            assert subs == sorted(subs, reverse=True), "strongest label first"
+            assert row["reasons"], "every flag is explained"
+            if row["labels"]:  # each label with its own sentence, strongest first
+                assert [r.split(":", 1)[0] for r in row["reasons"]] == row["labels"]
+                subs = [row["label_scores"].get(label, 0.0) for label in row["labels"]]
+                assert subs == sorted(subs, reverse=True), "strongest label first"
+            else:  # no rule fired: the features that raised the score, with their values, and no label
+                assert len(row["reasons"]) == 1 and row["reasons"][0].startswith("score: raised by ")
 
 
 def test_train_rejects_rows_without_a_label_and_loses_none(tmp_path):
@@ -154,7 +157,7 @@ def test_the_bundled_model_ranks_real_spam_above_ham_zero_shot(folder, name, sep
     assert load_model().model is not None
 
 
-def test_a_model_without_label_heads_explains_flags_by_what_raised_the_score(feed):
+def test_a_model_without_label_heads_lists_the_fired_labels_and_explains_every_flag(feed):
     from spamflood.model import FloodModel, labelled_features, read_truth
 
     data = labelled_features(Detector(), str(feed / "feed.jsonl"), label_field="labels", truth=read_truth(feed / "truth.jsonl", "labels"))
@@ -163,9 +166,14 @@ def test_a_model_without_label_heads_explains_flags_by_what_raised_the_score(fee
     result = Detector(model=model).score(str(feed / "feed.jsonl"))
     flagged = np.flatnonzero(result.flagged)
     assert flagged.size > 100
+    rules = Detector().score(str(feed / "feed.jsonl"))
+    assert result.labels == [sorted(x, key=y.index) for x, y in zip(result.labels, rules.labels)]  # the rules' labels
     for i in flagged:
-        assert result.labels[i] and len(result.reasons[i]) == len(result.labels[i])
-        assert all(r.split(":", 1)[0] == label for r, label in zip(result.reasons[i], result.labels[i]))
+        assert result.reasons[i]
+        if result.labels[i]:
+            assert [r.split(":", 1)[0] for r in result.reasons[i]] == result.labels[i]
+        else:
+            assert result.reasons[i][0].startswith("score: raised by ") and any(ch.isdigit() for ch in result.reasons[i][0])
 
 
 def test_model_options_that_contradict_each_other_are_usage_errors(feed, tmp_path, capsys):

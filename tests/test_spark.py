@@ -23,6 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spamflood.cluster import ClusterFinder, band_keys
+from spamflood.criteria.registry import FEATURES
 from spamflood.detector import Detector
 from spamflood.errors import InputError
 from spamflood.io.fieldmap import FieldMap
@@ -292,11 +293,12 @@ def _feature_reading_detector() -> Detector:
     reasons, but a score from a position-weighted sum over all the features (swap two features,
     or change one value by one bit, and the score or the last reason changes), as a trained
     model's would; the last reason also spells every feature's dtype. Defined here so that Spark pickles it by value to its workers."""
-    from spamflood.detector import Decision
+    from spamflood.decision import Decision
 
     class FeatureReading(Detector):
-        def decide(self, features, strength, reasons, n, *, texts=None):
-            base = super().decide(features, strength, reasons, n, texts=texts)
+        def decide(self, findings, *, texts=None):
+            base = super().decide(findings, texts=texts)
+            features, n = findings.values, findings.n
             z = np.zeros(n)
             for j, name in enumerate(features):
                 v = np.asarray(features[name], dtype=np.float64)
@@ -328,7 +330,7 @@ def test_same_results_as_one_machine_on_a_split_parquet_feed(spark, planted):
         "mass_share", "repetition", "soft_ad", "batch_accounts", "holiday_template",
         "chicken_soup", "auto_posting", "hotspot_hijack", "microbusiness",
     }
-    assert len(expected.features) == 48 and len(set(np.round(expected.score, 6))) > 10
+    assert set(expected.features) == set(FEATURES) and len(set(np.round(expected.score, 6))) > 10
     spark.conf.set("spark.sql.files.maxPartitionBytes", "8k")  # several input partitions
     try:
         df = spark.read.parquet(str(planted))
@@ -379,6 +381,62 @@ def test_same_results_with_cluster_labels_only_a_field_map_and_another_zone(spar
     assert '"created_at": "2026-09-13 16:00:00+00:00"' in result.rejects.first()["raw"]
     assert '"created_at": "2026-09-14 00:00:00+08:00"' in expected.rejects[0].raw
     assert any("mass_share" in labels for labels in expected.labels)
+
+
+def _precision_feed(seed: int = 5) -> list[dict[str, Any]]:
+    """Accounts exported to the minute among accounts with seconds, a scheduler on exact
+    minutes, and posts without an author inside a flood and a festival template."""
+    rng = random.Random(seed)
+    posts: list[dict[str, Any]] = []
+
+    def add(text: str, author: str | None, when: datetime) -> None:
+        posts.append({"id": f"p{len(posts)}", "text": text, "author": author, "time": _iso(when)})
+
+    for k in range(20):  # 8 ordinary accounts to the minute, 12 with seconds, 8 posts each
+        for _ in range(8):
+            when = START + timedelta(seconds=rng.randint(0, 5 * 86400))
+            words = " ".join(rng.choice(WORDS_EN) for _ in range(rng.randint(5, 9)))
+            add(words, f"person{k}", when.replace(second=0) if k < 8 else when)
+    minute = 0
+    for j in range(12):  # on exact minutes at irregular gaps, never on the quarter hour
+        minute += rng.randint(20, 200)
+        minute += minute % 15 == 0
+        add(f"{WORDS_EN[j]} offer {j}", "scheduler", START + timedelta(minutes=minute))
+    ad = "限时特价！网红同款面膜买二送一，今天下单立减50元，加V：mask8899 了解详情"
+    for k in range(12):  # six accounts and six posts without an author share one ad
+        add(ad, f"fan{k}" if k % 2 else None, START + timedelta(days=1, seconds=37 * k))
+    for k, brand in enumerate(["小米", "华为", "格力", "美的", "海尔", "联想"]):  # two shops lost their author
+        add(f"【{brand}】祝您中秋快乐，阖家团圆", f"shop{k}" if k < 4 else None, START + timedelta(days=6, hours=k))
+    rng.shuffle(posts)
+    for k, p in enumerate(posts):
+        p["id"] = f"p{k}"
+    return posts
+
+
+@pytest.mark.spark
+def test_per_account_precision_and_posts_without_authors_as_on_one_machine(spark, tmp_path):
+    from spamflood.spark import score_dataframe
+
+    path = _write_parquet(_precision_feed(), tmp_path / "precision.parquet")
+    field_map = FieldMap.parse(optional=("author",))
+    detector = _feature_reading_detector()
+    expected = detector.score(str(path), field_map=field_map)
+    by_author = {}
+    for record, author in zip(expected.records(features=True), expected.batch.authors):
+        by_author.setdefault(author, []).append(record)
+    # one machine: too few of the other accounts keep seconds for anyone's :00 seconds to be
+    # evidence (a feed-wide "some time has seconds" made them so on Spark, firing auto_posting
+    # on the eight accounts exported to the minute and on the scheduler)
+    assert not any("auto_posting" in r["labels"] for rs in by_author.values() for r in rs)
+    assert all(r["features"]["AUTO_POSTING_ZERO_SECONDS"] is None for rs in by_author.values() for r in rs)
+    assert by_author["person0"][0]["features"]["AUTO_POSTING_ROUND_MINUTE"] is not None
+    # the ad's cluster counts its six accounts, not the six posts without one
+    flood = [c for c in expected.cluster_records() if c["size"] == 12]
+    assert len(flood) == 1 and flood[0]["authors"] == 6
+    template = [r for r in expected.records(features=True) if r["features"]["HOLIDAY_TEMPLATE_SKELETON_SHARED"] == 4.0]
+    assert len(template) == 6  # four shops share it; the two posts without an author are counted in none
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, field_map=field_map, features=True, partitions=3)
+    _assert_same_with_features(result, expected)
 
 
 @pytest.mark.spark

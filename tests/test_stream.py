@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood import Detector
+from spamflood.cluster import band_keys
 from spamflood.errors import ConfigError, InputError
 from spamflood.minhash import MinHasher
 from spamflood.posts import Post
@@ -23,6 +24,7 @@ from spamflood.stream.watch import read_lines
 
 T0 = 1_700_000_000.0
 AD = "限时抢购！加微信 abc123 领取优惠券，仅限今天，先到先得"
+COPY = "下班路上看到一只橘猫趴在邮筒上晒太阳，好可爱，拍了好多张照片"  # no criterion fires on it
 OTHER = [
     "今天天气不错，去公园散步看到很多人在放风筝",
     "After work I cycled around the lake, the cherry trees are blooming",
@@ -49,7 +51,7 @@ def monitor() -> FloodMonitor:
 
 
 def test_flood_fires_at_exactly_min_authors_distinct_accounts(monitor: FloodMonitor) -> None:
-    verdicts = [monitor.add(p) for p in copies(6)]
+    verdicts = [monitor.add(p) for p in copies(6, text=COPY)]
     assert [v.flood for v in verdicts] == [False, False, False, False, True, True]
     assert [v.cluster_authors for v in verdicts] == [1, 2, 3, 4, 5, 6]
     assert len({v.cluster for v in verdicts}) == 1
@@ -59,6 +61,15 @@ def test_flood_fires_at_exactly_min_authors_distinct_accounts(monitor: FloodMoni
     assert fifth.score == pytest.approx(0.5)  # the batch detector's curve: 0.5 at min_authors
 
 
+def test_an_ad_flood_lists_its_ad_from_the_first_copy_and_the_flood_from_the_fifth(monitor: FloodMonitor) -> None:
+    verdicts = [monitor.add(p) for p in copies(5)]
+    ad = 'soft_ad: discount "优惠券"; contact handle "加微信"; call to action "抢购"; urgency "限时", "仅限", "先到先得"'
+    assert [v.labels for v in verdicts] == [("soft_ad",)] * 4 + [("soft_ad", "mass_share")]
+    assert verdicts[0].reasons == (ad,) and verdicts[0].score == pytest.approx(0.6)
+    assert verdicts[4].reasons == (ad, "mass_share: 5 near-identical posts from 5 accounts within 4 min")
+    assert verdicts[4].score == pytest.approx(1 - 0.4 * 0.5)  # noisy-or of 0.6 and 0.5
+
+
 def test_one_account_repeating_is_not_a_flood(monitor: FloodMonitor) -> None:
     verdicts = [monitor.add(post(f"r{i}", AD, "spammer", i * 30.0)) for i in range(6)]
     assert not any(v.flood for v in verdicts)
@@ -66,7 +77,7 @@ def test_one_account_repeating_is_not_a_flood(monitor: FloodMonitor) -> None:
 
 
 def test_repetition_fires_at_min_copies_by_one_account(monitor: FloodMonitor) -> None:
-    verdicts = [monitor.add(post(f"r{i}", AD, "spammer", i * 30.0)) for i in range(3)]
+    verdicts = [monitor.add(post(f"r{i}", COPY, "spammer", i * 30.0)) for i in range(3)]
     assert [v.labels for v in verdicts] == [(), (), ("repetition",)]
     assert verdicts[2].reasons == ("repetition: account spammer posted 3 near-identical copies within 60 s",)
     assert verdicts[2].author_copies == 3
@@ -74,11 +85,11 @@ def test_repetition_fires_at_min_copies_by_one_account(monitor: FloodMonitor) ->
 
 
 def test_labels_strongest_first_and_score_is_noisy_or(monitor: FloodMonitor) -> None:
-    for p in copies(5):
+    for p in copies(5, text=COPY):
         monitor.add(p)
     last = None
     for i in range(4):  # one account now posts four more copies: 9 posts, 6 accounts
-        last = monitor.add(post(f"s{i}", AD, "pu0", 400.0 + i))
+        last = monitor.add(post(f"s{i}", COPY, "pu0", 400.0 + i))
     assert last is not None
     assert last.labels == ("repetition", "mass_share")  # 1-.5**(5/3)=.69 > 1-.5**(5/5)=.5
     mass, rep = 1 - 0.5 ** (5 / 5), 1 - 0.5 ** (5 / 3)
@@ -91,8 +102,9 @@ def test_reasons_match_the_batch_detector_word_for_word() -> None:
     monitor = FloodMonitor(window="1h", min_authors=5)
     last = [monitor.add(p) for p in posts][-1]
     scored = Detector(window="1h", min_authors=5).score(posts)[len(posts) - 1]
-    # the batch detector also runs the text criteria (soft_ad, ...); the cluster labels agree
-    assert last.reasons == tuple(r for r in scored.reasons if r.startswith("mass_share:"))
+    assert last.labels == tuple(scored.labels) == ("mass_share", "soft_ad")  # 7 of 5 accounts: 0.62 > 0.6
+    assert last.reasons == tuple(scored.reasons)
+    assert last.score == pytest.approx(scored.score)
     assert last.cluster_size == scored.cluster_size
 
 
@@ -151,9 +163,9 @@ def test_late_post_beyond_the_window_is_not_indexed() -> None:
 
 def test_out_of_order_post_inside_the_window_is_counted() -> None:
     monitor = FloodMonitor(window="10min", min_authors=3)
-    monitor.add(post("a", AD, "x", 300))
-    monitor.add(post("b", AD, "y", 500))
-    early = monitor.add(post("c", AD, "z", 100))  # arrives last, happened first
+    monitor.add(post("a", COPY, "x", 300))
+    monitor.add(post("b", COPY, "y", 500))
+    early = monitor.add(post("c", COPY, "z", 100))  # arrives last, happened first
     assert early.cluster_size == 3 and early.flood and not early.late
     assert early.reasons == ("mass_share: 3 near-identical posts from 3 accounts within 7 min",)
 
@@ -224,8 +236,8 @@ def test_mapping_input_is_validated_like_a_row(monitor: FloodMonitor) -> None:
 
 def test_post_without_time_takes_the_clock() -> None:
     monitor = FloodMonitor(min_authors=2, clock=lambda: T0 + 5)
-    monitor.add(post("a", AD, "x", 0))
-    v = monitor.add(Post(id="b", text=AD, author="y", time=math.nan))
+    monitor.add(post("a", COPY, "x", 0))
+    v = monitor.add(Post(id="b", text=COPY, author="y", time=math.nan))
     assert v.cluster_size == 2 and v.reasons == ("mass_share: 2 near-identical posts from 2 accounts within 5 s",)
 
 
@@ -288,30 +300,71 @@ def test_store_password_is_hidden_in_messages() -> None:
 # ------------------------------------------------------------------------ invariants
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(0, 900)), min_size=1, max_size=40))
-def test_counts_are_consistent_for_any_stream(events: list[tuple[int, int, int]]) -> None:
+def stream_of(events: list[tuple[int, int, int]]) -> list[Post]:
+    """Posts from (text, author, time) triples; author 5 is none: the post's own id, which is
+    what a reader gives a post without an author."""
     texts = [AD, OTHER[0], OTHER[1], AD + "今天"]
+    return [post(i, texts[text], f"u{author}" if author < 5 else str(i), t) for i, (text, author, t) in enumerate(events)]
+
+
+EVENTS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 900)), min_size=1, max_size=40)
+
+
+@settings(max_examples=30, deadline=None)
+@given(EVENTS)
+def test_counts_are_the_clusters_posts_and_accounts_inside_the_window_for_any_stream(events: list[tuple[int, int, int]]) -> None:
     monitor = FloodMonitor(window="5min", min_authors=3, min_copies=2)
-    for i, (text, author, t) in enumerate(events):
-        v = monitor.add(post(i, texts[text], f"u{author}", t))
+    seen: list[tuple[str, float, str | None]] = []  # (cluster, time, account) of every indexed post
+    watermark = -math.inf
+    for p in stream_of(events):
+        v = monitor.add(p)
+        account = p.author if p.author != p.id else None
+        watermark = max(watermark, p.time)
         if v.late:
-            assert v.cluster is None
+            assert v.cluster is None and p.time < watermark - 300
             continue
-        assert 1 <= v.cluster_authors <= v.cluster_size
-        assert 1 <= v.author_copies <= v.cluster_size
+        assert v.cluster is not None
+        seen.append((v.cluster, p.time, account))
+        members = [(t, a) for c, t, a in seen if c == v.cluster and t >= watermark - 300]
+        assert v.cluster_size == len(members)
+        assert v.cluster_authors == len({a for _, a in members if a is not None})  # no author: no account
+        assert v.author_copies == (sum(a == account for _, a in members) if account is not None else 0)
         assert v.flood == (v.cluster_authors >= 3)
         assert ("repetition" in v.labels) == (v.author_copies >= 2)
         assert 0.0 <= v.score < 1.0
 
 
+AUTHORLESS = [("a", None, 0), ("b", None, 60), ("c", "u1", 120), ("d", "u1", 180), ("e", None, 240), ("e", None, 240),
+              ("f", "u2", 300), ("g", None, 900), ("alone", None, 960)]
+"""A flood whose first copies have no author, a redelivered copy, a copy after the window
+moved on, and a post alone without an author: (id, author or None, seconds)."""
+AUTHORLESS_COUNTS = [(1, 0, 0), (2, 0, 0), (3, 1, 1), (4, 1, 2), (5, 1, 0), (5, 1, 0), (6, 2, 1), (2, 1, 0), (1, 0, 0)]
+"""The verdicts' (cluster_size, cluster_authors, author_copies) on :data:`AUTHORLESS` with a
+10-minute window."""
+
+
+def authorless_posts() -> list[Post]:
+    return [post(i, OTHER[3] if i == "alone" else AD, a or i, t) for i, a, t in AUTHORLESS]
+
+
+def test_a_post_without_an_author_counts_in_its_cluster_but_is_no_account() -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2, min_copies=2)
+    verdicts = [monitor.add(p) for p in authorless_posts()]
+    assert [(v.cluster_size, v.cluster_authors, v.author_copies) for v in verdicts] == AUTHORLESS_COUNTS
+    assert [v.id for v in verdicts if "repetition" in v.labels] == ["d"]  # u1's second copy; never a post without one
+    assert [v.id for v in verdicts if v.flood] == ["f"]  # two accounts at last; at g only u2 is left in the window
+    assert verdicts[6].reasons[-1] == "mass_share: 6 near-identical posts from 2 accounts within 5 min"
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.text(min_size=1, max_size=60))
-def test_sketch_signature_is_the_batch_signature(text: str) -> None:
+def test_sketch_signature_and_band_keys_are_the_batch_engines(text: str) -> None:
     hasher = MinHasher(num_perm=128, seed=1)
     sig, keys = Sketcher(hasher, bands=25, rows=5)(text)
-    assert np.array_equal(sig, hasher.signatures([text])[0])
-    assert keys.shape == (25,) and keys.dtype == np.uint64
+    batch = hasher.signatures([text])
+    assert np.array_equal(sig, batch[0])
+    assert keys.dtype == np.uint64
+    assert keys.tolist() == band_keys(batch, 25, 5)[0].tolist()  # the clusterer's buckets, one hash
 
 
 # ------------------------------------------------------------------------------ watch
@@ -364,7 +417,7 @@ def test_watch_uses_the_field_map_and_time_zone() -> None:
 
     fm = FieldMap.parse("id=mid,text=content,author=user.id,time=created_at")
     lines = [
-        _line({"mid": f"m{i}", "content": AD, "user": {"id": f"u{i}"}, "created_at": f"2024-01-01 08:0{i}:00"})
+        _line({"mid": f"m{i}", "content": COPY, "user": {"id": f"u{i}"}, "created_at": f"2024-01-01 08:0{i}:00"})
         for i in range(2)
     ]
     out = io.BytesIO()

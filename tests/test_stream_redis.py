@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from redis_server import SKIP_REASON, RedisServer, free_port
+from test_stream import AUTHORLESS_COUNTS, EVENTS, authorless_posts, stream_of
 
 from spamflood.cli import main
 from spamflood.errors import ConfigError
@@ -98,6 +100,28 @@ def test_redis_gives_the_memory_store_verdicts(server: RedisServer, prefix: str)
     assert [redis_monitor.add(p) for p in posts] == expected
     assert batched.add_many(posts, batch_size=16) == expected
     assert sum(v.flood for v in expected) > 20 and sum(v.late for v in expected) == 2
+
+
+def test_a_post_without_an_author_counts_in_its_cluster_but_is_no_account_on_redis(server: RedisServer, prefix: str) -> None:
+    monitor = FloodMonitor(window="10min", min_authors=2, min_copies=2, store=server.url, key_prefix=prefix)
+    try:
+        verdicts = [monitor.add(p) for p in authorless_posts()]
+    finally:
+        monitor.close()
+    assert [(v.cluster_size, v.cluster_authors, v.author_copies) for v in verdicts] == AUTHORLESS_COUNTS
+    assert verdicts == FloodMonitor(window="10min", min_authors=2, min_copies=2).add_many(authorless_posts())
+
+
+@settings(max_examples=15, deadline=None)
+@given(EVENTS)
+def test_redis_counts_posts_without_an_author_as_the_memory_store_does(server: RedisServer, events: list[tuple[int, int, int]]) -> None:
+    posts = stream_of(events)
+    memory = FloodMonitor(window="5min", min_authors=3, min_copies=2).add_many(posts)
+    monitor = FloodMonitor(window="5min", min_authors=3, min_copies=2, store=server.url, key_prefix=f"t{next(_prefixes)}")
+    try:
+        assert monitor.add_many(posts, batch_size=8) == memory
+    finally:
+        monitor.close()
 
 
 # ------------------------------------------------------------------- shared by workers
@@ -378,6 +402,25 @@ def test_monitors_with_other_settings_cannot_share_a_prefix(server: RedisServer,
     with pytest.raises(ConfigError, match=f"prefix '{prefix}' .* is used by monitors with other settings"):
         other.add(post("b", AD, "y", 1))
     FloodMonitor(store=server.url, key_prefix=prefix + "x", num_perm=64).add(post("b", AD, "y", 1))
+
+
+def test_an_index_keyed_by_another_band_hash_is_refused_and_left_to_expire(server: RedisServer, prefix: str) -> None:
+    # what a monitor of the same settings wrote before the band hash had a version
+    old = "num_perm=128 ngram=5 seed=1 bands=25 rows=5 threshold=0.7 window=3600.0 slices=2"
+    client = pytest.importorskip("redis").Redis(port=server.port)
+    client.set(f"{prefix}:cfg", old, ex=100)
+    monitor = FloodMonitor(store=server.url, key_prefix=prefix)
+    with pytest.raises(ConfigError) as info:
+        monitor.add(post("a", AD, "x", 0))
+    assert str(info.value) == (
+        f"Redis key prefix '{prefix}' at redis://127.0.0.1:{server.port}/0 holds an index keyed by another LSH band hash "
+        "(band_hash before 1; this spamflood uses band_hash=1), whose buckets this monitor could never match. "
+        f"Use another key_prefix, or wait until that index expires (its keys live {monitor.store.ttl} s after their last write)."
+    )
+    assert client.get(f"{prefix}:cfg") == old.encode()
+    assert client.ttl(f"{prefix}:cfg") <= 100  # the refused monitor did not keep the old index alive
+    assert monitor.size().posts == 0  # nothing was written under the old settings
+    client.close()
 
 
 @pytest.mark.parametrize(

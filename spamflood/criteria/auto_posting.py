@@ -6,7 +6,8 @@ their volume has a ceiling; a scheduler's do not. Per author in the batch: the c
 variation of the gaps between posts (low = regular), the share of posts at exactly :00 seconds,
 the share on the quarter hour, and the most posts in one local day. Every value is the author's
 and is repeated on each of their posts; NaN without times or authors, or when the author has
-fewer than ``min_posts`` posts (too few to call a rhythm).
+fewer than ``min_posts`` posts (too few to call a rhythm); NaN on a post without a time or an
+author (it is in no account's rhythm).
 
 Timestamp precision is decided per account, from the other accounts. Many exports give some
 times to the minute only (Weibo shows many posts without seconds), so a post at :00 seconds may
@@ -25,14 +26,15 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from spamflood.criteria.context import Context
+from spamflood.criteria.rules import PARAMETERS
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "second_precise", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "second_precise", "seconds_accounts", "snippets"]
 
 FAMILY = "auto_posting"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
 PATTERNS: dict[str, Callable[[], object]] = {}
 
-MIN_POSTS = 5
+MIN_POSTS = PARAMETERS["min_posts"]
 """Default fewest posts by one author for the regularity features (the transformer's ``min_posts``)."""
 
 SECONDS_SHARE = 0.8
@@ -42,32 +44,47 @@ SECONDS_ACCOUNTS = 2
 """Fewest other accounts whose times carry seconds for :00 seconds to be evidence."""
 
 
-def second_precise(authors: np.ndarray, seconds: np.ndarray, n_authors: int) -> np.ndarray:
+def second_precise(
+    authors: np.ndarray, seconds: np.ndarray, n_authors: int, feed: tuple[int, int] | None = None
+) -> np.ndarray:
     """Per author code: whether the other accounts show that the export keeps seconds.
 
     ``authors``: the author code of each timed post; ``seconds``: its second of the minute.
     An account carries seconds when one of its times is off the whole minute; the answer for
     an account counts the others only, so a scheduler's own :00 times never argue for or
-    against themselves.
+    against themselves. ``feed``: the :func:`seconds_accounts` of the whole feed when these
+    posts are a part of it holding whole accounts (the Spark engine); by default the posts are
+    the feed.
     """
     timed = np.bincount(authors, minlength=n_authors) > 0
     carries = np.bincount(authors, weights=(seconds != 0).astype(np.float64), minlength=n_authors) > 0
-    others = int(timed.sum()) - timed.astype(np.int64)
-    others_carry = int(carries.sum()) - carries.astype(np.int64)
+    n_timed, n_carry = (int(timed.sum()), int(carries.sum())) if feed is None else feed
+    others = n_timed - timed.astype(np.int64)
+    others_carry = n_carry - carries.astype(np.int64)
     return (others_carry >= SECONDS_ACCOUNTS) & (others_carry >= SECONDS_SHARE * others)
+
+
+def seconds_accounts(authors: np.ndarray, times: np.ndarray) -> tuple[int, int]:
+    """How many accounts have a timed post, and how many of them a time off the whole minute
+    (``authors``: codes, below 0 for a post without an author, which is no account)."""
+    known = (authors >= 0) & ~np.isnan(times)
+    a = authors[known]
+    carry = a[np.floor(times[known]) % 60 != 0]
+    return int(np.unique(a).size), int(np.unique(carry).size)
 
 
 def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     n = ctx.n
     nan = np.full(n, np.nan)
     codes = ctx.author_codes()
-    if codes is None or not ctx.has_times:
-        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
     times = ctx.cols.times
-    assert times is not None
+    if codes is None or times is None:
+        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
     min_posts = int(ctx.settings.get("min_posts", MIN_POSTS))
-    known = ~np.isnan(times)
+    known = ~np.isnan(times) & (codes >= 0)  # a post without a time or an author is in no rhythm
     idx = np.flatnonzero(known)
+    if not idx.size:
+        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
     a, t = codes[idx], times[idx]
     order = np.lexsort((t, a))
     a, t, idx = a[order], t[order], idx[order]
@@ -90,7 +107,7 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     local = ctx.local_seconds()[idx]
     minute = np.floor(np.mod(local, 3600.0) / 60.0)
     # :00 seconds say something only where the other accounts' times keep seconds
-    precise = second_precise(a, seconds, n_authors)
+    precise = second_precise(a, seconds, n_authors, ctx.cols.seconds_accounts)
     zero = np.bincount(a, weights=(seconds == 0).astype(np.float64), minlength=n_authors) / np.maximum(posts, 1)
     zero = np.where(enough & precise, zero, np.nan)
     on_quarter = (minute % 15 == 0) & ((seconds == 0) | ~precise[a])

@@ -7,7 +7,8 @@ each feature is a share: names that follow one template (a shared stem plus digi
 platform's default name), creation times close to another account's, empty or default
 profiles, the follow pattern of bought accounts (following many, followed by few), and accounts
 younger than a month when they post. NaN when the post is in no cluster, the cluster has fewer
-than ``min_accounts`` accounts, or the input lacks the field.
+than ``min_accounts`` accounts, or the input lacks the field. A post without an author is no
+account: it is counted in none of these, and a cluster without any account has NaN.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
+from spamflood.criteria.rules import PARAMETERS
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
 
@@ -28,7 +30,7 @@ FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
 PATTERNS: dict[str, Callable[[], object]] = {}
 
-MIN_ACCOUNTS = 3
+MIN_ACCOUNTS = PARAMETERS["min_accounts"]
 CREATED_WINDOW = 86400.0
 """Default seconds within which two creation times count as close (the transformer's ``created_window``)."""
 YOUNG_SECONDS = 30 * 86400.0
@@ -91,18 +93,20 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     cols = ctx.cols
     min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
     window = float(ctx.settings.get("created_window", CREATED_WINDOW))
-    inside = np.flatnonzero(clusters >= 0)
-    if not inside.size:
+    # a post without an author is no account: it gets its cluster's values but adds no account
+    accounted = np.flatnonzero((clusters >= 0) & (codes >= 0))
+    if not accounted.size:
         return out
     # one row per (cluster, account): its first post in the batch; rows grouped by cluster
-    key = clusters[inside] * (int(codes.max()) + 1) + codes[inside]
+    key = clusters[accounted] * (int(codes.max()) + 1) + codes[accounted]
     _, first = np.unique(key, return_index=True)
-    rows = inside[first]
+    rows = accounted[first]
     order = np.argsort(clusters[rows], kind="stable")
     rows = rows[order]
-    # cluster-level values, then one vectorised spread to the posts
-    _, post_slot = np.unique(clusters[inside], return_inverse=True)
-    _, group = np.unique(clusters[rows], return_inverse=True)
+    # cluster-level values, then one vectorised spread to the posts of clusters with an account
+    cluster_ids, group = np.unique(clusters[rows], return_inverse=True)
+    inside = np.flatnonzero(np.isin(clusters, cluster_ids))
+    post_slot = np.searchsorted(cluster_ids, clusters[inside])
     n_groups = int(group.max()) + 1
     size = np.bincount(group, minlength=n_groups)
     per_cluster = {k: np.full(n_groups, np.nan) for k in names}

@@ -3,8 +3,9 @@
 The article: "a large number of morning and night inspirational messages and corporate product
 news are continuously produced every day by dedicated Weibo operators and pushed to their fans
 on a regular basis". Two features fire: inspirational or greeting copy that carries a brand or
-an offer (``CHICKEN_SOUP_BRANDED``), and the same account posting such copy at the same minute
-of the day on several days (``CHICKEN_SOUP_FIXED_TIME``, which needs times and authors).
+an offer, or a greeting headed with its sender's name ("[PawPal morning]")
+(``CHICKEN_SOUP_BRANDED``), and the same account posting such copy at the same minute of the
+day on several days (``CHICKEN_SOUP_FIXED_TIME``, which needs times and authors).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ def _brand_mark() -> tuple[re.Pattern[str], ...]:
     return (re.compile(r"\[[^\]\x00]{2,12}\]"), re.compile(r"®|tm(?<=[a-z0-9]tm)(?![a-z])"), re.compile(r"#[^#\x00]{2,20}#"))
 
 
-PATTERNS = {**soft_ad.PATTERNS, "chicken_soup_brand": _brand_mark}
+def _signed_greeting() -> tuple[re.Pattern[str], ...]:
+    # a greeting headed with its sender's name: [PawPal morning], 【茶语轩晚安】
+    return (re.compile(r"\[[^\]\x00]{1,24}(?:morning|night|早安|晚安)\]"),)
+
+
+PATTERNS = {**soft_ad.PATTERNS, "chicken_soup_brand": _brand_mark, "chicken_soup_signed": _signed_greeting}
 
 TOLERANCE_MINUTES = 1
 """Posts within this many minutes of the same minute of the day count as the same slot."""
@@ -42,17 +48,19 @@ TOLERANCE_MINUTES = 1
 def _soup(ctx: Context) -> np.ndarray:
     greeting = ctx.count("chicken_soup_greeting")
     inspiration = ctx.count("chicken_soup_inspiration")
-    return (greeting > 0) | (inspiration >= 2)
+    return (greeting > 0) | (inspiration >= 2) | (ctx.count("chicken_soup_signed") > 0)
 
 
 def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
-    """Distinct days on which the author posted soup at this post's minute of the day (+-1)."""
+    """Distinct days on which the author posted soup at this post's minute of the day (+-1);
+    NaN for a post without a time or an author."""
     codes = ctx.author_codes()
     if codes is None or not ctx.has_times:
         return np.full(ctx.n, np.nan)
     day, minute = ctx.local_day(), ctx.local_minute()
-    out = np.where(day >= 0, 0.0, np.nan)
-    idx = np.flatnonzero(soup & (day >= 0))
+    known = (day >= 0) & (codes >= 0)
+    out = np.where(known, 0.0, np.nan)
+    idx = np.flatnonzero(soup & known)
     if not idx.size:
         return out
     # distinct (author, minute, day) triples, then days per (author, minute)
@@ -73,7 +81,8 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     greeting = ctx.count("chicken_soup_greeting")
     inspiration = ctx.count("chicken_soup_inspiration")
     soup = _soup(ctx)
-    branded = soup & (soft_ad.promotion(ctx) | (ctx.count("chicken_soup_brand") > 0))
+    signed = ctx.count("chicken_soup_signed") > 0
+    branded = soup & (soft_ad.promotion(ctx) | (ctx.count("chicken_soup_brand") > 0) | signed)
     return {
         "CHICKEN_SOUP_GREETING": greeting,
         "CHICKEN_SOUP_INSPIRATION": inspiration,
@@ -86,12 +95,17 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     """Human snippets for the chicken_soup features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
     matches = ctx.matches(i)
-    soup = [m for m in matches if m.source in ("chicken_soup_greeting", "chicken_soup_inspiration")]
+    signed = [m for m in matches if m.source == "chicken_soup_signed"]
+    words = [m for m in matches if m.source in ("chicken_soup_greeting", "chicken_soup_inspiration")]
+    soup = words or signed
     out: dict[str, str] = {}
     for name, value in features.items():
         if name == "CHICKEN_SOUP_BRANDED" and soup:
             brand = [m for m in matches if m.source == "chicken_soup_brand"] + soft_ad.promotion_matches(matches)
-            out[name] = f"inspirational {soft_ad.quote(soup, 2)} carrying {soft_ad.quote(brand, 2)}"
+            if words:
+                out[name] = f"inspirational {soft_ad.quote(ctx, i, words, 2)} carrying {soft_ad.quote(ctx, i, signed + brand, 2)}"
+            else:
+                out[name] = f"greeting signed {soft_ad.quote(ctx, i, signed)}" + (f" carrying {soft_ad.quote(ctx, i, brand, 2)}" if brand else "")
         elif name == "CHICKEN_SOUP_FIXED_TIME" and ctx.has_times:
             minute = int(ctx.local_minute()[i])
             if minute >= 0:
@@ -99,5 +113,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
                 when = f"{minute // 60:02d}:{minute % 60:02d} {ctx.tz}"
                 out[name] = f"inspirational post at {when}" + (f" on {int(days)} days" if days else "")
         elif name in ("CHICKEN_SOUP_GREETING", "CHICKEN_SOUP_INSPIRATION") and soup:
-            out[name] = f"inspirational {soft_ad.quote(soup, 2)}"
+            out[name] = f"inspirational {soft_ad.quote(ctx, i, soup, 2)}"
     return out

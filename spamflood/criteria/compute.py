@@ -8,6 +8,7 @@ scikit-learn import.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -19,6 +20,7 @@ from spamflood import _params
 from spamflood.criteria.context import Columns, Context, columns_from, scanner_for
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import COMPUTED_HERE, feature_names
+from spamflood.criteria.rules import PARAMETERS
 from spamflood.errors import ConfigError
 
 __all__ = ["build_context", "compute_values", "family_module", "resolve_parameters", "scan_names", "scan_texts"]
@@ -28,8 +30,8 @@ def resolve_parameters(
     families: Sequence[str] | None = None,
     *,
     tz: Any = "UTC",
-    min_posts: Any = 5,
-    min_accounts: Any = 3,
+    min_posts: Any = PARAMETERS["min_posts"],
+    min_accounts: Any = PARAMETERS["min_accounts"],
     created_window: Any = "1d",
 ) -> tuple[tuple[str, ...], dict[str, float]]:
     """The families to compute (registry order) and their settings, from the parameters of
@@ -55,6 +57,7 @@ def resolve_parameters(
     return chosen, settings
 
 
+@functools.cache
 def family_module(family: str) -> ModuleType:
     """The module computing ``family`` (one of :data:`~spamflood.criteria.registry.COMPUTED_HERE`)."""
     if family not in COMPUTED_HERE:
@@ -66,7 +69,12 @@ def family_module(family: str) -> ModuleType:
 
 
 def _sources(families: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The lexicons and patterns the families read, by name."""
+    """The lexicons and patterns the families read, by name (shared: do not modify)."""
+    return _sources_of(tuple(families))
+
+
+@functools.lru_cache(maxsize=64)
+def _sources_of(families: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
     lists: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
     for family in families:
@@ -92,16 +100,17 @@ def build_context(
     normalized: bool = False,
     settings: dict[str, float] | None = None,
     scan: Scan | None = None,
+    originals: Sequence[str] | None = None,
 ) -> Context:
     """A :class:`Context` over ``data`` with one scanner for every list the families need.
 
     ``data``: what :func:`~spamflood.criteria.context.columns_from` reads, or :class:`Columns`
     made already (their clusters then stand, ``clusters`` must be None).
     ``scan``: the batch's scan computed earlier (:func:`scan_texts`); it must count every list
-    and pattern the families read.
+    and pattern the families read. ``originals``: the texts as written when ``data`` holds
+    their matching form (``normalized``), for evidence to quote.
     """
-    lists, patterns = _sources(families)
-    scanner = scanner_for(lists, patterns) if lists else None
+    scanner = _scanner(tuple(families))
     if isinstance(data, Columns):
         if clusters is not None:
             raise ConfigError("Give the clusters in the Columns, not as 'clusters' too.")
@@ -119,7 +128,18 @@ def build_context(
                     f"The 'scan' parameter lacks the counts of {missing}; compute it with "
                     f"scan_texts(texts, families) over these families ({list(families)})."
                 )
-    return Context(cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan)
+    if originals is not None and len(originals) != len(cols):
+        raise ConfigError(f"The 'originals' parameter holds {len(originals)} texts; the data has {len(cols)}.")
+    return Context(
+        cols, tz=tz, normalized=normalized, settings=settings or {}, scanner=scanner, given_scan=scan, originals=originals
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _scanner(families: tuple[str, ...]) -> Any:
+    """The scanner of every list and pattern ``families`` read (``None``: they read none)."""
+    lists, patterns = _sources(families)
+    return scanner_for(lists, patterns) if lists else None
 
 
 def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:

@@ -3,24 +3,28 @@
 :func:`columns_from` accepts the three input shapes the transformer takes (a
 :class:`~spamflood.posts.PostBatch`, a pandas DataFrame with canonical columns, or texts alone)
 and never fails on a missing optional field: the field is ``None`` and the features that need it
-come out NaN. :class:`Context` computes, lazily and once, what several families share: the
+come out NaN. A post without an author (none given, or its own id, which a reader gives such a
+post) is no account: its author is ``None``, and a batch where no post has one has no authors. :class:`Context` computes, lazily and once, what several families share: the
 normalized texts, the Aho-Corasick scan, local days and minutes, author codes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Match, Scan, Scanner, load_lexicon
+from spamflood.criteria.quotes import original
 from spamflood.errors import ConfigError, InputError
-from spamflood.posts import PostBatch, dense_codes
+from spamflood.posts import PostBatch, dense_codes, unknown_authors
 
 __all__ = ["Columns", "Context", "columns_from", "lexicon", "scanner_for"]
 
@@ -33,7 +37,8 @@ class Columns:
     """A batch as plain columns; ``None`` for a field the input does not have."""
 
     texts: list[str]
-    authors: list[str] | None = None
+    authors: list[str | None] | None = None
+    """Per post its account, ``None`` for a post without one; ``None`` when no post has one."""
     times: np.ndarray | None = None
     author_name: list[str | None] | None = None
     author_bio: list[str | None] | None = None
@@ -42,6 +47,14 @@ class Columns:
     following: np.ndarray | None = None
     statuses: np.ndarray | None = None
     clusters: np.ndarray | None = None
+    seconds_accounts: tuple[int, int] | None = None
+    """When the batch is a part of a feed holding whole accounts (the Spark engine): the feed's
+    accounts with a timed post and those with a time off the whole minute, from which
+    ``auto_posting`` judges each account's timestamp precision; ``None``: the batch is the feed."""
+    template_shares: tuple[np.ndarray, np.ndarray] | None = None
+    """Per post, the accounts and the posts that share its festival template, counted by the
+    caller (the stream engine counts a post's near-duplicate cluster inside the window);
+    ``None``: ``holiday_template`` counts them over the batch, by template skeleton."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -99,7 +112,7 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
     if isinstance(data, PostBatch):
         cols = Columns(
             texts=list(data.texts),
-            authors=list(data.authors),
+            authors=_accounts(data.authors, data.ids),
             times=np.asarray(data.times, dtype=np.float64),
             author_name=list(data.author_name) if any(x is not None for x in data.author_name) else None,
             author_bio=list(data.author_bio) if any(x is not None for x in data.author_bio) else None,
@@ -117,7 +130,8 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
         texts = _strings(data["text"])
         cols = Columns(texts=[t if t is not None else "" for t in texts])
         if "author" in data.columns:
-            cols.authors = [a if a is not None else "" for a in _strings(data["author"])]
+            ids = _strings(data["id"]) if "id" in data.columns else [None] * len(cols)
+            cols.authors = _accounts(_strings(data["author"]), ids)
         if "time" in data.columns:
             cols.times = _epoch(data["time"], "time")
         for name in TEXT_COLUMNS:
@@ -148,6 +162,18 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
     if clusters is not None:
         cols.clusters = _clusters(clusters, len(cols))
     return cols
+
+
+def _accounts(authors: Sequence[str | None], ids: Sequence[str | None]) -> list[str | None] | None:
+    """The authors with ``None`` for a post without one (see :func:`~spamflood.posts.unknown_authors`),
+    or ``None`` when no post has one."""
+    unknown = unknown_authors(authors, ids)
+    if unknown.all():
+        return None
+    out: list[str | None] = list(authors)
+    for i in np.flatnonzero(unknown).tolist():
+        out[i] = None
+    return out
 
 
 def _numbers(values: Any, name: str) -> np.ndarray:
@@ -204,6 +230,9 @@ class Context:
     scanner: Scanner | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     given_scan: Scan | None = None
+    originals: Sequence[str] | None = None
+    """The texts as written, when ``cols.texts`` are their matching form (``normalized``):
+    what evidence quotes (see :meth:`quote`)."""
 
     @property
     def n(self) -> int:
@@ -242,7 +271,10 @@ class Context:
 
     def text(self, i: int) -> str:
         """The matching form of text ``i``."""
-        return self.texts_at((i,))[0]
+        if self.normalized:
+            return self.cols.texts[i]
+        found = self.cache.get("texts")
+        return found[i] if found is not None else self.texts_at((i,))[0]
 
     @property
     def scan(self) -> Scan:
@@ -276,6 +308,18 @@ class Context:
             found = known[i] = self.scanner.matches(self.text(i))
         return found
 
+    def quote(self, i: int, match: Match) -> str:
+        """What ``match`` (of :meth:`matches`, or a span of :meth:`text`) quotes in post ``i``,
+        as the post writes it (:func:`~spamflood.criteria.quotes.original`); its matching form
+        when the texts as written were not given."""
+        if not self.normalized:
+            written = self.cols.texts[i]
+        elif self.originals is not None:
+            written = self.originals[i]
+        else:
+            return match.text
+        return original(written, self.text(i), match.start, match.end)
+
     def raw_count(self, name: str) -> np.ndarray:
         """Matches per post of a list or pattern, as the scan holds them (an integer array; do
         not modify it)."""
@@ -292,7 +336,7 @@ class Context:
     def forget_counts(self) -> None:
         """Drop the scan and the count sums kept for the features once they are computed:
         evidence reads matches, not counts, and a million posts' counts are large."""
-        for key in ("scan", "soft_ad"):
+        for key in ("scan", "soft_ad", "soft_ad_signals", "soft_ad_promotion"):
             self.cache.pop(key, None)
         self.given_scan = None
 
@@ -353,12 +397,18 @@ class Context:
     # -- authors ------------------------------------------------------------------
 
     def author_codes(self) -> np.ndarray | None:
-        """Authors as dense int codes, or ``None`` when the input has no authors."""
-        if self.cols.authors is None:
+        """Authors as dense int codes, -1 for a post without an author (no account), or
+        ``None`` when no post has one."""
+        authors = self.cols.authors
+        if authors is None:
             return None
         found = self.cache.get("authors")
         if found is None:
-            found = dense_codes(self.cols.authors)[0]
+            found = dense_codes(authors)[0]
+            none = np.fromiter(map(operator.is_, authors, repeat(None)), dtype=np.bool_, count=len(authors))
+            if none.any():  # None took one code: it becomes -1, and the codes after it close up
+                gone = found[int(np.argmax(none))]
+                found = np.where(none, -1, found - (found > gone))
             self.cache["authors"] = found
         return found
 

@@ -7,11 +7,12 @@ snippet quotes what was found (``price "¥99"``, ``"中秋" 2 days before Mid-Au
 
 >>> ev = explain(["限时特价¥99，加V抢购"])[0]
 >>> reasons(ev)[0]
-'soft_ad: price "¥99"; discount "特价"; disguised handle "加v"; call to action "抢购"; urgency "限时"'
+'soft_ad: price "¥99"; discount "特价"; disguised handle "加V"; call to action "抢购"; urgency "限时"'
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from spamflood.criteria.compute import (
 )
 from spamflood.criteria.lexicon import Scan
 from spamflood.criteria.registry import FAMILIES, FEATURES, feature_names
-from spamflood.criteria.rules import RULES, Rules, hits, label_scores
+from spamflood.criteria.rules import RULES, Rules
 from spamflood.errors import ConfigError
 
 __all__ = ["Evaluation", "Evidence", "evaluate", "explain", "reasons"]
@@ -97,6 +98,7 @@ def evaluate(
     rules: Rules | None = None,
     scan: Scan | None = None,
     dtype: Any = np.float64,
+    originals: Sequence[str] | None = None,
 ) -> Evaluation:
     """Features, label scores and evidence for a batch in one pass.
 
@@ -104,47 +106,49 @@ def evaluate(
     ``"all"`` for every reported feature that hits. ``scan``: the texts' lexicon scan computed
     earlier (:func:`~spamflood.criteria.compute.scan_texts`), so that the texts are not
     normalized and scanned again. ``dtype``: of the values matrix (``float32`` halves its
-    memory; every text feature is a small count, exact in either).
+    memory; every text feature is a small count, exact in either). ``originals``: with
+    ``normalized=True``, the texts as written, which evidence quotes (without them it quotes
+    the matching form).
     """
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
-    rules = rules or RULES
-    chosen, settings = resolve_parameters(families, tz=tz)
-    ctx = build_context(data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan)
-    values = compute_values(ctx, chosen)
-    names = feature_names(chosen)
+    chosen, settings = _resolved(families, tz)
+    rules = (rules or RULES).bind(min_posts=settings["min_posts"], min_accounts=settings["min_accounts"])
+    ctx = build_context(
+        data, clusters, chosen, tz=tz, normalized=normalized, settings=settings, scan=scan, originals=originals
+    )
+    computed = compute_values(ctx, chosen)
+    layout = _layout(chosen)
+    names = layout.names
     n = ctx.n
     # column-major: each feature's column is contiguous, so the per-feature views handed on
     # (rules, evidence, a scorer's feature columns) read memory in order, not a line per value
-    matrix = np.empty((n, len(names)), dtype=dtype, order="F")
-    for j, name in enumerate(names):
-        matrix[:, j] = values[name]
-        if matrix.dtype != np.float64 and not np.array_equal(matrix[:, j], values[name], equal_nan=True):
-            raise ConfigError(
-                f"The 'dtype' parameter {np.dtype(dtype).name} cannot hold the values of {name} exactly; "
-                f"use float64 for this family."
-            )
-    if matrix.dtype == np.float64:  # read the matrix from here on: the computed columns can go
-        values = {name: matrix[:, j] for j, name in enumerate(names)}
-        ctx.forget_counts()
-    scores = label_scores(values, rules=rules)
-    hit = hits(values, rules=rules)
-    # per family: its reported features that hit, on the posts that get evidence
+    matrix = np.stack([computed[name] for name in names], dtype=dtype).T if names else np.empty((n, 0), dtype)
+    if matrix.dtype != np.float64:
+        for j, name in enumerate(names):
+            if not np.array_equal(matrix[:, j], computed[name], equal_nan=True):
+                raise ConfigError(
+                    f"The 'dtype' parameter {np.dtype(dtype).name} cannot hold the values of {name} exactly; "
+                    f"use float64 for this family."
+                )
+    # read the matrix from here on: the computed columns and the counts behind them can go
+    del computed
+    ctx.forget_counts()
+    values = {name: matrix[:, j] for j, name in enumerate(names)}
+    plan = rules.plan(names)
+    hit = plan.hits(matrix)  # each condition once; the labels follow from the hits
+    fired = plan.fired(hit)
+    scores = {label: on.astype(np.float64) for label, on in fired.items()}
+    # per family: its reported features that hit, on the posts that get evidence (a family
+    # whose label fired nowhere is skipped; a label fires only where its reported features hit)
     plans = []
     wanted = np.zeros(n, dtype=bool)
-    for family in chosen:
-        fam_names = [nm for nm in names if FEATURES[nm].label == family]
-        reported = [nm for nm in fam_names if FEATURES[nm].reported]
-        if not reported:
-            continue
-        hit_matrix = np.column_stack([hit[nm] for nm in reported])
-        rows = hit_matrix.any(axis=1)
-        if labels == "fired":
-            rows &= scores[family] > 0
+    for family, fam_names, reported, reported_at, quotes in layout.families:
+        rows = fired[family] if labels == "fired" else hit[:, reported_at].any(axis=1)
         posts = np.flatnonzero(rows)
         if posts.size:
-            plans.append((family, fam_names, reported, hit_matrix[posts], posts))
-            if family_module(family).LISTS:  # its snippets quote the text's matches
+            plans.append((family, fam_names, reported, hit[np.ix_(posts, reported_at)], posts))
+            if quotes:  # its snippets quote the text's matches
                 wanted[posts] = True
     found: dict[int, list[Evidence]] = {}
     with collector_paused():
@@ -170,6 +174,48 @@ def evaluate(
                 for j in share[i] if share is not None else (i,):
                     found.setdefault(j, []).extend(items)
     return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
+
+
+def _resolved(families: Sequence[str] | None, tz: str) -> tuple[tuple[str, ...], dict[str, float]]:
+    """:func:`resolve_parameters` of ``families`` and ``tz``, validated once per choice (a
+    stream evaluates one post per call)."""
+    if isinstance(tz, str) and (families is None or isinstance(families, (tuple, list))):
+        try:
+            chosen, settings = _resolved_once(None if families is None else tuple(families), tz)
+        except TypeError:  # an unhashable family name: validated (and refused) below
+            pass
+        else:
+            return chosen, dict(settings)
+    return resolve_parameters(families, tz=tz)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_once(families: tuple[str, ...] | None, tz: str) -> tuple[tuple[str, ...], dict[str, float]]:
+    return resolve_parameters(families, tz=tz)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What follows from the families alone: the feature columns and, per family with
+    reported features, its features, the reported ones and their columns, and whether its
+    evidence quotes the text."""
+
+    names: list[str]
+    families: list[tuple[str, list[str], list[str], np.ndarray, bool]]
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(chosen: tuple[str, ...]) -> _Layout:
+    names = feature_names(chosen)
+    at = {name: j for j, name in enumerate(names)}
+    families = []
+    for family in chosen:
+        fam_names = [nm for nm in names if FEATURES[nm].label == family]
+        reported = [nm for nm in fam_names if FEATURES[nm].reported]
+        if reported:
+            columns = np.array([at[nm] for nm in reported], dtype=np.intp)
+            families.append((family, fam_names, reported, columns, bool(family_module(family).LISTS)))
+    return _Layout(names, families)
 
 
 def _distinct_rows(

@@ -11,6 +11,9 @@ abroad") as marketing nodes on which every brand sweeps the screen. Three things
 * a template skeleton: the text with brand-like tokens (bracketed names, Latin words, shop and
   company names), numbers, links, mentions and symbols masked; when several distinct accounts
   in the batch post one skeleton, the copy is a shared template (``HOLIDAY_TEMPLATE_SKELETON_SHARED``).
+  A caller that counts the sharing itself gives the counts
+  (:attr:`~spamflood.criteria.context.Columns.template_shares`): the stream engine, which
+  keeps no batch, counts a festival post's near-duplicate cluster inside the window.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from spamflood.criteria import soft_ad
 from spamflood.criteria.context import Context, lexicon
 from spamflood.criteria.festivals import FESTIVALS, days_to
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "skeleton", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "shared_snippet", "skeleton", "snippets"]
 
 FAMILY = "holiday_template"
 
@@ -132,10 +135,16 @@ def _days(ctx: Context) -> tuple[np.ndarray, dict[int, tuple[str, int, date]]]:
 
 
 def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
-    """Distinct accounts in the batch sharing each festival post's skeleton (NaN without authors)."""
-    codes = ctx.author_codes()
-    if codes is None:
+    """Distinct accounts in the batch sharing each festival post's skeleton: a post without an
+    author is no account (NaN without authors, or where no post of the skeleton has one).
+    Counts the caller gives (:attr:`Columns.template_shares`) stand for the batch's."""
+    if ctx.cols.authors is None:
         return np.full(ctx.n, np.nan)
+    if not mentions.any():  # no festival post: nothing shares a template (and no author codes needed)
+        return np.zeros(ctx.n)
+    codes = ctx.author_codes()
+    assert codes is not None
+    given = ctx.cols.template_shares
     out = np.zeros(ctx.n)
     index = np.flatnonzero(mentions).tolist()
     groups: dict[str, set[int]] = {}
@@ -143,14 +152,22 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     for i, text in zip(index, ctx.texts_at(index)):
         skel, slots = skeleton(text, ctx.cols.texts[i])
         if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
-            out[i] = 1.0
+            out[i] = 1.0 if codes[i] >= 0 else np.nan
             continue
-        groups.setdefault(skel, set()).add(int(codes[i]))
+        accounts = groups.setdefault(skel, set())
+        if codes[i] >= 0:
+            accounts.add(int(codes[i]))
         keys[i] = skel
     for i, skel in keys.items():
-        out[i] = float(len(groups[skel]))
+        shared = given[0][i] if given is not None else len(groups[skel])
+        out[i] = float(shared) or np.nan
     ctx.cache["holiday_skeletons"] = keys
     return out
+
+
+def shared_snippet(accounts: int, posts: int) -> str:
+    """The evidence of a shared festival template."""
+    return f"the same festival template from {accounts} accounts ({posts} posts)"
 
 
 def _skeleton_counts(ctx: Context, codes: np.ndarray) -> dict[str, tuple[int, int]]:
@@ -161,7 +178,9 @@ def _skeleton_counts(ctx: Context, codes: np.ndarray) -> dict[str, tuple[int, in
         accounts: dict[str, set[int]] = {}
         for j, k in ctx.cache.get("holiday_skeletons", {}).items():
             posts[k] = posts.get(k, 0) + 1
-            accounts.setdefault(k, set()).add(int(codes[j]))
+            known = accounts.setdefault(k, set())
+            if codes[j] >= 0:
+                known.add(int(codes[j]))
         found = {k: (len(accounts[k]), posts[k]) for k in posts}
         ctx.cache["holiday_skeleton_counts"] = found
     return found
@@ -203,19 +222,21 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     for name in features:
         if name == "HOLIDAY_TEMPLATE_PROMO" and names:
             promo = soft_ad.promotion_matches(matches)
-            out[name] = f"festival {soft_ad.quote(names)} with promotion {soft_ad.quote(promo, 2)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
         elif name == "HOLIDAY_TEMPLATE_DAYS_TO":
             _, detail = _days(ctx)
             if i in detail:
                 key, days, when = detail[i]
-                word = next((m.text for m in names if m.tag == key), FESTIVALS[key].name_zh)
+                word = next((ctx.quote(i, m) for m in names if m.tag == key), FESTIVALS[key].name_zh)
                 out[name] = _describe_days(word, key, days, when)
         elif name == "HOLIDAY_TEMPLATE_SKELETON_SHARED":
             codes = ctx.author_codes()
             keys = ctx.cache.get("holiday_skeletons", {})
-            if codes is not None and i in keys:
-                accounts, posts = _skeleton_counts(ctx, codes)[keys[i]]
-                out[name] = f"the same festival template from {accounts} accounts ({posts} posts)"
+            given = ctx.cols.template_shares
+            if given is not None and i in keys:
+                out[name] = shared_snippet(int(given[0][i]), int(given[1][i]))
+            elif codes is not None and i in keys:
+                out[name] = shared_snippet(*_skeleton_counts(ctx, codes)[keys[i]])
         elif name == "HOLIDAY_TEMPLATE_FESTIVAL" and names:
-            out[name] = f"festival {soft_ad.quote(names)}"
+            out[name] = f"festival {soft_ad.quote(ctx, i, names)}"
     return out

@@ -44,7 +44,7 @@ import numpy as np
 
 from spamflood.errors import ConfigError
 
-__all__ = ["LEXICON_DIR", "Lexicon", "Match", "Router", "Scan", "Scanner", "load_lexicon"]
+__all__ = ["LEXICON_DIR", "Cover", "Lexicon", "Match", "Router", "Scan", "Scanner", "load_lexicon"]
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
 """Where the lexicon, feature and threshold files live."""
@@ -184,6 +184,40 @@ class Router:
 
 
 @dataclass(frozen=True, slots=True)
+class Cover:
+    """Regexes whose matches hide the matches of other patterns (``hides``) lying inside them:
+    the digits of a link (``x.com/item/13812345678``) are part of the link, no phone number."""
+
+    regexes: tuple[re.Pattern[str], ...]
+    hides: tuple[str, ...]
+
+
+def _hide(spans: dict[str, list[tuple[int, int]]], covers: Mapping[str, tuple[str, ...]]) -> None:
+    """Drop, in place, the spans of each covered pattern that lie inside a span of its cover."""
+    for cover, hidden in covers.items():
+        over = spans.get(cover)
+        if not over or not any(name in spans for name in hidden):
+            continue
+        arr = np.array(over, dtype=np.int64).reshape(-1, 2)
+        arr = arr[np.argsort(arr[:, 0], kind="stable")]
+        starts, reach = arr[:, 0], np.maximum.accumulate(arr[:, 1])
+        for name in hidden:
+            found = spans.get(name)
+            if not found:
+                continue
+            f = np.array(found, dtype=np.int64).reshape(-1, 2)
+            at = np.searchsorted(starts, f[:, 0], side="right") - 1
+            # the cover spans starting at or before this span: the farthest of them reaches its end
+            inside = (at >= 0) & (reach[np.maximum(at, 0)] >= f[:, 1])
+            if inside.any():
+                kept = [span for span, drop in zip(found, inside.tolist()) if not drop]
+                if kept:
+                    spans[name] = kept
+                else:
+                    del spans[name]
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """One match in one text: the list (or pattern) name, the matched text, its tag, span."""
 
@@ -290,17 +324,22 @@ class Scanner:
     """
 
     def __init__(self, lexicons: Sequence[Lexicon], patterns: Mapping[str, Any]) -> None:
-        """``patterns``: name -> a regex, a sequence of regexes, or a :class:`Router`."""
+        """``patterns``: name -> a regex, a sequence of regexes, a :class:`Router` or a :class:`Cover`."""
         if not lexicons:
             raise ConfigError("A Scanner needs at least one lexicon")
         self.list_names: tuple[str, ...] = tuple(lx.name for lx in lexicons)
         self._regexes: list[tuple[str, re.Pattern[str]]] = []
         self._routers: list[Router] = []
+        self._covers: dict[str, tuple[str, ...]] = {}
         names: list[str] = []
         for name, spec in patterns.items():
             if isinstance(spec, Router):
                 self._routers.append(spec)
                 names.extend(spec.names)
+            elif isinstance(spec, Cover):
+                self._regexes.extend((name, rx) for rx in spec.regexes)
+                self._covers[name] = spec.hides
+                names.append(name)
             else:
                 for rx in (spec,) if isinstance(spec, re.Pattern) else spec:
                     self._regexes.append((name, rx))
@@ -449,6 +488,8 @@ class Scanner:
                 target = route(mt)
                 if target is not None:
                     out.setdefault(target, []).append(mt.span())
+        if self._covers:
+            _hide(out, self._covers)
         return out
 
     def _find(self, text: str) -> list[tuple[int, int, int]]:
@@ -545,6 +586,13 @@ class Scanner:
                 target = route(mt)
                 if target is not None:
                     events.append((target, *mt.span()))
+        if self._covers and events:
+            spans: dict[str, list[tuple[int, int]]] = {}
+            for name, start, end in events:
+                spans.setdefault(name, []).append((start, end))
+            _hide(spans, self._covers)
+            kept = {(name, start, end) for name, found in spans.items() for start, end in found}
+            events = [event for event in events if event in kept]
         return events
 
     def _assemble(

@@ -4,12 +4,16 @@ The article describes micro-business sellers who "showed off their sales revenue
 thousands or even millions", with "chat records and transfer records forged", and the pyramid
 of lower-level agents behind them. The features count income boasting, sales boasting,
 transfer/order screenshots, agent recruitment and the work-from-your-phone pitch; the label
-fires on two kinds together, or on a pitch (income, recruitment, home work) that gives a
-contact handle or link.
+fires on two kinds together, on a pitch (income, recruitment, home work) that gives a
+contact handle or link, or on a boast with figures: a sales or payment-screenshot claim
+stating the goods sold ("465 boxes", "289箱", "一天卖出300单"). A sum of money is not enough
+(提现的500元到账了 is a person's own payment), nor income, recruiting or work-from-home words
+(刷满300单 ... 零花钱 is a task-scam pitch, 招聘 a job ad), nor 万 (news reports sales in 万).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -29,7 +33,17 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
     "microbusiness_home": None,
     **soft_ad.LISTS,
 }
-PATTERNS = dict(soft_ad.PATTERNS)
+
+
+def _units() -> tuple[re.Pattern[str], ...]:
+    # a count of goods sold or shipped: 465 boxes, 289箱, 444套, 30单
+    return (
+        re.compile(r"\d+\s?(?:单|套|箱|盒|件|份|瓶)"),
+        re.compile(r"\d+\s(?:orders|boxes|sets|units|packs|bottles|pieces|sales)(?![a-z])"),
+    )
+
+
+PATTERNS = {**soft_ad.PATTERNS, "microbusiness_units": _units}
 
 SOURCES = {
     "MICROBUSINESS_INCOME": "microbusiness_income",
@@ -39,6 +53,7 @@ SOURCES = {
     "MICROBUSINESS_HOME": "microbusiness_home",
 }
 _PITCH = ("MICROBUSINESS_INCOME", "MICROBUSINESS_RECRUIT", "MICROBUSINESS_HOME")
+_BOAST = ("MICROBUSINESS_SALES", "MICROBUSINESS_SCREENSHOT")
 _WHAT = {
     "MICROBUSINESS_INCOME": "income boast",
     "MICROBUSINESS_SALES": "sales boast",
@@ -56,6 +71,8 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     reach = (counts["SOFT_AD_CONTACT"] > 0) | (counts["SOFT_AD_LINK"] > 0)
     pitch = np.logical_or.reduce([out[k] > 0 for k in _PITCH])
     out["MICROBUSINESS_CONTACT_PITCH"] = (pitch & reach).astype(np.float64)
+    boast = np.logical_or.reduce([out[k] > 0 for k in _BOAST])
+    out["MICROBUSINESS_FIGURES"] = (boast & (ctx.count("microbusiness_units") > 0)).astype(np.float64)
     return out
 
 
@@ -68,10 +85,14 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         if name in SOURCES:
             found = [m for m in matches if m.source == SOURCES[name]]
             if found:
-                out[name] = f"{_WHAT[name]} {soft_ad.quote(found)}"
+                out[name] = f"{_WHAT[name]} {soft_ad.quote(ctx, i, found)}"
         elif name == "MICROBUSINESS_CONTACT_PITCH":
             pitch = [m for m in matches if m.source in {SOURCES[k] for k in _PITCH}]
             reach = [m for m in matches if m.source in soft_ad.SOURCES["SOFT_AD_CONTACT"] + soft_ad.SOURCES["SOFT_AD_LINK"]]
             if pitch and reach:
-                out[name] = f"pitch with contact {soft_ad.quote(reach, 2)}"
+                out[name] = f"pitch with contact {soft_ad.quote(ctx, i, reach, 2)}"
+        elif name == "MICROBUSINESS_FIGURES":
+            figures = [m for m in matches if m.source == "microbusiness_units"]
+            if figures:  # the boast itself is quoted by its own feature
+                out[name] = f"goods sold {soft_ad.quote(ctx, i, figures, 2)}"
     return out

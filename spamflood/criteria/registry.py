@@ -5,8 +5,11 @@ Every feature spamflood computes, here or in the cluster stage, is declared once
 UPPER_SNAKE name whose prefix is its label, a description under 50 characters that users see,
 whether it is *reported* (sub-rules are computed and fed to the model but never shown as a
 reason), and example texts that must hit (``examples_hit``) or must not (``examples_miss``);
-the test suite runs every example. Labels carry their description and the article criterion
-they measure.
+the test suite runs every example. Two optional keys shape the trained score: ``monotone = 1``
+marks evidence that only ever counts against a post (more of it never lowers the score, see
+:class:`~spamflood.model.FloodModel`), and ``model_input = false`` keeps a feature out of the
+model's inputs while it is still computed and reported. Labels carry their description and
+the article criterion they measure.
 
 >>> FEATURES["SOFT_AD_PRICE"].label
 'soft_ad'
@@ -16,6 +19,7 @@ they measure.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable
@@ -33,8 +37,10 @@ __all__ = [
     "FEATURES",
     "KINDS",
     "LABELS",
+    "SCOPES",
     "Feature",
     "Label",
+    "families_in",
     "feature_names",
     "load_registry",
 ]
@@ -62,6 +68,7 @@ COMPUTED_HERE: tuple[str, ...] = FAMILIES[2:]
 """Families computed by :mod:`spamflood.criteria`; ``mass_share`` and ``repetition`` are filled
 from cluster statistics by the cluster stage."""
 
+_KEYS = ("name", "label", "description", "kind", "reported", "examples_hit", "examples_miss", "monotone", "model_input")
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 MAX_DESCRIPTION = 49
 
@@ -77,15 +84,26 @@ class Feature:
     reported: bool
     examples_hit: tuple[str, ...] = ()
     examples_miss: tuple[str, ...] = ()
+    monotone: int = 0
+    """+1: more of it never lowers the trained score; -1: never raises it; 0: unconstrained."""
+    model_input: bool = True
+    """Whether the trained model reads it by default."""
+
+
+SCOPES: tuple[str, ...] = ("post", "account", "batch", "cluster")
+"""What a label's rule reads: one post (text, time), its author's posts, the whole feed, the
+near-duplicate clusters. Engines schedule families by scope (:mod:`spamflood.decision`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One article criterion: what it catches and where the article describes it."""
+    """One article criterion: what it catches, where the article describes it, and what its
+    rule reads (:data:`SCOPES`)."""
 
     name: str
     description: str
     citation: str
+    scope: str
 
 
 def _fail(path: Path, where: str, msg: str) -> ConfigError:
@@ -108,7 +126,9 @@ def load_registry(path: Path | None = None) -> tuple[dict[str, Label], dict[str,
         for key in ("description", "citation"):
             if not isinstance(body.get(key), str) or not body[key].strip():
                 raise _fail(path, f"[labels.{name}]", f"needs a non-empty '{key}' string")
-        labels[name] = Label(name, body["description"].strip(), body["citation"].strip())
+        if body.get("scope") not in SCOPES:
+            raise _fail(path, f"[labels.{name}]", f"'scope' must be one of {list(SCOPES)}; got {body.get('scope')!r}")
+        labels[name] = Label(name, body["description"].strip(), body["citation"].strip(), body["scope"])
     missing = [f for f in FAMILIES if f not in labels]
     if missing:
         raise _fail(path, "[labels]", f"labels missing: {missing}")
@@ -149,10 +169,20 @@ def _feature(path: Path, i: int, body: dict[str, Any]) -> Feature:
         if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
             raise _fail(path, where, f"'{key}' must be a list of non-empty strings")
         examples[key] = tuple(value)
-    unknown = set(body) - {"name", "label", "description", "kind", "reported", "examples_hit", "examples_miss"}
+    monotone = body.get("monotone", 0)
+    if type(monotone) is not int or monotone not in (-1, 0, 1):
+        raise _fail(path, where, f"'monotone' must be 1, -1 or 0; got {monotone!r}")
+    model_input = body.get("model_input", True)
+    if not isinstance(model_input, bool):
+        raise _fail(path, where, "'model_input' must be true or false")
+    if monotone and not model_input:
+        raise _fail(path, where, "'monotone' constrains the model, which 'model_input = false' keeps it out of")
+    unknown = set(body) - set(_KEYS)
     if unknown:
         raise _fail(path, where, f"unknown keys {sorted(unknown)}")
-    return Feature(name, label, description, kind, reported, examples["examples_hit"], examples["examples_miss"])
+    return Feature(
+        name, label, description, kind, reported, examples["examples_hit"], examples["examples_miss"], monotone, model_input
+    )
 
 
 LABELS, FEATURES = load_registry()
@@ -161,8 +191,24 @@ LABELS, FEATURES = load_registry()
 
 def feature_names(families: Iterable[str] | None = None) -> list[str]:
     """Names of the features of ``families`` (all of them by default), in registry order."""
-    wanted = set(FAMILIES if families is None else families)
+    return list(_feature_names(frozenset(FAMILIES if families is None else families)))
+
+
+@functools.lru_cache(maxsize=256)
+def _feature_names(wanted: frozenset[str]) -> tuple[str, ...]:
     unknown = wanted - set(FAMILIES)
     if unknown:
         raise ConfigError(f"Unknown feature families {sorted(unknown)}; expected some of {list(FAMILIES)}")
-    return [f.name for f in FEATURES.values() if f.label in wanted]
+    return tuple(f.name for f in FEATURES.values() if f.label in wanted)
+
+
+def families_in(*scopes: str) -> tuple[str, ...]:
+    """The labels whose rule reads one of ``scopes``, in registry order.
+
+    >>> families_in("post")
+    ('soft_ad', 'hotspot_hijack', 'microbusiness')
+    """
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ConfigError(f"Unknown scopes {unknown}; expected some of {list(SCOPES)}")
+    return tuple(label for label in FAMILIES if LABELS[label].scope in scopes)

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from spamflood.criteria.context import Context, lexicon
-from spamflood.criteria.lexicon import Match, Router
+from spamflood.criteria.lexicon import Cover, Match, Router
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "promotion", "snippets"]
 
@@ -113,7 +113,7 @@ def _price() -> Patterns:
     words = ["仅需", "只需", "只要", "低至", "仅售", "售价", "原价", "现价", "特价", "价格", "仅", "售", "总价", "首付", "月供", "一口价", "成本价"]
     lead = "|".join(w + r"[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))" for w in words)
     return _alts(
-        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*",
+        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*(?![0-9x]|[.,][0-9x]|\s?off(?![a-z]))",  # "$14 off" is a discount, not a price
         r"(?:rmb|usd|hkd|gbp)\s?" + _D + r"+(?:[.,]\d+)*",
         lead + r"|元(?<=[一二两三四五六七八九十百千万]元)",  # 三百元: found at 元, widened for display
     )
@@ -129,6 +129,7 @@ def _discount() -> Patterns:
         + r"|买[0-9x一二三]送[0-9x一二三]"
         + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}",
         r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}",
+        r"[$£€¥]\s?\d+(?:[.,]\d+)?\s?off(?![a-z])",  # $14 off: money taken off a price
     )
 
 
@@ -137,15 +138,21 @@ def _tlds() -> str:
     return "|".join(sorted(lexicon("soft_ad_tlds").terms, key=len, reverse=True))
 
 
-_TAIL = r"[^\s\x00]*[^\s\x00.,;:!?)\]]"
+# A link runs over the characters a URL is written with (RFC 3986, in the matching form's lower
+# case) and does not end on punctuation: an emoji or a word glued on after it is not part of it.
+_TAIL = r"[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[a-z0-9\-_~/#\[@$&'(*+=%]"
 
 
-def _link() -> Patterns:
-    return _alts(
-        r"https?://" + _TAIL,
-        r"www\." + _TAIL,
-        # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
-        r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
+def _link() -> Cover:
+    return Cover(
+        _alts(
+            r"https?://" + _TAIL,
+            r"www\." + _TAIL,
+            # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
+            r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
+        ),
+        # the digits of a link (x.com/item/13812345678) are no phone number, price or discount
+        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern"),
     )
 
 
@@ -170,7 +177,7 @@ def _cta() -> Patterns:
     )
 
 
-PATTERNS: dict[str, Callable[[], Patterns | Router]] = {
+PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_numbers": _numbers,
     "soft_ad_cta_pattern": _cta,
     "soft_ad_price": _price,
@@ -236,25 +243,45 @@ _WHAT = {
 }
 
 
-def _counts(ctx: Context) -> dict[str, np.ndarray]:
+_KINDS = tuple(SOURCES)
+_FLAT = tuple(src for srcs in SOURCES.values() for src in srcs)
+_STARTS = np.cumsum([0] + [len(srcs) for srcs in SOURCES.values()][:-1])
+_SIGNAL_ROWS = np.array([_KINDS.index(k) for k in SIGNAL_KINDS])
+_OTHER_PROMOTION_ROWS = np.array([_KINDS.index(k) for k in PROMOTION_KINDS if k != "SOFT_AD_PRICE"])
+
+
+def _count_rows(ctx: Context) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per kind (:data:`SOURCES`, in its order) the matches of its lists and patterns: a
+    ``(kinds, n)`` matrix summed in a few whole-batch operations (a stream pays them per post),
+    and its rows by name."""
     found = ctx.cache.get("soft_ad")
     if found is None:
+        scan = ctx.scan
         # summed in int32, not float64: these sums stay cached while later families run
-        found = {}
-        for name, srcs in SOURCES.items():
-            total = np.zeros(ctx.n, dtype=np.int32)
-            for src in srcs:
-                total += ctx.raw_count(src)
-            found[name] = total
-        ctx.cache["soft_ad"] = found
+        flat = np.stack([scan.lists[s] if s in scan.lists else scan.patterns[s] for s in _FLAT], dtype=np.int32)
+        matrix = np.add.reduceat(flat, _STARTS, axis=0)
+        found = ctx.cache["soft_ad"] = (matrix, dict(zip(_KINDS, matrix)))
+    return found
+
+
+def _counts(ctx: Context) -> dict[str, np.ndarray]:
+    return _count_rows(ctx)[1]
+
+
+def _signals(ctx: Context) -> np.ndarray:
+    """Per post, the kinds of selling signal it shows (:data:`SIGNAL_KINDS` with a match)."""
+    found = ctx.cache.get("soft_ad_signals")
+    if found is None:
+        found = ctx.cache["soft_ad_signals"] = np.count_nonzero(_count_rows(ctx)[0][_SIGNAL_ROWS], axis=0)
     return found
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every soft_ad feature for the batch."""
-    out = dict(_counts(ctx))
-    out["SOFT_AD_SIGNALS"] = sum(((out[k] > 0).astype(np.float64) for k in SIGNAL_KINDS), np.zeros(ctx.n))
-    out["SOFT_AD_PHRASES"] = sum((out[k] for k in SIGNAL_KINDS), np.zeros(ctx.n))
+    matrix, out = _count_rows(ctx)
+    out = dict(out)
+    out["SOFT_AD_SIGNALS"] = _signals(ctx).astype(np.float64)
+    out["SOFT_AD_PHRASES"] = matrix[_SIGNAL_ROWS].sum(axis=0, dtype=np.float64)
     return out
 
 
@@ -262,10 +289,13 @@ def promotion(ctx: Context) -> np.ndarray:
     """True where a post sells: a discount, link, contact, call to action, customer address or
     the seller's own voice; or a price together with any other selling signal (a price alone
     is also what a buyer says: "got 3 shirts for $20")."""
-    counts = _counts(ctx)
-    others = np.logical_or.reduce([counts[k] > 0 for k in PROMOTION_KINDS if k != "SOFT_AD_PRICE"])
-    signals = sum(((counts[k] > 0).astype(np.int64) for k in SIGNAL_KINDS), np.zeros(ctx.n, dtype=np.int64))
-    return others | ((counts["SOFT_AD_PRICE"] > 0) & (signals >= 2))
+    found = ctx.cache.get("soft_ad_promotion")
+    if found is None:
+        matrix, counts = _count_rows(ctx)
+        others = (matrix[_OTHER_PROMOTION_ROWS] > 0).any(axis=0)
+        found = others | ((counts["SOFT_AD_PRICE"] > 0) & (_signals(ctx) >= 2))
+        ctx.cache["soft_ad_promotion"] = found
+    return found
 
 
 def _outermost(matches: Iterable[Match]) -> list[Match]:
@@ -286,15 +316,19 @@ def _outermost(matches: Iterable[Match]) -> list[Match]:
     return out
 
 
-def quote(matches: Iterable[Match], limit: int = 3) -> str:
-    """``"a", "b"``: the first distinct matched texts, quoted (a match inside another is left out)."""
+def quote(ctx: Context, i: int, matches: Iterable[Match], limit: int = 3) -> str:
+    """``"a", "b"``: the first distinct matches of post ``i``, quoted as the post writes them
+    (:meth:`Context.quote`); a match inside another is left out."""
+    text = ctx.text(i)
     seen: list[str] = []
-    for m in _outermost(matches):
+    quotes: list[str] = []
+    for m in _outermost(_widen(text, m) for m in matches):
         if m.text not in seen:
             seen.append(m.text)
+            quotes.append(ctx.quote(i, m))
         if len(seen) == limit:
             break
-    return ", ".join(f'"{s}"' for s in seen)
+    return ", ".join(f'"{q}"' for q in quotes)
 
 
 def promotion_matches(matches: list[Match]) -> list[Match]:
@@ -329,17 +363,18 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     """Human snippets for the soft_ad features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
     matches = ctx.matches(i)
+    text = ctx.text(i)
     out: dict[str, str] = {}
     for name in features:
         srcs = SOURCES.get(name)
         if not srcs:
             continue
-        found = [_widen(ctx.text(i), m) for m in matches if m.source in srcs]
+        found = [_widen(text, m) for m in matches if m.source in srcs]
         if name == "SOFT_AD_CONTACT" and "SOFT_AD_EVASION" in features:
             found = [m for m in found if m.source != "soft_ad_evasion"]
         if not found:
             continue
         found = _outermost(found)
         what = _WHAT[found[0].source]
-        out[name] = f"{what} {quote(found)}"
+        out[name] = f"{what} {quote(ctx, i, found)}"
     return out

@@ -20,10 +20,18 @@ on its own labelled messages; the bundled model leaves it out (see ``models/READ
 ``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
 training rows is added a second time with the account, cadence and calendar features missing
 (what a bare export of messages without accounts or times looks like).
+
+Flood evidence is monotone. A feature the registry marks ``monotone = 1`` (a count of accounts
+or copies sharing one text or template) is a ``monotonic_cst`` of every booster, and both
+calibrations keep the booster's order (isotonic is non-decreasing; a Platt map whose slope
+would reverse it is refitted with slope 0, see :func:`_keep_order`): with the other features
+fixed, more of it never lowers a score or a sub-score. A missing value is not "less": a
+feature going from missing to known may move the score either way.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
@@ -75,7 +83,8 @@ class FloodModel(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    features : the feature names to read (default: every registered criteria feature).
+    features : the feature names to read (default: every registered criteria feature the
+        registry does not keep out of the model, ``model_input = false``).
     text : add the hashed character n-gram text model (``X`` then needs a ``text`` column).
     max_iter, learning_rate, max_leaf_nodes, l2_regularization : the boosters' settings.
     calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks, per head, isotonic
@@ -138,7 +147,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
         columns (which behaviours each post shows) for the label heads."""
         validate_estimator(self)
-        names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values()]
+        names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values() if f.model_input]
         matrix = feature_matrix(X, names)
         target = _binary(y, "y")
         if target.shape[0] != matrix.shape[0]:
@@ -147,10 +156,6 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
-        # A feature missing on every training row (an export without account fields, say)
-        # teaches nothing; it is held at 0 in training and scoring alike.
-        self.empty_features_ = np.flatnonzero(np.isnan(matrix).all(axis=0)) if matrix.size else np.zeros(0, dtype=np.int64)
-        matrix[:, self.empty_features_] = 0.0
         self.classes_ = np.array([0, 1])
         if self.text:
             texts = _texts(X)
@@ -170,6 +175,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
         train_x, train_heads = self._augment(matrix, heads)
+        self.empty_features_ = self._empty(train_x, train_heads)
+        matrix[:, self.empty_features_] = 0.0
+        train_x[:, self.empty_features_] = 0.0
         self.calibration_ = {name: self._calibration_method(values) for name, values in train_heads.items()}
         self.heads_ = {
             name: self._fit_head(train_x, values, self.calibration_[name]) for name, values in train_heads.items()
@@ -201,6 +209,19 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         extra[:, context] = np.nan
         return np.vstack([matrix, extra]), {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
 
+    def _empty(self, matrix: np.ndarray, heads: dict[str, np.ndarray]) -> np.ndarray:
+        """Features held at 0 in training and scoring alike, because they teach nothing: those
+        missing on every row (an export without account fields, say), and those missing on every
+        row a head trains one of its calibration folds on (a feature known on a post or two;
+        scikit-learn cannot bin a column without a value)."""
+        missing = np.isnan(matrix)
+        empty = missing.all(axis=0)
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        for target in heads.values():
+            for train, _ in folds.split(matrix, target):
+                empty |= missing[train].all(axis=0)
+        return np.flatnonzero(empty)
+
     def _calibration_method(self, target: np.ndarray) -> str:
         if self.calibration != "auto":
             return self.calibration
@@ -212,12 +233,14 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             l2_regularization=self.l2_regularization,
+            # The registry's direction per feature; the text model's probability is free.
+            monotonic_cst=[FEATURES[name].monotone if name in FEATURES else 0 for name in self.model_names_],
             early_stopping=False,
             random_state=self.random_state,
         )
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         head = CalibratedClassifierCV(clone(booster), method=method, cv=folds, ensemble=False)
-        return head.fit(matrix, target)
+        return _keep_order(head.fit(matrix, target), target)
 
     # ------------------------------------------------------------------ scoring
 
@@ -296,6 +319,26 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         if not matrix.shape[0]:
             return np.zeros(0, dtype=np.float64)
         return self.heads_[name].predict_proba(matrix)[:, 1]
+
+
+def _keep_order(head: CalibratedClassifierCV, target: np.ndarray) -> CalibratedClassifierCV:
+    """Make ``head``'s calibration non-decreasing in its booster's score, so that it keeps the
+    boosters' monotone constraints.
+
+    Platt's map is ``expit(-(a * score + b))``: a slope ``a > 0`` reverses the order. It happens
+    when the out-of-fold scores rank spam below non-spam (a head that learned nothing, on small
+    or noisy data); the best map that keeps the order is then the constant one (``a = 0``, the
+    likelihood being concave), with ``b`` at the mean of Platt's smoothed targets. Isotonic
+    calibration is non-decreasing already.
+    """
+    positives = float(target.sum())
+    negatives = float(target.shape[0]) - positives
+    mean = (positives * (positives + 1.0) / (positives + 2.0) + negatives / (negatives + 2.0)) / target.shape[0]
+    for calibrated in head.calibrated_classifiers_:
+        for calibrator in calibrated.calibrators:
+            if getattr(calibrator, "a_", 0.0) > 0.0:
+                calibrator.a_, calibrator.b_ = 0.0, math.log((1.0 - mean) / mean)  # expit(-b) = mean
+    return head
 
 
 def _rows(X: Mapping[str, Any]) -> int:

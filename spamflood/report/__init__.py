@@ -1,6 +1,6 @@
 """The HTML report: the floods on a timeline, for people to look at.
 
-:func:`build_report` turns a :class:`~spamflood.detector.ScoreResult` into one self-contained
+:func:`build_report` turns a :class:`~spamflood.result.ScoreResult` into one self-contained
 HTML page (inline CSS and SVG, no script, no network); :func:`write_report` saves it. The page
 is aggregated, not a dump: its size depends on ``top`` and ``max_rows``, not on the feed, so a
 million-post feed still gives a page of a few hundred kilobytes.

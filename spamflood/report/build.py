@@ -191,7 +191,7 @@ def aggregate(
     top_accounts: int = 12,
     max_rejects: int = 20,
 ) -> ReportData:
-    """Summarise a :class:`~spamflood.detector.ScoreResult` for the report (see module doc)."""
+    """Summarise a :class:`~spamflood.result.ScoreResult` for the report (see module doc)."""
     for name, value, least in (
         ("top", top, 0),
         ("max_rows", max_rows, 0),

@@ -21,8 +21,9 @@ Why each step is exact on a part of the feed:
   post is handed to :meth:`~spamflood.detector.Detector.decide` (the rules, or the trained
   model) as one machine does, in the same order and with the same float64 values.
 
-Values that depend on the whole feed (which optional account fields it has at all, whether its
-times carry seconds) are measured once over the feed and passed in.
+Values that depend on the whole feed (which optional account fields it has at all, how many
+accounts' times carry seconds) are measured once over the feed and passed in. A post whose
+author is its own id (what a reader gives a post without an author) is no account here either.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spamflood.chunks import prepare_chunk
 from spamflood.cluster import (
     FINGERPRINT_BITS,
     band_keys,
@@ -45,21 +47,23 @@ from spamflood.cluster import (
 )
 from spamflood.criteria import holiday_template
 from spamflood.criteria.compute import resolve_parameters
+from spamflood.criteria.context import columns_from
 from spamflood.criteria.registry import FAMILIES
 from spamflood.criteria.registry import feature_names as registry_feature_names
-from spamflood.detector import (
-    BATCH_FAMILIES,
-    CRITERIA_STRENGTH,
-    TEXT_FAMILIES,
-    Detector,
-    _Criteria,
-    _prepare_chunk,
+from spamflood.decision import (
+    ACCOUNT_FAMILIES,
+    CLUSTER_FAMILIES,
+    FEED_WIDE_FAMILIES,
+    POST_FAMILIES,
+    WHOLE_BATCH_FAMILIES,
+    Findings,
 )
+from spamflood.detector import Detector
 from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.io.timestamps import iso_utc
 from spamflood.normalize import normalize_many
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes, unknown_authors
 
 __all__ = [
     "CLUSTER_PART",
@@ -110,7 +114,7 @@ SOURCES = ("records", "lines", "numbered")
 (:data:`LINE_COLUMN`), or numbered records (:data:`NUMBERED_COLUMNS`)."""
 
 TEXT_DTYPE = np.dtype(np.float32)
-"""The dtype of the text families' features on one machine (``_prepare_chunk`` computes them in
+"""The dtype of the text families' features on one machine (``prepare_chunk`` computes them in
 float32, which holds their small counts exactly): carried and handed to ``decide`` as such."""
 
 _STRINGS = pa.list_(pa.string())
@@ -235,12 +239,14 @@ class FeedFacts:
     """What the batch criteria need to know about the whole feed, measured once.
 
     ``present``: the optional account fields that at least one valid post has (one machine
-    leaves a field out of the criteria when no post has it). ``has_seconds``: some post's time
-    is not on a whole minute (``auto_posting`` ignores :00 seconds in a feed without seconds).
+    leaves a field out of the criteria when no post has it). ``seconds_accounts``: the accounts
+    with a timed post and those with a time off the whole minute, from which ``auto_posting``
+    judges each account's timestamp precision by the *other* accounts of the feed
+    (:func:`spamflood.criteria.auto_posting.second_precise`), as one machine does.
     """
 
     present: tuple[str, ...] = ()
-    has_seconds: bool = False
+    seconds_accounts: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -274,11 +280,11 @@ def _names(criteria: bool, tz: str) -> FeatureNames:
 
     return FeatureNames(
         cluster=cluster,
-        text=of(TEXT_FAMILIES),
-        holiday=of(("holiday_template",)),
-        batch=of(BATCH_FAMILIES),
-        batch_accounts=of(("batch_accounts",)),
-        accounts=of(("chicken_soup", "auto_posting")),
+        text=of(POST_FAMILIES),
+        holiday=of(FEED_WIDE_FAMILIES),
+        batch=of(WHOLE_BATCH_FAMILIES),
+        batch_accounts=of(CLUSTER_FAMILIES),
+        accounts=of(ACCOUNT_FAMILIES),
     )
 
 
@@ -329,7 +335,7 @@ def _matrix(column: pa.Array | pa.ChunkedArray, n: int, k: int) -> np.ndarray:
     return flat.reshape(n, k)
 
 
-def _post_labels(criteria: _Criteria, n: int) -> tuple[list[list[str]], list[list[str]]]:
+def _post_labels(criteria: Findings, n: int) -> tuple[list[list[str]], list[list[str]]]:
     """Per post: the criteria labels that fired (registry order) and their reason sentences."""
     sentences = criteria.sentences
     labels: list[list[str]] = [[] for _ in range(n)]
@@ -355,7 +361,7 @@ def _sorted_by_row(table: pa.Table) -> pa.Table:
     return table.sort_by("row") if table.num_rows else table
 
 
-def _values(criteria: _Criteria, names: Sequence[str], n: int, dtype: Any = np.float64) -> list[np.ndarray]:
+def _values(criteria: Findings, names: Sequence[str], n: int, dtype: Any = np.float64) -> list[np.ndarray]:
     """The feature columns ``names`` of ``criteria`` (NaN for one it lacks), checked to be of
     ``dtype``: carrying them in another could change a value."""
     out = []
@@ -469,12 +475,12 @@ def _blank_rows(lines: Sequence[int], partition: int) -> pa.RecordBatch:
 def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, partition: int = 0) -> pa.RecordBatch:
     """:func:`prepare` for one list of raw rows ``(local line, record)``.
 
-    The chunk goes through one machine's own chunk step (:func:`spamflood.detector._prepare_chunk`:
+    The chunk goes through one machine's own chunk step (:func:`spamflood.chunks.prepare_chunk`:
     parsing, normalization, signatures, one lexicon scan, the text features in its dtype), so
     both engines start from the same numbers; ``holiday_template`` then reads that chunk's scan
     as one machine's batch step does.
     """
-    part = _prepare_chunk(list(rows), parser, detector.hasher, TEXT_FAMILIES if detector.criteria else (), detector.tz)
+    part = prepare_chunk(list(rows), parser, detector.hasher, POST_FAMILIES if detector.criteria else (), detector.tz)
     batch, sig, rejects = part.batch, part.signatures, part.rejects
     n = len(batch)
     names = feature_names(detector)
@@ -490,7 +496,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     if detector.criteria and n:
         text_labels, text_reasons = _post_labels(part.criteria, n)
         text_values = _values(part.criteria, names.text, n, TEXT_DTYPE)
-        holiday = _Criteria.compute(batch, None, ("holiday_template",), detector.tz, scan=part.scan)
+        holiday = Findings.compute(batch, None, FEED_WIDE_FAMILIES, detector.tz, scan=part.scan)
         hol_labels, hol_reasons = _post_labels(holiday, n)
         hol_values = _values(holiday, names.holiday, n)
         skel = _template_keys(holiday, batch.texts)
@@ -537,7 +543,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     return pa.RecordBatch.from_arrays(arrays, schema=PREPARED_SCHEMA)
 
 
-def _template_keys(holiday: _Criteria, originals: Sequence[str]) -> list[str | None]:
+def _template_keys(holiday: Findings, originals: Sequence[str]) -> list[str | None]:
     """The festival-template skeleton of each post whose template count needs other posts.
 
     ``holiday_template`` counts the accounts sharing a skeleton among the posts that name a
@@ -634,7 +640,7 @@ def score_clusters(
     for whole clusters.
 
     Input: every post of some clusters with ``row, root`` (the cluster's smallest row),
-    ``cluster`` (its id), ``author, time, digest`` and the account fields. Output:
+    ``cluster`` (its id), ``id, author, time, digest`` and the account fields. Output:
     :data:`CLUSTER_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
@@ -647,6 +653,7 @@ def score_clusters(
     labels = labels.astype(np.int64)
     authors = table.column("author").to_pylist()
     codes, _ = dense_codes(authors)
+    codes[unknown_authors(authors, table.column("id").to_pylist())] = -1  # a post without an author is no account
     times = _floats(table.column("time"))
     digests = table.column("digest").to_numpy().view(np.uint64)
     stats = cluster_stats(labels, times, codes, window=detector.window, digests=digests)
@@ -658,7 +665,7 @@ def score_clusters(
     ba_values: list[np.ndarray] = []
     if detector.criteria:
         frame = _criteria_frame(table, facts.present, texts=False)
-        accounts = _Criteria.compute(frame, labels, ("batch_accounts",), detector.tz)
+        accounts = Findings.compute(frame, labels, CLUSTER_FAMILIES, detector.tz)
         ba_labels, ba_reasons = _post_labels(accounts, n)
         ba_values = _values(accounts, names.batch_accounts, n)
     is_rep = np.zeros(n, dtype=bool)
@@ -702,10 +709,12 @@ def score_clusters(
 
 def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = True) -> Any:
     """The posts as the criteria read them: text (empty strings when ``texts`` is False, for
-    families that read none), author, time and the account fields the whole feed has (a field
-    no post has is left out, as one machine does)."""
+    families that read none), id and author (a post whose author is its own id has none), time
+    and the account fields the whole feed has (a field no post has is left out, as one machine
+    does)."""
     columns: dict[str, Any] = {
         "text": table.column("text").to_pylist() if texts else [""] * table.num_rows,
+        "id": table.column("id").to_pylist(),
         "author": table.column("author").to_pylist(),
         "time": _floats(table.column("time")),
     }
@@ -724,7 +733,7 @@ def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = Tr
 def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> Iterator[pa.RecordBatch]:
     """``holiday_template`` for posts whose festival skeleton other posts may share.
 
-    Input: every such post of some skeletons (``row, text, author, time``). Output:
+    Input: every such post of some skeletons (``row, id, text, author, time``). Output:
     :data:`TEMPLATE_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
@@ -732,7 +741,7 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
         return
     n = table.num_rows
     frame = _criteria_frame(table, ())
-    holiday = _Criteria.compute(frame, None, ("holiday_template",), detector.tz)
+    holiday = Findings.compute(frame, None, FEED_WIDE_FAMILIES, detector.tz)
     labels, reasons = _post_labels(holiday, n)
     yield pa.RecordBatch.from_arrays(
         [
@@ -748,10 +757,6 @@ def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> It
 
 # --------------------------------------------------------------------------- the score
 
-
-# A time on a whole second that is not a whole minute, for the stand-in post below.
-_SECONDS_PROBE_TIME = 1.0
-_PROBE_AUTHOR = "\x00spamflood-probe"
 
 CLUSTER_PART: tuple[str, ...] = ("cluster", "size", "authors", "cvals", "mass", "mass_reason", "rep", "rep_reason", "bvals", "ba_labels", "ba_reasons")
 REP_PART: tuple[str, ...] = ("is_rep", "first_time", "last_time", "span", "peak_posts", "peak_authors", "window")
@@ -791,17 +796,15 @@ def score_posts(
     cvals = _spread(_matrix(cl.column("cvals"), cl.num_rows, len(names.cluster)), at_cl, n, 0.0)
     for j, name in enumerate(names.cluster):
         values[name] = cvals[:, j]
-    strength: dict[str, np.ndarray] = {
-        "mass_share": _spread(_floats(cl.column("mass")), at_cl, n, 0.0),
-        "repetition": _spread(_floats(cl.column("rep")), at_cl, n, 0.0),
+    fired: dict[str, np.ndarray] = {
+        "mass_share": _spread(_floats(cl.column("mass")), at_cl, n, 0.0) > 0,
+        "repetition": _spread(_floats(cl.column("rep")), at_cl, n, 0.0) > 0,
     }
-    reasons: dict[str, dict[int, str]] = {
+    said: dict[str, dict[int, str]] = {
         "mass_share": _spread_dict(cl.column("mass_reason").to_pylist(), at_cl),
         "repetition": _spread_dict(cl.column("rep_reason").to_pylist(), at_cl),
     }
     if detector.criteria:
-        fired: dict[str, np.ndarray] = {}
-        said: dict[str, dict[int, str]] = {}
         tvals = _matrix(posts.column("tvals"), n, len(names.text))
         for j, name in enumerate(names.text):
             values[name] = tvals[:, j]
@@ -835,13 +838,9 @@ def score_posts(
             batch_values[name] = np.asarray(account.values[name][:n], dtype=np.float64)
         for name in names.batch:
             values[name] = batch_values[name]
-        # Same order as Detector._score: text families, then batch families, registry order.
-        for families in (TEXT_FAMILIES, BATCH_FAMILIES):
-            for label in FAMILIES:
-                if label in families:
-                    strength[label] = np.where(fired.get(label, np.zeros(n, dtype=bool)), CRITERIA_STRENGTH, 0.0)
-        reasons.update(said)
-    decision = detector.decide(values, strength, reasons, n, texts=texts)
+        for label in POST_FAMILIES + WHOLE_BATCH_FAMILIES:  # a family that fired nowhere here
+            fired.setdefault(label, np.zeros(n, dtype=bool))
+    decision = detector.decide(Findings(values, fired, said, n), texts=texts)
     score = np.asarray(decision.score, dtype=np.float64)
     cluster = _spread_int(cl.column("cluster").to_numpy(zero_copy_only=False), at_cl, n)
     size = _spread_int(cl.column("size").to_numpy(zero_copy_only=False), at_cl, n, fill=1)
@@ -947,21 +946,13 @@ def _collect(
             said.setdefault(name, {})[i] = sentence
 
 
-def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> _Criteria:
-    """``chicken_soup`` and ``auto_posting`` over whole accounts (rows beyond the posts'
-    are a stand-in to drop).
+def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, facts: FeedFacts) -> Findings:
+    """``chicken_soup`` and ``auto_posting`` over whole accounts, each account's timestamp
+    precision judged by the other accounts of the whole feed (``facts.seconds_accounts``)."""
+    ids = posts.column("id").to_pylist()
+    cols = columns_from(
+        _frame({"text": texts, "id": ids, "author": posts.column("author").to_pylist(), "time": _floats(posts.column("time"))})
+    )
+    cols.seconds_accounts = facts.seconds_accounts
+    return Findings.compute(cols, None, ACCOUNT_FAMILIES, detector.tz)
 
-    ``auto_posting`` reads :00 seconds only when some time in the *feed* has seconds; when this
-    part of the feed has none but the feed has, one stand-in post by an account of its own at
-    00:00:01 tells it so (its own values are dropped; no other account's change).
-    """
-    times = _floats(posts.column("time"))
-    frame = _frame({"text": texts, "author": posts.column("author").to_pylist(), "time": times})
-    known = times[~np.isnan(times)]
-    local_seconds = bool(np.any(np.floor(known) % 60 != 0))
-    if facts.has_seconds and not local_seconds:
-        import pandas as pd
-
-        probe = pd.DataFrame({"text": [""], "author": [_PROBE_AUTHOR], "time": [_SECONDS_PROBE_TIME]})
-        frame = pd.concat([frame, probe], ignore_index=True)
-    return _Criteria.compute(frame, None, ("chicken_soup", "auto_posting"), detector.tz)

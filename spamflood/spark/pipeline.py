@@ -301,7 +301,7 @@ def _score(
     # On disk: a part of 100,000 signatures built in memory (~100 MB, doubled as it grows)
     # exhausts a default 1 GB executor; written to disk, it is streamed.
     by_row = (
-        posts.select("row", "sig", "fp", "author", "time", "digest", *_ACCOUNT_FIELDS)
+        posts.select("row", "sig", "fp", "id", "author", "time", "digest", *_ACCOUNT_FIELDS)
         .repartition(parts, "row")
         .persist(StorageLevel.DISK_ONLY)
     )
@@ -319,7 +319,7 @@ def _score(
         step("cluster statistics and labels")
         members = components.join(ids, "root").select("row", "root", "cluster")
         cluster_part = keep(
-            members.join(by_row.select("row", "author", "time", "digest", *_ACCOUNT_FIELDS), "row")
+            members.join(by_row.select("row", "id", "author", "time", "digest", *_ACCOUNT_FIELDS), "row")
             .repartition(parts, "root")
             .mapInArrow(
                 partial(_with_detector, step=P.score_clusters, shared=shared, facts=facts), _spark_schema(P.CLUSTER_SCHEMA)
@@ -329,9 +329,9 @@ def _score(
         # 5. Festival templates shared across accounts (only posts that name a festival).
         template_part = (
             posts.where(F.col("skel").isNotNull())
-            .select("row", "skel", "text", "author", "time")
+            .select("row", "skel", "id", "text", "author", "time")
             .repartition(parts, "skel")
-            .select("row", "text", "author", "time")
+            .select("row", "id", "text", "author", "time")
             .mapInArrow(partial(_with_detector, step=P.score_templates, shared=shared), _spark_schema(P.TEMPLATE_SCHEMA))
         )
 
@@ -399,13 +399,20 @@ def _rejects(numbered: DataFrame, duplicates: DataFrame | None) -> DataFrame:
 
 
 def _feed_facts(posts: DataFrame) -> P.FeedFacts:
-    seconds = F.col("time").isNotNull() & ~F.isnan("time") & (F.floor("time") % 60 != 0)
+    """The optional account fields the feed has, and its accounts with a timed post and with a
+    time off the whole minute (a post whose author is its own id is no account)."""
+    account = F.col("author").isNotNull() & (F.col("author") != "") & (F.col("author") != F.col("id"))
+    timed = account & F.col("time").isNotNull() & ~F.isnan("time")
+    seconds = timed & (F.floor("time") % 60 != 0)
     row = posts.agg(
         *[F.count(F.col(name)).alias(name) for name in _ACCOUNT_FIELDS],
-        F.max(seconds.cast("int")).alias("_seconds"),
+        F.countDistinct(F.when(timed, F.col("author"))).alias("_timed"),
+        F.countDistinct(F.when(seconds, F.col("author"))).alias("_seconds"),
     ).first()
-    present = tuple(name for name in _ACCOUNT_FIELDS if row is not None and row[name])
-    return P.FeedFacts(present=present, has_seconds=bool(row is not None and row["_seconds"]))
+    if row is None:
+        return P.FeedFacts()
+    present = tuple(name for name in _ACCOUNT_FIELDS if row[name])
+    return P.FeedFacts(present=present, seconds_accounts=(int(row["_timed"]), int(row["_seconds"])))
 
 
 def _clusters(scored: DataFrame) -> DataFrame:

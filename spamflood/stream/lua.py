@@ -26,6 +26,11 @@ Keys (``P`` is the deployment's key prefix; ``s`` a slice number, ``floor(time /
     P:ca:<c>        cluster c's accounts: sorted set author -> time of their newest post
     P:cr:<c>:<a>    author a's posts in cluster c: sorted set post id -> time
 
+A post without a known account (no author, or its own id as author, which is what a reader
+gives such a post) has an empty author in its record: it joins its cluster and counts in its
+size, but is no account, so it adds no member to ``P:ca`` and has no ``P:cr`` set (the batch
+engine counts it the same way).
+
 A post alone (most posts) has only its record and its bucket entries: a cluster gets its
 three sorted sets when a second post joins it, starting with the record of the post it matched.
 Every key expires (``ttl``: window + one slice + a margin, renewed on each write), so what a
@@ -37,7 +42,7 @@ decimal text (``repr(float)``) and are parsed only for comparisons, so sorted-se
 full precision.
 
 The script builds key names from the prefix, so it suits a single Redis server (with
-replicas or Sentinel), not Redis Cluster. It needs Redis 6.2 or newer (``ZADD GT``, ``GETEX``).
+replicas or Sentinel), not Redis Cluster. It needs Redis 6.2 or newer (``ZADD GT``).
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ local need = tonumber(ARGV[6])
 local tstr = ARGV[7]
 local t = tonumber(tstr)
 local pid = ARGV[8]
-local author = ARGV[9]
+local author = ARGV[9] -- '' for a post without a known account: counted in the cluster, as no account
+local known = author ~= ''
 local sig = ARGV[10]
 local cid = ARGV[11]
 local packed = ARGV[12]
@@ -88,11 +94,15 @@ local function split_entry(v)
   return tonumber(string.sub(v, 1, sep - 1)), string.sub(v, sep + 1)
 end
 
-local cfg = redis.call('GETEX', KEYS[1], 'EX', ttl)
+-- Settings of other monitors are refused without renewing them, so an index left by monitors
+-- of other settings (another band hash, say) still expires while refused ones knock.
+local cfg = redis.call('GET', KEYS[1])
 if not cfg then
   redis.call('SET', KEYS[1], settings, 'EX', ttl)
 elseif cfg ~= settings then
   return {'config', cfg}
+else
+  redis.call('EXPIRE', KEYS[1], ttl)
 end
 
 local wm = tonumber(redis.call('GET', KEYS[2]))
@@ -259,15 +269,20 @@ local cr = prefix .. ':cr:' .. cid .. ':' .. author
 if redis.call('EXISTS', cp) == 0 then
   if not match then
     -- A post alone (a new cluster, or a redelivered one): its counts are its own.
-    return {'ok', cid, 1, 1, 1, tstr, tstr, tstr, tstr}
+    if known then
+      return {'ok', cid, 1, 1, 1, tstr, tstr, tstr, tstr}
+    end
+    return {'ok', cid, 1, 0, 0, tstr, tstr, 'nan', 'nan'}
   end
   -- The second post of a cluster: give it the sorted sets, starting with the post it matched.
   local mid, mt, ma = match[1], match[5], match[4]
   redis.call('ZADD', cp, mt, mid)
-  redis.call('ZADD', ca, 'GT', mt, ma)
-  local mcr = prefix .. ':cr:' .. cid .. ':' .. ma
-  redis.call('ZADD', mcr, mt, mid)
-  redis.call('EXPIRE', mcr, ttl)
+  if ma ~= '' then
+    redis.call('ZADD', ca, 'GT', mt, ma)
+    local mcr = prefix .. ':cr:' .. cid .. ':' .. ma
+    redis.call('ZADD', mcr, mt, mid)
+    redis.call('EXPIRE', mcr, ttl)
+  end
   local mcs = prefix .. ':cs:' .. slice_name(math.floor(match[3] / width))
   redis.call('SADD', mcs, cid)
   redis.call('EXPIRE', mcs, ttl)
@@ -278,16 +293,22 @@ if not dup then
   redis.call('EXPIRE', cs, ttl)
 end
 redis.call('ZADD', cp, tstr, pid)
-redis.call('ZADD', ca, 'GT', tstr, author)
-redis.call('ZADD', cr, tstr, pid)
 redis.call('EXPIRE', cp, ttl)
-redis.call('EXPIRE', ca, ttl)
-redis.call('EXPIRE', cr, ttl)
+if known then
+  redis.call('ZADD', ca, 'GT', tstr, author)
+  redis.call('ZADD', cr, tstr, pid)
+  redis.call('EXPIRE', ca, ttl)
+  redis.call('EXPIRE', cr, ttl)
+end
 local size = trim(cid)
+local first = redis.call('ZRANGE', cp, 0, 0, 'WITHSCORES')[2]
+local last = redis.call('ZRANGE', cp, -1, -1, 'WITHSCORES')[2]
+if not known then
+  return {'ok', cid, size, redis.call('ZCARD', ca), 0, first, last, 'nan', 'nan'}
+end
 redis.call('ZREMRANGEBYSCORE', cr, '-inf', bound)
 return {
-  'ok', cid, size, redis.call('ZCARD', ca), redis.call('ZCARD', cr),
-  redis.call('ZRANGE', cp, 0, 0, 'WITHSCORES')[2], redis.call('ZRANGE', cp, -1, -1, 'WITHSCORES')[2],
+  'ok', cid, size, redis.call('ZCARD', ca), redis.call('ZCARD', cr), first, last,
   redis.call('ZRANGE', cr, 0, 0, 'WITHSCORES')[2], redis.call('ZRANGE', cr, -1, -1, 'WITHSCORES')[2],
 }
 """

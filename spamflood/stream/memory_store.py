@@ -181,25 +181,39 @@ def _salt(s: int) -> int:
     return (s * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
 
 
+def _time_of(item: tuple[float, str | None]) -> float:
+    return item[0]
+
+
+def _alone(cluster: str, t: float, author: str | None) -> Counts:
+    """The counts of a post alone in its cluster."""
+    if author is None:
+        return Counts(cluster, 1, 0, 0, t, t, math.nan, math.nan)
+    return Counts(cluster, 1, 1, 1, t, t, t, t)
+
+
 def _power_of_two(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
 
 class _Cluster:
-    """Times of a cluster's posts inside the window, overall and per author, oldest first."""
+    """Times of a cluster's posts inside the window, overall and per account, oldest first (a
+    post without an account, ``None``, counts in the size only)."""
 
     __slots__ = ("by_author", "times")
 
     def __init__(self) -> None:
-        self.times: deque[tuple[float, str]] = deque()
+        self.times: deque[tuple[float, str | None]] = deque()
         self.by_author: dict[str, deque[float]] = {}
 
-    def add(self, time: float, author: str) -> None:
+    def add(self, time: float, author: str | None) -> None:
         times = self.times
         if not times or time >= times[-1][0]:
             times.append((time, author))
         else:  # a late post inside the window
-            insort(times, (time, author))
+            insort(times, (time, author), key=_time_of)
+        if author is None:
+            return
         mine = self.by_author.get(author)
         if mine is None:
             self.by_author[author] = mine = deque()
@@ -213,13 +227,15 @@ class _Cluster:
         times, by_author = self.times, self.by_author
         while times and times[0][0] < cutoff:
             _, author = times.popleft()
+            if author is None:
+                continue
             mine = by_author[author]
             mine.popleft()
             if not mine:
                 del by_author[author]
 
-    def counts(self, cluster: str, author: str) -> Counts:
-        times, mine = self.times, self.by_author.get(author)
+    def counts(self, cluster: str, author: str | None) -> Counts:
+        times, mine = self.times, self.by_author.get(author) if author is not None else None
         if not times:
             return Counts(cluster, 0, 0, 0, math.nan, math.nan, math.nan, math.nan)
         if not mine:
@@ -320,8 +336,7 @@ class MemoryStore:
             assert existing is not None
             state = self._clusters.get(existing)
             if state is None:  # a post alone
-                t0 = float(self._times[slot])
-                return Counts(existing, 1, 1, 1, t0, t0, t0, t0)
+                return _alone(existing, float(self._times[slot]), author)
             state.trim(cutoff)
             return state.counts(existing, author)
         best = self._best(entry, self._watermark)
@@ -345,11 +360,11 @@ class MemoryStore:
         state = self._clusters.get(cluster)
         if state is None:
             if best < 0:  # a new cluster: its counts are this post's
-                return Counts(cluster, 1, 1, 1, t, t, t, t)
+                return _alone(cluster, t, author)
             # The second post of a cluster: its founder, the match, had no state yet.
             self._clusters[cluster] = state = _Cluster()
             at = float(self._times[best])
-            state.add(at, self._authors[best])  # type: ignore[arg-type]
+            state.add(at, self._authors[best])
             self._touched(math.floor(at / self.width)).add(cluster)
         self._slice_clusters[s].add(cluster)
         state.add(t, author)

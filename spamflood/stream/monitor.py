@@ -4,8 +4,23 @@ For each post: normalize it for shingling (:func:`spamflood.normalize.shingle_te
 its MinHash signature and LSH band keys (:class:`~spamflood.stream.sketch.Sketcher`); the
 store finds the posts inside the window that share a band bucket, verifies them by estimated
 Jaccard similarity against their stored signatures, and records the post in the best match's
-cluster, or in a new one. It answers with the cluster's counts inside the window; the labels,
-strengths and reason sentences are those of the batch detector (:mod:`spamflood.scoring`).
+cluster, or in a new one. It answers with the cluster's counts inside the window.
+
+The verdict comes from the decision step every engine calls (:mod:`spamflood.decision`): the
+monitor finds, per post, the post-scope criteria (``soft_ad``, ``hotspot_hijack``,
+``microbusiness``: the text alone, exactly as the batch detector computes them), the cluster
+labels from the counts so far (``mass_share``, ``repetition``: the batch detector's features,
+rules and sentences) and ``holiday_template``; a label is listed exactly when its own rule
+fires, with the batch detector's reason. The score is the model's (``model``, as
+``spamflood score`` has it) or the rule score. Families the stream cannot compute (an
+account's posting clock, ``auto_posting`` and ``chicken_soup``; ``batch_accounts``) have
+their features missing (NaN) and are never listed.
+
+``holiday_template`` reads how many accounts share a festival post's template, which the
+batch detector counts over the whole feed by template skeleton. The stream keeps no feed:
+in the stream a festival template's sharing is counted within the post's near-duplicate
+cluster inside the window (its accounts and posts so far), so the same greeting sent by
+brands whose copies are not near-duplicates of each other is not counted as shared.
 
 The store does the lookup, the verification and the recording in one atomic step
 (:mod:`spamflood.stream.store`), so monitors in several processes sharing one Redis store
@@ -34,33 +49,36 @@ A stream cannot revise the past: a post joins the cluster of the best verified c
 among the newest posts of its buckets, and two clusters are never merged afterwards (a post
 that resembles both joins the closer one). Counts are sliding-window counts at the moment of
 the post, so ``repetition`` counts one account's copies inside the window, where the batch
-detector counts them over the whole batch.
+detector counts them over the whole batch, and a post's verdict says the counts *so far*: it
+is the batch detector's verdict on that post once the post's cluster is complete inside the
+window (the last copy of a flood gets the batch labels and reasons; the earlier ones the
+counts until then).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time as _time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Self
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 
 from spamflood import _params
-from spamflood.cluster import lsh_params
+from spamflood.cluster import BAND_HASH_VERSION, lsh_params
+from spamflood.criteria.context import Columns
+from spamflood.criteria.registry import FEATURES
+from spamflood.decision import POST_FAMILIES, Decider, Findings
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
 from spamflood.io.rows import RowParser
 from spamflood.minhash import MinHasher
-from spamflood.normalize import shingle_text
+from spamflood.model.store import DeferredModel
+from spamflood.normalize import normalize, shingle_text
 from spamflood.posts import Post
-from spamflood.scoring import (
-    RuleScorer,
-    combine,
-    label_strength,
-    mass_share_reason,
-    repetition_reason,
-)
+from spamflood.scoring import RuleScorer, mass_share_reason, repetition_reason
 from spamflood.stream.memory_store import MemoryStore
 from spamflood.stream.sketch import Sketcher
 from spamflood.stream.store import Counts, Entry, FloodStore, IndexSize, Late
@@ -69,6 +87,52 @@ from spamflood.stream.verdict import Verdict
 __all__ = ["FloodMonitor"]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+STREAM_FAMILIES: tuple[str, ...] = (*POST_FAMILIES, "holiday_template")
+"""The criteria families the stream computes per post: those that read one post, and
+``holiday_template`` with its sharing counted in the post's cluster (see the module docstring)."""
+
+CLUSTER_LABELS: tuple[str, ...] = ("mass_share", "repetition")
+_CLUSTER_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES.values() if f.label in CLUSTER_LABELS)
+_AUTHORS, _SIZE, _RATE, _SPAN, _COPIES = (
+    _CLUSTER_FEATURES.index(name)
+    for name in (
+        "MASS_SHARE_AUTHORS_IN_WINDOW",
+        "MASS_SHARE_CLUSTER_SIZE",
+        "MASS_SHARE_PEAK_RATE",
+        "MASS_SHARE_CLUSTER_SPAN",
+        "REPETITION_SAME_AUTHOR_COPIES",
+    )
+)
+_UNKNOWN: tuple[str, ...] = tuple(
+    f.name for f in FEATURES.values() if f.label not in CLUSTER_LABELS and f.label not in STREAM_FAMILIES
+)
+"""Features of the families the stream cannot compute: missing (NaN) in every verdict."""
+
+MONITOR_SETTINGS: dict[str, str] = {
+    "similarity": "threshold",
+    "window": "window",
+    "min_authors": "min_authors",
+    "min_copies": "min_copies",
+    "num_perm": "num_perm",
+    "ngram": "ngram",
+    "seed": "seed",
+    "tz": "tz",
+}
+"""A model's saved detector settings (:data:`spamflood.detector.MODEL_SETTINGS`) and the
+monitor parameter each sets."""
+
+
+class _Pending(NamedTuple):
+    """A post read and signed, waiting for its counts: the store's entry (``None``: nothing
+    to compare), its text as written and in matching form, and its account (``None``: none)."""
+
+    post_id: str
+    account: str | None
+    time: float
+    text: str
+    normalized: str
+    entry: Entry | None
 
 
 class FloodMonitor:
@@ -94,6 +158,10 @@ class FloodMonitor:
     recall : probability that a pair at ``threshold`` shares an LSH band
         (:func:`spamflood.cluster.lsh_params`); 0.98 gives 25 bands of 5 rows for 0.7 and 128.
     clock : the time given to posts that have none (default: wall time).
+    tz : IANA time zone of the calendar criteria (a festival's day), as the detector's ``tz``.
+    model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
+        :meth:`load`, which loads the bundled one as ``spamflood watch`` does); ``None``: the
+        rule score. Either way the labels are those whose rules fired.
 
     Examples
     --------
@@ -103,7 +171,9 @@ class FloodMonitor:
     ...             for i in range(3)]
     >>> [v.flood for v in verdicts]
     [False, False, True]
-    >>> verdicts[-1].reasons[0]
+    >>> verdicts[-1].labels
+    ('soft_ad', 'mass_share')
+    >>> verdicts[-1].reasons[1]
     'mass_share: 3 near-identical posts from 3 accounts within 2 min'
     """
 
@@ -121,6 +191,8 @@ class FloodMonitor:
         key_prefix: str = "spamflood",
         recall: float = 0.98,
         clock: Callable[[], float] = _time.time,
+        tz: str = "UTC",
+        model: Any = None,
     ) -> None:
         owner = "FloodMonitor"
         self.window = _params.duration(owner, "window", window)
@@ -136,6 +208,12 @@ class FloodMonitor:
         recall = _params.real(owner, "recall", recall, 0.0, 1.0, closed="neither")
         if not callable(clock):
             _params.fail(owner, "clock", "a callable giving epoch seconds, like time.time", clock)
+        self.tz = _params.time_zone(owner, "tz", tz)
+        if model is not None and not isinstance(model, DeferredModel) and not callable(getattr(model, "score_all", None)):
+            _params.fail(owner, "model", "None or a fitted FloodModel (see FloodMonitor.load)", model)
+        self.model = model
+        self.model_manifest: dict[str, Any] = {}
+        self.decider = Decider(self.rules, model)
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.bands, self.rows = lsh_params(self.threshold, num_perm, recall)
         self._need = math.ceil(self.threshold * num_perm - 1e-9)
@@ -143,19 +221,35 @@ class FloodMonitor:
         self._parser = RowParser()
         self._clock = clock
         self._added = 0
-        self._scored: dict[tuple[int, int], tuple[tuple[str, ...], float]] = {}
         self.store: FloodStore = _make_store(store, self.window, key_prefix)
         self.store.bind(
             f"num_perm={num_perm} ngram={ngram} seed={seed} bands={self.bands} rows={self.rows} "
-            f"threshold={self.threshold!r}",
+            # accounts=known: a post without an author counts in a cluster's size but is no
+            # account (monitors that counted such posts as accounts must not share the index)
+            f"threshold={self.threshold!r} band_hash={BAND_HASH_VERSION} accounts=known",
             num_perm=num_perm,
             need=self._need,
         )
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, *, trusted: bool = False, **params: Any) -> FloodMonitor:
+        """A monitor that scores with a trained model, as :meth:`spamflood.Detector.load`: the
+        bundled one (``path=None``) or a file from ``spamflood train`` (``trusted=True``
+        needed: a joblib file can run code). The model's feature settings (window,
+        similarity, ...) come from the file; ``params`` override them and set the rest."""
+        from spamflood.model import load_model
+
+        loaded = load_model(None if path is None else Path(path), trusted=trusted)
+        settings = {MONITOR_SETTINGS[k]: v for k, v in loaded.settings.items() if k in MONITOR_SETTINGS}
+        monitor = cls(**{**settings, **params, "model": loaded.model})
+        monitor.model_manifest = loaded.manifest
+        return monitor
+
     def __repr__(self) -> str:
+        model = "rules" if self.model is None else type(self.model).__name__
         return (
             f"FloodMonitor(window={human_duration(self.window)!r}, min_authors={self.rules.min_authors}, "
-            f"min_copies={self.rules.min_copies}, threshold={self.threshold}, store={self.store!r})"
+            f"min_copies={self.rules.min_copies}, threshold={self.threshold}, store={self.store!r}, model={model})"
         )
 
     def __enter__(self) -> Self:
@@ -180,16 +274,16 @@ class FloodMonitor:
         is validated like an input row: a bad one raises :class:`~spamflood.errors.InputError`
         naming the field. A post seen again (same id and time) inside the window is counted once.
         """
-        prepared = self._prepare(post)
-        if isinstance(prepared, Verdict):
-            return prepared
-        return self._conclude(prepared, self.store.add(prepared))
+        pending = self._prepare(post)
+        result = self.store.add(pending.entry) if pending.entry is not None else None
+        return self._decide([pending], [result])[0]
 
     def add_many(self, posts: Iterable[Post | Mapping[str, Any]], *, batch_size: int = 256) -> list[Verdict]:
         """:meth:`add` every post, in order; the verdicts in the same order.
 
         The same verdicts as :meth:`add` one by one; the Redis store sends up to
-        ``batch_size`` posts to the server in one pipelined round trip.
+        ``batch_size`` posts to the server in one pipelined round trip, and the criteria and
+        the model run once per batch.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"The 'batch_size' parameter of add_many must be an integer >= 1. Got {batch_size!r} instead.")
@@ -205,20 +299,13 @@ class FloodMonitor:
         return out
 
     def _add_batch(self, batch: list[Post | Mapping[str, Any]]) -> list[Verdict]:
-        verdicts: list[Verdict | None] = []
-        entries: list[Entry] = []
-        for post in batch:
-            prepared = self._prepare(post)
-            if isinstance(prepared, Verdict):
-                verdicts.append(prepared)
-            else:
-                verdicts.append(None)
-                entries.append(prepared)
-        results = iter(zip(entries, self.store.add_many(entries)))
-        return [v if v is not None else self._conclude(*next(results)) for v in verdicts]
+        pending = [self._prepare(post) for post in batch]
+        entries = [p.entry for p in pending if p.entry is not None]
+        found = iter(self.store.add_many(entries))
+        return self._decide(pending, [next(found) if p.entry is not None else None for p in pending])
 
-    def _prepare(self, post: Post | Mapping[str, Any]) -> Entry | Verdict:
-        """The post as the store sees it, or its verdict if it has nothing to compare."""
+    def _prepare(self, post: Post | Mapping[str, Any]) -> _Pending:
+        """The post read, in matching form, and signed for the store."""
         self._added += 1
         if not isinstance(post, Post):
             if not isinstance(post, Mapping):
@@ -231,20 +318,105 @@ class FloodMonitor:
             t = float(self._clock())
         elif not math.isfinite(t):
             raise InputError(f"time must be finite. Got {t} instead.", line=post.line or None, field="time")
-        shingled = shingle_text(post.text)
-        if not shingled:  # nothing left to compare (emoji or punctuation only): a post alone
-            return Verdict(post.id, None, 1, 1, 1, False, (), (), 0.0)
-        signature, keys = self._sketch(shingled)
-        return Entry(post.id, post.author, t, keys, signature)
+        account = post.author if post.author and post.author != post.id else None  # as the batch reads it
+        normalized = normalize(post.text)
+        shingled = shingle_text(normalized, normalized=True)
+        entry = None
+        if shingled:  # else nothing left to compare (emoji or punctuation only): a post alone
+            signature, keys = self._sketch(shingled)
+            entry = Entry(post.id, account, t, keys, signature)
+        return _Pending(post.id, account, t, post.text, normalized, entry)
 
-    def _conclude(self, entry: Entry, result: Counts | Late) -> Verdict:
-        if isinstance(result, Late):
-            reason = (
-                f"late: {human_duration(result.watermark - entry.time)} older than the newest post seen, outside "
-                f"the {human_duration(self.window)} window: not judged or counted"
-            )
-            return Verdict(entry.post_id, None, 1, 1, 1, False, (), (reason,), 0.0, late=True)
-        return self._verdict(entry.post_id, entry.author, result)
+    def _decide(self, pending: Sequence[_Pending], results: Sequence[Counts | Late | None]) -> list[Verdict]:
+        """The verdicts of posts whose store results are in: late ones say so; the others go
+        through the decision step together (:meth:`spamflood.decision.Decider.decide`)."""
+        verdicts: list[Verdict | None] = [None] * len(pending)
+        judged: list[int] = []
+        counts: list[Counts | None] = []
+        for i, (p, result) in enumerate(zip(pending, results)):
+            if isinstance(result, Late):
+                reason = (
+                    f"late: {human_duration(result.watermark - p.time)} older than the newest post seen, outside "
+                    f"the {human_duration(self.window)} window: not judged or counted"
+                )
+                verdicts[i] = Verdict(p.post_id, None, 1, 1, 1, False, (), (reason,), 0.0, late=True)
+            else:
+                judged.append(i)
+                counts.append(result)
+        if judged:
+            posts = [pending[i] for i in judged]
+            decision = self.decider.decide(self._findings(posts, counts), texts=[p.text for p in posts])
+            for j, i in enumerate(judged):
+                c = counts[j]
+                labels = tuple(decision.labels[j])
+                mine = int(pending[i].account is not None)  # a post with nothing to compare: alone
+                verdicts[i] = Verdict(
+                    pending[i].post_id,
+                    c.cluster if c is not None else None,
+                    c.size if c is not None else 1,
+                    c.authors if c is not None else mine,
+                    c.copies if c is not None else mine,
+                    "mass_share" in labels,
+                    labels,
+                    tuple(decision.reasons[j]),
+                    float(decision.score[j]),
+                )
+        return [v for v in verdicts if v is not None]
+
+    def _findings(self, posts: list[_Pending], counts: list[Counts | None]) -> Findings:
+        """What the stream finds for these posts (see the module docstring): the cluster
+        labels from the counts so far, the post families and ``holiday_template`` from the
+        text, the rest missing."""
+        n = len(posts)
+        clustered = [c if c is not None and c.size >= 2 else None for c in counts]
+        cluster = self._cluster_findings(posts, clustered)
+        accounts = np.array(
+            [c.authors if c is not None else int(p.account is not None) for p, c in zip(posts, clustered)], dtype=np.float64
+        )
+        shared = np.array([c.size if c is not None else 1 for c in clustered], dtype=np.float64)
+        columns = Columns(
+            texts=[p.normalized for p in posts],
+            authors=[p.account for p in posts] if any(p.account is not None for p in posts) else None,
+            times=np.array([p.time for p in posts], dtype=np.float64),
+            template_shares=(accounts, shared),
+        )
+        text = Findings.compute(
+            columns, None, STREAM_FAMILIES, self.tz, normalized=True, originals=[p.text for p in posts]
+        )
+        unknown = np.full((len(_UNKNOWN), n), np.nan)
+        return Findings.join([cluster, text, Findings(dict(zip(_UNKNOWN, unknown)), {}, {}, n)])
+
+    def _cluster_findings(self, posts: list[_Pending], counts: list[Counts | None]) -> Findings:
+        """``mass_share`` and ``repetition`` from each post's cluster counts inside the window,
+        as the batch detector names, fires and words them (a post in no cluster of two or
+        more: zeros, as the batch fills posts in no cluster)."""
+        n = len(posts)
+        hours = self.window / 3600.0
+        matrix = np.zeros((n, len(_CLUSTER_FEATURES)))
+        for i, c in enumerate(counts):
+            if c is not None:
+                row = matrix[i]
+                row[_AUTHORS] = c.authors or math.nan  # no known account in the cluster: unknown, as in the batch
+                row[_SIZE] = c.size
+                row[_RATE] = c.size / hours
+                row[_SPAN] = c.last_time - c.first_time
+                row[_COPIES] = c.copies if posts[i].account is not None else math.nan
+        plan = self.rules.rules.plan(_CLUSTER_FEATURES)
+        on = plan.fired(plan.hits(matrix))
+        values = dict(zip(_CLUSTER_FEATURES, matrix.T))
+        fired = {label: on[label] for label in CLUSTER_LABELS}
+        sentences: dict[str, dict[int, str]] = {"mass_share": {}, "repetition": {}}
+        for i in np.flatnonzero(fired["mass_share"]).tolist():
+            c = counts[i]
+            assert c is not None
+            sentences["mass_share"][i] = mass_share_reason(c.size, c.authors, c.last_time - c.first_time, self.window)
+        for i in np.flatnonzero(fired["repetition"]).tolist():
+            c = counts[i]
+            assert c is not None
+            author = posts[i].account
+            assert author is not None
+            sentences["repetition"][i] = repetition_reason(author, c.copies, c.author_last - c.author_first)
+        return Findings(values, fired, sentences, n)
 
     def size(self) -> IndexSize:
         """What the store's index holds now (posts, bucket entries, clusters, watermark)."""
@@ -253,40 +425,6 @@ class FloodMonitor:
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
-
-    def _verdict(self, post_id: str, author: str, c: Counts) -> Verdict:
-        rules = self.rules
-        flood = c.authors >= rules.min_authors
-        repeated = c.copies >= rules.min_copies
-        if not flood and not repeated:
-            return Verdict(post_id, c.cluster, c.size, c.authors, c.copies, False, (), (), 0.0)
-        key = (c.authors if flood else 0, c.copies if repeated else 0)
-        scored = self._scored.get(key)
-        if scored is None:
-            scored = self._score(*key)
-        labels, score = scored
-        reasons = []
-        for label in labels:
-            if label == "mass_share":
-                reasons.append(mass_share_reason(c.size, c.authors, c.last_time - c.first_time, self.window))
-            else:
-                reasons.append(repetition_reason(author, c.copies, c.author_last - c.author_first))
-        return Verdict(post_id, c.cluster, c.size, c.authors, c.copies, flood, labels, tuple(reasons), score)
-
-    def _score(self, authors: int, copies: int) -> tuple[tuple[str, ...], float]:
-        """Labels (strongest first) and score for these counts (0: the label did not fire),
-        with the batch detector's curves; remembered, since counts repeat."""
-        strength = {}
-        if authors:
-            strength["mass_share"] = label_strength(np.array([authors]), self.rules.min_authors)
-        if copies:
-            strength["repetition"] = label_strength(np.array([copies]), self.rules.min_copies)
-        labels = tuple(sorted(strength, key=lambda name: (-float(strength[name][0]), name)))
-        scored = (labels, float(combine(strength, 1)[0]))
-        if len(self._scored) >= 65_536:
-            self._scored.clear()
-        self._scored[(authors, copies)] = scored
-        return scored
 
 
 def _make_store(store: str | FloodStore, window: float, key_prefix: str) -> FloodStore:

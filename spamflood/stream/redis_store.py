@@ -63,6 +63,11 @@ def _safe_url(url: str) -> str:
     return f"{scheme}{sep}{rest}"
 
 
+def _band_hash(settings: str) -> str:
+    """The ``band_hash=N`` word of a settings string (empty: written before the hash had a version)."""
+    return next((word for word in settings.split() if word.startswith("band_hash=")), "")
+
+
 def _raise(exc: Exception) -> None:
     raise exc
 
@@ -265,7 +270,7 @@ class RedisStore:
             self._need,
             repr(float(entry.time)),
             entry.post_id,
-            entry.author,
+            entry.author or "",  # the script's word for no known account
             np.ascontiguousarray(entry.signature, dtype="<u4").tobytes(),
             cluster_id(entry.post_id),
             np.ascontiguousarray(entry.band_keys, dtype="<u8").tobytes(),
@@ -285,9 +290,17 @@ class RedisStore:
         if kind == b"late":
             return Late(float(reply[1]))
         if kind == b"config":
+            theirs = reply[1].decode()
+            if _band_hash(theirs) != _band_hash(self._settings or ""):
+                raise ConfigError(
+                    f"Redis key prefix {self.key_prefix!r} at {self.url} holds an index keyed by another LSH band hash "
+                    f"({_band_hash(theirs) or 'band_hash before 1'}; this spamflood uses {_band_hash(self._settings or '')}), "
+                    f"whose buckets this monitor could never match. Use another key_prefix, or wait until that index "
+                    f"expires (its keys live {self.ttl} s after their last write)."
+                )
             raise ConfigError(
                 f"Redis key prefix {self.key_prefix!r} at {self.url} is used by monitors with other settings "
-                f"({reply[1].decode()}); this one has ({self._settings}). Use another key_prefix, or the same settings."
+                f"({theirs}); this one has ({self._settings}). Use another key_prefix, or the same settings."
             )
         raise StoreError(f"Redis at {self.url} gave an unexpected reply {reply!r}")  # pragma: no cover
 

@@ -1,10 +1,13 @@
-"""One post's MinHash signature and LSH band keys, in one compiled call.
+"""One post's MinHash signature and LSH band keys.
 
 A stream signs posts one at a time, so the fixed cost of a call matters more than the cost
 per shingle. :class:`Sketcher` runs the same numba kernel as
 :meth:`spamflood.minhash.MinHasher.signatures` (so a post's signature is bit-identical to the
-batch one, and to datasketch's ``affine32``) and hashes the bands in the same call, about three
-times faster per post than going through ``signatures([text])``.
+batch one, and to datasketch's ``affine32``) on the text's code points directly, about three
+times faster per post than going through ``signatures([text])``. The band keys are the batch
+engine's own (:func:`spamflood.cluster.band_keys`): one band hash for every engine, versioned
+by :data:`spamflood.cluster.BAND_HASH_VERSION` so that a stored index keyed by another hash is
+refused (see :meth:`spamflood.stream.FloodStore.bind`).
 """
 
 from __future__ import annotations
@@ -12,41 +15,24 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from spamflood.cluster import band_keys
 from spamflood.minhash import MinHasher, _signature_rows
 
 __all__ = ["Sketcher"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _sketch(
-    codes: np.ndarray,
-    ngram: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    bands: int,
-    rows: int,
-    sig: np.ndarray,
-    keys: np.ndarray,
-) -> None:
-    """Signature of ``codes`` into ``sig`` (shape ``(1, num_perm)``) and one 64-bit key per band
-    into ``keys``; the band's index is mixed in, so equal values in two bands differ."""
+def _sign(codes: np.ndarray, ngram: int, a: np.ndarray, b: np.ndarray, sig: np.ndarray) -> None:
+    """Signature of ``codes`` (one text's code points) into ``sig`` (shape ``(1, num_perm)``)."""
     offsets = np.empty(2, dtype=np.int64)
     offsets[0] = 0
     offsets[1] = codes.shape[0]
     _signature_rows(codes, offsets, ngram, a, b, sig)
-    row = sig[0]
-    for band in range(bands):
-        h = np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1)
-        base = band * rows
-        for j in range(rows):
-            h ^= np.uint64(row[base + j])
-            h *= np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(31)
-        keys[band] = h
 
 
 class Sketcher:
-    """Signs one shingled text and hashes its LSH bands (a plain structure, nothing learned).
+    """Signs one shingled text and keys its LSH bands as the batch engine does (a plain
+    structure, nothing learned).
 
     >>> from spamflood.minhash import MinHasher
     >>> sketcher = Sketcher(MinHasher(num_perm=128, seed=1), bands=25, rows=5)
@@ -73,6 +59,5 @@ class Sketcher:
         """``(signature, band_keys)`` of a non-empty shingled text (see :mod:`spamflood.normalize`)."""
         codes = np.frombuffer(shingled.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         sig = np.empty((1, self.hasher.num_perm), dtype=np.uint32)
-        keys = np.empty(self.bands, dtype=np.uint64)
-        _sketch(codes, self.hasher.ngram, self._a, self._b, self.bands, self.rows, sig, keys)
-        return sig[0], keys
+        _sign(codes, self.hasher.ngram, self._a, self._b, sig)
+        return sig[0], band_keys(sig, self.bands, self.rows)[0]

@@ -68,7 +68,9 @@ class Entry(NamedTuple):
     """One post as a store sees it: who, when, its band keys and its signature."""
 
     post_id: str
-    author: str
+    author: str | None
+    """The post's account; ``None`` for a post without one (no author, or its own id as
+    author): it joins its cluster and counts in its size, but is no account and has no copies."""
     time: float
     band_keys: np.ndarray
     """uint64, one key per LSH band (the band's index is mixed into its key)."""
@@ -79,7 +81,9 @@ class Entry(NamedTuple):
 class Counts(NamedTuple):
     """The counts inside the window of the cluster a post was recorded in.
 
-    ``copies``, ``author_first`` and ``author_last`` are about the post's author.
+    ``authors`` counts the distinct known accounts (a post without one counts in ``size``
+    only); ``copies``, ``author_first`` and ``author_last`` are about the post's account (0 and
+    NaN for a post without one).
     """
 
     cluster: str
@@ -117,7 +121,8 @@ class FloodStore(Protocol):
     """Window length in seconds (event time)."""
 
     def bind(self, settings: str, *, num_perm: int, need: int) -> None:
-        """Serve monitors with these signature and LSH ``settings``: signatures of ``num_perm``
+        """Serve monitors with these signature and LSH ``settings`` (the band hash's version,
+        :data:`~spamflood.cluster.BAND_HASH_VERSION`, among them): signatures of ``num_perm``
         values, two posts being copies when at least ``need`` values agree. Refuses
         (:class:`~spamflood.errors.ConfigError`) settings that differ from those already using
         the store."""

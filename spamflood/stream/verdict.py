@@ -23,13 +23,18 @@ class Verdict:
         so a replay gives the same ids), or ``None`` for a post with nothing to compare (no
         text left after normalization) or a late one.
     cluster_size : posts of the cluster inside the window (1 for a post alone).
-    cluster_authors : distinct accounts among them.
-    author_copies : posts of the cluster inside the window by this post's account.
-    flood : ``mass_share`` fired: ``cluster_authors >= min_authors``.
-    labels : labels that fired (``mass_share``, ``repetition``), strongest first.
+    cluster_authors : distinct accounts among them (a post without an author, or with its own
+        id as author, is no account: it counts in ``cluster_size`` only, as in the batch).
+    author_copies : posts of the cluster inside the window by this post's account (0 for a
+        post without one).
+    flood : ``mass_share`` is listed: ``cluster_authors >= min_authors``.
+    labels : the labels whose rules fired on the post (the cluster labels ``mass_share`` and
+        ``repetition``, and the criteria the stream computes: ``soft_ad``, ``hotspot_hijack``,
+        ``microbusiness``, ``holiday_template``), strongest first (:mod:`spamflood.decision`).
     reasons : one sentence per label, in the batch detector's words; for a late post, the one
         sentence saying how late it was.
-    score : the labels' strengths combined (noisy-or), in [0, 1].
+    score : the decision's score in [0, 1]: the model's probability, or without a model the
+        labels' rule strengths combined (noisy-or).
     late : the post was older than the window behind the watermark (the newest post time the
         store has seen) when it arrived; it was not judged, indexed or counted.
     """

@@ -52,6 +52,7 @@ from spamflood.io.rows import Reject, RowParser, raw_text
 from spamflood.posts import Post
 from spamflood.stream.monitor import FloodMonitor
 from spamflood.stream.reorder import ReorderBuffer
+from spamflood.stream.verdict import Verdict
 
 __all__ = ["WatchSummary", "read_lines", "watch"]
 
@@ -208,6 +209,7 @@ def watch(
     sort: bool = False,
     max_held: int = 100_000,
     on_reject: Callable[[Reject], None] | None = None,
+    batch_size: int = 1,
 ) -> WatchSummary:
     """Feed JSONL lines to ``monitor`` as they come; write a verdict per post, a reject per bad line.
 
@@ -232,12 +234,18 @@ def watch(
         judged early (counted in :attr:`WatchSummary.released_early`).
     on_reject : called with each :class:`~spamflood.io.rows.Reject` as it happens (the
         command line prints the first few).
+    batch_size : posts judged together (:meth:`FloodMonitor.add_many`: the criteria and the
+        model run once per batch, which costs far less per post); their verdicts are written
+        when the last of them has been read. 1 (a live stream): each verdict as its line
+        arrives; the ``watch`` command batches a file, which is all there already.
 
     Returns the :class:`WatchSummary`. A store that stays unreachable raises
     :class:`~spamflood.stream.StoreUnavailableError` after its retries; every line before it
     has been written. When the input itself breaks (or the run is interrupted), the posts
     already read and held in the buffer are judged before the error goes on.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"The 'batch_size' parameter of watch must be an integer >= 1. Got {batch_size!r} instead.")
     buffer: ReorderBuffer[Post] = ReorderBuffer(allowed_lateness, max_held=max_held)
     if sort:
         if buffer.allowed_lateness:
@@ -250,21 +258,30 @@ def watch(
     out = _Out(output, "output")
     bad = _Out(rejects, "rejects output") if rejects is not None else None
 
-    def judge(posts: list[Post]) -> None:
-        for post in posts:
-            verdict = monitor.add(post)
-            summary.verdicts += 1
-            if verdict.late:
-                summary.late += 1
-            if verdict.flood:
-                summary.flood_verdicts += 1
-                if verdict.cluster is not None:
-                    summary.flood_clusters.add(verdict.cluster)
-            if verdict.flood or verdict.late or not flags_only:
-                record = verdict.to_dict()
-                record["line"] = post.line
-                out.line(record)
-                summary.written += 1
+    waiting: list[Post] = []
+
+    def judge(posts: list[Post], *, last: bool = False) -> None:
+        """Judge ``posts`` once ``batch_size`` are waiting (``last``: all that wait)."""
+        waiting.extend(posts)
+        while waiting and (last or len(waiting) >= batch_size):
+            batch = waiting[:batch_size]
+            del waiting[:batch_size]
+            for post, verdict in zip(batch, monitor.add_many(batch, batch_size=batch_size)):
+                write(post, verdict)
+
+    def write(post: Post, verdict: Verdict) -> None:
+        summary.verdicts += 1
+        if verdict.late:
+            summary.late += 1
+        if verdict.flood:
+            summary.flood_verdicts += 1
+            if verdict.cluster is not None:
+                summary.flood_clusters.add(verdict.cluster)
+        if verdict.flood or verdict.late or not flags_only:
+            record = verdict.to_dict()
+            record["line"] = post.line
+            out.line(record)
+            summary.written += 1
 
     newest = -math.inf
     source = iter(input_lines)
@@ -276,7 +293,7 @@ def watch(
             except StopIteration:
                 break
             except (Exception, KeyboardInterrupt):  # the input broke: judge what was read first
-                judge(buffer.drain())
+                judge(buffer.drain(), last=True)
                 raise
             number += 1
             if not isinstance(line, (bytes, bytearray)):
@@ -304,7 +321,7 @@ def watch(
             elif post.time > newest:
                 newest = post.time
             judge(buffer.push(post.time, post))
-        judge(buffer.drain())
+        judge(buffer.drain(), last=True)
     finally:
         summary.released_early = buffer.released_early
         out.close()

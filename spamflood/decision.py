@@ -1,0 +1,397 @@
+"""From what was found to a verdict: the last step of every engine.
+
+An engine (the batch :class:`~spamflood.detector.Detector`, the stream
+:class:`~spamflood.stream.FloodMonitor`, the Spark engine) finds, for ``n`` posts, their
+:class:`Findings`: the named feature columns (NaN where a feature's inputs are absent), per
+label the posts where its own rule holds (``rules.toml``), and there the reason sentence that
+quotes what was seen. :meth:`Decider.decide` turns findings into a :class:`Decision`:
+
+* **labels are evidence**: a post lists exactly the labels whose rule fired on it, each with
+  its sentence, like a SpamAssassin rule reports what it matched. The model never adds or
+  hides one; its label heads only order them (strongest first);
+* **the score** is the trained model's calibrated probability over the named features, or
+  without a model the rule score of :mod:`spamflood.scoring` (``--rules``). Both list the same
+  labels.
+
+Which families an engine can run when follows from each label's scope in the registry
+(:data:`~spamflood.criteria.registry.SCOPES`): :data:`POST_FAMILIES` read one post and run per
+chunk; :data:`FEED_FAMILIES` read an author's posts or the whole feed and run once over the
+batch; :data:`CLUSTER_FAMILIES` need the near-duplicate clusters. ``mass_share`` and
+``repetition`` come from the cluster statistics (:class:`~spamflood.scoring.RuleScorer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spamflood.criteria.registry import COMPUTED_HERE, FAMILIES, FEATURES, families_in
+from spamflood.errors import ConfigError
+from spamflood.model.store import DeferredModel
+from spamflood.scoring import RuleScorer, combine, rule_strength
+
+__all__ = [
+    "ACCOUNT_FAMILIES",
+    "CLUSTER_FAMILIES",
+    "FEED_FAMILIES",
+    "FEED_WIDE_FAMILIES",
+    "LABEL_FLOOR",
+    "POST_FAMILIES",
+    "WHOLE_BATCH_FAMILIES",
+    "Decider",
+    "Decision",
+    "Findings",
+    "cluster_findings",
+]
+
+POST_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("post") if f in COMPUTED_HERE)
+"""Families whose rule reads one post: computed per chunk, in the workers."""
+FEED_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("account", "batch") if f in COMPUTED_HERE)
+"""Families that compare posts of an account or of the whole feed, not the clusters: computed
+once over the batch, while the clusters are found."""
+CLUSTER_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("cluster") if f in COMPUTED_HERE)
+"""Criteria families that read the clusters: computed once the clusters are known."""
+ACCOUNT_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("account") if f in COMPUTED_HERE)
+"""Of the feed families, those that read one author's posts (an engine can run them per account)."""
+FEED_WIDE_FAMILIES: tuple[str, ...] = tuple(f for f in families_in("batch") if f in COMPUTED_HERE)
+"""Of the feed families, those that compare posts across the whole feed."""
+WHOLE_BATCH_FAMILIES: tuple[str, ...] = tuple(f for f in COMPUTED_HERE if f in FEED_FAMILIES + CLUSTER_FAMILIES)
+"""Every family computed over the whole batch (registry order)."""
+
+_RANK = {name: i for i, name in enumerate(FEATURES)}
+"""Each feature's place in the registry: the order of every engine's feature columns."""
+
+
+def _rank(name: str) -> int:
+    return _RANK.get(name, len(_RANK))
+
+LABEL_FLOOR = 0.25
+"""A trained model's label heads (which order the labels) run only where the overall score
+reaches this (see :meth:`spamflood.model.FloodModel.score_all`)."""
+
+
+@dataclass
+class Findings:
+    """What an engine found for ``n`` posts: feature columns (``values``), per label where its
+    rule fired (``fired``), and per label the reason sentence of each post where it fired
+    (``sentences``: sparse, since most posts have none and a million mostly-empty lists would
+    be pickled from the workers and joined)."""
+
+    values: dict[str, np.ndarray]
+    fired: dict[str, np.ndarray]
+    sentences: dict[str, dict[int, str]]
+    n: int
+
+    @classmethod
+    def empty(cls, n: int) -> Findings:
+        return cls({}, {}, {}, n)
+
+    @classmethod
+    def compute(
+        cls,
+        data: Any,
+        clusters: np.ndarray | None,
+        families: Sequence[str],
+        tz: str,
+        normalized: bool = False,
+        scan: Any = None,
+        dtype: Any = np.float64,
+        originals: Sequence[str] | None = None,
+    ) -> Findings:
+        """The criteria ``families`` over ``data`` (see :func:`spamflood.criteria.evaluate`;
+        ``originals``: the texts as written, which evidence quotes, when ``data`` is normalized)."""
+        from spamflood.criteria import evaluate
+
+        n = len(data)
+        if not families or not n:
+            return cls.empty(n)
+        ev = evaluate(
+            data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype, originals=originals
+        )
+        values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
+        fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
+        return cls(values, fired, ev.sentences(), n)
+
+    @classmethod
+    def concat(cls, parts: list[Findings]) -> Findings:
+        """Findings of consecutive posts, one after the other."""
+        if not parts:
+            return cls.empty(0)
+        names = list(parts[0].values)
+        labels = list(parts[0].fired)
+        sentences: dict[str, dict[int, str]] = {}
+        at = 0
+        for part in parts:
+            for label, said in part.sentences.items():
+                sentences.setdefault(label, {}).update((i + at, s) for i, s in said.items())
+            at += part.n
+        return cls(
+            {k: np.concatenate([p.values[k] for p in parts]) for k in names},
+            {k: np.concatenate([p.fired[k] for p in parts]) for k in labels},
+            sentences,
+            at,
+        )
+
+    @classmethod
+    def join(cls, parts: Sequence[Findings]) -> Findings:
+        """Findings of other families for the same posts, side by side: features and labels in
+        registry order, as one :meth:`compute` over all the families gives them."""
+        if any(p.n != parts[0].n for p in parts):
+            raise ValueError(f"findings of different lengths cannot be joined: {[p.n for p in parts]}")
+        values = {k: v for p in parts for k, v in p.values.items()}
+        fired = {k: v for p in parts for k, v in p.fired.items()}
+        sentences = {k: v for p in parts for k, v in p.sentences.items()}
+        return cls(
+            {name: values[name] for name in sorted(values, key=_rank)},
+            {label: fired[label] for label in FAMILIES if label in fired},
+            sentences,
+            parts[0].n if parts else 0,
+        )
+
+    def take(self, index: np.ndarray) -> Findings:
+        """The findings of posts ``index``, in that order."""
+        where: dict[int, list[int]] = {}
+        for new, old in enumerate(index.tolist()):
+            where.setdefault(old, []).append(new)
+        sentences = {
+            label: {new: s for old, s in said.items() for new in where.get(old, ())}
+            for label, said in self.sentences.items()
+        }
+        return Findings(
+            {k: v[index] for k, v in self.values.items()},
+            {k: v[index] for k, v in self.fired.items()},
+            sentences,
+            len(index),
+        )
+
+
+def cluster_findings(
+    scorer: RuleScorer, table: Any, author_codes: np.ndarray, authors: Sequence[str], times: np.ndarray
+) -> Findings:
+    """The cluster labels' findings (``mass_share``, ``repetition``) from cluster statistics
+    (:func:`spamflood.cluster.cluster_stats`): their features, where their rules fire, and
+    the reason there. ``author_codes`` below 0 are posts without a known author."""
+    values = scorer.cluster_features(table, author_codes)
+    scores = scorer.score(table, author_codes, list(authors), times, values)
+    fired = {label: strength > 0 for label, strength in scores.strength.items()}
+    return Findings(values, fired, dict(scores.reasons), len(author_codes))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on ``n`` posts: the score, the labels (strongest first) with one reason each,
+    and per label its sub-score on the posts that list it (0 where the label is not listed).
+
+    ``label_scores``: without a model, the labels' rule strengths. With a model, a label's
+    head, which only orders a post's labels: it runs where there is something to order, on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR`, and is 0
+    elsewhere (a post listing one label has no sub-score); a label the model has no head for
+    has its rule strength."""
+
+    score: np.ndarray
+    labels: list[list[str]]
+    reasons: list[list[str]]
+    label_scores: dict[str, np.ndarray]
+
+
+class Decider:
+    """Findings to a :class:`Decision`; every engine's last step (see the module docstring).
+
+    Parameters
+    ----------
+    scorer : the rule scorer whose parameters (``min_authors``, ``min_copies``) bound the
+        rules and give the rule score.
+    model : a fitted :class:`~spamflood.model.FloodModel` (or a deferred one) giving the score;
+        ``None``: the rule score.
+    threshold : the score at which a post is flagged. A flagged post that lists no label (the
+        model weighed features no rule fires on, such as a large cluster spread over months)
+        gets one reason starting ``score:`` that names the features which raised its score,
+        with their values: no flag without evidence, and still no label without its rule.
+    """
+
+    def __init__(self, scorer: RuleScorer, model: Any = None, threshold: float = 0.5) -> None:
+        self.scorer = scorer
+        self.model = model
+        self.threshold = threshold
+        self._compiled: tuple[Any, Any] | None = None  # (the model, its compiled form or None)
+
+    def _model_for(self, model: Any, n: int) -> Any:
+        """What scores ``n`` posts: for a few (a stream's post, a small batch), the model's
+        trees compiled into one loop (:mod:`spamflood.model.compiled`: the same numbers, without
+        a thread pool per tree); for more, the model itself."""
+        from spamflood.model.compiled import SMALL_BATCH, compile_model
+
+        if n > SMALL_BATCH:
+            return model
+        if self._compiled is None or self._compiled[0] is not model:
+            self._compiled = (model, compile_model(model))
+        return self._compiled[1] or model
+
+    def fitted_model(self) -> Any:
+        """The model, once a deferred one has finished loading (``None`` without one)."""
+        return self.model.result() if isinstance(self.model, DeferredModel) else self.model
+
+    def decide(self, findings: Findings, *, texts: list[str] | None = None) -> Decision:
+        """Every post's score, its fired labels ordered strongest first, and their reasons.
+
+        ``texts``: the raw texts, read only by a model with a text part.
+        """
+        n = findings.n
+        fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
+        strength = rule_strength(fired, findings.values, self.scorer)
+        model = self.fitted_model()
+        if model is None:
+            score = combine(strength, n)
+            order = strength
+            sub_scores = strength
+        else:
+            model_input: dict[str, Any] = dict(findings.values)
+            if getattr(model, "text", False):
+                if texts is None:
+                    raise ConfigError("This model reads the post text; pass texts= to decide().")
+                model_input["text"] = texts
+            listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
+            score, heads = _model_scores(self._model_for(model, n), model_input, n, listed >= 2)
+            sub_scores = {
+                label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
+                for label, on in fired.items()
+            }
+            # labels in the order of their sub-scores (the heads where they ran); the rule
+            # strength (> 0 wherever a label fired) breaks ties
+            order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
+        labels, reasons = explain(order, findings.sentences, n, findings.values)
+        if model is not None:
+            silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
+            if silent:
+                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
+                    reasons[i] = [sentence]
+        return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
+
+
+def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, rows: list[int]) -> list[str]:
+    """For flagged posts that list no label: which family's features raised the score most (the
+    score minus the score with that family's features at a typical non-spam post's values,
+    :meth:`~spamflood.model.FloodModel.contributions`), quoted with their values."""
+    at = np.asarray(rows, dtype=np.int64)
+    X: dict[str, Any] = {k: np.asarray(v)[at] for k, v in findings.values.items()}
+    if getattr(model, "text", False) and texts is not None:
+        X["text"] = [texts[i] for i in rows]
+    groups = {label: [f.name for f in FEATURES.values() if f.label == label and f.name in X] for label in FAMILIES}
+    drops = model.contributions(X, {k: v for k, v in groups.items() if v})
+    out = []
+    for j, i in enumerate(rows):
+        ranked = sorted(drops, key=lambda label: (-float(drops[label][j]), label))
+        shown = []
+        for label in ranked:
+            if float(drops[label][j]) <= 0:
+                break
+            values = [
+                f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
+                for name in groups[label]
+                if np.isfinite(findings.values[name][i]) and findings.values[name][i] != 0
+            ][:3]
+            if values:
+                shown.append(f"{label} features: " + "; ".join(values))
+            if len(shown) == 2:
+                break
+        if not shown:  # no family raised it alone: the one that weighed most, its known values
+            for label in ranked:
+                known = [
+                    f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
+                    for name in groups[label]
+                    if np.isfinite(findings.values[name][i])
+                ][:3]
+                if known:
+                    shown.append(f"{label} features: " + "; ".join(known))
+                    break
+        out.append("score: raised by " + " / ".join(shown) if shown else "score: no named feature is known for this post")
+    return out
+
+
+def _model_scores(model: Any, X: dict[str, Any], n: int, many: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The model's score of every post, and its label heads where they can order anything: on
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR` (0
+    elsewhere). A head costs as much as the score, and most posts list one label or none, so
+    a stream judging one post at a time mostly runs the score alone."""
+    if many.all():
+        return model.score_all(X, label_floor=LABEL_FLOOR)
+    score, none = model.score_all(X, label_floor=np.inf)  # the score; no head reaches an infinite floor
+    heads = {label: np.zeros(n) for label in none}
+    rows = np.flatnonzero(many & (np.asarray(score) >= LABEL_FLOOR))
+    if rows.size:
+        picked = {k: v[rows] if isinstance(v, np.ndarray) else [v[i] for i in rows.tolist()] for k, v in X.items()}
+        for label, values in model.score_all(picked, label_floor=LABEL_FLOOR)[1].items():
+            heads.setdefault(label, np.zeros(n))[rows] = values
+    return score, heads
+
+
+def explain(
+    order: dict[str, np.ndarray],
+    sentences: dict[str, dict[int, str]],
+    n: int,
+    values: dict[str, np.ndarray] | None = None,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Per post, the labels with ``order > 0`` (largest first, ties by name) and their reason
+    sentences; a fired label without a sentence (a cluster label computed elsewhere, say) is
+    explained by its hitting feature values (:func:`feature_sentence`)."""
+    post_labels: list[list[str]] = [[] for _ in range(n)]
+    post_reasons: list[list[str]] = [[] for _ in range(n)]
+    if not order or not n:
+        return post_labels, post_reasons
+    names = sorted(order)  # columns in name order: a stable sort then breaks ties by name
+    matrix = np.column_stack([np.asarray(order[name], dtype=np.float64) for name in names])
+    rows = np.flatnonzero((matrix > 0).any(axis=1))
+    if not rows.size:
+        return post_labels, post_reasons
+    sub = matrix[rows]
+    del matrix
+    ranked = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
+    fired = np.count_nonzero(sub > 0, axis=1)
+    ranked[np.arange(ranked.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
+    # Posts that fired the same labels in the same order form one group (a few dozen at most):
+    # their lists are filled a group and a label at a time, by C loops over the posts.
+    width = ranked.shape[1]
+    if (len(names) + 1) ** width < 2**62:  # the pattern as a number
+        key = ranked @ (len(names) + 1) ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    else:  # too many labels for that: the patterns numbered by sorting them
+        key = np.unique(ranked, axis=0, return_inverse=True)[1].reshape(-1)
+    by_key = np.argsort(key, kind="stable")
+    key = key[by_key]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    said = [sentences.get(name, {}) for name in names]
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        chosen = [j for j in ranked[by_key[lo]].tolist() if j < len(names)]
+        members = rows[by_key[lo:hi]].tolist()
+        labels = [names[j] for j in chosen]
+        columns = []
+        for j in chosen:
+            column = list(map(said[j].get, members))
+            if None in column or "" in column:
+                name = names[j]
+                column = [r or feature_sentence(name, values or {}, i) for r, i in zip(column, members)]
+            columns.append(column)
+        for i, post_reasons_i in zip(members, zip(*columns)):
+            post_labels[i] = labels.copy()
+            post_reasons[i] = list(post_reasons_i)
+    return post_labels, post_reasons
+
+
+def feature_sentence(label: str, values: dict[str, np.ndarray], i: int) -> str:
+    """``label``'s reported feature values on post ``i`` as a reason (up to three; nonzero ones
+    first), for a label that fired without a sentence of its own."""
+    nonzero: list[str] = []
+    zero: list[str] = []
+    for feature in FEATURES.values():
+        column = values.get(feature.name)
+        if feature.label != label or not feature.reported or column is None:
+            continue
+        value = float(column[i])
+        if value == value:
+            (nonzero if value != 0 else zero).append(f"{feature.description} {value:g}")
+    shown = (nonzero + zero)[:3]
+    if not shown:  # a rule fires only on features that hit, and NaN never hits
+        raise AssertionError(f"label {label} fired on post {i} with none of its features known")
+    return f"{label}: " + "; ".join(shown)

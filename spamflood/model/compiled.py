@@ -1,0 +1,187 @@
+"""A fitted :class:`~spamflood.model.FloodModel`'s trees as flat arrays, for a few posts at a time.
+
+scikit-learn predicts a :class:`~sklearn.ensemble.HistGradientBoostingClassifier` one tree at a
+time, each tree in its own OpenMP region: over a feed that is the fast way, but one post costs
+about a millisecond per head (a hundred Python calls), and far more when the machine is busy and
+the region waits for its threads. A stream judges one post at a time. :class:`CompiledModel`
+walks every tree of a head in one compiled loop (no threads) and gives the same numbers:
+the trees' leaf values are summed in scikit-learn's order from its baseline, and the head's own
+fitted calibrators turn the sum into the probability, so scores are bit-identical
+(``tests/test_model.py`` checks it on the bundled model).
+
+:func:`compile_model` returns ``None`` for a model it cannot reproduce exactly (a text part,
+categorical splits, heads that are not calibrated boosters): the caller then keeps the model's
+own :meth:`~spamflood.model.FloodModel.score_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from spamflood.model.estimator import feature_matrix
+
+__all__ = ["SMALL_BATCH", "CompiledModel", "compile_model"]
+
+SMALL_BATCH = 1024
+"""Up to this many posts, :class:`~spamflood.decision.Decider` scores with the compiled trees;
+above it, with scikit-learn's threaded prediction."""
+
+
+@numba.njit(cache=True, nogil=True)
+def _raw(
+    X: np.ndarray,
+    baseline: float,
+    roots: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    missing_left: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    leaf: np.ndarray,
+    value: np.ndarray,
+) -> np.ndarray:
+    """Per row of ``X``: ``baseline`` plus the leaf value of every tree, added tree by tree
+    (the order of scikit-learn's ``_raw_predict``). Node indices are global: a tree's children
+    are stored offset by its root."""
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        total = 0.0 + baseline
+        for root in roots:
+            node = root
+            while not leaf[node]:
+                x = X[i, feature[node]]
+                if np.isnan(x):
+                    go_left = missing_left[node]
+                else:
+                    go_left = x <= threshold[node]
+                node = root + (left[node] if go_left else right[node])
+            total += value[node]
+        out[i] = total
+    return out
+
+
+@dataclass(frozen=True)
+class _Head:
+    """One calibrated booster: its trees' nodes (concatenated; ``roots`` where each starts) and
+    the fitted calibrators that map its raw sum to a probability."""
+
+    baseline: float
+    roots: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    calibrators: tuple[Any, ...]
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        raw = _raw(
+            X, self.baseline, self.roots, self.feature, self.threshold, self.missing_left,
+            self.left, self.right, self.leaf, self.value,
+        )
+        # CalibratedClassifierCV: the mean of its calibrated classifiers' positive-class
+        # probabilities, summed in order onto zeros and divided as it does
+        total = np.zeros(X.shape[0])
+        for calibrator in self.calibrators:
+            total += _calibrate(calibrator, raw)
+        total /= len(self.calibrators)
+        return total
+
+
+def _calibrate(calibrator: Any, raw: np.ndarray) -> np.ndarray:
+    """``calibrator.predict(raw)`` for a 1-D float64 ``raw``, by the same arithmetic without
+    scikit-learn's input checks (most of its cost on one post): an isotonic map clips to its
+    range and interpolates; a sigmoid is ``expit(-(a * raw + b))``; anything else predicts."""
+    from scipy.special import expit
+    from sklearn.isotonic import IsotonicRegression
+
+    if type(calibrator) is IsotonicRegression and calibrator.out_of_bounds == "clip":
+        return np.asarray(calibrator.f_(np.clip(raw, calibrator.X_min_, calibrator.X_max_)), dtype=np.float64)
+    if type(calibrator).__name__ == "_SigmoidCalibration":
+        return np.asarray(expit(-(calibrator.a_ * raw + calibrator.b_)), dtype=np.float64)
+    return np.asarray(calibrator.predict(raw), dtype=np.float64)
+
+
+def _head(calibrated: Any) -> _Head | None:
+    """The compiled form of a fitted ``CalibratedClassifierCV`` over one binary
+    HistGradientBoostingClassifier per fold, or ``None`` if it is anything else."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    folds = getattr(calibrated, "calibrated_classifiers_", None)
+    if not folds or len(folds) != 1:  # ensemble=False: one booster, as FloodModel fits it
+        return None
+    fold = folds[0]
+    booster = fold.estimator
+    if (
+        type(booster) is not HistGradientBoostingClassifier
+        or fold.method not in ("isotonic", "sigmoid")
+        or len(fold.calibrators) != 1
+        or booster.n_trees_per_iteration_ != 1
+        or booster.is_categorical_ is not None
+        or list(fold.classes) != [0, 1]
+    ):
+        return None
+    parts = [predictors[0].nodes for predictors in booster._predictors]
+    if any(bool(nodes["is_categorical"].any()) for nodes in parts):
+        return None
+    nodes = np.concatenate(parts)
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    return _Head(
+        baseline=float(booster._baseline_prediction.reshape(-1)[0]),
+        roots=np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
+        feature=nodes["feature_idx"].astype(np.int64),
+        threshold=nodes["num_threshold"].astype(np.float64),
+        missing_left=nodes["missing_go_to_left"].astype(np.bool_),
+        left=nodes["left"].astype(np.int64),
+        right=nodes["right"].astype(np.int64),
+        leaf=nodes["is_leaf"].astype(np.bool_),
+        value=nodes["value"].astype(np.float64),
+        calibrators=tuple(fold.calibrators),
+    )
+
+
+class CompiledModel:
+    """A fitted :class:`~spamflood.model.FloodModel` whose heads walk their trees in one
+    compiled loop: :meth:`score_all` as the model's, for a few posts (see the module
+    docstring). Built by :func:`compile_model`."""
+
+    def __init__(self, names: list[str], empty: np.ndarray, heads: dict[str, _Head], label_names: list[str]) -> None:
+        self.names = names
+        self.empty = empty
+        self.heads = heads
+        self.label_names = label_names
+
+    def score_all(self, X: Mapping[str, Any], *, label_floor: float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The overall score and the label heads (those only where the score reaches
+        ``label_floor``, 0 elsewhere), as :meth:`spamflood.model.FloodModel.score_all`."""
+        matrix = feature_matrix(X, self.names)
+        matrix[:, self.empty] = 0.0
+        spam = self.heads["spam"].proba(matrix)
+        subs = {name: np.zeros(matrix.shape[0]) for name in self.label_names}
+        rows = np.flatnonzero(spam >= label_floor)
+        if rows.size:
+            picked = matrix if rows.size == matrix.shape[0] else matrix[rows]
+            for name in self.label_names:
+                subs[name][rows] = self.heads[name].proba(picked)
+        return spam, subs
+
+
+def compile_model(model: Any) -> CompiledModel | None:
+    """``model``'s compiled form, or ``None`` when it cannot be reproduced exactly (a text
+    part, categorical splits, another kind of head: see the module docstring)."""
+    if getattr(model, "text", True) or not hasattr(model, "heads_"):
+        return None
+    heads = {}
+    for name, calibrated in model.heads_.items():
+        head = _head(calibrated)
+        if head is None:
+            return None
+        heads[name] = head
+    return CompiledModel(list(model.feature_names_in_), np.asarray(model.empty_features_), heads, list(model.label_names_))

@@ -1,0 +1,165 @@
+"""The decision step: findings -> labels (exactly the fired ones), reasons and score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spamflood.criteria.rules import RULES
+from spamflood.decision import Decider, Findings, explain, feature_sentence
+from spamflood.scoring import CRITERIA_STRENGTH, RuleScorer
+
+
+def test_labels_come_strongest_first_ties_by_name_with_their_reasons():
+    order = {
+        "soft_ad": np.array([0.6, 0.0, 0.9, 0.0]),
+        "mass_share": np.array([0.6, 0.0, 0.2, 0.0]),
+        "repetition": np.array([0.7, 0.0, 0.0, np.nan]),
+    }
+    sentences = {"soft_ad": {0: "soft_ad: price", 2: "soft_ad: discount"}, "repetition": {0: "repetition: 3 copies"}}
+    values = {"MASS_SHARE_AUTHORS_IN_WINDOW": np.array([7.0, 0.0, 5.0, 0.0])}
+    labels, said = explain(order, sentences, 4, values)
+    assert labels == [["repetition", "mass_share", "soft_ad"], [], ["soft_ad", "mass_share"], []]
+    # a fired label without its own sentence is explained by its feature values, never by the model
+    assert said[0] == ["repetition: 3 copies", "mass_share: most accounts posting the copy in one window 7", "soft_ad: price"]
+    assert said[2] == ["soft_ad: discount", "mass_share: most accounts posting the copy in one window 5"]
+
+
+def test_a_fired_label_with_none_of_its_features_known_is_a_bug_not_a_guess():
+    with pytest.raises(AssertionError, match="mass_share fired on post 0"):
+        feature_sentence("mass_share", {"MASS_SHARE_AUTHORS_IN_WINDOW": np.array([np.nan])}, 0)
+
+
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.dictionaries(
+                st.sampled_from(["soft_ad", "repetition", "mass_share", "chicken_soup"]),
+                st.lists(st.sampled_from([0.0, 0.0, 0.3, 0.5, 0.9, float("nan")]), min_size=n, max_size=n),
+                min_size=1,
+            ),
+        )
+    )
+)
+def test_every_post_lists_exactly_its_fired_labels_ranked_each_with_its_sentence(case):
+    n, columns = case
+    order = {name: np.array(values) for name, values in columns.items()}
+    sentences = {name: {i: f"{name}: seen on {i}" for i in range(n)} for name in columns}
+    labels, said = explain(order, sentences, n)
+    for i in range(n):
+        fired = sorted((name for name in order if order[name][i] > 0), key=lambda name: (-order[name][i], name))
+        assert labels[i] == fired
+        assert said[i] == [f"{name}: seen on {i}" for name in fired]
+
+
+class _Model:
+    """A stand-in model: its score is fixed, its label heads claim labels that did not fire."""
+
+    text = False
+
+    def score_all(self, X, *, label_floor=0.0):
+        n = len(next(iter(X.values())))
+        heads = {"mass_share": np.full(n, 0.9), "soft_ad": np.full(n, 0.99), "batch_accounts": np.full(n, 0.95)}
+        return np.full(n, 0.97), heads
+
+    def contributions(self, X, groups):
+        n = len(next(iter(X.values())))
+        return {group: np.full(n, 0.1 if group == "mass_share" else 0.0) for group in groups}
+
+
+def _findings() -> Findings:
+    n = 3
+    values = {
+        "MASS_SHARE_AUTHORS_IN_WINDOW": np.array([6.0, 1.0, 0.0]),
+        "REPETITION_SAME_AUTHOR_COPIES": np.array([1.0, 1.0, np.nan]),
+        "SOFT_AD_SIGNALS": np.array([2.0, 0.0, 0.0]),
+    }
+    fired = {
+        "mass_share": np.array([True, False, False]),
+        "repetition": np.array([False, False, False]),
+        "soft_ad": np.array([True, False, False]),
+    }
+    sentences = {
+        "mass_share": {0: "mass_share: 6 near-identical posts from 6 accounts within 3 min"},
+        "soft_ad": {0: 'soft_ad: price "¥99"; contact handle "加v"'},
+    }
+    return Findings(values, fired, sentences, n)
+
+
+def test_the_model_gives_the_score_but_never_adds_or_hides_a_label():
+    decision = Decider(RuleScorer(min_authors=5), _Model()).decide(_findings())
+    assert decision.score.tolist() == [0.97, 0.97, 0.97]  # flagged everywhere by the model...
+    assert decision.labels == [["soft_ad", "mass_share"], [], []]  # ...but labels only where their rules fired
+    # a flag without a fired rule is explained by the features that raised it, with their values, as no label
+    assert decision.reasons[1] == ["score: raised by mass_share features: most accounts posting the copy in one window 1"]
+    assert decision.reasons[0] == ['soft_ad: price "¥99"; contact handle "加v"', "mass_share: 6 near-identical posts from 6 accounts within 3 min"]
+    assert decision.label_scores["soft_ad"].tolist() == [0.99, 0.0, 0.0]
+    assert "batch_accounts" not in decision.label_scores
+
+
+def test_rules_and_model_list_the_same_labels_and_differ_only_in_the_score():
+    by_rules = Decider(RuleScorer(min_authors=5)).decide(_findings())
+    by_model = Decider(RuleScorer(min_authors=5), _Model()).decide(_findings())
+    assert [sorted(x) for x in by_rules.labels] == [sorted(x) for x in by_model.labels]
+    mass = 1 - 0.5 ** (6 / 5)
+    assert by_rules.score[0] == pytest.approx(1 - (1 - mass) * (1 - CRITERIA_STRENGTH))
+    assert by_rules.score[1:].tolist() == [0.0, 0.0]
+
+
+def test_the_detectors_min_authors_is_the_rules_threshold():
+    # one value for the feature, the rule and the label: no second copy in rules.toml
+    assert RULES.threshold("MASS_SHARE_AUTHORS_IN_WINDOW") == 5
+    scorer = RuleScorer(min_authors=10, min_copies=4)
+    assert scorer.rules.threshold("MASS_SHARE_AUTHORS_IN_WINDOW") == 10
+    assert scorer.rules.threshold("REPETITION_SAME_AUTHOR_COPIES") == 4
+
+
+def test_findings_join_in_registry_order_and_refuse_different_lengths():
+    a = Findings({"SOFT_AD_PRICE": np.zeros(2)}, {"soft_ad": np.zeros(2, bool)}, {}, 2)
+    b = Findings({"MASS_SHARE_CLUSTER_SIZE": np.ones(2)}, {"mass_share": np.zeros(2, bool)}, {}, 2)
+    joined = Findings.join([a, b])
+    assert list(joined.values) == ["MASS_SHARE_CLUSTER_SIZE", "SOFT_AD_PRICE"]
+    assert list(joined.fired) == ["mass_share", "soft_ad"]
+    with pytest.raises(ValueError, match="different lengths"):
+        Findings.join([a, Findings.empty(3)])
+
+
+class _CountingModel:
+    """A stand-in model honouring ``label_floor``: its score is the post's ``SOFT_AD_SIGNALS``
+    over 4, and it counts the rows its label heads ran on."""
+
+    text = False
+
+    def __init__(self) -> None:
+        self.head_rows = 0
+
+    def score_all(self, X, *, label_floor=0.0):
+        score = np.asarray(X["SOFT_AD_SIGNALS"], dtype=np.float64) / 4
+        ran = score >= label_floor
+        self.head_rows += int(ran.sum())
+        heads = {"mass_share": np.where(ran, 0.6, 0.0), "soft_ad": np.where(ran, 0.8, 0.0)}
+        return score, heads
+
+
+def test_the_label_heads_run_only_where_a_post_has_two_labels_to_order():
+    values = {
+        "MASS_SHARE_AUTHORS_IN_WINDOW": np.array([6.0, 6.0, 0.0, 6.0]),
+        "SOFT_AD_SIGNALS": np.array([3.0, 0.0, 3.0, 0.5]),
+    }
+    fired = {
+        "mass_share": np.array([True, True, False, True]),
+        "soft_ad": np.array([True, False, True, True]),
+    }
+    sentences = {"mass_share": {i: f"mass_share: {i}" for i in (0, 1, 3)}, "soft_ad": {i: f"soft_ad: {i}" for i in (0, 2, 3)}}
+    model = _CountingModel()
+    decision = Decider(RuleScorer(min_authors=5), model).decide(Findings(values, fired, sentences, 4))
+    assert decision.score.tolist() == [0.75, 0.0, 0.75, 0.125]
+    # post 0: two labels, ordered by the heads; post 3 lists two but scores under the floor:
+    # ordered by the rule strengths (soft_ad's fixed strength above mass_share's curve at 6)
+    assert decision.labels == [["soft_ad", "mass_share"], ["mass_share"], ["soft_ad"], ["soft_ad", "mass_share"]]
+    assert model.head_rows == 1
+    assert decision.label_scores["soft_ad"].tolist() == [0.8, 0.0, 0.0, 0.0]
+    assert decision.label_scores["mass_share"].tolist() == [0.6, 0.0, 0.0, 0.0]

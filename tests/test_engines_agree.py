@@ -1,0 +1,219 @@
+"""Three engines, one decision: the batch detector, the stream monitor (memory and a real
+redis-server) and Spark ``local[2]`` list the same labels with the same reasons.
+
+The feed: three floods, each posted by more than ``min_authors`` accounts within the window
+(plain copy; ad copy, on which ``soft_ad`` fires; festival copy a week before
+Mid-Autumn 2024, on which ``holiday_template`` fires), among ordinary posts. The batch
+detector lists ``mass_share`` on every flood post whatever else it carries; the stream's
+verdict on the post that completes a flood is the batch verdict on that post, and earlier
+copies carry the counts so far; Spark gives the batch's labels and reasons on every post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis_server import SKIP_REASON, RedisServer
+from test_spark import spark  # noqa: F401 - the one local[2] session, shared with test_spark.py
+
+from spamflood.detector import Detector
+from spamflood.posts import Post
+from spamflood.stream import FloodMonitor, Verdict
+
+T0 = 1_725_926_400.0  # 2024-09-10 00:00 UTC: seven days before Mid-Autumn (17 September 2024)
+MIN_AUTHORS = 5
+ACCOUNTS = 7
+PLAIN = "下班路上看到一只橘猫趴在邮筒上晒太阳，好可爱，拍了好多张照片"
+AD = "限时抢购！加微信 abc123 领取优惠券，仅限今天，先到先得"
+FESTIVAL = "【{brand}】祝您中秋快乐！月饼礼盒限时特惠¥{price}，全场8折，阖家团圆"
+ORDINARY = [
+    "今天天气不错，去公园散步看到很多人在放风筝",
+    "After work I cycled around the lake, the cherry trees are blooming",
+    "刚才带孩子去了博物馆，回来路上还下了一场小雨",
+    "finished episode 18 of the new show, pretty satisfied, good night all",
+    "周末打算把阳台的花重新种一遍，顺便整理一下书架",
+    "Our team finally shipped the release after three long weeks",
+]
+FLOODS = ("plain", "ad", "festival")
+
+
+def _feed() -> list[Post]:
+    """The three floods interleaved with ordinary posts, in time order: each flood's
+    ``ACCOUNTS`` copies come a minute apart, all inside one hour."""
+    posts: list[Post] = []
+    t = T0
+    for k in range(ACCOUNTS):
+        texts = {
+            "plain": PLAIN,
+            "ad": AD,
+            "festival": FESTIVAL.format(brand=("稻香村", "美心", "华美")[k % 3], price=88 + 10 * (k % 2)),
+        }
+        for flood in FLOODS:
+            posts.append(Post(id=f"{flood}{k}", text=texts[flood], author=f"{flood}_acct{k}", time=t))
+            t += 20.0
+        posts.append(Post(id=f"o{k}", text=ORDINARY[k % len(ORDINARY)], author=f"person{k}", time=t))
+        t += 5.0
+    return posts
+
+
+FEED = _feed()
+LAST = {flood: f"{flood}{ACCOUNTS - 1}" for flood in FLOODS}
+
+
+def _batch(model: bool) -> dict[str, tuple[list[str], list[str]]]:
+    detector = Detector.load(min_authors=MIN_AUTHORS) if model else Detector(min_authors=MIN_AUTHORS)
+    result = detector.score(FEED)
+    return {r["id"]: (r["labels"], r["reasons"]) for r in result.records()}
+
+
+@pytest.fixture(scope="module", params=["rules", "model"])
+def scoring(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def batch(scoring: str) -> dict[str, tuple[list[str], list[str]]]:
+    return _batch(scoring == "model")
+
+
+def _monitor(scoring: str, **store: Any) -> FloodMonitor:
+    if scoring == "model":
+        return FloodMonitor.load(min_authors=MIN_AUTHORS, **store)
+    return FloodMonitor(min_authors=MIN_AUTHORS, **store)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if SKIP_REASON:
+        pytest.skip(SKIP_REASON)
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+def test_the_batch_detector_lists_mass_share_on_every_flood_post(batch: dict[str, tuple[list[str], list[str]]]) -> None:
+    for flood in FLOODS:
+        posts = [p.id for p in FEED if p.id.startswith(flood)]
+        assert len(posts) == ACCOUNTS
+        assert all("mass_share" in batch[i][0] for i in posts), flood
+    assert all(batch[f"ad{k}"][0].count("soft_ad") == 1 for k in range(ACCOUNTS))
+    assert all("holiday_template" in batch[f"festival{k}"][0] for k in range(ACCOUNTS))
+    assert all(not batch[f"o{k}"][0] for k in range(ACCOUNTS))  # the ordinary posts list nothing
+    expected = f"mass_share: {ACCOUNTS} near-identical posts from {ACCOUNTS} accounts within 6 min"
+    assert all(expected in batch[p.id][1] for p in FEED if not p.id.startswith("o"))
+
+
+def _check_stream(verdicts: list[Verdict], batch: dict[str, tuple[list[str], list[str]]]) -> None:
+    by_id = {v.id: v for v in verdicts}
+    for flood in FLOODS:
+        last = by_id[LAST[flood]]
+        assert (list(last.labels), list(last.reasons)) == batch[LAST[flood]], flood
+        assert last.flood and last.cluster_authors == ACCOUNTS
+        for k in range(ACCOUNTS):  # before the last: the counts so far
+            v = by_id[f"{flood}{k}"]
+            assert v.cluster_authors == k + 1 and v.flood == (k + 1 >= MIN_AUTHORS)
+            said = [r for r in v.reasons if r.startswith("mass_share:")]
+            if v.flood:
+                assert said and re.match(rf"mass_share: {k + 1} near-identical posts from {k + 1} accounts within", said[0])
+            else:
+                assert not said
+    assert all(not by_id[f"o{k}"].labels for k in range(ACCOUNTS))
+
+
+def test_the_stream_in_memory_gives_the_batch_verdict_on_the_post_that_completes_each_flood(
+    scoring: str, batch: dict[str, tuple[list[str], list[str]]]
+) -> None:
+    monitor = _monitor(scoring)
+    verdicts = [monitor.add(p) for p in FEED]
+    _check_stream(verdicts, batch)
+    assert _monitor(scoring).add_many(FEED, batch_size=7) == verdicts
+
+
+def test_the_stream_on_redis_gives_the_batch_verdict_on_the_post_that_completes_each_flood(
+    scoring: str, batch: dict[str, tuple[list[str], list[str]]], redis_url: str
+) -> None:
+    monitor = _monitor(scoring, store=redis_url, key_prefix=f"agree-{scoring}")
+    try:
+        verdicts = monitor.add_many(FEED, batch_size=16)
+    finally:
+        monitor.close()
+    _check_stream(verdicts, batch)
+    assert verdicts == _monitor(scoring).add_many(FEED)  # memory and Redis agree on every post
+
+
+def test_holiday_template_in_the_stream_counts_the_template_within_the_cluster_so_far() -> None:
+    verdicts = FloodMonitor(min_authors=MIN_AUTHORS).add_many(FEED)
+    said = {v.id: next(r for r in v.reasons if r.startswith("holiday_template:")) for v in verdicts if v.id.startswith("festival")}
+    assert "the same festival template" not in said["festival1"]  # 2 accounts: below the rule's 3
+    assert said["festival2"].endswith("the same festival template from 3 accounts (3 posts)")
+    assert said["festival6"].endswith("the same festival template from 7 accounts (7 posts)")
+
+
+# --------------------------------------------------------------------------------- Spark
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spamflood.spark import score_dataframe
+
+    path = tmp_path / "feed.parquet"
+    records = [{"id": p.id, "text": p.text, "author": p.author, "time": p.time} for p in FEED]
+    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=8)
+    detector = Detector.load(min_authors=MIN_AUTHORS)
+    expected = _batch(model=True)
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2)
+    got = {r["id"]: (r["labels"], r["reasons"]) for r in (row.asDict(recursive=True) for row in result.scored.collect())}
+    assert got == expected
+
+
+# ------------------------------------------------------------------- copies without an author
+
+NEWS = "震惊！这款面霜用了三天皱纹全没了，点击链接了解详情 t.cn/A6abcd"
+
+
+def _partial_feed(known: int) -> list[Post]:
+    """Nine copies of one text a minute apart: ``known`` of them (every other one, the last
+    among them) by distinct accounts, the others without an author (the reader gives such a
+    post its own id as author); with four accounts the first two copies have none."""
+    accounts = range(9 - 2 * known + 1, 9, 2)
+    return [
+        Post(id=f"n{k}", text=NEWS, author=f"acct{k}" if k in accounts else f"n{k}", time=T0 + 60.0 * k) for k in range(9)
+    ]
+
+
+@pytest.mark.parametrize("known", [MIN_AUTHORS, MIN_AUTHORS - 1])
+def test_copies_without_an_author_count_in_the_cluster_but_as_no_account_on_every_engine(
+    scoring: str, known: int, redis_url: str
+) -> None:
+    feed = _partial_feed(known)
+    detector = Detector.load(min_authors=MIN_AUTHORS) if scoring == "model" else Detector(min_authors=MIN_AUTHORS)
+    batch = {r["id"]: (r["labels"], r["reasons"]) for r in detector.score(feed).records()}
+    flood = known >= MIN_AUTHORS
+    assert all(("mass_share" in labels) == flood for labels, _ in batch.values())
+    if flood:
+        expected = f"mass_share: 9 near-identical posts from {known} accounts within 8 min"
+        assert all(expected in reasons for _, reasons in batch.values())
+    memory = _monitor(scoring).add_many(feed)
+    redis_monitor = _monitor(scoring, store=redis_url, key_prefix=f"partial-{scoring}-{known}")
+    try:
+        on_redis = [redis_monitor.add(p) for p in feed]
+    finally:
+        redis_monitor.close()
+    assert on_redis == memory
+    last = memory[-1]
+    assert (list(last.labels), list(last.reasons)) == batch[last.id]
+    accounts = 0
+    for p, v in zip(feed, memory):  # the counts so far: every copy in the size, accounts only
+        accounts += p.author != p.id
+        assert (v.cluster_size, v.cluster_authors) == (feed.index(p) + 1, accounts)
+        assert v.author_copies == (1 if p.author != p.id else 0)
+        assert ("mass_share" in v.labels) == (accounts >= MIN_AUTHORS)
+        assert "repetition" not in v.labels

@@ -1,0 +1,77 @@
+"""The compiled trees give a model's scores bit for bit, for the few posts a stream scores at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spamflood.decision import Decider, Findings
+from spamflood.model import FloodModel, load_model
+from spamflood.model.compiled import compile_model
+from spamflood.scoring import RuleScorer
+
+
+def _rows(model: FloodModel, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` rows over the model's features: every split threshold itself (the ``<=`` edge),
+    just above it, missing values, and ordinary counts."""
+    rng = np.random.default_rng(seed)
+    names = list(model.feature_names_in_)
+    edges: dict[int, list[float]] = {j: [] for j in range(len(names))}
+    for head in model.heads_.values():
+        for predictors in head.calibrated_classifiers_[0].estimator._predictors:
+            nodes = predictors[0].nodes
+            for j, t in zip(nodes["feature_idx"][nodes["is_leaf"] == 0], nodes["num_threshold"][nodes["is_leaf"] == 0]):
+                edges[int(j)] += [float(t), float(np.nextafter(t, np.inf))]
+    out = {}
+    for j, name in enumerate(names):
+        pool = np.array(edges[j] + [np.nan, 0.0, 1.0, 2.0, 3.0, 7.0, 50.0, 0.5, -1.0])
+        out[name] = rng.choice(pool, size=n)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundled() -> FloodModel:
+    return load_model(None).model
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.25, np.inf])
+def test_the_bundled_models_compiled_trees_give_its_scores_bit_for_bit(bundled: FloodModel, floor: float) -> None:
+    X = _rows(bundled, 3000, seed=1)
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    want_score, want_heads = bundled.score_all(X, label_floor=floor)
+    score, heads = compiled.score_all(X, label_floor=floor)
+    assert np.array_equal(score, want_score)
+    assert set(heads) == set(want_heads)
+    for label in want_heads:
+        assert np.array_equal(heads[label], want_heads[label]), label
+    one = {k: v[7:8] for k, v in X.items()}  # one post, as a stream scores it
+    assert compiled.score_all(one, label_floor=floor)[0].tolist() == bundled.score_all(one, label_floor=floor)[0].tolist()
+
+
+def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_scores() -> None:
+    rng = np.random.default_rng(4)
+    n = 600
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    X = {
+        "SOFT_AD_PRICE": rng.poisson(np.where(y == 1, 1.5, 0.1)).astype(float),
+        "MASS_SHARE_AUTHORS_IN_WINDOW": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 9, n).astype(float)),
+        "BATCH_ACCOUNTS_YOUNG": np.full(n, np.nan),  # empty in training: held at 0
+    }
+    model = FloodModel(features=list(X), max_iter=20, calibration="sigmoid", random_state=1).fit(X, y)
+    compiled = compile_model(model)
+    assert compiled is not None
+    assert np.array_equal(compiled.score_all(X)[0], model.score_all(X)[0])
+
+
+def test_a_model_it_cannot_reproduce_is_not_compiled_and_decides_as_itself() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    y = (rng.random(n) < 0.4).astype(np.int64)
+    X = {"SOFT_AD_PRICE": rng.poisson(np.where(y == 1, 2.0, 0.1)).astype(float)}
+    texts = [("buy now " if s else "hello there ") + str(i) for i, s in enumerate(y)]
+    model = FloodModel(features=list(X), text=True, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
+    assert compile_model(model) is None  # a text part: scored by the model itself
+    findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:5]}, {}, {}, 5)
+    decision = Decider(RuleScorer(), model).decide(findings, texts=texts[:5])
+    assert np.array_equal(decision.score, model.score_all({**{k: v[:5] for k, v in X.items()}, "text": texts[:5]})[0])
