@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
     )
-    watch.add_argument("--rules", action="store_true", help="score with the transparent interim rules, not a model")
+    watch.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
@@ -1139,7 +1139,9 @@ def _warm_up(feed: Path) -> float:
 
 def _truth_figures(scored: Path, truth: Path) -> dict[str, dict[str, Any]]:
     """Precision and recall of a scored output against synthetic ground truth: its flags
-    against the campaign posts, and its ``mass_share`` label against the planted floods."""
+    against the campaign posts, and the flagged posts listing ``mass_share`` against the planted
+    floods (a viral organic headline shared by many accounts within minutes lists mass_share
+    too, its evidence; the model's score leaves it unflagged)."""
     import numpy as np
     import orjson
 
@@ -1153,8 +1155,8 @@ def _truth_figures(scored: Path, truth: Path) -> dict[str, dict[str, Any]]:
     flood = np.array(["mass_share" in names for _, names in true])
     return {
         "flagged vs campaign posts": binary_report(campaign, np.array([row["flagged"] for row in rows], dtype=float)),
-        "mass_share vs planted floods": binary_report(
-            flood, np.array(["mass_share" in row["labels"] for row in rows], dtype=float)
+        "flagged mass_share vs floods": binary_report(
+            flood, np.array([row["flagged"] and "mass_share" in row["labels"] for row in rows], dtype=float)
         ),
     }
 

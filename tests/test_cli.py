@@ -300,7 +300,7 @@ def test_the_demo_writes_to_a_temporary_folder_and_compares_with_its_ground_trut
     assert len(scored) == 1500 and read_jsonl(folder / "clusters.jsonl")
     for name, predicted, actual in (
         ("flagged vs campaign posts", lambda r: r["flagged"], lambda t: bool(t["labels"])),
-        ("mass_share vs planted floods", lambda r: "mass_share" in r["labels"], lambda t: "mass_share" in t["labels"]),
+        ("flagged mass_share vs floods", lambda r: r["flagged"] and "mass_share" in r["labels"], lambda t: "mass_share" in t["labels"]),
     ):
         right = sum(predicted(r) and actual(truth[r["id"]]) for r in scored)
         found, true = sum(map(predicted, scored)), sum(actual(truth[r["id"]]) for r in scored)
