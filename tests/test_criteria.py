@@ -418,3 +418,18 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"spamflood.criteria.{module}"))
     assert result.attempted and not result.failed
+
+
+def test_promotion_of_some_posts_equals_the_whole_batchs_at_those_posts():
+    # holiday_template and chicken_soup sum the selling kinds for their own posts alone
+    from spamflood import synth
+    from spamflood.criteria import soft_ad
+    from spamflood.criteria.compute import build_context
+
+    texts = [post["text"] for post, _ in synth.generate(600, seed=5)] + ["限时特价¥99 加V mask8899", "got 3 shirts for $20"]
+    rows = np.array([601, 3, 600, 17, 3], dtype=np.int64)
+    apart = build_context(texts, None, ("soft_ad",))
+    some = soft_ad.promotion(apart, rows)
+    whole = soft_ad.promotion(build_context(texts, None, ("soft_ad",)))
+    assert some.tolist() == whole[rows].tolist() and some[2] and not some[0]
+    assert soft_ad.promotion(apart, rows[:0]).shape == (0,)

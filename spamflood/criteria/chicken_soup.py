@@ -82,7 +82,10 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     inspiration = ctx.count("chicken_soup_inspiration")
     soup = _soup(ctx)
     signed = ctx.count("chicken_soup_signed") > 0
-    branded = soup & (soft_ad.promotion(ctx) | (ctx.count("chicken_soup_brand") > 0) | signed)
+    promo = np.zeros(ctx.n, dtype=bool)
+    at = np.flatnonzero(soup)
+    promo[at] = soft_ad.promotion(ctx, at)  # summed for the inspirational posts alone
+    branded = soup & (promo | (ctx.count("chicken_soup_brand") > 0) | signed)
     return {
         "CHICKEN_SOUP_GREETING": greeting,
         "CHICKEN_SOUP_INSPIRATION": inspiration,

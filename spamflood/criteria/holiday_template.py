@@ -191,7 +191,9 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     _, festivals = _festival_matrix(ctx)
     mentions = festivals > 0
     greetings = np.where(mentions, ctx.count("holiday_greetings"), 0.0)
-    promo = mentions & soft_ad.promotion(ctx)
+    promo = np.zeros(ctx.n, dtype=bool)
+    at = np.flatnonzero(mentions)
+    promo[at] = soft_ad.promotion(ctx, at)  # summed for the festival posts alone
     days, _ = _days(ctx) if ctx.has_times else (np.full(ctx.n, np.nan), {})
     return {
         "HOLIDAY_TEMPLATE_FESTIVAL": festivals,

@@ -285,17 +285,31 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def promotion(ctx: Context) -> np.ndarray:
+def promotion(ctx: Context, rows: np.ndarray | None = None) -> np.ndarray:
     """True where a post sells: a discount, link, contact, call to action, customer address or
     the seller's own voice; or a price together with any other selling signal (a price alone
-    is also what a buyer says: "got 3 shirts for $20")."""
+    is also what a buyer says: "got 3 shirts for $20").
+
+    ``rows``: only these posts, in that order. A family that needs it for a few posts of a
+    whole feed (festival or inspirational posts) then sums their counts alone, not every kind
+    over every post."""
     found = ctx.cache.get("soft_ad_promotion")
-    if found is None:
+    if found is None and (rows is None or "soft_ad" in ctx.cache):
         matrix, counts = _count_rows(ctx)
         others = (matrix[_OTHER_PROMOTION_ROWS] > 0).any(axis=0)
         found = others | ((counts["SOFT_AD_PRICE"] > 0) & (_signals(ctx) >= 2))
         ctx.cache["soft_ad_promotion"] = found
-    return found
+    if found is not None:
+        return found if rows is None else found[rows]
+    assert rows is not None  # the whole batch was summed above
+    if not rows.size:
+        return np.zeros(0, dtype=bool)
+    scan = ctx.scan
+    flat = np.stack([(scan.lists[s] if s in scan.lists else scan.patterns[s])[rows] for s in _FLAT], dtype=np.int32)
+    matrix = np.add.reduceat(flat, _STARTS, axis=0)
+    price = matrix[_KINDS.index("SOFT_AD_PRICE")] > 0
+    signals = np.count_nonzero(matrix[_SIGNAL_ROWS], axis=0)
+    return (matrix[_OTHER_PROMOTION_ROWS] > 0).any(axis=0) | (price & (signals >= 2))
 
 
 def _outermost(matches: Iterable[Match]) -> list[Match]:
