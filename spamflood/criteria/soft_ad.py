@@ -73,7 +73,7 @@ def _route_number(m: re.Match[str]) -> str | None:
     """price / discount / phone for one number and its suffix, or None for a plain number."""
     kind = m.lastgroup
     num = m.group("num")
-    digits = sum(c.isdigit() for c in num)
+    digits = len(num) - num.count("x") - num.count(".") - num.count(",")  # num is [0-9x.,]: its digits, by C calls
     if kind == "bare":
         if "." in num or "," in num:
             return None
