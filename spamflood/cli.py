@@ -184,6 +184,17 @@ def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -
     model scores), which mean nothing to ``train``."""
     if scoring:
         p.add_argument("--threshold", type=_FRACTION, default=0.5, help="score at which a post is flagged, in [0, 1]")
+    _add_flood_options(p)
+    p.add_argument("--seed", type=_SEED, help="MinHash permutation seed (default: 1, or the model's)")
+    if scoring:
+        p.add_argument(
+            "--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)"
+        )
+        _add_model_options(p)
+
+
+def _add_flood_options(p: argparse.ArgumentParser) -> None:
+    """What makes a flood (batch and stream alike): near-duplicates, window, accounts, copies."""
     p.add_argument(
         "--similarity", type=_SIMILARITY, help="Jaccard similarity of near-duplicates, in (0, 1) (default: 0.7, or the model's)"
     )
@@ -196,16 +207,15 @@ def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -
     p.add_argument(
         "--min-copies", type=_AT_LEAST_TWO, help="copies by one account that make repetition (default: 3, or the model's)"
     )
-    p.add_argument("--seed", type=_SEED, help="MinHash permutation seed (default: 1, or the model's)")
-    if scoring:
-        p.add_argument(
-            "--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)"
-        )
-        p.add_argument("--model", help="trained model file, .joblib (default: the bundled model)")
-        p.add_argument(
-            "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
-        )
-        p.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """Which model scores: the bundled one, a trusted file, or the rule score."""
+    p.add_argument("--model", help="trained model file, .joblib (default: the bundled model)")
+    p.add_argument(
+        "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
+    )
+    p.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
 
 
 def _add_label_options(p: argparse.ArgumentParser) -> None:
@@ -309,21 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
     )
-    watch.add_argument("--window", type=_duration, help="sliding window in event time, e.g. 15min (default: 1h, or the model's)")
-    watch.add_argument(
-        "--min-authors", type=_AT_LEAST_TWO, help="accounts in one window that make a flood (default: 5, or the model's)"
-    )
-    watch.add_argument(
-        "--min-copies", type=_AT_LEAST_TWO, help="copies by one account that make repetition (default: 3, or the model's)"
-    )
-    watch.add_argument(
-        "--similarity", type=_SIMILARITY, help="Jaccard similarity of near-copies (default: 0.7, or the model's)"
-    )
-    watch.add_argument("--model", help="trained model file, .joblib (default: the bundled model)")
-    watch.add_argument(
-        "--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it"
-    )
-    watch.add_argument("--rules", action="store_true", help="score with the transparent rule score, not a model (the same labels)")
+    _add_flood_options(watch)  # the window is in the posts' own times (see the epilog)
+    _add_model_options(watch)
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
