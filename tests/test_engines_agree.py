@@ -217,3 +217,21 @@ def test_copies_without_an_author_count_in_the_cluster_but_as_no_account_on_ever
         assert v.author_copies == (1 if p.author != p.id else 0)
         assert ("mass_share" in v.labels) == (accounts >= MIN_AUTHORS)
         assert "repetition" not in v.labels
+
+
+def test_the_model_reads_the_batch_cluster_features_on_the_post_that_completes_a_flood() -> None:
+    # what the model scores must be what the batch gives it once the cluster is complete in the window
+    rows = [
+        {"id": f"c{k}", "text": "限时特价¥99，加V mask8899 抢购，仅限今天", "author": f"acct{k}", "time": T0 + 60 * k}
+        for k in range(7)
+    ]
+    batch = Detector(min_authors=5).score(rows)
+    seen: list[Any] = []
+    with FloodMonitor(min_authors=5) as monitor:
+        decide = monitor.decider.decide
+        monitor.decider.decide = lambda findings, **kw: seen.append(findings) or decide(findings, **kw)  # type: ignore[method-assign]
+        for row in rows:
+            monitor.add(row)
+    last = seen[-1]
+    for name in ("MASS_SHARE_AUTHORS_IN_WINDOW", "MASS_SHARE_CLUSTER_SIZE", "MASS_SHARE_CLUSTER_ACCOUNTS", "MASS_SHARE_WINDOW_SHARE"):
+        assert last.values[name][0] == batch.features[name][-1], name

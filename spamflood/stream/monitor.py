@@ -94,7 +94,7 @@ STREAM_FAMILIES: tuple[str, ...] = (*POST_FAMILIES, "holiday_template")
 
 CLUSTER_LABELS: tuple[str, ...] = ("mass_share", "repetition")
 _CLUSTER_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES.values() if f.label in CLUSTER_LABELS)
-_AUTHORS, _SIZE, _RATE, _SPAN, _COPIES = (
+_AUTHORS, _SIZE, _RATE, _SPAN, _COPIES, _ACCOUNTS, _SHARE = (
     _CLUSTER_FEATURES.index(name)
     for name in (
         "MASS_SHARE_AUTHORS_IN_WINDOW",
@@ -102,6 +102,8 @@ _AUTHORS, _SIZE, _RATE, _SPAN, _COPIES = (
         "MASS_SHARE_PEAK_RATE",
         "MASS_SHARE_CLUSTER_SPAN",
         "REPETITION_SAME_AUTHOR_COPIES",
+        "MASS_SHARE_CLUSTER_ACCOUNTS",
+        "MASS_SHARE_WINDOW_SHARE",
     )
 )
 _UNKNOWN: tuple[str, ...] = tuple(
@@ -397,6 +399,9 @@ class FloodMonitor:
             if c is not None:
                 row = matrix[i]
                 row[_AUTHORS] = c.authors or math.nan  # no known account in the cluster: unknown, as in the batch
+                # the stream's cluster is what the window holds: all its accounts are inside it
+                row[_ACCOUNTS] = row[_AUTHORS]
+                row[_SHARE] = 1.0 if c.authors else math.nan
                 row[_SIZE] = c.size
                 row[_RATE] = c.size / hours
                 row[_SPAN] = c.last_time - c.first_time
