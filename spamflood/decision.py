@@ -288,22 +288,14 @@ def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, ro
         for label in ranked:
             if float(drops[label][j]) <= 0:
                 break
-            values = [
-                f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
-                for name in groups[label]
-                if np.isfinite(findings.values[name][i]) and findings.values[name][i] != 0
-            ][:3]
+            values = _quoted(groups[label], findings.values, i, zeros=False)[:3]
             if values:
                 shown.append(f"{label} features: " + "; ".join(values))
             if len(shown) == 2:
                 break
         if not shown:  # no family raised it alone: the one that weighed most, its known values
             for label in ranked:
-                known = [
-                    f"{FEATURES[name].description} {float(findings.values[name][i]):g}"
-                    for name in groups[label]
-                    if np.isfinite(findings.values[name][i])
-                ][:3]
+                known = _quoted(groups[label], findings.values, i)[:3]
                 if known:
                     shown.append(f"{label} features: " + "; ".join(known))
                     break
@@ -382,16 +374,19 @@ def explain(
 def feature_sentence(label: str, values: dict[str, np.ndarray], i: int) -> str:
     """``label``'s reported feature values on post ``i`` as a reason (up to three; nonzero ones
     first), for a label that fired without a sentence of its own."""
-    nonzero: list[str] = []
-    zero: list[str] = []
-    for feature in FEATURES.values():
-        column = values.get(feature.name)
-        if feature.label != label or not feature.reported or column is None:
-            continue
-        value = float(column[i])
-        if value == value:
-            (nonzero if value != 0 else zero).append(f"{feature.description} {value:g}")
-    shown = (nonzero + zero)[:3]
+    names = [f.name for f in FEATURES.values() if f.label == label and f.reported and f.name in values]
+    shown = (_quoted(names, values, i, zeros=False) + _quoted(names, values, i, zeros=True, nonzero=False))[:3]
     if not shown:  # a rule fires only on features that hit, and NaN never hits
         raise AssertionError(f"label {label} fired on post {i} with none of its features known")
     return f"{label}: " + "; ".join(shown)
+
+
+def _quoted(names: Sequence[str], values: dict[str, np.ndarray], i: int, *, zeros: bool = True, nonzero: bool = True) -> list[str]:
+    """``description value`` of the features ``names`` known on post ``i`` (NaN is unknown),
+    in registry order: those at 0 only with ``zeros``, the others only with ``nonzero``."""
+    out = []
+    for name in names:
+        value = float(values[name][i])
+        if value == value and (zeros if value == 0 else nonzero):
+            out.append(f"{FEATURES[name].description} {value:g}")
+    return out
