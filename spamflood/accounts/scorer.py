@@ -22,7 +22,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from spamflood.accounts.evidence import batch_accounts, post_labels
-from spamflood.accounts.features import ACCOUNT_FEATURES, PROFILE_FEATURES, AccountFeatures
+from spamflood.accounts.features import PROFILE_FEATURES, AccountFeatures
 from spamflood.accounts.result import AccountResult
 from spamflood.accounts.table import AccountTable
 from spamflood.criteria.rules import PARAMETERS
@@ -32,7 +32,16 @@ __all__ = ["BUNDLED_ACCOUNT_MODEL", "AccountScorer"]
 BUNDLED_ACCOUNT_MODEL = "spamflood-accounts"
 """File stem of the account model shipped in ``models/`` (fitted on synthetic profiles)."""
 
-_PROFILE_COLUMNS = [list(ACCOUNT_FEATURES).index(name) for name in PROFILE_FEATURES]
+MONOTONE: dict[str, int] = {
+    "ACCOUNT_CREATED_BURST": 1,
+    "ACCOUNT_NAME_TEMPLATE": 1,
+    "ACCOUNT_HANDLE_TEMPLATE": 1,
+    "ACCOUNT_DEFAULT_NAME": 1,
+    "ACCOUNT_EMPTY_PROFILE": 1,
+    "ACCOUNT_BOUGHT_FOLLOW": 1,
+}
+"""Batch evidence the score never falls with: with the rest of a profile unchanged, more
+accounts created in the same minutes or sharing its name's stem never lower its score."""
 
 
 class AccountScorer(ClassifierMixin, BaseEstimator):
@@ -87,10 +96,18 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         if self.classes_.shape[0] != 2:
             raise ValueError(f"y must hold both classes (0 and 1). Got {self.classes_.tolist()} instead.")
         matrix = self._matrix(self.features(X))
-        self.model_ = HistGradientBoostingClassifier(max_iter=self.max_iter, random_state=self.random_state).fit(matrix, y)
+        self.model_ = self.booster().fit(matrix, y)
         self.feature_names_in_ = np.array(PROFILE_FEATURES, dtype=object)
         self.model_names_ = list(PROFILE_FEATURES)
         return self
+
+    def booster(self) -> HistGradientBoostingClassifier:
+        """The unfitted booster :meth:`fit` fits (for cross-validating it on a fixed matrix)."""
+        return HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+            monotonic_cst=[MONOTONE.get(name, 0) for name in PROFILE_FEATURES],
+        )
 
     def predict_proba(self, X: AccountTable) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -98,6 +115,10 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: AccountTable) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= self.threshold).astype(np.int64)
+
+    def profile_matrix(self, table: AccountTable) -> np.ndarray:
+        """The booster's input for ``table``: the profile features (``PROFILE_FEATURES``), n x k."""
+        return self._matrix(self.features(table))
 
     @staticmethod
     def _matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -8,6 +8,8 @@ used for measuring but not shipped): label 1 for a batch-made account, 0 for the
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from spamflood.accounts.table import AccountTable
@@ -23,7 +25,7 @@ _BATCH_STREAM = 40  # a random stream of its own (spamflood.synth.rand.Stream st
 
 def synthetic_profiles(seed: int = 7, *, people: int = 20_000, batches: int = 200) -> tuple[AccountTable, np.ndarray]:
     """``people`` ordinary accounts (plus the newsrooms and brands) and ``batches`` batches of
-    5 to 60 accounts each, registered within the two years before the feed; and the labels
+    3 to 60 accounts each, registered within the two years before the feed; and the labels
     (1: batch-made). The same seed gives the same table.
 
     >>> table, y = synthetic_profiles(1, people=50, batches=2)
@@ -41,7 +43,7 @@ def synthetic_profiles(seed: int = 7, *, people: int = 20_000, batches: int = 20
     y = [0] * len(accounts)
     r = py_rng(seed, _BATCH_STREAM)
     for _ in range(batches):
-        count = 5 + int(r.random() * 56)
+        count = int(math.exp(math.log(3) + r.random() * math.log(60 / 3)))  # 3 to 60, log-uniform
         made = _FIRST - int(r.random() * 730 * DAY)
         batch, _how = maker.batch(count, "zh" if r.random() < 0.5 else "en", made, r)
         accounts += batch
