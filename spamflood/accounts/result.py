@@ -29,8 +29,12 @@ class AccountResult:
     rejects: list[Reject] = field(default_factory=list)
     rows_read: int = 0
     read: ReadStats = field(default_factory=ReadStats)
-    kind: str = "profiles"
-    """What the input was: ``"profiles"`` (one row per account) or ``"posts"`` (a feed)."""
+
+    @property
+    def kind(self) -> str:
+        """What the input was: ``"posts"`` (a feed) or ``"profiles"`` (one row per account)."""
+        posts = self.table.evidence is not None or not np.isnan(self.table.posts).all()
+        return "posts" if posts and len(self) else "profiles"
 
     def __len__(self) -> int:
         return len(self.table)

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from spamflood.accounts.evidence import batch_accounts, post_labels
+from spamflood.accounts.evidence import ACCOUNT_LABEL, batch_accounts, post_labels
 from spamflood.accounts.features import PROFILE_FEATURES, AccountFeatures
 from spamflood.accounts.result import AccountResult
 from spamflood.accounts.table import AccountTable
@@ -134,7 +134,7 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ decisions
 
-    def score_accounts(self, table: AccountTable, *, extra: Mapping[str, Any] | None = None) -> AccountResult:
+    def score_accounts(self, table: AccountTable) -> AccountResult:
         """Score, flag, labels and reasons of every account of ``table``."""
         from spamflood.scoring import CRITERIA_STRENGTH
 
@@ -142,9 +142,14 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         columns = self.features(table)
         fired, reason = batch_accounts(table, columns, min_accounts=int(self.min_accounts), burst_window=self.burst_window)
         labels, reasons = post_labels(table)
-        for i in np.flatnonzero(fired).tolist():
-            labels[i].insert(0, "batch_accounts")
-            reasons[i].insert(0, reason[i])  # type: ignore[arg-type]
+        for i in np.flatnonzero(fired).tolist():  # the account's own evidence first, once
+            sentence = str(reason[i])
+            if ACCOUNT_LABEL in labels[i]:  # its posts' clusters showed it too: one label, both facts
+                at = labels[i].index(ACCOUNT_LABEL)
+                sentence += "; and " + reasons[i][at].removeprefix(ACCOUNT_LABEL + " ")
+                del labels[i][at], reasons[i][at]
+            labels[i].insert(0, ACCOUNT_LABEL)
+            reasons[i].insert(0, sentence)  # type: ignore[arg-type]
         if hasattr(self, "model_"):
             profile = self.model_.predict_proba(self._matrix(columns))[:, 1] if len(table) else np.zeros(0)
         else:
@@ -163,7 +168,6 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
             labels=labels,
             reasons=reasons,
             features=columns,
-            **(extra or {}),
         )
 
     def score(
@@ -197,18 +201,17 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
             from spamflood.io.profiles import read_profiles
 
             read = read_profiles(source, field_map=fm, fmt=fmt, tz=tz, strict=strict)
-            return self.score_accounts(
-                read.table, extra={"rejects": read.rejects, "rows_read": read.rows_read, "read": read.read, "kind": kind}
-            )
+            result = self.score_accounts(read.table)
+            result.rejects, result.rows_read, result.read = read.rejects, read.rows_read, read.read
+            return result
         if detector is None:
             from spamflood.detector import Detector
 
             detector = Detector.load()
         posts = detector.score(source, field_map=fm, fmt=fmt, tz=tz, strict=strict)
-        table = AccountTable.from_posts(posts.batch, posts)
-        return self.score_accounts(
-            table, extra={"rejects": posts.rejects, "rows_read": posts.rows_read, "read": posts.read, "kind": kind}
-        )
+        result = self.score_accounts(AccountTable.from_posts(posts.batch, posts))
+        result.rejects, result.rows_read, result.read = posts.rejects, posts.rows_read, posts.read
+        return result
 
     # ------------------------------------------------------------------ files
 
