@@ -29,7 +29,8 @@ def profiles(batch: int = 6) -> AccountTable:
         [f"b{k}" for k in range(batch)] + ["alice", "bob", "chen", "dana"],
         author_name=names,
         author_bio=[""] * batch + ["runner, reader", "coffee and code", "photography", "teacher"],
-        author_created=[T0 + 70 * k for k in range(batch)] + [T0 - 3000 * 86400, T0 - 2000 * 86400, T0 - 900 * 86400, T0 - 400 * 86400],
+        author_created=[T0 + 70 * k for k in range(batch)]
+        + [T0 - 3000 * 86400, T0 - 2000 * 86400, T0 - 900 * 86400, T0 - 400 * 86400],
         followers=[2, 1, 0, 3, 1, 4][:batch] + [340, 90, 1200, 75],
         following=[800, 950, 1200, 700, 640, 990][:batch] + [210, 150, 300, 120],
         statuses=[3, 0, 5, 1, 2, 0][:batch] + [5400, 800, 12000, 2100],
@@ -73,7 +74,13 @@ def test_a_label_needs_min_accounts_in_the_burst() -> None:
 def test_absent_fields_give_nan_features_and_no_label() -> None:
     t = AccountTable.from_profiles(["a1", "a2", "a3"], followers=[1, 2, 3])
     result = AccountScorer().score_accounts(t)
-    for name in ("ACCOUNT_CREATED_BURST", "ACCOUNT_NAME_TEMPLATE", "ACCOUNT_EMPTY_PROFILE", "ACCOUNT_FOLLOW_RATIO", "ACCOUNT_AGE_DAYS"):
+    for name in (
+        "ACCOUNT_CREATED_BURST",
+        "ACCOUNT_NAME_TEMPLATE",
+        "ACCOUNT_EMPTY_PROFILE",
+        "ACCOUNT_FOLLOW_RATIO",
+        "ACCOUNT_AGE_DAYS",
+    ):
         assert np.isnan(result.features[name]).all(), name
     assert result.labels == [[], [], []]
     assert result.records(features=True)[0]["ACCOUNT_EMPTY_PROFILE"] is None
@@ -96,7 +103,15 @@ def test_created_burst_counts_the_other_accounts_within_the_window(created: list
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.sampled_from(["shop", "deal", "ab", "Alice"]).flatmap(lambda s: st.integers(0, 999).map(lambda k: f"{s}{k:02d}"))), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["shop", "deal", "ab", "Alice"]).flatmap(lambda s: st.integers(0, 999).map(lambda k: f"{s}{k:02d}")),
+        ),
+        max_size=30,
+    )
+)
 def test_template_counts_count_other_accounts_with_the_stem(names: list[str | None]) -> None:
     got = template_counts(names, len(names))
     stems = [None if n is None else n.rstrip("0123456789").lower() for n in names]

@@ -45,7 +45,9 @@ REJECTED = {  # line -> (field, reason starts with)
 
 
 def run(entry: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ENTRY_POINTS[entry], "accounts", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [*ENTRY_POINTS[entry], "accounts", *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -112,8 +114,16 @@ def test_a_feed_of_posts_from_the_script(tmp_path: Path) -> None:
     base = 1_767_520_800
     ad = "Flash sale today only: vitamin gummies 50% off, DM me or tap the link in bio for the code"
     posts = [
-        {"id": f"p{k}", "text": ad, "author": f"shop_deal_{k:02d}", "time": base + 40 * k,
-         "author_name": f"shop_deal_{k:02d}", "author_created": base - 86400 + 70 * k, "followers": 1, "following": 900}
+        {
+            "id": f"p{k}",
+            "text": ad,
+            "author": f"shop_deal_{k:02d}",
+            "time": base + 40 * k,
+            "author_name": f"shop_deal_{k:02d}",
+            "author_created": base - 86400 + 70 * k,
+            "followers": 1,
+            "following": 900,
+        }
         for k in range(6)
     ] + [{"id": "q1", "text": "lovely walk by the river this morning", "author": "alice", "time": base + 5000}]
     lines = [json.dumps(p) for p in posts]
@@ -131,7 +141,9 @@ def test_a_feed_of_posts_from_the_script(tmp_path: Path) -> None:
     assert [(r["line"], r["field"]) for r in rejects] == [(3, None)]
 
 
-@pytest.mark.skipif(not CRESCI.is_dir(), reason="../shared/data/cresci2017_accounts is not here (research data, not in the repository)")
+@pytest.mark.skipif(
+    not CRESCI.is_dir(), reason="../shared/data/cresci2017_accounts is not here (research data, not in the repository)"
+)
 def test_cresci2017_cross_validated_roc_auc_is_at_least_097() -> None:
     """The account model on real profiles (genuine vs social spambots), 5-fold stratified
     CV: the figure benchmarks/accounts.py prints beside its baseline."""
@@ -154,5 +166,7 @@ def test_cresci2017_cross_validated_roc_auc_is_at_least_097() -> None:
     assert read.rejects == []
     scorer = AccountScorer()
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    proba = cross_val_predict(scorer.booster(), scorer.profile_matrix(read.table), np.array(y), cv=folds, method="predict_proba")[:, 1]
+    proba = cross_val_predict(scorer.booster(), scorer.profile_matrix(read.table), np.array(y), cv=folds, method="predict_proba")[
+        :, 1
+    ]
     assert roc_auc_score(y, proba) >= 0.97

@@ -13,6 +13,7 @@ input lacks the field; the name stems and default profiles are those of the clus
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,9 @@ ACCOUNT_FEATURES: dict[str, str] = {
 }
 """Name -> what it measures, in output order."""
 
-PROFILE_FEATURES: tuple[str, ...] = tuple(name for name in ACCOUNT_FEATURES if name not in ("ACCOUNT_POSTS", "ACCOUNT_AGE_AT_FIRST_POST"))
+PROFILE_FEATURES: tuple[str, ...] = tuple(
+    name for name in ACCOUNT_FEATURES if name not in ("ACCOUNT_POSTS", "ACCOUNT_AGE_AT_FIRST_POST")
+)
 """The features a profiles-only input has: what the account model reads."""
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -66,7 +69,7 @@ def created_burst(created: np.ndarray, window: float) -> np.ndarray:
     return out
 
 
-def template_counts(values: list[str | None] | None, n: int) -> np.ndarray:
+def template_counts(values: Sequence[str | None] | None, n: int) -> np.ndarray:
     """Per account: how many *other* accounts share the stem of its name or handle (the text
     before its trailing two or more digits, with at least one letter); 0 for a name with no such
     digits, NaN where there is no name.
@@ -76,7 +79,7 @@ def template_counts(values: list[str | None] | None, n: int) -> np.ndarray:
     """
     if values is None:
         return np.full(n, np.nan)
-    stems = name_stems(values)
+    stems = name_stems(list(values))
     keys = [s if s is not None and len(s) >= 3 and _LETTER.search(s) else None for s in stems]
     table: dict[str, int] = {}
     codes = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in keys], dtype=np.int64)
@@ -119,10 +122,18 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
         n = len(t)
         nan = np.full(n, np.nan)
         fol, ing, st, created = t.followers, t.following, t.statuses, t.author_created
-        reference = np.nanmax(t.last_post) if n and not np.isnan(t.last_post).all() else (np.nanmax(created) if n and not np.isnan(created).all() else np.nan)
+        reference = (
+            np.nanmax(t.last_post)
+            if n and not np.isnan(t.last_post).all()
+            else (np.nanmax(created) if n and not np.isnan(created).all() else np.nan)
+        )
         age = (reference - created) / DAY
         with np.errstate(invalid="ignore", divide="ignore"):
-            bought = np.where(np.isnan(fol) | np.isnan(ing), np.nan, ((ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))).astype(np.float64))
+            bought = np.where(
+                np.isnan(fol) | np.isnan(ing),
+                np.nan,
+                ((ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))).astype(np.float64),
+            )
             per_day = np.log1p(st / np.maximum(age, 1.0))
         if t.author_name is not None:
             defaults = set(lexicon("batch_default_names").terms)

@@ -80,7 +80,9 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"The 'threshold' parameter of AccountScorer must be in [0, 1]. Got {self.threshold!r} instead.")
         if int(self.min_accounts) < 2:
-            raise ValueError(f"The 'min_accounts' parameter of AccountScorer must be at least 2. Got {self.min_accounts!r} instead.")
+            raise ValueError(
+                f"The 'min_accounts' parameter of AccountScorer must be at least 2. Got {self.min_accounts!r} instead."
+            )
 
     def features(self, table: AccountTable) -> dict[str, np.ndarray]:
         """Every ``ACCOUNT_*`` feature of ``table`` as a named column."""
@@ -149,7 +151,7 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
                 sentence += "; and " + reasons[i][at].removeprefix(ACCOUNT_LABEL + " ")
                 del labels[i][at], reasons[i][at]
             labels[i].insert(0, ACCOUNT_LABEL)
-            reasons[i].insert(0, sentence)  # type: ignore[arg-type]
+            reasons[i].insert(0, sentence)
         if hasattr(self, "model_"):
             profile = self.model_.predict_proba(self._matrix(columns))[:, 1] if len(table) else np.zeros(0)
         else:

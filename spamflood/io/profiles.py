@@ -22,7 +22,7 @@ from spamflood.accounts.table import AccountTable
 from spamflood.errors import InputError
 from spamflood.io.fieldmap import MISSING, FieldMap
 from spamflood.io.readers import ReadStats, iter_chunks
-from spamflood.io.rows import RawRow, Reject, RowParser, _count, _identifier, _text_field, raw_text
+from spamflood.io.rows import Reject, RowParser, _count, _identifier, _text_field, raw_text
 from spamflood.io.timestamps import resolve_tz
 
 __all__ = ["PROFILE_FIELDS", "ProfileRead", "read_profiles"]
@@ -110,7 +110,10 @@ def read_profiles(
 
 def _header_map(fm: FieldMap) -> FieldMap:
     """The map a CSV header is checked against: the account column is the one it must have."""
-    return FieldMap(paths={"id": fm.paths["author"], "text": fm.paths["author"], "author": fm.paths["author"]}, required=("id", "text", "author"))
+    return FieldMap(
+        paths={"id": fm.paths["author"], "text": fm.paths["author"], "author": fm.paths["author"]},
+        required=("id", "text", "author"),
+    )
 
 
 def _profile(fm: FieldMap, times: RowParser, line: int, payload: bytes | Mapping[str, Any], present: list[str]) -> dict[str, Any]:
