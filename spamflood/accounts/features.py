@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from spamflood.accounts.table import AccountTable
 from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, default_bios, name_stems
 from spamflood.criteria.context import lexicon
+from spamflood.errors import ConfigError
 
 __all__ = ["ACCOUNT_FEATURES", "PROFILE_FEATURES", "AccountFeatures", "created_burst", "template_counts"]
 
@@ -106,7 +107,7 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X: AccountTable, y: Any = None) -> AccountFeatures:
         if not self.burst_window > 0:
-            raise ValueError(f"The 'burst_window' parameter of AccountFeatures must be > 0. Got {self.burst_window!r} instead.")
+            raise ConfigError(f"The 'burst_window' parameter of AccountFeatures must be > 0. Got {self.burst_window!r} instead.")
         self.n_features_out_ = len(ACCOUNT_FEATURES)
         return self
 

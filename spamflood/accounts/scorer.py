@@ -12,7 +12,7 @@ profile's score and the mean score of its posts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from spamflood.accounts.features import PROFILE_FEATURES, AccountFeatures
 from spamflood.accounts.result import AccountResult
 from spamflood.accounts.table import AccountTable
 from spamflood.criteria.rules import PARAMETERS
+from spamflood.errors import ConfigError
 
 __all__ = ["BUNDLED_ACCOUNT_MODEL", "AccountScorer"]
 
@@ -78,9 +79,9 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"The 'threshold' parameter of AccountScorer must be in [0, 1]. Got {self.threshold!r} instead.")
+            raise ConfigError(f"The 'threshold' parameter of AccountScorer must be in [0, 1]. Got {self.threshold!r} instead.")
         if int(self.min_accounts) < 2:
-            raise ValueError(
+            raise ConfigError(
                 f"The 'min_accounts' parameter of AccountScorer must be at least 2. Got {self.min_accounts!r} instead."
             )
 
@@ -97,23 +98,26 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if self.classes_.shape[0] != 2:
             raise ValueError(f"y must hold both classes (0 and 1). Got {self.classes_.tolist()} instead.")
-        matrix = self._matrix(self.features(X))
-        self.model_ = self.booster().fit(matrix, y)
-        self.feature_names_in_ = np.array(PROFILE_FEATURES, dtype=object)
-        self.model_names_ = list(PROFILE_FEATURES)
+        columns = self.features(X)
+        # a feature the training data lacks entirely (no statuses in the export) is not read
+        names = [name for name in PROFILE_FEATURES if not np.isnan(columns[name]).all()]
+        self.model_ = self.booster(names).fit(self._matrix(columns, names), y)
+        self.feature_names_in_ = np.array(names, dtype=object)
+        self.model_names_ = names
         return self
 
-    def booster(self) -> HistGradientBoostingClassifier:
-        """The unfitted booster :meth:`fit` fits (for cross-validating it on a fixed matrix)."""
+    def booster(self, names: Sequence[str] = PROFILE_FEATURES) -> HistGradientBoostingClassifier:
+        """The unfitted booster :meth:`fit` fits on the features ``names`` (for
+        cross-validating it on a fixed matrix)."""
         return HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             random_state=self.random_state,
-            monotonic_cst=[MONOTONE.get(name, 0) for name in PROFILE_FEATURES],
+            monotonic_cst=[MONOTONE.get(name, 0) for name in names],
         )
 
     def predict_proba(self, X: AccountTable) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self._matrix(self.features(X)))
+        return self.model_.predict_proba(self._matrix(self.features(X), self.model_names_))
 
     def predict(self, X: AccountTable) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= self.threshold).astype(np.int64)
@@ -123,10 +127,10 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         return self._matrix(self.features(table))
 
     @staticmethod
-    def _matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _matrix(columns: Mapping[str, np.ndarray], names: Sequence[str] = PROFILE_FEATURES) -> np.ndarray:
         if not columns or not len(next(iter(columns.values()))):
-            return np.zeros((0, len(PROFILE_FEATURES)))
-        return np.column_stack([columns[name] for name in PROFILE_FEATURES])
+            return np.zeros((0, len(names)))
+        return np.column_stack([columns[name] for name in names])
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -153,7 +157,7 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
             labels[i].insert(0, ACCOUNT_LABEL)
             reasons[i].insert(0, sentence)
         if hasattr(self, "model_"):
-            profile = self.model_.predict_proba(self._matrix(columns))[:, 1] if len(table) else np.zeros(0)
+            profile = self.model_.predict_proba(self._matrix(columns, self.model_names_))[:, 1] if len(table) else np.zeros(0)
         else:
             counts = np.array([len(x) for x in labels], dtype=np.float64)
             profile = 1.0 - (1.0 - CRITERIA_STRENGTH) ** counts
@@ -193,7 +197,7 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         from spamflood.io.fieldmap import FieldMap
 
         if kind not in ("auto", "posts", "profiles"):
-            raise ValueError(f"The 'kind' parameter must be 'auto', 'posts' or 'profiles'. Got {kind!r} instead.")
+            raise ConfigError(f"The 'kind' parameter must be 'auto', 'posts' or 'profiles'. Got {kind!r} instead.")
         fm = field_map or FieldMap()
         if not isinstance(source, (str, Path)) and not hasattr(source, "columns"):
             source = list(source)  # records: read twice when the kind is sniffed
