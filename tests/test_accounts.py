@@ -232,3 +232,60 @@ def test_kind_auto_tells_profiles_from_posts() -> None:
 def test_the_public_names_are_re_exported() -> None:
     assert spamflood.AccountScorer is AccountScorer
     assert spamflood.AccountTable is AccountTable
+
+
+# ------------------------------------------------------------------ reading profiles
+
+BAD_PROFILES = [
+    ({"user": {"id": 7}, "followers": True}, "followers", "expected a number, got bool"),
+    ({"user": {"id": 7}, "followers": -4}, "followers", "expected a non-negative number"),
+    ({"user": {"id": 7}, "created": "tuesday"}, "author_created", "unparseable time 'tuesday'"),
+    ({"user": {"id": 7}, "name": ["a", "list"]}, "author_name", "expected a string, got list"),
+    ({"user": {"id": ""}}, "author", "missing or empty"),
+    ({"user": {}}, "author", "missing or empty"),
+    ({"user": {"id": {"nested": 1}}}, "author", "expected a string or integer, got dict"),
+]
+
+
+@pytest.mark.parametrize(("row", "field", "reason"), BAD_PROFILES, ids=[f"{f}-{r[:16]}" for _, f, r in BAD_PROFILES])
+def test_a_bad_profile_row_is_rejected_naming_its_line_and_field(row: dict[str, object], field: str, reason: str) -> None:
+    from spamflood import FieldMap
+    from spamflood.io.profiles import read_profiles
+
+    good = {"user": {"id": 1}, "name": "Ann", "followers": "1.2k", "created": "Sun Apr 20 11:21:47 +0000 2014"}
+    fields = FieldMap.parse("author=user.id,author_name=name,followers=followers,author_created=created")
+    read = read_profiles([good, row, good | {"user": {"id": 2}}], field_map=fields)
+    assert read.table.authors == ["1", "2"] and read.rows_read == 3
+    assert read.table.followers.tolist() == [1200.0, 1200.0]
+    assert [(r.line, r.field) for r in read.rejects] == [(2, field)]
+    assert read.rejects[0].reason.startswith(reason)
+    with pytest.raises(spamflood.InputError, match=f"line 2, field '{field}'"):
+        read_profiles([good, row], field_map=fields, strict=True)
+
+
+def test_a_profile_without_optional_fields_reads_them_as_missing() -> None:
+    from spamflood.io.profiles import read_profiles
+
+    read = read_profiles([{"author": "a", "author_bio": None, "followers": ""}, {"author": "b", "author_bio": "NULL"}])
+    assert read.rejects == [] and read.table.author_bio == [None, None]
+    assert np.isnan(read.table.followers).all()
+
+
+def test_from_posts_takes_each_field_from_the_newest_post_that_has_it() -> None:
+    from spamflood.posts import Post, PostBatch
+
+    batch = PostBatch.from_posts(
+        [
+            Post("p1", "hi", "ann", 300.0, author_name="Ann 2", followers=12.0, line=1),
+            Post("p2", "hi", "ann", 100.0, author_name="Ann 1", author_bio="old bio", followers=10.0, line=2),
+            Post("p3", "hi", "p3", 150.0, author_name="nobody", line=3),  # no author: its id as author
+            Post("p4", "hi", "bob", 200.0, line=4),
+            Post("p5", "hi", "ann", 400.0, line=5),
+        ]
+    )
+    t = AccountTable.from_posts(batch)
+    assert t.authors == ["ann", "bob"]
+    assert t.author_name == ["Ann 2", None] and t.author_bio == ["old bio", None]
+    assert t.followers[0] == 12.0 and np.isnan(t.followers[1])
+    assert t.posts.tolist() == [3.0, 1.0] and t.first_post.tolist() == [100.0, 200.0] and t.last_post.tolist() == [400.0, 200.0]
+    assert t.lines.tolist() == [2, 4]  # each account's first post

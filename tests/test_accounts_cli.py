@@ -5,6 +5,7 @@ the exit code says how the run went: 0 done (rejects included), 1 error, 2 usage
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import shared_data
+
 SCRIPT = shutil.which("spamflood")
 ENTRY_POINTS = {"script": [SCRIPT or "spamflood"], "module": [sys.executable, "-m", "spamflood"]}
 MAP = (
     "author=id,author_name=name,author_bio=description,author_created=created_at,"
     "followers=followers_count,following=friends_count,statuses=statuses_count"
 )
-CRESCI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cresci2017_accounts"
 
 PROFILES = """\
 id,name,description,created_at,followers_count,friends_count,statuses_count
@@ -141,9 +143,6 @@ def test_a_feed_of_posts_from_the_script(tmp_path: Path) -> None:
     assert [(r["line"], r["field"]) for r in rejects] == [(3, None)]
 
 
-@pytest.mark.skipif(
-    not CRESCI.is_dir(), reason="../shared/data/cresci2017_accounts is not here (research data, not in the repository)"
-)
 def test_cresci2017_cross_validated_roc_auc_is_at_least_097() -> None:
     """The account model on real profiles (genuine vs social spambots), 5-fold stratified
     CV: the figure benchmarks/accounts.py prints beside its baseline."""
@@ -156,9 +155,10 @@ def test_cresci2017_cross_validated_roc_auc_is_at_least_097() -> None:
     from spamflood.accounts import AccountScorer
     from spamflood.io.profiles import read_profiles
 
+    cresci = shared_data("cresci2017_accounts")  # skips, saying why, where the data is absent
     records, y = [], []
     for name, label in (("genuine_accounts.csv", 0), ("social_spambots_1.csv", 1)):
-        with open(CRESCI / name, encoding="utf-8", newline="") as fh:
+        with open(cresci / name, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))
         records += rows
         y += [label] * len(rows)
@@ -170,3 +170,19 @@ def test_cresci2017_cross_validated_roc_auc_is_at_least_097() -> None:
         :, 1
     ]
     assert roc_auc_score(y, proba) >= 0.97
+
+
+def test_the_recorded_command_rebuilds_the_bundled_account_model(tmp_path: Path) -> None:
+    from spamflood.model.store import bundled_model_path, read_manifest
+
+    bundled = bundled_model_path("spamflood-accounts")
+    command = read_manifest(bundled)["training"]["command"].split()
+    assert command[:4] == ["OMP_NUM_THREADS=1", "python", "-m", "spamflood.accounts.training"]
+    args = command[4:]
+    args[args.index("-o") + 1] = str(tmp_path / "again.joblib")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "spamflood.accounts.training", *args], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "again.joblib").read_bytes() == bundled.read_bytes()

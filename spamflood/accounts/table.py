@@ -143,14 +143,15 @@ class AccountTable:
             return out
 
         def newest_text(column: list[str | None]) -> list[str | None] | None:
-            out: list[str | None] = [None] * k
-            seen = False
-            for i, a in zip(rows.tolist(), account.tolist()):
-                value = column[i]
-                if value is not None:
-                    out[a] = value
-                    seen = True
-            return out if seen else None
+            values = np.asarray(column, dtype=object)[rows] if k else np.zeros(0, dtype=object)
+            has = np.flatnonzero(values != None)  # noqa: E711 - elementwise, not identity
+            if not has.size:
+                return None
+            # the last row with a value of each account (rows are in time order within it)
+            last = has.size - 1 - np.unique(account[has][::-1], return_index=True)[1]
+            out = np.full(k, None, dtype=object)
+            out[account[has[last]]] = values[has[last]]
+            return out.tolist()
 
         evidence = None if result is None else _evidence(result, known, codes, k)
         first_line = batch.lines[rows[start]] if k else np.zeros(0, dtype=np.int64)
