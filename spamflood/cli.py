@@ -355,9 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument("--features", action="store_true", help="include every ACCOUNT_* feature value")
     accounts.add_argument("--threshold", type=_FRACTION, default=0.5, help="score at which an account is flagged, in [0, 1]")
     accounts.add_argument(
-        "--min-accounts", type=_AT_LEAST_TWO, default=3, help="accounts created within --burst-window that make a registration burst"
+        "--min-accounts",
+        type=_AT_LEAST_TWO,
+        help="accounts created within --burst-window that make a registration burst (default: min_accounts of the criteria, 3)",
     )
-    accounts.add_argument("--burst-window", type=_duration, default="10min", help="creation times this close are one burst, e.g. 10min")
+    accounts.add_argument(
+        "--burst-window", type=_duration, help="creation times this close are one burst, e.g. 10min (default: 10min, or the model's)"
+    )
     accounts.add_argument("--model", help="account model file, .joblib (default: the bundled account model)")
     accounts.add_argument("--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it")
     accounts.add_argument("--rules", action="store_true", help="score with the rule score, not a model (the same labels)")
@@ -785,8 +789,11 @@ def _cmd_accounts(args: argparse.Namespace, console: Any) -> int:
     from spamflood.io.writers import RecordWriter
 
     started = time.perf_counter()
-    window = parse_duration(args.burst_window)
-    params = {"threshold": args.threshold, "min_accounts": args.min_accounts, "burst_window": window}
+    params: dict[str, Any] = {"threshold": args.threshold}
+    if args.min_accounts is not None:
+        params["min_accounts"] = args.min_accounts
+    if args.burst_window is not None:
+        params["burst_window"] = parse_duration(args.burst_window)
     if args.rules:
         if args.model:
             raise ConfigError("--model and --rules exclude each other: --rules scores without a model.")

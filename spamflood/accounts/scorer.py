@@ -249,7 +249,7 @@ def _sniff_kind(source: Any, fm: Any, fmt: str | None) -> str:
     from spamflood.io.rows import RowParser
 
     if isinstance(source, (str, Path)) and str(source) == "-":
-        raise InputError("an input on standard input needs --kind posts or --kind profiles (it cannot be read twice)")
+        raise ConfigError("an input on standard input needs --kind posts or --kind profiles (it cannot be read twice)")
     for chunk in iter_chunks(source, fmt=fmt, chunk_rows=1):
         line, payload = chunk[0]
         try:
