@@ -217,13 +217,15 @@ def test_a_feed_of_posts_gives_one_row_per_author_with_its_posts_labels() -> Non
     assert result.labels[6:] == [[], []]
     mass = result.reasons[0][result.labels[0].index("mass_share")]
     assert mass.startswith("mass_share on 1 of its 1 posts: 6 near-identical posts from 6 accounts")
+    assert {"AUTO_POSTING_GAP_CV", "CHICKEN_SOUP_FIXED_TIME"} <= set(result.features)  # its posts' cadence criteria
     age = result.features["ACCOUNT_AGE_AT_FIRST_POST"]
     assert age[0] == pytest.approx(1.0) and age[6] == pytest.approx(3001 + 1 / 24)
 
 
 def test_kind_auto_tells_profiles_from_posts() -> None:
     rows = [{"author": "a", "followers": 3}, {"author": "b", "followers": 5}]
-    assert AccountScorer().score(rows).kind == "profiles"
+    profiles_only = AccountScorer().score(rows)
+    assert profiles_only.kind == "profiles" and not any(name.startswith("AUTO_POSTING") for name in profiles_only.features)
     assert AccountScorer().score(feed(), kind="auto").kind == "posts"
     with pytest.raises(ValueError, match="'kind' parameter must be 'auto', 'posts' or 'profiles'. Got 'users'"):
         AccountScorer().score(rows, kind="users")

@@ -86,8 +86,10 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
             )
 
     def features(self, table: AccountTable) -> dict[str, np.ndarray]:
-        """Every ``ACCOUNT_*`` feature of ``table`` as a named column."""
-        return AccountFeatures(burst_window=self.burst_window).fit(table).columns(table)
+        """Every ``ACCOUNT_*`` feature of ``table`` as a named column, and from a feed the
+        cadence features its posts carried (``AUTO_POSTING_*``, ``CHICKEN_SOUP_*``)."""
+        columns = AccountFeatures(burst_window=self.burst_window).fit(table).columns(table)
+        return columns | (table.cadence or {})
 
     def fit(self, X: AccountTable, y: Any) -> AccountScorer:
         """Fit the booster on the profile features of ``X``; ``y``: 1 for a batch-made account."""

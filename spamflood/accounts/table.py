@@ -58,6 +58,10 @@ class AccountTable:
     first_post: np.ndarray
     last_post: np.ndarray
     evidence: list[PostEvidence] | None = None
+    cadence: dict[str, np.ndarray] | None = None
+    """From a scored feed: the features of the criteria that read all posts of an author
+    (scope ``account`` in the registry: ``auto_posting``'s gaps and clock, ``chicken_soup``),
+    the value on the account's first post; ``None`` for profiles."""
 
     def __len__(self) -> int:
         return len(self.authors)
@@ -69,6 +73,8 @@ class AccountTable:
         n = len(self.authors)
         for f in fields(self):
             column = getattr(self, f.name)
+            if f.name == "cadence":
+                continue
             if column is not None and len(column) != n:
                 raise ValueError(f"AccountTable column '{f.name}' has {len(column)} rows, expected {n} like 'authors'")
         if len(set(self.authors)) != n:
@@ -154,7 +160,11 @@ class AccountTable:
             return out.tolist()
 
         evidence = None if result is None else _evidence(result, known, codes, k)
-        first_line = batch.lines[rows[start]] if k else np.zeros(0, dtype=np.int64)
+        first_row = rows[start] if k else np.zeros(0, dtype=np.int64)
+        cadence = (
+            None if result is None else {name: np.asarray(result.features[name])[first_row] for name in _cadence_names(result)}
+        )
+        first_line = batch.lines[first_row]
         return cls(
             authors=names,
             lines=np.asarray(first_line, dtype=np.int64),
@@ -168,7 +178,17 @@ class AccountTable:
             first_post=first,
             last_post=last,
             evidence=evidence,
+            cadence=cadence,
         )
+
+
+def _cadence_names(result: Any) -> list[str]:
+    """The features in ``result`` of the families that read all posts of an author."""
+    from spamflood.criteria import FEATURES
+    from spamflood.criteria.registry import families_in
+
+    families = set(families_in("account"))
+    return [name for name in result.features if name in FEATURES and FEATURES[name].label in families]
 
 
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
