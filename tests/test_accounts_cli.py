@@ -186,3 +186,17 @@ def test_the_recorded_command_rebuilds_the_bundled_account_model(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "again.joblib").read_bytes() == bundled.read_bytes()
+
+
+def test_standard_input_needs_a_kind_and_reads_with_one(tmp_path: Path) -> None:
+    rows = '{"author": "a", "followers": 3}\n{"author": "b", "followers": "x"}\n'
+    base = [*ENTRY_POINTS["module"], "accounts", "-", "-o", "-", "-q"]
+    unknown = subprocess.run(base, input=rows, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    assert unknown.returncode == 2
+    assert "ERROR an input on standard input needs --kind posts or --kind profiles" in unknown.stderr
+    done = subprocess.run(
+        [*base, "--kind", "profiles"], input=rows, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["author"] for line in done.stdout.splitlines()] == ["a"]
+    assert "rejected: line 2, field 'followers'" in done.stderr  # no rejects file: on standard error
