@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from spamflood._version import __version__
 
 if TYPE_CHECKING:  # what the names are, for type checkers and readers
+    from spamflood.accounts import AccountResult, AccountScorer, AccountTable
     from spamflood.cluster import ClusterFinder, ClusterTable
     from spamflood.criteria import FEATURES, LABELS, evaluate, explain
     from spamflood.criteria.transformer import CriteriaFeatures
@@ -30,6 +31,9 @@ if TYPE_CHECKING:  # what the names are, for type checkers and readers
     from spamflood.stream import FloodMonitor, Verdict
 
 _LAZY = {
+    "AccountResult": "accounts",
+    "AccountScorer": "accounts",
+    "AccountTable": "accounts",
     "ClusterFinder": "cluster",
     "ClusterTable": "cluster",
     "ConfigError": "errors",
@@ -61,6 +65,9 @@ _LAZY = {
 __all__ = [
     "FEATURES",
     "LABELS",
+    "AccountResult",
+    "AccountScorer",
+    "AccountTable",
     "ClusterFinder",
     "ClusterTable",
     "ConfigError",

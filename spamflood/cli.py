@@ -225,6 +225,17 @@ def _add_label_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--truth", help="read labels from this JSONL file (id + label field) instead, e.g. from `spamflood synth`")
 
 
+_ACCOUNTS_EPILOG = """\
+examples:
+  spamflood accounts feed.jsonl -o accounts.jsonl
+  spamflood accounts users.csv --kind profiles -o accounts.csv --features \\
+    --map author=id,author_name=name,author_bio=description,author_created=created_at,followers=followers_count,following=friends_count,statuses=statuses_count
+
+A profile row whose account id is missing, or whose mapped value cannot be read (a count
+that is not a number, a time that is not a time), or that repeats an account already read,
+goes to the rejects file with its line and field; the other rows are scored.
+"""
+
 _WATCH_EPILOG = """\
 event time and late posts:
   The window is measured in the posts' own times, not the clock. The watermark is the newest
@@ -325,6 +336,36 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
     watch.add_argument("-q", "--quiet", action="store_true", help="no summary, no rejects on stderr")
     watch.set_defaults(handler=_cmd_watch)
+
+    accounts = sub.add_parser(
+        "accounts",
+        help="score every account of a feed or of a profiles-only export",
+        description="Score accounts on their own: one row per account with its score, flag, labels and reasons.",
+        epilog=_ACCOUNTS_EPILOG,
+    )
+    _add_input_options(accounts, max_text=False)
+    accounts.add_argument(
+        "--kind",
+        choices=("auto", "posts", "profiles"),
+        default="auto",
+        help="posts: a feed (one row per post); profiles: one row per account, no text; auto: posts when the first row has the text field",
+    )
+    accounts.add_argument("-o", "--output", required=True, help="scored accounts: .jsonl/.csv/.parquet, or - for stdout")
+    _add_output_format(accounts)
+    accounts.add_argument("--features", action="store_true", help="include every ACCOUNT_* feature value")
+    accounts.add_argument("--threshold", type=_FRACTION, default=0.5, help="score at which an account is flagged, in [0, 1]")
+    accounts.add_argument(
+        "--min-accounts",
+        type=_AT_LEAST_TWO,
+        help="accounts created within --burst-window that make a registration burst (default: min_accounts of the criteria, 3)",
+    )
+    accounts.add_argument(
+        "--burst-window", type=_duration, help="creation times this close are one burst, e.g. 10min (default: 10min, or the model's)"
+    )
+    accounts.add_argument("--model", help="account model file, .joblib (default: the bundled account model)")
+    accounts.add_argument("--trust-model", action="store_true", help="load a --model file: joblib files can run code, so say you trust it")
+    accounts.add_argument("--rules", action="store_true", help="score with the rule score, not a model (the same labels)")
+    accounts.set_defaults(handler=_cmd_accounts)
 
     synth = sub.add_parser("synth", help="generate a synthetic feed with planted floods and ground truth")
     synth.add_argument("--posts", type=_POSITIVE, required=True, help="posts to generate")
@@ -534,7 +575,7 @@ def _check_paths(args: argparse.Namespace) -> None:
                     f"{option} '{path}' is the same file as {other} '{other_path}': the run would overwrite it. "
                     "Give another path."
                 )
-    if args.command in ("score", "clusters") and args.output != "-":
+    if args.command in ("score", "clusters", "accounts") and args.output != "-":
         from spamflood.io.readers import detect_format
 
         try:
@@ -739,6 +780,58 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
             _reader_left(console, written, len(result))
             code = EXIT_ERROR
         return _done(code)
+
+
+def _cmd_accounts(args: argparse.Namespace, console: Any) -> int:
+    """``accounts``: read a feed or a profiles-only export, score each account, write one row each."""
+    from spamflood.accounts import AccountScorer
+    from spamflood.durations import parse_duration
+    from spamflood.io.writers import RecordWriter
+
+    started = time.perf_counter()
+    params: dict[str, Any] = {"threshold": args.threshold}
+    if args.min_accounts is not None:
+        params["min_accounts"] = args.min_accounts
+    if args.burst_window is not None:
+        params["burst_window"] = parse_duration(args.burst_window)
+    if args.rules:
+        if args.model:
+            raise ConfigError("--model and --rules exclude each other: --rules scores without a model.")
+        scorer = AccountScorer(**params)
+    else:
+        scorer = AccountScorer.load(args.model, trusted=args.trust_model, **params)
+    detector = None
+    if args.kind != "profiles":
+        from spamflood.detector import Detector
+
+        detector = Detector.load(n_jobs=args.jobs)
+    result = scorer.score(
+        args.input,
+        kind=args.kind,
+        field_map=_field_map(args),
+        fmt=args.input_format,
+        tz=args.tz,
+        strict=args.strict,
+        detector=detector,
+    )
+    with RecordWriter(args.output, args.output_format) as writer:
+        writer.write_many(result.records(features=args.features))
+    rejects_path = _write_rejects(result, args, console)
+    if not args.quiet:
+        from rich.table import Table
+
+        summary = result.summary()
+        table = Table(title="spamflood accounts", show_header=False, title_justify="left")
+        table.add_row("input", f"{summary['input']} ({summary['rows_read']:,} rows read)")
+        table.add_row("accounts scored", f"{summary['accounts']:,}")
+        table.add_row("rejected", f"{summary['rejected']:,}" + (f"  -> {rejects_path}" if rejects_path else ""))
+        table.add_row("flagged", f"{summary['flagged']:,}")
+        table.add_row("batch_accounts", f"{summary['batch_accounts']:,}")
+        table.add_row("time", f"{time.perf_counter() - started:.1f} s")
+        console.print(table)
+        for reject in result.rejects[:5] if rejects_path else []:
+            console.print(f"  rejected {reject.message()}", markup=False)
+    return _input_failures(result, args, console)
 
 
 def _rows_taken(stdout: Any, fmt: str) -> int:

@@ -24,6 +24,9 @@ import pytest
 
 import spamflood
 from spamflood import (
+    AccountResult,
+    AccountScorer,
+    AccountTable,
     ClusterFinder,
     ConfigError,
     CriteriaFeatures,
@@ -176,7 +179,63 @@ def monitor() -> FloodMonitor:
     return watcher
 
 
+def account_table() -> AccountTable:
+    """Four accounts of one registration burst and two ordinary ones."""
+    return AccountTable.from_profiles(
+        ["shop01", "shop02", "shop03", "shop04", "alice", "bob"],
+        author_name=["shop01", "shop02", "shop03", "shop04", "Alice", "Bob"],
+        author_bio=["", "", "", "", "reader", "runner"],
+        author_created=[BASE, BASE + 60, BASE + 120, BASE + 180, BASE - 9e7, BASE - 5e7],
+        followers=[1.0, 0.0, 2.0, np.nan, 300.0, 120.0],
+        following=[900.0, 800.0, 700.0, 950.0, 200.0, 150.0],
+    )
+
+
+ACCOUNT_LABELS = np.array([1, 1, 1, 1, 0, 0])
+
+
+def same_account_scores(a: AccountScorer, b: AccountScorer) -> None:
+    np.testing.assert_array_equal(a.predict_proba(account_table()), b.predict_proba(account_table()))
+    assert a.get_params() == b.get_params()
+
+
+def same_accounts(a: AccountResult, b: AccountResult) -> None:
+    for left, right in zip(a.records(features=True), b.records(features=True)):
+        assert equal(left, right)
+    assert [r.to_dict() for r in a.rejects] == [r.to_dict() for r in b.rejects]
+
+
+def same_table(a: AccountTable, b: AccountTable) -> None:
+    for name in a.__dataclass_fields__:
+        left, right = getattr(a, name), getattr(b, name)
+        if isinstance(left, np.ndarray):
+            np.testing.assert_array_equal(left, right)
+        else:
+            assert left == right, name
+
+
 CONTRACTS: dict[str, Contract] = {
+    "AccountScorer": Contract(
+        make=lambda f: AccountScorer(max_iter=10).fit(account_table(), ACCOUNT_LABELS),
+        same=same_account_scores,
+        use=(
+            lambda s: s.score_accounts(account_table()),
+            lambda s: s.score([{"author": "a", "followers": 3}, {"author": "b", "followers": 5}]),
+            lambda s: s.fit(account_table(), ACCOUNT_LABELS.copy()),
+        ),
+        bad=(lambda: AccountScorer(threshold=1.5).fit(account_table(), ACCOUNT_LABELS), "The 'threshold' parameter of AccountScorer"),
+    ),
+    "AccountTable": Contract(
+        make=lambda f: account_table(),
+        same=same_table,
+        use=(lambda t: t.from_profiles(["x", "y"], author_name=["x01", None], followers=[1.0, 2.0]),),
+        bad=(lambda: AccountTable.from_profiles(["a", "a"]), "AccountTable authors must be distinct"),
+    ),
+    "AccountResult": Contract(
+        make=lambda f: AccountScorer().score_accounts(account_table()),
+        same=same_accounts,
+        use=(lambda r: r.records(features=True), lambda r: r.summary()),
+    ),
     "Detector": Contract(
         make=lambda f: Detector(min_authors=3),
         same=same_scores,
@@ -271,7 +330,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     **{
         (name, "validation"): "made by the library from validated input, not configured by callers "
         "(a dataclass of results: Detector, FloodMonitor and RowParser check what goes into it)"
-        for name in ("ScoreResult", "ScoredPost", "ClusterTable", "Verdict", "Post")
+        for name in ("AccountResult", "ScoreResult", "ScoredPost", "ClusterTable", "Verdict", "Post")
     },
     **{
         (name, "repr"): "one post's fields, as a dataclass prints them: bounded by one post, never a batch "
@@ -324,6 +383,8 @@ def assert_unchanged(before: Any, after: Any) -> None:
             np.testing.assert_array_equal(after[key], before[key])
     elif isinstance(before, np.ndarray):
         np.testing.assert_array_equal(after, before)
+    elif isinstance(before, AccountTable):
+        same_table(before, after)
     else:
         assert after == before
 
@@ -347,7 +408,7 @@ class Spy:
         return call
 
 
-READ_ONLY = ("PostBatch", "ScoreResult")
+READ_ONLY = ("AccountResult", "AccountTable", "PostBatch", "ScoreResult")
 """Classes whose methods only read: the object itself is an input too, and stays as it was."""
 
 
@@ -403,11 +464,11 @@ def test_a_bad_parameter_is_refused_with_its_name(name: str) -> None:
     make, named = CONTRACTS[name].bad  # type: ignore[misc]
     with pytest.raises(ValueError, match=re.escape(named)) as caught:
         make()
-    if name not in ("PostBatch",):  # PostBatch is built by the library; a wrong column is a ValueError
+    if name not in ("PostBatch", "AccountTable"):  # built by the library; a wrong column is a ValueError
         assert isinstance(caught.value, ConfigError)  # the CLI exits 2 on it
 
 
-@pytest.mark.parametrize("name", ["CriteriaFeatures", "FloodModel"])
+@pytest.mark.parametrize("name", ["AccountScorer", "CriteriaFeatures", "FloodModel"])
 def test_the_estimators_check_in_fit_and_keep_get_params_set_params_clone(name: str) -> None:
     from sklearn.base import clone
 
@@ -415,10 +476,16 @@ def test_the_estimators_check_in_fit_and_keep_get_params_set_params_clone(name: 
     params = estimator.get_params()
     twin = clone(estimator)
     assert twin.get_params() == params and twin is not estimator
-    bad = {"CriteriaFeatures": {"tz": "Mars/Olympus"}, "FloodModel": {"calibration": "beta"}}[name]
+    bad = {"AccountScorer": {"threshold": 2.0}, "CriteriaFeatures": {"tz": "Mars/Olympus"}, "FloodModel": {"calibration": "beta"}}[
+        name
+    ]
     estimator.set_params(**bad)  # stored as given, checked in fit (scikit-learn's convention)
     assert estimator.get_params() == params | bad
-    X, y = ({"SOFT_AD_SIGNALS": [0.0, 1.0]}, [0, 1]) if name == "FloodModel" else (["a text"], None)
+    X, y = {
+        "AccountScorer": (account_table(), ACCOUNT_LABELS),
+        "FloodModel": ({"SOFT_AD_SIGNALS": [0.0, 1.0]}, [0, 1]),
+        "CriteriaFeatures": (["a text"], None),
+    }[name]
     with pytest.raises(ConfigError, match=f"The '{next(iter(bad))}' parameter of {name}"):
         estimator.fit(X, y)
 

@@ -24,7 +24,7 @@ import numpy as np
 from spamflood.criteria.context import Columns, Context, lexicon
 from spamflood.criteria.rules import PARAMETERS
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "evidence_keys", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -40,7 +40,7 @@ FOLLOW_MIN = 50.0
 _TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
 
 
-def _stems(names: list[str | None]) -> list[str | None]:
+def name_stems(names: list[str | None]) -> list[str | None]:
     """Per name: the normalized name without its trailing digits, or None when it has no such
     digits (or no name). Each distinct name is normalized once."""
     from spamflood.normalize import normalize_many
@@ -53,7 +53,7 @@ def _stems(names: list[str | None]) -> list[str | None]:
     return [stem_of[name] for name in names]
 
 
-def _default_bios(bios: list[str | None]) -> np.ndarray:
+def default_bios(bios: list[str | None]) -> np.ndarray:
     """Per bio: empty, or a platform's default text (each distinct bio normalized once)."""
     from spamflood.normalize import normalize_many
 
@@ -126,7 +126,7 @@ def _group_values(
     NaN where too few accounts have the field."""
     out: dict[str, np.ndarray] = {}
     if cols.author_name is not None:
-        stems = _stems(_at(cols.author_name, rows))
+        stems = name_stems(_at(cols.author_name, rows))
         has = np.array([s is not None for s in stems], dtype=bool)
         table: dict[str, int] = {}
         stem_code = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in stems], dtype=np.int64)
@@ -139,7 +139,7 @@ def _group_values(
         templated = has & (shared | (is_default[np.maximum(stem_code, 0)] if len(table) else False))
         out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = _share(templated, group, n_groups)[1]
     if cols.author_bio is not None:
-        empty = _default_bios(_at(cols.author_bio, rows))
+        empty = default_bios(_at(cols.author_bio, rows))
         out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = _share(empty, group, n_groups)[1]
     if cols.author_created is not None:
         created = cols.author_created[rows]

@@ -58,17 +58,17 @@ class LoadedModel:
     path: Path | None = None
 
 
-def bundled_model_path() -> Path:
-    """Where the bundled model lives: ``models/`` beside the package (source checkout, editable
-    install) or ``<prefix>/share/spamflood/models`` (installed from a wheel)."""
+def bundled_model_path(name: str = BUNDLED_MODEL) -> Path:
+    """Where the bundled model ``name`` lives: ``models/`` beside the package (source checkout,
+    editable install) or ``<prefix>/share/spamflood/models`` (installed from a wheel)."""
     import sys
 
     package = Path(__file__).resolve().parents[1]
     for folder in (package.parent / "models", Path(sys.prefix) / "share" / "spamflood" / "models"):
-        candidate = folder / f"{BUNDLED_MODEL}.joblib"
+        candidate = folder / f"{name}.joblib"
         if candidate.exists():
             return candidate
-    return package.parent / "models" / f"{BUNDLED_MODEL}.joblib"
+    return package.parent / "models" / f"{name}.joblib"
 
 
 def manifest_path(model_path: str | Path) -> Path:
@@ -174,10 +174,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(path: str | Path | None = None, *, trusted: bool = False, defer: bool = False) -> LoadedModel:
+def load_model(
+    path: str | Path | None = None, *, trusted: bool = False, defer: bool = False, bundled_name: str = BUNDLED_MODEL
+) -> LoadedModel:
     """Load a model after checking its SHA-256 against its manifest.
 
-    ``path=None`` loads the bundled model. Any other file needs ``trusted=True`` (loading a
+    ``path=None`` loads the bundled model ``bundled_name`` (the post model, or the account
+    model ``spamflood-accounts``). Any other file needs ``trusted=True`` (loading a
     joblib file can run code). A hash mismatch raises :class:`ModelError`; other versions of
     scikit-learn, numpy or Python than the manifest's give a :class:`ModelVersionWarning`.
 
@@ -187,8 +190,8 @@ def load_model(path: str | Path | None = None, *, trusted: bool = False, defer: 
     settings come from the manifest (checked against the file's own when it is unpickled).
     """
     bundled = path is None
-    model_path = bundled_model_path() if path is None else Path(path)
-    if not bundled and model_path.resolve() == bundled_model_path().resolve():
+    model_path = bundled_model_path(bundled_name) if path is None else Path(path)
+    if not bundled and model_path.resolve() == bundled_model_path(bundled_name).resolve():
         bundled = True
     if not model_path.exists():
         where = "The bundled model" if bundled else "Model file"
