@@ -204,7 +204,9 @@ def test_a_score_reason_ranks_the_groups_by_how_much_they_raised_the_score() -> 
     assert score_reasons(t, values, [1], raised, burst_window=600.0) == ["score: raised by bio 'music'; name 'Kev'"]
     # nothing raised it alone: the group that weighed most, quoted all the same
     raised = {"follows": np.array([-0.2]), "activity": np.array([-0.01])}
-    assert score_reasons(t, values, [1], raised, burst_window=600.0) == ["score: raised by 31 statuses, 31 a day since 2026-01-03"]
+    assert score_reasons(t, values, [1], raised, burst_window=600.0) == [
+        "score: raised by 31 statuses, 31 a day since 2026-01-03"
+    ]
 
 
 def test_from_a_feed_posts_flagged_without_a_label_explain_their_account() -> None:
@@ -272,7 +274,9 @@ def random_profiles(draw: st.DrawFn) -> AccountTable:
         return draw(st.one_of(st.none(), st.lists(values, min_size=n, max_size=n)))
 
     counts = st.one_of(st.none(), st.integers(0, 5000).map(float))
-    created = column(st.one_of(st.none(), st.integers(0, 3000).map(lambda s: T0 + s), st.integers(1, 4000).map(lambda d: T0 - d * 86400.0)))
+    created = column(
+        st.one_of(st.none(), st.integers(0, 3000).map(lambda s: T0 + s), st.integers(1, 4000).map(lambda d: T0 - d * 86400.0))
+    )
     return AccountTable.from_profiles(
         [f"{draw(st.sampled_from(['acct', 'shop_', 'u']))}{k:02d}" for k in range(n)],
         author_name=column(st.sampled_from(NAMES)),  # type: ignore[arg-type]
@@ -294,7 +298,11 @@ def quotes_the_account(segment: str, t: AccountTable, i: int) -> bool:
     if t.author_bio is not None:
         bio = t.author_bio[i]
         words.append(f"'{' '.join(bio.split())[:20]}" if bio and bio.strip() else "empty profile")
-    for prefix, value, suffix in (("follows ", t.following[i], ""), ("followed by ", t.followers[i], ""), ("", t.statuses[i], " statuses")):
+    for prefix, value, suffix in (
+        ("follows ", t.following[i], ""),
+        ("followed by ", t.followers[i], ""),
+        ("", t.statuses[i], " statuses"),
+    ):
         if not math.isnan(value):
             words.append(f"{prefix}{int(value):,}{suffix}")
     if not math.isnan(t.author_created[i]):
@@ -304,7 +312,9 @@ def quotes_the_account(segment: str, t: AccountTable, i: int) -> bool:
 
 @settings(max_examples=40, deadline=None)
 @given(random_profiles(), st.sampled_from([0.0, 0.3, 0.5, 0.9]), st.integers(2, 4))
-def test_every_flagged_account_has_evidence_and_every_label_its_rule(t: AccountTable, threshold: float, min_accounts: int) -> None:
+def test_every_flagged_account_has_evidence_and_every_label_its_rule(
+    t: AccountTable, threshold: float, min_accounts: int
+) -> None:
     result = AccountScorer.load(threshold=threshold, min_accounts=min_accounts).score_accounts(t)
     f = result.features
     with np.errstate(invalid="ignore"):

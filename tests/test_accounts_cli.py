@@ -83,8 +83,8 @@ def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path) -> Non
         "301,Maria Lopez,love my dogs,Sat Jan 03 10:00:00 +0000 2026,0,0,43\n"
         "302,Kev,music,Sat Jan 03 10:02:00 +0000 2026,0,0,31\n"
         "303,sunny day,coffee first,Sat Jan 03 10:04:10 +0000 2026,0,0,57\n"
-        "304,J. Brandt,\"dad, runner\",Sat Jan 03 10:06:20 +0000 2026,0,0,20\n"
-        "201,Alice Martin,\"runner, reader\",2012-05-01T08:00:00Z,340,210,5400\n"
+        '304,J. Brandt,"dad, runner",Sat Jan 03 10:06:20 +0000 2026,0,0,20\n'
+        '201,Alice Martin,"runner, reader",2012-05-01T08:00:00Z,340,210,5400\n'
     )
     done = run("script", "users.csv", "-o", "out.jsonl", "--map", MAP, "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
