@@ -157,6 +157,197 @@ def test_fit_save_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-
     assert np.array_equal(again.predict_proba(table), scorer.predict_proba(table))
 
 
+def test_a_model_without_its_reference_row_is_refused_saying_why(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    scorer = AccountScorer(max_iter=10).fit(profiles(), np.array([1] * 6 + [0] * 4))
+    del scorer.reference_  # as an account model saved before flags were explained
+    scorer.save(tmp_path / "old.joblib")
+    with pytest.raises(spamflood.ModelError, match="old.joblib has no reference row to explain its flags with"):
+        AccountScorer.load(tmp_path / "old.joblib", trusted=True)
+
+
+# ------------------------------------------------------------------ no flag without evidence
+
+
+def burst_without_a_second_sign() -> AccountTable:
+    """Four accounts made two minutes apart that follow no one and have no followers, but
+    with distinct names and written bios (no second sign of a registration tool, so no
+    ``batch_accounts``), as the Cresci-2017 spambots the model flags; and one ordinary account."""
+    return AccountTable.from_profiles(
+        ["301", "302", "303", "304", "alice"],
+        author_name=["Maria Lopez", "Kev", "sunny day", "J. Brandt", "Alice Martin"],
+        author_bio=["love my dogs", "music", "coffee first", "dad, runner", "runner, reader"],
+        author_created=[T0, T0 + 120, T0 + 250, T0 + 380, T0 - 3000 * 86400],
+        followers=[0, 0, 0, 0, 340],
+        following=[0, 0, 0, 0, 210],
+        statuses=[43, 31, 57, 20, 5400],
+    )
+
+
+def test_a_flag_without_a_label_is_explained_by_the_account_features_that_raised_it() -> None:
+    result = AccountScorer.load().score_accounts(burst_without_a_second_sign())
+    assert result.flagged.tolist() == [True, True, True, True, False]
+    assert result.labels == [[]] * 5  # the model flags; it adds no label
+    assert result.reasons[0] == [
+        "score: raised by created 2026-01-03 10:00 UTC, 3 other accounts within 10 min; follows 0, followed by 0; "
+        "43 statuses, 43 a day since 2026-01-03"
+    ]
+    assert result.reasons[4] == []  # not flagged: nothing to explain
+
+
+def test_a_score_reason_ranks_the_groups_by_how_much_they_raised_the_score() -> None:
+    from spamflood.accounts.evidence import score_reasons
+
+    t = burst_without_a_second_sign()
+    scorer = AccountScorer.load()
+    values = scorer.features(t)
+    raised = {"names": np.array([0.3]), "follows": np.array([0.0]), "profile": np.array([0.5]), "burst": np.array([-0.1])}
+    assert score_reasons(t, values, [1], raised, burst_window=600.0) == ["score: raised by bio 'music'; name 'Kev'"]
+    # nothing raised it alone: the group that weighed most, quoted all the same
+    raised = {"follows": np.array([-0.2]), "activity": np.array([-0.01])}
+    assert score_reasons(t, values, [1], raised, burst_window=600.0) == [
+        "score: raised by 31 statuses, 31 a day since 2026-01-03"
+    ]
+
+
+def test_from_a_feed_posts_flagged_without_a_label_explain_their_account() -> None:
+    """An account flagged by its posts' mean score, with no label on it or its posts: its
+    reason quotes its posts' mean score and the first post's own ``score:`` reason."""
+    from dataclasses import replace
+
+    from spamflood.accounts import PostEvidence
+
+    said = "score: raised by soft_ad features: a link or short link 2"
+    t = burst_without_a_second_sign()
+    t = replace(
+        t,
+        posts=np.array([2.0, 1, 1, 1, 3]),
+        evidence=[PostEvidence({}, {}, 0.9, 2, said)] + [PostEvidence({}, {}, 0.0)] * 3 + [PostEvidence({}, {}, 0.95, 3, said)],
+    )
+    result = AccountScorer.load().score_accounts(t)
+    assert result.labels == [[]] * 5
+    assert result.flagged[[0, 4]].tolist() == [True, True]
+    assert result.reasons[4] == [
+        "score: raised by its 3 posts scoring 0.95 on average, 3 flagged without a label, "
+        "the first raised by soft_ad features: a link or short link 2"
+    ]
+    assert result.reasons[0][0].startswith("score: raised by its 2 posts scoring 0.90 on average, 2 flagged without a label")
+    # without a model (the rule score reads no profile feature) the posts alone explain it
+    assert AccountScorer().score_accounts(t).reasons[4] == result.reasons[4]
+
+
+def test_a_real_feed_every_account_flagged_without_a_label_quotes_its_posts() -> None:
+    """A micro-business agent's boasts, which the bundled post model flags without any rule
+    firing (no label), posted by one account among ordinary ones."""
+    base = T0 + 86400
+    agent = {
+        "author": "u704216204",
+        "author_name": "南京新鲜橙子总代",
+        "author_bio": "新鲜橙子一件代发｜招代理｜vx：dcz190qw",
+        "author_created": T0 - 300 * 86400,
+        "followers": 1345,
+        "following": 1299,
+        "statuses": 11668,
+    }
+    boasts = ["🧧[图片] 代 理小伙伴的业绩，一天1310元，不服不行‼️", "🧧[图片] 团队小伙伴的业绩，一天2260元，跟着我干‼️"]
+    posts = [{"id": f"b{k}", "text": text, "time": base + 9000 * k} | agent for k, text in enumerate(boasts)]
+    posts += [p for p in feed() if not str(p["author"]).startswith("shop_deal")]
+    result = AccountScorer.load().score(posts)
+    silent = [i for i in np.flatnonzero(result.flagged).tolist() if not result.labels[i]]
+    assert [result.table.authors[i] for i in silent] == ["u704216204"], result.records()
+    for i in silent:
+        (reason,) = result.reasons[i]
+        assert reason.startswith(f"score: raised by its {int(result.table.posts[i])} posts scoring"), reason
+    assert all(result.reasons[i] for i in np.flatnonzero(result.flagged).tolist())
+
+
+NAMES = ["shop_deal_01", "shop_deal_02", "deal03", "Maria Lopez", "user_20931", "用户5830291746", "Kev", None]
+BIOS = ["", None, "love my dogs", "这个人很懒，什么都没有留下", "dad, runner"]
+
+
+@st.composite
+def random_profiles(draw: st.DrawFn) -> AccountTable:
+    """Up to 12 accounts, some created in one burst, from name and bio pools with templates,
+    platform defaults and blanks; any optional column may be absent from the input."""
+    n = draw(st.integers(1, 12))
+
+    def column(values: st.SearchStrategy[object]) -> list[object] | None:
+        return draw(st.one_of(st.none(), st.lists(values, min_size=n, max_size=n)))
+
+    counts = st.one_of(st.none(), st.integers(0, 5000).map(float))
+    created = column(
+        st.one_of(st.none(), st.integers(0, 3000).map(lambda s: T0 + s), st.integers(1, 4000).map(lambda d: T0 - d * 86400.0))
+    )
+    return AccountTable.from_profiles(
+        [f"{draw(st.sampled_from(['acct', 'shop_', 'u']))}{k:02d}" for k in range(n)],
+        author_name=column(st.sampled_from(NAMES)),  # type: ignore[arg-type]
+        author_bio=column(st.sampled_from(BIOS)),  # type: ignore[arg-type]
+        author_created=None if created is None else [math.nan if c is None else c for c in created],  # type: ignore[misc]
+        followers=None if (f := column(counts)) is None else [math.nan if v is None else v for v in f],  # type: ignore[misc]
+        following=None if (g := column(counts)) is None else [math.nan if v is None else v for v in g],  # type: ignore[misc]
+        statuses=None if (s := column(counts)) is None else [math.nan if v is None else v for v in s],  # type: ignore[misc]
+    )
+
+
+def quotes_the_account(segment: str, t: AccountTable, i: int) -> bool:
+    """Whether one part of a reason quotes a word or a number of account ``i`` itself."""
+    from datetime import UTC, datetime
+
+    words = [f"'{t.authors[i]}'"]
+    if t.author_name is not None and t.author_name[i] is not None:
+        words.append(f"'{t.author_name[i]}'")
+    if t.author_bio is not None:
+        bio = t.author_bio[i]
+        words.append(f"'{' '.join(bio.split())[:20]}" if bio and bio.strip() else "empty profile")
+    for prefix, value, suffix in (
+        ("follows ", t.following[i], ""),
+        ("followed by ", t.followers[i], ""),
+        ("", t.statuses[i], " statuses"),
+    ):
+        if not math.isnan(value):
+            words.append(f"{prefix}{int(value):,}{suffix}")
+    if not math.isnan(t.author_created[i]):
+        words.append(datetime.fromtimestamp(t.author_created[i], tz=UTC).strftime("%Y-%m-%d"))
+    return any(word in segment for word in words)
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_profiles(), st.sampled_from([0.0, 0.3, 0.5, 0.9]), st.integers(2, 4))
+def test_every_flagged_account_has_evidence_and_every_label_its_rule(
+    t: AccountTable, threshold: float, min_accounts: int
+) -> None:
+    result = AccountScorer.load(threshold=threshold, min_accounts=min_accounts).score_accounts(t)
+    f = result.features
+    with np.errstate(invalid="ignore"):
+        rule = (f["ACCOUNT_CREATED_BURST"] >= min_accounts - 1) & (
+            (f["ACCOUNT_NAME_TEMPLATE"] >= min_accounts - 1)
+            | (f["ACCOUNT_HANDLE_TEMPLATE"] >= min_accounts - 1)
+            | (f["ACCOUNT_DEFAULT_NAME"] == 1)
+            | (f["ACCOUNT_EMPTY_PROFILE"] == 1)
+            | (f["ACCOUNT_BOUGHT_FOLLOW"] == 1)
+        )
+    for i in range(len(t)):
+        assert result.labels[i] == (["batch_accounts"] if rule[i] else []), (i, result.records(features=True)[i])
+        if not result.flagged[i]:
+            assert len(result.reasons[i]) == len(result.labels[i])
+            continue
+        assert result.reasons[i], f"account {t.authors[i]} flagged without a reason"
+        if result.labels[i]:
+            assert result.reasons[i][0].startswith("batch_accounts: ")
+            continue
+        (reason,) = result.reasons[i]
+        assert reason.startswith("score: raised by "), reason
+        for segment in reason.removeprefix("score: raised by ").split("; "):
+            assert quotes_the_account(segment, t, i), (segment, result.records()[i])
+
+
+def test_every_profile_feature_of_the_model_is_in_one_group() -> None:
+    from spamflood.accounts.evidence import FEATURE_GROUPS
+    from spamflood.accounts.features import PROFILE_FEATURES
+
+    grouped = [name for names in FEATURE_GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(PROFILE_FEATURES)
+
+
 def test_a_post_model_file_is_no_account_model() -> None:
     from spamflood.model.store import bundled_model_path
 

@@ -74,6 +74,30 @@ def test_profiles_csv_every_row_scored_or_rejected(tmp_path: Path, entry: str) -
     assert "line 8, field 'followers': expected a number, got 'many'" in done.stderr
 
 
+def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path) -> None:
+    """Accounts made minutes apart that follow no one and have no followers, with distinct
+    names and written bios: the model flags them, no rule fires, and each flag's one reason
+    quotes the account facts that raised its score, never a label."""
+    (tmp_path / "users.csv").write_text(
+        "id,name,description,created_at,followers_count,friends_count,statuses_count\n"
+        "301,Maria Lopez,love my dogs,Sat Jan 03 10:00:00 +0000 2026,0,0,43\n"
+        "302,Kev,music,Sat Jan 03 10:02:00 +0000 2026,0,0,31\n"
+        "303,sunny day,coffee first,Sat Jan 03 10:04:10 +0000 2026,0,0,57\n"
+        '304,J. Brandt,"dad, runner",Sat Jan 03 10:06:20 +0000 2026,0,0,20\n'
+        '201,Alice Martin,"runner, reader",2012-05-01T08:00:00Z,340,210,5400\n'
+    )
+    done = run("script", "users.csv", "-o", "out.jsonl", "--map", MAP, "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(r["flagged"], r["labels"]) for r in rows] == [(True, [])] * 4 + [(False, [])]
+    assert rows[0]["reasons"] == [
+        "score: raised by created 2026-01-03 10:00 UTC, 3 other accounts within 10 min; follows 0, followed by 0; "
+        "43 statuses, 43 a day since 2026-01-03"
+    ]
+    assert all(len(r["reasons"]) == 1 and r["reasons"][0].startswith("score: raised by created 2026-01-03") for r in rows[:4])
+    assert rows[4]["reasons"] == []
+
+
 def test_every_row_rejected_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "users.csv").write_text("id,followers_count\n1,lots\n2,-3\n")
     done = run("script", "users.csv", "-o", "out.jsonl", "--map", "author=id,followers=followers_count", "-q", cwd=tmp_path)
@@ -139,6 +163,7 @@ def test_a_feed_of_posts_from_the_script(tmp_path: Path) -> None:
     assert [r["author"] for r in rows] == [f"shop_deal_{k:02d}" for k in range(6)] + ["alice"]
     assert [r["flagged"] for r in rows] == ["True"] * 6 + ["False"]
     assert "mass_share" in rows[0]["labels"] and "batch_accounts" in rows[0]["labels"]
+    assert all(r["reasons"] not in ("", "[]") for r in rows if r["flagged"] == "True")  # no flag without evidence
     rejects = [json.loads(line) for line in (tmp_path / "acc.rejects.jsonl").read_text().splitlines()]
     assert [(r["line"], r["field"]) for r in rejects] == [(3, None)]
 

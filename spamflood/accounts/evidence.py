@@ -11,22 +11,41 @@ From a feed of posts, each label its posts got is listed on the account too, wit
 of its posts carried it and the first such post's reason: ``mass_share``, ``repetition``, and
 whatever else is decided per post (coordination on shared objects included) reach the
 account here, in :func:`post_labels`.
+
+A flagged account that lists no label (the model weighed its profile, or its posts scored
+high without a label) gets one reason starting ``score: raised by``, from
+:func:`score_reasons`: the groups of features (:data:`FEATURE_GROUPS`, and its posts from a
+feed) that raised its score most, quoted from the account itself. It is never a label.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
 
 from spamflood.accounts.table import AccountTable
 
-__all__ = ["ACCOUNT_LABEL", "batch_accounts", "post_labels"]
+__all__ = ["ACCOUNT_LABEL", "FEATURE_GROUPS", "POSTS_GROUP", "batch_accounts", "post_labels", "score_reasons"]
 
 ACCOUNT_LABEL = "batch_accounts"
 """The label accounts get for being made in a batch."""
+
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "follows": ("ACCOUNT_FOLLOWERS", "ACCOUNT_FOLLOWING", "ACCOUNT_FOLLOW_RATIO", "ACCOUNT_BOUGHT_FOLLOW"),
+    "activity": ("ACCOUNT_STATUSES", "ACCOUNT_STATUSES_PER_DAY", "ACCOUNT_AGE_DAYS"),
+    "profile": ("ACCOUNT_EMPTY_PROFILE",),
+    "names": ("ACCOUNT_NAME_TEMPLATE", "ACCOUNT_HANDLE_TEMPLATE", "ACCOUNT_DEFAULT_NAME"),
+    "burst": ("ACCOUNT_CREATED_BURST",),
+}
+"""The account model's features by what a moderator checks on a profile: its follow counts,
+its activity over its age, its bio, its name and handle, its creation among other accounts.
+Each group is weighed and quoted as one."""
+
+POSTS_GROUP = "posts"
+"""From a feed, the account's posts: their mean score is part of the account's."""
 
 
 def _when(seconds: float) -> str:
@@ -89,3 +108,107 @@ def post_labels(t: AccountTable) -> tuple[list[list[str]], list[list[str]]]:
             ]
         )
     return labels, reasons
+
+
+def score_reasons(
+    t: AccountTable,
+    values: Mapping[str, np.ndarray],
+    rows: Sequence[int],
+    raised: Mapping[str, np.ndarray],
+    *,
+    burst_window: float,
+    most: int = 3,
+) -> list[str]:
+    """For the flagged accounts ``rows`` that list no label: ``score: raised by`` the groups
+    (:data:`FEATURE_GROUPS`, :data:`POSTS_GROUP`) whose ``raised`` (how much each lifted the
+    score, one value per row of ``rows``) is largest, up to ``most``, each quoted from the
+    account. When no group lifted it alone, the one that weighed most among those with
+    something known. ``values``: the account features (:meth:`AccountScorer.features`)."""
+    out = []
+    for j, i in enumerate(rows):
+        ranked = sorted(raised, key=lambda group: -float(raised[group][j]))  # stable: ties keep group order
+        said = {group: _facts(group, t, values, i, burst_window) for group in ranked}
+        shown = [said[g] for g in ranked if float(raised[g][j]) > 0 and said[g]][:most]
+        if not shown:
+            shown = [said[g] for g in ranked if said[g]][:1]
+        out.append("score: raised by " + "; ".join(shown) if shown else "score: nothing is known of this account but its id")  # type: ignore[arg-type]
+    return out
+
+
+def _facts(group: str, t: AccountTable, values: Mapping[str, np.ndarray], i: int, burst_window: float) -> str | None:
+    """What account ``i`` shows for one group of features, quoted from its fields (``None``
+    where it shows nothing: the fields are absent)."""
+    if group == POSTS_GROUP:
+        return _posts_facts(t, i)
+    facts: list[str] = []
+    if group == "follows":
+        if not math.isnan(t.following[i]):
+            facts.append(f"follows {int(t.following[i]):,}")
+        if not math.isnan(t.followers[i]):
+            facts.append(f"followed by {int(t.followers[i]):,}")
+    elif group == "activity":
+        created = t.author_created[i]
+        since = "" if math.isnan(created) else datetime.fromtimestamp(created, tz=UTC).strftime("%Y-%m-%d")
+        if not math.isnan(t.statuses[i]):
+            facts.append(f"{int(t.statuses[i]):,} statuses")
+            rate = values["ACCOUNT_STATUSES_PER_DAY"][i]
+            if not math.isnan(rate):
+                facts.append(f"{_rate(math.expm1(rate))} a day since {since}")
+        elif since:
+            facts.append(f"created {since}")
+    elif group == "profile":
+        bio = t.author_bio[i] if t.author_bio is not None else None
+        empty = values["ACCOUNT_EMPTY_PROFILE"][i]  # NaN: the input has no bios
+        if empty == 1:
+            facts.append(f"default profile '{_short(bio)}'" if bio and bio.strip() else "empty profile")
+        elif empty == 0 and bio:
+            facts.append(f"bio '{_short(bio)}'")
+    elif group == "names":
+        name = t.author_name[i] if t.author_name is not None else None
+        same_name, same_handle = values["ACCOUNT_NAME_TEMPLATE"][i], values["ACCOUNT_HANDLE_TEMPLATE"][i]
+        if name is not None:
+            if values["ACCOUNT_DEFAULT_NAME"][i] == 1:
+                facts.append(f"default name '{name}'")
+            elif same_name > 0:
+                facts.append(f"name '{name}' shares its stem with {int(same_name):,} others")
+            else:
+                facts.append(f"name '{name}'")
+        if same_handle > 0:
+            facts.append(f"handle '{t.authors[i]}' shares its stem with {int(same_handle):,} others")
+        elif name is None:
+            facts.append(f"handle '{t.authors[i]}'")
+    elif group == "burst":
+        others = values["ACCOUNT_CREATED_BURST"][i]
+        if not math.isnan(others):
+            within = f"{int(others):,} other accounts" if others else "no other account"
+            facts.append(f"created {_when(t.author_created[i])}, {within} within {_minutes(burst_window)}")
+    else:
+        raise ValueError(f"unknown group of account features {group!r}")
+    return ", ".join(facts) or None
+
+
+def _posts_facts(t: AccountTable, i: int) -> str | None:
+    """The account's posts in a feed: their mean score, and the first one flagged without a label."""
+    if t.evidence is None:
+        return None
+    found = t.evidence[i]
+    posts = int(t.posts[i]) if not math.isnan(t.posts[i]) else 0
+    said = f"its {posts:,} posts scoring {found.mean_score:.2f} on average"
+    if found.score_posts:
+        said += f", {found.score_posts:,} flagged without a label, the first {found.score_reason.removeprefix('score: ')}"  # type: ignore[union-attr]
+    return said
+
+
+def _rate(per_day: float) -> str:
+    """A rate a day as people write it: ``0``, ``0.03``, ``2.5``, ``1,240``."""
+    if per_day >= 10:
+        return f"{per_day:,.0f}"
+    if per_day >= 0.1:
+        return f"{per_day:.1f}".removesuffix(".0")
+    return f"{per_day:.1g}" if per_day >= 0.0005 else "0"
+
+
+def _short(text: str, width: int = 40) -> str:
+    """``text`` on one line, cut at ``width`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -8,6 +8,13 @@ the flag. The model scores; it never adds or hides a label. An unfitted scorer s
 rule score instead (each fired label ``CRITERIA_STRENGTH``, combined by noisy-or), as
 ``Detector()`` does for posts. With a feed of posts, an account's score is the noisy-or of its
 profile's score and the mean score of its posts.
+
+No flag without evidence: a flagged account that lists no label gets one reason, ``score:
+raised by ...``, naming what raised its score most, as posts do. Each group of profile
+features (:data:`~spamflood.accounts.evidence.FEATURE_GROUPS`) is weighed by the score minus
+the score with the group at a typical ordinary account's values (``reference_``, the medians
+of the negative class stored at fit time; :mod:`spamflood.model.contributions`), and the posts
+of a feed by the share of the score their mean brings.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from spamflood.accounts.evidence import ACCOUNT_LABEL, batch_accounts, post_labels
+from spamflood.accounts.evidence import ACCOUNT_LABEL, FEATURE_GROUPS, POSTS_GROUP, batch_accounts, post_labels, score_reasons
 from spamflood.accounts.features import PROFILE_FEATURES, AccountFeatures
 from spamflood.accounts.result import AccountResult
 from spamflood.accounts.table import AccountTable
 from spamflood.criteria.rules import PARAMETERS
 from spamflood.errors import ConfigError
+from spamflood.model.contributions import group_contributions, reference_row
 
 __all__ = ["BUNDLED_ACCOUNT_MODEL", "AccountScorer"]
 
@@ -103,9 +111,12 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         columns = self.features(X)
         # a feature the training data lacks entirely (no statuses in the export) is not read
         names = [name for name in PROFILE_FEATURES if not np.isnan(columns[name]).all()]
-        self.model_ = self.booster(names).fit(self._matrix(columns, names), y)
+        matrix = self._matrix(columns, names)
+        self.model_ = self.booster(names).fit(matrix, y)
         self.feature_names_in_ = np.array(names, dtype=object)
         self.model_names_ = names
+        # an ordinary account: what the reason of a flag without a label is weighed against
+        self.reference_ = reference_row(matrix, (y != self.classes_[0]).astype(np.int64))
         return self
 
     def booster(self, names: Sequence[str] = PROFILE_FEATURES) -> HistGradientBoostingClassifier:
@@ -163,20 +174,41 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         else:
             counts = np.array([len(x) for x in labels], dtype=np.float64)
             profile = 1.0 - (1.0 - CRITERIA_STRENGTH) ** counts
+        posts = np.zeros(len(table))
         if table.evidence is not None:
-            posts = np.array([e.mean_score for e in table.evidence], dtype=np.float64)
-            score = 1.0 - (1.0 - profile) * (1.0 - np.nan_to_num(posts))
-        else:
-            score = profile
-        score = np.asarray(score, dtype=np.float64)
-        return AccountResult(
-            table=table,
-            score=score,
-            flagged=score >= self.threshold,
-            labels=labels,
-            reasons=reasons,
-            features=columns,
-        )
+            posts = np.nan_to_num(np.array([e.mean_score for e in table.evidence], dtype=np.float64))
+        score = np.asarray(1.0 - (1.0 - profile) * (1.0 - posts), dtype=np.float64)
+        flagged = score >= self.threshold
+        silent = [i for i in np.flatnonzero(flagged).tolist() if not labels[i]]
+        if silent:
+            raised = self._raised_by(table, columns, np.asarray(silent), profile, posts)
+            for i, sentence in zip(silent, score_reasons(table, columns, silent, raised, burst_window=self.burst_window)):
+                reasons[i] = [sentence]
+        return AccountResult(table=table, score=score, flagged=flagged, labels=labels, reasons=reasons, features=columns)
+
+    def _raised_by(
+        self, table: AccountTable, columns: Mapping[str, np.ndarray], rows: np.ndarray, profile: np.ndarray, posts: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Per group of features (and the posts, from a feed), how much it raised the score of
+        the accounts ``rows``. The score is ``1 - (1 - profile) * (1 - posts)``: a profile
+        group's share is its contribution to the profile's score times ``1 - posts``; the
+        posts' share is ``posts * (1 - profile)``, against posts scoring 0."""
+        raised: dict[str, np.ndarray] = {}
+        if hasattr(self, "model_"):
+            index = {name: j for j, name in enumerate(self.model_names_)}
+            groups = {group: [index[name] for name in names if name in index] for group, names in FEATURE_GROUPS.items()}
+            drops = group_contributions(
+                lambda matrix: self.model_.predict_proba(matrix)[:, 1],
+                self._matrix({name: columns[name][rows] for name in self.model_names_}, self.model_names_),
+                self.reference_,
+                groups,
+            )
+            raised = {group: drop * (1.0 - posts[rows]) for group, drop in drops.items()}
+        else:  # the rule score reads no feature: the account's groups all weigh nothing
+            raised = {group: np.zeros(rows.size) for group in FEATURE_GROUPS}
+        if table.evidence is not None:
+            raised[POSTS_GROUP] = posts[rows] * (1.0 - profile[rows])
+        return raised
 
     def score(
         self,
@@ -233,6 +265,10 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         loaded = load_model(path, trusted=trusted, bundled_name=BUNDLED_ACCOUNT_MODEL)
         if not isinstance(loaded.model, AccountScorer):
             raise ModelError(f"{loaded.path} is not an account model (it holds a {type(loaded.model).__name__}).")
+        if hasattr(loaded.model, "model_") and not hasattr(loaded.model, "reference_"):
+            raise ModelError(
+                f"{loaded.path} has no reference row to explain its flags with (saved by an older spamflood): fit and save it again."
+            )
         return loaded.model.set_params(**params) if params else loaded.model
 
     def save(self, path: str | Path, *, training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> Path:

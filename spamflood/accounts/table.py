@@ -25,7 +25,8 @@ __all__ = ["AccountTable", "PostEvidence"]
 @dataclass(frozen=True, slots=True)
 class PostEvidence:
     """What an account's posts showed, from a scored feed: per post label, on how many of
-    its posts it fired and the reason given on the first; and the mean score of its posts.
+    its posts it fired and the reason given on the first; the mean score of its posts; and
+    how many were flagged without a label, with the first one's ``score:`` reason.
 
     This is where anything decided per post reaches its account, whatever the label: a
     ``mass_share`` flood, a ``repetition``, and coordination on shared objects once posts
@@ -35,6 +36,8 @@ class PostEvidence:
     label_posts: Mapping[str, int]
     label_reason: Mapping[str, str]
     mean_score: float
+    score_posts: int = 0
+    score_reason: str | None = None
 
 
 @dataclass(slots=True, repr=False)
@@ -199,16 +202,22 @@ def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
 
 
 def _evidence(result: Any, known: np.ndarray, codes: np.ndarray, k: int) -> list[PostEvidence]:
-    """Per account: the labels its posts got (how many posts, the first reason) and their mean score."""
+    """Per account: the labels its posts got (how many posts, the first reason), their mean
+    score, and its posts flagged without a label (how many, the first one's reason)."""
     scores = np.asarray(result.score, dtype=np.float64)[known]
     total = np.bincount(codes, weights=scores, minlength=k)
     count = np.bincount(codes, minlength=k)
     label_posts: list[dict[str, int]] = [{} for _ in range(k)]
     label_reason: list[dict[str, str]] = [{} for _ in range(k)]
+    score_posts = [0] * k
+    score_reason: list[str | None] = [None] * k
     labels, reasons = result.labels, result.reasons
     for i, a in zip(known.tolist(), codes.tolist()):
         post_labels = labels[i]
         if not post_labels:
+            if reasons[i]:  # flagged on its score alone: its one reason says what raised it
+                score_posts[a] += 1
+                score_reason[a] = score_reason[a] or reasons[i][0]
             continue
         counts, first = label_posts[a], label_reason[a]
         for label, reason in zip(post_labels, reasons[i]):
@@ -216,4 +225,4 @@ def _evidence(result: Any, known: np.ndarray, codes: np.ndarray, k: int) -> list
             first.setdefault(label, reason)
     with np.errstate(invalid="ignore"):
         mean = total / count
-    return [PostEvidence(label_posts[a], label_reason[a], float(mean[a])) for a in range(k)]
+    return [PostEvidence(label_posts[a], label_reason[a], float(mean[a]), score_posts[a], score_reason[a]) for a in range(k)]

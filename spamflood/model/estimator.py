@@ -32,7 +32,6 @@ feature going from missing to known may move the score either way.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -50,6 +49,7 @@ from sklearn.utils.validation import check_is_fitted
 from spamflood._params import validate_estimator
 from spamflood.criteria.registry import FEATURES
 from spamflood.errors import ConfigError, ModelError
+from spamflood.model.contributions import group_contributions, reference_row
 
 __all__ = ["CONTEXT_KINDS", "TEXT_FEATURE", "FloodModel", "feature_matrix"]
 
@@ -185,10 +185,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         self.label_names_ = [name for name in self.heads_ if name != "spam"]
         # What a post with nothing remarkable looks like: per feature, the median over
         # non-spam posts. Contributions replace a family's features with these values.
-        negatives = matrix[target == 0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column's median is NaN
-            self.reference_ = np.nanmedian(negatives, axis=0)
+        self.reference_ = reference_row(matrix, target)
         return self
 
     def _text_pipeline(self) -> Any:
@@ -299,21 +296,13 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         """How much each group of features (a label's family) raises the overall score.
 
         Per post and group: the score minus the score with that group's features set to what
-        a typical non-spam post shows (:attr:`reference_`). Positive = the group pushed the
-        score up. Cost: one prediction per group.
+        a typical non-spam post shows (:attr:`reference_`;
+        :func:`~spamflood.model.contributions.group_contributions`). Positive = the group
+        pushed the score up. A group of features the model does not read is left out.
         """
-        matrix = self._matrix(X)
-        base = self._head(matrix, "spam")
         index = {name: j for j, name in enumerate(self.model_names_)}
-        out: dict[str, np.ndarray] = {}
-        for group, names in groups.items():
-            columns = [index[name] for name in names if name in index]
-            if not columns:
-                continue
-            changed = matrix.copy()
-            changed[:, columns] = self.reference_[columns]
-            out[group] = base - self._head(changed, "spam")
-        return out
+        columns = {group: [index[name] for name in names if name in index] for group, names in groups.items()}
+        return group_contributions(lambda m: self._head(m, "spam"), self._matrix(X), self.reference_, columns)
 
     def _head(self, matrix: np.ndarray, name: str) -> np.ndarray:
         if not matrix.shape[0]:
