@@ -125,6 +125,21 @@ def test_a_festival_template_shared_by_several_accounts() -> None:
     assert np.isnan(_values([r["text"] for r in rows], ["holiday_template"])["HOLIDAY_TEMPLATE_SKELETON_SHARED"]).all()
 
 
+def test_brands_signing_one_festival_greeting_with_their_own_names_share_a_template() -> None:
+    # no bracket, no shop ending, no number: the only slot is the sender's own name
+    senders = [("暖绒坊官方", "暖绒坊"), ("学霸通官方微博", "学霸通"), ("星途游戏", "星途游戏")]
+    rows = [{"text": f"新春快乐｜{brand}祝您新年大吉，阖家欢乐", "author": f"b{i}", "author_name": name, "time": 0.0}
+            for i, (name, brand) in enumerate(senders)]
+    rows += [{"text": f"{b} wishes you luck and joy this Spring Festival", "author": f"e{i}",
+              "author_name": f"{b} Official", "time": 0.0} for i, b in enumerate(["ClearSpring", "VitaCore", "AirPure"])]
+    rows.append({"text": "新春快乐｜小王祝您新年大吉，阖家欢乐", "author": "me", "author_name": "王大锤", "time": 0.0})
+    v = _values(_batch(rows), ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_SKELETON_SHARED"].tolist() == [3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1.0]
+    ev = evaluate(_batch(rows), families=["holiday_template"]).evidence
+    assert "the same festival template from 3 accounts (3 posts)" in reasons(ev[0])[0]
+    assert not reasons(ev[-1])
+
+
 # ----------------------------------------------------------------------------- cadence
 
 
