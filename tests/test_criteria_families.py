@@ -208,6 +208,19 @@ def test_exact_minutes_betray_the_one_account_of_an_export_that_keeps_seconds() 
     assert np.nanmax(values["AUTO_POSTING_ZERO_SECONDS"][:-12]) < 0.5
 
 
+def test_an_account_that_schedules_half_of_its_posts_is_auto_posting() -> None:
+    # a brand's software posts at 07:30:00 every morning; the rest it posts by hand, with seconds.
+    # A person lands on :00 seconds once in 60 posts; half of them there is the scheduler's doing.
+    rows = _cadence_feed(0, 12, seed=4)
+    start = _epoch("2026-03-01T07:30:00")
+    rng = np.random.default_rng(5)
+    for d in range(6):
+        rows.append({"text": f"早安 {d}", "author": "brand", "time": start + d * DAY})
+        rows.append({"text": f"新品 {d}", "author": "brand", "time": start + d * DAY + float(rng.uniform(3600, 36000))})
+    assert _auto_posting_fired(rows) == {"brand"}
+    assert _values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"][-1] == pytest.approx(0.5, abs=0.09)
+
+
 def test_chicken_soup_at_the_same_minute_every_day() -> None:
     start = _epoch("2026-03-01T07:00:05")
     rows = [{"text": "早安！每一天都充满正能量", "author": "brand", "time": start + d * DAY + d} for d in range(5)]
