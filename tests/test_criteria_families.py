@@ -140,6 +140,24 @@ def test_brands_signing_one_festival_greeting_with_their_own_names_share_a_templ
     assert not reasons(ev[-1])
 
 
+def test_a_brand_signing_its_name_on_a_disaster_hijacks_it_a_person_does_not() -> None:
+    rows = [
+        {"text": "杭州台风，暖绒坊与你同在", "author": "b", "author_name": "暖绒坊官方", "time": 0.0},
+        {"text": "VitaCore stands with Houston after the flood", "author": "v", "author_name": "VitaCore", "time": 0.0},
+        {"text": "杭州台风，大家注意安全", "author": "p", "author_name": "暖绒坊官方", "time": 0.0},
+        {"text": "杭州台风，小王在家很安全", "author": "w", "author_name": "王大锤", "time": 0.0},
+        {"text": "热搜第一：高铁通车，转发抽3人送耳机", "author": "s", "author_name": "someone", "time": 0.0},
+    ]
+    v = _values(_batch(rows), ["hotspot_hijack"])
+    assert v["HOTSPOT_HIJACK_PROMO"].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
+    ev = evaluate(_batch(rows), families=["hotspot_hijack"]).evidence
+    assert reasons(ev[0]) == ['hotspot_hijack: event "台风" signed by its sender "暖绒坊"']
+    assert reasons(ev[1]) == ['hotspot_hijack: event "flood" signed by its sender "VitaCore"']
+    assert reasons(ev[4]) == ['hotspot_hijack: event "热搜第一" with promotion "转发抽"']
+    # without author names nothing is signed
+    assert _values([r["text"] for r in rows], ["hotspot_hijack"])["HOTSPOT_HIJACK_PROMO"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+
+
 # ----------------------------------------------------------------------------- cadence
 
 

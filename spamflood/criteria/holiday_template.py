@@ -9,7 +9,7 @@ abroad") as marketing nodes on which every brand sweeps the screen. Three things
 * how many days the post comes before (or after) that festival's real date, from the
   ``holidays`` package (``HOLIDAY_TEMPLATE_DAYS_TO``);
 * a template skeleton: the text with brand-like tokens (bracketed names, Latin words, shop and
-  company names), numbers, links, mentions and symbols masked; when several distinct accounts
+  company names, the sender's own display name), numbers, links, mentions and symbols masked; when several distinct accounts
   in the batch post one skeleton, the copy is a shared template (``HOLIDAY_TEMPLATE_SKELETON_SHARED``).
   A caller that counts the sharing itself gives the counts
   (:attr:`~spamflood.criteria.context.Columns.template_shares`): the stream engine, which
@@ -28,8 +28,9 @@ import numpy as np
 from spamflood.criteria import soft_ad
 from spamflood.criteria.context import Context, lexicon
 from spamflood.criteria.festivals import FESTIVALS, days_to
+from spamflood.criteria.sender import sender_masked
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "sender_masked", "shared_snippet", "skeleton", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "shared_snippet", "skeleton", "snippets"]
 
 FAMILY = "holiday_template"
 
@@ -168,38 +169,6 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
         out[i] = float(shared) or np.nan
     ctx.cache["holiday_skeletons"] = keys
     return out
-
-
-_MIN_SENDER_CHARS = 2
-"""Fewest characters of a sender's name (CJK; twice as many Latin) worth masking."""
-
-
-def sender_masked(text: str, name: str) -> tuple[str, int]:
-    """``text`` (matching form) with its sender's own display name masked, and how many times
-    it was: a brand's festival template names the brand that sends it ("暖绒坊官方" posts
-    "新春快乐｜暖绒坊祝您新年大吉"), so the copies of several brands differ only there. The
-    name is cut at an ending that is not the brand's (``holiday_sender_suffixes``: 官方, Official).
-
-    >>> sender_masked("新春快乐|暖绒坊祝您新年大吉", "暖绒坊官方") == sender_masked("新春快乐|学霸通祝您新年大吉", "学霸通")
-    True
-    >>> sender_masked("happy new year to all", "Al")
-    ('happy new year to all', 0)
-    """
-    from spamflood.normalize import normalize
-
-    stem = normalize(name)
-    for suffix in _sender_suffixes():
-        if stem.endswith(suffix) and len(stem) > len(suffix):
-            stem = stem[: -len(suffix)].rstrip(" _-.")
-            break
-    if len(stem) < (_MIN_SENDER_CHARS if _CJK.search(stem) else 2 * _MIN_SENDER_CHARS):
-        return text, 0  # too short to be a name rather than a word
-    return re.subn(r"(?<![a-z0-9])" + re.escape(stem) + r"(?![a-z0-9])", "\u0001", text)
-
-
-@lru_cache(maxsize=1)
-def _sender_suffixes() -> tuple[str, ...]:
-    return tuple(sorted(lexicon("holiday_sender_suffixes").terms, key=len, reverse=True))
 
 
 def shared_snippet(accounts: int, posts: int) -> str:
