@@ -25,6 +25,7 @@ import numpy as np
 
 from spamflood._memory import release_freed_memory
 from spamflood.cluster import signature_digest
+from spamflood.criteria.context import Columns
 from spamflood.decision import POST_FAMILIES, WHOLE_BATCH_FAMILIES, Findings
 from spamflood.io.readers import JsonlSpan, ReadStats, detect_format, iter_chunks, json_layout, jsonl_spans
 from spamflood.io.rows import FieldWarnings, RawRow, Reject, RowParser
@@ -144,8 +145,10 @@ def prepare_chunk(
         # One scan for every family that reads text; the batch families keep its counts.
         scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True)
         # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
+        names = batch.author_name if any(x is not None for x in batch.author_name) else None
+        data = Columns(texts=normalized, author_name=list(names)) if names else normalized  # a sender signs its post
         criteria = Findings.compute(  # the texts as written, for the reasons to quote
-            normalized, None, families, tz, normalized=True, scan=scan, dtype=np.float32, originals=batch.texts
+            data, None, families, tz, normalized=True, scan=scan, dtype=np.float32, originals=batch.texts
         )
         scan = scan.only(*scan_names(WHOLE_BATCH_FAMILIES))
     else:

@@ -125,6 +125,39 @@ def test_a_festival_template_shared_by_several_accounts() -> None:
     assert np.isnan(_values([r["text"] for r in rows], ["holiday_template"])["HOLIDAY_TEMPLATE_SKELETON_SHARED"]).all()
 
 
+def test_brands_signing_one_festival_greeting_with_their_own_names_share_a_template() -> None:
+    # no bracket, no shop ending, no number: the only slot is the sender's own name
+    senders = [("暖绒坊官方", "暖绒坊"), ("学霸通官方微博", "学霸通"), ("星途游戏", "星途游戏")]
+    rows = [{"text": f"新春快乐｜{brand}祝您新年大吉，阖家欢乐", "author": f"b{i}", "author_name": name, "time": 0.0}
+            for i, (name, brand) in enumerate(senders)]
+    rows += [{"text": f"{b} wishes you luck and joy this Spring Festival", "author": f"e{i}",
+              "author_name": f"{b} Official", "time": 0.0} for i, b in enumerate(["ClearSpring", "VitaCore", "AirPure"])]
+    rows.append({"text": "新春快乐｜小王祝您新年大吉，阖家欢乐", "author": "me", "author_name": "王大锤", "time": 0.0})
+    v = _values(_batch(rows), ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_SKELETON_SHARED"].tolist() == [3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1.0]
+    ev = evaluate(_batch(rows), families=["holiday_template"]).evidence
+    assert "the same festival template from 3 accounts (3 posts)" in reasons(ev[0])[0]
+    assert not reasons(ev[-1])
+
+
+def test_a_brand_signing_its_name_on_a_disaster_hijacks_it_a_person_does_not() -> None:
+    rows = [
+        {"text": "杭州台风，暖绒坊与你同在", "author": "b", "author_name": "暖绒坊官方", "time": 0.0},
+        {"text": "VitaCore stands with Houston after the flood", "author": "v", "author_name": "VitaCore", "time": 0.0},
+        {"text": "杭州台风，大家注意安全", "author": "p", "author_name": "暖绒坊官方", "time": 0.0},
+        {"text": "杭州台风，小王在家很安全", "author": "w", "author_name": "王大锤", "time": 0.0},
+        {"text": "热搜第一：高铁通车，转发抽3人送耳机", "author": "s", "author_name": "someone", "time": 0.0},
+    ]
+    v = _values(_batch(rows), ["hotspot_hijack"])
+    assert v["HOTSPOT_HIJACK_PROMO"].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
+    ev = evaluate(_batch(rows), families=["hotspot_hijack"]).evidence
+    assert reasons(ev[0]) == ['hotspot_hijack: event "台风" signed by its sender "暖绒坊"']
+    assert reasons(ev[1]) == ['hotspot_hijack: event "flood" signed by its sender "VitaCore"']
+    assert reasons(ev[4]) == ['hotspot_hijack: event "热搜第一" with promotion "转发抽"']
+    # without author names nothing is signed
+    assert _values([r["text"] for r in rows], ["hotspot_hijack"])["HOTSPOT_HIJACK_PROMO"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+
+
 # ----------------------------------------------------------------------------- cadence
 
 
@@ -191,6 +224,19 @@ def test_exact_minutes_betray_the_one_account_of_an_export_that_keeps_seconds() 
     values = _values(_batch(rows), ["auto_posting"])
     assert values["AUTO_POSTING_ZERO_SECONDS"][-1] == 1.0 and values["AUTO_POSTING_ROUND_MINUTE"][-1] == 0.0
     assert np.nanmax(values["AUTO_POSTING_ZERO_SECONDS"][:-12]) < 0.5
+
+
+def test_an_account_that_schedules_half_of_its_posts_is_auto_posting() -> None:
+    # a brand's software posts at 07:30:00 every morning; the rest it posts by hand, with seconds.
+    # A person lands on :00 seconds once in 60 posts; half of them there is the scheduler's doing.
+    rows = _cadence_feed(0, 12, seed=4)
+    start = _epoch("2026-03-01T07:30:00")
+    rng = np.random.default_rng(5)
+    for d in range(6):
+        rows.append({"text": f"早安 {d}", "author": "brand", "time": start + d * DAY})
+        rows.append({"text": f"新品 {d}", "author": "brand", "time": start + d * DAY + float(rng.uniform(3600, 36000))})
+    assert _auto_posting_fired(rows) == {"brand"}
+    assert _values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"][-1] == pytest.approx(0.5, abs=0.09)
 
 
 def test_chicken_soup_at_the_same_minute_every_day() -> None:

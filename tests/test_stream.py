@@ -108,6 +108,16 @@ def test_reasons_match_the_batch_detector_word_for_word() -> None:
     assert last.cluster_size == scored.cluster_size
 
 
+def test_a_brand_signing_a_disaster_post_lists_hotspot_hijack_as_the_batch_does() -> None:
+    signed = Post(id="b", text="杭州台风，暖绒坊与你同在", author="brand", time=T0, author_name="暖绒坊官方")
+    person = Post(id="p", text="杭州台风，大家注意安全", author="me", time=T0 + 1, author_name="王大锤")
+    monitor = FloodMonitor(window="1h", min_authors=5)
+    verdicts = [monitor.add(signed), monitor.add(person)]
+    scored = Detector(window="1h", min_authors=5).score([signed, person])
+    assert [v.labels for v in verdicts] == [tuple(s.labels) for s in scored] == [("hotspot_hijack",), ()]
+    assert verdicts[0].reasons == tuple(scored[0].reasons) == ('hotspot_hijack: event "台风" signed by its sender "暖绒坊"',)
+
+
 def test_unrelated_posts_stay_alone(monitor: FloodMonitor) -> None:
     verdicts = [monitor.add(post(i, text, f"u{i}", i)) for i, text in enumerate(OTHER)]
     assert [v.cluster_size for v in verdicts] == [1, 1, 1, 1]

@@ -23,6 +23,7 @@ from spamflood import synth
 from spamflood.errors import ConfigError
 from spamflood.synth import bank as bank_module
 from spamflood.synth import generator as generator_module
+from spamflood.synth.campaigns import Repetition
 
 ALL_LABELS = {
     "mass_share", "repetition", "batch_accounts", "auto_posting", "soft_ad",
@@ -218,6 +219,29 @@ def test_auto_posting_keeps_a_fixed_clock(feed):
             assert all(abs(g - interval) <= jitter for g in gaps)
             if not jitter:
                 assert {int(t) % 60 for t in times} == {c["params"]["second_of_minute"]}
+
+
+def test_auto_posting_that_repeats_a_copy_is_also_repetition(feed):
+    """Software posting the same copy again and again is the article's repetition: a post is
+    ``repetition`` exactly when its account posts that copy (unevaded) at least as often as a
+    Repetition campaign repeats its slogan."""
+    by_id, truth_by_id = feed["by_id"], feed["truth_by_id"]
+    seen = Counter()
+    for c in campaigns_of(feed, "auto_posting"):
+        plain = [m for m in c["members"] if truth_by_id[m]["evasion"] == 0]
+        copies = Counter((by_id[m]["author"], strip(by_id[m]["text"])) for m in plain)
+        for m in plain:
+            repeated = copies[(by_id[m]["author"], strip(by_id[m]["text"]))] >= Repetition.MIN
+            labelled = "repetition" in truth_by_id[m]["labels"]
+            seen[repeated] += 1
+            if repeated:  # every plain copy of a repeated variant; an evaded copy may lower the plain count
+                assert labelled, (m, by_id[m]["text"])
+        posts = Counter(by_id[m]["author"] for m in c["members"])
+        for m in c["members"]:
+            assert "auto_posting" in truth_by_id[m]["labels"]
+            if posts[by_id[m]["author"]] < Repetition.MIN:  # too few posts to repeat anything
+                assert "repetition" not in truth_by_id[m]["labels"]
+    assert seen[True] > 0
 
 
 def test_chicken_soup_posts_at_the_same_minute_every_day(feed):

@@ -107,9 +107,12 @@ def _clusters(values: Any, n: int) -> np.ndarray:
 
 
 def columns_from(data: Any, clusters: Any = None) -> Columns:
-    """The batch in ``data`` as :class:`Columns`; ``clusters`` overrides a ``cluster`` column."""
+    """The batch in ``data`` (a PostBatch, a DataFrame, texts or Columns) as :class:`Columns`;
+    ``clusters`` overrides a ``cluster`` column."""
     cols: Columns
-    if isinstance(data, PostBatch):
+    if isinstance(data, Columns):  # already columns (an engine that read the fields itself)
+        cols = data
+    elif isinstance(data, PostBatch):
         cols = Columns(
             texts=list(data.texts),
             authors=_accounts(data.authors, data.ids),

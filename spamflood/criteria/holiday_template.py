@@ -9,7 +9,7 @@ abroad") as marketing nodes on which every brand sweeps the screen. Three things
 * how many days the post comes before (or after) that festival's real date, from the
   ``holidays`` package (``HOLIDAY_TEMPLATE_DAYS_TO``);
 * a template skeleton: the text with brand-like tokens (bracketed names, Latin words, shop and
-  company names), numbers, links, mentions and symbols masked; when several distinct accounts
+  company names, the sender's own display name), numbers, links, mentions and symbols masked; when several distinct accounts
   in the batch post one skeleton, the copy is a shared template (``HOLIDAY_TEMPLATE_SKELETON_SHARED``).
   A caller that counts the sharing itself gives the counts
   (:attr:`~spamflood.criteria.context.Columns.template_shares`): the stream engine, which
@@ -28,6 +28,7 @@ import numpy as np
 from spamflood.criteria import soft_ad
 from spamflood.criteria.context import Context, lexicon
 from spamflood.criteria.festivals import FESTIVALS, days_to
+from spamflood.criteria.sender import sender_masked
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "shared_snippet", "skeleton", "snippets"]
 
@@ -149,8 +150,13 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     index = np.flatnonzero(mentions).tolist()
     groups: dict[str, set[int]] = {}
     keys: dict[int, str] = {}
+    names = ctx.cols.author_name
     for i, text in zip(index, ctx.texts_at(index)):
+        named = 0
+        if names is not None and names[i]:
+            text, named = sender_masked(text, names[i])
         skel, slots = skeleton(text, ctx.cols.texts[i])
+        slots += named
         if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
             out[i] = 1.0 if codes[i] >= 0 else np.nan
             continue

@@ -4,10 +4,12 @@ The article: "when smog comes" and "when a sandstorm comes" the copywriters get 
 a plane crash the apps have copy ready; brands "leverage every social public event, extreme
 weather, or even human disaster". The feature that fires is the *combination*: an event (a
 disaster word, or a story presented as trending: 热搜, "everyone's talking about") and selling
-in the same post (``HOTSPOT_HIJACK_PROMO``): soft_ad's promotion, or a micro-business income
-pitch (月入过万; recruiting words like 招聘 are too common in the news to count). A link alone
-is not selling here: people share the news with its link. An event mentioned alone is news;
-sympathy alone ("地震无情人有情，为灾区祈福") is what people say, and neither fires.
+in the same post (``HOTSPOT_HIJACK_PROMO``): soft_ad's promotion, a micro-business income
+pitch (月入过万; recruiting words like 招聘 are too common in the news to count), or the sender
+signing the post with its own name, a brand putting itself on the event ("台风来袭，暖绒坊与你同在"
+from 暖绒坊官方; :mod:`spamflood.criteria.sender`). A link alone is not selling here: people
+share the news with its link. An event mentioned alone is news; sympathy alone
+("地震无情人有情，为灾区祈福") is what people say, and neither fires.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import numpy as np
 
 from spamflood.criteria import soft_ad
 from spamflood.criteria.context import Context
+from spamflood.criteria.lexicon import Match
+from spamflood.criteria.sender import sender_spans
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
 
@@ -37,7 +41,8 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every hotspot_hijack feature for the batch."""
     events = ctx.count("hotspot_events")
     sympathy = ctx.count("hotspot_sympathy")
-    promo = (events > 0) & _selling(ctx)
+    selling = _selling(ctx)
+    promo = (events > 0) & (selling | _signed(ctx, (events > 0) & ~selling))
     return {
         "HOTSPOT_HIJACK_EVENT": events,
         "HOTSPOT_HIJACK_SYMPATHY": np.where(events > 0, sympathy, 0.0),
@@ -56,6 +61,25 @@ def _selling(ctx: Context) -> np.ndarray:
     return (soft_ad.promotion(ctx) & ~link_only) | pitch
 
 
+def _signed(ctx: Context, rows: np.ndarray) -> np.ndarray:
+    """True at ``rows`` where the post names its own sender (False without author names)."""
+    out = np.zeros(ctx.n, dtype=bool)
+    names = ctx.cols.author_name
+    index = np.flatnonzero(rows).tolist()
+    if names is None or not index:
+        return out
+    for i, text in zip(index, ctx.texts_at(index)):
+        out[i] = bool(sender_spans(text, names[i]))
+    return out
+
+
+def _sender_matches(ctx: Context, i: int) -> list[Match]:
+    names = ctx.cols.author_name
+    text = ctx.text(i)
+    spans = sender_spans(text, names[i]) if names is not None else []
+    return [Match("sender", text[a:b], "", a, b) for a, b in spans]
+
+
 def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, float]) -> dict[str, str]:
     """Human snippets for the hotspot_hijack features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
@@ -67,7 +91,11 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             break
         if name == "HOTSPOT_HIJACK_PROMO":
             promo = soft_ad.promotion_matches(matches) + [m for m in matches if m.source in _PITCH]
-            out[name] = f"event {soft_ad.quote(ctx, i, events)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
+            if promo:
+                out[name] = f"event {soft_ad.quote(ctx, i, events)} with promotion {soft_ad.quote(ctx, i, promo, 2)}"
+            else:
+                signed = soft_ad.quote(ctx, i, _sender_matches(ctx, i), 1)
+                out[name] = f"event {soft_ad.quote(ctx, i, events)} signed by its sender {signed}"
         elif name == "HOTSPOT_HIJACK_EVENT":
             out[name] = f"event {soft_ad.quote(ctx, i, events)}"
         elif name == "HOTSPOT_HIJACK_SYMPATHY":

@@ -127,7 +127,8 @@ monitor parameter each sets."""
 
 class _Pending(NamedTuple):
     """A post read and signed, waiting for its counts: the store's entry (``None``: nothing
-    to compare), its text as written and in matching form, and its account (``None``: none)."""
+    to compare), its text as written and in matching form, its account (``None``: none) and the
+    account's display name (``hotspot_hijack`` reads a sender signing its post)."""
 
     post_id: str
     account: str | None
@@ -135,6 +136,7 @@ class _Pending(NamedTuple):
     text: str
     normalized: str
     entry: Entry | None
+    name: str | None = None
 
 
 class FloodMonitor:
@@ -327,7 +329,7 @@ class FloodMonitor:
         if shingled:  # else nothing left to compare (emoji or punctuation only): a post alone
             signature, keys = self._sketch(shingled)
             entry = Entry(post.id, account, t, keys, signature)
-        return _Pending(post.id, account, t, post.text, normalized, entry)
+        return _Pending(post.id, account, t, post.text, normalized, entry, post.author_name)
 
     def _decide(self, pending: Sequence[_Pending], results: Sequence[Counts | Late | None]) -> list[Verdict]:
         """The verdicts of posts whose store results are in: late ones say so; the others go
@@ -380,6 +382,7 @@ class FloodMonitor:
             texts=[p.normalized for p in posts],
             authors=[p.account for p in posts] if any(p.account is not None for p in posts) else None,
             times=np.array([p.time for p in posts], dtype=np.float64),
+            author_name=[p.name for p in posts] if any(p.name for p in posts) else None,
             template_shares=(accounts, shared),
         )
         text = Findings.compute(

@@ -12,7 +12,8 @@ registered in a batch.
   also post a little camouflage), sometimes real people mobilised (an "employee matrix").
 * :class:`Repetition`: one account posting the same slogan again and again over days.
 * :class:`AutoPosting`: software posting on a fixed clock (every 10-60 minutes at exact minutes,
-  round the clock), from one account or a batch.
+  round the clock), from one account or a batch; an account that posts one of its few variants
+  at least ``Repetition.MIN`` times repeats it, and those posts are also ``repetition``.
 * :class:`SoftAd`: product placement posing as personal posts ("not an ad!"), with codes,
   links and contact handles, from real-looking or batch accounts, spread over days.
 * :class:`HolidayTemplate`: one festival template reused by several brands and shops, in the
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -431,6 +433,7 @@ class AutoPosting(Campaign):
     MIN = 12
     jitter: int
     variants: list[tuple[str, str, tuple[str, ...]]]
+    copies: Counter[tuple[int, int]]
 
     @classmethod
     def plan(
@@ -477,10 +480,24 @@ class AutoPosting(Campaign):
         )
         return c
 
+    def finalize(self, lo: int, end: int) -> int:
+        """As :meth:`Campaign.finalize`; then count how often each account posts each variant."""
+        n = super().finalize(lo, end)
+        self.copies = Counter((who, self._variant(j)) for j, who in enumerate(self.who))
+        return n
+
+    def _variant(self, j: int) -> int:
+        return (self.args[j] + self.who[j]) % len(self.variants)
+
     def compose(self, j: int, pid: str, rng: random.Random) -> tuple[str, list[str], int, str | None]:
-        text, link, tags = self.variants[(self.args[j] + self.who[j]) % len(self.variants)]
+        v = self._variant(j)
+        text, link, tags = self.variants[v]
         level = self.level(rng)
-        return self._copy(text, link, level, rng), self.labels_for(self.who[j], "auto_posting", *tags), level, None
+        # The software posts each variant again and again: the article's repetition (one slogan
+        # repeated), planted as a Repetition campaign plants it, at least Repetition.MIN copies.
+        again = ("repetition",) if self.copies[(self.who[j], v)] >= Repetition.MIN else ()
+        labels = self.labels_for(self.who[j], "auto_posting", *again, *tags)
+        return self._copy(text, link, level, rng), labels, level, None
 
 
 class SoftAd(Campaign):
