@@ -216,4 +216,6 @@ def labelled(detector: Any, corpus: Corpus) -> Any:
     if len(data.y) != len(corpus):
         first = data.rejects[0] if data.rejects else None
         raise ValueError(f"{corpus.name}: {len(corpus) - len(data.y)} rows rejected (first: {first})")
+    if data.ids != list(frame["id"]):
+        raise ValueError(f"{corpus.name}: the detector returned the rows in another order")
     return data
