@@ -1,8 +1,9 @@
 """How often each text label fires on real spam and real ham, and how fast the text families run.
 
-Datasets (``../shared/data``, skipped when absent): the UCI SMS Spam Collection (English SMS),
-a 50k Chinese SMS spam corpus, Chinese QQ-group chat labelled ad/chat, and YouTube comment spam
-(2014 pilot sets). They are short messages, so only the text criteria apply; the figures say,
+Datasets (``../shared/data``, read by ``benchmarks/corpora.py``, skipped when absent): the UCI SMS
+Spam Collection (English SMS), a 50k Chinese SMS spam corpus, Chinese QQ-group chat labelled
+ad/chat, YouTube comment spam (2014 pilot sets), Instagram scam comments and Chinese app posts.
+They are short messages, so only the text criteria apply; the figures say,
 per dataset and label, the share of spam and of ham on which the label's interim rule fires,
 and the share of spam caught by the union of the text labels (targets: every label on < 2% of
 ham, the union on >= 70% of spam).
@@ -17,7 +18,6 @@ run (the criteria need normalized text; the pipeline normalizes once for shingli
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -27,71 +27,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402  (after the path insert)
+from corpora import DATA, NAMES, load  # noqa: E402  (after the path insert)
 
-DATA = REPO.parent / "shared" / "data"
+from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402
+
 TEXT_FAMILIES = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")
-
-
-def load_sms_uci(root: Path) -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    for line in (root / "SMSSpamCollection").read_text(encoding="utf-8").splitlines():
-        label, _, text = line.partition("\t")
-        texts.append(text)
-        labels.append(label == "spam")
-    return texts, np.array(labels)
-
-
-def load_cn_sms(root: Path) -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    for line in (root / "dataset.csv").read_text(encoding="utf-8").splitlines():
-        label, _, text = line.partition(",")
-        if label in ("0", "1"):
-            texts.append(text)
-            labels.append(label == "1")
-    return texts, np.array(labels)
-
-
-def load_qq(root: Path) -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    for line in (root / "mc_qq_group.txt").read_text(encoding="utf-8").splitlines():
-        text, sep, label = line.rstrip("\r").rpartition("==")
-        if sep and label.strip() in ("0", "1"):
-            texts.append(text)
-            labels.append(label.strip() == "1")
-    return texts, np.array(labels)
-
-
-def load_youtube(root: Path) -> tuple[list[str], np.ndarray]:
-    seen: set[str] = set()
-    texts, labels = [], []
-    for path in sorted(root.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                cid = row.get("COMMENT_ID", "")
-                if cid in seen:
-                    continue
-                seen.add(cid)
-                tag = row.get("TAG", row.get("CLASS"))
-                texts.append(row["CONTENT"])
-                labels.append(str(tag).strip() == "1")
-    return texts, np.array(labels)
-
-
-DATASETS = {
-    "sms_spam_uci": load_sms_uci,
-    "cn_sms_spam_50k": load_cn_sms,
-    "cn_qq_group_ads": load_qq,
-    "youtube_spam_2014_pilot": load_youtube,
-}
-
-
-def load(name: str) -> tuple[list[str], np.ndarray] | None:
-    root = DATA / name
-    if not root.is_dir():
-        return None
-    return DATASETS[name](root)
 
 
 def fire_rates(texts: list[str], is_spam: np.ndarray) -> dict[str, dict[str, float]]:
@@ -154,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     all_texts: list[str] = []
     spam_total = caught_total = 0
     print(f"{'dataset':26} {'label':18} {'spam fires':>10} {'ham fires':>10}")
-    for name in DATASETS:
-        loaded = load(name)
-        if loaded is None:
+    for name in NAMES:
+        corpus = load(name)
+        if corpus is None:
             print(f"{name:26} (absent: {DATA / name})")
             continue
-        texts, is_spam = loaded
+        texts, is_spam = corpus.texts, corpus.y == 1
         all_texts.extend(texts)
         rates = fire_rates(texts, is_spam)
         results["datasets"][name] = {"posts": len(texts), "spam": int(is_spam.sum()), "rates": rates}  # type: ignore[index]
@@ -175,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     if all_texts:
         rng = np.random.default_rng(7)
         corpora["real messages, resampled"] = [all_texts[i] for i in rng.integers(0, len(all_texts), args.speed_posts)]
-    sys.path.insert(0, str(REPO / "benchmarks"))
     from _corpus import mixed_posts
 
     corpora["mixed zh/en posts (benchmarks/_corpus.py)"] = mixed_posts(args.speed_posts, seed=7)

@@ -28,9 +28,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from criteria_real import DATA, load_cn_sms, load_qq, load_sms_uci, load_youtube  # noqa: E402
+from corpora import DATA, labelled, load  # noqa: E402
 
-from spamflood import Detector, FieldMap  # noqa: E402
+from spamflood import Detector  # noqa: E402
 from spamflood.model import (  # noqa: E402
     FloodModel,
     binary_report,
@@ -41,12 +41,8 @@ from spamflood.model import (  # noqa: E402
 )
 from spamflood.synth import write as synth_write  # noqa: E402
 
-REAL = {
-    "sms_spam_uci (en)": (load_sms_uci, "sms_spam_uci"),
-    "cn_sms_spam_50k (zh)": (load_cn_sms, "cn_sms_spam_50k"),
-    "cn_qq_group_ads (zh)": (load_qq, "cn_qq_group_ads"),
-    "youtube_spam_2014 (en)": (load_youtube, "youtube_spam_2014_pilot"),
-}
+REAL = ("sms_spam_uci", "cn_sms_spam_50k", "cn_qq_group_ads", "youtube_spam_2014_pilot")
+"""The corpora cross-validated here (benchmarks/real_data.py measures all of them, across corpora)."""
 
 
 def synthetic(posts: int, seed: int, jobs: int) -> dict[str, Any]:
@@ -64,19 +60,16 @@ def synthetic(posts: int, seed: int, jobs: int) -> dict[str, Any]:
 
 
 def real(folds: int, jobs: int) -> dict[str, Any]:
-    import pandas as pd
     from sklearn.metrics import roc_auc_score
 
     bundled = Detector.load(n_jobs=jobs)
     out: dict[str, Any] = {}
-    for name, (loader, folder) in REAL.items():
-        if not (DATA / folder).is_dir():
-            out[name] = {"skipped": f"{DATA / folder} is absent"}
+    for name in REAL:
+        corpus = load(name)
+        if corpus is None:
+            out[name] = {"skipped": f"{DATA / name} is absent"}
             continue
-        texts, y = loader(DATA / folder)
-        frame = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts, "label": y.astype(int)})
-        fields = FieldMap.parse("author=,time=")
-        data = labelled_features(bundled, frame, label_field="label", field_map=fields)
+        data = labelled(bundled, corpus)
         entry: dict[str, Any] = {
             "messages": len(data.y),
             "spam": int(data.y.sum()),

@@ -28,6 +28,7 @@ _LAZY = {
     "FloodModel": "estimator",
     "feature_matrix": "estimator",
     "binary_report": "metrics",
+    "reliability": "metrics",
     "threshold_for_precision": "metrics",
     "LabelledFeatures": "training",
     "cross_validate": "training",
@@ -63,6 +64,7 @@ __all__ = [
     "load_model",
     "parse_label",
     "read_truth",
+    "reliability",
     "save_model",
     "threshold_for_precision",
 ]
