@@ -11,8 +11,9 @@ co-tweet / co-link networks of the coordination-network-toolkit:
    (``#tag`` and Weibo's ``#topic#``), @mentions, case-folded, and for a repost the post it
    reposts (``repost_of``);
 2. **co-posts**: two distinct accounts posting the same object within ``interval`` seconds of
-   each other. A pair counts one *occasion* per object and interval slot, so two accounts
-   trading a burst of posts in one minute count once;
+   each other. A pair counts one *occasion* per object and interval slot (slots of the epoch:
+   ``floor(time / interval)`` of the earlier post), so two accounts trading a burst of posts
+   in one minute count once;
 3. **the account network**: an edge joins two accounts that co-posted on at least
    ``min_coposts`` occasions (*repeatedly*: across several objects or several intervals); its
    weight is the number of occasions;
@@ -285,8 +286,9 @@ class Coordination:
         left, a, b = left[distinct], a[distinct], b[distinct]
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         pair = lo * n_acc + hi
-        slot = np.floor((t[left] - t.min()) / self.interval).astype(np.int64)
-        n_slots = int(slot.max()) + 1 if slot.size else 1
+        slot = np.floor(t[left] / self.interval).astype(np.int64)  # slots of the epoch, not of the batch
+        slot -= slot.min()
+        n_slots = int(slot.max()) + 1
         occasion = code[left] * n_slots + slot
         both = np.lexsort((occasion, pair))
         pair, occasion = pair[both], occasion[both]
