@@ -278,8 +278,13 @@ class Decider:
 
 
 def _covered(model: Any) -> frozenset[str]:
-    """The labels the model reads at least one feature of (by its ``feature_names_in_``)."""
-    names = set(np.asarray(getattr(model, "feature_names_in_", ()), dtype=object).tolist())
+    """The labels the model reads at least one feature of: by its ``feature_names_in_``, or for
+    a model that does not name its inputs, the registry's model inputs (``model_input``)."""
+    declared = getattr(model, "feature_names_in_", None)
+    if declared is None:
+        names = {f.name for f in FEATURES.values() if f.model_input}
+    else:
+        names = set(np.asarray(declared, dtype=object).tolist())
     return frozenset(f.label for f in FEATURES.values() if f.name in names)
 
 
