@@ -11,18 +11,23 @@ co-tweet / co-link networks of the coordination-network-toolkit:
    (``#tag`` and Weibo's ``#topic#``), @mentions, case-folded, and for a repost the post it
    reposts (``repost_of``);
 2. **co-posts**: two distinct accounts posting the same object within ``interval`` seconds of
-   each other. A pair counts one *occasion* per object and interval slot (slots of the epoch:
+   each other. A pair counts one *occasion* per interval slot (slots of the epoch:
    ``floor(time / interval)`` of the earlier post), so two accounts trading a burst of posts
-   in one minute count once;
+   in one minute, or one copy carrying a link, a hashtag and a mention, count once;
 3. **the account network**: an edge joins two accounts that co-posted on at least
-   ``min_coposts`` occasions (*repeatedly*: across several objects or several intervals); its
-   weight is the number of occasions;
+   ``min_coposts`` occasions (*repeatedly*: across several objects or several intervals) *and*
+   on at least ``min_overlap`` of the occasions of each of the two (the slots in which it
+   posted an object); its weight is the number of occasions;
 4. **groups**: the connected components of that network. A post is the group's when its author
    is in the group and it carries one of the objects the group's edges co-posted.
 
 An organic trend (thousands of people on one hashtag over a day) makes co-posts by chance, but
 the same two people meet within a minute on three occasions only rarely; a news post and its
-handful of reposts makes each pair meet once. Neither forms an edge.
+handful of reposts makes each pair meet once. Neither forms an edge. Very active people who
+share every viral story within minutes of it breaking do meet again and again, but on a small
+share of what each of them posts (a hub meeting many light users by chance meets each on a
+small share of its own posts); a campaign's accounts meet on much of theirs (the issue's
+example: 9 of some 30 posts), which ``min_overlap`` tells apart.
 
 Everything is vectorised: objects are found by one regular-expression pass over the texts
 joined (a Python step per *match*, not per post), co-posts by sorting (object, time) and
@@ -57,10 +62,13 @@ from spamflood.criteria.rules import RULES, label_scores
 from spamflood.durations import human_duration
 from spamflood.posts import PostBatch, unknown_authors
 
-__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "Coordination", "CoordinatedGroups", "normalize_url", "post_objects"]
+__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "MIN_OVERLAP", "Coordination", "CoordinatedGroups", "normalize_url", "post_objects"]
 
 INTERVAL = 60.0
 """The default coordination interval (seconds): the Detector's ``interval``."""
+
+MIN_OVERLAP = 0.1
+"""The default ``min_overlap``: an edge's co-posts as a share of each account's occasions."""
 
 MAX_NEIGHBOURS = 64
 """Later posts of the same object within the interval that one post is paired with, at most."""
@@ -192,13 +200,18 @@ class Coordination:
     interval : seconds (or ``"1min"``) within which two accounts posting one object co-post.
     min_authors : accounts a group needs for the label (the detector's ``min_authors``).
     min_coposts : co-posting occasions that make a pair of accounts an edge of the network.
+    min_overlap : the share of each account's occasions that a pair must have co-posted for
+        an edge.
     """
 
-    def __init__(self, *, interval: float | str = INTERVAL, min_authors: int = 5, min_coposts: int = 3) -> None:
+    def __init__(
+        self, *, interval: float | str = INTERVAL, min_authors: int = 5, min_coposts: int = 3, min_overlap: float = MIN_OVERLAP
+    ) -> None:
         owner = "Coordination"
         self.interval = _params.duration(owner, "interval", interval)
         self.min_authors = _params.integer(owner, "min_authors", min_authors, 2)
         self.min_coposts = _params.integer(owner, "min_coposts", min_coposts, 2)
+        self.min_overlap = _params.real(owner, "min_overlap", min_overlap, 0.0, 1.0)
         self.rules = RULES.bind(min_authors=self.min_authors, min_coposts=self.min_coposts)
 
     def __repr__(self) -> str:
@@ -263,8 +276,8 @@ class Coordination:
     def _co_posts(
         self, post: np.ndarray, code: np.ndarray, account: np.ndarray, times: np.ndarray, n_acc: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
-        """The network's edges (``u < v``, weight ``w`` >= ``min_coposts`` occasions) and every
-        occasion's account pair and object."""
+        """The network's edges (``u < v``, weight ``w``: at least ``min_coposts`` occasions and
+        ``min_overlap`` of each account's) and every occasion's account pair and object."""
         empty = np.zeros(0, dtype=np.int64)
         if post.size < 2:
             return empty, empty, empty, (empty, empty), empty
@@ -287,17 +300,18 @@ class Coordination:
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         pair = lo * n_acc + hi
         slot = np.floor(t[left] / self.interval).astype(np.int64)  # slots of the epoch, not of the batch
-        slot -= slot.min()
-        n_slots = int(slot.max()) + 1
-        occasion = code[left] * n_slots + slot
-        both = np.lexsort((occasion, pair))
-        pair, occasion = pair[both], occasion[both]
-        new = np.r_[True, (pair[1:] != pair[:-1]) | (occasion[1:] != occasion[:-1])]
-        pair, occasion = pair[new], occasion[new]
-        edges, weight = np.unique(pair, return_counts=True)
-        strong = weight >= self.min_coposts
+        # the objects each pair co-posted (for the groups' objects), each (pair, object) once
+        shared = np.unique(np.stack([pair, code[left]]), axis=1) if pair.size else np.zeros((2, 0), dtype=np.int64)
+        # occasions: one per pair and slot, however many objects the pair's posts shared in it
+        occasion = np.unique(np.stack([pair, slot]), axis=1)[0] if pair.size else pair
+        edges, weight = np.unique(occasion, return_counts=True)
+        # each account's own occasions: the slots in which it posted an object
+        own = np.unique(np.stack([acc, np.floor(t / self.interval).astype(np.int64)]), axis=1)[0]
+        occasions = np.bincount(own, minlength=n_acc)
+        busier = np.maximum(occasions[edges // n_acc], occasions[edges % n_acc])
+        strong = (weight >= self.min_coposts) & (weight >= self.min_overlap * busier)
         edges, weight = edges[strong], weight[strong]
-        return edges // n_acc, edges % n_acc, weight, (pair // n_acc, pair % n_acc), occasion // n_slots
+        return edges // n_acc, edges % n_acc, weight, (shared[0] // n_acc, shared[0] % n_acc), shared[1]
 
     def findings(self, batch: PostBatch) -> tuple[dict[str, np.ndarray], np.ndarray, dict[int, str]]:
         """The ``coordinated`` features of every post (NaN where its author or time is unknown,
