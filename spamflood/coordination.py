@@ -62,7 +62,7 @@ from spamflood.criteria.rules import RULES, label_scores
 from spamflood.durations import human_duration
 from spamflood.posts import PostBatch, unknown_authors
 
-__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "MIN_OVERLAP", "Coordination", "CoordinatedGroups", "normalize_url", "post_objects"]
+__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "MIN_OVERLAP", "CoordinatedGroups", "Coordination", "normalize_url", "post_objects"]
 
 INTERVAL = 60.0
 """The default coordination interval (seconds): the Detector's ``interval``."""
@@ -72,8 +72,6 @@ MIN_OVERLAP = 0.1
 
 MAX_NEIGHBOURS = 64
 """Later posts of the same object within the interval that one post is paired with, at most."""
-
-FEATURES = ("COORDINATED_ACCOUNTS", "COORDINATED_COPOSTS", "COORDINATED_PAIRS", "COORDINATED_POSTS", "COORDINATED_SPAN")
 
 _OBJECT = re.compile(
     r"https?://[^\s<>\"'，。！？、；：（）【】「」《》]+"  # a link, up to whitespace or CJK punctuation
@@ -172,11 +170,11 @@ def post_objects(texts: list[str], repost_of: list[str | None]) -> PostObjects:
 
 @dataclass(frozen=True)
 class CoordinatedGroups:
-    """The groups of a batch. Per account code (``account`` of :meth:`Coordination.groups`):
-    ``group`` (-1: in none); per group: its ``accounts``, ``pairs`` (edges), ``median``
-    co-posting occasions per pair, ``posts`` on its objects, their ``first``/``last`` time and
-    its ``top`` object (the one its pairs co-posted most); per post: ``post_group`` (-1: not a
-    group's post)."""
+    """The groups of a batch. Per account (code of :meth:`PostBatch.author_codes`): ``group``
+    (-1: in none); per group: its ``accounts``, ``pairs`` (edges), ``median`` co-posting
+    occasions per pair, ``posts`` on its objects, their ``first``/``last`` time, its ``top``
+    object (the one most of its edges co-posted, as shown) and how many ``objects`` its edges
+    co-posted; per post: ``post_group`` (-1: not a group's post)."""
 
     group: np.ndarray
     accounts: np.ndarray
@@ -248,11 +246,9 @@ class Coordination:
         starts = np.r_[0, np.cumsum(n_pairs)[:-1]]
         sw = w[order].astype(np.float64)
         median = (sw[starts + (n_pairs - 1) // 2] + sw[starts + n_pairs // 2]) / 2 if g else np.zeros(0)
-        # a group's objects: those its edges co-posted; their occasions by (group, object)
+        # a group's objects: those its edges co-posted, counted in edges
         n_codes = max(len(objs.names), 1)
-        occ_group = group[occ_pair[0]]
-        on_edge = (occ_group >= 0) & (group[occ_pair[1]] == occ_group)
-        gk, counts = np.unique(occ_group[on_edge] * n_codes + occ_code[on_edge], return_counts=True)
+        gk, counts = np.unique(group[occ_pair[0]] * n_codes + occ_code, return_counts=True)
         by_count = np.lexsort((-counts, gk // n_codes))  # per group, its most co-posted object first
         firsts = by_count[np.r_[True, np.diff(gk[by_count] // n_codes) != 0]] if gk.size else by_count
         top = [""] * g
@@ -311,6 +307,7 @@ class Coordination:
         busier = np.maximum(occasions[edges // n_acc], occasions[edges % n_acc])
         strong = (weight >= self.min_coposts) & (weight >= self.min_overlap * busier)
         edges, weight = edges[strong], weight[strong]
+        shared = shared[:, np.isin(shared[0], edges)]  # the objects of the network's edges only
         return edges // n_acc, edges % n_acc, weight, (shared[0] // n_acc, shared[0] % n_acc), shared[1]
 
     def findings(self, batch: PostBatch) -> tuple[dict[str, np.ndarray], np.ndarray, dict[int, str]]:
@@ -318,17 +315,23 @@ class Coordination:
         0 outside a group), where the label fires, and there its reason."""
         n = len(batch)
         found = self.groups(batch)
-        values = {name: np.zeros(n, dtype=np.float64) for name in FEATURES}
+        per_group = {
+            "COORDINATED_ACCOUNTS": found.accounts,
+            "COORDINATED_COPOSTS": found.median,
+            "COORDINATED_PAIRS": found.pairs,
+            "COORDINATED_POSTS": found.posts,
+            "COORDINATED_SPAN": found.last - found.first,
+        }
         at = found.post_group
         mine = np.flatnonzero(at >= 0)
-        g = at[mine]
-        for name, column in zip(FEATURES, (found.accounts, found.median, found.pairs, found.posts, found.last - found.first)):
-            values[name][mine] = column[g]
+        values = {}
+        for name, column in per_group.items():
+            values[name] = np.zeros(n, dtype=np.float64)
+            values[name][mine] = column[at[mine]]
         unknown = ~np.isfinite(np.asarray(batch.times, dtype=np.float64)) | unknown_authors(batch.authors, batch.ids)
         for column in values.values():
             column[unknown] = np.nan
         fired = label_scores(values, rules=self.rules)["coordinated"] > 0
-        sentences: dict[int, str] = {}
         on = np.flatnonzero(fired)
         said = {k: self.reason(found, k) for k in np.unique(at[on]).tolist()}
         sentences = dict(zip(on.tolist(), map(said.__getitem__, at[on].tolist())))
