@@ -824,9 +824,9 @@ class Coordinated(Campaign):
     def compose(self, j: int, pid: str, rng: random.Random) -> tuple[str, list[str], int, str | None]:
         text_bank = self.ctx.bank.text[self.lang]
         slots = Slots(text_bank.vocab, rng)
-        topic = _pick(text_bank.topics, rng)[1]
-        parts = [_pick(topic, rng).fill(slots)]
-        if rng.random() < 0.6:
+        # two or three everyday fragments, so that no two posts are near-copies of each other
+        parts = [_pick(_pick(text_bank.topics, rng)[1], rng).fill(slots) for _ in range(2)]
+        if rng.random() < 0.5:
             parts.append(_pick(text_bank.kinds["short"], rng).fill(slots))
         rng.shuffle(parts)
         sep = "，" if self.lang == "zh" else ", "
