@@ -9,7 +9,7 @@ Targets (issue 2): 1M posts under 30 s on 2 cores, peak RSS under 2 GiB, >= 20x 
 machine skew wall time, less so CPU time), the per-post cost of each stage a worker and the
 main process run, each batched path beside the one-by-one path it replaces (rows to posts,
 evidence matches, the batch criteria with and without the workers' scan, JSONL writing), with
-the ratio. The machine's load average is printed and saved with every figure.
+the ratio, and the coordinated groups' cost (:mod:`spamflood.coordination`). The machine's load average is printed and saved with every figure.
 
     python benchmarks/end_to_end.py [--posts 1000000] [--jobs 2] [--baseline-posts 20000] [--rules]
     python benchmarks/end_to_end.py --stages [--posts 200000]
@@ -203,6 +203,7 @@ def stages(feed: Path, posts: int) -> None:
     import numpy as np
 
     from spamflood.cluster import ClusterFinder
+    from spamflood.coordination import Coordination
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
     from spamflood.criteria.compute import build_context
     from spamflood.io.readers import iter_chunks
@@ -282,6 +283,8 @@ def stages(feed: Path, posts: int) -> None:
     cost["batch criteria: evaluate(batch, scan=...) + sentences()"] = _cpu(
         lambda: evaluate(batch, labels, families=batch_families, scan=joined).sentences()
     )
+    coordination = Coordination()
+    cost["coordination: objects, co-posts, network, groups"] = _cpu(lambda: coordination.findings(batch))
 
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)

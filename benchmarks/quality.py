@@ -5,7 +5,9 @@ labels) in two views: on flagged posts (a label counts only where the post is fl
 it: what a moderator acts on, the main view) and listed on any post (the evidence a post shows,
 flagged or not). Then cluster quality against the campaigns (adjusted Rand index, pair precision and
 recall; organic posts count as singletons), recall of flagged campaign posts at each evasion
-level, and the share of organic hard negatives flagged, by kind. Writes JSON too.
+level, the share of organic hard negatives flagged, by kind, and for ``coordinated`` the
+account-level precision and recall against the coordinated campaigns' accounts and the share of
+organic trend accounts (the day's trending hashtag) flagged. Writes JSON too.
 
     python benchmarks/quality.py [--posts 100000] [--seed 101] [--jobs 2] [--rules]
 
@@ -31,7 +33,7 @@ from spamflood import Detector, synth
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LABELS = ["mass_share", "repetition", "batch_accounts", "auto_posting", "soft_ad",
-          "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup"]
+          "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup", "coordinated"]
 
 
 def main() -> None:
@@ -46,6 +48,7 @@ def main() -> None:
         feed, truth_path = Path(tmp) / "feed.jsonl", Path(tmp) / "truth.jsonl"
         synth.write(feed, truth_path, posts=args.posts, seed=args.seed)
         truth = [json.loads(line) for line in truth_path.read_text().splitlines()]
+        campaigns = [json.loads(line) for line in synth.campaigns_path_for(truth_path).read_text().splitlines()]
         started = time.perf_counter()
         detector = Detector(n_jobs=args.jobs, tz="Asia/Shanghai") if args.rules else Detector.load(n_jobs=args.jobs)
         result = detector.score(str(feed))
@@ -88,12 +91,37 @@ def main() -> None:
     false_pos = Counter(t["organic_kind"] for i, t in enumerate(truth) if not t["campaign"] and flagged[i])
     hard = {k: false_pos[k] / negatives[k] for k in sorted(negatives)}
     print("organic posts flagged, by kind: " + ", ".join(f"{k} {v:.3f}" for k, v in hard.items()))
+    accounts = coordinated_accounts(truth, campaigns, result.batch.authors, result.labels, flagged)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / ("quality_rules.json" if args.rules else "quality.json")).write_text(json.dumps({
         "posts": args.posts, "seed": args.seed, "seconds": seconds, "per_label": per_label, "overall": overall,
         "clusters": {"ari": ari, "pair_precision": pair_precision, "pair_recall": pair_recall},
-        "recall_by_evasion": by_level, "organic_flagged_by_kind": hard,
+        "recall_by_evasion": by_level, "organic_flagged_by_kind": hard, "coordinated_accounts": accounts,
     }, indent=2))
+
+
+def coordinated_accounts(
+    truth: list[dict[str, Any]], campaigns: list[dict[str, Any]], authors: list[str], labels: list[list[str]], flagged: np.ndarray
+) -> dict[str, float]:
+    """Account-level figures for ``coordinated``: an account is predicted coordinated when a
+    flagged post of its lists the label; the true ones are the accounts of the coordinated
+    campaigns. Precision, recall, and the share of organic trend accounts (people who used the
+    day's trending hashtag and are in no campaign) predicted coordinated. Prints them."""
+    true = {a for c in campaigns if c["label"] == "coordinated" for a in c["accounts"]}
+    in_campaign = {a for c in campaigns for a in c["accounts"]}
+    predicted = {authors[i] for i, ls in enumerate(labels) if "coordinated" in ls and flagged[i]}
+    trend = {authors[i] for i, t in enumerate(truth) if t["organic_kind"] == "hashtag_trend"} - in_campaign
+    tp = len(true & predicted)
+    out = {
+        "true_accounts": len(true), "predicted_accounts": len(predicted),
+        "precision": tp / len(predicted) if predicted else 0.0, "recall": tp / len(true) if true else 0.0,
+        "trend_accounts": len(trend), "trend_accounts_flagged": len(trend & predicted) / len(trend) if trend else 0.0,
+        "campaigns": sum(c["label"] == "coordinated" for c in campaigns),
+    }
+    print(f"coordinated accounts ({out['campaigns']} campaigns): precision {out['precision']:.3f} recall {out['recall']:.3f} "
+          f"({out['true_accounts']:,} true, {out['predicted_accounts']:,} predicted); organic trend accounts flagged "
+          f"{out['trend_accounts_flagged']:.4f} of {out['trend_accounts']:,}")
+    return out
 
 
 VIEWS = {

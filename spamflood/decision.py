@@ -17,7 +17,12 @@ Which families an engine can run when follows from each label's scope in the reg
 (:data:`~spamflood.criteria.registry.SCOPES`): :data:`POST_FAMILIES` read one post and run per
 chunk; :data:`FEED_FAMILIES` read an author's posts or the whole feed and run once over the
 batch; :data:`CLUSTER_FAMILIES` need the near-duplicate clusters. ``mass_share`` and
-``repetition`` come from the cluster statistics (:class:`~spamflood.scoring.RuleScorer`).
+``repetition`` come from the cluster statistics (:class:`~spamflood.scoring.RuleScorer`),
+``coordinated`` from the account network of :mod:`spamflood.coordination` (batch only).
+
+A fired label whose features the model does not read (``coordinated`` for the bundled model,
+trained before it) adds its rule strength to the model's score by noisy-or, so its evidence
+flags a post even though no model weighs it yet.
 """
 
 from __future__ import annotations
@@ -255,6 +260,7 @@ class Decider:
                 model_input["text"] = texts
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
             score, heads = _model_scores(self._model_for(model, n), model_input, n, listed >= 2)
+            score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -269,6 +275,27 @@ class Decider:
                 for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
                     reasons[i] = [sentence]
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
+
+
+def _covered(model: Any) -> frozenset[str]:
+    """The labels the model reads at least one feature of: by its ``feature_names_in_``, or for
+    a model that does not name its inputs, the registry's model inputs (``model_input``)."""
+    declared = getattr(model, "feature_names_in_", None)
+    if declared is None:
+        names = {f.name for f in FEATURES.values() if f.model_input}
+    else:
+        names = set(np.asarray(declared, dtype=object).tolist())
+    return frozenset(f.label for f in FEATURES.values() if f.name in names)
+
+
+def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.ndarray:
+    """The model's score raised by the rule strength of each fired label the model reads no
+    feature of (``coordinated`` for a model trained before it), by noisy-or: evidence the model
+    cannot weigh still counts, and a label that fired nowhere leaves the score as it is."""
+    live = {label: s for label, s in strength.items() if s.any()}
+    if not live:
+        return score
+    return 1.0 - (1.0 - np.asarray(score, dtype=np.float64)) * (1.0 - combine(live, len(score)))
 
 
 def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, rows: list[int]) -> list[str]:

@@ -20,6 +20,7 @@ from spamflood import _params
 from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
+from spamflood.coordination import INTERVAL, Coordination
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
@@ -42,7 +43,9 @@ from spamflood.scoring import RuleScorer
 
 __all__ = ["Decision", "Detector", "ScoreResult", "ScoredPost"]
 
-MODEL_SETTINGS: tuple[str, ...] = ("similarity", "window", "min_authors", "min_copies", "num_perm", "ngram", "seed", "tz")
+MODEL_SETTINGS: tuple[str, ...] = (
+    "similarity", "window", "min_authors", "min_copies", "interval", "min_coposts", "num_perm", "ngram", "seed", "tz"
+)
 """Detector parameters that change feature values: saved with a model, restored by ``load``."""
 
 
@@ -61,6 +64,9 @@ class Detector:
     window : the sliding window for "many accounts at one instant" (seconds, or ``"1h"``).
     min_authors : distinct accounts within one window that make a cluster a ``mass_share`` flood.
     min_copies : near-identical posts by one account that make ``repetition``.
+    interval : the coordination interval: two accounts posting the same link, hashtag,
+        mention or repost within it co-post (seconds, or ``"1min"``; :mod:`spamflood.coordination`).
+    min_coposts : co-posting occasions that tie two accounts into a ``coordinated`` group.
     num_perm, ngram, seed : MinHash signature length, shingle size and permutation seed.
     n_jobs : worker processes for reading, normalizing and hashing (``-1``: all cores).
     chunk_rows : rows read, checked and hashed together (one task of a worker).
@@ -80,6 +86,8 @@ class Detector:
         window: float | str = "1h",
         min_authors: int = 5,
         min_copies: int = 3,
+        interval: float | str = INTERVAL,
+        min_coposts: int = 3,
         num_perm: int = 128,
         ngram: int = 5,
         seed: int = 1,
@@ -107,6 +115,7 @@ class Detector:
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
         self.finder = ClusterFinder(threshold=self.similarity, num_perm=num_perm)
         self.rules = RuleScorer(min_authors=min_authors, min_copies=min_copies)
+        self.coordination = Coordination(interval=interval, min_authors=min_authors, min_coposts=min_coposts)
         self.model = model
         self.model_manifest: dict[str, Any] = {}
 
@@ -134,6 +143,8 @@ class Detector:
             "window": self.window,
             "min_authors": self.rules.min_authors,
             "min_copies": self.rules.min_copies,
+            "interval": self.coordination.interval,
+            "min_coposts": self.coordination.min_coposts,
             "num_perm": self.hasher.num_perm,
             "ngram": self.hasher.ngram,
             "seed": self.hasher.seed,
@@ -144,7 +155,8 @@ class Detector:
         return (
             f"Detector(threshold={self.threshold}, similarity={self.similarity}, "
             f"window={human_duration(self.window)!r}, min_authors={self.rules.min_authors}, "
-            f"min_copies={self.rules.min_copies}, n_jobs={self.n_jobs}, "
+            f"min_copies={self.rules.min_copies}, interval={human_duration(self.coordination.interval)!r}, "
+            f"min_coposts={self.coordination.min_coposts}, n_jobs={self.n_jobs}, "
             f"model={_model_name(self.model)})"
         )
 
@@ -241,9 +253,10 @@ class Detector:
             clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
                 feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
+            coordinated = self._coordinated(batch)
             labels, digests = clustering.result()
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, scan)
+        found = _Found(batch, labels, digests, post, feed, coordinated, scan)
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
@@ -253,6 +266,11 @@ class Detector:
         threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
+
+    def _coordinated(self, batch: PostBatch) -> Findings:
+        """The ``coordinated`` label's findings (:mod:`spamflood.coordination`)."""
+        values, fired, sentences = self.coordination.findings(batch)
+        return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch))
 
     def _start_model_load(self) -> None:
         if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
@@ -278,7 +296,7 @@ class Detector:
         codes, _names = batch.author_codes()
         codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
-        parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times)]
+        parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
         if self.criteria:
             clustered = Findings.compute(batch, labels, CLUSTER_FAMILIES, self.tz, scan=found.scan)
             parts += [found.post, Findings.join([found.feed, clustered])]
@@ -308,14 +326,16 @@ class Detector:
 @dataclass
 class _Found:
     """What the chunks and the clustering found for a batch: the posts, their cluster ids and
-    signature digests, the post families' findings (from the chunks), the feed families'
-    (computed while the clusters were found), and the lexicon counts the batch families read."""
+    signature digests, the post families' findings (from the chunks), the feed families' and
+    the coordinated groups' (computed while the clusters were found), and the lexicon counts
+    the batch families read."""
 
     batch: PostBatch
     labels: np.ndarray
     digests: np.ndarray
     post: Findings
     feed: Findings
+    coordinated: Findings
     scan: Any = None
 
 

@@ -9,6 +9,8 @@ The rule score gives each fired label a strength, a simple, readable curve:
   (so it is exactly 0.5 at ``min_authors`` accounts and 0.75 at twice that).
 * ``repetition``: ``c`` = near-identical copies one account posted; strength
   ``1 - 0.5 ** (c / min_copies)`` when ``c >= min_copies``.
+* ``coordinated``: ``g`` = accounts in the post's co-posting group
+  (:mod:`spamflood.coordination`); strength ``1 - 0.5 ** (g / min_authors)`` where it fired.
 
 A missing time or author is unknown (see :func:`spamflood.cluster.cluster_stats`): accounts are
 the cluster's *known* authors, so posts without an author never make a flood, and a copy
@@ -116,6 +118,8 @@ def rule_strength(fired: Mapping[str, np.ndarray], values: Mapping[str, np.ndarr
             curve = label_strength(values["MASS_SHARE_AUTHORS_IN_WINDOW"], scorer.min_authors)
         elif label == "repetition":
             curve = label_strength(values["REPETITION_SAME_AUTHOR_COPIES"], scorer.min_copies)
+        elif label == "coordinated":
+            curve = label_strength(values["COORDINATED_ACCOUNTS"], scorer.min_authors)
         else:
             curve = np.full(len(on), CRITERIA_STRENGTH)
         # a fired cluster label is at its minimum count or above, so its curve is above 0

@@ -163,3 +163,17 @@ def test_the_label_heads_run_only_where_a_post_has_two_labels_to_order():
     assert model.head_rows == 1
     assert decision.label_scores["soft_ad"].tolist() == [0.8, 0.0, 0.0, 0.0]
     assert decision.label_scores["mass_share"].tolist() == [0.6, 0.0, 0.0, 0.0]
+
+
+def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_model_score():
+    findings = _findings()
+    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
+    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
+    findings.fired["coordinated"] = np.array([False, True, False])
+    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    decision = Decider(RuleScorer(min_authors=5), _Model()).decide(findings)
+    strength = 1 - 0.5 ** (10 / 5)  # the coordinated curve at twice min_authors
+    # the model reads mass_share and soft_ad (post 0 keeps its score) but no coordinated feature
+    assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - strength), 0.97])
+    assert decision.labels == [["soft_ad", "mass_share"], ["coordinated"], []]
+    assert decision.reasons[1] == [findings.sentences["coordinated"][1]]

@@ -32,6 +32,7 @@ from spamflood.errors import ConfigError
 
 __all__ = [
     "ARTICLE",
+    "COMPUTED_ELSEWHERE",
     "COMPUTED_HERE",
     "FAMILIES",
     "FEATURES",
@@ -61,12 +62,18 @@ FAMILIES: tuple[str, ...] = (
     "hotspot_hijack",
     "microbusiness",
     "chicken_soup",
+    "coordinated",
 )
 """The labels, in the order of the design's table; each is also a feature family."""
 
-COMPUTED_HERE: tuple[str, ...] = FAMILIES[2:]
-"""Families computed by :mod:`spamflood.criteria`; ``mass_share`` and ``repetition`` are filled
-from cluster statistics by the cluster stage."""
+COMPUTED_ELSEWHERE: tuple[str, ...] = ("mass_share", "repetition", "coordinated")
+"""Families with a stage of their own: ``mass_share`` and ``repetition`` are filled from cluster
+statistics by the cluster stage, ``coordinated`` by :mod:`spamflood.coordination` (the batch
+detector only, for now: the stream and Spark engines leave its features missing, NaN, and
+never list it)."""
+
+COMPUTED_HERE: tuple[str, ...] = tuple(f for f in FAMILIES if f not in COMPUTED_ELSEWHERE)
+"""Families computed by :mod:`spamflood.criteria`."""
 
 _KEYS = ("name", "label", "description", "kind", "reported", "examples_hit", "examples_miss", "monotone", "model_input")
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")

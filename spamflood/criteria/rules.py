@@ -42,11 +42,11 @@ _COND = re.compile(
     rf"|between\s+(?P<lo>{_NUMBER})\s+(?P<hi>{_NUMBER}))\s*$"
 )
 
-PARAMETERS: dict[str, int] = {"min_authors": 5, "min_copies": 3, "min_posts": 5, "min_accounts": 3}
+PARAMETERS: dict[str, int] = {"min_authors": 5, "min_copies": 3, "min_posts": 5, "min_accounts": 3, "min_coposts": 3}
 """The thresholds a condition may name instead of a number (``">= min_authors"``), with their
 defaults: each is a parameter of the detector or of the criteria
 (:class:`~spamflood.detector.Detector`, :class:`~spamflood.stream.FloodMonitor`,
-:class:`~spamflood.criteria.CriteriaFeatures`), so that one value rules both the feature and
+:class:`~spamflood.criteria.CriteriaFeatures`, :class:`~spamflood.coordination.Coordination`), so that one value rules both the feature and
 the label, and a detector built with ``min_authors=10`` lists ``mass_share`` from 10 accounts."""
 
 

@@ -44,6 +44,7 @@ LABELS: tuple[str, ...] = (
     "auto_posting",
     "batch_accounts",
     "chicken_soup",
+    "coordinated",
     "holiday_template",
     "hotspot_hijack",
     "mass_share",

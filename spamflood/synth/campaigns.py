@@ -24,6 +24,9 @@ registered in a batch.
   claims and recruiting agents; the agents repost the boasts.
 * :class:`ChickenSoup`: a brand's scheduled "good morning"/"good night" inspirational posts at
   the same minute every day (scheduled ones at ``hh:mm:00``, also labelled ``auto_posting``).
+* :class:`Coordinated`: a hashtag or link pushed by a batch of 12-150 accounts for 2-8 hours
+  in waves (every 2-17 minutes a share of them posts it within 5-45 seconds), every post
+  worded anew from everyday phrases: screen-sweeping that no near-duplicate test sees.
 """
 
 from __future__ import annotations
@@ -790,8 +793,68 @@ class ChickenSoup(Campaign):
         return self._copy(text, values["_link"], 0, rng), self.labels_for(self.who[j], *labels), 0, None
 
 
+class Coordinated(Campaign):
+    """A hashtag or a link pushed by a batch of accounts in waves, each post worded anew: every
+    few minutes a share of the accounts posts it within seconds of each other, for hours."""
+
+    kind = "coordinated"
+    MIN = 40
+    EVASIVE = False  # its disguise is the varied wording, not characters
+    _TAG_WORDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "zh": ("粉丝节", "来了", "上新", "必买", "宠粉日", "狂欢"),
+        "en": ("Day", "Now", "Fans", "Live", "Drop", "Week"),
+    }
+    pushed: str
+
+    @classmethod
+    def plan(
+        cls, ctx: Ctx, d: int, lo: int, cap: int, r: random.Random, *, exact: int = 0, hook: Hook | None = None
+    ) -> Coordinated | None:
+        if cap < cls.MIN:
+            return None
+        c = cls(ctx, ctx.lang(r), r)
+        lang = c.lang
+        brand = _pick(ctx.bank.brands, r)
+        values = ctx.brand_slots(brand, lang, r)
+        if r.random() < 0.7:
+            word = _pick(cls._TAG_WORDS[lang], r)
+            c.pushed = f"#{values['brand']}{word}#" if lang == "zh" else f"#{brand.slug.title().replace('-', '')}{word}"
+        else:
+            c.pushed = values["_link"]
+        cap = min(cap, _loguniform(r, cls.MIN, 700))
+        n = min(_loguniform(r, 12, 150), max(6, cap // 8))  # each account posts some 6-40 times
+        c.accounts = c._post_accounts(n, r, lo - int((5 + 120 * r.random()) * DAY), 0.85)
+        t = ctx.human_time(d, r, 8, 20)
+        end = t + int((2 + 6 * r.random()) * HOUR)
+        share = 0.5 + 0.4 * r.random()  # of the accounts in each wave
+        spread = 5 + int(40 * r.random())  # seconds a wave takes
+        count = 0
+        while t < end and count < cap:
+            for who in range(n):
+                if count < cap and r.random() < share:
+                    c.add(t + int(spread * r.random()), who)
+                    count += 1
+            t += 120 + int(900 * r.random())
+        c.params.update(pushed=c.pushed, brand=values["brand"], accounts=n, wave_share=round(share, 2), wave_seconds=spread)
+        return c
+
+    def compose(self, j: int, pid: str, rng: random.Random) -> tuple[str, list[str], int, str | None]:
+        text_bank = self.ctx.bank.text[self.lang]
+        slots = Slots(text_bank.vocab, rng)
+        # two or three everyday fragments, so that no two posts are near-copies of each other
+        parts = [_pick(_pick(text_bank.topics, rng)[1], rng).fill(slots) for _ in range(2)]
+        if rng.random() < 0.5:
+            parts.append(_pick(text_bank.kinds["short"], rng).fill(slots))
+        rng.shuffle(parts)
+        sep = "，" if self.lang == "zh" else ", "
+        text = sep.join(parts)
+        closed = self.pushed.endswith("#")  # Weibo's #topic# needs no space after it
+        text = (f"{self.pushed}{text}" if closed else f"{self.pushed} {text}") if rng.random() < 0.5 else f"{text} {self.pushed}"
+        return text, self.labels_for(self.who[j], "coordinated"), 0, None
+
+
 KINDS: dict[str, type[Campaign]] = {
     cls.kind: cls
-    for cls in (MassShare, Repetition, AutoPosting, SoftAd, HolidayTemplate, HotspotHijack, MicroBusiness, ChickenSoup)
+    for cls in (MassShare, Repetition, AutoPosting, SoftAd, HolidayTemplate, HotspotHijack, MicroBusiness, ChickenSoup, Coordinated)
 }
 """Campaign kinds by their primary label."""

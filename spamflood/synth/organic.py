@@ -19,7 +19,9 @@ reposts of recent posts; and the hard negatives a detector must leave alone:
 * ``news_share`` and ``news_post``: legitimate virality, a newsroom's headline shared by many
   people within minutes, each with their own words, some as reposts;
 * ``secondhand_sale``: one person selling one used thing (a price and "DM me", once);
-* ``deal_tip``: a person passing on a bargain they saw (a price and "go before it's gone").
+* ``deal_tip``: a person passing on a bargain they saw (a price and "go before it's gone");
+* ``hashtag_trend``: the day's trending hashtag, added by many people to their own chatter
+  all day long (thousands of accounts on one object, but no tight, repeated co-posting).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ _BASE_KINDS: tuple[tuple[str, float], ...] = (
     ("news_comment", 0.012),
     ("deal_tip", 0.004),
 )
+_TREND = 0.03  # share of posts joining the day's trending hashtag
 _BURST = 0.06  # chance that a post follows its author's previous one within minutes
 _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "short", "product_praise")
 
@@ -82,6 +85,7 @@ class Organic:
         self._kinds: list[str] = []
         self._cum: list[float] = []
         self._festival: FestivalDay | None = None
+        self._day = 0  # the day (epoch days) of the hour being planned: its trending hashtag
         self._event: Event | None = None
         self._slots: dict[str, Slots] = {}
 
@@ -125,6 +129,8 @@ class Organic:
         self._festival, p_f = self.world.festival_greeting(lo + 1800)
         if self._festival is not None:
             kinds.append(("festival_greeting", p_f))
+        kinds.append(("hashtag_trend", _TREND))
+        self._day = lo // 86400
         self._event, p_d = self.world.disaster_reaction(lo + 1800)
         if self._event is not None:
             kinds.append(("disaster_sympathy", p_d))
@@ -194,6 +200,11 @@ class Organic:
         slots.clear()
         if kind == "daily":
             return self._decorate(self._daily(lang, slots, rng), lang, rng), kind, None
+        if kind == "hashtag_trend":
+            tags = text_bank.vocab["hashtag"]
+            tag = tags[(self._day * 7 + 3) % len(tags)]  # one trend a day, the same for everyone
+            text = self._daily(lang, slots, rng)
+            return (f"{tag}{text}" if lang == "zh" else f"{text} {tag}"), kind, None
         if kind == "repost":
             recent = self.recent[lang]
             if recent:

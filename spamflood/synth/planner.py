@@ -31,6 +31,7 @@ KIND_SHARES: dict[str, float] = {
     "hotspot_hijack": 0.08,
     "chicken_soup": 0.08,
     "repetition": 0.07,
+    "coordinated": 0.08,
 }
 """Share of campaign posts per kind (before kinds that cannot run are dropped)."""
 

@@ -1,0 +1,212 @@
+"""Coordination on shared objects: the same hashtag, link, mention or repost from accounts that
+post it within the coordination interval, again and again (``spamflood.coordination``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamflood import Detector
+from spamflood.coordination import Coordination, normalize_url, post_objects
+from spamflood.errors import ConfigError
+from spamflood.posts import Post, PostBatch
+
+BASE = 1_767_225_600.0  # 2026-01-01 00:00 UTC, a multiple of the 60 s interval
+WORDS = (
+    "sunrise harbour violet engine copper meadow lantern quartz falcon orchard velvet tundra "
+    "marble pepper glacier cobalt saffron willow ember canyon thistle pebble nimbus cedar "
+    "juniper mosaic tango walnut lagoon prairie ripple summit basil dune fern opal"
+).split()
+
+
+def varied(r: random.Random, tag: str) -> str:
+    """A sentence nobody else writes, carrying ``tag``: no two are near-duplicates."""
+    return " ".join(r.sample(WORDS, 9)) + f" {tag}"
+
+
+def campaign(accounts: int = 6, bursts: int = 5, tag: str = "#BuyNow", prefix: str = "bot") -> list[Post]:
+    """``accounts`` accounts each posting ``tag`` (varied text) within 30 s, in ``bursts``
+    bursts at irregular hours."""
+    r = random.Random(f"{prefix}{accounts}{bursts}")
+    posts = []
+    for b in range(bursts):
+        start = BASE + 60 * (37 * b * b + 53 * b)  # irregular gaps, each burst inside one minute
+        for a in range(accounts):
+            posts.append(Post(id=f"{prefix}{a}-{b}", text=varied(r, tag), author=f"{prefix}{a}", time=start + r.randrange(30)))
+    return posts
+
+
+def organic_trend(people: int = 300, tag: str = "#WorldCup") -> list[Post]:
+    """``people`` accounts using one popular hashtag 1-3 times each, spread over a day."""
+    r = random.Random(7)
+    return [
+        Post(id=f"o{p}-{k}", text=varied(r, tag), author=f"fan{p}", time=BASE + r.random() * 86400)
+        for p in range(people)
+        for k in range(r.randint(1, 3))
+    ]
+
+
+def news_with_retweets() -> list[Post]:
+    news = Post(id="news", text="Storm reaches the coast tonight https://news.example.com/storm?utm_source=tw", author="paper", time=BASE)
+    retweets = [Post(id=f"rt{i}", text="RT storm", author=f"reader{i}", time=BASE + 20 + 7 * i, repost_of="news") for i in range(5)]
+    return [news, *retweets]
+
+
+def labelled(posts: list[Post], **params) -> dict[str, list[str]]:
+    """Each post's ``coordinated`` reason (empty where the label did not fire)."""
+    batch = PostBatch.from_posts(posts)
+    _values, fired, sentences = Coordination(**params).findings(batch)
+    return {batch.ids[i]: [sentences[i]] if fired[i] else [] for i in range(len(batch))}
+
+
+def test_a_campaign_on_one_hashtag_with_varied_text_is_coordinated_and_its_reason_names_the_evidence() -> None:
+    found = labelled(campaign() + organic_trend())
+    reasons = {found[p.id][0] for p in campaign()}
+    assert reasons == {
+        "coordinated: #BuyNow from 6 accounts, 30 posts in 13 h 24 min; 15 pairs co-posted within 60 s, median 5 times"
+    }
+    assert not any(found[p.id] for p in organic_trend())
+
+
+def test_an_organic_trend_alone_is_not_coordinated() -> None:
+    assert not any(labelled(organic_trend(people=600)).values())
+
+
+def test_a_news_post_and_its_retweets_are_ordinary_sharing() -> None:
+    assert not any(labelled(news_with_retweets()).values())
+
+
+def test_a_tight_repeated_co_retweeting_group_is_coordinated() -> None:
+    posts = []
+    for b in range(4):  # four originals, each retweeted by the same five accounts within seconds
+        origin = Post(id=f"n{b}", text=f"story {b}", author="paper", time=BASE + 7200 * b)
+        posts.append(origin)
+        posts += [
+            Post(id=f"rt{b}-{a}", text="RT", author=f"amp{a}", time=BASE + 7200 * b + 5 + a, repost_of=origin.id) for a in range(5)
+        ]
+    found = labelled(posts)
+    assert found["rt0-0"] == [
+        "coordinated: repost of n0 (and 3 more objects) from 5 accounts, 20 posts in 6 h; "
+        "10 pairs co-posted within 60 s, median 4 times"
+    ]
+    assert not found["n0"]  # the original is the object, not a co-post
+
+
+def test_the_same_link_written_with_tracking_parameters_or_www_is_one_object() -> None:
+    r = random.Random(3)
+    links = ("https://shop.example.com/deal?utm_source=a", "http://www.shop.example.com/deal/", "https://shop.example.com/deal#x")
+    posts = [
+        Post(id=f"l{a}-{b}", text=varied(r, links[(a + b) % 3]), author=f"acc{a}", time=BASE + 3600 * b + 60 * (b % 2) + a)
+        for a in range(5)
+        for b in range(4)
+    ]
+    found = labelled(posts)
+    assert all(found[p.id] and found[p.id][0].startswith("coordinated: shop.example.com/deal from 5 accounts") for p in posts)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.Example.com/a/?utm_source=x&id=3#top", "example.com/a?id=3"),
+        ("http://example.com/a?b=2&a=1&fbclid=zz", "example.com/a?a=1&b=2"),
+        ("https://bit.ly/AbC12", "bit.ly/AbC12"),
+        ("https://bitly.com/AbC12", "bit.ly/AbC12"),
+        ("https://youtu.be/dQw4w9", "youtube.com/watch?v=dQw4w9"),
+        ("https://example.com/x).", "example.com/x"),
+    ],
+    ids=["tracking-www-fragment", "sorted-query", "short-code-keeps-case", "shortener-alias", "youtu.be", "trailing-punctuation"],
+)
+def test_normalize_url(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+
+
+def test_objects_of_posts() -> None:
+    texts = ["mail me at ann@example.com", "#春节快乐# 大家好 #Tea", "&#39; #1 ok", "Hi ＠Ann and @ann", "plain"]
+    found = post_objects(texts, [None, None, None, None, "p1"])
+    got = sorted((int(p), found.names[c], found.shown[c]) for p, c in zip(found.post, found.code))
+    assert got == [(1, "#tea", "#Tea"), (1, "#春节快乐", "#春节快乐"), (3, "@ann", "@Ann"), (4, "repost of p1", "repost of p1")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(extra=st.integers(0, 6), joins=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_more_co_posting_accounts_never_remove_the_label(extra: int, joins: list[bool]) -> None:
+    base = campaign()
+    r = random.Random(extra)
+    more = [
+        Post(id=f"x{a}-{b}", text=varied(r, "#BuyNow"), author=f"extra{a}", time=BASE + 60 * (37 * b * b + 53 * b) + r.randrange(30))
+        for a in range(extra)
+        for b in range(5)
+        if joins[b]
+    ]
+    found = labelled(base + more)
+    assert all(found[p.id] for p in base)
+
+
+@settings(max_examples=25, deadline=None)
+@given(missing=st.lists(st.sampled_from(["author", "time", "none"]), min_size=30, max_size=30))
+def test_posts_without_an_author_or_a_time_never_coordinate(missing: list[str]) -> None:
+    posts = [
+        Post(id=p.id, text=p.text, author=p.id if how == "author" else p.author, time=math.nan if how == "time" else p.time)
+        for p, how in zip(campaign(), missing)
+    ]
+    batch = PostBatch.from_posts(posts)
+    values, fired, _ = Coordination().findings(batch)
+    gone = np.array([how != "none" for how in missing])
+    assert not fired[gone].any()
+    assert np.isnan(values["COORDINATED_ACCOUNTS"][gone]).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"interval": 0}, "'interval' parameter of Coordination"),
+        ({"min_coposts": 1}, "'min_coposts' parameter of Coordination"),
+        ({"min_authors": 1}, "'min_authors' parameter of Coordination"),
+    ],
+    ids=["interval", "min_coposts", "min_authors"],
+)
+def test_bad_parameters_are_refused(params: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Coordination(**params)
+
+
+def test_the_detector_interval_and_min_coposts_reach_the_groups() -> None:
+    posts = campaign() + organic_trend()
+    assert sum("coordinated" in ls for ls in Detector().score(posts).labels) == 30
+    assert sum("coordinated" in ls for ls in Detector(min_coposts=6).score(posts).labels) == 0  # 5 occasions a pair
+    tight = Detector(interval="10s").score(posts)
+    reasons = {r for rs in tight.reasons for r in rs if r.startswith("coordinated")}
+    assert len(reasons) == 1 and "co-posted within 10 s" in reasons.pop()
+
+
+def test_the_bundled_model_flags_a_coordinated_post_it_reads_no_feature_of() -> None:
+    result = Detector.load().score(campaign() + organic_trend() + news_with_retweets())
+    rows = [i for i, ls in enumerate(result.labels) if "coordinated" in ls]
+    assert len(rows) == 30 and result.flagged[rows].all()
+    ids = np.array(result.batch.ids)
+    assert not any("coordinated" in result.labels[i] for i in np.flatnonzero(~np.isin(ids, [p.id for p in campaign()])))
+
+
+@pytest.mark.parametrize("entry", ["module", "script"])
+def test_the_cli_lists_coordinated_with_its_reason(tmp_path, entry: str) -> None:
+    feed = tmp_path / "feed.jsonl"
+    posts = campaign() + organic_trend(people=40)
+    feed.write_text("".join(json.dumps({"id": p.id, "text": p.text, "author": p.author, "time": p.time}) + "\n" for p in posts))
+    command = [sys.executable, "-m", "spamflood"] if entry == "module" else [shutil.which("spamflood")]
+    proc = subprocess.run([*command, "score", str(feed), "-o", str(tmp_path / "out.jsonl"), "--rules", "-q"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["id"]: row for row in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    bot = rows["bot0-0"]
+    assert "coordinated" in bot["labels"] and bot["flagged"]
+    assert any(r.startswith("coordinated: #BuyNow from 6 accounts, 30 posts") for r in bot["reasons"])
+    assert not any("coordinated" in row["labels"] for k, row in rows.items() if k.startswith("o"))
