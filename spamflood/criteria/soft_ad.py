@@ -164,7 +164,7 @@ def _link() -> Cover:
             r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
         ),
         # the digits of a link (x.com/item/13812345678) are no phone number, price or discount
-        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern"),
+        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern", "soft_ad_bank_account"),
     )
 
 
@@ -175,6 +175,12 @@ def _phone() -> Patterns:
         r"0\d{2,3}[- ]\d{3,4}[- ]?\d{4}(?![0-9])|400[- ]\d{3}[- ]?\d{4}(?![0-9])|800[- ]\d{3}[- ]?\d{4}(?![0-9])"
         r"|-x{8}(?<=x{3}-x{8})(?![a-z0-9])|-x{7}(?<=x{3}-x{7})(?![a-z0-9])",
     )
+
+
+def _bank_account() -> Patterns:
+    # a bank named, then a card number of 15 to 22 digits (masked or grouped): where to pay
+    banks = "农行|工行|建行|中行|招行|交行|邮储|邮政|信用社|农商行|浦发|民生|兴业|光大|中信|华夏|平安|银行"
+    return _alts(r"(?:" + banks + r")[^0-9x]{0,8}(?<![0-9x])[0-9x](?:[ _-]?[0-9x]){14,21}(?![0-9x])")
 
 
 def _email() -> Patterns:
@@ -195,7 +201,10 @@ def _markup() -> Cover:
     posted link still counts once, by the text Weibo shows for it (``网页链接``)."""
     return Cover(
         _alts(r"</?(?:a|img|span|i|br|div|p|em|b|strong|font|u)(?=[\s>/])[^<>]*>"),
-        hides=("soft_ad_link", "soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern", "soft_ad_email", "soft_ad_cta_pattern"),
+        hides=(
+            "soft_ad_link", "soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern", "soft_ad_email",
+            "soft_ad_cta_pattern", "soft_ad_bank_account",
+        ),
     )
 
 
@@ -207,6 +216,7 @@ PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_discount_pattern": _discount,
     "soft_ad_link": _link,
     "soft_ad_phone": _phone,
+    "soft_ad_bank_account": _bank_account,
     "soft_ad_email": _email,
 }
 
@@ -215,7 +225,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "SOFT_AD_PRICE": ("soft_ad_price",),
     "SOFT_AD_DISCOUNT": ("soft_ad_discount", "soft_ad_discount_pattern"),
     "SOFT_AD_LINK": ("soft_ad_link",),
-    "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email"),
+    "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email", "soft_ad_bank_account"),
     "SOFT_AD_EVASION": ("soft_ad_evasion",),
     "SOFT_AD_CTA": ("soft_ad_cta", "soft_ad_cta_pattern"),
     "SOFT_AD_CUSTOMER": ("soft_ad_customer",),
@@ -255,6 +265,7 @@ _WHAT = {
     "soft_ad_evasion": "disguised handle",
     "soft_ad_phone": "phone/QQ number",
     "soft_ad_email": "e-mail address",
+    "soft_ad_bank_account": "bank account",
     "soft_ad_cta": "call to action",
     "soft_ad_cta_pattern": "call to action",
     "soft_ad_customer": "customer address",
