@@ -178,7 +178,8 @@ def _phone() -> Patterns:
 
 
 def _bank_account() -> Patterns:
-    # a bank named, then a card number of 15 to 22 digits (masked or grouped): where to pay
+    # a bank named, then a card number of 15 to 22 digits (masked or grouped): where to pay; the
+    # bank-transfer scam is often nothing else ("农行6228... 王亚"), and fires the label alone
     banks = "农行|工行|建行|中行|招行|交行|邮储|邮政|信用社|农商行|浦发|民生|兴业|光大|中信|华夏|平安|银行"
     return _alts(r"(?:" + banks + r")[^0-9x]{0,8}(?<![0-9x])[0-9x](?:[ _-]?[0-9x]){14,21}(?![0-9x])")
 
@@ -225,7 +226,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "SOFT_AD_PRICE": ("soft_ad_price",),
     "SOFT_AD_DISCOUNT": ("soft_ad_discount", "soft_ad_discount_pattern"),
     "SOFT_AD_LINK": ("soft_ad_link",),
-    "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email", "soft_ad_bank_account"),
+    "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email"),
+    "SOFT_AD_PAY_ACCOUNT": ("soft_ad_bank_account",),
     "SOFT_AD_EVASION": ("soft_ad_evasion",),
     "SOFT_AD_CTA": ("soft_ad_cta", "soft_ad_cta_pattern"),
     "SOFT_AD_CUSTOMER": ("soft_ad_customer",),
@@ -245,6 +247,7 @@ SIGNAL_KINDS = (
     "SOFT_AD_TESTIMONIAL",
     "SOFT_AD_CUSTOMER",
     "SOFT_AD_SELLER",
+    "SOFT_AD_PAY_ACCOUNT",
 )
 PROMOTION_KINDS = (
     "SOFT_AD_PRICE",
@@ -254,6 +257,7 @@ PROMOTION_KINDS = (
     "SOFT_AD_CTA",
     "SOFT_AD_CUSTOMER",
     "SOFT_AD_SELLER",
+    "SOFT_AD_PAY_ACCOUNT",
 )
 
 _WHAT = {
