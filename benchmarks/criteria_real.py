@@ -28,10 +28,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402  (after the path insert)
+from spamflood.criteria import FEATURES, CriteriaFeatures, label_scores  # noqa: E402  (after the path insert)
 
 DATA = REPO.parent / "shared" / "data"
-TEXT_FAMILIES = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")
+TEXT_FAMILIES = tuple(dict.fromkeys(f.label for f in FEATURES.values() if f.kind == "text"))
 
 
 def load_sms_uci(root: Path) -> tuple[list[str], np.ndarray]:
