@@ -31,9 +31,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from corpora import DATA, NAMES, load  # noqa: E402  (after the path insert)
 
-from spamflood.criteria import CriteriaFeatures, label_scores  # noqa: E402
+from spamflood.criteria import FEATURES, CriteriaFeatures, label_scores  # noqa: E402
 
-TEXT_FAMILIES = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")
+TEXT_FAMILIES = tuple(dict.fromkeys(f.label for f in FEATURES.values() if f.kind == "text"))
 
 
 def fire_rates(texts: list[str], is_spam: np.ndarray) -> dict[str, dict[str, float]]:

@@ -96,6 +96,10 @@ def test_registry_example_misses(feature: str, text: str) -> None:
         "Black Friday haul! got 3 shirts for $20",
         "新年快乐！祝大家万事如意",
         "有没有人知道这个电话是谁的 13812345678",
+        "I subscribed to her channel years ago, still love her songs",  # a fan, not a beggar
+        "警方提醒：谨防刷单诈骗，切勿轻信",  # a warning names the scam and sells nothing
+        "I invested $1000 in index funds last year",  # a sum put in, nothing boasted back
+        "某企业因违规排污被罚款5万元",  # a fine in the news is no price
     ],
 )
 def test_hard_negatives_fire_no_label(text: str) -> None:
@@ -113,6 +117,13 @@ def test_hard_negatives_fire_no_label(text: str) -> None:
         ("宝妈在家月入过万，诚招代理，加微信", "microbusiness"),
         ("早安！新的一天从【XX咖啡】开始，今日第二杯半价", "chicken_soup"),
         ("Call 09061701461 now to claim your £900 prize", "soft_ad"),
+        ("Subscribe to me if you like minecraft, I sub back!", "fan_farming"),
+        ("新人求关注，互粉互赞", "fan_farming"),
+        ("微博真人粉丝，快速涨粉，加V详聊", "fan_farming"),
+        ("i invested $2000 and got $22 000 in a week, thank you @trader_jane", "microbusiness"),
+        ("giving out $5000 to the first 10 people to dm me", "soft_ad"),
+        ("请把租金汇款到这个账户：农行6228480012345678912 户名王亚", "soft_ad"),
+        ("持续为您解决资金问题，办理大额信用卡，小黄13812345678", "soft_ad"),
     ],
 )
 def test_marketing_copy_fires_its_label(text: str, label: str) -> None:

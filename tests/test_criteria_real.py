@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from conftest import shared_data
-from spamflood.criteria import CriteriaFeatures, label_scores
+from spamflood.criteria import FEATURES, CriteriaFeatures, label_scores
 
-TEXT_LABELS = ("soft_ad", "holiday_template", "hotspot_hijack", "microbusiness", "chicken_soup")
+TEXT_LABELS = tuple(dict.fromkeys(f.label for f in FEATURES.values() if f.kind == "text"))
 SAMPLE = 1500  # per class and dataset at most
 
 
@@ -55,7 +55,7 @@ DATASETS = {
     "sms_spam_uci": (_sms_uci, 0.70),
     "cn_sms_spam_50k": (_cn_sms, 0.60),
     "cn_qq_group_ads": (_qq, 0.15),
-    "youtube_spam_2014_pilot": (_youtube, 0.35),
+    "youtube_spam_2014_pilot": (_youtube, 0.55),  # self-promotion: fan_farming
 }
 
 

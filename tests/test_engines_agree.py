@@ -3,7 +3,8 @@ redis-server) and Spark ``local[2]`` list the same labels with the same reasons.
 
 The feed: three floods, each posted by more than ``min_authors`` accounts within the window
 (plain copy; ad copy, on which ``soft_ad`` fires; festival copy a week before
-Mid-Autumn 2024, on which ``holiday_template`` fires), among ordinary posts. The batch
+Mid-Autumn 2024, on which ``holiday_template`` fires), among ordinary posts and one lone
+self-promotion post (``fan_farming``, a family found from the registry like the others). The batch
 detector lists ``mass_share`` on every flood post whatever else it carries; the stream's
 verdict on the post that completes a flood is the batch verdict on that post, and earlier
 copies carry the counts so far; Spark gives the batch's labels and reasons on every post.
@@ -39,6 +40,7 @@ ORDINARY = [
     "Our team finally shipped the release after three long weeks",
 ]
 FLOODS = ("plain", "ad", "festival")
+BEGGING = "Subscribe to me if you like minecraft, I sub back!"
 
 
 def _feed() -> list[Post]:
@@ -57,6 +59,7 @@ def _feed() -> list[Post]:
             t += 20.0
         posts.append(Post(id=f"o{k}", text=ORDINARY[k % len(ORDINARY)], author=f"person{k}", time=t))
         t += 5.0
+    posts.append(Post(id="fan", text=BEGGING, author="kid", time=t))
     return posts
 
 
@@ -103,8 +106,9 @@ def test_the_batch_detector_lists_mass_share_on_every_flood_post(batch: dict[str
     assert all(batch[f"ad{k}"][0].count("soft_ad") == 1 for k in range(ACCOUNTS))
     assert all("holiday_template" in batch[f"festival{k}"][0] for k in range(ACCOUNTS))
     assert all(not batch[f"o{k}"][0] for k in range(ACCOUNTS))  # the ordinary posts list nothing
+    assert batch["fan"][0] == ["fan_farming"]
     expected = f"mass_share: {ACCOUNTS} near-identical posts from {ACCOUNTS} accounts within 6 min"
-    assert all(expected in batch[p.id][1] for p in FEED if not p.id.startswith("o"))
+    assert all(expected in batch[p.id][1] for p in FEED if p.id.rstrip("0123456789") in FLOODS)
 
 
 def _check_stream(verdicts: list[Verdict], batch: dict[str, tuple[list[str], list[str]]]) -> None:
@@ -122,6 +126,7 @@ def _check_stream(verdicts: list[Verdict], batch: dict[str, tuple[list[str], lis
             else:
                 assert not said
     assert all(not by_id[f"o{k}"].labels for k in range(ACCOUNTS))
+    assert (list(by_id["fan"].labels), list(by_id["fan"].reasons)) == batch["fan"]
 
 
 def test_the_stream_in_memory_gives_the_batch_verdict_on_the_post_that_completes_each_flood(

@@ -3,6 +3,7 @@
 One module per feature family (:mod:`~spamflood.criteria.soft_ad`,
 :mod:`~spamflood.criteria.holiday_template`, :mod:`~spamflood.criteria.hotspot_hijack`,
 :mod:`~spamflood.criteria.microbusiness`, :mod:`~spamflood.criteria.chicken_soup`,
+:mod:`~spamflood.criteria.fan_farming`,
 :mod:`~spamflood.criteria.batch_accounts`, :mod:`~spamflood.criteria.auto_posting`); names,
 labels, descriptions and examples in one registry (:mod:`~spamflood.criteria.registry`);
 thresholds in ``rules.toml`` (:mod:`~spamflood.criteria.rules`); lexicons as data files matched

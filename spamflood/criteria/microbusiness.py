@@ -6,7 +6,9 @@ of lower-level agents behind them. The features count income boasting, sales boa
 transfer/order screenshots, agent recruitment and the work-from-your-phone pitch; the label
 fires on two kinds together, on a pitch (income, recruitment, home work) that gives a
 contact handle or link, or on a boast with figures: a sales or payment-screenshot claim
-stating the goods sold ("465 boxes", "289箱", "一天卖出300单"). A sum of money is not enough
+stating the goods sold ("465 boxes", "289箱", "一天卖出300单"), or a return boast: a sum
+invested and a sum got back ("I invested $1000 and got $15 000", the testimonials posted under
+finance accounts, the forged transfer records of the article). One sum of money is not enough
 (提现的500元到账了 is a person's own payment), nor income, recruiting or work-from-home words
 (刷满300单 ... 零花钱 is a task-scam pitch, 招聘 a job ad), nor 万 (news reports sales in 万).
 """
@@ -20,6 +22,7 @@ import numpy as np
 
 from spamflood.criteria import soft_ad
 from spamflood.criteria.context import Context
+from spamflood.criteria.lexicon import Router
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "snippets"]
 
@@ -43,7 +46,29 @@ def _units() -> tuple[re.Pattern[str], ...]:
     )
 
 
-PATTERNS = {**soft_ad.PATTERNS, "microbusiness_units": _units}
+# A sum of money and what the words just before it say it was: put in, or got back.
+_MONEY = re.compile(r"[$£€]\s?\d[\d,.]*(?:\s\d{3}(?![\d,.]))?(?:\s?(?:k|grand|usd)(?![a-z]))?")
+_PUT_IN = re.compile(r"(?:invest\w*|deposit\w*|start(?:ed|ing)? with|start-?up of|capital of|put in)[^$£€.!?]{0,16}$")
+_GOT_BACK = re.compile(
+    r"(?:got|get|made|make|earn\w*|receiv\w*|withdr[ae]w\w*|profit\w*|returns?|payout|cash(?:ed)? out)[^$£€.!?]{0,16}$"
+)
+
+
+def _route_money(m: re.Match[str]) -> str | None:
+    """invested / returned for a sum of money, by the words in the 24 characters before it."""
+    before = m.string[max(0, m.start() - 24) : m.start()]
+    if _PUT_IN.search(before):
+        return "microbusiness_invested"
+    if _GOT_BACK.search(before):
+        return "microbusiness_returned"
+    return None
+
+
+def _returns() -> Router:
+    return Router(_MONEY, _route_money, ("microbusiness_invested", "microbusiness_returned"))
+
+
+PATTERNS = {**soft_ad.PATTERNS, "microbusiness_units": _units, "microbusiness_returns": _returns}
 
 SOURCES = {
     "MICROBUSINESS_INCOME": "microbusiness_income",
@@ -73,6 +98,8 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     out["MICROBUSINESS_CONTACT_PITCH"] = (pitch & reach).astype(np.float64)
     boast = np.logical_or.reduce([out[k] > 0 for k in _BOAST])
     out["MICROBUSINESS_FIGURES"] = (boast & (ctx.count("microbusiness_units") > 0)).astype(np.float64)
+    returned = (ctx.raw_count("microbusiness_invested") > 0) & (ctx.raw_count("microbusiness_returned") > 0)
+    out["MICROBUSINESS_RETURNS"] = returned.astype(np.float64)
     return out
 
 
@@ -95,4 +122,9 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             figures = [m for m in matches if m.source == "microbusiness_units"]
             if figures:  # the boast itself is quoted by its own feature
                 out[name] = f"goods sold {soft_ad.quote(ctx, i, figures, 2)}"
+        elif name == "MICROBUSINESS_RETURNS":
+            put = [m for m in matches if m.source == "microbusiness_invested"]
+            got = [m for m in matches if m.source == "microbusiness_returned"]
+            if put and got:
+                out[name] = f"invested {soft_ad.quote(ctx, i, put, 1)}, got back {soft_ad.quote(ctx, i, got, 1)}"
     return out

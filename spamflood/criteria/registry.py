@@ -63,6 +63,7 @@ FAMILIES: tuple[str, ...] = (
     "microbusiness",
     "chicken_soup",
     "coordinated",
+    "fan_farming",
 )
 """The labels, in the order of the design's table; each is also a feature family."""
 
@@ -213,7 +214,7 @@ def families_in(*scopes: str) -> tuple[str, ...]:
     """The labels whose rule reads one of ``scopes``, in registry order.
 
     >>> families_in("post")
-    ('soft_ad', 'hotspot_hijack', 'microbusiness')
+    ('soft_ad', 'hotspot_hijack', 'microbusiness', 'fan_farming')
     """
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:

@@ -34,7 +34,6 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
     "soft_ad_contact": None,
     "soft_ad_evasion": None,
     "soft_ad_testimonial": None,
-    "soft_ad_shortlinks": None,
     "soft_ad_customer": None,
     "soft_ad_seller": None,
 }
@@ -69,6 +68,15 @@ _NUMBER = (
 _SHORT_CODE_BEFORE = ("to ", "on ", "call ", "dial ", "txt ", "text ", "to", "call", "txt", "text")
 
 
+@lru_cache(maxsize=1)
+def _reported_sum() -> re.Pattern[str]:
+    """A sum the news reports (a fine, a loss, a company's revenue: ``罚款5万元``), not a price:
+    the words of ``soft_ad_news_sums``, then at most a filler (人民币, 共计, 约), ending just
+    before the number."""
+    words = "|".join(sorted(map(re.escape, lexicon("soft_ad_news_sums").terms), key=len, reverse=True))
+    return re.compile(r"(?:" + words + r")[:：\s]?(?:人民币|共计|合计|总计|高达|约|达|超|近|逾|超过|累计)?[:：\s]?$")
+
+
 def _route_number(m: re.Match[str]) -> str | None:
     """price / discount / phone for one number and its suffix, or None for a plain number."""
     kind = m.lastgroup
@@ -89,7 +97,8 @@ def _route_number(m: re.Match[str]) -> str | None:
             return "soft_ad_phone"
         return None
     if kind == "unit":
-        return "soft_ad_price"
+        before = m.string[max(0, m.start() - 10) : m.start()]
+        return None if _reported_sum().search(before) else "soft_ad_price"
     if kind in ("word", "pence", "per"):
         return "soft_ad_price" if digits else None
     if kind == "chat":
@@ -113,9 +122,11 @@ def _price() -> Patterns:
     words = ["仅需", "只需", "只要", "低至", "仅售", "售价", "原价", "现价", "特价", "价格", "仅", "售", "总价", "首付", "月供", "一口价", "成本价"]
     lead = "|".join(w + r"[:\s]?" + _D + r"+(?![0-9x]*(?:年|月|日|号|天|岁|人|个|次|名))" for w in words)
     return _alts(
-        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*(?![0-9x]|[.,][0-9x]|\s?off(?![a-z]))",  # "$14 off" is a discount, not a price
+        # "$14 off" is a discount, not a price; "$5 million" is news, not a price
+        r"[¥$£€]\s?" + _D + r"+(?:[.,]\d+)*(?![0-9x]|[.,][0-9x]|\s?(?:off|million|billion|bn|mn|trillion)(?![a-z]))",
         r"(?:rmb|usd|hkd|gbp)\s?" + _D + r"+(?:[.,]\d+)*",
-        lead + r"|元(?<=[一二两三四五六七八九十百千万]元)",  # 三百元: found at 元, widened for display
+        # 三百元: found at 元, widened for display; 5万元 is a number with its unit (_numbers)
+        lead + r"|元(?<=[一二两三四五六七八九十百千万]元)(?<![0-9x][十百千万]元)",
     )
 
 
@@ -147,12 +158,13 @@ def _link() -> Cover:
     return Cover(
         _alts(
             r"https?://" + _TAIL,
+            r"网页链接",  # how Weibo shows a posted link, its address hidden in the markup
             r"www\." + _TAIL,
             # a bare domain, name.tld[/path]: found at its dot (the engine skips to dots quickly)
             r"\.(?<=[a-z0-9]\.)(?:" + _tlds() + r")(?![a-z0-9.])(?:/" + _TAIL + r")?",
         ),
         # the digits of a link (x.com/item/13812345678) are no phone number, price or discount
-        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern"),
+        hides=("soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern", "soft_ad_bank_account"),
     )
 
 
@@ -163,6 +175,13 @@ def _phone() -> Patterns:
         r"0\d{2,3}[- ]\d{3,4}[- ]?\d{4}(?![0-9])|400[- ]\d{3}[- ]?\d{4}(?![0-9])|800[- ]\d{3}[- ]?\d{4}(?![0-9])"
         r"|-x{8}(?<=x{3}-x{8})(?![a-z0-9])|-x{7}(?<=x{3}-x{7})(?![a-z0-9])",
     )
+
+
+def _bank_account() -> Patterns:
+    # a bank named, then a card number of 15 to 22 digits (masked or grouped): where to pay; the
+    # bank-transfer scam is often nothing else ("农行6228... 王亚"), and fires the label alone
+    banks = "农行|工行|建行|中行|招行|交行|邮储|邮政|信用社|农商行|浦发|民生|兴业|光大|中信|华夏|平安|银行"
+    return _alts(r"(?:" + banks + r")[^0-9x]{0,8}(?<![0-9x])[0-9x](?:[ _-]?[0-9x]){14,21}(?![0-9x])")
 
 
 def _email() -> Patterns:
@@ -177,13 +196,28 @@ def _cta() -> Patterns:
     )
 
 
+def _markup() -> Cover:
+    """A platform's HTML tags (Weibo's ``<a href=...>``, its emoticons' ``<img src=...>``) are
+    markup, not what the author wrote: a link, number or address inside a tag is hidden. A
+    posted link still counts once, by the text Weibo shows for it (``网页链接``)."""
+    return Cover(
+        _alts(r"</?(?:a|img|span|i|br|div|p|em|b|strong|font|u)(?=[\s>/])[^<>]*>"),
+        hides=(
+            "soft_ad_link", "soft_ad_phone", "soft_ad_price", "soft_ad_discount_pattern", "soft_ad_email",
+            "soft_ad_cta_pattern", "soft_ad_bank_account",
+        ),
+    )
+
+
 PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
+    "soft_ad_markup": _markup,
     "soft_ad_numbers": _numbers,
     "soft_ad_cta_pattern": _cta,
     "soft_ad_price": _price,
     "soft_ad_discount_pattern": _discount,
     "soft_ad_link": _link,
     "soft_ad_phone": _phone,
+    "soft_ad_bank_account": _bank_account,
     "soft_ad_email": _email,
 }
 
@@ -191,8 +225,9 @@ PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
 SOURCES: dict[str, tuple[str, ...]] = {
     "SOFT_AD_PRICE": ("soft_ad_price",),
     "SOFT_AD_DISCOUNT": ("soft_ad_discount", "soft_ad_discount_pattern"),
-    "SOFT_AD_LINK": ("soft_ad_link", "soft_ad_shortlinks"),
+    "SOFT_AD_LINK": ("soft_ad_link",),
     "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email"),
+    "SOFT_AD_PAY_ACCOUNT": ("soft_ad_bank_account",),
     "SOFT_AD_EVASION": ("soft_ad_evasion",),
     "SOFT_AD_CTA": ("soft_ad_cta", "soft_ad_cta_pattern"),
     "SOFT_AD_CUSTOMER": ("soft_ad_customer",),
@@ -212,6 +247,7 @@ SIGNAL_KINDS = (
     "SOFT_AD_TESTIMONIAL",
     "SOFT_AD_CUSTOMER",
     "SOFT_AD_SELLER",
+    "SOFT_AD_PAY_ACCOUNT",
 )
 PROMOTION_KINDS = (
     "SOFT_AD_PRICE",
@@ -221,6 +257,7 @@ PROMOTION_KINDS = (
     "SOFT_AD_CTA",
     "SOFT_AD_CUSTOMER",
     "SOFT_AD_SELLER",
+    "SOFT_AD_PAY_ACCOUNT",
 )
 
 _WHAT = {
@@ -228,11 +265,11 @@ _WHAT = {
     "soft_ad_discount": "discount",
     "soft_ad_discount_pattern": "discount",
     "soft_ad_link": "link",
-    "soft_ad_shortlinks": "short link",
     "soft_ad_contact": "contact handle",
     "soft_ad_evasion": "disguised handle",
     "soft_ad_phone": "phone/QQ number",
     "soft_ad_email": "e-mail address",
+    "soft_ad_bank_account": "bank account",
     "soft_ad_cta": "call to action",
     "soft_ad_cta_pattern": "call to action",
     "soft_ad_customer": "customer address",

@@ -8,7 +8,7 @@ cluster, or in a new one. It answers with the cluster's counts inside the window
 
 The verdict comes from the decision step every engine calls (:mod:`spamflood.decision`): the
 monitor finds, per post, the post-scope criteria (``soft_ad``, ``hotspot_hijack``,
-``microbusiness``: the text alone, exactly as the batch detector computes them), the cluster
+``microbusiness``, ``fan_farming``: the text alone, exactly as the batch detector computes them), the cluster
 labels from the counts so far (``mass_share``, ``repetition``: the batch detector's features,
 rules and sentences) and ``holiday_template``; a label is listed exactly when its own rule
 fires, with the batch detector's reason. The score is the model's (``model``, as

@@ -30,7 +30,7 @@ class Verdict:
     flood : ``mass_share`` is listed: ``cluster_authors >= min_authors``.
     labels : the labels whose rules fired on the post (the cluster labels ``mass_share`` and
         ``repetition``, and the criteria the stream computes: ``soft_ad``, ``hotspot_hijack``,
-        ``microbusiness``, ``holiday_template``), strongest first (:mod:`spamflood.decision`).
+        ``microbusiness``, ``fan_farming``, ``holiday_template``), strongest first (:mod:`spamflood.decision`).
     reasons : one sentence per label, in the batch detector's words; for a late post, the one
         sentence saying how late it was.
     score : the decision's score in [0, 1]: the model's probability, or without a model the
