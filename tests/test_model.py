@@ -138,6 +138,25 @@ def test_a_feature_known_on_one_post_or_on_none_is_held_at_zero_and_the_rest_sti
     assert model.predict_proba(held)[0, 1] == model.predict_proba(held)[1, 1]
 
 
+@given(seed=st.integers(0, 2**16), dropout=st.sampled_from([0.0, 0.3, 1.0]), cv=st.integers(2, 5))
+def test_a_context_dropout_copy_is_calibrated_in_the_fold_of_its_post(seed, dropout, cv):
+    """The copy has the post's text and cluster features: split apart, the post would train the
+    booster that scores its own copy out of fold. Every row lands in exactly one held-out fold,
+    no post is on both sides of one, and the posts are stratified as before."""
+    X, y, labels = toy(300, seed)
+    model = FloodModel(features=NAMES, context_dropout=dropout, cv=cv, random_state=seed)
+    model.model_names_ = NAMES
+    matrix, heads, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
+    assert matrix.shape[0] == origin.shape[0] == heads["spam"].shape[0]
+    folds = model._folds(y, origin)
+    held = np.concatenate([test for _, test in folds])
+    assert np.array_equal(np.sort(held), np.arange(matrix.shape[0]))
+    for train, test in folds:
+        assert not set(origin[train]) & set(origin[test])
+        posts = np.unique(origin[test])
+        assert abs(y[posts].mean() - y.mean()) < 0.1
+
+
 def test_the_text_model_adds_one_feature_and_needs_the_text():
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.4).astype(int)

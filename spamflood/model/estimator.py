@@ -19,7 +19,8 @@ on its own labelled messages; the bundled model leaves it out (see ``models/READ
 
 ``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
 training rows is added a second time with the account, cadence and calendar features missing
-(what a bare export of messages without accounts or times looks like).
+(what a bare export of messages without accounts or times looks like); a copy is calibrated in
+the fold of the post it copies.
 
 Flood evidence is monotone. A feature the registry marks ``monotone = 1`` (a count of accounts
 or copies sharing one text or template) is a ``monotonic_cst`` of every booster, and both
@@ -174,13 +175,15 @@ class FloodModel(ClassifierMixin, BaseEstimator):
                 raise ConfigError(f"labels[{label!r}] has {values.shape[0]} rows but y has {target.shape[0]}.")
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
-        train_x, train_heads = self._augment(matrix, heads)
-        self.empty_features_ = self._empty(train_x, train_heads)
+        train_x, train_heads, origin = self._augment(matrix, heads)
+        folds = {name: self._folds(values, origin) for name, values in heads.items()}
+        self.empty_features_ = self._empty(train_x, folds)
         matrix[:, self.empty_features_] = 0.0
         train_x[:, self.empty_features_] = 0.0
         self.calibration_ = {name: self._calibration_method(values) for name, values in train_heads.items()}
         self.heads_ = {
-            name: self._fit_head(train_x, values, self.calibration_[name]) for name, values in train_heads.items()
+            name: self._fit_head(train_x, values, self.calibration_[name], folds[name])
+            for name, values in train_heads.items()
         }
         self.label_names_ = [name for name in self.heads_ if name != "spam"]
         # What a post with nothing remarkable looks like: per feature, the median over
@@ -196,26 +199,46 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             LogisticRegression(C=10.0, max_iter=1000, solver="liblinear", random_state=self.random_state),
         )
 
-    def _augment(self, matrix: np.ndarray, heads: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _augment(
+        self, matrix: np.ndarray, heads: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """The training rows, the context-dropout copies appended, and the post each row is."""
+        origin = np.arange(matrix.shape[0])
         if not self.context_dropout:
-            return matrix, heads
+            return matrix, heads, origin
         rng = np.random.default_rng(self.random_state)
         rows = np.flatnonzero(rng.random(matrix.shape[0]) < self.context_dropout)
         context = [j for j, name in enumerate(self.model_names_) if name in FEATURES and FEATURES[name].kind in CONTEXT_KINDS]
         extra = matrix[rows].copy()
         extra[:, context] = np.nan
-        return np.vstack([matrix, extra]), {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
+        augmented = {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
+        return np.vstack([matrix, extra]), augmented, np.concatenate([origin, rows])
 
-    def _empty(self, matrix: np.ndarray, heads: dict[str, np.ndarray]) -> np.ndarray:
+    def _folds(self, target: np.ndarray, origin: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Calibration folds over the augmented rows: the posts are split (stratified by
+        ``target``, one value per post) and a context-dropout copy goes with its post.
+
+        Split apart, a post would train the booster of a fold whose out-of-fold scores include
+        its own copy (the same text and cluster features, only the context missing): the
+        calibration would learn from scores too sure of themselves. Held-out synthetic feeds
+        flag fewer organic posts with the copies kept together (see ``models/README.md``).
+        """
+        splitter = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        fold = np.empty(target.shape[0], dtype=np.int64)
+        for k, (_, test) in enumerate(splitter.split(np.zeros((target.shape[0], 1)), target)):
+            fold[test] = k
+        of_row = fold[origin]
+        return [(np.flatnonzero(of_row != k), np.flatnonzero(of_row == k)) for k in range(self.cv)]
+
+    def _empty(self, matrix: np.ndarray, folds: Mapping[str, list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
         """Features held at 0 in training and scoring alike, because they teach nothing: those
         missing on every row (an export without account fields, say), and those missing on every
         row a head trains one of its calibration folds on (a feature known on a post or two;
         scikit-learn cannot bin a column without a value)."""
         missing = np.isnan(matrix)
         empty = missing.all(axis=0)
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        for target in heads.values():
-            for train, _ in folds.split(matrix, target):
+        for splits in folds.values():
+            for train, _ in splits:
                 empty |= missing[train].all(axis=0)
         return np.flatnonzero(empty)
 
@@ -224,7 +247,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             return self.calibration
         return "isotonic" if min(int(target.sum()), int((target == 0).sum())) >= 1000 else "sigmoid"
 
-    def _fit_head(self, matrix: np.ndarray, target: np.ndarray, method: str) -> CalibratedClassifierCV:
+    def _fit_head(
+        self, matrix: np.ndarray, target: np.ndarray, method: str, folds: list[tuple[np.ndarray, np.ndarray]]
+    ) -> CalibratedClassifierCV:
         booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
@@ -235,7 +260,6 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             early_stopping=False,
             random_state=self.random_state,
         )
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         head = CalibratedClassifierCV(clone(booster), method=method, cv=folds, ensemble=False)
         return _keep_order(head.fit(matrix, target), target)
 
