@@ -264,7 +264,7 @@ class Decider:
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
             if silent:
-                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
+                for i, sentence in zip(silent, _score_sentences(self._model_for(model), findings, texts, silent)):
                     reasons[i] = [sentence]
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 

@@ -70,6 +70,23 @@ def test_an_empty_feed_scores_to_empty_columns(bundled: FloodModel) -> None:
     assert set(heads) == set(bundled.label_names_) and all(h.shape == (0,) for h in heads.values())
 
 
+def test_compiled_contributions_are_the_models_bit_for_bit(bundled: FloodModel) -> None:
+    from spamflood.criteria.registry import FEATURES
+
+    X = _rows(bundled, 500, seed=5)
+    groups = {}
+    for name in X:
+        if name in FEATURES:
+            groups.setdefault(FEATURES[name].label, []).append(name)
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    want = bundled.contributions(X, groups)
+    got = compiled.contributions(X, groups)
+    assert set(got) == set(want) and len(want) >= 5
+    for group in want:
+        assert np.array_equal(got[group], want[group]), group
+
+
 def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_scores() -> None:
     rng = np.random.default_rng(4)
     n = 600

@@ -19,7 +19,7 @@ own :meth:`~spamflood.model.FloodModel.score_all`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -152,11 +152,19 @@ class CompiledModel:
     compiled loop: :meth:`score_all` as the model's (see the module docstring). Built by
     :func:`compile_model`."""
 
-    def __init__(self, names: list[str], empty: np.ndarray, heads: dict[str, _Head], label_names: list[str]) -> None:
+    def __init__(
+        self,
+        names: list[str],
+        empty: np.ndarray,
+        heads: dict[str, _Head],
+        label_names: list[str],
+        reference: np.ndarray | None = None,
+    ) -> None:
         self.names = names
         self.empty = empty
         self.heads = heads
         self.label_names = label_names
+        self.reference = reference
 
     def score_all(
         self, X: Mapping[str, Any], *, label_floor: float = 0.0, block_rows: int = 65_536
@@ -192,6 +200,27 @@ class CompiledModel:
         return spam, subs
 
 
+    def contributions(self, X: Mapping[str, Any], groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+        """As :meth:`spamflood.model.FloodModel.contributions`: per group of features, the
+        score minus the score with them at the model's typical non-spam values."""
+        if self.reference is None:
+            raise AttributeError("This model has no reference_ (typical non-spam values); refit it to explain scores.")
+        matrix = feature_matrix(X, self.names)
+        matrix[:, self.empty] = 0.0
+        spam = self.heads["spam"]
+        base = spam.proba(matrix)
+        index = {name: j for j, name in enumerate(self.names)}
+        out: dict[str, np.ndarray] = {}
+        for group, names in groups.items():
+            columns = [index[name] for name in names if name in index]
+            if not columns:
+                continue
+            changed = matrix.copy()
+            changed[:, columns] = self.reference[columns]
+            out[group] = base - spam.proba(changed)
+        return out
+
+
 def compile_model(model: Any) -> CompiledModel | None:
     """``model``'s compiled form, or ``None`` when it cannot be reproduced exactly (a text
     part, categorical splits, another kind of head: see the module docstring)."""
@@ -203,4 +232,11 @@ def compile_model(model: Any) -> CompiledModel | None:
         if head is None:
             return None
         heads[name] = head
-    return CompiledModel(list(model.feature_names_in_), np.asarray(model.empty_features_), heads, list(model.label_names_))
+    reference = getattr(model, "reference_", None)
+    return CompiledModel(
+        list(model.feature_names_in_),
+        np.asarray(model.empty_features_),
+        heads,
+        list(model.label_names_),
+        None if reference is None else np.asarray(reference, dtype=np.float64),
+    )
