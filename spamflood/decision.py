@@ -223,14 +223,12 @@ class Decider:
         self.threshold = threshold
         self._compiled: tuple[Any, Any] | None = None  # (the model, its compiled form or None)
 
-    def _model_for(self, model: Any, n: int) -> Any:
-        """What scores ``n`` posts: for a few (a stream's post, a small batch), the model's
-        trees compiled into one loop (:mod:`spamflood.model.compiled`: the same numbers, without
-        a thread pool per tree); for more, the model itself."""
-        from spamflood.model.compiled import SMALL_BATCH, compile_model
+    def _model_for(self, model: Any) -> Any:
+        """What scores the posts: the model's trees compiled into one loop
+        (:mod:`spamflood.model.compiled`: the same numbers, without a thread pool per tree, for
+        one post and for a feed), or the model itself when it cannot be compiled exactly."""
+        from spamflood.model.compiled import compile_model
 
-        if n > SMALL_BATCH:
-            return model
         if self._compiled is None or self._compiled[0] is not model:
             self._compiled = (model, compile_model(model))
         return self._compiled[1] or model
@@ -259,7 +257,7 @@ class Decider:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
-            score, heads = _model_scores(self._model_for(model, n), model_input, n, listed >= 2)
+            score, heads = _model_scores(self._model_for(model), model_input, n, listed >= 2)
             score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
@@ -272,7 +270,7 @@ class Decider:
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
             if silent:
-                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
+                for i, sentence in zip(silent, _score_sentences(self._model_for(model), findings, texts, silent)):
                     reasons[i] = [sentence]
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 

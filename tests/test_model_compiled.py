@@ -1,4 +1,5 @@
-"""The compiled trees give a model's scores bit for bit, for the few posts a stream scores at a time."""
+"""The compiled trees give a model's scores bit for bit: for the few posts a stream scores at a
+time, and over a feed scored in blocks on several threads."""
 
 from __future__ import annotations
 
@@ -47,6 +48,43 @@ def test_the_bundled_models_compiled_trees_give_its_scores_bit_for_bit(bundled: 
         assert np.array_equal(heads[label], want_heads[label]), label
     one = {k: v[7:8] for k, v in X.items()}  # one post, as a stream scores it
     assert compiled.score_all(one, label_floor=floor)[0].tolist() == bundled.score_all(one, label_floor=floor)[0].tolist()
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 1000, 5000])
+def test_rows_scored_in_blocks_on_threads_give_the_scores_of_one_pass(bundled: FloodModel, block_rows: int) -> None:
+    X = _rows(bundled, 3000, seed=2)
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    want_score, want_heads = bundled.score_all(X, label_floor=0.25)
+    score, heads = compiled.score_all(X, label_floor=0.25, block_rows=block_rows)
+    assert np.array_equal(score, want_score)
+    for label in want_heads:
+        assert np.array_equal(heads[label], want_heads[label]), label
+
+
+def test_an_empty_feed_scores_to_empty_columns(bundled: FloodModel) -> None:
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    score, heads = compiled.score_all({k: v[:0] for k, v in _rows(bundled, 1, seed=3).items()})
+    assert score.shape == (0,)
+    assert set(heads) == set(bundled.label_names_) and all(h.shape == (0,) for h in heads.values())
+
+
+def test_compiled_contributions_are_the_models_bit_for_bit(bundled: FloodModel) -> None:
+    from spamflood.criteria.registry import FEATURES
+
+    X = _rows(bundled, 500, seed=5)
+    groups = {}
+    for name in X:
+        if name in FEATURES:
+            groups.setdefault(FEATURES[name].label, []).append(name)
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    want = bundled.contributions(X, groups)
+    got = compiled.contributions(X, groups)
+    assert set(got) == set(want) and len(want) >= 5
+    for group in want:
+        assert np.array_equal(got[group], want[group]), group
 
 
 def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_scores() -> None:

@@ -39,10 +39,13 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
 
 
 def _units() -> tuple[re.Pattern[str], ...]:
-    # a count of goods sold or shipped: 465 boxes, 289箱, 444套, 30单
+    # a count of goods sold or shipped: 465 boxes, 289箱, 444套, 30单. One regex, tried only
+    # where a run of digits starts ((?<!\d\d) after its first digit) and reading the run once
+    # (\d*+ gives nothing back): the run is followed by a unit or it is not.
     return (
-        re.compile(r"\d+\s?(?:单|套|箱|盒|件|份|瓶)"),
-        re.compile(r"\d+\s(?:orders|boxes|sets|units|packs|bottles|pieces|sales)(?![a-z])"),
+        re.compile(
+            r"\d(?<!\d\d)\d*+(?:\s?[单套箱盒件份瓶]|\s(?:orders|boxes|sets|units|packs|bottles|pieces|sales)(?![a-z]))"
+        ),
     )
 
 
