@@ -200,7 +200,6 @@ class CompiledModel:
                 list(pool.map(block, starts))  # list(): a block's error is raised here
         return spam, subs
 
-
     def contributions(self, X: Mapping[str, Any], groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
         """As :meth:`spamflood.model.FloodModel.contributions`: per group of features, the
         score minus the score with them at the model's typical non-spam values."""
