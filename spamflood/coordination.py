@@ -173,7 +173,8 @@ class CoordinatedGroups:
     occasions per pair, ``posts`` on its objects, their ``first``/``last`` time, its ``top``
     object (the one most of its edges co-posted, as shown), how many ``objects`` its edges
     co-posted and their ``object_names`` (as shown, most co-posted first); per post:
-    ``post_group`` (-1: not a group's post).
+    ``post_group`` (-1: not a group's post); and the coordination ``interval`` (seconds) in
+    which two posts co-post.
 
     Whether the ``coordinated`` label fired on a group is the decision's: see
     :meth:`spamflood.result.ScoreResult.group_records`."""
@@ -189,6 +190,7 @@ class CoordinatedGroups:
     objects: np.ndarray
     post_group: np.ndarray
     object_names: list[list[str]]
+    interval: float
 
     def __len__(self) -> int:
         return len(self.top)
@@ -290,7 +292,7 @@ class Coordination:
         last = np.full(g, -np.inf)
         np.minimum.at(first, of, times[members])
         np.maximum.at(last, of, times[members])
-        return CoordinatedGroups(group, sizes, n_pairs, median, posts, first, last, top, n_objects, post_group, object_names)
+        return CoordinatedGroups(group, sizes, n_pairs, median, posts, first, last, top, n_objects, post_group, object_names, self.interval)
 
     def _co_posts(
         self, post: np.ndarray, code: np.ndarray, account: np.ndarray, times: np.ndarray, n_acc: int

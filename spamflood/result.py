@@ -231,7 +231,8 @@ class ScoreResult:
         ``coordinated`` (the label fired on its posts; a group of fewer than ``min_authors``
         accounts is tied but not labelled), its co-posted ``objects`` (as shown, most
         co-posted first), ``accounts`` and ``account_ids``, ``posts`` and ``post_ids`` (input
-        order), ``pairs`` of tied accounts and their ``median_coposts`` (occasions per pair),
+        order), ``pairs`` of tied accounts and their ``median_coposts`` (occasions per pair, each a
+        co-post within ``interval``),
         ``first_time``/``last_time``/``span`` of its posts, and the label's ``reason``
         (``None`` where it did not fire). Labelled groups first, then most accounts."""
         found = self.groups
@@ -256,6 +257,7 @@ class ScoreResult:
                     "post_ids": [self.batch.ids[i] for i in posts.tolist()],
                     "pairs": int(found.pairs[k]),
                     "median_coposts": float(found.median[k]),
+                    "interval": human_duration(found.interval),
                     "first_time": iso_utc(first),
                     "last_time": iso_utc(last),
                     "span": human_span(last - first),
