@@ -206,7 +206,7 @@ def lanes_chart(lanes: AccountLanes, *, tz: str = "UTC", label: str = "posts per
     densest = max(int(lanes.counts.max(initial=0)), 1)
     for r, name in enumerate(lanes.names):
         y = top + r * lane
-        shown = name if len(name) <= 22 else name[:21] + "…"
+        shown = name if len(name) <= 22 else name[:12] + "…" + name[-9:]  # batch-made names differ at the end
         out.append(f'<line class="grid" x1="{name_w}" x2="{name_w + pw}" y1="{y + lane / 2:.1f}" y2="{y + lane / 2:.1f}"/>')
         out.append(f'<text class="lane-name" x="{name_w - 8}" y="{y + lane - 3}">{escape(shown)}</text>')
         for k in np.flatnonzero(lanes.counts[r]).tolist():
