@@ -175,7 +175,7 @@ def test_a_coordinated_group_renders_with_its_object_accounts_and_lanes(group_pa
     section = html[html.index('<article class="group" id="group-1">') :]
     assert html.count('<article class="group"') == 1
     assert '<span class="rank">#1</span> #BuyNow</h3>' in section
-    assert [name for name in re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', section)] == [
+    assert re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', section) == [
         "all accounts",
         *(f"bot{a}" for a in range(6)),
     ]
