@@ -307,6 +307,7 @@ ALLOWED_TAGS = {
     "text",
     "rect",
     "polyline",
+    "g",
     "path",
     "article",
     "dl",

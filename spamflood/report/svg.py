@@ -207,15 +207,19 @@ def lanes_chart(lanes: AccountLanes, *, tz: str = "UTC", label: str = "posts per
     for r, name in enumerate(lanes.names):
         y = top + r * lane
         shown = name if len(name) <= 22 else name[:12] + "…" + name[-9:]  # batch-made names differ at the end
+        total = int(lanes.counts[r].sum())
+        # the lane's title names the account once; a cell's own title gives its bucket and count
+        out.append(f"<g><title>{escape(name)}: {total:,} post{'s' if total != 1 else ''}</title>")
         out.append(f'<line class="grid" x1="{name_w}" x2="{name_w + pw}" y1="{y + lane / 2:.1f}" y2="{y + lane / 2:.1f}"/>')
         out.append(f'<text class="lane-name" x="{name_w - 8}" y="{y + lane - 3}">{escape(shown)}</text>')
         for k in np.flatnonzero(lanes.counts[r]).tolist():
             c = int(lanes.counts[r, k])
+            shade = f' fill-opacity="{0.35 + 0.65 * c / densest:.2f}"' if c < densest else ""
             out.append(
                 f'<rect class="lane" x="{name_w + k * bw + bw * 0.08:.1f}" y="{y + 2}" width="{bw * 0.84:.1f}" '
-                f'height="{lane - 4}" fill-opacity="{0.35 + 0.65 * c / densest:.2f}">'
-                f"<title>{escape(name)}, {escape(when(k))}: {c:,} post{'s' if c != 1 else ''}</title></rect>"
+                f"height=\"{lane - 4}\"{shade}><title>{escape(when(k))}: {c:,}</title></rect>"
             )
+        out.append("</g>")
     out += _time_axis(lanes.start, lanes.step * count, name_w, pw, base, tz)
     caption = f"posts per account per {step_name(lanes.step)} ({_tz_label(tz, lanes.start)})"
     out.append(f'<text class="caption" x="{name_w + pw}" y="{height - 2}">{escape(caption)}</text>')
