@@ -298,12 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     groups.set_defaults(handler=_cmd_groups)
 
-    report = sub.add_parser("report", help="one self-contained HTML report with the floods on a timeline")
+    report = sub.add_parser(
+        "report", help="one self-contained HTML report with the floods and coordinated groups on timelines"
+    )
     _add_input_options(report)
     _add_detector_options(report)
     report.add_argument("-o", "--output", required=True, help="the HTML file to write")
     report.add_argument("--title", default="spamflood report", help="page title")
-    report.add_argument("--top", type=_POSITIVE, default=10, help="floods to show in detail")
+    report.add_argument("--top", type=_POSITIVE, default=10, help="floods, and coordinated groups, to show in detail")
     report.add_argument("--max-rows", type=_POSITIVE, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
