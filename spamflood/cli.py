@@ -288,12 +288,24 @@ def build_parser() -> argparse.ArgumentParser:
     clusters.add_argument("--floods-only", action="store_true", help="only clusters that are mass_share floods")
     clusters.set_defaults(handler=_cmd_clusters)
 
-    report = sub.add_parser("report", help="one self-contained HTML report with the floods on a timeline")
+    groups = sub.add_parser("groups", help="one row per coordinated group of accounts (co-posting the same objects)")
+    _add_input_options(groups)
+    _add_detector_options(groups)
+    groups.add_argument("-o", "--output", required=True, help="groups: .jsonl/.csv/.parquet, or -")
+    _add_output_format(groups)
+    groups.add_argument(
+        "--coordinated-only", action="store_true", help="only groups the coordinated label fired on (enough accounts)"
+    )
+    groups.set_defaults(handler=_cmd_groups)
+
+    report = sub.add_parser(
+        "report", help="one self-contained HTML report with the floods and coordinated groups on timelines"
+    )
     _add_input_options(report)
     _add_detector_options(report)
     report.add_argument("-o", "--output", required=True, help="the HTML file to write")
     report.add_argument("--title", default="spamflood report", help="page title")
-    report.add_argument("--top", type=_POSITIVE, default=10, help="floods to show in detail")
+    report.add_argument("--top", type=_POSITIVE, default=10, help="floods, and coordinated groups, to show in detail")
     report.add_argument("--max-rows", type=_POSITIVE, default=200, help="rows in the table of top posts")
     report.set_defaults(handler=_cmd_report)
 
@@ -575,7 +587,7 @@ def _check_paths(args: argparse.Namespace) -> None:
                     f"{option} '{path}' is the same file as {other} '{other_path}': the run would overwrite it. "
                     "Give another path."
                 )
-    if args.command in ("score", "clusters", "accounts") and args.output != "-":
+    if args.command in ("score", "clusters", "groups", "accounts") and args.output != "-":
         from spamflood.io.readers import detect_format
 
         try:
@@ -849,14 +861,25 @@ def _reader_left(console: Any, written: int, total: int) -> None:
 
 
 def _cmd_clusters(args: argparse.Namespace, console: Any) -> int:
+    def rows_of(result: Any) -> list[dict[str, Any]]:
+        rows = result.cluster_records()
+        return [r for r in rows if r["flood"]] if args.floods_only else rows
+
+    return _cmd_table(args, console, rows_of)
+
+
+def _cmd_groups(args: argparse.Namespace, console: Any) -> int:
+    return _cmd_table(args, console, lambda result: result.group_records(coordinated_only=args.coordinated_only))
+
+
+def _cmd_table(args: argparse.Namespace, console: Any, rows_of: Callable[[Any], list[dict[str, Any]]]) -> int:
+    """Score the input and write one row per item that ``rows_of`` finds in the result."""
     from spamflood._stdout import counted_stdout
     from spamflood.io.writers import write_records
 
     started = time.perf_counter()
     result = _run_detector(args, console)
-    rows = result.cluster_records()
-    if args.floods_only:
-        rows = [r for r in rows if r["flood"]]
+    rows = rows_of(result)
     with counted_stdout(args.output == "-") as stdout:
         write_records(args.output, rows, fmt=args.output_format)
     rejects_path = _write_rejects(result, args, console)

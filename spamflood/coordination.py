@@ -171,8 +171,13 @@ class CoordinatedGroups:
     """The groups of a batch. Per account (code of :meth:`PostBatch.author_codes`): ``group``
     (-1: in none); per group: its ``accounts``, ``pairs`` (edges), ``median`` co-posting
     occasions per pair, ``posts`` on its objects, their ``first``/``last`` time, its ``top``
-    object (the one most of its edges co-posted, as shown) and how many ``objects`` its edges
-    co-posted; per post: ``post_group`` (-1: not a group's post)."""
+    object (the one most of its edges co-posted, as shown), how many ``objects`` its edges
+    co-posted and their ``object_names`` (as shown, most co-posted first); per post:
+    ``post_group`` (-1: not a group's post); and the coordination ``interval`` (seconds) in
+    which two posts co-post.
+
+    Whether the ``coordinated`` label fired on a group is the decision's: see
+    :meth:`spamflood.result.ScoreResult.group_records`."""
 
     group: np.ndarray
     accounts: np.ndarray
@@ -184,6 +189,25 @@ class CoordinatedGroups:
     top: list[str]
     objects: np.ndarray
     post_group: np.ndarray
+    object_names: list[list[str]]
+    interval: float
+
+    def __len__(self) -> int:
+        return len(self.top)
+
+    def members(self) -> list[np.ndarray]:
+        """Each group's posts (indices into the batch, in input order), from one sort."""
+        at = np.flatnonzero(self.post_group >= 0)
+        at = at[np.argsort(self.post_group[at], kind="stable")]
+        bounds = np.searchsorted(self.post_group[at], np.arange(len(self) + 1))
+        return [at[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+    def member_accounts(self) -> list[np.ndarray]:
+        """Each group's accounts (codes of :meth:`PostBatch.author_codes`, ascending)."""
+        at = np.flatnonzero(self.group >= 0)
+        at = at[np.argsort(self.group[at], kind="stable")]
+        bounds = np.searchsorted(self.group[at], np.arange(len(self) + 1))
+        return [at[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
 
 class Coordination:
@@ -252,6 +276,9 @@ class Coordination:
         top = [""] * g
         for k in gk[firsts].tolist():
             top[k // n_codes] = objs.shown[k % n_codes]
+        object_names: list[list[str]] = [[] for _ in range(g)]
+        for k in gk[by_count].tolist():  # per group, most co-posted first
+            object_names[k // n_codes].append(objs.shown[k % n_codes])
         n_objects = np.bincount(gk // n_codes, minlength=g)
         post_group = np.full(n, -1, dtype=np.int64)
         pg = group[account[post]]
@@ -265,7 +292,7 @@ class Coordination:
         last = np.full(g, -np.inf)
         np.minimum.at(first, of, times[members])
         np.maximum.at(last, of, times[members])
-        return CoordinatedGroups(group, sizes, n_pairs, median, posts, first, last, top, n_objects, post_group)
+        return CoordinatedGroups(group, sizes, n_pairs, median, posts, first, last, top, n_objects, post_group, object_names, self.interval)
 
     def _co_posts(
         self, post: np.ndarray, code: np.ndarray, account: np.ndarray, times: np.ndarray, n_acc: int
@@ -308,11 +335,14 @@ class Coordination:
         shared = shared[:, np.isin(shared[0], edges)]  # the objects of the network's edges only
         return edges // n_acc, edges % n_acc, weight, (shared[0] // n_acc, shared[0] % n_acc), shared[1]
 
-    def findings(self, batch: PostBatch) -> tuple[dict[str, np.ndarray], np.ndarray, dict[int, str]]:
+    def findings(
+        self, batch: PostBatch, found: CoordinatedGroups | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[int, str]]:
         """The ``coordinated`` features of every post (NaN where its author or time is unknown,
-        0 outside a group), where the label fires, and there its reason."""
+        0 outside a group), where the label fires, and there its reason. ``found``: the
+        batch's :meth:`groups` when the caller already has them."""
         n = len(batch)
-        found = self.groups(batch)
+        found = self.groups(batch) if found is None else found
         per_group = {
             "COORDINATED_ACCOUNTS": found.accounts,
             "COORDINATED_COPOSTS": found.median,

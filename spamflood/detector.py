@@ -20,7 +20,7 @@ from spamflood import _params
 from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
-from spamflood.coordination import INTERVAL, Coordination
+from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
@@ -253,10 +253,10 @@ class Detector:
             clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
                 feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
-            coordinated = self._coordinated(batch)
+            coordinated, groups = self._coordinated(batch)
             labels, digests = clustering.result()
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, coordinated, scan)
+        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan)
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
@@ -267,10 +267,12 @@ class Detector:
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
-    def _coordinated(self, batch: PostBatch) -> Findings:
-        """The ``coordinated`` label's findings (:mod:`spamflood.coordination`)."""
-        values, fired, sentences = self.coordination.findings(batch)
-        return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch))
+    def _coordinated(self, batch: PostBatch) -> tuple[Findings, CoordinatedGroups]:
+        """The coordinated groups and the ``coordinated`` label's findings
+        (:mod:`spamflood.coordination`)."""
+        groups = self.coordination.groups(batch)
+        values, fired, sentences = self.coordination.findings(batch, groups)
+        return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch)), groups
 
     def _start_model_load(self) -> None:
         if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
@@ -320,6 +322,7 @@ class Detector:
             rows_read=rows_read,
             blank_lines=blank_lines,
             threshold=self.threshold,
+            groups=found.groups,
         )
 
 
@@ -336,6 +339,7 @@ class _Found:
     post: Findings
     feed: Findings
     coordinated: Findings
+    groups: CoordinatedGroups
     scan: Any = None
 
 

@@ -25,6 +25,7 @@ from spamflood.io.timestamps import iso_utc
 
 if TYPE_CHECKING:
     from spamflood.cluster import ClusterTable
+    from spamflood.coordination import CoordinatedGroups
     from spamflood.io.rows import Reject
     from spamflood.posts import PostBatch
 
@@ -89,6 +90,10 @@ class ScoreResult:
     read: ReadStats = field(default_factory=ReadStats)
     """What reading the input saw besides rows: where it broke off (``read.truncated``: the
     rows after it are lost), optional values read as missing (``read.unreadable``), notes."""
+    groups: CoordinatedGroups | None = None
+    """The coordinated groups (:mod:`spamflood.coordination`): accounts tied by repeated
+    co-posting, with their objects, posts and figures; :meth:`group_records` gives them as
+    rows. ``None`` when the engine did not look for groups."""
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -209,6 +214,57 @@ class ScoreResult:
                 }
             )
         rows.sort(key=lambda r: (not r["flood"], -r["authors"], -r["size"], r["cluster"]))
+        return rows
+
+    @property
+    def coordinated_ids(self) -> list[int]:
+        """Groups on whose posts the ``coordinated`` label fired, most accounts first."""
+        if self.groups is None:
+            return []
+        found = self.groups
+        at = found.post_group
+        fired = {int(at[i]) for i in np.flatnonzero(at >= 0).tolist() if "coordinated" in self.labels[i]}
+        return sorted(fired, key=lambda k: (-int(found.accounts[k]), -int(found.posts[k]), k))
+
+    def group_records(self, *, coordinated_only: bool = False) -> list[dict[str, Any]]:
+        """One row per coordinated group (:attr:`groups`): ``group`` (its number),
+        ``coordinated`` (the label fired on its posts; a group of fewer than ``min_authors``
+        accounts is tied but not labelled), its co-posted ``objects`` (as shown, most
+        co-posted first), ``accounts`` and ``account_ids``, ``posts`` and ``post_ids`` (input
+        order), ``pairs`` of tied accounts and their ``median_coposts`` (occasions per pair, each a
+        co-post within ``interval``),
+        ``first_time``/``last_time``/``span`` of its posts, and the label's ``reason``
+        (``None`` where it did not fire). Labelled groups first, then most accounts."""
+        found = self.groups
+        if found is None:
+            return []
+        labelled = set(self.coordinated_ids)
+        _codes, names = self.batch.author_codes()
+        rows: list[dict[str, Any]] = []
+        for k, (posts, accounts) in enumerate(zip(found.members(), found.member_accounts())):
+            if coordinated_only and k not in labelled:
+                continue
+            reason = next((r for i in posts.tolist() for r in self.reasons[i] if r.startswith("coordinated:")), None)
+            first, last = float(found.first[k]), float(found.last[k])
+            rows.append(
+                {
+                    "group": k,
+                    "coordinated": k in labelled,
+                    "objects": list(found.object_names[k]),
+                    "accounts": int(found.accounts[k]),
+                    "account_ids": sorted(names[a] for a in accounts.tolist()),
+                    "posts": int(found.posts[k]),
+                    "post_ids": [self.batch.ids[i] for i in posts.tolist()],
+                    "pairs": int(found.pairs[k]),
+                    "median_coposts": float(found.median[k]),
+                    "interval": human_duration(found.interval),
+                    "first_time": iso_utc(first),
+                    "last_time": iso_utc(last),
+                    "span": human_span(last - first),
+                    "reason": reason,
+                }
+            )
+        rows.sort(key=lambda r: (not r["coordinated"], -r["accounts"], -r["posts"], r["group"]))
         return rows
 
     def to_frame(self, *, features: bool = False) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -203,6 +204,69 @@ def test_clusters_command(tmp_path):
     assert main(["clusters", str(feed), "-o", str(out), "--floods-only", "-q"]) == 0
     rows = read_jsonl(out)
     assert len(rows) == 1 and rows[0]["size"] == 12 and rows[0]["authors"] == 12 and rows[0]["flood"]
+
+
+def write_coordinated_feed(path) -> list[str]:
+    """Six accounts pushing #BuyNow in five tight waves (varied text) beside an organic trend;
+    returns the campaign's post ids."""
+    from test_coordination import campaign, organic_trend
+
+    pushed = campaign()
+    rows = [{"id": p.id, "text": p.text, "author": p.author, "time": p.time} for p in pushed + organic_trend()]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return [p.id for p in pushed]
+
+
+def spamflood_command(how: str) -> list[str]:
+    if how == "python -m":
+        return [sys.executable, "-m", "spamflood"]
+    script = shutil.which("spamflood")
+    if script is None:
+        pytest.skip("the spamflood console script is not installed (pip install -e .)")
+    return [script]
+
+
+@pytest.mark.parametrize("how", ["python -m", "script"])
+def test_groups_command_writes_each_coordinated_group_in_a_real_process(tmp_path, how):
+    feed, out = tmp_path / "feed.jsonl", tmp_path / "groups.jsonl"
+    pushed = write_coordinated_feed(feed)
+    proc = subprocess.run([*spamflood_command(how), "groups", str(feed), "-o", str(out)], capture_output=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"spamflood summary" in proc.stderr
+    (group,) = read_jsonl(out)
+    assert group == {
+        "group": 0,
+        "coordinated": True,
+        "objects": ["#BuyNow"],
+        "accounts": 6,
+        "account_ids": [f"bot{a}" for a in range(6)],
+        "posts": 30,
+        "post_ids": pushed,
+        "pairs": 15,
+        "median_coposts": 5.0,
+        "interval": "60 s",
+        "first_time": "2026-01-01T00:00:06Z",
+        "last_time": "2026-01-01T13:24:25Z",
+        "span": "13 h 24 min",
+        "reason": "coordinated: #BuyNow from 6 accounts, 30 posts in 13 h 24 min; 15 pairs co-posted within 60 s, median 5 times",
+    }
+
+
+def test_groups_command_csv_and_an_untied_feed(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_coordinated_feed(feed)
+    assert main(["groups", str(feed), "-o", str(tmp_path / "groups.csv"), "--coordinated-only", "-q"]) == 0
+    header, row = (tmp_path / "groups.csv").read_text().splitlines()
+    assert header.startswith("group,coordinated,objects,accounts,account_ids,posts,post_ids,")
+    assert row.startswith("0,True,#BuyNow,6,bot0;bot1;bot2;bot3;bot4;bot5,30,")
+    write_feed(feed, bad=False)  # a flood of copies, nobody tied by co-posting a shared object
+    assert main(["groups", str(feed), "-o", str(tmp_path / "none.jsonl"), "-q"]) == 0
+    assert (tmp_path / "none.jsonl").read_text() == ""
+
+
+def test_groups_command_usage_errors_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "spamflood", "groups", str(tmp_path / "feed.jsonl")], capture_output=True, check=False, timeout=120)
+    assert proc.returncode == 2 and b"-o/--output" in proc.stderr
 
 
 def test_stdin_to_stdout_in_a_real_process(tmp_path):

@@ -188,6 +188,24 @@ def test_the_detector_interval_and_min_coposts_reach_the_groups() -> None:
     assert len(reasons) == 1 and "co-posted within 10 s" in reasons.pop()
 
 
+def test_the_result_keeps_each_group_with_its_objects_accounts_and_posts() -> None:
+    pushed, small = campaign(), campaign(accounts=3, tag="https://shop.example.com/deal?utm_source=a", prefix="few")
+    result = Detector().score(pushed + small + organic_trend())
+    assert result.groups is not None and len(result.groups) == 2
+    by_account = {r["accounts"]: r for r in result.group_records()}
+    assert [r["accounts"] for r in result.group_records()] == [6, 3]  # labelled first
+    big, tied = by_account[6], by_account[3]
+    assert (big["coordinated"], big["objects"], big["account_ids"]) == (True, ["#BuyNow"], [f"bot{a}" for a in range(6)])
+    assert big["post_ids"] == [p.id for p in pushed] and (big["pairs"], big["median_coposts"], big["posts"]) == (15, 5.0, 30)
+    assert big["reason"] is not None and big["reason"].startswith("coordinated: #BuyNow from 6 accounts")
+    # three accounts tie on the link (normalized), but are fewer than min_authors: no label
+    assert (tied["coordinated"], tied["objects"], tied["reason"]) == (False, ["shop.example.com/deal"], None)
+    assert [r["accounts"] for r in result.group_records(coordinated_only=True)] == [6]
+    members = result.groups.members()
+    k = big["group"]
+    assert [result.batch.ids[i] for i in members[k]] == big["post_ids"] and result.coordinated_ids == [k]
+
+
 def test_the_bundled_model_flags_a_coordinated_post_it_reads_no_feature_of() -> None:
     result = Detector.load().score(campaign() + organic_trend() + news_with_retweets())
     rows = [i for i, ls in enumerate(result.labels) if "coordinated" in ls]

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_coordination import campaign, organic_trend  # the hand-built coordinated campaign and organic trend
 
 from spamflood import Detector, PostBatch
 from spamflood.cluster import ClusterTable
 from spamflood.detector import ScoreResult
 from spamflood.errors import ConfigError
 from spamflood.io.rows import Reject
-from spamflood.report import build_report, report_command, write_report
+from spamflood.report import build_report, render, report_command, write_report
 from spamflood.report.build import (
     NICE_STEPS,
     aggregate,
@@ -306,6 +307,7 @@ ALLOWED_TAGS = {
     "text",
     "rect",
     "polyline",
+    "g",
     "path",
     "article",
     "dl",
@@ -430,6 +432,91 @@ def test_top_and_max_rows_zero_leave_sections_out(demo):
     assert "The post table was left out (max_rows=0)." in page and "<tr class=" not in page
 
 
+# ---------------------------------------------------------------------------- coordinated groups
+
+
+def coordinated_result(tag: str = "#BuyNow", prefix: str = "bot", accounts: int = 6) -> ScoreResult:
+    """``tag`` pushed by ``accounts`` accounts in five tight waves at irregular hours, every post
+    worded anew (no cluster), beside 300 people using #WorldCup over the same day."""
+    return Detector().score(PostBatch.from_posts(campaign(accounts=accounts, tag=tag, prefix=prefix) + organic_trend()))
+
+
+@pytest.fixture(scope="module")
+def coordinated():
+    return coordinated_result()
+
+
+def lanes_of(page: str) -> list[tuple[str, list[float]]]:
+    """Per lane of the co-posting timelines, top down: the account's name as drawn and the x of
+    each of its cells."""
+    parsed = parse(page)
+    names = [t for t in re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', page) if t != "all accounts"]
+    cells = [(float(a["x"]), float(a["y"])) for tag, a in parsed.tags if tag == "rect" and a.get("class") == "lane"]
+    rows = sorted({y for _, y in cells})
+    return [(html.unescape(n), [x for x, yy in cells if yy == y]) for n, y in zip(names, rows, strict=True)]
+
+
+def test_a_coordinated_group_gets_a_section_with_its_object_accounts_and_timeline(coordinated):
+    page = build_report(coordinated)
+    assert page.count('<article class="group"') == 1
+    section = page[page.index('<article class="group" id="group-1">') :]
+    assert section.startswith('<article class="group" id="group-1">\n  <h3><span class="rank">#1</span> #BuyNow</h3>')
+    assert "<dt>accounts</dt><dd>6</dd>" in section and "<dt>posts</dt><dd>30</dd>" in section
+    assert "<dt>pairs co-posting within 60 s</dt><dd>15</dd>" in section
+    assert "<dt>median co-posts per pair</dt><dd>5</dd>" in section and "<dt>span</dt><dd>13 h 24 min</dd>" in section
+    assert "<li>coordinated: #BuyNow from 6 accounts, 30 posts in 13 h 24 min;" in section
+    accounts = re.findall(r'<tr><td class="name">([^<]*)</td><td class="count">(\d+)</td></tr>', section)
+    assert accounts == [(f"bot{a}", "5") for a in range(6)]
+    # one lane per account, a cell in each of the five waves, the six lanes' cells in the same columns
+    lanes = lanes_of(section)
+    assert [name for name, _ in lanes] == [f"bot{a}" for a in range(6)]
+    columns = lanes[0][1]
+    assert len(columns) == 5 and all(cells == columns for _, cells in lanes)
+    assert "fan" not in section  # the organic trend's people are in no group
+    assert "<b>1</b><span>coordinated groups</span>" in page
+
+
+def test_a_group_with_many_accounts_draws_the_most_active_and_counts_the_rest():
+    result = coordinated_result(accounts=9)
+    data = aggregate(result, lanes=4, top_accounts=6)
+    (group,) = data.groups
+    assert group.lanes is not None and group.lanes.names == ["bot0", "bot1", "bot2", "bot3"]
+    assert (group.lanes.hidden, group.lanes.hidden_posts) == (5, 25)
+    assert int(group.lanes.counts.sum()) + group.lanes.hidden_posts == int(group.lanes.posts.sum()) == 45
+    page = build_report(result)  # by default 30 lanes and names: all nine drawn and listed
+    assert [name for name, _ in lanes_of(page)] == [f"bot{a}" for a in range(9)] and "more accounts." not in page
+    small = render(data)
+    assert "4 most active accounts drawn; 5 more (25 posts) are counted in the top strip only." in small
+    assert "and 3 more accounts." in small and len(lanes_of(small)) == 4
+
+
+def test_without_coordination_the_groups_section_says_so():
+    alone = build_report(Detector().score(PostBatch.from_posts(organic_trend())))
+    assert '<article class="group"' not in alone
+    assert "No coordinated group was found" in alone and '<a href="#groups">Groups</a>' in alone
+
+
+def test_top_zero_leaves_group_sections_out(coordinated):
+    page = build_report(coordinated, top=0)
+    assert '<article class="group"' not in page and "Group sections were left out (top=0)." in page
+
+
+HOSTILE_TAG = "#<script>alert(1)</script>#"  # Weibo's #topic# takes anything but '#' and spaces
+HOSTILE_NAME = "<img src=x onerror=alert(2)>"
+
+
+def test_a_hostile_hashtag_and_account_names_in_a_group_stay_text():
+    page = build_report(coordinated_result(tag=HOSTILE_TAG, prefix=HOSTILE_NAME))
+    parsed = parse(page)
+    assert {tag for tag, _ in parsed.tags} <= ALLOWED_TAGS
+    assert not [(t, a) for t, attrs in parsed.tags for a in attrs if a.lower().startswith("on")]
+    section = page[page.index('<article class="group" id="group-1">') :]
+    assert "#1</span> #&lt;script&gt;alert(1)&lt;/script&gt;</h3>" in section
+    assert [name for name, _ in lanes_of(section)] == [f"<img src=x o…lert(2)>{a}" for a in range(6)]  # cut in the middle
+    text = "".join(parse(section).text)
+    assert "#<script>alert(1)</script>" in text and f"{HOSTILE_NAME}0" in text  # shown to the reader, as text
+
+
 def test_report_command_writes_and_reports(demo, tmp_path):
     info = report_command(demo, tmp_path / "out.html", source="feed.jsonl")
     assert info["path"] == str(tmp_path / "out.html") and info["bytes"] == (tmp_path / "out.html").stat().st_size
@@ -449,6 +536,11 @@ def test_report_command_writes_and_reports(demo, tmp_path):
 def test_bad_parameters_are_refused(demo, kw, match):
     with pytest.raises(ConfigError, match=match):
         build_report(demo, **kw)
+
+
+def test_a_timeline_without_lanes_is_refused(demo):
+    with pytest.raises(ConfigError, match=r"'lanes' parameter of the report must be an integer >= 1\. Got 0 instead"):
+        aggregate(demo, lanes=0)
 
 
 # ---------------------------------------------------------------------------- pieces

@@ -20,7 +20,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_report import Detector, demo_feed, with_evidence  # the planted demo feed of the unit tests
+from test_report import (  # the planted feeds of the unit tests
+    HOSTILE_NAME,
+    HOSTILE_TAG,
+    Detector,
+    coordinated_result,
+    demo_feed,
+    with_evidence,
+)
 
 from spamflood.report import build_report
 
@@ -147,3 +154,57 @@ def test_screenshot_draws_the_charts(demo_page):
     if os.environ.get("SPAMFLOOD_UPDATE_SCREENSHOT") == "1":
         small = image.crop((0, 0, WIDTH, 1700)).quantize(colors=64, dither=Image.Dither.NONE)
         small.save(REPO / "docs" / "report.png", optimize=True)
+
+
+# ---------------------------------------------------------------------------- coordinated groups
+
+
+@pytest.fixture(scope="module")
+def group_page(tmp_path_factory):
+    browser()
+    tmp = tmp_path_factory.mktemp("groups")
+    path = tmp / "groups.html"
+    path.write_text(build_report(coordinated_result(), title="coordination"), encoding="utf-8")
+    return tmp, path
+
+
+def test_a_coordinated_group_renders_with_its_object_accounts_and_lanes(group_page):
+    tmp, path = group_page
+    proc = run_browser(tmp, path.as_uri(), "--dump-dom")
+    html = proc.stdout
+    section = html[html.index('<article class="group" id="group-1">') :]
+    assert html.count('<article class="group"') == 1
+    assert '<span class="rank">#1</span> #BuyNow</h3>' in section
+    assert re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', section) == [
+        "all accounts",
+        *(f"bot{a}" for a in range(6)),
+    ]
+    assert console_lines(proc.stderr, path.as_uri()) == []
+
+
+def test_the_co_posting_lanes_are_drawn_in_shared_columns(group_page):
+    Image = pytest.importorskip("PIL.Image", reason="pillow reads the screenshot (dev extra: matplotlib brings it)")
+    tmp, path = group_page
+    png = tmp / "groups.png"
+    run_browser(tmp, path.as_uri(), f"--screenshot={png}")
+    image = Image.open(png).convert("RGB")
+    pixels = image.load()
+
+    def runs(y: int) -> list[int]:
+        """Where the lane colour starts along row ``y`` (the lanes' cells)."""
+        on = [sum(abs(a - b) for a, b in zip(pixels[x, y], SECOND_RGB, strict=True)) < 40 for x in range(WIDTH)]
+        return [x for x in range(WIDTH) if on[x] and (x == 0 or not on[x - 1])]
+
+    rows = [r for r in (runs(y) for y in range(HEIGHT)) if len(r) == 5]  # a lane crosses the five waves
+    assert len(rows) >= 6 * 8, "fewer than six lanes of five cells were drawn"
+    first = rows[0]
+    assert all(abs(x - x0) <= 2 for row in rows for x, x0 in zip(row, first, strict=True)), "the lanes' cells do not line up"
+
+
+def test_a_hostile_group_runs_nothing(tmp_path):
+    path = tmp_path / "hostile.html"
+    path.write_text(build_report(coordinated_result(tag=HOSTILE_TAG, prefix=HOSTILE_NAME)), encoding="utf-8")
+    proc = run_browser(tmp_path, path.as_uri(), "--dump-dom")
+    assert "<script" not in proc.stdout and "<img" not in proc.stdout
+    assert "#&lt;script&gt;alert(1)&lt;/script&gt;" in proc.stdout
+    assert console_lines(proc.stderr, path.as_uri()) == []  # a blocked script or image would log a CSP violation

@@ -4,7 +4,9 @@ A report must stay small and open fast whatever the feed's size, so nothing here
 per post: timelines are counts in at most ``bins`` time buckets, floods are the ``top`` largest,
 accounts are the most active few plus name patterns, and the post table holds ``max_rows`` rows
 with at most ``per_cluster`` copies of any one cluster (a flood's 10,000 copies would otherwise
-fill it with one text).
+fill it with one text). Coordinated groups are the ``top`` with most accounts, each with at most
+``lanes`` accounts drawn on its co-posting timeline and ``top_accounts`` listed by name beyond
+those.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from spamflood.errors import ConfigError
 from spamflood.posts import dense_codes
 
 __all__ = [
+    "AccountLanes",
     "AccountSummary",
     "FloodView",
+    "GroupView",
     "PostRow",
     "ReportData",
     "Timeline",
@@ -141,6 +145,51 @@ class FloodView:
 
 
 @dataclass(frozen=True)
+class AccountLanes:
+    """A co-posting timeline: ``counts[r, k]`` posts by account ``names[r]`` (the most active
+    first) in ``[start + k*step, start + (k+1)*step)``, ``posts[k]`` by all the group's
+    accounts; ``hidden`` accounts (``hidden_posts`` posts) were left off the drawing, and
+    ``before``/``after`` posts fell outside the shown range."""
+
+    start: float
+    step: float
+    names: list[str]
+    counts: np.ndarray
+    posts: np.ndarray
+    hidden: int
+    hidden_posts: int
+    before: int = 0
+    after: int = 0
+
+    @property
+    def end(self) -> float:
+        return self.start + self.step * len(self.posts)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """One coordinated group as the report shows it: its co-posted ``objects`` (the first
+    ``objects_total`` as shown, most co-posted first), its accounts (``names``: the most active
+    first, ``posts_by`` each), posts, co-posting figures and timeline."""
+
+    rank: int
+    group: int
+    objects: list[str]
+    objects_total: int
+    accounts: int
+    names: list[tuple[str, int]]
+    posts: int
+    pairs: int
+    median: float
+    interval: float
+    first_time: float
+    last_time: float
+    reason: str | None
+    max_score: float
+    lanes: AccountLanes | None
+
+
+@dataclass(frozen=True)
 class PostRow:
     """One row of the highest-scored posts table."""
 
@@ -172,6 +221,9 @@ class ReportData:
     overview: Timeline | None
     floods: list[FloodView]
     floods_total: int
+    groups: list[GroupView]
+    groups_total: int | None
+    """Coordinated groups found (``None``: the engine did not look for them)."""
     posts: list[PostRow]
     max_rows: int
     per_cluster: int
@@ -190,6 +242,7 @@ def aggregate(
     per_cluster: int = 3,
     top_accounts: int = 12,
     max_rejects: int = 20,
+    lanes: int = 30,
 ) -> ReportData:
     """Summarise a :class:`~spamflood.result.ScoreResult` for the report (see module doc)."""
     for name, value, least in (
@@ -199,6 +252,7 @@ def aggregate(
         ("per_cluster", per_cluster, 1),
         ("top_accounts", top_accounts, 0),
         ("max_rejects", max_rejects, 0),
+        ("lanes", lanes, 1),
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ConfigError(
@@ -232,6 +286,8 @@ def aggregate(
         _flood_view(result, rank, c, is_flood, members_of[c], bins=bins, tz=tz, top_accounts=top_accounts)
         for rank, c in enumerate(chosen, start=1)
     ]
+    group_ids = list(result.coordinated_ids) if getattr(result, "groups", None) is not None else None
+    groups = _group_views(result, (group_ids or [])[:top], bins=bins, tz=tz, lanes=lanes, names=max(top_accounts, lanes))
     rank_of = {f.cluster: f.rank for f in floods}
     posts = _top_posts(result, score, max_rows=max_rows, per_cluster=per_cluster, rank_of=rank_of)
     rejects = [(int(r.line), r.field, str(r.reason)) for r in list(result.rejects)[:max_rejects]]
@@ -249,6 +305,8 @@ def aggregate(
         overview=overview,
         floods=floods,
         floods_total=len(flood_ids),
+        groups=groups,
+        groups_total=None if group_ids is None else len(group_ids),
         posts=posts,
         max_rows=int(max_rows),
         per_cluster=per_cluster,
@@ -400,6 +458,78 @@ def _flood_view(
         reasons_sampled=sampled,
         timeline=line,
         accounts=accounts_summary(batch, members, codes, top=top_accounts),
+    )
+
+
+# ---------------------------------------------------------------------------- coordinated groups
+
+
+def _group_views(result: Any, chosen: list[int], *, bins: int, tz: str, lanes: int, names: int) -> list[GroupView]:
+    """The chosen groups of ``result.groups`` (numbers from ``coordinated_ids``), ranked."""
+    if not chosen:
+        return []
+    found, batch = result.groups, result.batch
+    members = found.members()
+    codes, _ = batch.author_codes()
+    times = np.asarray(batch.times, dtype=np.float64)
+    score = np.asarray(result.score, dtype=np.float64)
+    views = []
+    for rank, k in enumerate(chosen, start=1):
+        posts = members[k]
+        _, firsts, account = np.unique(codes[posts], return_index=True, return_inverse=True)
+        per = np.bincount(account, minlength=firsts.size)  # posts per account
+        order = np.lexsort((firsts, -per))  # most posts first, then first to post
+        shown = [(_display(batch, int(posts[firsts[j]])), int(per[j])) for j in order[:names].tolist()]
+        reason = next((r for i in posts.tolist() for r in result.reasons[i] if r.startswith("coordinated:")), None)
+        t = times[posts]
+        ok = np.isfinite(t)
+        rows = np.argsort(order)[account]  # each post's row: its account's rank
+        views.append(
+            GroupView(
+                rank=rank,
+                group=k,
+                objects=found.object_names[k][:12],
+                objects_total=len(found.object_names[k]),
+                accounts=int(found.accounts[k]),
+                names=shown,
+                posts=int(posts.size),
+                pairs=int(found.pairs[k]),
+                median=float(found.median[k]),
+                interval=float(found.interval),
+                first_time=float(found.first[k]),
+                last_time=float(found.last[k]),
+                reason=reason,
+                max_score=float(score[posts].max()) if posts.size else 0.0,
+                lanes=account_lanes(t[ok], rows[ok], [n for n, _ in shown[:lanes]], bins=bins, tz=tz) if ok.any() else None,
+            )
+        )
+    return views
+
+
+def account_lanes(times: np.ndarray, rows: np.ndarray, names: list[str], *, bins: int = 60, tz: str = "UTC") -> AccountLanes:
+    """Posts per account per time bucket: ``times`` (finite epoch seconds) of posts by the
+    accounts of row ``rows`` (0: the most active); rows from ``len(names)`` on are counted as
+    hidden, not drawn."""
+    t = np.asarray(times, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.int64)
+    line = timeline(t, flagged=np.zeros(t.size, dtype=bool), bins=bins, tz=tz)  # the shared bucketing
+    count = len(line.posts)
+    k = np.floor((t - line.start) / line.step).astype(np.int64)
+    inside = (k >= 0) & (k < count)
+    drawn = inside & (rows < len(names))
+    counts = np.zeros((len(names), count), dtype=np.int64)
+    np.add.at(counts, (rows[drawn], k[drawn]), 1)
+    hidden = rows >= len(names)
+    return AccountLanes(
+        start=line.start,
+        step=line.step,
+        names=list(names),
+        counts=counts,
+        posts=line.posts,
+        hidden=int(np.unique(rows[hidden]).size),
+        hidden_posts=int(hidden.sum()),
+        before=line.before,
+        after=line.after,
     )
 
 

@@ -17,14 +17,16 @@ from string import Template
 from spamflood.durations import human_duration, human_span
 from spamflood.errors import ConfigError
 from spamflood.report.build import (
+    AccountLanes,
     FloodView,
+    GroupView,
     PostRow,
     ReportData,
     Timeline,
     highlight_spans,
     local_time,
 )
-from spamflood.report.svg import bar_chart, timeline_chart
+from spamflood.report.svg import bar_chart, lanes_chart, timeline_chart
 
 __all__ = ["marked", "render"]
 
@@ -83,6 +85,11 @@ def _cards(data: ReportData) -> str:
         _card(f"{flagged:,}", f"flagged ({_pct(flagged, scored)}, score ≥ {data.threshold:g})", alert=flagged > 0),
         _card(f"{int(s.get('floods', 0)):,}", "floods (mass sharing)", alert=int(s.get("floods", 0)) > 0),
         _card(f"{int(s.get('clusters', 0)):,}", "near-duplicate clusters"),
+        *(
+            [_card(f"{data.groups_total:,}", "coordinated groups", alert=data.groups_total > 0)]
+            if data.groups_total is not None
+            else []
+        ),
         _card(f"{int(s.get('rejected', 0)):,}", "rows rejected"),
         _card(f"{int(s.get('rows_read', scored)):,}", "rows read"),
     ]
@@ -100,7 +107,7 @@ def _subtitle(data: ReportData) -> str:
     return escape(" · ".join(parts) if parts else "scored feed")
 
 
-def _outside_note(line: Timeline | None, unit: str = "posts") -> str:
+def _outside_note(line: Timeline | AccountLanes | None, unit: str = "posts") -> str:
     if line is None:
         return "No post has a time, so there is no timeline."
     bits = []
@@ -202,6 +209,68 @@ def _flood(f: FloodView, tz: str) -> str:
     )
 
 
+def _group(g: GroupView, tz: str) -> str:
+    """One coordinated group's section: objects, accounts, figures and co-posting timeline."""
+    more = g.objects_total - 1
+    heading = _clip(g.objects[0], 60) + (f" and {more} more object{'s' if more > 1 else ''}" if more > 0 else "")
+    facts = [
+        ("accounts", f"{g.accounts:,}"),
+        ("posts", f"{g.posts:,}"),
+        ("from", local_time(g.first_time, tz) if g.first_time == g.first_time else "unknown"),
+        ("span", human_span(g.last_time - g.first_time)),
+        (f"pairs co-posting within {human_duration(g.interval)}", f"{g.pairs:,}"),
+        ("median co-posts per pair", f"{g.median:g}"),
+        ("max score", f"{g.max_score:.2f}"),
+    ]
+    lanes = g.lanes
+    chart, note = "", _outside_note(lanes)
+    if lanes is not None:
+        chart = lanes_chart(lanes, tz=tz, label=f"posts per account over time in coordinated group {g.rank}")
+        if lanes.hidden:
+            note = (
+                f"{len(lanes.names):,} most active accounts drawn; {lanes.hidden:,} more "
+                f"({lanes.hidden_posts:,} posts) are counted in the top strip only. {note}"
+            ).strip()
+    objects = "".join(f"<li>{escape(_clip(o, 120))}</li>" for o in g.objects)
+    if g.objects_total > len(g.objects):
+        objects += f'<li class="muted">and {g.objects_total - len(g.objects):,} more</li>'
+    rows = "".join(
+        f'<tr><td class="name">{escape(_clip(name, NAME_LIMIT))}</td><td class="count">{k:,}</td></tr>'
+        for name, k in g.names
+    )
+    accounts = _table(("account", "posts"), rows)
+    if g.accounts > len(g.names):
+        accounts += f'<p class="note">and {g.accounts - len(g.names):,} more accounts.</p>'
+    return fill(
+        "group.html",
+        anchor=f"group-{g.rank}",
+        rank=g.rank,
+        heading=escape(heading),
+        facts="".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in facts),
+        reason=f'<ul class="reasons"><li>{escape(g.reason)}</li></ul>' if g.reason else "",
+        timeline=chart,
+        timeline_note=escape(note),
+        objects_total=f"{g.objects_total:,}",
+        objects=objects,
+        accounts_total=f"{g.accounts:,}",
+        accounts=accounts,
+    )
+
+
+def _groups_note(data: ReportData) -> str:
+    if data.groups_total is None:
+        return "Coordinated groups were not looked for by the engine that scored this feed."
+    if not data.groups_total:
+        return "No coordinated group was found: no set of accounts repeatedly posted the same link, hashtag, mention or repost within seconds of each other."
+    if not data.groups:
+        return "Group sections were left out (top=0)."
+    return (
+        f"{len(data.groups):,} of {data.groups_total:,} groups, most accounts first: accounts that repeatedly posted "
+        "the same objects within the coordination interval. Timeline: posts per time bucket on top, then one lane "
+        "per account; accounts posting together line up in columns."
+    )
+
+
 def _row(p: PostRow, tz: str) -> str:
     when = local_time(p.time, tz) if p.time == p.time else "–"
     flood = (
@@ -290,6 +359,8 @@ def render(data: ReportData) -> str:
         floods_heading=heading,
         floods_note=escape(note),
         floods="\n".join(_flood(f, tz) for f in data.floods),
+        groups_note=escape(_groups_note(data)),
+        groups="\n".join(_group(g, tz) for g in data.groups),
         posts_note=escape(posts_note),
         rows="\n".join(_row(p, tz) for p in data.posts),
         rejects=rejects,

@@ -1,4 +1,5 @@
-"""Inline SVG charts drawn by hand: a bucketed timeline with two series, and a bar chart.
+"""Inline SVG charts drawn by hand: a bucketed timeline with two series, a co-posting timeline
+(one lane per account), and a bar chart.
 
 Charts are plain SVG elements styled by classes from the report's stylesheet, so they need no
 script, no font download and no library; each has a fixed number of elements (one per time
@@ -11,9 +12,11 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from spamflood.report.build import DAY, Timeline, local_time, nice_step, snap, zone
+import numpy as np
 
-__all__ = ["bar_chart", "step_name", "timeline_chart"]
+from spamflood.report.build import DAY, AccountLanes, Timeline, local_time, nice_step, snap, zone
+
+__all__ = ["bar_chart", "lanes_chart", "step_name", "timeline_chart"]
 
 WIDTH, HEIGHT = 760, 222
 LEFT, RIGHT, TOP, BOTTOM = 46, 14, 40, 42  # the top holds the legend, then the pins
@@ -61,6 +64,32 @@ def _tz_label(tz: str, t: float) -> str:
     offset = datetime.fromtimestamp(t, zone(tz)).strftime("%z")
     pretty = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("+0000", "") else "UTC"
     return pretty if tz in ("UTC", "Etc/UTC") else f"{tz}, {pretty}"
+
+
+def _time_axis(start: float, span: float, left: float, width: float, y: float, tz: str) -> list[str]:
+    """An x axis at height ``y`` for ``[start, start + span)`` drawn over ``width`` pixels from
+    ``left``: ticks at local multiples of a nameable step, the date under the first of each day."""
+    out = [f'<line class="axis" x1="{left}" x2="{left + width}" y1="{y}" y2="{y}"/>']
+    tick = nice_step(span, 7)
+    t = snap(start, tick, tz)
+    if t < start:
+        t += tick
+    last_date = ""
+    while t <= start + span + 1e-6:
+        x = left + (t - start) / span * width
+        if tick < DAY:
+            main = local_time(t, tz, "%H:%M:%S" if tick < 60 else "%H:%M")
+            date = local_time(t, tz, "%Y-%m-%d")
+        else:
+            main = local_time(t, tz, "%m-%d")
+            date = local_time(t, tz, "%Y")
+        out.append(f'<line class="axis" x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + 4}"/>')
+        out.append(f'<text class="xtick" x="{x:.1f}" y="{y + 16}">{escape(main)}</text>')
+        if date != last_date:
+            out.append(f'<text class="xdate" x="{x:.1f}" y="{y + 29}">{escape(date)}</text>')
+            last_date = date
+        t = snap(t + tick * 1.5, tick, tz)  # the next local multiple (robust to DST shifts)
+    return out
 
 
 def timeline_chart(
@@ -115,27 +144,7 @@ def timeline_chart(
     # second series as a line through bucket centres
     points = " ".join(f"{LEFT + (k + 0.5) * bw:.1f},{y_of(float(line.second[k])):.1f}" for k in range(count))
     out.append(f'<polyline class="s2" points="{points}"/>')
-    # time axis
-    out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT + pw}" y1="{TOP + ph}" y2="{TOP + ph}"/>')
-    tick = nice_step(span, 7)
-    t = snap(line.start, tick, tz)
-    if t < line.start:
-        t += tick
-    last_date = ""
-    while t <= line.start + span + 1e-6:
-        x = x_of(t)
-        if tick < DAY:
-            main = local_time(t, tz, "%H:%M:%S" if tick < 60 else "%H:%M")
-            date = local_time(t, tz, "%Y-%m-%d")
-        else:
-            main = local_time(t, tz, "%m-%d")
-            date = local_time(t, tz, "%Y")
-        out.append(f'<line class="axis" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + ph}" y2="{TOP + ph + 4}"/>')
-        out.append(f'<text class="xtick" x="{x:.1f}" y="{TOP + ph + 16}">{escape(main)}</text>')
-        if date != last_date:
-            out.append(f'<text class="xdate" x="{x:.1f}" y="{TOP + ph + 29}">{escape(date)}</text>')
-            last_date = date
-        t = snap(t + tick * 1.5, tick, tz)  # the next local multiple (robust to DST shifts)
+    out += _time_axis(line.start, span, LEFT, pw, TOP + ph, tz)
     caption = f"{names[0]} and {names[1]} per {step_name(line.step)} ({_tz_label(tz, line.start)})"
     out.append(f'<text class="caption" x="{LEFT + pw}" y="{HEIGHT - 2}">{escape(caption)}</text>')
     # legend, at the top right (pins use the top left)
@@ -161,6 +170,59 @@ def timeline_chart(
             f'<a href="{escape(href)}"><path class="pin" d="M{x - 5:.1f},{TOP - 9} h10 l-5,7 z"/>'
             f'<text class="pin" x="{tx:.1f}" y="{TOP - 11}">{escape(text)}</text></a>'
         )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def lanes_chart(lanes: AccountLanes, *, tz: str = "UTC", label: str = "posts per account over time") -> str:
+    """A co-posting timeline: a strip of the group's posts per time bucket on top, then one lane
+    per account with a cell where it posted (darker: more posts), on one time axis, so accounts
+    that post together line up in columns. Hover titles give the account and its count."""
+    count, rows = len(lanes.posts), len(lanes.names)
+    name_w, strip, lane = 150, 36, 14
+    pw = WIDTH - name_w - RIGHT
+    bw = pw / count
+    top = 8 + strip + 6
+    base = top + lane * rows
+    height = base + BOTTOM
+    fmt = "%H:%M:%S" if lanes.step < 60 else ("%m-%d %H:%M" if lanes.step < DAY else "%Y-%m-%d")
+
+    def when(k: int) -> str:
+        t0 = lanes.start + k * lanes.step
+        return f"{local_time(t0, tz, fmt)} – {local_time(t0 + lanes.step, tz, fmt)}"
+
+    out = [
+        f'<svg class="chart lanes" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text class="lane-name" x="{name_w - 8}" y="{8 + strip / 2 + 4:.0f}">all accounts</text>',
+    ]
+    most = max(int(lanes.posts.max(initial=0)), 1)
+    for k in np.flatnonzero(lanes.posts).tolist():
+        h = max(int(lanes.posts[k]) / most * strip, 0.8)
+        out.append(
+            f'<rect class="s1" x="{name_w + k * bw + bw * 0.08:.1f}" y="{8 + strip - h:.1f}" width="{bw * 0.84:.1f}" '
+            f'height="{h:.1f}"><title>{escape(when(k))}: {int(lanes.posts[k]):,} posts</title></rect>'
+        )
+    densest = max(int(lanes.counts.max(initial=0)), 1)
+    for r, name in enumerate(lanes.names):
+        y = top + r * lane
+        shown = name if len(name) <= 22 else name[:12] + "…" + name[-9:]  # batch-made names differ at the end
+        total = int(lanes.counts[r].sum())
+        # the lane's title names the account once; a cell's own title gives its bucket and count
+        out.append(f"<g><title>{escape(name)}: {total:,} post{'s' if total != 1 else ''}</title>")
+        out.append(f'<line class="grid" x1="{name_w}" x2="{name_w + pw}" y1="{y + lane / 2:.1f}" y2="{y + lane / 2:.1f}"/>')
+        out.append(f'<text class="lane-name" x="{name_w - 8}" y="{y + lane - 3}">{escape(shown)}</text>')
+        for k in np.flatnonzero(lanes.counts[r]).tolist():
+            c = int(lanes.counts[r, k])
+            shade = f' fill-opacity="{0.35 + 0.65 * c / densest:.2f}"' if c < densest else ""
+            out.append(
+                f'<rect class="lane" x="{name_w + k * bw + bw * 0.08:.1f}" y="{y + 2}" width="{bw * 0.84:.1f}" '
+                f"height=\"{lane - 4}\"{shade}><title>{escape(when(k))}: {c:,}</title></rect>"
+            )
+        out.append("</g>")
+    out += _time_axis(lanes.start, lanes.step * count, name_w, pw, base, tz)
+    caption = f"posts per account per {step_name(lanes.step)} ({_tz_label(tz, lanes.start)})"
+    out.append(f'<text class="caption" x="{name_w + pw}" y="{height - 2}">{escape(caption)}</text>')
     out.append("</svg>")
     return "".join(out)
 
