@@ -293,7 +293,11 @@ def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.nd
     live = {label: s for label, s in strength.items() if s.any()}
     if not live:
         return score
-    return 1.0 - (1.0 - np.asarray(score, dtype=np.float64)) * (1.0 - combine(live, len(score)))
+    raised = combine(live, len(score))
+    out = np.array(score, dtype=np.float64)
+    on = raised > 0  # elsewhere 1 - (1 - score) can differ from the score in its last bit
+    out[on] = 1.0 - (1.0 - out[on]) * (1.0 - raised[on])
+    return out
 
 
 def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, rows: list[int]) -> list[str]:

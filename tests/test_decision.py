@@ -177,3 +177,26 @@ def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_mod
     assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - strength), 0.97])
     assert decision.labels == [["soft_ad", "mass_share"], ["coordinated"], []]
     assert decision.reasons[1] == [findings.sentences["coordinated"][1]]
+
+
+class _LowModel(_Model):
+    SCORE = 0.0225140712945591
+
+    def score_all(self, X, *, label_floor=0.0):
+        score, heads = super().score_all(X, label_floor=label_floor)
+        return np.full(score.shape, self.SCORE), heads
+
+
+def test_a_post_no_uncovered_label_fired_on_keeps_the_models_score_to_the_last_bit():
+    # A stream decides posts in batches of any size: a post's score must not depend on whether
+    # another post of its batch fired a label the model does not read (1 - (1 - s) != s in floats).
+    findings = _findings()
+    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
+    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
+    findings.fired["coordinated"] = np.array([False, True, False])
+    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    model = _LowModel()
+    assert 1 - (1 - _LowModel.SCORE) != _LowModel.SCORE  # a score that does not survive the round trip
+    alone = Decider(RuleScorer(min_authors=5), model).decide(_findings()).score
+    together = Decider(RuleScorer(min_authors=5), model).decide(findings).score
+    assert together[0] == alone[0] and together[2] == alone[2]
