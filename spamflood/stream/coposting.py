@@ -124,6 +124,10 @@ class CoPosting:
             "posts": len(self._seen),
         }
 
+    def groups(self) -> list[frozenset[str]]:
+        """The groups now: each one's accounts."""
+        return [frozenset(group.members) for group in self._groups.values()]
+
     def note(self, objects: dict[str, str]) -> None:
         """Note the objects of a post that cannot co-post (no author or time): the batch names
         a group's objects in the order they first appear in the feed, whatever posts them."""
