@@ -12,9 +12,27 @@ monitor finds, per post, the post-scope criteria (``soft_ad``, ``hotspot_hijack`
 labels from the counts so far (``mass_share``, ``repetition``: the batch detector's features,
 rules and sentences) and ``holiday_template``; a label is listed exactly when its own rule
 fires, with the batch detector's reason. The score is the model's (``model``, as
-``spamflood score`` has it) or the rule score. Families the stream cannot compute (an
-account's posting clock, ``auto_posting`` and ``chicken_soup``; ``batch_accounts``) have
-their features missing (NaN) and are never listed.
+``spamflood score`` has it) or the rule score. ``coordinated`` comes from the accounts'
+co-posting so far (below). Families the stream cannot compute (an account's posting clock,
+``auto_posting`` and ``chicken_soup``; ``batch_accounts``) have their features missing (NaN)
+and are never listed; :attr:`FloodMonitor.families` says which families a monitor computes.
+
+Coordinated groups
+------------------
+With the memory store the monitor grows the batch's account network post by post
+(:mod:`spamflood.stream.coposting`, the rules of :mod:`spamflood.coordination`): per object
+the posts of the last ``interval``, per pair of accounts the interval slots in which they
+co-posted, per account its own slots, and the groups (connected components) of the pairs that
+meet the edge rule. A post whose author is in a group and that carries one of the group's
+objects gets the group's counts so far, and ``coordinated`` with the batch's reason when the
+group has ``min_authors`` accounts and a median of ``min_coposts`` occasions: the post that
+completes a group raises the flag. Occasions and posts older than ``horizon`` (default: the
+window) behind the newest post are forgotten, so a campaign whose waves are further apart
+than the horizon is not seen as one group; on a stream in time order whose horizon holds it
+all, the last post's verdict is the batch's. Posts without an author or a time of their own
+never co-post. The Redis store does not keep the account network yet: a monitor on Redis does
+not compute ``coordinated`` (its features are missing, the label never listed, and
+``families`` leaves it out), since each worker would see only its own posts.
 
 ``holiday_template`` reads how many accounts share a festival post's template, which the
 batch detector counts over the whole feed by template skeleton. The stream keeps no feed:
