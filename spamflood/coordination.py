@@ -48,6 +48,7 @@ campaign's accounts still meet on every occasion they share.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -135,6 +136,11 @@ def _is_object(name: str) -> bool:
     return len(name) > 1 and not name[1:].isdigit()
 
 
+_stream_name = functools.lru_cache(maxsize=1 << 14)(_object_name)
+""":func:`_object_name` remembered for the objects a stream meets again and again (a campaign's
+tag); the batch names each distinct string once and needs no cache."""
+
+
 def objects_in(text: str, repost_of: str | None = None) -> dict[str, str]:
     """One post's objects, canonical name -> as shown in reasons, in the order
     :func:`post_objects` finds them (a streaming engine reads posts one at a time).
@@ -143,9 +149,8 @@ def objects_in(text: str, repost_of: str | None = None) -> dict[str, str]:
     {'#tea': '#Tea', 'bit.ly/Ab1': 'bit.ly/Ab1', 'repost of p9': 'repost of p9'}
     """
     found: dict[str, str] = {}
-    for match in _OBJECT.finditer(text):
-        raw = match.group()
-        name = _object_name(raw)
+    for raw in _OBJECT.findall(text):
+        name = _stream_name(raw)
         if _is_object(name) and name not in found:
             found[name] = _shown(raw, name)
     if repost_of:

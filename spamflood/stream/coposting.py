@@ -154,27 +154,31 @@ class CoPosting:
             own.add(slot)
             self._expiry.append((slot, "own", account))
             touched.update(self._pair_key(account, b) for b in self._partners.get(account, ()))
+        interval, pairs, partners, expiry = self.interval, self._pairs, self._partners, self._expiry
         for name in objects:
             recent = self._recent.setdefault(name, deque())
-            while recent and recent[0].time < time - self.interval:
+            while recent and recent[0].time < time - interval:
                 recent.popleft()
             for earlier in recent:
-                if earlier.paired >= MAX_NEIGHBOURS or abs(time - earlier.time) > self.interval:
+                if earlier.paired >= MAX_NEIGHBOURS or abs(time - earlier.time) > interval:
                     continue
                 earlier.paired += 1
-                if earlier.account != account:
-                    key = self._pair_key(earlier.account, account)
-                    pair = self._pairs.get(key)
-                    if pair is None:
-                        pair = self._pairs[key] = _Pair()
-                        self._partners.setdefault(key[0], set()).add(key[1])
-                        self._partners.setdefault(key[1], set()).add(key[0])
-                    at = math.floor(min(time, earlier.time) / self.interval)
-                    if at not in pair.slots:
-                        pair.slots.add(at)
-                        self._expiry.append((at, "pair", key))
-                    pair.objects[name] = max(pair.objects.get(name, at), at)
-                    touched.add(key)
+                other = earlier.account
+                if other == account:
+                    continue
+                key = (other, account) if other < account else (account, other)
+                pair = pairs.get(key)
+                if pair is None:
+                    pair = pairs[key] = _Pair()
+                    partners.setdefault(other, set()).add(account)
+                    partners.setdefault(account, set()).add(other)
+                at = math.floor(min(time, earlier.time) / interval)
+                if at not in pair.slots:
+                    pair.slots.add(at)
+                    expiry.append((at, "pair", key))
+                if pair.objects.get(name, at) <= at:
+                    pair.objects[name] = at
+                touched.add(key)
             recent.append(_Recent(time, account))
         lost = False
         for key in touched:
@@ -194,9 +198,11 @@ class CoPosting:
         (the groups must be rebuilt)."""
         pair = self._pairs.get(key)
         weight = len(pair.slots) if pair is not None else 0
+        held = self._edges.get(key)
+        if weight < self.min_coposts and held is None:  # most pairs: met once or twice, by chance
+            return False
         busier = max(len(self._own.get(key[0], ())), len(self._own.get(key[1], ())))
         strong = weight >= self.min_coposts and weight >= self.min_overlap * busier
-        held = self._edges.get(key)
         if not strong:
             if held is None:
                 return False

@@ -471,7 +471,10 @@ class FloodMonitor:
                 groups[i] = g
                 matrix[i] = (g.accounts, g.median, g.pairs, g.posts, g.span)
         values = dict(zip(COORDINATED_FEATURES, matrix.T))
-        fired = label_scores(values, rules=self.coordination.rules)["coordinated"] > 0
+        if groups:  # else every post is no group's (0) or unknown (NaN): the rule cannot fire
+            fired = label_scores(values, rules=self.coordination.rules)["coordinated"] > 0
+        else:
+            fired = np.zeros(n, dtype=bool)
         interval = self.coordination.interval
         sentences = {
             i: coordinated_reason(g.top, g.objects, g.accounts, g.posts, g.span, g.pairs, interval, g.median)
