@@ -173,3 +173,14 @@ def test_spamflood_watch_flags_a_campaign_whose_waves_fit_in_the_window(tmp_path
             "coordinated: #FlashSale from 6 accounts, 24 posts in 30 min; 15 pairs co-posted within 60 s, median 4 times"
         ]
         assert not any("coordinated" in v["labels"] for v in verdicts if not v["id"].endswith(("-2", "-3")))
+
+
+def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the_window() -> None:
+    from spamflood.errors import ConfigError
+
+    monitor = FloodMonitor(window="2h", interval="30s", min_coposts=4)
+    assert (monitor.horizon, monitor.coordination.interval, monitor.coordination.min_coposts) == (7200.0, 30.0, 4)
+    with pytest.raises(ConfigError, match=r"The 'horizon' parameter of FloodMonitor must be a duration of at least the interval \(60 s\)"):
+        FloodMonitor(horizon="10s")
+    with pytest.raises(ConfigError, match="'min_coposts' parameter of Coordination"):
+        FloodMonitor(min_coposts=1)

@@ -274,6 +274,8 @@ class FloodMonitor:
             interval=interval, min_authors=self.rules.min_authors, min_coposts=min_coposts, min_overlap=min_overlap
         )
         self.horizon = self.window if horizon is None else _params.duration(owner, "horizon", horizon)
+        if self.horizon < self.coordination.interval:
+            _params.fail(owner, "horizon", f"a duration of at least the interval ({human_duration(self.coordination.interval)})", horizon)
         self.coposting: CoPosting | None = None
         if isinstance(self.store, MemoryStore):  # the Redis store keeps no account network (yet)
             self.coposting = CoPosting(
