@@ -60,10 +60,10 @@ class _Recent:
     """One post of an object within the last interval: when, by whom, and how many later
     posts of the object it was paired with (at most ``MAX_NEIGHBOURS``)."""
 
-    __slots__ = ("time", "account", "paired")
+    __slots__ = ("time", "slot", "account", "paired")
 
-    def __init__(self, time: float, account: str) -> None:
-        self.time, self.account, self.paired = time, account, 0
+    def __init__(self, time: float, slot: int, account: str) -> None:
+        self.time, self.slot, self.account, self.paired = time, slot, account, 0
 
 
 @dataclass
@@ -172,14 +172,14 @@ class CoPosting:
                     pair = pairs[key] = _Pair()
                     partners.setdefault(other, set()).add(account)
                     partners.setdefault(account, set()).add(other)
-                at = math.floor(min(time, earlier.time) / interval)
+                at = earlier.slot if earlier.time <= time else slot  # the earlier post's
                 if at not in pair.slots:
                     pair.slots.add(at)
                     expiry.append((at, "pair", key))
                 if pair.objects.get(name, at) <= at:
                     pair.objects[name] = at
                 touched.add(key)
-            recent.append(_Recent(time, account))
+            recent.append(_Recent(time, slot, account))
         lost = False
         for key in touched:
             lost |= self._check(key)
