@@ -21,12 +21,12 @@ Results: benchmarks/results/stream_coordination.json
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
 import subprocess
 import sys
-import io
 import tarfile
 import tempfile
 import time
@@ -36,7 +36,33 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-WORDS = "the a to of and in is it you that he was for on are with as his they be at one have this from".split()
+WORDS = [
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "in",
+    "is",
+    "it",
+    "you",
+    "that",
+    "he",
+    "was",
+    "for",
+    "on",
+    "are",
+    "with",
+    "as",
+    "his",
+    "they",
+    "be",
+    "at",
+    "one",
+    "have",
+    "this",
+    "from",
+]
 T0 = 1_767_225_600.0
 
 

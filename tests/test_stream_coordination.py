@@ -163,7 +163,9 @@ def test_spamflood_watch_flags_a_campaign_whose_waves_fit_in_the_window(tmp_path
     script = shutil.which("spamflood")
     assert script is not None
     for command in ([script], [sys.executable, "-m", "spamflood"]):
-        done = subprocess.run([*command, "watch", str(feed), "--rules", "-q"], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*command, "watch", str(feed), "--rules", "-q"], capture_output=True, text=True, timeout=300, check=False
+        )
         assert done.returncode == 0, done.stderr
         verdicts = [json.loads(line) for line in done.stdout.splitlines()]
         assert [v["id"] for v in verdicts] == [row["id"] for row in rows]
@@ -180,7 +182,9 @@ def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the
 
     monitor = FloodMonitor(window="2h", interval="30s", min_coposts=4)
     assert (monitor.horizon, monitor.coordination.interval, monitor.coordination.min_coposts) == (7200.0, 30.0, 4)
-    with pytest.raises(ConfigError, match=r"The 'horizon' parameter of FloodMonitor must be a duration of at least the interval \(60 s\)"):
+    with pytest.raises(
+        ConfigError, match=r"The 'horizon' parameter of FloodMonitor must be a duration of at least the interval \(60 s\)"
+    ):
         FloodMonitor(horizon="10s")
     with pytest.raises(ConfigError, match="'min_coposts' parameter of Coordination"):
         FloodMonitor(min_coposts=1)

@@ -60,7 +60,7 @@ class _Recent:
     """One post of an object within the last interval: when, by whom, and how many later
     posts of the object it was paired with (at most ``MAX_NEIGHBOURS``)."""
 
-    __slots__ = ("time", "slot", "account", "paired")
+    __slots__ = ("account", "paired", "slot", "time")
 
     def __init__(self, time: float, slot: int, account: str) -> None:
         self.time, self.slot, self.account, self.paired = time, slot, account, 0
@@ -103,7 +103,10 @@ class CoPosting:
         self._partners: dict[str, set[str]] = {}
         self._posts: dict[str, deque[tuple[float, tuple[str, ...]]]] = {}
         self._seen: set[str] = set()
-        self._expiry: deque[tuple[int, str, object]] = deque()  # (slot, kind, key), slots in arrival order
+        # what to forget, in arrival order (slots nearly sorted: a pairing's is at most the one before)
+        self._posts_due: deque[tuple[int, str, str]] = deque()  # (slot, account, post id)
+        self._own_due: deque[tuple[int, str]] = deque()  # (slot, account)
+        self._pairs_due: deque[tuple[int, tuple[str, str]]] = deque()  # (slot, pair)
         self._rank: dict[str, tuple[bool, int, str]] = {}  # object -> (repost, first seen, as shown)
         self._edges: dict[tuple[str, str], tuple[int, tuple[str, ...]]] = {}  # edge -> its weight and objects as counted
         self._parent: dict[str, str] = {}
@@ -147,14 +150,14 @@ class CoPosting:
         slot = math.floor(time / self.interval)
         self._seen.add(post_id)
         self._posts.setdefault(account, deque()).append((time, tuple(objects)))
-        self._expiry.append((slot, "post", (account, post_id)))
+        self._posts_due.append((slot, account, post_id))
         touched: set[tuple[str, str]] = set()
         own = self._own.setdefault(account, set())
         if slot not in own:
             own.add(slot)
-            self._expiry.append((slot, "own", account))
+            self._own_due.append((slot, account))
             touched.update(self._pair_key(account, b) for b in self._partners.get(account, ()))
-        interval, pairs, partners, expiry = self.interval, self._pairs, self._partners, self._expiry
+        interval, pairs, partners, due = self.interval, self._pairs, self._partners, self._pairs_due
         for name in objects:
             recent = self._recent.setdefault(name, deque())
             while recent and recent[0].time < time - interval:
@@ -175,7 +178,7 @@ class CoPosting:
                 at = earlier.slot if earlier.time <= time else slot  # the earlier post's
                 if at not in pair.slots:
                     pair.slots.add(at)
-                    expiry.append((at, "pair", key))
+                    due.append((at, key))
                 if pair.objects.get(name, at) <= at:
                     pair.objects[name] = at
                 touched.add(key)
@@ -309,43 +312,43 @@ class CoPosting:
         post, and the posts made before then."""
         cutoff = math.floor((self._newest - self.horizon) / self.interval)
         since = cutoff * self.interval
-        queue = self._expiry
-        if not queue or queue[0][0] >= cutoff:
+        posts_due, own_due, pairs_due = self._posts_due, self._own_due, self._pairs_due
+        if not any(queue and queue[0][0] < cutoff for queue in (posts_due, own_due, pairs_due)):
             return
+        while posts_due and posts_due[0][0] < cutoff:
+            _, account, post_id = posts_due.popleft()
+            self._seen.discard(post_id)
+            posts = self._posts.get(account)
+            while posts and posts[0][0] < since:
+                posts.popleft()
+            if not posts:
+                self._posts.pop(account, None)
+            self._version += 1  # a group's posts may have left
         touched: set[tuple[str, str]] = set()
-        while queue and queue[0][0] < cutoff:
-            slot, kind, key = queue.popleft()
-            if kind == "post":
-                account, post_id = key  # type: ignore[misc]
-                self._seen.discard(post_id)
-                posts = self._posts.get(account)
-                while posts and posts[0][0] < since:
-                    posts.popleft()
-                if not posts:
-                    self._posts.pop(account, None)
-                self._version += 1
-            elif kind == "own":
-                own = self._own.get(key)  # type: ignore[arg-type]
-                if own is not None:
-                    own.discard(slot)
-                    touched.update(self._pair_key(key, b) for b in self._partners.get(key, ()))  # type: ignore[arg-type]
-                    if not own:
-                        del self._own[key]  # type: ignore[arg-type]
-            else:
-                pair = self._pairs.get(key)  # type: ignore[arg-type]
-                if pair is not None:
-                    pair.slots.discard(slot)
-                    for name in [n for n, last in pair.objects.items() if last <= slot]:
-                        del pair.objects[name]
-                    touched.add(key)  # type: ignore[arg-type]
-                    if not pair.slots:
-                        a, b = key  # type: ignore[misc]
-                        del self._pairs[key]  # type: ignore[arg-type]
-                        self._partners[a].discard(b)
-                        self._partners[b].discard(a)
-                        for x in (a, b):
-                            if not self._partners[x]:
-                                del self._partners[x]
+        while own_due and own_due[0][0] < cutoff:
+            slot, account = own_due.popleft()
+            own = self._own.get(account)
+            if own is not None:
+                own.discard(slot)
+                touched.update(self._pair_key(account, b) for b in self._partners.get(account, ()))
+                if not own:
+                    del self._own[account]
+        while pairs_due and pairs_due[0][0] < cutoff:
+            slot, key = pairs_due.popleft()
+            pair = self._pairs.get(key)
+            if pair is None:
+                continue
+            pair.slots.discard(slot)
+            for name in [n for n, last in pair.objects.items() if last <= slot]:
+                del pair.objects[name]
+            touched.add(key)
+            if not pair.slots:
+                a, b = key
+                del self._pairs[key]
+                for x, y in ((a, b), (b, a)):
+                    self._partners[x].discard(y)
+                    if not self._partners[x]:
+                        del self._partners[x]
         if self._newest - self._swept >= self.horizon:  # once a horizon: objects nobody posts any more
             self._swept = self._newest
             for name in [n for n, recent in self._recent.items() if not recent or recent[-1].time < since]:
@@ -366,11 +369,11 @@ def _median(weights: Counter[int]) -> float:
     """The median of a histogram of edge weights (the mean of the two middle ones when even)."""
     n = sum(weights.values())
     lo, hi = (n - 1) // 2, n // 2
-    seen, low = 0, None
+    seen, low = 0, math.nan
     for w in sorted(k for k, c in weights.items() if c > 0):
         seen += weights[w]
-        if low is None and seen > lo:
+        if seen > lo and low != low:  # the first middle one (NaN until found)
             low = w
         if seen > hi:
-            return (low + w) / 2  # type: ignore[operator]
+            return (low + w) / 2
     return math.nan
