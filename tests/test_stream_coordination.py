@@ -188,3 +188,14 @@ def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the
         FloodMonitor(horizon="10s")
     with pytest.raises(ConfigError, match="'min_coposts' parameter of Coordination"):
         FloodMonitor(min_coposts=1)
+    assert FloodMonitor(window="30s").horizon == 60.0  # a short window: the horizon holds one interval
+    assert FloodMonitor().families == (
+        "mass_share",
+        "repetition",
+        "soft_ad",
+        "holiday_template",
+        "hotspot_hijack",
+        "microbusiness",
+        "coordinated",
+        "fan_farming",
+    )

@@ -88,7 +88,7 @@ from spamflood import _params
 from spamflood.cluster import BAND_HASH_VERSION, lsh_params
 from spamflood.coordination import INTERVAL, MIN_OVERLAP, Coordination, coordinated_reason, objects_in
 from spamflood.criteria.context import Columns
-from spamflood.criteria.registry import FEATURES
+from spamflood.criteria.registry import FAMILIES, FEATURES
 from spamflood.criteria.rules import label_scores
 from spamflood.decision import POST_FAMILIES, Decider, Findings
 from spamflood.durations import human_duration
@@ -128,8 +128,14 @@ _AUTHORS, _SIZE, _RATE, _SPAN, _COPIES, _ACCOUNTS, _SHARE = (
     )
 )
 COORDINATED_FEATURES: tuple[str, ...] = (
-    "COORDINATED_ACCOUNTS", "COORDINATED_COPOSTS", "COORDINATED_PAIRS", "COORDINATED_POSTS", "COORDINATED_SPAN"
+    "COORDINATED_ACCOUNTS",
+    "COORDINATED_COPOSTS",
+    "COORDINATED_PAIRS",
+    "COORDINATED_POSTS",
+    "COORDINATED_SPAN",
 )
+"""The ``coordinated`` features, in the order of :class:`~spamflood.stream.coposting.GroupCounts`'
+accounts, median, pairs, posts and span."""
 
 MONITOR_SETTINGS: dict[str, str] = {
     "similarity": "threshold",
@@ -197,7 +203,7 @@ class FloodMonitor:
         occasions per edge and share of each account's occasions, as the batch
         :class:`~spamflood.coordination.Coordination` (see "Coordinated groups" above).
     horizon : event time (seconds or text) over which co-posting occasions are remembered
-        (``None``: the window); a campaign whose waves are further apart than that is not seen
+        (``None``: the window, or the interval if longer); a campaign whose waves are further apart than that is not seen
         as one group.
 
     Attributes
@@ -273,9 +279,13 @@ class FloodMonitor:
         self.coordination = Coordination(
             interval=interval, min_authors=self.rules.min_authors, min_coposts=min_coposts, min_overlap=min_overlap
         )
-        self.horizon = self.window if horizon is None else _params.duration(owner, "horizon", horizon)
-        if self.horizon < self.coordination.interval:
-            _params.fail(owner, "horizon", f"a duration of at least the interval ({human_duration(self.coordination.interval)})", horizon)
+        interval = self.coordination.interval
+        if horizon is None:
+            self.horizon = max(self.window, interval)
+        else:
+            self.horizon = _params.duration(owner, "horizon", horizon)
+            if self.horizon < interval:
+                _params.fail(owner, "horizon", f"a duration of at least the interval ({human_duration(interval)})", horizon)
         self.coposting: CoPosting | None = None
         if isinstance(self.store, MemoryStore):  # the Redis store keeps no account network (yet)
             self.coposting = CoPosting(
@@ -284,7 +294,8 @@ class FloodMonitor:
                 min_overlap=self.coordination.min_overlap,
                 horizon=self.horizon,
             )
-        self.families: tuple[str, ...] = (*CLUSTER_LABELS, *STREAM_FAMILIES, *(("coordinated",) if self.coposting else ()))
+        computed = {*CLUSTER_LABELS, *STREAM_FAMILIES, *(("coordinated",) if self.coposting is not None else ())}
+        self.families: tuple[str, ...] = tuple(f for f in FAMILIES if f in computed)
         self._unknown = tuple(f.name for f in FEATURES.values() if f.label not in self.families)
         self.store.bind(
             f"num_perm={num_perm} ngram={ngram} seed={seed} bands={self.bands} rows={self.rows} "
