@@ -10,8 +10,9 @@ scoring, memory store, window and horizon ``--window``.
 stream computed ``coordinated``, exported with ``git archive``); *with* is this checkout. The
 two alternate ``--repeats`` times, each in a fresh process, so that both meet the same load.
 Per run: CPU microseconds per post (the process's thread CPU over all adds), p50/p99 of each
-add's thread CPU, coordinated verdicts, and the account network held at the end (this
-checkout only). The machine is shared: CPU time, not wall time, and the load average.
+add's thread CPU, coordinated verdicts, and (this checkout only) the account network held at
+the end and coordination's own parts timed alone in the same process: ``objects_in`` and
+:class:`~spamflood.stream.coposting.CoPosting` on the same posts. The machine is shared: CPU time, not wall time, and the load average.
 
     python benchmarks/stream_coordination.py [--posts 20000] [--baseline-rev 9a57d6b]
 
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     each.sort()
     held = monitor.coposting.size() if getattr(monitor, "coposting", None) is not None else None
     return {
+        **_alone(posts, monitor),
         "posts": len(posts),
         "cpu_us_per_post": round(1e6 * total / len(posts), 1),
         "p50_us": round(1e6 * each[len(each) // 2], 1),
@@ -123,6 +125,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "held_at_end": held,
         "load_average": os.getloadavg(),
     }
+
+
+def _alone(posts: list[Any], monitor: Any) -> dict[str, float]:
+    """Coordination's own parts on the same posts, in this process (free of the load drift
+    between processes): reading each post's objects, and the account network alone."""
+    try:
+        from spamflood.coordination import objects_in
+        from spamflood.stream.coposting import CoPosting
+    except ImportError:  # the baseline tree has neither
+        return {}
+    start = time.thread_time()
+    objects = [objects_in(p.text, p.repost_of) for p in posts]
+    read = time.thread_time() - start
+    network = CoPosting(interval=60.0, min_coposts=3, min_overlap=0.1, horizon=monitor.horizon)
+    start = time.thread_time()
+    for p, found in zip(posts, objects):
+        network.add(p.id, p.author, p.time, found)
+    grow = time.thread_time() - start
+    return {"objects_in_us_per_post": round(1e6 * read / len(posts), 1), "network_us_per_post": round(1e6 * grow / len(posts), 1)}
 
 
 def main() -> None:
