@@ -20,6 +20,7 @@ from test_coordination import BASE, campaign, organic_trend, varied
 from spamflood import Detector
 from spamflood.posts import Post
 from spamflood.stream import FloodMonitor, Verdict
+from spamflood.stream.monitor import COORDINATED_FEATURES
 
 ACCOUNTS, WAVES = 7, 5
 REASON = re.compile(
@@ -199,3 +200,45 @@ def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the
         "coordinated",
         "fan_farming",
     )
+
+
+# ------------------------------------------------------------------ the batch's network, grown
+
+
+ROWS = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 60), st.sampled_from(["#a", "#b", "#a #b", "@c", "#a @c", "word"])),
+    min_size=2,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ROWS, st.sampled_from([0.1, 0.6]), st.sampled_from([2, 3]))
+def test_the_network_grown_post_by_post_is_the_batch_network(
+    rows: list[tuple[int, int, str]], overlap: float, coposts: int
+) -> None:
+    from spamflood.coordination import Coordination, coordinated_reason, objects_in
+    from spamflood.posts import PostBatch
+    from spamflood.stream.coposting import CoPosting
+
+    # six accounts, three objects, times on a 20 s grid: pairs meet in one slot, across two, or not
+    posts = sorted(
+        (Post(id=f"p{i}", text=f"x {text}", author=f"u{a}", time=BASE + 20.0 * t) for i, (a, t, text) in enumerate(rows)),
+        key=lambda p: p.time,
+    )
+    batch = PostBatch.from_posts(posts)
+    coordination = Coordination(min_authors=2, min_coposts=coposts, min_overlap=overlap)
+    found = coordination.groups(batch)
+    values, fired, sentences = coordination.findings(batch)
+    network = CoPosting(interval=60.0, min_coposts=coposts, min_overlap=overlap, horizon=86400.0)
+    counts = [network.add(p.id, p.author, p.time, objects_in(p.text)) for p in posts]
+    names = batch.author_codes()[1]
+    expected = {frozenset(str(names[a]) for a in (found.group == g).nonzero()[0]) for g in range(len(found.accounts))}
+    assert set(network.groups()) == expected
+    last = counts[-1]
+    got = (0, 0, 0, 0, 0) if last is None else (last.accounts, last.median, last.pairs, last.posts, last.span)
+    assert got == tuple(float(values[name][-1]) for name in COORDINATED_FEATURES)
+    if fired[-1]:  # and the same sentence, down to which object it names first
+        assert last is not None
+        said = coordinated_reason(last.top, last.objects, last.accounts, last.posts, last.span, last.pairs, 60.0, last.median)
+        assert said == sentences[len(posts) - 1]
