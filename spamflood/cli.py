@@ -247,6 +247,11 @@ event time and late posts:
   --allowed-lateness 5min (verdicts then come out in time order, each naming its input line,
   at most that much later in event time; at most 100,000 posts are held).
 
+coordinated groups:
+  Accounts that post the same link, hashtag, mention or repost within 60 s of each other,
+  again and again within the --window, are flagged "coordinated" once their group forms
+  (the memory store only: with --redis the label is not computed).
+
 examples:
   tail -f feed.jsonl | spamflood watch - --flags-only --window 1h --min-authors 5
   spamflood watch export.jsonl.gz --sort -o verdicts.jsonl

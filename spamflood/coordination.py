@@ -48,6 +48,7 @@ campaign's accounts still meet on every occasion they share.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -62,7 +63,17 @@ from spamflood.criteria.rules import RULES, label_scores
 from spamflood.durations import human_duration
 from spamflood.posts import PostBatch, unknown_authors
 
-__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "MIN_OVERLAP", "CoordinatedGroups", "Coordination", "normalize_url", "post_objects"]
+__all__ = [
+    "INTERVAL",
+    "MAX_NEIGHBOURS",
+    "MIN_OVERLAP",
+    "CoordinatedGroups",
+    "Coordination",
+    "coordinated_reason",
+    "normalize_url",
+    "objects_in",
+    "post_objects",
+]
 
 INTERVAL = 60.0
 """The default coordination interval (seconds): the Detector's ``interval``."""
@@ -120,6 +131,33 @@ def _shown(raw: str, canonical: str) -> str:
     return canonical
 
 
+def _is_object(name: str) -> bool:
+    """Whether a canonical name is an object: ``#`` alone or a number (``#39``, ``@2``) is not."""
+    return len(name) > 1 and not name[1:].isdigit()
+
+
+_stream_name = functools.lru_cache(maxsize=1 << 14)(_object_name)
+""":func:`_object_name` remembered for the objects a stream meets again and again (a campaign's
+tag); the batch names each distinct string once and needs no cache."""
+
+
+def objects_in(text: str, repost_of: str | None = None) -> dict[str, str]:
+    """One post's objects, canonical name -> as shown in reasons, in the order
+    :func:`post_objects` finds them (a streaming engine reads posts one at a time).
+
+    >>> objects_in("Go #Tea now https://bit.ly/Ab1?utm_source=x #tea", "p9")
+    {'#tea': '#Tea', 'bit.ly/Ab1': 'bit.ly/Ab1', 'repost of p9': 'repost of p9'}
+    """
+    found: dict[str, str] = {}
+    for raw in _OBJECT.findall(text):
+        name = _stream_name(raw)
+        if _is_object(name) and name not in found:
+            found[name] = _shown(raw, name)
+    if repost_of:
+        found.setdefault("repost of " + repost_of, "repost of " + repost_of)
+    return found
+
+
 @dataclass(frozen=True)
 class PostObjects:
     """The objects of a batch: ``post[k]`` carries object ``code[k]``, named ``names[code[k]]``
@@ -160,7 +198,7 @@ def post_objects(texts: list[str], repost_of: list[str | None]) -> PostObjects:
     for raw in names:
         shown.setdefault(canonical[raw], _shown(raw, canonical[raw]))
     post = np.concatenate([*posts, reposts]) if posts or reposts.size else np.zeros(0, dtype=np.int64)
-    keep = np.array([len(o) > 1 and not o[1:].isdigit() for o in table], dtype=bool)  # '#', '#39' are not tags
+    keep = np.array([_is_object(o) for o in table], dtype=bool)
     mask = keep[codes] if codes.size else np.zeros(0, dtype=bool)
     key = np.unique(post[mask] * max(len(table), 1) + codes[mask])  # each (post, object) once, by post
     return PostObjects(key // max(len(table), 1), key % max(len(table), 1), list(table), [shown.get(o, o) for o in table])
@@ -366,13 +404,26 @@ class Coordination:
         return values, fired, sentences
 
     def reason(self, found: CoordinatedGroups, k: int) -> str:
-        """``coordinated: #tag from 120 accounts, 3,597 posts in 5 h 30 min; 2,310 pairs
-        co-posted within 60 s, median 9 times``."""
-        more = int(found.objects[k]) - 1
-        what = found.top[k] + (f" (and {more} more object{'s' if more > 1 else ''})" if more > 0 else "")
-        median = float(found.median[k])
-        return (
-            f"coordinated: {what} from {int(found.accounts[k]):,} accounts, {int(found.posts[k]):,} posts in "
-            f"{human_duration(found.last[k] - found.first[k])}; {int(found.pairs[k]):,} pairs co-posted within "
-            f"{human_duration(self.interval)}, median {median:g} times"
+        """Group ``k``'s sentence (:func:`coordinated_reason`)."""
+        return coordinated_reason(
+            found.top[k], int(found.objects[k]), int(found.accounts[k]), int(found.posts[k]),
+            float(found.last[k] - found.first[k]), int(found.pairs[k]), self.interval, float(found.median[k]),
         )
+
+
+def coordinated_reason(
+    top: str, objects: int, accounts: int, posts: int, span: float, pairs: int, interval: float, median: float
+) -> str:
+    """The ``coordinated`` sentence of a group: its most co-posted object (and how many more),
+    its accounts, its posts on its objects and their time span, its pairs and their median
+    co-posting occasions, in every engine's words.
+
+    >>> coordinated_reason("#tag", 1, 120, 3597, 19800.0, 2310, 60.0, 9.0)
+    'coordinated: #tag from 120 accounts, 3,597 posts in 5 h 30 min; 2,310 pairs co-posted within 60 s, median 9 times'
+    """
+    more = objects - 1
+    what = top + (f" (and {more} more object{'s' if more > 1 else ''})" if more > 0 else "")
+    return (
+        f"coordinated: {what} from {accounts:,} accounts, {posts:,} posts in {human_duration(span)}; "
+        f"{pairs:,} pairs co-posted within {human_duration(interval)}, median {median:g} times"
+    )

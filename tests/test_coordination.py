@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood import Detector
-from spamflood.coordination import Coordination, normalize_url, post_objects
+from spamflood.coordination import Coordination, normalize_url, objects_in, post_objects
 from spamflood.errors import ConfigError
 from spamflood.posts import Post, PostBatch
 
@@ -228,3 +228,25 @@ def test_the_cli_lists_coordinated_with_its_reason(tmp_path, entry: str) -> None
     assert "coordinated" in bot["labels"] and bot["flagged"]
     assert any(r.startswith("coordinated: #BuyNow from 6 accounts, 30 posts") for r in bot["reasons"])
     assert not any("coordinated" in row["labels"] for k, row in rows.items() if k.startswith("o"))
+
+
+TOKENS = st.sampled_from(
+    ["#Tea", "#tea", "＃Tea", "#话题#", "#39", "#", "@Ann", "ann@mail.com", "&#39;", "https://www.Ex.com/a/?utm_source=x&b=2",
+     "http://ex.com/a?b=2#top", "youtu.be/abc", "https://youtu.be/abc", "bit.ly/X", "word", "，", "\n", "x#tag", "@@b"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(TOKENS, max_size=8).map(" ".join), min_size=1, max_size=5),
+    st.lists(st.sampled_from([None, "p1", "p2"]), min_size=5, max_size=5),
+)
+def test_one_post_alone_has_the_objects_the_batch_finds_in_it(texts: list[str], reposts: list[str | None]) -> None:
+    # the stream reads each post alone (objects_in), the batch all at once (post_objects)
+    reposts = reposts[: len(texts)]
+    together = post_objects(texts, reposts)
+    for i, (text, repost) in enumerate(zip(texts, reposts)):
+        alone = objects_in(text, repost)
+        assert set(alone) == {together.names[c] for p, c in zip(together.post, together.code) if p == i}
+        one = post_objects([text], [repost])
+        assert alone == {one.names[c]: one.shown[c] for c in one.code}  # names, as shown, in order

@@ -240,3 +240,49 @@ def test_the_model_reads_the_batch_cluster_features_on_the_post_that_completes_a
     last = seen[-1]
     for name in ("MASS_SHARE_AUTHORS_IN_WINDOW", "MASS_SHARE_CLUSTER_SIZE", "MASS_SHARE_CLUSTER_ACCOUNTS", "MASS_SHARE_WINDOW_SHARE"):
         assert last.values[name][0] == batch.features[name][-1], name
+
+
+# ------------------------------------------------------------------- coordinated groups
+
+
+def _coordination_feed() -> list[Post]:
+    """Seven accounts pushing one hashtag in five tight waves over 13 h (varied text), among
+    300 people using another over a day (``tests/test_coordination.py``), in time order."""
+    from test_coordination import campaign, organic_trend
+
+    return sorted(campaign(7, 5) + organic_trend(), key=lambda p: (p.time, p.id))
+
+
+def _accounts_said(reasons: list[str]) -> list[int]:
+    return [int(re.search(r" from (\d+) accounts", r).group(1)) for r in reasons if r.startswith("coordinated:")]  # type: ignore[union-attr]
+
+
+def test_the_stream_in_memory_finds_the_batch_groups_and_lists_coordinated_as_the_batch_on_the_last_wave(
+    scoring: str,
+) -> None:
+    from spamflood.coordination import Coordination
+    from spamflood.posts import PostBatch
+
+    feed = _coordination_feed()
+    detector = Detector.load(min_authors=MIN_AUTHORS) if scoring == "model" else Detector(min_authors=MIN_AUTHORS)
+    result = detector.score(feed)
+    batch = {r["id"]: (r["labels"], r["reasons"]) for r in result.records()}
+    accounts = dict(zip((p.id for p in feed), result.features["COORDINATED_ACCOUNTS"]))
+    monitor = _monitor(scoring, horizon="1d")
+    verdicts = {v.id: v for v in monitor.add_many(feed)}
+    # the same groups: the batch's connected components are the stream's once the feed is in
+    found = Coordination(min_authors=MIN_AUTHORS).groups(PostBatch.from_posts(feed))
+    names = PostBatch.from_posts(feed).author_codes()[1]
+    expected = {frozenset(str(names[a]) for a in (found.group == g).nonzero()[0]) for g in range(len(found.accounts))}
+    assert monitor.coposting is not None and set(monitor.coposting.groups()) == expected == {
+        frozenset(f"bot{a}" for a in range(7))
+    }
+    last_wave = [p.id for p in feed if p.id.endswith("-4")]
+    for post_id in last_wave:
+        labels, reasons = batch[post_id]
+        assert "coordinated" in labels and "coordinated" in verdicts[post_id].labels
+        assert _accounts_said(list(verdicts[post_id].reasons)) == _accounts_said(reasons) == [int(accounts[post_id])] == [7]
+    last = verdicts[last_wave[-1]]
+    assert (list(last.labels), list(last.reasons)) == batch[last.id]
+    assert not any("coordinated" in v.labels for v in verdicts.values() if v.id.startswith("o"))
+    assert not any("coordinated" in batch[p.id][0] for p in feed if p.id.startswith("o"))

@@ -12,9 +12,27 @@ monitor finds, per post, the post-scope criteria (``soft_ad``, ``hotspot_hijack`
 labels from the counts so far (``mass_share``, ``repetition``: the batch detector's features,
 rules and sentences) and ``holiday_template``; a label is listed exactly when its own rule
 fires, with the batch detector's reason. The score is the model's (``model``, as
-``spamflood score`` has it) or the rule score. Families the stream cannot compute (an
-account's posting clock, ``auto_posting`` and ``chicken_soup``; ``batch_accounts``) have
-their features missing (NaN) and are never listed.
+``spamflood score`` has it) or the rule score. ``coordinated`` comes from the accounts'
+co-posting so far (below). Families the stream cannot compute (an account's posting clock,
+``auto_posting`` and ``chicken_soup``; ``batch_accounts``) have their features missing (NaN)
+and are never listed; :attr:`FloodMonitor.families` says which families a monitor computes.
+
+Coordinated groups
+------------------
+With the memory store the monitor grows the batch's account network post by post
+(:mod:`spamflood.stream.coposting`, the rules of :mod:`spamflood.coordination`): per object
+the posts of the last ``interval``, per pair of accounts the interval slots in which they
+co-posted, per account its own slots, and the groups (connected components) of the pairs that
+meet the edge rule. A post whose author is in a group and that carries one of the group's
+objects gets the group's counts so far, and ``coordinated`` with the batch's reason when the
+group has ``min_authors`` accounts and a median of ``min_coposts`` occasions: the post that
+completes a group raises the flag. Occasions and posts older than ``horizon`` (default: the
+window) behind the newest post are forgotten, so a campaign whose waves are further apart
+than the horizon is not seen as one group; on a stream in time order whose horizon holds it
+all, the last post's verdict is the batch's. Posts without an author or a time of their own
+never co-post. The Redis store does not keep the account network yet: a monitor on Redis does
+not compute ``coordinated`` (its features are missing, the label never listed, and
+``families`` leaves it out), since each worker would see only its own posts.
 
 ``holiday_template`` reads how many accounts share a festival post's template, which the
 batch detector counts over the whole feed by template skeleton. The stream keeps no feed:
@@ -68,8 +86,10 @@ import numpy as np
 
 from spamflood import _params
 from spamflood.cluster import BAND_HASH_VERSION, lsh_params
+from spamflood.coordination import INTERVAL, MIN_OVERLAP, Coordination, coordinated_reason, objects_in
 from spamflood.criteria.context import Columns
-from spamflood.criteria.registry import FEATURES
+from spamflood.criteria.registry import FAMILIES, FEATURES
+from spamflood.criteria.rules import label_scores
 from spamflood.decision import POST_FAMILIES, Decider, Findings
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError, InputError
@@ -79,6 +99,7 @@ from spamflood.model.store import DeferredModel
 from spamflood.normalize import normalize, shingle_text
 from spamflood.posts import Post
 from spamflood.scoring import RuleScorer, mass_share_reason, repetition_reason
+from spamflood.stream.coposting import CoPosting, GroupCounts
 from spamflood.stream.memory_store import MemoryStore
 from spamflood.stream.sketch import Sketcher
 from spamflood.stream.store import Counts, Entry, FloodStore, IndexSize, Late
@@ -106,10 +127,15 @@ _AUTHORS, _SIZE, _RATE, _SPAN, _COPIES, _ACCOUNTS, _SHARE = (
         "MASS_SHARE_WINDOW_SHARE",
     )
 )
-_UNKNOWN: tuple[str, ...] = tuple(
-    f.name for f in FEATURES.values() if f.label not in CLUSTER_LABELS and f.label not in STREAM_FAMILIES
+COORDINATED_FEATURES: tuple[str, ...] = (
+    "COORDINATED_ACCOUNTS",
+    "COORDINATED_COPOSTS",
+    "COORDINATED_PAIRS",
+    "COORDINATED_POSTS",
+    "COORDINATED_SPAN",
 )
-"""Features of the families the stream cannot compute: missing (NaN) in every verdict."""
+"""The ``coordinated`` features, in the order of :class:`~spamflood.stream.coposting.GroupCounts`'
+accounts, median, pairs, posts and span."""
 
 MONITOR_SETTINGS: dict[str, str] = {
     "similarity": "threshold",
@@ -120,6 +146,8 @@ MONITOR_SETTINGS: dict[str, str] = {
     "ngram": "ngram",
     "seed": "seed",
     "tz": "tz",
+    "interval": "interval",
+    "min_coposts": "min_coposts",
 }
 """A model's saved detector settings (:data:`spamflood.detector.MODEL_SETTINGS`) and the
 monitor parameter each sets."""
@@ -137,6 +165,11 @@ class _Pending(NamedTuple):
     normalized: str
     entry: Entry | None
     name: str | None = None
+    timed: bool = True
+    """Whether the post came with its own time (else it took the clock's, and never co-posts)."""
+    objects: dict[str, str] | None = None
+    """Its shared objects (:func:`spamflood.coordination.objects_in`), when the monitor
+    computes ``coordinated``."""
 
 
 class FloodMonitor:
@@ -166,6 +199,19 @@ class FloodMonitor:
     model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
         :meth:`load`, which loads the bundled one as ``spamflood watch`` does); ``None``: the
         rule score. Either way the labels are those whose rules fired.
+    interval, min_coposts, min_overlap : the ``coordinated`` label's co-posting interval,
+        occasions per edge and share of each account's occasions, as the batch
+        :class:`~spamflood.coordination.Coordination` (see "Coordinated groups" above).
+    horizon : event time (seconds or text) over which co-posting occasions are remembered
+        (``None``: the window, or the interval if longer); a campaign whose waves are further apart than that is not seen
+        as one group.
+
+    Attributes
+    ----------
+    families : the criteria families this monitor computes; the features of the others are
+        missing (NaN) and their labels never listed.
+    coposting : the incremental account network (:class:`~spamflood.stream.coposting.CoPosting`),
+        or ``None`` with a Redis store, which does not compute ``coordinated``.
 
     Examples
     --------
@@ -197,6 +243,10 @@ class FloodMonitor:
         clock: Callable[[], float] = _time.time,
         tz: str = "UTC",
         model: Any = None,
+        interval: float | str = INTERVAL,
+        min_coposts: int = 3,
+        min_overlap: float = MIN_OVERLAP,
+        horizon: float | str | None = None,
     ) -> None:
         owner = "FloodMonitor"
         self.window = _params.duration(owner, "window", window)
@@ -226,6 +276,27 @@ class FloodMonitor:
         self._clock = clock
         self._added = 0
         self.store: FloodStore = _make_store(store, self.window, key_prefix)
+        self.coordination = Coordination(
+            interval=interval, min_authors=self.rules.min_authors, min_coposts=min_coposts, min_overlap=min_overlap
+        )
+        interval = self.coordination.interval
+        if horizon is None:
+            self.horizon = max(self.window, interval)
+        else:
+            self.horizon = _params.duration(owner, "horizon", horizon)
+            if self.horizon < interval:
+                _params.fail(owner, "horizon", f"a duration of at least the interval ({human_duration(interval)})", horizon)
+        self.coposting: CoPosting | None = None
+        if isinstance(self.store, MemoryStore):  # the Redis store keeps no account network (yet)
+            self.coposting = CoPosting(
+                interval=self.coordination.interval,
+                min_coposts=self.coordination.min_coposts,
+                min_overlap=self.coordination.min_overlap,
+                horizon=self.horizon,
+            )
+        computed = {*CLUSTER_LABELS, *STREAM_FAMILIES, *(("coordinated",) if self.coposting is not None else ())}
+        self.families: tuple[str, ...] = tuple(f for f in FAMILIES if f in computed)
+        self._unknown = tuple(f.name for f in FEATURES.values() if f.label not in self.families)
         self.store.bind(
             f"num_perm={num_perm} ngram={ngram} seed={seed} bands={self.bands} rows={self.rows} "
             # accounts=known: a post without an author counts in a cluster's size but is no
@@ -329,7 +400,8 @@ class FloodMonitor:
         if shingled:  # else nothing left to compare (emoji or punctuation only): a post alone
             signature, keys = self._sketch(shingled)
             entry = Entry(post.id, account, t, keys, signature)
-        return _Pending(post.id, account, t, post.text, normalized, entry, post.author_name)
+        objects = objects_in(post.text, post.repost_of) if self.coposting is not None else None
+        return _Pending(post.id, account, t, post.text, normalized, entry, post.author_name, not math.isnan(post.time), objects)
 
     def _decide(self, pending: Sequence[_Pending], results: Sequence[Counts | Late | None]) -> list[Verdict]:
         """The verdicts of posts whose store results are in: late ones say so; the others go
@@ -388,8 +460,41 @@ class FloodMonitor:
         text = Findings.compute(
             columns, None, STREAM_FAMILIES, self.tz, normalized=True, originals=[p.text for p in posts]
         )
-        unknown = np.full((len(_UNKNOWN), n), np.nan)
-        return Findings.join([cluster, text, Findings(dict(zip(_UNKNOWN, unknown)), {}, {}, n)])
+        unknown = np.full((len(self._unknown), n), np.nan)
+        parts = [cluster, text, Findings(dict(zip(self._unknown, unknown)), {}, {}, n)]
+        if self.coposting is not None:
+            parts.append(self._coordinated_findings(posts, self.coposting))
+        return Findings.join(parts)
+
+    def _coordinated_findings(self, posts: list[_Pending], coposting: CoPosting) -> Findings:
+        """``coordinated`` from each post's group so far (:mod:`spamflood.stream.coposting`),
+        named, fired and worded as the batch does: NaN for a post without an account or a time
+        of its own, 0 for a post that is no group's."""
+        n = len(posts)
+        matrix = np.zeros((n, len(COORDINATED_FEATURES)))
+        groups: dict[int, GroupCounts] = {}
+        for i, p in enumerate(posts):  # in order: each post's counts include the posts before it
+            assert p.objects is not None
+            if p.account is None or not p.timed:
+                matrix[i] = np.nan
+                coposting.note(p.objects)
+                continue
+            g = coposting.add(p.post_id, p.account, p.time, p.objects)
+            if g is not None:
+                groups[i] = g
+                matrix[i] = (g.accounts, g.median, g.pairs, g.posts, g.span)
+        values = dict(zip(COORDINATED_FEATURES, matrix.T))
+        if groups:  # else every post is no group's (0) or unknown (NaN): the rule cannot fire
+            fired = label_scores(values, rules=self.coordination.rules)["coordinated"] > 0
+        else:
+            fired = np.zeros(n, dtype=bool)
+        interval = self.coordination.interval
+        sentences = {
+            i: coordinated_reason(g.top, g.objects, g.accounts, g.posts, g.span, g.pairs, interval, g.median)
+            for i, g in groups.items()
+            if fired[i]
+        }
+        return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, n)
 
     def _cluster_findings(self, posts: list[_Pending], counts: list[Counts | None]) -> Findings:
         """``mass_share`` and ``repetition`` from each post's cluster counts inside the window,

@@ -20,6 +20,10 @@ connection is back. After a restart the script is loaded again and the index sta
 Redis lost is lost: clusters re-form from the next posts). A call cut by a lost connection is
 sent again, which is safe: a post that already went through finds its record and is counted
 once. A refused password is not retried.
+
+The store holds the near-duplicate index only, not the account network of ``coordinated``
+(:mod:`spamflood.stream.coposting`, in process memory): a monitor on Redis does not compute
+that label (:attr:`~spamflood.stream.FloodMonitor.families` leaves it out).
 """
 
 from __future__ import annotations

@@ -1,0 +1,244 @@
+"""``coordinated`` on a live stream: the account network of :mod:`spamflood.coordination`,
+grown one post at a time by the FloodMonitor (:mod:`spamflood.stream.coposting`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from redis_server import SKIP_REASON, RedisServer
+from test_coordination import BASE, campaign, organic_trend, varied
+
+from spamflood import Detector
+from spamflood.posts import Post
+from spamflood.stream import FloodMonitor, Verdict
+from spamflood.stream.monitor import COORDINATED_FEATURES
+
+ACCOUNTS, WAVES = 7, 5
+REASON = re.compile(
+    r"coordinated: #BuyNow from (\d+) accounts, (\d+) posts in [^;]+; (\d+) pairs co-posted within 60 s, median ([\d.]+) times"
+)
+
+
+def _in_time_order(posts: list[Post]) -> list[Post]:
+    return sorted(posts, key=lambda p: (p.time, p.id))
+
+
+FEED = _in_time_order(campaign(ACCOUNTS, WAVES) + organic_trend())
+"""Seven accounts pushing #BuyNow in five waves over 13 h (each wave within 30 s, varied
+text), among 300 people using #WorldCup over a day."""
+
+
+def _wave(post_id: str) -> int:
+    return int(post_id.rsplit("-", 1)[1])
+
+
+def _coordinated(verdict: Verdict) -> list[str]:
+    return [r for r in verdict.reasons if r.startswith("coordinated:")]
+
+
+@pytest.fixture(scope="module")
+def streamed() -> dict[str, Verdict]:
+    monitor = FloodMonitor(horizon="1d")
+    assert "coordinated" in monitor.families
+    return {v.id: v for v in monitor.add_many(FEED)}
+
+
+def test_a_campaign_streamed_live_raises_coordinated_once_its_group_forms(streamed: dict[str, Verdict]) -> None:
+    bots = [p for p in FEED if p.id.startswith("bot")]
+    # two waves give each pair two occasions: below min_coposts (3), no edge yet
+    assert not any("coordinated" in streamed[p.id].labels for p in bots if _wave(p.id) < 2)
+    # the third wave forms the group: its fifth account completes it (min_authors 5)
+    third = [streamed[p.id] for p in bots if _wave(p.id) == 2]
+    flagged = [v for v in third if "coordinated" in v.labels]
+    assert flagged and third.index(flagged[0]) == 4 and all(v in flagged for v in third[4:])
+    first = REASON.fullmatch(_coordinated(flagged[0])[0])
+    assert first is not None and first.group(1) == "5" and first.group(3) == "10" and first.group(4) == "3"
+    # every later post of the campaign is the group's, and says the counts so far
+    later = [streamed[p.id] for p in bots if _wave(p.id) > 2]
+    assert all("coordinated" in v.labels for v in later)
+    counts = [REASON.fullmatch(_coordinated(v)[0]) for v in later]
+    assert all(m is not None and m.group(1) == str(ACCOUNTS) and m.group(3) == "21" for m in counts)
+    posts = [int(m.group(2)) for m in counts if m is not None]
+    assert posts == sorted(posts) and posts[-1] == ACCOUNTS * WAVES
+
+
+def test_an_organic_trend_on_the_same_stream_is_not_coordinated(streamed: dict[str, Verdict]) -> None:
+    fans = [v for v in streamed.values() if v.id.startswith("o")]
+    assert len(fans) > 300 and not any("coordinated" in v.labels or _coordinated(v) for v in fans)
+
+
+def test_the_last_post_of_the_stream_gives_the_batch_reason(streamed: dict[str, Verdict]) -> None:
+    batch = {r["id"]: r for r in Detector().score(FEED).records()}
+    last = next(p for p in reversed(FEED) if p.id.startswith("bot"))
+    assert _coordinated(streamed[last.id]) == [r for r in batch[last.id]["reasons"] if r.startswith("coordinated:")]
+    assert _coordinated(streamed[last.id]) == [
+        f"coordinated: #BuyNow from {ACCOUNTS} accounts, {ACCOUNTS * WAVES} posts in 13 h 24 min; 21 pairs co-posted "
+        "within 60 s, median 5 times"
+    ]
+
+
+def test_the_state_forgets_what_is_older_than_the_horizon() -> None:
+    monitor = FloodMonitor(horizon="1d")
+    monitor.add_many(FEED)
+    assert monitor.coposting is not None
+    held = monitor.coposting.size()
+    assert held["edges"] == 21 and held["pairs"] > 21
+    # two days later one post arrives: every occasion, pair and post before it has expired
+    v = monitor.add(Post(id="late-news", text="back again #BuyNow", author="bot0", time=FEED[-1].time + 2 * 86400))
+    assert "coordinated" not in v.labels
+    assert monitor.coposting.size() == {"accounts": 1, "pairs": 0, "edges": 0, "objects": 1, "posts": 1}
+
+
+def test_a_campaign_whose_waves_are_further_apart_than_the_horizon_is_not_one_group() -> None:
+    # the default horizon is the window (1 h); the waves here are hours apart
+    verdicts = FloodMonitor().add_many(FEED)
+    assert not any("coordinated" in v.labels for v in verdicts)
+
+
+# ------------------------------------------------------------ posts without author or time
+
+KINDS = st.sampled_from(["known", "no author", "own id as author", "no time"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(KINDS, min_size=24, max_size=24))
+def test_posts_without_an_author_or_a_time_never_coordinate(kinds: list[str]) -> None:
+    posts = _in_time_order(campaign(6, 4))
+    changed = []
+    for p, kind in zip(posts, kinds):
+        if kind == "no author":
+            p = Post(id=p.id, text=p.text, author="", time=p.time)
+        elif kind == "own id as author":
+            p = Post(id=p.id, text=p.text, author=p.id, time=p.time)
+        elif kind == "no time":
+            p = Post(id=p.id, text=p.text, author=p.author, time=math.nan)
+        changed.append(p)
+    unknown = {p.id for p, kind in zip(changed, kinds) if kind != "known"}
+    verdicts = FloodMonitor(horizon="1d", clock=lambda: BASE).add_many(changed)
+    assert not any("coordinated" in v.labels for v in verdicts if v.id in unknown)
+    # and they change nothing for the others: as if they had never been posted
+    alone = FloodMonitor(horizon="1d").add_many([p for p in changed if p.id not in unknown])
+    assert [(v.id, _coordinated(v)) for v in verdicts if v.id not in unknown] == [(v.id, _coordinated(v)) for v in alone]
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+@pytest.mark.redis
+def test_a_monitor_on_redis_states_that_it_does_not_compute_coordinated(tmp_path: Path) -> None:
+    if SKIP_REASON:
+        pytest.skip(SKIP_REASON)
+    server = RedisServer(tmp_path).start()
+    try:
+        with FloodMonitor(horizon="1d", store=server.url, key_prefix="coord") as monitor:
+            assert "coordinated" not in monitor.families and monitor.coposting is None
+            verdicts = monitor.add_many(FEED)
+    finally:
+        server.stop()
+    assert not any("coordinated" in v.labels for v in verdicts)
+
+
+# ------------------------------------------------------------------ the watch command
+
+
+def test_spamflood_watch_flags_a_campaign_whose_waves_fit_in_the_window(tmp_path: Path) -> None:
+    import random
+
+    r = random.Random(3)
+    rows = [
+        {"id": f"w{a}-{b}", "text": varied(r, "#FlashSale"), "author": f"seller{a}", "time": BASE + 600 * b + 4 * a}
+        for b in range(4)
+        for a in range(6)
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    script = shutil.which("spamflood")
+    assert script is not None
+    for command in ([script], [sys.executable, "-m", "spamflood"]):
+        done = subprocess.run(
+            [*command, "watch", str(feed), "--rules", "-q"], capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [v["id"] for v in verdicts] == [row["id"] for row in rows]
+        last_wave = [v for v in verdicts if v["id"].endswith("-3")]
+        assert all("coordinated" in v["labels"] for v in last_wave)
+        assert [r for r in last_wave[-1]["reasons"] if r.startswith("coordinated:")] == [
+            "coordinated: #FlashSale from 6 accounts, 24 posts in 30 min; 15 pairs co-posted within 60 s, median 4 times"
+        ]
+        assert not any("coordinated" in v["labels"] for v in verdicts if not v["id"].endswith(("-2", "-3")))
+
+
+def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the_window() -> None:
+    from spamflood.errors import ConfigError
+
+    monitor = FloodMonitor(window="2h", interval="30s", min_coposts=4)
+    assert (monitor.horizon, monitor.coordination.interval, monitor.coordination.min_coposts) == (7200.0, 30.0, 4)
+    with pytest.raises(
+        ConfigError, match=r"The 'horizon' parameter of FloodMonitor must be a duration of at least the interval \(60 s\)"
+    ):
+        FloodMonitor(horizon="10s")
+    with pytest.raises(ConfigError, match="'min_coposts' parameter of Coordination"):
+        FloodMonitor(min_coposts=1)
+    assert FloodMonitor(window="30s").horizon == 60.0  # a short window: the horizon holds one interval
+    assert FloodMonitor().families == (
+        "mass_share",
+        "repetition",
+        "soft_ad",
+        "holiday_template",
+        "hotspot_hijack",
+        "microbusiness",
+        "coordinated",
+        "fan_farming",
+    )
+
+
+# ------------------------------------------------------------------ the batch's network, grown
+
+
+ROWS = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 60), st.sampled_from(["#a", "#b", "#a #b", "@c", "#a @c", "word"])),
+    min_size=2,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ROWS, st.sampled_from([0.1, 0.6]), st.sampled_from([2, 3]))
+def test_the_network_grown_post_by_post_is_the_batch_network(
+    rows: list[tuple[int, int, str]], overlap: float, coposts: int
+) -> None:
+    from spamflood.coordination import Coordination, coordinated_reason, objects_in
+    from spamflood.posts import PostBatch
+    from spamflood.stream.coposting import CoPosting
+
+    # six accounts, three objects, times on a 20 s grid: pairs meet in one slot, across two, or not
+    posts = sorted(
+        (Post(id=f"p{i}", text=f"x {text}", author=f"u{a}", time=BASE + 20.0 * t) for i, (a, t, text) in enumerate(rows)),
+        key=lambda p: p.time,
+    )
+    batch = PostBatch.from_posts(posts)
+    coordination = Coordination(min_authors=2, min_coposts=coposts, min_overlap=overlap)
+    found = coordination.groups(batch)
+    values, fired, sentences = coordination.findings(batch)
+    network = CoPosting(interval=60.0, min_coposts=coposts, min_overlap=overlap, horizon=86400.0)
+    counts = [network.add(p.id, p.author, p.time, objects_in(p.text)) for p in posts]
+    names = batch.author_codes()[1]
+    expected = {frozenset(str(names[a]) for a in (found.group == g).nonzero()[0]) for g in range(len(found.accounts))}
+    assert set(network.groups()) == expected
+    last = counts[-1]
+    got = (0, 0, 0, 0, 0) if last is None else (last.accounts, last.median, last.pairs, last.posts, last.span)
+    assert got == tuple(float(values[name][-1]) for name in COORDINATED_FEATURES)
+    if fired[-1]:  # and the same sentence, down to which object it names first
+        assert last is not None
+        said = coordinated_reason(last.top, last.objects, last.accounts, last.posts, last.span, last.pairs, 60.0, last.median)
+        assert said == sentences[len(posts) - 1]
