@@ -28,7 +28,15 @@ import numpy as np
 
 from spamflood.accounts.table import AccountTable
 
-__all__ = ["ACCOUNT_LABEL", "FEATURE_GROUPS", "POSTS_GROUP", "batch_accounts", "post_labels", "score_reasons"]
+__all__ = [
+    "ACCOUNT_LABEL",
+    "FEATURE_GROUPS",
+    "POSTS_GROUP",
+    "batch_accounts",
+    "post_labels",
+    "registration_sign",
+    "score_reasons",
+]
 
 ACCOUNT_LABEL = "batch_accounts"
 """The label accounts get for being made in a batch."""
@@ -63,12 +71,8 @@ def batch_accounts(
     n = len(t)
     with np.errstate(invalid="ignore"):
         burst = values["ACCOUNT_CREATED_BURST"] >= min_accounts - 1
-        name_t = values["ACCOUNT_NAME_TEMPLATE"] >= min_accounts - 1
-        handle_t = values["ACCOUNT_HANDLE_TEMPLATE"] >= min_accounts - 1
-        default = values["ACCOUNT_DEFAULT_NAME"] == 1
-        empty = values["ACCOUNT_EMPTY_PROFILE"] == 1
-        bought = values["ACCOUNT_BOUGHT_FOLLOW"] == 1
-    fired = burst & (name_t | handle_t | default | empty | bought)
+    sign, (name_t, handle_t, default, empty, bought) = registration_sign(values, min_accounts=min_accounts)
+    fired = burst & (sign == 1)
     reasons: list[str | None] = [None] * n
     for i in np.flatnonzero(fired).tolist():
         facts = [
@@ -88,6 +92,28 @@ def batch_accounts(
             facts.append(f"follows {int(t.following[i]):,}, followed by {int(t.followers[i]):,}")
         reasons[i] = f"{ACCOUNT_LABEL}: " + "; ".join(facts)
     return fired, reasons
+
+
+def registration_sign(
+    values: Mapping[str, np.ndarray], *, min_accounts: int
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per account, the second sign of a registration tool beside a creation burst: 1 where
+    its name or handle shares its stem with at least ``min_accounts - 1`` others, its name is
+    a platform's default, its profile is empty or default, or it follows like a bought
+    account; 0 where none holds; NaN where none of these fields is known. Also each sign
+    alone (name, handle, default name, empty profile, bought follows)."""
+    with np.errstate(invalid="ignore"):
+        signs = (
+            values["ACCOUNT_NAME_TEMPLATE"] >= min_accounts - 1,
+            values["ACCOUNT_HANDLE_TEMPLATE"] >= min_accounts - 1,
+            values["ACCOUNT_DEFAULT_NAME"] == 1,
+            values["ACCOUNT_EMPTY_PROFILE"] == 1,
+            values["ACCOUNT_BOUGHT_FOLLOW"] == 1,
+        )
+    keys = ("ACCOUNT_NAME_TEMPLATE", "ACCOUNT_HANDLE_TEMPLATE", "ACCOUNT_DEFAULT_NAME", "ACCOUNT_EMPTY_PROFILE", "ACCOUNT_BOUGHT_FOLLOW")
+    known = np.logical_or.reduce([~np.isnan(values[k]) for k in keys])
+    any_sign = np.logical_or.reduce(signs)
+    return np.where(any_sign, 1.0, np.where(known, 0.0, np.nan)), signs
 
 
 def post_labels(t: AccountTable) -> tuple[list[list[str]], list[list[str]]]:

@@ -25,9 +25,11 @@ from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, default_
 from spamflood.criteria.context import lexicon
 from spamflood.errors import ConfigError
 
-__all__ = ["ACCOUNT_FEATURES", "PROFILE_FEATURES", "AccountFeatures", "created_burst", "template_counts"]
+__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "AccountFeatures", "created_burst", "template_counts"]
 
 DAY = 86400.0
+BURST_WINDOW = 600.0
+"""Default seconds within which creation times count as one registration burst."""
 
 ACCOUNT_FEATURES: dict[str, str] = {
     "ACCOUNT_CREATED_BURST": "other accounts of the input created within burst_window of this one",
@@ -102,7 +104,7 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
     [1.0, 1.0, 0.0]
     """
 
-    def __init__(self, *, burst_window: float = 600.0) -> None:
+    def __init__(self, *, burst_window: float = BURST_WINDOW) -> None:
         self.burst_window = burst_window
 
     def fit(self, X: AccountTable, y: Any = None) -> AccountFeatures:

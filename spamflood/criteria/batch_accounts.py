@@ -9,6 +9,12 @@ profiles, the follow pattern of bought accounts (following many, followed by few
 younger than a month when they post. NaN when the post is in no cluster, the cluster has fewer
 than ``min_accounts`` accounts, or the input lacks the field. A post without an author is no
 account: it is counted in none of these, and a cluster without any account has NaN.
+
+A batch-made account posting alone (a single soft ad, a camouflage post) is in no cluster, so
+its post's own account is judged too, exactly as ``spamflood accounts`` judges it
+(:func:`spamflood.accounts.evidence.batch_accounts`, among the accounts of the whole batch):
+created within ``BURST_WINDOW`` of at least ``min_accounts - 1`` others, with a second sign of a
+registration tool. The reason quotes that account's facts.
 """
 
 from __future__ import annotations
@@ -86,8 +92,10 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "BATCH_ACCOUNTS_FOLLOW_RATIO",
         "BATCH_ACCOUNTS_YOUNG",
     )
-    out = {k: np.full(n, np.nan) for k in names}
+    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN")}
     clusters, codes = ctx.cols.clusters, ctx.author_codes()
+    if codes is not None:
+        out.update(_account_values(ctx, codes))
     if clusters is None or codes is None:
         return out
     cols = ctx.cols
@@ -117,6 +125,49 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     for name in names:
         out[name][inside] = per_cluster[name][post_slot]
     return out
+
+
+def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """The post's own account, judged among the accounts of the whole batch as
+    ``spamflood accounts`` judges it (:mod:`spamflood.accounts.evidence`): how many accounts
+    were created within ``BURST_WINDOW`` of it (itself included), and whether it carries a
+    second sign of a registration tool. Computed per account (its newest post's fields) and
+    spread to its posts; NaN for a post without an account or creation time."""
+    from spamflood.accounts.evidence import batch_accounts, registration_sign
+    from spamflood.accounts.features import BURST_WINDOW, AccountFeatures
+    from spamflood.accounts.table import AccountTable
+
+    cols, n = ctx.cols, ctx.n
+    burst, sign = np.full(n, np.nan), np.full(n, np.nan)
+    if cols.author_created is None or not (codes >= 0).any():
+        return {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
+    posted = np.flatnonzero(codes >= 0)
+    # one row per account: its last post in the batch (the newest fields a feed in time order has)
+    order = posted[::-1]
+    _, last = np.unique(codes[order], return_index=True)
+    rows = order[last]  # rows[k]: a post of account k
+
+    def numbers(column: np.ndarray | None) -> np.ndarray | None:
+        return None if column is None else column[rows]
+
+    table = AccountTable.from_profiles(
+        _at(cols.authors, rows),  # type: ignore[arg-type]
+        author_name=None if cols.author_name is None else _at(cols.author_name, rows),
+        author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
+        author_created=numbers(cols.author_created),
+        followers=numbers(cols.followers),
+        following=numbers(cols.following),
+    )
+    values = AccountFeatures(burst_window=BURST_WINDOW).fit(table).columns(table)
+    account_sign = registration_sign(values, min_accounts=min_accounts)[0]
+    fired, reasons = batch_accounts(table, values, min_accounts=min_accounts, burst_window=BURST_WINDOW)
+    burst[posted] = (values["ACCOUNT_CREATED_BURST"] + 1.0)[codes[posted]]
+    sign[posted] = account_sign[codes[posted]]
+    # a post whose account's rule holds quotes its own account: its snippets are keyed by it
+    keys = np.where(fired[np.maximum(codes, 0)] & (codes >= 0), codes, -1)
+    ctx.cache["batch_accounts_account"] = (codes, reasons, keys)
+    return {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
 
 
 def _group_values(
@@ -208,9 +259,20 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             out[name] = f"{value:.0%} " + _WHAT[name].format(k=k_text)
         elif name == "BATCH_ACCOUNTS_ACCOUNTS":
             out[name] = f"cluster of {int(value)} accounts"
+        elif name == "BATCH_ACCOUNTS_ACCOUNT_BURST":  # the one sentence says the burst and the sign
+            out[name] = _account_reason(ctx, i)
     return out
 
 
+def _account_reason(ctx: Context, i: int) -> str:
+    """The facts of post ``i``'s account, as ``spamflood accounts`` quotes them."""
+    codes, reasons, _ = ctx.cache["batch_accounts_account"]
+    said = reasons[int(codes[i])]
+    return "its account " + (said or "").removeprefix("batch_accounts: ")
+
+
 def evidence_keys(ctx: Context) -> np.ndarray:
-    """Snippets follow from the values alone: every post of a cluster shares them."""
-    return np.zeros(ctx.n, dtype=np.int64)
+    """Snippets follow from the values and, where the post's own account is quoted, from that
+    account: every post of a cluster shares the cluster's sentence."""
+    found = ctx.cache.get("batch_accounts_account")
+    return np.zeros(ctx.n, dtype=np.int64) if found is None else found[2]
