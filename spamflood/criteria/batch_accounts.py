@@ -139,7 +139,7 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
 
     cols, n = ctx.cols, ctx.n
     burst, sign = np.full(n, np.nan), np.full(n, np.nan)
-    if cols.author_created is None or not (codes >= 0).any():
+    if cols.author_created is None or not cols.whole_feed or not (codes >= 0).any():
         return {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
     min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
     posted = np.flatnonzero(codes >= 0)

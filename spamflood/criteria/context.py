@@ -51,6 +51,10 @@ class Columns:
     """When the batch is a part of a feed holding whole accounts (the Spark engine): the feed's
     accounts with a timed post and those with a time off the whole minute, from which
     ``auto_posting`` judges each account's timestamp precision; ``None``: the batch is the feed."""
+    whole_feed: bool = True
+    """False when the batch is a part of a feed (the Spark engine's clusters): evidence that
+    compares a post's account with every account of the feed (``batch_accounts`` of its own
+    account) cannot be measured there and is missing (NaN)."""
     template_shares: tuple[np.ndarray, np.ndarray] | None = None
     """Per post, the accounts and the posts that share its festival template, counted by the
     caller (the stream engine counts a post's near-duplicate cluster inside the window);

@@ -664,8 +664,9 @@ def score_clusters(
     ba_reasons: list[list[str]] = [[] for _ in range(n)]
     ba_values: list[np.ndarray] = []
     if detector.criteria:
-        frame = _criteria_frame(table, facts.present, texts=False)
-        accounts = Findings.compute(frame, labels, CLUSTER_FAMILIES, detector.tz)
+        frame = columns_from(_criteria_frame(table, facts.present, texts=False), labels)
+        frame.whole_feed = False  # these clusters' accounts are not the feed's: no account burst here
+        accounts = Findings.compute(frame, None, CLUSTER_FAMILIES, detector.tz)
         ba_labels, ba_reasons = _post_labels(accounts, n)
         ba_values = _values(accounts, names.batch_accounts, n)
     is_rep = np.zeros(n, dtype=bool)
