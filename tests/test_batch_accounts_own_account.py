@@ -27,13 +27,27 @@ def _feed(created_gap: float = 40.0, bio: str | None = "") -> list[Post]:
     """Five accounts registered ``created_gap`` seconds apart three days ago, handles from one
     stem, each posting one unrelated text; and five ordinary accounts years old."""
     made = [
-        Post(id=f"b{k}", text=TEXTS[k], author=f"shopgirl{k:03d}", time=T0 + 3600 * k, author_name=f"小美{k}",
-             author_bio=bio, author_created=T0 - 3 * 86400 + created_gap * k)
+        Post(
+            id=f"b{k}",
+            text=TEXTS[k],
+            author=f"shopgirl{k:03d}",
+            time=T0 + 3600 * k,
+            author_name=f"小美{k}",
+            author_bio=bio,
+            author_created=T0 - 3 * 86400 + created_gap * k,
+        )
         for k in range(5)
     ]
     people = [
-        Post(id=f"p{k}", text=TEXTS[k] + "!", author=f"person_{chr(97 + k)}", time=T0 + 3600 * k + 7,
-             author_name=f"Person {chr(65 + k)}", author_bio="I like cats", author_created=T0 - 300 * 86400 * (k + 1))
+        Post(
+            id=f"p{k}",
+            text=TEXTS[k] + "!",
+            author=f"person_{chr(97 + k)}",
+            time=T0 + 3600 * k + 7,
+            author_name=f"Person {chr(65 + k)}",
+            author_bio="I like cats",
+            author_created=T0 - 300 * 86400 * (k + 1),
+        )
         for k in range(5)
     ]
     return made + people
@@ -57,7 +71,7 @@ def test_the_post_quotes_what_spamflood_accounts_says_of_its_account() -> None:
     posts = _feed()
     said = Detector().score(posts).reasons
     accounts = AccountScorer.load().score_accounts(AccountTable.from_posts(PostBatch.from_posts(posts)))
-    of_account = {a: r for a, r in zip(accounts.table.authors, accounts.reasons)}
+    of_account = dict(zip(accounts.table.authors, accounts.reasons))
     for k, post in enumerate(posts[:5]):
         account_reason = next(r for r in of_account[post.author] if r.startswith("batch_accounts: created"))
         assert said[k][0] == "batch_accounts: its account " + account_reason.removeprefix("batch_accounts: ")

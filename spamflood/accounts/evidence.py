@@ -110,7 +110,13 @@ def registration_sign(
             values["ACCOUNT_EMPTY_PROFILE"] == 1,
             values["ACCOUNT_BOUGHT_FOLLOW"] == 1,
         )
-    keys = ("ACCOUNT_NAME_TEMPLATE", "ACCOUNT_HANDLE_TEMPLATE", "ACCOUNT_DEFAULT_NAME", "ACCOUNT_EMPTY_PROFILE", "ACCOUNT_BOUGHT_FOLLOW")
+    keys = (
+        "ACCOUNT_NAME_TEMPLATE",
+        "ACCOUNT_HANDLE_TEMPLATE",
+        "ACCOUNT_DEFAULT_NAME",
+        "ACCOUNT_EMPTY_PROFILE",
+        "ACCOUNT_BOUGHT_FOLLOW",
+    )
     known = np.logical_or.reduce([~np.isnan(values[k]) for k in keys])
     any_sign = np.logical_or.reduce(signs)
     return np.where(any_sign, 1.0, np.where(known, 0.0, np.nan)), signs

@@ -71,7 +71,9 @@ def default_bios(bios: list[str | None]) -> np.ndarray:
     return np.array([default[bio] for bio in bios], dtype=bool)
 
 
-def _share(flag: np.ndarray, group: np.ndarray, n_groups: int, counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _share(
+    flag: np.ndarray, group: np.ndarray, n_groups: int, counted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per group: how many rows count (``counted``, default all) and the share of them flagged."""
     if counted is None:
         counted = np.ones(flag.shape[0], dtype=bool)
