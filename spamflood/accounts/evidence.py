@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
+from spamflood.accounts.features import BURST_WINDOW, AccountFeatures
 from spamflood.accounts.table import AccountTable
 
 __all__ = [
     "ACCOUNT_LABEL",
     "FEATURE_GROUPS",
     "POSTS_GROUP",
+    "AccountEvidence",
     "batch_accounts",
     "post_labels",
     "registration_sign",
@@ -120,6 +123,48 @@ def registration_sign(
     known = np.logical_or.reduce([~np.isnan(values[k]) for k in keys])
     any_sign = np.logical_or.reduce(signs)
     return np.where(any_sign, 1.0, np.where(known, 0.0, np.nan)), signs
+
+
+@dataclass(frozen=True)
+class AccountEvidence:
+    """Per account of a feed, its own ``batch_accounts`` evidence, judged among all the feed's
+    accounts: what a post's criteria quote of its account (``BATCH_ACCOUNTS_ACCOUNT_BURST``,
+    ``BATCH_ACCOUNTS_ACCOUNT_SIGN``). Measured once (:meth:`measure`), by the batch detector
+    over its batch and by the Spark engine on the driver, whose tasks see only part of the
+    feed's accounts; looked up by author (:meth:`positions`).
+
+    ``burst``: accounts created within the burst window of it, itself included (NaN: no
+    creation time); ``sign``: :func:`registration_sign`; ``reasons``: where the account rule
+    holds (:func:`batch_accounts` with ``min_accounts``), what ``spamflood accounts`` says of
+    it, ``None`` elsewhere.
+    """
+
+    authors: Sequence[str]
+    burst: np.ndarray
+    sign: np.ndarray
+    reasons: Sequence[str | None]
+    min_accounts: int
+
+    @classmethod
+    def measure(cls, t: AccountTable, *, min_accounts: int, burst_window: float = BURST_WINDOW) -> AccountEvidence:
+        """The evidence of every account of ``t`` among the others (one profile row each)."""
+        values = AccountFeatures(burst_window=burst_window).fit(t).columns(t)
+        sign = registration_sign(values, min_accounts=min_accounts)[0]
+        reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window)[1]
+        return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts)
+
+    @classmethod
+    def empty(cls, min_accounts: int) -> AccountEvidence:
+        """No account measured: the feed has no creation times, every post's evidence is NaN."""
+        return cls([], np.zeros(0), np.zeros(0), [], min_accounts)
+
+    def __len__(self) -> int:
+        return len(self.authors)
+
+    def positions(self, authors: Sequence[str]) -> np.ndarray:
+        """Where each of ``authors`` is among the measured accounts; -1 where it is not."""
+        index = {author: k for k, author in enumerate(self.authors)}
+        return np.fromiter((index.get(a, -1) for a in authors), dtype=np.int64, count=len(authors))
 
 
 def post_labels(t: AccountTable) -> tuple[list[list[str]], list[list[str]]]:

@@ -29,6 +29,7 @@ import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
 from spamflood.criteria.rules import PARAMETERS
+from spamflood.errors import ConfigError
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
@@ -130,46 +131,65 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
 
 
 def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
-    """The post's own account, judged among the accounts of the whole batch as
-    ``spamflood accounts`` judges it (:mod:`spamflood.accounts.evidence`): how many accounts
-    were created within ``BURST_WINDOW`` of it (itself included), and whether it carries a
-    second sign of a registration tool. Computed per account (its newest post's fields) and
-    spread to its posts; NaN for a post without an account or creation time."""
-    from spamflood.accounts.evidence import batch_accounts, registration_sign
-    from spamflood.accounts.features import BURST_WINDOW, AccountFeatures
+    """The post's own account, judged among the accounts of the whole feed as
+    ``spamflood accounts`` judges it (:class:`spamflood.accounts.evidence.AccountEvidence`):
+    how many accounts were created within ``BURST_WINDOW`` of it (itself included), and
+    whether it carries a second sign of a registration tool. Measured here per account (its
+    newest post's fields) when the batch is the feed, else looked up in the feed's evidence
+    (``Columns.accounts``); spread to its posts; NaN for a post without an account or
+    creation time."""
+    from spamflood.accounts.evidence import AccountEvidence
     from spamflood.accounts.table import AccountTable
 
     cols, n = ctx.cols, ctx.n
     burst, sign = np.full(n, np.nan), np.full(n, np.nan)
-    if cols.author_created is None or not cols.whole_feed or not (codes >= 0).any():
-        return {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
-    min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
+    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    evidence = cols.accounts
     posted = np.flatnonzero(codes >= 0)
+    if (evidence is None and cols.author_created is None) or not posted.size:
+        return out
+    min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
     # one row per account: its last post in the batch (the newest fields a feed in time order has)
     order = posted[::-1]
     _, last = np.unique(codes[order], return_index=True)
     rows = order[last]  # rows[k]: a post of account k
-
-    def numbers(column: np.ndarray | None) -> np.ndarray | None:
-        return None if column is None else column[rows]
-
-    table = AccountTable.from_profiles(
-        _at(cols.authors, rows),  # type: ignore[arg-type]
-        author_name=None if cols.author_name is None else _at(cols.author_name, rows),
-        author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
-        author_created=numbers(cols.author_created),
-        followers=numbers(cols.followers),
-        following=numbers(cols.following),
-    )
-    values = AccountFeatures(burst_window=BURST_WINDOW).fit(table).columns(table)
-    account_sign = registration_sign(values, min_accounts=min_accounts)[0]
-    fired, reasons = batch_accounts(table, values, min_accounts=min_accounts, burst_window=BURST_WINDOW)
-    burst[posted] = (values["ACCOUNT_CREATED_BURST"] + 1.0)[codes[posted]]
-    sign[posted] = account_sign[codes[posted]]
+    authors: list[str] = _at(cols.authors, rows)  # type: ignore[arg-type]
+    if evidence is None:  # the batch is the feed: measure its accounts
+        evidence = AccountEvidence.measure(
+            AccountTable.from_profiles(
+                authors,
+                author_name=None if cols.author_name is None else _at(cols.author_name, rows),
+                author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
+                author_created=None if cols.author_created is None else cols.author_created[rows],
+                followers=None if cols.followers is None else cols.followers[rows],
+                following=None if cols.following is None else cols.following[rows],
+            ),
+            min_accounts=min_accounts,
+        )
+        at = np.arange(rows.shape[0])
+    elif evidence.min_accounts != min_accounts:
+        raise ConfigError(
+            f"The feed's account evidence was measured with min_accounts={evidence.min_accounts}; "
+            f"the criteria run with min_accounts={min_accounts}."
+        )
+    else:
+        at = evidence.positions(authors)
+    burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
+    sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
     # a post whose account's rule holds quotes its own account: its snippets are keyed by it
+    reasons = [evidence.reasons[k] if k >= 0 else None for k in at.tolist()]
+    fired = np.fromiter((r is not None for r in reasons), dtype=bool, count=len(reasons))
     keys = np.where(fired[np.maximum(codes, 0)] & (codes >= 0), codes, -1)
     ctx.cache["batch_accounts_account"] = (codes, reasons, keys)
-    return {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    return out
+
+
+def _looked_up(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, NaN where ``at`` is -1 (an account not measured)."""
+    out = np.full(at.shape[0], np.nan)
+    found = at >= 0
+    out[found] = values[at[found]]
+    return out
 
 
 def _group_values(
