@@ -7,10 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from spamflood.accounts import AccountScorer, AccountTable
+from spamflood.accounts.evidence import AccountEvidence
 from spamflood.criteria import evaluate
+from spamflood.criteria.context import columns_from
 from spamflood.detector import Detector
+from spamflood.errors import ConfigError
 from spamflood.posts import Post, PostBatch
 
 T0 = 1_725_926_400.0  # 2024-09-10 00:00 UTC
@@ -93,3 +97,29 @@ def test_without_creation_times_the_account_rule_is_missing_not_zero() -> None:
     ev = evaluate(PostBatch.from_posts(posts), None, families=["batch_accounts"])
     assert np.isnan(ev.column("BATCH_ACCOUNTS_ACCOUNT_BURST")).all()
     assert not ev.labels["batch_accounts"].any()
+
+
+def test_a_part_of_the_feed_given_the_feeds_account_evidence_judges_its_posts_as_the_whole_feed_does() -> None:
+    # what the Spark engine does: a task holds some accounts, the evidence covers all of them
+    posts = _feed()
+    whole = evaluate(PostBatch.from_posts(posts), None, families=["batch_accounts"])
+    profiles = AccountTable.from_posts(PostBatch.from_posts(posts))
+    evidence = AccountEvidence.measure(profiles, min_accounts=3)
+    part = [posts[k] for k in (0, 2, 5, 7)]  # two of the five batch-made accounts, two people
+    cols = columns_from(PostBatch.from_posts(part))
+    cols.accounts = evidence
+    ev = evaluate(cols, families=["batch_accounts"])
+    for j, k in enumerate((0, 2, 5, 7)):
+        for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
+            assert ev.column(name)[j] == whole.column(name)[k], (name, posts[k].id)
+    assert ev.sentences()["batch_accounts"] == {0: whole.sentences()["batch_accounts"][0], 1: whole.sentences()["batch_accounts"][2]}
+    # measured alone, the part has two batch-made accounts: below min_accounts, nothing fires
+    assert not evaluate(PostBatch.from_posts(part), None, families=["batch_accounts"]).labels["batch_accounts"].any()
+
+
+def test_evidence_measured_for_another_min_accounts_is_a_loud_error() -> None:
+    posts = _feed()
+    cols = columns_from(PostBatch.from_posts(posts))
+    cols.accounts = AccountEvidence.measure(AccountTable.from_posts(PostBatch.from_posts(posts)), min_accounts=4)
+    with pytest.raises(ConfigError, match="min_accounts=4.*min_accounts=3"):
+        evaluate(cols, families=["batch_accounts"])
