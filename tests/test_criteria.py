@@ -340,9 +340,15 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
         "HOLIDAY_TEMPLATE_SKELETON_SHARED",
     }
     assert not any(f.monotone == -1 for f in FEATURES.values())
+    # the post's own account's batch evidence and coordination are label rules only until the
+    # bundled model is retrained on them
     coordinated = [f.name for f in FEATURES.values() if f.label == "coordinated"]
     assert [f.name for f in FEATURES.values() if not f.model_input] == [
-        "MASS_SHARE_CLUSTER_SPAN", "BATCH_ACCOUNTS_ACCOUNTS", *coordinated
+        "MASS_SHARE_CLUSTER_SPAN",
+        "BATCH_ACCOUNTS_ACCOUNTS",
+        "BATCH_ACCOUNTS_ACCOUNT_BURST",
+        "BATCH_ACCOUNTS_ACCOUNT_SIGN",
+        *coordinated,
     ]
 
 

@@ -4,7 +4,10 @@ redis-server) and Spark ``local[2]`` list the same labels with the same reasons.
 The feed: three floods, each posted by more than ``min_authors`` accounts within the window
 (plain copy; ad copy, on which ``soft_ad`` fires; festival copy a week before
 Mid-Autumn 2024, on which ``holiday_template`` fires), among ordinary posts and one lone
-self-promotion post (``fan_farming``, a family found from the registry like the others). The batch
+self-promotion post (``fan_farming``, a family found from the registry like the others); and a
+feed of accounts registered together, each posting alone, which lists ``batch_accounts`` from
+each post's own account on the batch detector and Spark alike (the stream lists no
+``batch_accounts``: it holds no feed of accounts to compare an account with). The batch
 detector lists ``mass_share`` on every flood post whatever else it carries; the stream's
 verdict on the post that completes a flood is the batch verdict on that post, and earlier
 copies carry the counts so far; Spark gives the batch's labels and reasons on every post.
@@ -177,6 +180,64 @@ def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_
     result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2)
     got = {r["id"]: (r["labels"], r["reasons"]) for r in (row.asDict(recursive=True) for row in result.scored.collect())}
     assert got == expected
+
+
+# --------------------------------------------------------- accounts made in a batch, posting alone
+
+OWN_WORDS = [
+    "读完了一本关于城市规划的书，第三章写得特别好",
+    "The bakery on our corner finally reopened, the rye bread is back",
+    "下午和同事打了一场羽毛球，输了两局但是很开心",
+    "Spent the evening fixing the old bicycle, new chain and brakes",
+    "妈妈寄来了家乡的腊肠，晚饭蒸了一盘，满屋都是香味",
+    "Tried a new hiking trail this morning and saw two deer",
+]
+
+
+def _batch_made_accounts() -> list[dict[str, Any]]:
+    """Six accounts registered 40 s apart two days before they post, handles from one stem and
+    empty profiles, each posting one text of its own (no two alike: no cluster); among six
+    ordinary accounts years old with a bio, also posting alone."""
+    made = [
+        {"id": f"m{k}", "text": ORDINARY[k], "author": f"shopgirl{k:03d}", "time": T0 + 3600 * k,
+         "author_name": f"小美{k}", "author_bio": "", "author_created": T0 - 2 * 86400 + 40 * k,
+         "followers": 3.0, "following": 12.0}
+        for k in range(6)
+    ]
+    people = [
+        {"id": f"q{k}", "text": OWN_WORDS[k], "author": f"reader_{chr(97 + k)}", "time": T0 + 3600 * k + 600,
+         "author_name": f"Reader {chr(65 + k)}", "author_bio": "books, tea and long walks",
+         "author_created": T0 - 400 * 86400 * (k + 1), "followers": 150.0 + k, "following": 90.0}
+        for k in range(6)
+    ]
+    return [row for pair in zip(made, people) for row in pair]
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spamflood.spark import score_dataframe
+
+    rows = _batch_made_accounts()
+    detector = Detector(min_authors=MIN_AUTHORS)
+    expected = detector.score(rows).records(features=True)
+    for record in expected:
+        assert record["cluster"] is None, record["id"]  # every post alone
+        made = record["id"].startswith("m")
+        assert ("batch_accounts" in record["labels"]) == made, record["id"]
+        if made:
+            assert record["features"]["BATCH_ACCOUNTS_ACCOUNT_BURST"] == 6
+            assert record["features"]["BATCH_ACCOUNTS_ACCOUNT_SIGN"] == 1
+            assert any(r.startswith("batch_accounts: its account created 2024-09-08 00:0") for r in record["reasons"])
+    path = tmp_path / "accounts.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3)
+    # two parts: no task holds all six accounts, yet each post is judged among the whole feed's
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2, features=True)
+    got = [row.asDict(recursive=True) for row in result.scored.collect()]
+    assert got == expected  # the same labels, reasons, feature values and scores on every post
 
 
 # ------------------------------------------------------------------- copies without an author

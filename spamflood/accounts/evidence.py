@@ -22,13 +22,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
+from spamflood.accounts.features import BURST_WINDOW, AccountFeatures
 from spamflood.accounts.table import AccountTable
 
-__all__ = ["ACCOUNT_LABEL", "FEATURE_GROUPS", "POSTS_GROUP", "batch_accounts", "post_labels", "score_reasons"]
+__all__ = [
+    "ACCOUNT_LABEL",
+    "FEATURE_GROUPS",
+    "POSTS_GROUP",
+    "AccountEvidence",
+    "batch_accounts",
+    "post_labels",
+    "registration_sign",
+    "score_reasons",
+]
 
 ACCOUNT_LABEL = "batch_accounts"
 """The label accounts get for being made in a batch."""
@@ -63,12 +74,8 @@ def batch_accounts(
     n = len(t)
     with np.errstate(invalid="ignore"):
         burst = values["ACCOUNT_CREATED_BURST"] >= min_accounts - 1
-        name_t = values["ACCOUNT_NAME_TEMPLATE"] >= min_accounts - 1
-        handle_t = values["ACCOUNT_HANDLE_TEMPLATE"] >= min_accounts - 1
-        default = values["ACCOUNT_DEFAULT_NAME"] == 1
-        empty = values["ACCOUNT_EMPTY_PROFILE"] == 1
-        bought = values["ACCOUNT_BOUGHT_FOLLOW"] == 1
-    fired = burst & (name_t | handle_t | default | empty | bought)
+    sign, (name_t, handle_t, default, empty, bought) = registration_sign(values, min_accounts=min_accounts)
+    fired = burst & (sign == 1)
     reasons: list[str | None] = [None] * n
     for i in np.flatnonzero(fired).tolist():
         facts = [
@@ -88,6 +95,76 @@ def batch_accounts(
             facts.append(f"follows {int(t.following[i]):,}, followed by {int(t.followers[i]):,}")
         reasons[i] = f"{ACCOUNT_LABEL}: " + "; ".join(facts)
     return fired, reasons
+
+
+def registration_sign(
+    values: Mapping[str, np.ndarray], *, min_accounts: int
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per account, the second sign of a registration tool beside a creation burst: 1 where
+    its name or handle shares its stem with at least ``min_accounts - 1`` others, its name is
+    a platform's default, its profile is empty or default, or it follows like a bought
+    account; 0 where none holds; NaN where none of these fields is known. Also each sign
+    alone (name, handle, default name, empty profile, bought follows)."""
+    with np.errstate(invalid="ignore"):
+        signs = (
+            values["ACCOUNT_NAME_TEMPLATE"] >= min_accounts - 1,
+            values["ACCOUNT_HANDLE_TEMPLATE"] >= min_accounts - 1,
+            values["ACCOUNT_DEFAULT_NAME"] == 1,
+            values["ACCOUNT_EMPTY_PROFILE"] == 1,
+            values["ACCOUNT_BOUGHT_FOLLOW"] == 1,
+        )
+    keys = (
+        "ACCOUNT_NAME_TEMPLATE",
+        "ACCOUNT_HANDLE_TEMPLATE",
+        "ACCOUNT_DEFAULT_NAME",
+        "ACCOUNT_EMPTY_PROFILE",
+        "ACCOUNT_BOUGHT_FOLLOW",
+    )
+    known = np.logical_or.reduce([~np.isnan(values[k]) for k in keys])
+    any_sign = np.logical_or.reduce(signs)
+    return np.where(any_sign, 1.0, np.where(known, 0.0, np.nan)), signs
+
+
+@dataclass(frozen=True)
+class AccountEvidence:
+    """Per account of a feed, its own ``batch_accounts`` evidence, judged among all the feed's
+    accounts: what a post's criteria quote of its account (``BATCH_ACCOUNTS_ACCOUNT_BURST``,
+    ``BATCH_ACCOUNTS_ACCOUNT_SIGN``). Measured once (:meth:`measure`), by the batch detector
+    over its batch and by the Spark engine on the driver, whose tasks see only part of the
+    feed's accounts; looked up by author (:meth:`positions`).
+
+    ``burst``: accounts created within the burst window of it, itself included (NaN: no
+    creation time); ``sign``: :func:`registration_sign`; ``reasons``: where the account rule
+    holds (:func:`batch_accounts` with ``min_accounts``), what ``spamflood accounts`` says of
+    it, ``None`` elsewhere.
+    """
+
+    authors: Sequence[str]
+    burst: np.ndarray
+    sign: np.ndarray
+    reasons: Sequence[str | None]
+    min_accounts: int
+
+    @classmethod
+    def measure(cls, t: AccountTable, *, min_accounts: int, burst_window: float = BURST_WINDOW) -> AccountEvidence:
+        """The evidence of every account of ``t`` among the others (one profile row each)."""
+        values = AccountFeatures(burst_window=burst_window).fit(t).columns(t)
+        sign = registration_sign(values, min_accounts=min_accounts)[0]
+        reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window)[1]
+        return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts)
+
+    @classmethod
+    def empty(cls, min_accounts: int) -> AccountEvidence:
+        """No account measured: the feed has no creation times, every post's evidence is NaN."""
+        return cls([], np.zeros(0), np.zeros(0), [], min_accounts)
+
+    def __len__(self) -> int:
+        return len(self.authors)
+
+    def positions(self, authors: Sequence[str]) -> np.ndarray:
+        """Where each of ``authors`` is among the measured accounts; -1 where it is not."""
+        index = {author: k for k, author in enumerate(self.authors)}
+        return np.fromiter((index.get(a, -1) for a in authors), dtype=np.int64, count=len(authors))
 
 
 def post_labels(t: AccountTable) -> tuple[list[list[str]], list[list[str]]]:

@@ -25,9 +25,11 @@ from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, default_
 from spamflood.criteria.context import lexicon
 from spamflood.errors import ConfigError
 
-__all__ = ["ACCOUNT_FEATURES", "PROFILE_FEATURES", "AccountFeatures", "created_burst", "template_counts"]
+__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "AccountFeatures", "created_burst", "template_counts"]
 
 DAY = 86400.0
+BURST_WINDOW = 600.0
+"""Default seconds within which creation times count as one registration burst."""
 
 ACCOUNT_FEATURES: dict[str, str] = {
     "ACCOUNT_CREATED_BURST": "other accounts of the input created within burst_window of this one",
@@ -70,17 +72,19 @@ def created_burst(created: np.ndarray, window: float) -> np.ndarray:
     return out
 
 
-def template_counts(values: Sequence[str | None] | None, n: int) -> np.ndarray:
+def template_counts(values: Sequence[str | None] | None, n: int, stems: Sequence[str | None] | None = None) -> np.ndarray:
     """Per account: how many *other* accounts share the stem of its name or handle (the text
     before its trailing two or more digits, with at least one letter); 0 for a name with no such
-    digits, NaN where there is no name.
+    digits, NaN where there is no name. ``stems``: the values' :func:`name_stems` when the
+    caller has read them already (each name is normalized once).
 
     >>> template_counts(["shop_01", "Shop-22", "shop33", "alice", "u1234", None], 6).tolist()
     [2.0, 2.0, 2.0, 0.0, 0.0, nan]
     """
     if values is None:
         return np.full(n, np.nan)
-    stems = name_stems(list(values))
+    if stems is None:
+        stems = name_stems(list(values))
     keys = [s if s is not None and len(s) >= 3 and _LETTER.search(s) else None for s in stems]
     table: dict[str, int] = {}
     codes = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in keys], dtype=np.int64)
@@ -102,7 +106,7 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
     [1.0, 1.0, 0.0]
     """
 
-    def __init__(self, *, burst_window: float = 600.0) -> None:
+    def __init__(self, *, burst_window: float = BURST_WINDOW) -> None:
         self.burst_window = burst_window
 
     def fit(self, X: AccountTable, y: Any = None) -> AccountFeatures:
@@ -136,19 +140,19 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
                 ((ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))).astype(np.float64),
             )
             per_day = np.log1p(st / np.maximum(age, 1.0))
+        stems: list[str | None] | None = None
+        default_name = nan
         if t.author_name is not None:
+            stems = name_stems(t.author_name)  # read once: the default names and the name templates
             defaults = set(lexicon("batch_default_names").terms)
-            stems = name_stems(t.author_name)
             default_name = np.array([np.nan if v is None else float(s in defaults) for v, s in zip(t.author_name, stems)])
-        else:
-            default_name = nan
         if t.author_bio is not None:
             empty = default_bios(t.author_bio).astype(np.float64)
         else:
             empty = nan
         return {
             "ACCOUNT_CREATED_BURST": created_burst(created, self.burst_window),
-            "ACCOUNT_NAME_TEMPLATE": template_counts(t.author_name, n),
+            "ACCOUNT_NAME_TEMPLATE": template_counts(t.author_name, n, stems),
             "ACCOUNT_HANDLE_TEMPLATE": template_counts(t.authors, n),
             "ACCOUNT_DEFAULT_NAME": default_name,
             "ACCOUNT_EMPTY_PROFILE": empty,

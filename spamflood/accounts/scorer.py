@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from spamflood.accounts.evidence import ACCOUNT_LABEL, FEATURE_GROUPS, POSTS_GROUP, batch_accounts, post_labels, score_reasons
-from spamflood.accounts.features import PROFILE_FEATURES, AccountFeatures
+from spamflood.accounts.features import BURST_WINDOW, PROFILE_FEATURES, AccountFeatures
 from spamflood.accounts.result import AccountResult
 from spamflood.accounts.table import AccountTable
 from spamflood.criteria.rules import PARAMETERS
@@ -73,7 +73,7 @@ class AccountScorer(ClassifierMixin, BaseEstimator):
         *,
         threshold: float = 0.5,
         min_accounts: int = PARAMETERS["min_accounts"],
-        burst_window: float = 600.0,
+        burst_window: float = BURST_WINDOW,
         max_iter: int = 200,
         random_state: int = 0,
     ) -> None:

@@ -90,10 +90,10 @@ class AccountTable:
         *,
         author_name: Sequence[str | None] | None = None,
         author_bio: Sequence[str | None] | None = None,
-        author_created: Sequence[float] | None = None,
-        followers: Sequence[float] | None = None,
-        following: Sequence[float] | None = None,
-        statuses: Sequence[float] | None = None,
+        author_created: Sequence[float] | np.ndarray | None = None,
+        followers: Sequence[float] | np.ndarray | None = None,
+        following: Sequence[float] | np.ndarray | None = None,
+        statuses: Sequence[float] | np.ndarray | None = None,
         lines: Sequence[int] | None = None,
     ) -> AccountTable:
         """A table of profiles (no posts); an omitted column is a field the input lacks.
@@ -103,7 +103,7 @@ class AccountTable:
         """
         n = len(authors)
 
-        def numbers(column: Sequence[float] | None) -> np.ndarray:
+        def numbers(column: Sequence[float] | np.ndarray | None) -> np.ndarray:
             return np.full(n, np.nan) if column is None else np.asarray(column, dtype=np.float64).reshape(n)
 
         return cls(

@@ -9,6 +9,12 @@ profiles, the follow pattern of bought accounts (following many, followed by few
 younger than a month when they post. NaN when the post is in no cluster, the cluster has fewer
 than ``min_accounts`` accounts, or the input lacks the field. A post without an author is no
 account: it is counted in none of these, and a cluster without any account has NaN.
+
+A batch-made account posting alone (a single soft ad, a camouflage post) is in no cluster, so
+its post's own account is judged too, exactly as ``spamflood accounts`` judges it
+(:func:`spamflood.accounts.evidence.batch_accounts`, among the accounts of the whole batch):
+created within ``BURST_WINDOW`` of at least ``min_accounts - 1`` others, with a second sign of a
+registration tool. The reason quotes that account's facts.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 
 from spamflood.criteria.context import Columns, Context, lexicon
 from spamflood.criteria.rules import PARAMETERS
+from spamflood.errors import ConfigError
 
 __all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
@@ -65,7 +72,9 @@ def default_bios(bios: list[str | None]) -> np.ndarray:
     return np.array([default[bio] for bio in bios], dtype=bool)
 
 
-def _share(flag: np.ndarray, group: np.ndarray, n_groups: int, counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _share(
+    flag: np.ndarray, group: np.ndarray, n_groups: int, counted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per group: how many rows count (``counted``, default all) and the share of them flagged."""
     if counted is None:
         counted = np.ones(flag.shape[0], dtype=bool)
@@ -86,8 +95,10 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "BATCH_ACCOUNTS_FOLLOW_RATIO",
         "BATCH_ACCOUNTS_YOUNG",
     )
-    out = {k: np.full(n, np.nan) for k in names}
+    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN")}
     clusters, codes = ctx.cols.clusters, ctx.author_codes()
+    if codes is not None:
+        out.update(_account_values(ctx, codes))
     if clusters is None or codes is None:
         return out
     cols = ctx.cols
@@ -116,6 +127,68 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         per_cluster[name] = np.where(big, value, np.nan)
     for name in names:
         out[name][inside] = per_cluster[name][post_slot]
+    return out
+
+
+def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """The post's own account, judged among the accounts of the whole feed as
+    ``spamflood accounts`` judges it (:class:`spamflood.accounts.evidence.AccountEvidence`):
+    how many accounts were created within ``BURST_WINDOW`` of it (itself included), and
+    whether it carries a second sign of a registration tool. Measured here per account (its
+    newest post's fields) when the batch is the feed, else looked up in the feed's evidence
+    (``Columns.accounts``); spread to its posts; NaN for a post without an account or
+    creation time."""
+    from spamflood.accounts.evidence import AccountEvidence
+    from spamflood.accounts.table import AccountTable
+
+    cols, n = ctx.cols, ctx.n
+    burst, sign = np.full(n, np.nan), np.full(n, np.nan)
+    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    evidence = cols.accounts
+    posted = np.flatnonzero(codes >= 0)
+    if (evidence is None and cols.author_created is None) or not posted.size:
+        return out
+    min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
+    # one row per account: its last post in the batch (the newest fields a feed in time order has)
+    order = posted[::-1]
+    _, last = np.unique(codes[order], return_index=True)
+    rows = order[last]  # rows[k]: a post of account k
+    authors: list[str] = _at(cols.authors, rows)  # type: ignore[arg-type]
+    if evidence is None:  # the batch is the feed: measure its accounts
+        evidence = AccountEvidence.measure(
+            AccountTable.from_profiles(
+                authors,
+                author_name=None if cols.author_name is None else _at(cols.author_name, rows),
+                author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
+                author_created=None if cols.author_created is None else cols.author_created[rows],
+                followers=None if cols.followers is None else cols.followers[rows],
+                following=None if cols.following is None else cols.following[rows],
+            ),
+            min_accounts=min_accounts,
+        )
+        at = np.arange(rows.shape[0])
+    elif evidence.min_accounts != min_accounts:
+        raise ConfigError(
+            f"The feed's account evidence was measured with min_accounts={evidence.min_accounts}; "
+            f"the criteria run with min_accounts={min_accounts}."
+        )
+    else:
+        at = evidence.positions(authors)
+    burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
+    sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
+    # a post whose account's rule holds quotes its own account: its snippets are keyed by it
+    reasons = [evidence.reasons[k] if k >= 0 else None for k in at.tolist()]
+    fired = np.fromiter((r is not None for r in reasons), dtype=bool, count=len(reasons))
+    keys = np.where(fired[np.maximum(codes, 0)] & (codes >= 0), codes, -1)
+    ctx.cache["batch_accounts_account"] = (codes, reasons, keys)
+    return out
+
+
+def _looked_up(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, NaN where ``at`` is -1 (an account not measured)."""
+    out = np.full(at.shape[0], np.nan)
+    found = at >= 0
+    out[found] = values[at[found]]
     return out
 
 
@@ -208,9 +281,20 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             out[name] = f"{value:.0%} " + _WHAT[name].format(k=k_text)
         elif name == "BATCH_ACCOUNTS_ACCOUNTS":
             out[name] = f"cluster of {int(value)} accounts"
+        elif name == "BATCH_ACCOUNTS_ACCOUNT_BURST":  # the one sentence says the burst and the sign
+            out[name] = _account_reason(ctx, i)
     return out
 
 
+def _account_reason(ctx: Context, i: int) -> str:
+    """The facts of post ``i``'s account, as ``spamflood accounts`` quotes them."""
+    codes, reasons, _ = ctx.cache["batch_accounts_account"]
+    said = reasons[int(codes[i])]
+    return "its account " + (said or "").removeprefix("batch_accounts: ")
+
+
 def evidence_keys(ctx: Context) -> np.ndarray:
-    """Snippets follow from the values alone: every post of a cluster shares them."""
-    return np.zeros(ctx.n, dtype=np.int64)
+    """Snippets follow from the values and, where the post's own account is quoted, from that
+    account: every post of a cluster shares the cluster's sentence."""
+    found = ctx.cache.get("batch_accounts_account")
+    return np.zeros(ctx.n, dtype=np.int64) if found is None else found[2]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,6 +25,9 @@ from spamflood.criteria.lexicon import LEXICON_DIR, Lexicon, Match, Scan, Scanne
 from spamflood.criteria.quotes import original
 from spamflood.errors import ConfigError, InputError
 from spamflood.posts import PostBatch, dense_codes, unknown_authors
+
+if TYPE_CHECKING:
+    from spamflood.accounts.evidence import AccountEvidence
 
 __all__ = ["Columns", "Context", "columns_from", "lexicon", "scanner_for"]
 
@@ -51,6 +54,11 @@ class Columns:
     """When the batch is a part of a feed holding whole accounts (the Spark engine): the feed's
     accounts with a timed post and those with a time off the whole minute, from which
     ``auto_posting`` judges each account's timestamp precision; ``None``: the batch is the feed."""
+    accounts: AccountEvidence | None = None
+    """When the batch is a part of a feed (the Spark engine's tasks): the evidence of each of
+    the feed's accounts among all the others, measured once over the whole feed, from which
+    ``batch_accounts`` judges a post's own account; ``None``: the batch is the feed and its
+    accounts are measured here."""
     template_shares: tuple[np.ndarray, np.ndarray] | None = None
     """Per post, the accounts and the posts that share its festival template, counted by the
     caller (the stream engine counts a post's near-duplicate cluster inside the window);

@@ -49,7 +49,7 @@ __all__ = [
 ARTICLE = "The crisis is coming! Social media has all collapsed, and marketing is failing"
 """The title of the article every label cites."""
 
-KINDS: tuple[str, ...] = ("text", "calendar", "account", "cadence", "cluster")
+KINDS: tuple[str, ...] = ("text", "calendar", "account", "profile", "cadence", "cluster")
 """What a feature needs: the text alone, the post time, account fields, an author's posts, clusters."""
 
 FAMILIES: tuple[str, ...] = (

@@ -22,7 +22,8 @@ Why each step is exact on a part of the feed:
   model) as one machine does, in the same order and with the same float64 values.
 
 Values that depend on the whole feed (which optional account fields it has at all, how many
-accounts' times carry seconds) are measured once over the feed and passed in. A post whose
+accounts' times carry seconds, each account's creation burst among all the feed's accounts)
+are measured once over the feed and passed in (:class:`FeedFacts`). A post whose
 author is its own id (what a reader gives a post without an author) is no account here either.
 """
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +39,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spamflood.accounts.evidence import AccountEvidence
+from spamflood.accounts.table import AccountTable
 from spamflood.chunks import prepare_chunk
 from spamflood.cluster import (
     FINGERPRINT_BITS,
@@ -76,6 +79,7 @@ __all__ = [
     "LINE_COLUMN",
     "NUMBERED_COLUMNS",
     "PREPARED_SCHEMA",
+    "PROFILE_FIELDS",
     "REP_PART",
     "REP_TYPE",
     "SOURCES",
@@ -86,6 +90,7 @@ __all__ = [
     "feature_names",
     "fingerprint_matches",
     "fingerprints",
+    "measure_accounts",
     "prepare",
     "read_csv_files",
     "score_clusters",
@@ -234,6 +239,10 @@ def scored_schema(names: Sequence[str] = (), *, features: bool = False) -> pa.Sc
     return pa.schema(fields)
 
 
+def _no_accounts() -> AccountEvidence:
+    return AccountEvidence.empty(int(resolve_parameters(CLUSTER_FAMILIES)[1]["min_accounts"]))
+
+
 @dataclass(frozen=True)
 class FeedFacts:
     """What the batch criteria need to know about the whole feed, measured once.
@@ -243,10 +252,41 @@ class FeedFacts:
     with a timed post and those with a time off the whole minute, from which ``auto_posting``
     judges each account's timestamp precision by the *other* accounts of the feed
     (:func:`spamflood.criteria.auto_posting.second_precise`), as one machine does.
+    ``accounts``: each account's own ``batch_accounts`` evidence among all the feed's accounts
+    (:func:`measure_accounts`; none measured when the feed has no creation times).
     """
 
     present: tuple[str, ...] = ()
     seconds_accounts: tuple[int, int] = (0, 0)
+    accounts: AccountEvidence = field(default_factory=_no_accounts)
+
+
+PROFILE_FIELDS: tuple[str, ...] = ("author_name", "author_bio", "author_created", "followers", "following")
+"""The profile fields the account rule of ``batch_accounts`` reads, one row per account."""
+
+
+def measure_accounts(profiles: pa.Table) -> AccountEvidence:
+    """Every account's own ``batch_accounts`` evidence among all the feed's accounts, from one
+    row per account: ``author`` and the :data:`PROFILE_FIELDS` the feed has, as its newest post
+    carries them (its last row). The same measure one machine takes over its batch
+    (:meth:`AccountEvidence.measure`), so both engines quote the same facts."""
+    names = set(profiles.column_names)
+
+    def texts(name: str) -> list[str | None] | None:
+        return profiles.column(name).to_pylist() if name in names else None
+
+    def numbers(name: str) -> np.ndarray | None:
+        return _floats(profiles.column(name)) if name in names else None
+
+    table = AccountTable.from_profiles(
+        profiles.column("author").to_pylist(),
+        author_name=texts("author_name"),
+        author_bio=texts("author_bio"),
+        author_created=numbers("author_created"),
+        followers=numbers("followers"),
+        following=numbers("following"),
+    )
+    return AccountEvidence.measure(table, min_accounts=_no_accounts().min_accounts)
 
 
 @dataclass(frozen=True)
@@ -664,8 +704,9 @@ def score_clusters(
     ba_reasons: list[list[str]] = [[] for _ in range(n)]
     ba_values: list[np.ndarray] = []
     if detector.criteria:
-        frame = _criteria_frame(table, facts.present, texts=False)
-        accounts = Findings.compute(frame, labels, CLUSTER_FAMILIES, detector.tz)
+        frame = columns_from(_criteria_frame(table, facts.present, texts=False), labels)
+        frame.accounts = facts.accounts  # these clusters hold only some of the feed's accounts
+        accounts = Findings.compute(frame, None, CLUSTER_FAMILIES, detector.tz)
         ba_labels, ba_reasons = _post_labels(accounts, n)
         ba_values = _values(accounts, names.batch_accounts, n)
     is_rep = np.zeros(n, dtype=bool)
@@ -825,6 +866,11 @@ def score_posts(
         ba_reasons: list[Any] = [None] * n
         for i, labels, sentences in zip(at_cl.tolist(), cl.column("ba_labels").to_pylist(), cl.column("ba_reasons").to_pylist()):
             ba_labels[i], ba_reasons[i] = labels, sentences
+        alone, own = _in_no_cluster(posts, at_cl, detector, facts)
+        for j, name in enumerate(names.batch_accounts):
+            bvals[alone, j] = own.values[name]
+        for i, labels, sentences in zip(alone.tolist(), *_post_labels(own, own.n)):
+            ba_labels[i], ba_reasons[i] = labels, sentences
         _collect(ba_labels, ba_reasons, fired, said, n)
         account = _account_criteria(posts, texts, detector, facts)
         account_labels, account_reasons = _post_labels(account, account.n)
@@ -956,3 +1002,27 @@ def _account_criteria(posts: pa.Table, texts: list[str], detector: Detector, fac
     cols.seconds_accounts = facts.seconds_accounts
     return Findings.compute(cols, None, ACCOUNT_FAMILIES, detector.tz)
 
+
+def _in_no_cluster(
+    posts: pa.Table, at_cl: np.ndarray, detector: Detector, facts: FeedFacts
+) -> tuple[np.ndarray, Findings]:
+    """The cluster families on the posts in no cluster (their positions, their findings):
+    the cluster features are missing there, and ``batch_accounts`` judges the post's own
+    account by the feed's evidence (``facts.accounts``), as one machine does for a batch-made
+    account posting alone. No creation times in the feed: nothing to judge, all NaN."""
+    alone = np.setdiff1d(np.arange(posts.num_rows), at_cl)
+    if not alone.size or not len(facts.accounts):
+        return alone[:0], Findings({name: np.zeros(0) for name in feature_names(detector).batch_accounts}, {}, {}, 0)
+    part = posts.take(pa.array(alone))
+    cols = columns_from(
+        _frame(
+            {
+                "text": [""] * alone.size,  # batch_accounts reads no text
+                "id": part.column("id").to_pylist(),
+                "author": part.column("author").to_pylist(),
+                "time": _floats(part.column("time")),
+            }
+        )
+    )
+    cols.accounts = facts.accounts
+    return alone, Findings.compute(cols, None, CLUSTER_FAMILIES, detector.tz)

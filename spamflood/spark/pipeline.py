@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from pyspark import Broadcast, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -292,6 +293,9 @@ def _score(
             raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
     step("feed facts")
     facts = _feed_facts(posts)
+    if detector.criteria:
+        step("feed accounts")
+        facts = _with_accounts(posts, facts)
 
     # 3. Clusters: candidates from shared band keys, verified, connected. The signatures (and
     # the narrow columns the cluster step reads) move once, hash-partitioned by row.
@@ -401,7 +405,7 @@ def _rejects(numbered: DataFrame, duplicates: DataFrame | None) -> DataFrame:
 def _feed_facts(posts: DataFrame) -> P.FeedFacts:
     """The optional account fields the feed has, and its accounts with a timed post and with a
     time off the whole minute (a post whose author is its own id is no account)."""
-    account = F.col("author").isNotNull() & (F.col("author") != "") & (F.col("author") != F.col("id"))
+    account = _is_account()
     timed = account & F.col("time").isNotNull() & ~F.isnan("time")
     seconds = timed & (F.floor("time") % 60 != 0)
     row = posts.agg(
@@ -413,6 +417,38 @@ def _feed_facts(posts: DataFrame) -> P.FeedFacts:
         return P.FeedFacts()
     present = tuple(name for name in _ACCOUNT_FIELDS if row[name])
     return P.FeedFacts(present=present, seconds_accounts=(int(row["_timed"]), int(row["_seconds"])))
+
+
+def _is_account() -> Any:
+    """A post with an account: an author that is neither empty nor the post's own id (what a
+    reader gives a post without one)."""
+    return F.col("author").isNotNull() & (F.col("author") != "") & (F.col("author") != F.col("id"))
+
+
+def _with_accounts(posts: DataFrame, facts: P.FeedFacts) -> P.FeedFacts:
+    """``facts`` with each account's own ``batch_accounts`` evidence among all the feed's
+    accounts (:func:`~spamflood.spark.partitions.measure_accounts`), which no task can measure
+    on its part of the feed. One row per account (its author and the profile fields the feed
+    has, from its last post) is collected to the driver and measured there; the evidence goes
+    to the cluster and scoring tasks inside ``facts``. Without creation times there is no
+    account rule to judge and nothing is collected."""
+    if "author_created" not in facts.present:
+        return facts
+    fields = [name for name in P.PROFILE_FIELDS if name in facts.present]
+    last = (
+        posts.where(_is_account())
+        .groupBy("author")
+        .agg(F.max(F.struct("row", *fields)).alias("last"))  # rows are distinct: the account's last post
+        .select("author", *(F.col(f"last.{name}").alias(name) for name in fields))
+    )
+    if hasattr(last, "toArrow"):
+        profiles = last.toArrow()
+    else:  # pragma: no cover - PySpark 3.5
+        batches = last._collect_as_arrow()  # type: ignore[operator]
+        if not batches:
+            return facts
+        profiles = pa.Table.from_batches(batches)
+    return replace(facts, accounts=P.measure_accounts(profiles))
 
 
 def _clusters(scored: DataFrame) -> DataFrame:

@@ -1,0 +1,125 @@
+"""batch_accounts on a post from its own account: a batch-made account posting alone is in no
+cluster, yet its post lists ``batch_accounts`` when its account holds the account rule among
+the accounts of the batch, with the account's facts as ``spamflood accounts`` quotes them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from spamflood.accounts import AccountScorer, AccountTable
+from spamflood.accounts.evidence import AccountEvidence
+from spamflood.criteria import evaluate
+from spamflood.criteria.context import columns_from
+from spamflood.detector import Detector
+from spamflood.errors import ConfigError
+from spamflood.posts import Post, PostBatch
+
+T0 = 1_725_926_400.0  # 2024-09-10 00:00 UTC
+TEXTS = [
+    "今天天气不错，去公园散步看到很多人在放风筝",
+    "After work I cycled around the lake, the cherry trees are blooming",
+    "刚才带孩子去了博物馆，回来路上还下了一场小雨",
+    "finished episode 18 of the new show, pretty satisfied, good night all",
+    "周末打算把阳台的花重新种一遍，顺便整理一下书架",
+]
+
+
+def _feed(created_gap: float = 40.0, bio: str | None = "") -> list[Post]:
+    """Five accounts registered ``created_gap`` seconds apart three days ago, handles from one
+    stem, each posting one unrelated text; and five ordinary accounts years old."""
+    made = [
+        Post(
+            id=f"b{k}",
+            text=TEXTS[k],
+            author=f"shopgirl{k:03d}",
+            time=T0 + 3600 * k,
+            author_name=f"小美{k}",
+            author_bio=bio,
+            author_created=T0 - 3 * 86400 + created_gap * k,
+        )
+        for k in range(5)
+    ]
+    people = [
+        Post(
+            id=f"p{k}",
+            text=TEXTS[k] + "!",
+            author=f"person_{chr(97 + k)}",
+            time=T0 + 3600 * k + 7,
+            author_name=f"Person {chr(65 + k)}",
+            author_bio="I like cats",
+            author_created=T0 - 300 * 86400 * (k + 1),
+        )
+        for k in range(5)
+    ]
+    return made + people
+
+
+def test_a_batch_made_account_posting_alone_lists_batch_accounts_with_its_account_facts() -> None:
+    posts = _feed()
+    result = Detector().score(posts)
+    for k, post in enumerate(posts):
+        if post.id.startswith("b"):
+            assert result.labels[k] == ["batch_accounts"], post.id
+            assert result.reasons[k] == [
+                f"batch_accounts: its account created 2024-09-07 00:0{int(40 * k // 60)} UTC, 4 other accounts within 10 min; "
+                f"handle '{post.author}' shares its stem with 4 others; empty profile"
+            ]
+        else:
+            assert "batch_accounts" not in result.labels[k], post.id
+
+
+def test_the_post_quotes_what_spamflood_accounts_says_of_its_account() -> None:
+    posts = _feed()
+    said = Detector().score(posts).reasons
+    accounts = AccountScorer.load().score_accounts(AccountTable.from_posts(PostBatch.from_posts(posts)))
+    of_account = dict(zip(accounts.table.authors, accounts.reasons))
+    for k, post in enumerate(posts[:5]):
+        account_reason = next(r for r in of_account[post.author] if r.startswith("batch_accounts: created"))
+        assert said[k][0] == "batch_accounts: its account " + account_reason.removeprefix("batch_accounts: ")
+
+
+def test_a_creation_burst_alone_or_a_spread_of_creation_times_is_not_enough() -> None:
+    handles = ["lin", "zhou", "mei", "tao", "qian"]
+    burst_only = [  # registered together, but own handles, own names and a real profile
+        replace(p, author=handles[k], author_name=handles[k].title(), author_bio="摄影 | 旅行 | 咖啡") if k < 5 else p
+        for k, p in enumerate(_feed())
+    ]
+    for posts in (burst_only, _feed(created_gap=3600.0)):
+        ev = evaluate(PostBatch.from_posts(posts), None, families=["batch_accounts"])
+        assert not ev.labels["batch_accounts"].any()
+
+
+def test_without_creation_times_the_account_rule_is_missing_not_zero() -> None:
+    posts = [replace(p, author_created=None) for p in _feed()]
+    ev = evaluate(PostBatch.from_posts(posts), None, families=["batch_accounts"])
+    assert np.isnan(ev.column("BATCH_ACCOUNTS_ACCOUNT_BURST")).all()
+    assert not ev.labels["batch_accounts"].any()
+
+
+def test_a_part_of_the_feed_given_the_feeds_account_evidence_judges_its_posts_as_the_whole_feed_does() -> None:
+    # what the Spark engine does: a task holds some accounts, the evidence covers all of them
+    posts = _feed()
+    whole = evaluate(PostBatch.from_posts(posts), None, families=["batch_accounts"])
+    profiles = AccountTable.from_posts(PostBatch.from_posts(posts))
+    evidence = AccountEvidence.measure(profiles, min_accounts=3)
+    part = [posts[k] for k in (0, 2, 5, 7)]  # two of the five batch-made accounts, two people
+    cols = columns_from(PostBatch.from_posts(part))
+    cols.accounts = evidence
+    ev = evaluate(cols, families=["batch_accounts"])
+    for j, k in enumerate((0, 2, 5, 7)):
+        for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
+            assert ev.column(name)[j] == whole.column(name)[k], (name, posts[k].id)
+    assert ev.sentences()["batch_accounts"] == {0: whole.sentences()["batch_accounts"][0], 1: whole.sentences()["batch_accounts"][2]}
+    # measured alone, the part has two batch-made accounts: below min_accounts, nothing fires
+    assert not evaluate(PostBatch.from_posts(part), None, families=["batch_accounts"]).labels["batch_accounts"].any()
+
+
+def test_evidence_measured_for_another_min_accounts_is_a_loud_error() -> None:
+    posts = _feed()
+    cols = columns_from(PostBatch.from_posts(posts))
+    cols.accounts = AccountEvidence.measure(AccountTable.from_posts(PostBatch.from_posts(posts)), min_accounts=4)
+    with pytest.raises(ConfigError, match="min_accounts=4.*min_accounts=3"):
+        evaluate(cols, families=["batch_accounts"])
