@@ -65,7 +65,7 @@ def weighty_ngrams(pipeline: Pipeline, forms: Sequence[str], originals: Sequence
     hasher = FeatureHasher(vectorizer.n_features, input_type="string", alternate_sign=vectorizer.alternate_sign)
     values = pipeline[:-1].transform(list(forms)).tocsr()
     coef = np.asarray(pipeline.steps[-1][1].coef_[0], dtype=np.float64)
-    out = []
+    out: list[list[str]] = []
     for i, (form, original) in enumerate(zip(forms, originals, strict=True)):
         grams = sorted({g.strip() for g in analyzer(form)} - {""})
         if not grams:
