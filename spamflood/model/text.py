@@ -3,12 +3,13 @@
 The text model reads the **matching form** of each post (:func:`spamflood.normalize.normalize_many`,
 the form the lexicons match on), so that evasion folds before it counts: ``Ｖ.Ｘ``, ``加 微 信``
 and ``領取`` give the n-grams of ``vx``, ``加微信`` and ``领取``. It hashes character n-grams
-(no vocabulary to grow or to save; the same for Chinese and English), weighs them TF-IDF style
-(sublinear term frequency, inverse document frequency learned on the training posts) and fits
-a logistic regression.
+(no vocabulary to grow or to save; the same for Chinese and English), scales each post's counts
+to unit length and fits a logistic regression. TF-IDF weighting ranks better inside one corpus
+but worse on a corpus left out once stacked with the features (``models/README.md``), so it is
+not used.
 
 A post the text model flags is explained by its n-grams: each n-gram of the post weighs its
-column's coefficient times its TF-IDF value (the sum of these, plus the intercept, is the
+column's coefficient times its scaled count (the sum of these, plus the intercept, is the
 model's log-odds). :func:`weighty_ngrams` quotes the heaviest, as written in the original post
 where a stretch of it normalizes to the n-gram, overlapping ones joined.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction import FeatureHasher
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -33,13 +34,12 @@ N_FEATURES = 2**20
 
 
 def text_pipeline(random_state: int = 0) -> Pipeline:
-    """Hashed character 1-4-grams (within word boundaries) of the matching form, TF-IDF
-    weighted, and a logistic regression; the settings are those ``benchmarks/real_data.py``
-    measured best across corpora (see ``models/README.md``)."""
+    """Hashed character 1-4-grams (within word boundaries) of the matching form, counts scaled
+    to unit length, and a logistic regression; the settings ``benchmarks/real_data.py`` measured
+    best across corpora (see ``models/README.md``)."""
     return Pipeline(
         [
-            ("hash", HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=N_FEATURES, alternate_sign=False, norm=None)),
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+            ("hash", HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=N_FEATURES, alternate_sign=False)),
             ("logistic", LogisticRegression(C=10.0, max_iter=1000, solver="liblinear", random_state=random_state)),
         ]
     )
@@ -54,7 +54,7 @@ def weighty_ngrams(pipeline: Pipeline, forms: Sequence[str], originals: Sequence
     """Per post, up to ``top`` quotes of the n-grams that raised its text score most.
 
     ``forms`` are the posts' matching forms (what the pipeline read), ``originals`` the posts
-    as written. An n-gram weighs its column's coefficient times its TF-IDF value in the post;
+    as written. An n-gram weighs its column's coefficient times its scaled count in the post;
     the eight heaviest positive ones are found in the original post (a stretch that normalizes
     to the n-gram; else the n-gram is quoted as normalized), overlapping stretches are joined,
     and the joined quotes are ranked by the weight they hold. A post with no n-gram of positive
