@@ -301,16 +301,33 @@ def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.nd
     return out
 
 
+_TEXT = "text"
+"""The group of a model's text score among the families a ``score:`` reason weighs."""
+
 def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, rows: list[int]) -> list[str]:
     """For flagged posts that list no label: which family's features raised the score most (the
     score minus the score with that family's features at a typical non-spam post's values,
-    :meth:`~spamflood.model.FloodModel.contributions`), quoted with their values."""
+    :meth:`~spamflood.model.FloodModel.contributions`), quoted with their values. A text
+    model's score counts as one more family, quoted by the n-grams that raised it most
+    (:meth:`~spamflood.model.FloodModel.text_evidence`)."""
     at = np.asarray(rows, dtype=np.int64)
     X: dict[str, Any] = {k: np.asarray(v)[at] for k, v in findings.values.items()}
-    if getattr(model, "text", False) and texts is not None:
-        X["text"] = [texts[i] for i in rows]
     groups = {label: [f.name for f in FEATURES.values() if f.label == label and f.name in X] for label in FAMILIES}
+    ngrams: list[list[str]] = []
+    if getattr(model, "text", False) and texts is not None:
+        from spamflood.model.estimator import TEXT_FEATURE  # a text model has loaded scikit-learn
+
+        X["text"] = [texts[i] for i in rows]
+        groups[_TEXT] = [TEXT_FEATURE]
+        ngrams = model.text_evidence(X["text"])
     drops = model.contributions(X, {k: v for k, v in groups.items() if v})
+
+    def said(label: str, j: int, i: int, *, zeros: bool) -> str:
+        if label == _TEXT:
+            return "text n-grams " + ", ".join(f'"{g}"' for g in ngrams[j]) if ngrams[j] else ""
+        values = _quoted(groups[label], findings.values, i, zeros=zeros)[:3]
+        return f"{label} features: " + "; ".join(values) if values else ""
+
     out = []
     for j, i in enumerate(rows):
         ranked = sorted(drops, key=lambda label: (-float(drops[label][j]), label))
@@ -318,16 +335,14 @@ def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, ro
         for label in ranked:
             if float(drops[label][j]) <= 0:
                 break
-            values = _quoted(groups[label], findings.values, i, zeros=False)[:3]
-            if values:
-                shown.append(f"{label} features: " + "; ".join(values))
+            if sentence := said(label, j, i, zeros=False):
+                shown.append(sentence)
             if len(shown) == 2:
                 break
         if not shown:  # no family raised it alone: the one that weighed most, its known values
             for label in ranked:
-                known = _quoted(groups[label], findings.values, i)[:3]
-                if known:
-                    shown.append(f"{label} features: " + "; ".join(known))
+                if sentence := said(label, j, i, zeros=True):
+                    shown.append(sentence)
                     break
         out.append("score: raised by " + " / ".join(shown) if shown else "score: no named feature is known for this post")
     return out

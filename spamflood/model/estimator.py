@@ -13,9 +13,11 @@ native, so an export without account fields still scores) wrapped in
 calibration map fitted on out-of-fold scores), so a score of 0.8 means about 80 % of such posts
 are spam in data like the training data.
 
-``text=True`` adds a hashed character n-gram model of the raw text (logistic regression), whose
-out-of-fold probability becomes one more feature, ``TEXT_MODEL``. It pays off when a team trains
-on its own labelled messages; the bundled model leaves it out (see ``models/README.md``).
+``text=True`` adds a hashed character n-gram model of the post's matching form (the normalized
+text the lexicons read, so evasion folds; :mod:`spamflood.model.text`), whose out-of-fold
+probability becomes one more feature, ``TEXT_MODEL``; :meth:`FloodModel.text_evidence` names the
+n-grams that raised a post's text score. The bundled model leaves it out (see
+``models/README.md`` for the cross-corpus figures).
 
 ``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
 training rows is added a second time with the account, cadence and calendar features missing
@@ -41,8 +43,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -51,6 +51,7 @@ from spamflood._params import validate_estimator
 from spamflood.criteria.registry import FEATURES
 from spamflood.errors import ConfigError, ModelError
 from spamflood.model.contributions import group_contributions, reference_row
+from spamflood.model.text import matching_forms, text_pipeline, weighty_ngrams
 
 __all__ = ["CONTEXT_KINDS", "TEXT_FEATURE", "FloodModel", "feature_matrix"]
 
@@ -159,11 +160,12 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = len(names)
         self.classes_ = np.array([0, 1])
         if self.text:
-            texts = _texts(X)
-            self.text_model_ = self._text_pipeline()
+            self.text_form_ = "normalized"
+            texts = self._texts(X)
+            self.text_model_ = text_pipeline(self.random_state)
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
             out_of_fold = cross_val_predict(
-                self._text_pipeline(), texts, target, cv=folds, method="predict_proba"
+                text_pipeline(self.random_state), texts, target, cv=folds, method="predict_proba"
             )[:, 1]
             self.text_model_.fit(texts, target)
             matrix = np.column_stack([matrix, out_of_fold])
@@ -191,13 +193,20 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         self.reference_ = reference_row(matrix, target)
         return self
 
-    def _text_pipeline(self) -> Any:
-        from sklearn.pipeline import make_pipeline
+    def _texts(self, X: Any) -> list[str]:
+        """What the text model reads: the matching form of ``X``'s ``text`` column (a model
+        fitted before the text model read it, ``text_form_`` absent, reads the raw text)."""
+        raw = _texts(X)
+        return matching_forms(raw) if getattr(self, "text_form_", "raw") == "normalized" else raw
 
-        return make_pipeline(
-            HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=2**20, alternate_sign=False),
-            LogisticRegression(C=10.0, max_iter=1000, solver="liblinear", random_state=self.random_state),
-        )
+    def text_evidence(self, texts: Sequence[str], top: int = 3) -> list[list[str]]:
+        """Per post (``texts`` as written), up to ``top`` quotes of the n-grams that raised its
+        text score most, heaviest first (:func:`~spamflood.model.text.weighty_ngrams`)."""
+        check_is_fitted(self, "heads_")
+        if not self.text:
+            raise ModelError("This model has no text part (text=False): it has no n-grams to name.")
+        originals = ["" if t is None else str(t) for t in texts]
+        return weighty_ngrams(self.text_model_, self._texts({"text": originals}), originals, top)
 
     def _augment(
         self, matrix: np.ndarray, heads: dict[str, np.ndarray]
@@ -270,7 +279,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         matrix = feature_matrix(X, list(self.feature_names_in_))
         matrix[:, self.empty_features_] = 0.0
         if self.text:
-            text_score = self.text_model_.predict_proba(_texts(X))[:, 1]
+            text_score = self.text_model_.predict_proba(self._texts(X))[:, 1]
             matrix = np.column_stack([matrix, text_score])
         return matrix
 

@@ -1,0 +1,124 @@
+"""The text part of a :class:`~spamflood.model.FloodModel`, and the n-grams that weighed most.
+
+The text model reads the **matching form** of each post (:func:`spamflood.normalize.normalize_many`,
+the form the lexicons match on), so that evasion folds before it counts: ``Ｖ.Ｘ``, ``加 微 信``
+and ``領取`` give the n-grams of ``vx``, ``加微信`` and ``领取``. It hashes character n-grams
+(no vocabulary to grow or to save; the same for Chinese and English), scales each post's counts
+to unit length and fits a logistic regression. TF-IDF weighting ranks better inside one corpus
+but worse on a corpus left out once stacked with the features (``models/README.md``), so it is
+not used.
+
+A post the text model flags is explained by its n-grams: each n-gram of the post weighs its
+column's coefficient times its scaled count (the sum of these, plus the intercept, is the
+model's log-odds). :func:`weighty_ngrams` quotes the heaviest, as written in the original post
+where a stretch of it normalizes to the n-gram, overlapping ones joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from spamflood.normalize import normalize, normalize_many
+
+__all__ = ["matching_forms", "text_pipeline", "weighty_ngrams"]
+
+N_FEATURES = 2**20
+"""Hashed columns: about a million, so that n-grams of the training posts rarely collide."""
+
+
+def text_pipeline(random_state: int = 0) -> Pipeline:
+    """Hashed character 1-4-grams (within word boundaries) of the matching form, counts scaled
+    to unit length, and a logistic regression; the settings ``benchmarks/real_data.py`` measured
+    best across corpora (see ``models/README.md``)."""
+    return Pipeline(
+        [
+            ("hash", HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=N_FEATURES, alternate_sign=False)),
+            ("logistic", LogisticRegression(C=10.0, max_iter=1000, solver="liblinear", random_state=random_state)),
+        ]
+    )
+
+
+def matching_forms(texts: Any) -> list[str]:
+    """The matching form of every text (a missing one reads as empty)."""
+    return normalize_many(["" if t is None else str(t) for t in texts])
+
+
+def weighty_ngrams(pipeline: Pipeline, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
+    """Per post, up to ``top`` quotes of the n-grams that raised its text score most.
+
+    ``forms`` are the posts' matching forms (what the pipeline read), ``originals`` the posts
+    as written. An n-gram weighs its column's coefficient times its scaled count in the post;
+    the eight heaviest positive ones are found in the original post (a stretch that normalizes
+    to the n-gram; else the n-gram is quoted as normalized), overlapping stretches are joined,
+    and the joined quotes are ranked by the weight they hold. A post with no n-gram of positive
+    weight gets none.
+    """
+    vectorizer = pipeline.steps[0][1]
+    analyzer = vectorizer.build_analyzer()
+    hasher = FeatureHasher(vectorizer.n_features, input_type="string", alternate_sign=vectorizer.alternate_sign)
+    values = pipeline[:-1].transform(list(forms)).tocsr()
+    coef = np.asarray(pipeline.steps[-1][1].coef_[0], dtype=np.float64)
+    out: list[list[str]] = []
+    for i, (form, original) in enumerate(zip(forms, originals, strict=True)):
+        grams = sorted({g.strip() for g in analyzer(form)} - {""})
+        if not grams:
+            out.append([])
+            continue
+        columns = hasher.transform([[g] for g in grams]).indices  # one column per n-gram, in order
+        row = values.getrow(i)
+        value = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        weights = [(coef[c] * value.get(c, 0.0), g) for c, g in zip(columns.tolist(), grams, strict=True)]
+        heaviest = sorted((w, g) for w, g in weights if w > 0)[::-1][:8]
+        out.append(_quotes(heaviest, str(original), top))
+    return out
+
+
+def _quotes(heaviest: list[tuple[float, str]], original: str, top: int) -> list[str]:
+    """The n-grams as written in ``original``, overlapping ones joined, heaviest first."""
+    spans: list[tuple[int, int, float]] = []
+    loose: dict[str, float] = {}
+    for weight, gram in heaviest:
+        span = _find(original, gram)
+        if span is None:
+            loose[gram] = loose.get(gram, 0.0) + weight
+        else:
+            spans.append((*span, weight))
+    joined: list[list[Any]] = []
+    for start, stop, weight in sorted(spans):
+        if joined and start < joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], stop)
+            joined[-1][2] += weight
+        else:
+            joined.append([start, stop, weight])
+    quotes = [(weight, original[start:stop].strip()) for start, stop, weight in joined]
+    quotes += [(weight, gram) for gram, weight in loose.items()]
+    ranked: list[str] = []
+    for _, quote in sorted(quotes, key=lambda q: -q[0]):
+        if quote and quote not in ranked:
+            ranked.append(quote)
+    return ranked[:top]
+
+
+def _find(original: str, gram: str) -> tuple[int, int] | None:
+    """The first stretch ``[start, stop)`` of ``original`` whose matching form is ``gram``."""
+    at = original.casefold().find(gram)
+    if at >= 0 and len(original.casefold()) == len(original) and normalize(original[at : at + len(gram)]) == gram:
+        return at, at + len(gram)
+    longest = 4 * len(gram) + 4  # evasion spreads a character over a few (spaces, dots, marks)
+    for start in range(len(original)):
+        if not normalize(original[start]).startswith(gram[0]) or original[start].isspace():
+            continue
+        for stop in range(start + 1, min(len(original), start + longest) + 1):
+            form = normalize(original[start:stop])
+            if form == gram:
+                return start, stop
+            if len(form) > 2 * len(gram) + 2:
+                break
+    return None

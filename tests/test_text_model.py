@@ -1,0 +1,94 @@
+"""The text model: it reads the matching form (evasion folds), and a flag it drives is explained
+by the n-grams that weighed most, quoted as the post wrote them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction import FeatureHasher
+
+from spamflood.decision import Decider, Findings
+from spamflood.errors import ModelError
+from spamflood.model import FloodModel
+from spamflood.model.text import N_FEATURES, text_pipeline, weighty_ngrams
+from spamflood.normalize import normalize_many
+from spamflood.scoring import RuleScorer
+
+NAMES = ["SOFT_AD_PRICE", "SOFT_AD_LINK"]
+
+HAM = ["今天天气不错，出去走走", "lunch with my sister today", "周末一起看电影吧", "the bus was late again"]
+SPAM = ["加微信日赚五百", "free gift for you, 加微信", "日赚三千，加微信领取", "claim your free gift now"]
+
+
+def _hand_made(weights: dict[str, float]) -> object:
+    """A fitted text pipeline whose only nonzero coefficients are ``weights`` (n-gram -> weight)."""
+    pipeline = text_pipeline().fit(normalize_many(HAM + SPAM), [0] * len(HAM) + [1] * len(SPAM))
+    logistic = pipeline.steps[-1][1]
+    logistic.coef_[:] = 0.0
+    columns = FeatureHasher(N_FEATURES, input_type="string", alternate_sign=False).transform([[g] for g in weights]).indices
+    logistic.coef_[0, columns] = list(weights.values())
+    return pipeline
+
+
+def test_the_heaviest_ngrams_are_quoted_as_written_overlapping_ones_joined():
+    pipeline = _hand_made({"加微": 3.0, "微信": 2.0, "日赚": 1.0, "free": 0.5, "天气": -5.0})
+    originals = ["日赚500，加 微 信", "ＦＲＥＥ gift, 日赚", "今天天气不错"]
+    quotes = weighty_ngrams(pipeline, normalize_many(originals), originals)
+    # "加微" and "微信" are one stretch of the post, written spaced out: quoted as written, weights summed
+    assert quotes[0] == ["加 微 信", "日赚"]
+    assert quotes[1] == ["日赚", "ＦＲＥＥ"]  # full-width folded to "free" for the model, quoted as written
+    assert quotes[2] == []  # only a negative n-gram: nothing raised it
+
+
+def test_an_ngram_spread_out_by_evasion_is_quoted_as_written():
+    pipeline = _hand_made({"chat": 1.0})
+    assert weighty_ngrams(pipeline, normalize_many(["add w.e.c.h.a.t 88"]), ["add w.e.c.h.a.t 88"]) == [["c.h.a.t"]]
+
+
+def test_an_ngram_the_original_does_not_show_is_quoted_as_normalized():
+    pipeline = _hand_made({"vx": 1.0})
+    assert weighty_ngrams(pipeline, ["vx 88"], ["(text withheld)"]) == [["vx"]]
+
+
+def _flagging_model() -> FloodModel:
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.4).astype(int)
+    texts = [SPAM[i % 4] if v else HAM[i % 4] for i, v in enumerate(y)]
+    X = {name: np.zeros(300) for name in NAMES} | {"text": texts}
+    return FloodModel(features=NAMES, text=True, max_iter=20, random_state=0).fit(X, y)
+
+
+def test_a_flag_the_text_model_drives_names_the_ngrams_that_weighed_most():
+    model = _flagging_model()
+    posts = ["加 微 信，日赚八百", "今天天气不错，出去走走"]  # spaced out: folds to the learned 加微信
+    findings = Findings({name: np.zeros(2) for name in NAMES}, {}, {}, 2)
+    decision = Decider(RuleScorer(), model).decide(findings, texts=posts)
+    assert decision.score[0] >= 0.5 > decision.score[1]
+    assert decision.labels == [[], []]  # no rule fired: no label, the score alone flags it
+    (reason,) = decision.reasons[0]
+    assert reason.startswith('score: raised by text n-grams "')
+    quoted = reason.removeprefix("score: raised by text n-grams ").split(", ")
+    assert 1 <= len(quoted) <= 3 and all(q.startswith('"') and q.endswith('"') for q in quoted)
+    assert all(q.strip('"') in posts[0] for q in quoted)  # quoted from the post as written
+    assert any("加 微" in q or "日赚" in q for q in quoted)
+    assert decision.reasons[1] == []
+
+
+def test_the_text_model_reads_the_matching_form_so_evasion_scores_like_the_plain_text():
+    model = _flagging_model()
+    X = {name: np.zeros(3) for name in NAMES} | {"text": ["加微信日赚五百", "加 微 信 日 賺 五 百", "ＦＲＥＥ ＧＩＦＴ ＦＯＲ ＹＯＵ，加微信"]}
+    plain, spaced, wide = model.text_model_.predict_proba(model._texts(X))[:, 1]
+    assert spaced == pytest.approx(plain, abs=0.05)
+    assert wide > 0.5
+
+
+def test_a_model_without_a_text_part_explains_as_before():
+    rng = np.random.default_rng(1)
+    y = (rng.random(300) < 0.4).astype(int)
+    X = {"SOFT_AD_PRICE": y * 2.0, "SOFT_AD_LINK": np.zeros(300)}
+    model = FloodModel(features=NAMES, max_iter=20).fit(X, y)
+    findings = Findings({"SOFT_AD_PRICE": np.array([2.0]), "SOFT_AD_LINK": np.array([0.0])}, {}, {}, 1)
+    decision = Decider(RuleScorer(), model).decide(findings, texts=["加微信日赚五百"])
+    assert decision.reasons[0] == [decision.reasons[0][0]] and decision.reasons[0][0].startswith("score: raised by soft_ad features: ")
+    with pytest.raises(ModelError, match="no text part"):
+        model.text_evidence(["x"])
