@@ -6,7 +6,9 @@ For every labelled corpus of ``../shared/data`` (see ``benchmarks/corpora.py``):
   (``spamflood.synth``) scores the corpus left out;
 * **within the corpus**: 5-fold cross-validation, grouped so that no copy (identical text, one
   Instagram post, one app-post template) is on both sides;
-* **zero-shot**: the bundled model (``Detector.load()``) as shipped.
+* **zero-shot**: the bundled model (``Detector.load()``) as shipped, or ``--model FILE`` (a
+  candidate of your own, e.g. a retrain to set beside the bundled file); ``--zero-shot`` runs
+  this part alone (with the calibration of the model on the real corpora).
 
 Models: ``spamflood.model.FloodModel`` over the named criteria features, without and (``--text``)
 with its hashed character n-gram text model, and the plain baseline, TF-IDF character 1-4-grams
@@ -18,7 +20,7 @@ flagged, the expected calibration error; per corpus, the share of ham on which e
 Calibration of the bundled model: reliability table and ECE on synthetic feeds of 2k, 20k and
 200k posts (held-out seeds 101-103) and on each real corpus.
 
-    OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--max-rows N]
+    OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--max-rows N] [--zero-shot] [--model FILE]
 """
 
 from __future__ import annotations
@@ -191,7 +193,7 @@ def table(results: dict[str, Any]) -> str:
     for name, entry in results["corpora"].items():
         what = f"{name} ({entry['posts']:,}, {entry['spam']:,} spam)"
         for model, title in MODEL_NAMES.items():
-            loco = entry["zero_shot"] if model == "bundled" else entry["leave_one_out"].get(model)
+            loco = entry["zero_shot"] if model == "bundled" else entry.get("leave_one_out", {}).get(model)
             cv = entry.get("within", {}).get(model)
             if loco is None:
                 continue
@@ -240,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="detector processes for feature extraction")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_data.json")
+    parser.add_argument("--zero-shot", action="store_true", help="only the zero-shot figures and the real corpora's calibration: no fitting")
+    parser.add_argument("--model", type=Path, help="a model file you made (spamflood train) instead of the bundled one")
     args = parser.parse_args(argv)
+    if args.zero_shot:
+        args.calibration_posts = ""
     if args.quick:
         args.max_rows = min(args.max_rows or 1500, 1500)
         args.synthetic_posts = min(args.synthetic_posts, 4000)
@@ -252,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed)
 
     wall, cpu = time.perf_counter(), time.process_time()
-    detector = Detector.load(n_jobs=args.jobs)
+    detector = Detector.load(args.model, trusted=args.model is not None, n_jobs=args.jobs)
     corpora: dict[str, Corpus] = {}
     for name in NAMES:
         corpus = load(name, args.data)
@@ -263,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(corpora) < 2:
         print(f"error: leave-one-corpus-out needs at least two corpora in {args.data}", file=sys.stderr)
         return 1
-    print(f"scoring {len(corpora)} corpora and {args.synthetic_posts:,} synthetic posts (seed {TRAIN_SEED}) with the bundled model", flush=True)
+    model = args.model or "the bundled model"
+    print(f"scoring {len(corpora)} corpora and {0 if args.zero_shot else args.synthetic_posts:,} synthetic posts (seed {TRAIN_SEED}) with {model}", flush=True)
     scored = {name: labelled(detector, corpus) for name, corpus in corpora.items()}
-    synthetic = synthetic_feed(detector, args.synthetic_posts, TRAIN_SEED)
 
     results: dict[str, Any] = {
         "settings": {
@@ -273,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             "folds": args.folds, "seed": args.seed, "threshold": THRESHOLD, "models": list(models),
             "baseline": "TfidfVectorizer(analyzer='char_wb', ngram_range=(1, 4), sublinear_tf=True, min_df=2) + LogisticRegression(solver='liblinear')",
             "command": "OMP_NUM_THREADS=1 python benchmarks/real_data.py " + " ".join(sys.argv[1:] if argv is None else argv),
+            "model": str(args.model) if args.model else "bundled",
         },
         "corpora": {},
     }
@@ -282,16 +289,18 @@ def main(argv: list[str] | None = None) -> int:
             "licence": corpora[name].licence, "grouping": corpora[name].grouping,
             "zero_shot": figures(data.y, data.score), "label_rates": label_rates(data),
         }
-    print("leave one corpus out (train: the other corpora + synthetic)", flush=True)
-    for name, entry in leave_one_out(scored, synthetic, models).items():
-        results["corpora"][name]["leave_one_out"] = entry
-    if not args.no_within:
+    if not args.zero_shot:
+        print("leave one corpus out (train: the other corpora + synthetic)", flush=True)
+        synthetic = synthetic_feed(detector, args.synthetic_posts, TRAIN_SEED)
+        for name, entry in leave_one_out(scored, synthetic, models).items():
+            results["corpora"][name]["leave_one_out"] = entry
+    if not (args.no_within or args.zero_shot):
         print(f"{args.folds}-fold within each corpus (grouped)", flush=True)
         for name, data in scored.items():
             entry = within(corpora[name], data, models, args.folds, args.seed)
             results["corpora"][name]["within"] = entry
             print(f"  {name:24s} " + "  ".join(f"{m} {entry[m]['roc_auc']:.4f}" for m in models), flush=True)
-    print("calibration of the bundled model", flush=True)
+    print(f"calibration of {model}", flush=True)
     results["calibration"] = calibration(detector, sizes, scored)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the detector's worker processes
     results["run"] = {

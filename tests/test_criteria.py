@@ -327,8 +327,8 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
     """Counts of accounts or copies sharing one text or template, and the share of a cluster's
     accounts inside one window, only ever count against a post. A long span says neither flood nor innocence, and the batch_accounts count is missing
     outside a cluster (MASS_SHARE_CLUSTER_ACCOUNTS counts the same, 0 there): the model reads
-    neither. Nor does it read the coordinated features yet: the bundled model was trained
-    before them (the label adds its rule strength instead, docs/decision.md)."""
+    neither. A coordinated group's accounts and co-posting occasions are flood evidence too; its
+    pair and post counts repeat them and its span has no order, so they are not read."""
     monotone = {f.name for f in FEATURES.values() if f.monotone == 1}
     assert monotone == {
         "MASS_SHARE_AUTHORS_IN_WINDOW",
@@ -338,17 +338,20 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
         "MASS_SHARE_WINDOW_SHARE",
         "REPETITION_SAME_AUTHOR_COPIES",
         "HOLIDAY_TEMPLATE_SKELETON_SHARED",
+        "COORDINATED_ACCOUNTS",
+        "COORDINATED_COPOSTS",
     }
     assert not any(f.monotone == -1 for f in FEATURES.values())
-    # the post's own account's batch evidence and coordination are label rules only until the
-    # bundled model is retrained on them
-    coordinated = [f.name for f in FEATURES.values() if f.label == "coordinated"]
+    # the post's own account's batch evidence is a label rule only until the bundled model is
+    # retrained on it; of coordination the model reads the group's accounts and co-posts
     assert [f.name for f in FEATURES.values() if not f.model_input] == [
         "MASS_SHARE_CLUSTER_SPAN",
         "BATCH_ACCOUNTS_ACCOUNTS",
         "BATCH_ACCOUNTS_ACCOUNT_BURST",
         "BATCH_ACCOUNTS_ACCOUNT_SIGN",
-        *coordinated,
+        "COORDINATED_PAIRS",
+        "COORDINATED_POSTS",
+        "COORDINATED_SPAN",
     ]
 
 

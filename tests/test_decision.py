@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spamflood.criteria.registry import FEATURES
 from spamflood.criteria.rules import RULES
 from spamflood.decision import Decider, Findings, explain, feature_sentence
 from spamflood.scoring import CRITERIA_STRENGTH, RuleScorer
@@ -165,13 +166,20 @@ def test_the_label_heads_run_only_where_a_post_has_two_labels_to_order():
     assert decision.label_scores["mass_share"].tolist() == [0.6, 0.0, 0.0, 0.0]
 
 
+class _ModelBeforeCoordination(_Model):
+    """The stand-in as a model fitted before the coordinated family: it names its inputs
+    (``feature_names_in_``), and none is coordinated's."""
+
+    feature_names_in_ = np.array([f.name for f in FEATURES.values() if f.model_input and f.label != "coordinated"], dtype=object)
+
+
 def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_model_score():
     findings = _findings()
     findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
     findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
     findings.fired["coordinated"] = np.array([False, True, False])
     findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
-    decision = Decider(RuleScorer(min_authors=5), _Model()).decide(findings)
+    decision = Decider(RuleScorer(min_authors=5), _ModelBeforeCoordination()).decide(findings)
     strength = 1 - 0.5 ** (10 / 5)  # the coordinated curve at twice min_authors
     # the model reads mass_share and soft_ad (post 0 keeps its score) but no coordinated feature
     assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - strength), 0.97])
@@ -179,7 +187,21 @@ def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_mod
     assert decision.reasons[1] == [findings.sentences["coordinated"][1]]
 
 
-class _LowModel(_Model):
+def test_a_label_the_model_reads_is_scored_by_the_model_alone():
+    """A model that names no inputs reads the registry's model inputs, coordinated's among
+    them: the label is listed with its evidence and the score is the model's."""
+    findings = _findings()
+    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
+    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
+    findings.fired["coordinated"] = np.array([False, True, False])
+    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    decision = Decider(RuleScorer(min_authors=5), _Model()).decide(findings)
+    assert decision.score.tolist() == pytest.approx([0.97, 0.97, 0.97])
+    assert decision.labels[1] == ["coordinated"]
+    assert decision.reasons[1] == [findings.sentences["coordinated"][1]]
+
+
+class _LowModel(_ModelBeforeCoordination):
     SCORE = 0.0225140712945591
 
     def score_all(self, X, *, label_floor=0.0):
@@ -199,4 +221,5 @@ def test_a_post_no_uncovered_label_fired_on_keeps_the_models_score_to_the_last_b
     assert 1 - (1 - _LowModel.SCORE) != _LowModel.SCORE  # a score that does not survive the round trip
     alone = Decider(RuleScorer(min_authors=5), model).decide(_findings()).score
     together = Decider(RuleScorer(min_authors=5), model).decide(findings).score
+    assert together[1] > alone[1]  # the label the model does not read raised its own post
     assert together[0] == alone[0] and together[2] == alone[2]
