@@ -62,7 +62,16 @@ from spamflood.criteria.rules import RULES, label_scores
 from spamflood.durations import human_duration
 from spamflood.posts import PostBatch, unknown_authors
 
-__all__ = ["INTERVAL", "MAX_NEIGHBOURS", "MIN_OVERLAP", "CoordinatedGroups", "Coordination", "normalize_url", "post_objects"]
+__all__ = [
+    "INTERVAL",
+    "MAX_NEIGHBOURS",
+    "MIN_OVERLAP",
+    "CoordinatedGroups",
+    "Coordination",
+    "normalize_url",
+    "objects_as_written",
+    "post_objects",
+]
 
 INTERVAL = 60.0
 """The default coordination interval (seconds): the Detector's ``interval``."""
@@ -115,9 +124,22 @@ def _object_name(match: str) -> str:
 def _shown(raw: str, canonical: str) -> str:
     """How a reason quotes an object: a hashtag or mention as written (NFKC, Weibo's closing
     ``#`` dropped), a link normalized."""
-    if canonical[0] in "#@":
+    if canonical.startswith(("#", "@")):  # a link may normalize to nothing ('http://#'): no object
         return unicodedata.normalize("NFKC", raw).rstrip("#")
     return canonical
+
+
+def objects_as_written(texts: list[str]) -> list[str]:
+    """Each text's objects as written, one space apart ('' where it has none): a stand-in text
+    in which :func:`post_objects` finds the same objects, in the same order, as in the text
+    (no object holds a space, and a space before one passes every look-behind). An engine that
+    finds the groups away from the texts (Spark, on its driver) ships these instead.
+
+    >>> objects_as_written(["Go #Tea now, see https://bit.ly/Ab1?utm_source=x!", "mail ann@example.com"])
+    ['#Tea https://bit.ly/Ab1?utm_source=x!', '']
+    """
+    find = _OBJECT.findall
+    return [" ".join(find(text)) for text in texts]
 
 
 @dataclass(frozen=True)
