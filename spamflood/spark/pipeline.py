@@ -9,13 +9,15 @@ The stages, and what moves between machines::
 
     input rows --mapInArrow: validate, normalize, MinHash, band keys, text criteria--> prepared
     prepared --row numbers (partition offsets), duplicate ids dropped--> posts
+    posts with objects (row, id, author, time, objects, repost_of) --to the driver:
+        Coordination.findings--> coordinated part (the groups' posts)
     posts (signature, fingerprint, narrow columns) --hash by row, once--> by_row
     posts.keys --explode, by (band, key), NumPy per bucket--> candidate edges (by src)
     edges + fingerprints --prefilter--> few edges + full signatures --exact test--> edges
     edges --large-star / small-star, checkpoint per round--> (row, root)
     (row, cluster) + by_row by root --mapInArrow: cluster_stats, features, batch_accounts--> cluster part
     festival posts by skeleton --mapInArrow: holiday_template--> template part
-    posts + both parts by author --mapInArrow: chicken_soup, auto_posting, Detector.decide--> scored
+    posts + the three parts by author --mapInArrow: chicken_soup, auto_posting, Detector.decide--> scored
 
 Every Python step runs :mod:`spamflood`'s own NumPy/numba code (see
 :mod:`spamflood.spark.partitions`), so that on the same input the scores, labels, reasons and
@@ -43,6 +45,7 @@ from spamflood.io.fieldmap import FieldMap
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RowParser
 from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS
 from spamflood.spark import partitions as P
+from spamflood.spark.coordinated import coordinated_part
 from spamflood.spark.components import (
     Checkpointer,
     candidate_edges,
@@ -292,6 +295,8 @@ def _score(
             raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
     step("feed facts")
     facts = _feed_facts(posts)
+    step("coordinated groups")
+    coordinated = coordinated_part(posts, detector)
 
     # 3. Clusters: candidates from shared band keys, verified, connected. The signatures (and
     # the narrow columns the cluster step reads) move once, hash-partitioned by row.
@@ -348,6 +353,9 @@ def _score(
             .unionByName(
                 template_part.select("row", "author", F.struct("hvals", "hol_labels", "hol_reasons").alias("tp")),
                 allowMissingColumns=True,
+            )
+            .unionByName(
+                coordinated.select("row", "author", F.struct("covals", "co_reason").alias("co")), allowMissingColumns=True
             )
         )
         names = P.feature_names(detector)
