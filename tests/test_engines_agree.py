@@ -18,6 +18,7 @@ within seconds, among an organic trend on another hashtag; Spark finds the batch
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -264,7 +265,8 @@ def _coordinated_feed() -> list[Post]:
     posts = campaign(accounts=CAMPAIGN, bursts=5) + organic_trend(people=120)
     posts.append(Post(id="anon", text="join us #BuyNow now", author="anon", time=BASE + 10.0))  # no author: its own id
     for b in range(4):
-        origin = Post(id=f"story{b}", text=f"Storm update {b} https://news.example.com/s{b}", author="paper", time=BASE + 9000 * b + 100)
+        text = f"Storm update {b} https://news.example.com/s{b}"
+        origin = Post(id=f"story{b}", text=text, author="paper", time=BASE + 9000 * b + 100)
         posts.append(origin)
         posts += [
             Post(id=f"rt{b}-{a}", text="RT", author=f"amp{a}", time=origin.time + 3 + a, repost_of=origin.id) for a in range(5)
@@ -276,7 +278,10 @@ COORDINATED_FEED = _coordinated_feed()
 CAMPAIGN_REASON = (
     f"coordinated: #BuyNow from {CAMPAIGN} accounts, 35 posts in 13 h 24 min; 21 pairs co-posted within 60 s, median 5 times"
 )
-RETWEET_REASON = "coordinated: repost of story0 (and 3 more objects) from 5 accounts, 20 posts in 7 h 30 min; 10 pairs co-posted within 60 s, median 4 times"
+RETWEET_REASON = (
+    "coordinated: repost of story0 (and 3 more objects) from 5 accounts, 20 posts in 7 h 30 min; "
+    "10 pairs co-posted within 60 s, median 4 times"
+)
 
 
 def _records(posts: list[Post]) -> list[dict[str, Any]]:
@@ -326,13 +331,19 @@ def test_the_cli_on_spark_lists_coordinated_as_the_local_engine_does(tmp_path: P
         pytest.skip(reason)
     feed = tmp_path / "feed.jsonl"
     feed.write_text("".join(json.dumps(r) + "\n" for r in _records(COORDINATED_FEED)), encoding="utf-8")
-    outputs = {}
-    for engine, command in (("spark", [sys.executable, "-m", "spamflood"]), ("local", [shutil.which("spamflood") or "spamflood"])):
-        outputs[engine] = tmp_path / f"{engine}.jsonl"
-        argv = [*command, "score", str(feed), "-o", str(outputs[engine]), "--min-authors", str(MIN_AUTHORS), "--engine", engine]
-        done = subprocess.run(
-            [*argv, *(["--master", "local[2]"] if engine == "spark" else [])], capture_output=True, text=True, timeout=600, check=False
-        )
+    root = str(Path(__file__).resolve().parents[1])  # this checkout, in both entry points
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = shutil.which("spamflood")
+    assert script, "the spamflood console script is not installed (pip install -e .)"
+    outputs = {engine: tmp_path / f"{engine}.jsonl" for engine in ("spark", "local")}
+    options = ["--min-authors", str(MIN_AUTHORS)]
+    runs = [
+        [sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(outputs["spark"]), *options, "--engine", "spark"],
+        [script, "score", str(feed), "-o", str(outputs["local"]), *options, "--engine", "local"],
+    ]
+    runs[0] += ["--master", "local[2]"]
+    for argv in runs:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env)
         assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in outputs["spark"].read_text(encoding="utf-8").splitlines()]
     _check_groups(_coordinated_ids(records))  # the bundled model's run lists the groups, with their reasons

@@ -69,9 +69,9 @@ FAMILIES: tuple[str, ...] = (
 
 COMPUTED_ELSEWHERE: tuple[str, ...] = ("mass_share", "repetition", "coordinated")
 """Families with a stage of their own: ``mass_share`` and ``repetition`` are filled from cluster
-statistics by the cluster stage, ``coordinated`` by :mod:`spamflood.coordination` (the batch
-detector only, for now: the stream and Spark engines leave its features missing, NaN, and
-never list it)."""
+statistics by the cluster stage, ``coordinated`` by :mod:`spamflood.coordination` (in the
+batch detector, and on the Spark engine's driver: :mod:`spamflood.spark.coordinated`; an engine
+that does not run it leaves its features missing, NaN, and never lists it)."""
 
 COMPUTED_HERE: tuple[str, ...] = tuple(f for f in FAMILIES if f not in COMPUTED_ELSEWHERE)
 """Families computed by :mod:`spamflood.criteria`."""

@@ -45,7 +45,6 @@ from spamflood.io.fieldmap import FieldMap
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, RowParser
 from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS
 from spamflood.spark import partitions as P
-from spamflood.spark.coordinated import coordinated_part
 from spamflood.spark.components import (
     Checkpointer,
     candidate_edges,
@@ -53,6 +52,7 @@ from spamflood.spark.components import (
     dense_index,
     verified_edges,
 )
+from spamflood.spark.coordinated import coordinated_part
 
 __all__ = ["SparkResult", "score_dataframe", "score_parquet", "shuffle_partitions"]
 
