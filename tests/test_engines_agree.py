@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from redis_server import SKIP_REASON, RedisServer
 from test_coordination import BASE, campaign, organic_trend
@@ -348,3 +349,42 @@ def test_the_cli_on_spark_lists_coordinated_as_the_local_engine_does(tmp_path: P
     records = [json.loads(line) for line in outputs["spark"].read_text(encoding="utf-8").splitlines()]
     _check_groups(_coordinated_ids(records))  # the bundled model's run lists the groups, with their reasons
     assert outputs["spark"].read_bytes() == outputs["local"].read_bytes()
+
+
+@pytest.mark.parametrize(("interval", "min_coposts"), [("1min", 3), ("1min", 6), ("10s", 2), ("5min", 2)])
+def test_the_spark_driver_finds_the_batch_groups_with_the_detector_interval_and_min_coposts(
+    interval: str, min_coposts: int
+) -> None:
+    pytest.importorskip("pyspark", reason="spamflood.spark needs PySpark: pip install 'spamflood[spark]'")
+    import pyarrow as pa
+
+    from spamflood.coordination import objects_as_written
+    from spamflood.spark.coordinated import group_posts
+
+    detector = Detector(min_authors=MIN_AUTHORS, interval=interval, min_coposts=min_coposts)
+    expected = detector.score(COORDINATED_FEED)
+    objects = objects_as_written([p.text for p in COORDINATED_FEED])
+    shipped = [(row, p, found) for row, (p, found) in enumerate(zip(COORDINATED_FEED, objects), start=1) if found or p.repost_of]
+    collected = pa.table(  # what Spark collects to its driver, in another order
+        {
+            "row": [row for row, _, _ in shipped][::-1],
+            "id": [p.id for _, p, _ in shipped][::-1],
+            "author": [p.author for _, p, _ in shipped][::-1],
+            "time": [p.time for _, p, _ in shipped][::-1],
+            "objects": [found or None for _, _, found in shipped][::-1],
+            "repost_of": [p.repost_of for _, p, _ in shipped][::-1],
+        }
+    )
+    found = group_posts(collected, detector).to_pylist()
+    names = [name for name in expected.features if name.startswith("COORDINATED_")]
+    in_group = np.flatnonzero(expected.features["COORDINATED_ACCOUNTS"] > 0)
+    assert [r["row"] for r in found] == (in_group + 1).tolist()
+    assert [r["covals"] for r in found] == [[float(expected.features[n][i]) for n in names] for i in in_group]
+    said = [next((s for s in expected.reasons[i] if s.startswith("coordinated:")), None) for i in in_group]
+    assert [r["co_reason"] for r in found] == said
+    listed = {i for i, labels in enumerate(expected.labels) if "coordinated" in labels}
+    assert listed == {i for i, s in zip(in_group.tolist(), said) if s}
+    if (interval, min_coposts) == ("1min", 6):  # five waves are five occasions: no group
+        assert not found
+    else:
+        assert listed
