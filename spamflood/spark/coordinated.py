@@ -36,8 +36,8 @@ COLLECTED_COLUMNS: tuple[str, ...] = ("row", "id", "author", "time", "objects", 
 
 
 def coordinated_part(posts: DataFrame, detector: Detector) -> DataFrame:
-    """The posts of ``posts`` (the prepared, deduplicated posts) that belong to a coordinated
-    group, as :data:`~spamflood.spark.partitions.COORDINATED_SCHEMA` rows; collects the posts
+    """The posts of ``posts`` (the prepared, deduplicated posts, or any table with their
+    :data:`COLLECTED_COLUMNS`) that belong to a coordinated group, as :data:`~spamflood.spark.partitions.COORDINATED_SCHEMA` rows; collects the posts
     that carry an object to the driver (see the module docstring)."""
     carrying = posts.where(F.col("objects").isNotNull() | F.col("repost_of").isNotNull()).select(*COLLECTED_COLUMNS)
     table = _arrow(carrying)

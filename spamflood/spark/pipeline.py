@@ -295,8 +295,6 @@ def _score(
             raise InputError(first["reason"], line=int(first["line"]), field=first["field"])
     step("feed facts")
     facts = _feed_facts(posts)
-    step("coordinated groups")
-    coordinated = coordinated_part(posts, detector)
 
     # 3. Clusters: candidates from shared band keys, verified, connected. The signatures (and
     # the narrow columns the cluster step reads) move once, hash-partitioned by row.
@@ -306,12 +304,15 @@ def _score(
     # On disk: a part of 100,000 signatures built in memory (~100 MB, doubled as it grows)
     # exhausts a default 1 GB executor; written to disk, it is streamed.
     by_row = (
-        posts.select("row", "sig", "fp", "id", "author", "time", "digest", *_ACCOUNT_FIELDS)
+        posts.select("row", "sig", "fp", "id", "author", "time", "digest", "objects", *_ACCOUNT_FIELDS)
         .repartition(parts, "row")
         .persist(StorageLevel.DISK_ONLY)
     )
     by_row.count()
     try:
+        # Coordinated groups, on the driver, from the cached posts (a scan of a few columns).
+        step("coordinated groups")
+        coordinated = coordinated_part(by_row, detector)
         step("candidate edges, verification, components")
         candidates = candidate_edges(posts.select("row", "keys"), partitions=parts)
         need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
