@@ -18,8 +18,8 @@ Which families an engine can run when follows from each label's scope in the reg
 chunk; :data:`FEED_FAMILIES` read an author's posts or the whole feed and run once over the
 batch; :data:`CLUSTER_FAMILIES` need the near-duplicate clusters. ``mass_share`` and
 ``repetition`` come from the cluster statistics (:class:`~spamflood.scoring.RuleScorer`),
-``coordinated`` from the account network of :mod:`spamflood.coordination` (the batch
-detector; the stream monitor grows it post by post, :mod:`spamflood.stream.coposting`).
+``coordinated`` from the account network of :mod:`spamflood.coordination` (the batch detector
+and Spark on its driver; the stream monitor grows it post by post, :mod:`spamflood.stream.coposting`).
 
 A fired label whose features the model does not read (``coordinated`` for the bundled model,
 trained before it) adds its rule strength to the model's score by noisy-or, so its evidence

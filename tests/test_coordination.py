@@ -136,6 +136,13 @@ def test_objects_of_posts() -> None:
     assert got == [(1, "#tea", "#Tea"), (1, "#春节快乐", "#春节快乐"), (3, "@ann", "@Ann"), (4, "repost of p1", "repost of p1")]
 
 
+def test_a_link_with_nothing_after_its_scheme_is_no_object() -> None:
+    # 'http://#' normalizes to nothing: it used to stop the whole batch with an IndexError
+    found = post_objects(["see http://# and http://. then #Tea", "http://?utm_source=x"], [None, None])
+    assert [(int(p), found.names[c]) for p, c in zip(found.post, found.code)] == [(0, "#tea")]
+    assert Detector().score([Post(id="a", text="see http://#", author="x", time=BASE)]).labels == [[]]
+
+
 @settings(max_examples=25, deadline=None)
 @given(extra=st.integers(0, 6), joins=st.lists(st.booleans(), min_size=5, max_size=5))
 def test_more_co_posting_accounts_never_remove_the_label(extra: int, joins: list[bool]) -> None:

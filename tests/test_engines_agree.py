@@ -11,18 +11,30 @@ each post's own account on the batch detector and Spark alike (the stream lists 
 detector lists ``mass_share`` on every flood post whatever else it carries; the stream's
 verdict on the post that completes a flood is the batch verdict on that post, and earlier
 copies carry the counts so far; Spark gives the batch's labels and reasons on every post.
+
+Coordinated groups (``coordinated``): a hashtag campaign whose every post is worded anew,
+pushed by accounts in tight repeated waves, and a group co-retweeting the same originals
+within seconds, among an organic trend on another hashtag; Spark finds the batch's groups
+(labels, reasons and every ``COORDINATED_*`` value) through the API and the command line.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from redis_server import SKIP_REASON, RedisServer
-from test_spark import spark  # noqa: F401 - the one local[2] session, shared with test_spark.py
+from test_coordination import BASE, campaign, organic_trend
+from test_spark import _spark_missing, spark  # noqa: F401 - the one local[2] session, shared with test_spark.py
 
 from spamflood.detector import Detector
 from spamflood.posts import Post
@@ -347,3 +359,139 @@ def test_the_stream_in_memory_finds_the_batch_groups_and_lists_coordinated_as_th
     assert (list(last.labels), list(last.reasons)) == batch[last.id]
     assert not any("coordinated" in v.labels for v in verdicts.values() if v.id.startswith("o"))
     assert not any("coordinated" in batch[p.id][0] for p in feed if p.id.startswith("o"))
+
+
+# ------------------------------------------------------------------ coordinated groups on Spark
+
+CAMPAIGN = 7  # accounts pushing #BuyNow together, in 5 waves of seconds
+
+
+def _coordinated_feed() -> list[Post]:
+    """A hashtag campaign (varied text, ``CAMPAIGN`` accounts, 5 tight waves) with one copy
+    whose author is unknown, five accounts retweeting four originals within seconds of each, and
+    an organic trend (120 people on #WorldCup over a day), in time order."""
+    posts = campaign(accounts=CAMPAIGN, bursts=5) + organic_trend(people=120)
+    posts.append(Post(id="anon", text="join us #BuyNow now", author="anon", time=BASE + 10.0))  # no author: its own id
+    for b in range(4):
+        text = f"Storm update {b} https://news.example.com/s{b}"
+        origin = Post(id=f"story{b}", text=text, author="paper", time=BASE + 9000 * b + 100)
+        posts.append(origin)
+        posts += [
+            Post(id=f"rt{b}-{a}", text="RT", author=f"amp{a}", time=origin.time + 3 + a, repost_of=origin.id) for a in range(5)
+        ]
+    return sorted(posts, key=lambda p: (p.time, p.id))
+
+
+COORDINATED_FEED = _coordinated_feed()
+CAMPAIGN_REASON = (
+    f"coordinated: #BuyNow from {CAMPAIGN} accounts, 35 posts in 13 h 24 min; 21 pairs co-posted within 60 s, median 5 times"
+)
+RETWEET_REASON = (
+    "coordinated: repost of story0 (and 3 more objects) from 5 accounts, 20 posts in 7 h 30 min; "
+    "10 pairs co-posted within 60 s, median 4 times"
+)
+
+
+def _records(posts: list[Post]) -> list[dict[str, Any]]:
+    """The posts as rows, ``repost_of`` in every one (null in most: a column for Parquet)."""
+    return [{"id": p.id, "text": p.text, "author": p.author, "time": p.time, "repost_of": p.repost_of} for p in posts]
+
+
+def _coordinated_ids(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Each post listing ``coordinated``, with that label's reason."""
+    return {r["id"]: r["reasons"][r["labels"].index("coordinated")] for r in records if "coordinated" in r["labels"]}
+
+
+def _check_groups(coordinated: dict[str, str]) -> None:
+    assert {i: r for i, r in coordinated.items() if i.startswith("bot")} == {
+        p.id: CAMPAIGN_REASON for p in COORDINATED_FEED if p.id.startswith("bot")
+    }
+    assert {i: r for i, r in coordinated.items() if i.startswith("rt")} == {
+        p.id: RETWEET_REASON for p in COORDINATED_FEED if p.id.startswith("rt")
+    }
+    assert set(coordinated) == {p.id for p in COORDINATED_FEED if p.id.startswith(("bot", "rt"))}  # no trend, original, anon
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_and_values(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spamflood.spark import score_dataframe
+
+    path = tmp_path / "feed.parquet"
+    pq.write_table(pa.Table.from_pylist(_records(COORDINATED_FEED)), path, row_group_size=64)  # several input parts
+    detector = Detector(min_authors=MIN_AUTHORS, interval="1min", min_coposts=3)
+    expected = detector.score(COORDINATED_FEED).records(features=True)
+    _check_groups(_coordinated_ids(expected))
+    anon = next(r for r in expected if r["id"] == "anon")["features"]
+    assert anon["COORDINATED_ACCOUNTS"] is None  # no author: unknown, not 0
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, features=True, partitions=2)
+    got = [r.asDict(recursive=True) for r in result.scored.collect()]
+    assert got == expected  # scores, labels, reasons and every feature, COORDINATED_* included
+
+
+@pytest.mark.spark
+def test_the_cli_on_spark_lists_coordinated_as_the_local_engine_does(tmp_path: Path) -> None:
+    reason = _spark_missing()
+    if reason:
+        pytest.skip(reason)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in _records(COORDINATED_FEED)), encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[1])  # this checkout, in both entry points
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = shutil.which("spamflood")
+    assert script, "the spamflood console script is not installed (pip install -e .)"
+    outputs = {engine: tmp_path / f"{engine}.jsonl" for engine in ("spark", "local")}
+    options = ["--min-authors", str(MIN_AUTHORS)]
+    runs = [
+        [sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(outputs["spark"]), *options, "--engine", "spark"],
+        [script, "score", str(feed), "-o", str(outputs["local"]), *options, "--engine", "local"],
+    ]
+    runs[0] += ["--master", "local[2]"]
+    for argv in runs:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env)
+        assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in outputs["spark"].read_text(encoding="utf-8").splitlines()]
+    _check_groups(_coordinated_ids(records))  # the bundled model's run lists the groups, with their reasons
+    assert outputs["spark"].read_bytes() == outputs["local"].read_bytes()
+
+
+@pytest.mark.parametrize(("interval", "min_coposts"), [("1min", 3), ("1min", 6), ("10s", 2), ("5min", 2)])
+def test_the_spark_driver_finds_the_batch_groups_with_the_detector_interval_and_min_coposts(
+    interval: str, min_coposts: int
+) -> None:
+    pytest.importorskip("pyspark", reason="spamflood.spark needs PySpark: pip install 'spamflood[spark]'")
+    import pyarrow as pa
+
+    from spamflood.coordination import objects_as_written
+    from spamflood.spark.coordinated import group_posts
+
+    detector = Detector(min_authors=MIN_AUTHORS, interval=interval, min_coposts=min_coposts)
+    expected = detector.score(COORDINATED_FEED)
+    objects = objects_as_written([p.text for p in COORDINATED_FEED])
+    shipped = [(row, p, found) for row, (p, found) in enumerate(zip(COORDINATED_FEED, objects), start=1) if found or p.repost_of]
+    collected = pa.table(  # what Spark collects to its driver, in another order
+        {
+            "row": [row for row, _, _ in shipped][::-1],
+            "id": [p.id for _, p, _ in shipped][::-1],
+            "author": [p.author for _, p, _ in shipped][::-1],
+            "time": [p.time for _, p, _ in shipped][::-1],
+            "objects": [found or None for _, _, found in shipped][::-1],
+            "repost_of": [p.repost_of for _, p, _ in shipped][::-1],
+        }
+    )
+    found = group_posts(collected, detector).to_pylist()
+    names = [name for name in expected.features if name.startswith("COORDINATED_")]
+    in_group = np.flatnonzero(expected.features["COORDINATED_ACCOUNTS"] > 0)
+    assert [r["row"] for r in found] == (in_group + 1).tolist()
+    assert [r["covals"] for r in found] == [[float(expected.features[n][i]) for n in names] for i in in_group]
+    said = [next((s for s in expected.reasons[i] if s.startswith("coordinated:")), None) for i in in_group]
+    assert [r["co_reason"] for r in found] == said
+    listed = {i for i, labels in enumerate(expected.labels) if "coordinated" in labels}
+    assert listed == {i for i, s in zip(in_group.tolist(), said) if s}
+    if (interval, min_coposts) == ("1min", 6):  # five waves are five occasions: no group
+        assert not found
+    else:
+        assert listed

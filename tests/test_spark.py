@@ -139,6 +139,30 @@ def test_fingerprints_agree_at_least_where_the_signatures_do(seed, n, agree, num
     assert words.dtype == np.uint64 and words.shape == (n, -(-num_perm // 16))
 
 
+# A text rich in what ends, starts or hides an object: sigils after words, '&' and '.', links
+# cut by CJK punctuation, Weibo's #topic#, fullwidth sigils, digits-only tags, line breaks.
+_OBJECT_PIECES = st.sampled_from(
+    ["#", "＃", "@", "＠", "&", ".", " ", "\n", "，", "。", "!", "?", ")", "/", "x", "Tag", "话题", "39", "_",
+     "http://", "https://", "www.", "ex.com", "?utm_source=a", "&id=3", "bit.ly/Ab", "ann@mail.com"]
+)
+
+
+@given(
+    texts=st.lists(st.lists(_OBJECT_PIECES, max_size=12).map("".join), min_size=1, max_size=8),
+    reposts=st.lists(st.sampled_from([None, "p1", "p2"]), min_size=8, max_size=8),
+)
+def test_the_objects_spark_ships_are_the_objects_of_the_texts(texts, reposts):
+    """The driver finds the groups from each post's objects as written (what Spark collects),
+    not its text: the same objects, numbered and first written in the same order."""
+    from spamflood.coordination import objects_as_written, post_objects
+
+    reposts = reposts[: len(texts)]
+    stand_ins = objects_as_written(texts)
+    full, shipped = post_objects(texts, reposts), post_objects(stand_ins, reposts)
+    assert full.post.tolist() == shipped.post.tolist() and full.code.tolist() == shipped.code.tolist()
+    assert (full.names, full.shown) == (shipped.names, shipped.shown)
+
+
 # --------------------------------------------------------------------------- a feed with every label
 
 

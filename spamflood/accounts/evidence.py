@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from spamflood.accounts.features import BURST_WINDOW, AccountFeatures
+from spamflood.accounts.columns import BURST_WINDOW, account_columns
 from spamflood.accounts.table import AccountTable
 
 __all__ = [
@@ -148,7 +148,7 @@ class AccountEvidence:
     @classmethod
     def measure(cls, t: AccountTable, *, min_accounts: int, burst_window: float = BURST_WINDOW) -> AccountEvidence:
         """The evidence of every account of ``t`` among the others (one profile row each)."""
-        values = AccountFeatures(burst_window=burst_window).fit(t).columns(t)
+        values = account_columns(t, burst_window)
         sign = registration_sign(values, min_accounts=min_accounts)[0]
         reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window)[1]
         return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts)

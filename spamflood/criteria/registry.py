@@ -69,9 +69,11 @@ FAMILIES: tuple[str, ...] = (
 
 COMPUTED_ELSEWHERE: tuple[str, ...] = ("mass_share", "repetition", "coordinated")
 """Families with a stage of their own: ``mass_share`` and ``repetition`` are filled from cluster
-statistics by the cluster stage, ``coordinated`` by :mod:`spamflood.coordination` (each engine
-states which of these it computes, e.g. :attr:`spamflood.stream.FloodMonitor.families`; an
-engine that does not compute one leaves its features missing, NaN, and never lists it)."""
+statistics by the cluster stage, ``coordinated`` by :mod:`spamflood.coordination` (the batch
+detector, Spark on its driver: :mod:`spamflood.spark.coordinated`, and the stream monitor on its
+memory store; each engine states which of these it computes, e.g.
+:attr:`spamflood.stream.FloodMonitor.families`; an engine that does not compute one leaves its
+features missing, NaN, and never lists it)."""
 
 COMPUTED_HERE: tuple[str, ...] = tuple(f for f in FAMILIES if f not in COMPUTED_ELSEWHERE)
 """Families computed by :mod:`spamflood.criteria`."""

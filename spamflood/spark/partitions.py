@@ -21,6 +21,11 @@ Why each step is exact on a part of the feed:
   post is handed to :meth:`~spamflood.detector.Detector.decide` (the rules, or the trained
   model) as one machine does, in the same order and with the same float64 values.
 
+The ``coordinated`` groups span accounts and objects at once, so no partition holds one:
+:func:`prepare` keeps each post's objects as written (:data:`PREPARED_SCHEMA` ``objects``),
+and :mod:`spamflood.spark.coordinated` finds the groups from them on the driver
+(:data:`COORDINATED_SCHEMA`).
+
 Values that depend on the whole feed (which optional account fields it has at all, how many
 accounts' times carry seconds, each account's creation burst among all the feed's accounts)
 are measured once over the feed and passed in (:class:`FeedFacts`). A post whose
@@ -48,6 +53,7 @@ from spamflood.cluster import (
     cluster_stats,
     fingerprint_words,
 )
+from spamflood.coordination import Coordination, objects_as_written
 from spamflood.criteria import holiday_template
 from spamflood.criteria.compute import resolve_parameters
 from spamflood.criteria.context import columns_from
@@ -66,11 +72,12 @@ from spamflood.durations import human_duration, human_span
 from spamflood.io.rows import RawRow, RowParser
 from spamflood.io.timestamps import iso_utc
 from spamflood.normalize import normalize_many
-from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, dense_codes, unknown_authors
+from spamflood.posts import ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PostBatch, dense_codes, unknown_authors
 
 __all__ = [
     "CLUSTER_PART",
     "CLUSTER_SCHEMA",
+    "COORDINATED_SCHEMA",
     "EDGE_SCHEMA",
     "FINGERPRINT_BITS",
     "KIND_BLANK",
@@ -149,6 +156,7 @@ PREPARED_SCHEMA = pa.schema(
         ("hol_labels", _STRINGS),
         ("hol_reasons", _STRINGS),
         ("skel", pa.string()),
+        ("objects", pa.string()),
         ("field", pa.string()),
         ("reason", pa.string()),
         ("raw", pa.string()),
@@ -159,7 +167,9 @@ its fingerprint (``fp``), band keys and row-local criteria, or a reject (``kind`
 field, reason and raw text. ``pid``/``local`` say where the row was (partition, 1-based
 position in it), from which the engine numbers rows. ``tvals``/``hvals``: the values of the
 text-family and ``holiday_template`` features in :func:`feature_names` order (NaN kept as NaN;
-empty lists when the detector runs without criteria). Missing numbers are null (not NaN)."""
+empty lists when the detector runs without criteria). ``objects``: the post's links, hashtags
+and mentions as written, one space apart (:func:`~spamflood.coordination.objects_as_written`;
+null where it has none). Missing numbers are null (not NaN)."""
 
 EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
 
@@ -190,6 +200,18 @@ CLUSTER_SCHEMA = pa.schema(
 """Per clustered post: its cluster id, the cluster features (``cvals``) and ``batch_accounts``
 values (``bvals``), the cluster-label strengths and reasons; on the cluster's representative
 post (``is_rep``) also the cluster's statistics."""
+
+COORDINATED_SCHEMA = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("author", pa.string()),
+        ("covals", _FLOATS),
+        ("co_reason", pa.string()),
+    ]
+)
+"""Per post of a coordinated group: the ``coordinated`` features (``covals``, in
+:attr:`FeatureNames.coordinated` order) and the label's reason where it fired (null where the
+group is too small for the label)."""
 
 TEMPLATE_SCHEMA = pa.schema(
     [
@@ -292,9 +314,11 @@ def measure_accounts(profiles: pa.Table) -> AccountEvidence:
 @dataclass(frozen=True)
 class FeatureNames:
     """The named features :meth:`Detector.decide` receives, in one machine's order: the
-    cluster features, then the text families', then the batch families' (``batch``)."""
+    cluster features, the coordinated groups', then the text families', then the batch
+    families' (``batch``)."""
 
     cluster: tuple[str, ...]
+    coordinated: tuple[str, ...]
     text: tuple[str, ...]
     holiday: tuple[str, ...]
     batch: tuple[str, ...]
@@ -303,7 +327,7 @@ class FeatureNames:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return self.cluster + self.text + self.batch
+        return self.cluster + self.coordinated + self.text + self.batch
 
 
 @lru_cache(maxsize=8)
@@ -312,14 +336,16 @@ def _names(criteria: bool, tz: str) -> FeatureNames:
     from spamflood.scoring import RuleScorer
 
     cluster = tuple(RuleScorer().cluster_features(cluster_stats(empty, np.zeros(0), empty), empty))
+    coordinated = tuple(Coordination().findings(PostBatch.empty())[0])
     if not criteria:
-        return FeatureNames(cluster, (), (), (), (), ())
+        return FeatureNames(cluster, coordinated, (), (), (), (), ())
 
     def of(families: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(registry_feature_names(resolve_parameters(families, tz=tz)[0]))
 
     return FeatureNames(
         cluster=cluster,
+        coordinated=coordinated,
         text=of(POST_FAMILIES),
         holiday=of(FEED_WIDE_FAMILIES),
         batch=of(WHOLE_BATCH_FAMILIES),
@@ -541,6 +567,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
         hol_values = _values(holiday, names.holiday, n)
         skel = _template_keys(holiday, batch.texts)
     key_list = [keys[i].tolist() if part.clusterable[i] else None for i in range(n)]
+    objects = [found or None for found in objects_as_written(batch.texts)]
     m = len(rejects)
     none: list[Any] = [None] * m
     columns: dict[str, Any] = {
@@ -567,6 +594,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
             "hol_labels": hol_labels + none,
             "hol_reasons": hol_reasons + none,
             "skel": skel + none,
+            "objects": objects + none,
             "field": [None] * n + [r.field for r in rejects],
             "reason": [None] * n + [r.reason for r in rejects],
             "raw": [None] * n + [r.raw for r in rejects],
@@ -809,12 +837,13 @@ def score_posts(
     """The per-account criteria, then every post's score, labels and reasons from
     :meth:`Detector.decide <spamflood.detector.Detector.decide>`.
 
-    Input: rows ``row, author`` with one of three struct columns set: ``post`` (every post:
+    Input: rows ``row, author`` with one of four struct columns set: ``post`` (every post:
     ``id, text, time``, ``tvals``, ``text_labels/text_reasons``, ``hvals``,
     ``hol_labels/hol_reasons``), ``cl`` (clustered posts: the columns of
-    :data:`CLUSTER_SCHEMA`) or ``tp`` (posts scored with their festival template:
-    ``hvals, hol_labels, hol_reasons``, which replace the post's own). All rows of an account
-    are in one call. Output: :func:`scored_schema` (score rounded to 6 decimals as the CLI
+    :data:`CLUSTER_SCHEMA`), ``tp`` (posts scored with their festival template:
+    ``hvals, hol_labels, hol_reasons``, which replace the post's own) or ``co`` (posts of a
+    coordinated group: ``covals, co_reason`` of :data:`COORDINATED_SCHEMA`). All rows of an
+    account are in one call. Output: :func:`scored_schema` (score rounded to 6 decimals as the CLI
     writes it).
     """
     table = _table(batches)
@@ -828,8 +857,10 @@ def score_posts(
     rows = posts.column("row").to_numpy()
     cl = _part(table, "cl")
     tp = _part(table, "tp")
+    co = _part(table, "co")
     at_cl = _positions(rows, cl)
     at_tp = _positions(rows, tp)
+    at_co = _positions(rows, co)
     texts = posts.column("text").to_pylist()
 
     # Cluster features and cluster labels (posts in no cluster: 0, as one machine fills them).
@@ -845,6 +876,18 @@ def score_posts(
         "mass_share": _spread_dict(cl.column("mass_reason").to_pylist(), at_cl),
         "repetition": _spread_dict(cl.column("rep_reason").to_pylist(), at_cl),
     }
+    # Coordinated groups: the driver's values where a post is a group's; elsewhere 0, or NaN
+    # where its author or time is unknown, as Coordination.findings fills them.
+    ids = posts.column("id").to_pylist()
+    times = _floats(posts.column("time"))
+    absent = ~np.isfinite(times) | unknown_authors(posts.column("author").to_pylist(), ids)
+    covals = _matrix(co.column("covals"), co.num_rows, len(names.coordinated))
+    for j, name in enumerate(names.coordinated):
+        values[name] = np.where(absent, np.nan, 0.0)
+        values[name][at_co] = covals[:, j]
+    said["coordinated"] = _spread_dict(co.column("co_reason").to_pylist(), at_co)
+    fired["coordinated"] = np.zeros(n, dtype=bool)
+    fired["coordinated"][list(said["coordinated"])] = True
     if detector.criteria:
         tvals = _matrix(posts.column("tvals"), n, len(names.text))
         for j, name in enumerate(names.text):
@@ -902,7 +945,7 @@ def score_posts(
         "cluster_size": pa.array(size),
         "cluster_authors": pa.array(authors),
     }
-    schema = scored_schema(names.cluster + names.text + names.batch if detector.criteria else names.cluster, features=features)
+    schema = scored_schema(names.all, features=features)
     if features:
         columns["label_scores"] = _label_scores(decision.label_scores, n)
         columns["features"] = _feature_struct(values, schema.field("features").type)

@@ -9,13 +9,15 @@ The stages, and what moves between machines::
 
     input rows --mapInArrow: validate, normalize, MinHash, band keys, text criteria--> prepared
     prepared --row numbers (partition offsets), duplicate ids dropped--> posts
+    posts with objects (row, id, author, time, objects, repost_of) --to the driver:
+        Coordination.findings--> coordinated part (the groups' posts)
     posts (signature, fingerprint, narrow columns) --hash by row, once--> by_row
     posts.keys --explode, by (band, key), NumPy per bucket--> candidate edges (by src)
     edges + fingerprints --prefilter--> few edges + full signatures --exact test--> edges
     edges --large-star / small-star, checkpoint per round--> (row, root)
     (row, cluster) + by_row by root --mapInArrow: cluster_stats, features, batch_accounts--> cluster part
     festival posts by skeleton --mapInArrow: holiday_template--> template part
-    posts + both parts by author --mapInArrow: chicken_soup, auto_posting, Detector.decide--> scored
+    posts + the three parts by author --mapInArrow: chicken_soup, auto_posting, Detector.decide--> scored
 
 Every Python step runs :mod:`spamflood`'s own NumPy/numba code (see
 :mod:`spamflood.spark.partitions`), so that on the same input the scores, labels, reasons and
@@ -51,6 +53,7 @@ from spamflood.spark.components import (
     dense_index,
     verified_edges,
 )
+from spamflood.spark.coordinated import coordinated_part
 
 __all__ = ["SparkResult", "score_dataframe", "score_parquet", "shuffle_partitions"]
 
@@ -305,12 +308,15 @@ def _score(
     # On disk: a part of 100,000 signatures built in memory (~100 MB, doubled as it grows)
     # exhausts a default 1 GB executor; written to disk, it is streamed.
     by_row = (
-        posts.select("row", "sig", "fp", "id", "author", "time", "digest", *_ACCOUNT_FIELDS)
+        posts.select("row", "sig", "fp", "id", "author", "time", "digest", "objects", *_ACCOUNT_FIELDS)
         .repartition(parts, "row")
         .persist(StorageLevel.DISK_ONLY)
     )
     by_row.count()
     try:
+        # Coordinated groups, on the driver, from the cached posts (a scan of a few columns).
+        step("coordinated groups")
+        coordinated = coordinated_part(by_row, detector)
         step("candidate edges, verification, components")
         candidates = candidate_edges(posts.select("row", "keys"), partitions=parts)
         need = math.ceil(detector.finder.threshold * detector.finder.num_perm - 1e-9)
@@ -352,6 +358,9 @@ def _score(
             .unionByName(
                 template_part.select("row", "author", F.struct("hvals", "hol_labels", "hol_reasons").alias("tp")),
                 allowMissingColumns=True,
+            )
+            .unionByName(
+                coordinated.select("row", "author", F.struct("covals", "co_reason").alias("co")), allowMissingColumns=True
             )
         )
         names = P.feature_names(detector)
