@@ -20,12 +20,7 @@ within seconds, among an organic trend on another hashtag; Spark finds the batch
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -430,32 +425,6 @@ def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_a
     result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, features=True, partitions=2)
     got = [r.asDict(recursive=True) for r in result.scored.collect()]
     assert got == expected  # scores, labels, reasons and every feature, COORDINATED_* included
-
-
-@pytest.mark.spark
-def test_the_cli_on_spark_lists_coordinated_as_the_local_engine_does(tmp_path: Path) -> None:
-    reason = _spark_missing()
-    if reason:
-        pytest.skip(reason)
-    feed = tmp_path / "feed.jsonl"
-    feed.write_text("".join(json.dumps(r) + "\n" for r in _records(COORDINATED_FEED)), encoding="utf-8")
-    root = str(Path(__file__).resolve().parents[1])  # this checkout, in both entry points
-    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    script = shutil.which("spamflood")
-    assert script, "the spamflood console script is not installed (pip install -e .)"
-    outputs = {engine: tmp_path / f"{engine}.jsonl" for engine in ("spark", "local")}
-    options = ["--min-authors", str(MIN_AUTHORS)]
-    runs = [
-        [sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(outputs["spark"]), *options, "--engine", "spark"],
-        [script, "score", str(feed), "-o", str(outputs["local"]), *options, "--engine", "local"],
-    ]
-    runs[0] += ["--master", "local[2]"]
-    for argv in runs:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env)
-        assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in outputs["spark"].read_text(encoding="utf-8").splitlines()]
-    _check_groups(_coordinated_ids(records))  # the bundled model's run lists the groups, with their reasons
-    assert outputs["spark"].read_bytes() == outputs["local"].read_bytes()
 
 
 @pytest.mark.parametrize(("interval", "min_coposts"), [("1min", 3), ("1min", 6), ("10s", 2), ("5min", 2)])
