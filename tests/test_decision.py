@@ -166,6 +166,16 @@ def test_the_label_heads_run_only_where_a_post_has_two_labels_to_order():
     assert decision.label_scores["mass_share"].tolist() == [0.6, 0.0, 0.0, 0.0]
 
 
+def _coordinated_findings() -> Findings:
+    """:func:`_findings` with ``coordinated`` fired on post 1 (a group of 10 accounts)."""
+    findings = _findings()
+    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
+    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
+    findings.fired["coordinated"] = np.array([False, True, False])
+    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    return findings
+
+
 class _ModelBeforeCoordination(_Model):
     """The stand-in as a model fitted before the coordinated family: it names its inputs
     (``feature_names_in_``), and none is coordinated's."""
@@ -174,11 +184,7 @@ class _ModelBeforeCoordination(_Model):
 
 
 def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_model_score():
-    findings = _findings()
-    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
-    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
-    findings.fired["coordinated"] = np.array([False, True, False])
-    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    findings = _coordinated_findings()
     decision = Decider(RuleScorer(min_authors=5), _ModelBeforeCoordination()).decide(findings)
     strength = 1 - 0.5 ** (10 / 5)  # the coordinated curve at twice min_authors
     # the model reads mass_share and soft_ad (post 0 keeps its score) but no coordinated feature
@@ -190,11 +196,7 @@ def test_a_label_the_model_reads_no_feature_of_adds_its_rule_strength_to_the_mod
 def test_a_label_the_model_reads_is_scored_by_the_model_alone():
     """A model that names no inputs reads the registry's model inputs, coordinated's among
     them: the label is listed with its evidence and the score is the model's."""
-    findings = _findings()
-    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
-    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
-    findings.fired["coordinated"] = np.array([False, True, False])
-    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    findings = _coordinated_findings()
     decision = Decider(RuleScorer(min_authors=5), _Model()).decide(findings)
     assert decision.score.tolist() == pytest.approx([0.97, 0.97, 0.97])
     assert decision.labels[1] == ["coordinated"]
@@ -212,11 +214,7 @@ class _LowModel(_ModelBeforeCoordination):
 def test_a_post_no_uncovered_label_fired_on_keeps_the_models_score_to_the_last_bit():
     # A stream decides posts in batches of any size: a post's score must not depend on whether
     # another post of its batch fired a label the model does not read (1 - (1 - s) != s in floats).
-    findings = _findings()
-    findings.values["COORDINATED_ACCOUNTS"] = np.array([np.nan, 10.0, 0.0])
-    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 4.0, 0.0])
-    findings.fired["coordinated"] = np.array([False, True, False])
-    findings.sentences["coordinated"] = {1: "coordinated: #tag from 10 accounts, 40 posts in 2 h; 30 pairs co-posted within 60 s, median 4 times"}
+    findings = _coordinated_findings()
     model = _LowModel()
     assert 1 - (1 - _LowModel.SCORE) != _LowModel.SCORE  # a score that does not survive the round trip
     alone = Decider(RuleScorer(min_authors=5), model).decide(_findings()).score
