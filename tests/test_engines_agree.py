@@ -247,6 +247,50 @@ def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(sp
     assert got == expected  # the same labels, reasons, feature values and scores on every post
 
 
+# ------------------------------------------------------------- a festival template signed by each brand
+
+BRANDS = ["暖绒坊官方", "学霸通", "鲜果汇", "云朵家纺", "茶香阁", "好运来超市"]
+
+
+def _signed_greetings() -> list[dict[str, Any]]:
+    """Six brands post one Mid-Autumn greeting, each signed with its own display name, hours
+    apart; and six people greet their families in words of their own."""
+    brands = [
+        {"id": f"b{k}", "text": f"中秋快乐！{name.removesuffix('官方')}祝您阖家团圆，月圆人圆事事圆", "author": f"brand{k}",
+         "author_name": name, "time": T0 + 5400 * k}
+        for k, name in enumerate(BRANDS)
+    ]
+    people = [
+        {"id": f"p{k}", "text": text, "author": f"person{k}", "author_name": f"小{k}", "time": T0 + 5400 * k + 600}
+        for k, text in enumerate(["祝爸妈中秋快乐，今年回不去了", "中秋节和室友一起做了月饼", "中秋快乐，月亮好圆",
+                                  "中秋的晚上在阳台赏月", "给奶奶打电话说中秋快乐", "中秋放假三天去爬山"])
+    ]
+    return [row for pair in zip(brands, people) for row in pair]
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_a_festival_template_signed_by_each_brand_is_one_template_on_spark_as_in_batch(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spamflood.spark import score_dataframe
+
+    rows = _signed_greetings()
+    detector = Detector(min_authors=MIN_AUTHORS)
+    expected = detector.score(rows).records(features=True)
+    for record in expected:
+        shared = record["features"]["HOLIDAY_TEMPLATE_SKELETON_SHARED"]
+        assert shared == (6 if record["id"].startswith("b") else 1), record["id"]
+    assert any("the same festival template from 6 accounts (6 posts)" in r for r in expected[0]["reasons"])
+    path = tmp_path / "greetings.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3)
+    # brands in different tasks: a skeleton keyed without the sender's name would split them
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2, features=True)
+    got = [row.asDict(recursive=True) for row in result.scored.collect()]
+    assert got == expected
+
+
 # ------------------------------------------------------------------- copies without an author
 
 NEWS = "震惊！这款面霜用了三天皱纹全没了，点击链接了解详情 t.cn/A6abcd"

@@ -30,7 +30,7 @@ from spamflood.criteria.context import Context, lexicon
 from spamflood.criteria.festivals import FESTIVALS, days_to
 from spamflood.criteria.sender import sender_masked
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "shared_snippet", "skeleton", "snippets"]
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "shared_snippet", "skeleton", "snippets", "template_key"]
 
 FAMILY = "holiday_template"
 
@@ -100,6 +100,25 @@ def skeleton(text: str, original: str | None = None) -> tuple[str, int]:
     return _DROP.sub("", masked), slots
 
 
+def template_key(text: str, original: str, sender: str | None) -> str | None:
+    """The skeleton a festival post shares with other accounts' copies, or ``None`` when it
+    has no masked slot or is too short to be a template (the post then counts on its own).
+
+    ``text`` is the normalized text, ``original`` the text as written, ``sender`` the display
+    name of its account (masked where the post names it). Every engine keys templates with it.
+
+    >>> template_key("新春快乐|暖绒坊祝您新年大吉", "", "暖绒坊") == template_key("新春快乐|学霸通祝您新年大吉", "", "学霸通")
+    True
+    """
+    named = 0
+    if sender:
+        text, named = sender_masked(text, sender)
+    skel, slots = skeleton(text, original)
+    if slots + named == 0 or len(skel) < MIN_SKELETON_CHARS:
+        return None
+    return skel
+
+
 def _festival_matrix(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(post, festival index) pairs of festival mentions, and the festival counts per post."""
     scan = ctx.scan
@@ -152,12 +171,8 @@ def _shared(ctx: Context, mentions: np.ndarray) -> np.ndarray:
     keys: dict[int, str] = {}
     names = ctx.cols.author_name
     for i, text in zip(index, ctx.texts_at(index)):
-        named = 0
-        if names is not None and names[i]:
-            text, named = sender_masked(text, names[i])
-        skel, slots = skeleton(text, ctx.cols.texts[i])
-        slots += named
-        if slots == 0 or len(skel) < MIN_SKELETON_CHARS:
+        skel = template_key(text, ctx.cols.texts[i], names[i] if names is not None else None)
+        if skel is None:
             out[i] = 1.0 if codes[i] >= 0 else np.nan
             continue
         accounts = groups.setdefault(skel, set())

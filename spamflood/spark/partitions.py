@@ -565,7 +565,7 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
         holiday = Findings.compute(batch, None, FEED_WIDE_FAMILIES, detector.tz, scan=part.scan)
         hol_labels, hol_reasons = _post_labels(holiday, n)
         hol_values = _values(holiday, names.holiday, n)
-        skel = _template_keys(holiday, batch.texts)
+        skel = _template_keys(holiday, batch.texts, batch.author_name)
     key_list = [keys[i].tolist() if part.clusterable[i] else None for i in range(n)]
     objects = [found or None for found in objects_as_written(batch.texts)]
     m = len(rejects)
@@ -611,13 +611,13 @@ def prepare_rows(rows: Sequence[RawRow], parser: RowParser, detector: Detector, 
     return pa.RecordBatch.from_arrays(arrays, schema=PREPARED_SCHEMA)
 
 
-def _template_keys(holiday: Findings, originals: Sequence[str]) -> list[str | None]:
-    """The festival-template skeleton of each post whose template count needs other posts.
+def _template_keys(holiday: Findings, originals: Sequence[str], senders: Sequence[str | None]) -> list[str | None]:
+    """The festival-template key (:func:`~spamflood.criteria.holiday_template.template_key`) of
+    each post whose template count needs other posts.
 
-    ``holiday_template`` counts the accounts sharing a skeleton among the posts that name a
-    festival, skipping skeletons with no masked slot or fewer than ``MIN_SKELETON_CHARS``
-    characters (those posts count 1 on their own). Those posts are final here; the others are
-    scored again with every post of their skeleton (:func:`score_templates`).
+    ``holiday_template`` counts the accounts sharing a key among the posts that name a
+    festival; a post without one counts 1 on its own and is final here. The others are scored
+    again with every post of their key (:func:`score_templates`).
     """
     mentions = holiday.values.get("HOLIDAY_TEMPLATE_FESTIVAL")
     out: list[str | None] = [None] * len(originals)
@@ -625,9 +625,7 @@ def _template_keys(holiday: Findings, originals: Sequence[str]) -> list[str | No
         return out
     index = np.flatnonzero(mentions > 0).tolist()
     for i, text in zip(index, normalize_many([originals[i] for i in index])):
-        skel, slots = holiday_template.skeleton(text, originals[i])
-        if slots and len(skel) >= holiday_template.MIN_SKELETON_CHARS:
-            out[i] = skel
+        out[i] = holiday_template.template_key(text, originals[i], senders[i])
     return out
 
 
@@ -802,14 +800,14 @@ def _criteria_frame(table: pa.Table, present: Sequence[str], *, texts: bool = Tr
 def score_templates(batches: Iterable[pa.RecordBatch], detector: Detector) -> Iterator[pa.RecordBatch]:
     """``holiday_template`` for posts whose festival skeleton other posts may share.
 
-    Input: every such post of some skeletons (``row, id, text, author, time``). Output:
-    :data:`TEMPLATE_SCHEMA`.
+    Input: every such post of some skeletons (``row, id, text, author, time``, and
+    ``author_name`` when the feed has display names). Output: :data:`TEMPLATE_SCHEMA`.
     """
     table = _sorted_by_row(_table(batches))
     if not table.num_rows:
         return
     n = table.num_rows
-    frame = _criteria_frame(table, ())
+    frame = _criteria_frame(table, [name for name in ("author_name",) if name in table.column_names])
     holiday = Findings.compute(frame, None, FEED_WIDE_FAMILIES, detector.tz)
     labels, reasons = _post_labels(holiday, n)
     yield pa.RecordBatch.from_arrays(

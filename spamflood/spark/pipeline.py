@@ -337,11 +337,13 @@ def _score(
         )
 
         # 5. Festival templates shared across accounts (only posts that name a festival).
+        # The sender's display name is masked in its skeleton, as one machine does.
+        sender = ["author_name"] if "author_name" in facts.present else []
         template_part = (
             posts.where(F.col("skel").isNotNull())
-            .select("row", "skel", "id", "text", "author", "time")
+            .select("row", "skel", "id", "text", "author", "time", *sender)
             .repartition(parts, "skel")
-            .select("row", "id", "text", "author", "time")
+            .select("row", "id", "text", "author", "time", *sender)
             .mapInArrow(partial(_with_detector, step=P.score_templates, shared=shared), _spark_schema(P.TEMPLATE_SCHEMA))
         )
 
