@@ -207,6 +207,17 @@ def _add_flood_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-copies", type=_AT_LEAST_TWO, help="copies by one account that make repetition (default: 3, or the model's)"
     )
+    p.add_argument(
+        "--interval",
+        type=_duration,
+        help="accounts posting one link, hashtag, mention or repost this close co-post, e.g. 30s, 2min "
+        "(default: 1min, or the model's)",
+    )
+    p.add_argument(
+        "--min-coposts",
+        type=_AT_LEAST_TWO,
+        help="co-posting occasions that tie two accounts into a coordinated group (default: 3, or the model's)",
+    )
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -455,7 +466,7 @@ def _detector_params(args: argparse.Namespace) -> dict[str, Any]:
     """The detector parameters given on the command line (the rest come from the model or the
     defaults)."""
     params: dict[str, Any] = {"n_jobs": args.jobs, "criteria": not getattr(args, "no_criteria", False)}
-    for name in ("threshold", "similarity", "window", "min_authors", "min_copies", "seed"):
+    for name in ("threshold", "similarity", "window", "min_authors", "min_copies", "interval", "min_coposts", "seed"):
         value = getattr(args, name, None)
         if value is not None:
             params[name] = value
@@ -1021,7 +1032,7 @@ def _monitor(args: argparse.Namespace, make_store: Any) -> Any:
     from spamflood.stream.monitor import MONITOR_SETTINGS
 
     given: dict[str, Any] = {}
-    for name in ("window", "min_authors", "min_copies", "similarity"):
+    for name in ("window", "min_authors", "min_copies", "similarity", "interval", "min_coposts"):
         if getattr(args, name) is not None:
             given[MONITOR_SETTINGS[name]] = getattr(args, name)
     if args.tz != "UTC":

@@ -237,6 +237,37 @@ def test_the_cli_lists_coordinated_with_its_reason(tmp_path, entry: str) -> None
     assert not any("coordinated" in row["labels"] for k, row in rows.items() if k.startswith("o"))
 
 
+@pytest.mark.parametrize(
+    ("options", "coordinated"),
+    [([], 30), (["--min-coposts", "6"], 0), (["--interval", "5s"], 0), (["--interval", "2min", "--min-coposts", "5"], 30)],
+)
+def test_the_cli_interval_and_min_coposts_set_what_makes_a_group(tmp_path, options: list[str], coordinated: int) -> None:
+    """The campaign's six accounts post within 30 s of each other in five bursts: five
+    occasions per pair at a 1 min interval; none at 5 s slots; fewer than the six asked for."""
+    feed = tmp_path / "feed.jsonl"
+    posts = campaign() + organic_trend(people=40)
+    feed.write_text("".join(json.dumps({"id": p.id, "text": p.text, "author": p.author, "time": p.time}) + "\n" for p in posts))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(out), "--rules", "-q", *options],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sum("coordinated" in row["labels"] for row in rows) == coordinated
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--interval", "0"], "argument --interval: must be a positive duration"), (["--min-coposts", "1"], "argument --min-coposts: must be at least 2")],
+)
+def test_the_cli_refuses_an_interval_or_min_coposts_that_cannot_be(tmp_path, options: list[str], message: str) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "text": "hi #tag", "author": "x", "time": BASE}) + "\n")
+    proc = subprocess.run([shutil.which("spamflood"), "score", str(feed), "-o", str(tmp_path / "out.jsonl"), *options],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 TOKENS = st.sampled_from(
     ["#Tea", "#tea", "＃Tea", "#话题#", "#39", "#", "@Ann", "ann@mail.com", "&#39;", "https://www.Ex.com/a/?utm_source=x&b=2",
      "http://ex.com/a?b=2#top", "youtu.be/abc", "https://youtu.be/abc", "bit.ly/X", "word", "，", "\n", "x#tag", "@@b"]
