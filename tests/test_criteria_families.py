@@ -140,6 +140,18 @@ def test_brands_signing_one_festival_greeting_with_their_own_names_share_a_templ
     assert not reasons(ev[-1])
 
 
+def test_a_brand_account_named_for_its_customer_service_or_store_signs_with_the_brand() -> None:
+    # "净享家客服", "SnackNest Store", "GeekPalHQ" sign their greetings "净享家", "SnackNest",
+    # "GeekPal": the ending is cut before the name is looked for, so the copies share a skeleton
+    rows = [{"text": f"春节｜{brand}愿你被温柔以待", "author": f"b{i}", "author_name": name, "time": 0.0}
+            for i, (name, brand) in enumerate([("净享家客服", "净享家"), ("茶语轩客服中心", "茶语轩"), ("潮衣阁", "潮衣阁")])]
+    rows += [{"text": f"{brand} wishes you luck and joy this Lunar New Year", "author": f"e{i}", "author_name": name, "time": 0.0}
+             for i, (name, brand) in enumerate([("SnackNest Store", "SnackNest"), ("GeekPalHQ", "GeekPal"), ("CleanNest_official", "CleanNest")])]
+    v = _values(_batch(rows), ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_SKELETON_SHARED"].tolist() == [3.0] * 6
+    assert evaluate(_batch(rows), families=["holiday_template"]).labels["holiday_template"].tolist() == [1.0] * 6
+
+
 def test_a_brand_signing_its_name_on_a_disaster_hijacks_it_a_person_does_not() -> None:
     rows = [
         {"text": "杭州台风，暖绒坊与你同在", "author": "b", "author_name": "暖绒坊官方", "time": 0.0},
