@@ -155,7 +155,7 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
         ("做防晒霜的第25天，已经提车了，感谢团队", 'microbusiness: income boast "提车"; recruiting "感谢团队"'),
         ("Day 55 of my lipstick business and I just paid off my car, thank you team",
          'microbusiness: income boast "paid off my car"; recruiting "thank you team"'),
-        ("一个月前我还在上班，现在每天在家带娃也能收入32300", 'microbusiness: income boast "也能收入"; work-from-phone pitch "在家"'),
+        ("一个月前我还在上班，现在每天在家带娃也能收入32300", 'microbusiness: income boast "也能收入"; work-from-phone pitch "在家带娃"'),
         ("感恩客户的信任，防晒霜今天又出了438套", 'microbusiness: sales boast "感恩客户", "又出了"; goods sold "438套"'),
         ("Another mom joined my team and made $2k in her first month",
          'microbusiness: income boast "in her first month"; recruiting "joined my team"'),
@@ -175,10 +175,20 @@ def test_influencer_and_micro_seller_copy_fires_with_its_evidence(text: str, exp
         "今天提车了，开心",  # a person's new car
         "对不起各位，今天的蛋糕真的没货了",  # a bakery's notice: one sales word
         "my phone only has 2 hours left of battery",
+        # at home is anyone's day, not a work-from-home pitch, even beside a link
+        "奶奶又在家族群里发养生文章了 https://t.cn/UEZsZ2s",
+        "自己在家做了煎饼果子，味道还行 https://t.cn/UEZsZ2s",
     ],
 )
 def test_one_selling_word_from_the_widened_lexicons_is_no_label(text: str) -> None:
     assert evaluate([text]).evidence == [[]]
+
+
+def test_delivery_to_the_door_is_no_work_from_home_pitch() -> None:
+    # 足不出户送到家 sells a delivery (a hijack of the blizzard here), it recruits nobody
+    ev = evaluate(["暴雪天气别出门，冰丝凉席9折，足不出户送到家，点击链接https://t.cn/B5JPbsj"])
+    assert ev.labels["microbusiness"][0] == 0.0
+    assert ev.labels["soft_ad"][0] == 1.0 and ev.labels["hotspot_hijack"][0] == 1.0
 
 
 @pytest.mark.parametrize(
