@@ -155,6 +155,8 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
         ("做防晒霜的第25天，已经提车了，感谢团队", 'microbusiness: income boast "提车"; recruiting "感谢团队"'),
         ("Day 55 of my lipstick business and I just paid off my car, thank you team",
          'microbusiness: income boast "paid off my car"; recruiting "thank you team"'),
+        ("订购热线：18962806220，全场8折", 'soft_ad: discount "8折"; contact handle "订购热线", "18962806220"'),
+        ("[图片][图片] 今天的收款截图，手都.收软了", 'microbusiness: income boast "收软"; proof screenshot "收款", "截图"'),
         ("一个月前我还在上班，现在每天在家带娃也能收入32300", 'microbusiness: income boast "也能收入"; work-from-phone pitch "在家带娃"'),
         ("感恩客户的信任，防晒霜今天又出了438套", 'microbusiness: sales boast "感恩客户", "又出了"; goods sold "438套"'),
         ("Another mom joined my team and made $2k in her first month",
@@ -175,6 +177,8 @@ def test_influencer_and_micro_seller_copy_fires_with_its_evidence(text: str, exp
         "今天提车了，开心",  # a person's new car
         "对不起各位，今天的蛋糕真的没货了",  # a bakery's notice: one sales word
         "my phone only has 2 hours left of battery",
+        # a phone line named for what it is for is one contact, not also a call to action
+        "咨询热线：18962806220",
         # at home is anyone's day, not a work-from-home pitch, even beside a link
         "奶奶又在家族群里发养生文章了 https://t.cn/UEZsZ2s",
         "自己在家做了煎饼果子，味道还行 https://t.cn/UEZsZ2s",
