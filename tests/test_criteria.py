@@ -139,7 +139,7 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
         ("So many of you asked what meal shakes I use: it's SlimLeaf https://rb.gy/kJvR4xW",
          'soft_ad: link "https://rb.gy/kJvR4xW"; testimonial "So many of you asked"'),
         ("Not an ad!! FreshBox snack box is that good, bought it 5 times now, link here https://shorturl.at/wE4JUuP",
-         'soft_ad: link "https://shorturl.at/wE4JUuP"; call to action "link here"; testimonial "Not an ad"'),
+         'soft_ad: link "https://shorturl.at/wE4JUuP"; call to action "link here"'),
         ("Been trying SlimLeaf meal shakes and I'm shocked how well it works. hit my DMs",
          'soft_ad: contact handle "hit my DMs"; testimonial "how well it works"'),
         # a price written after a comma is a price: "，169元" (the comma once hid the number)
@@ -171,7 +171,8 @@ def test_influencer_and_micro_seller_copy_fires_with_its_evidence(text: str, exp
     "text",
     [
         "我也被问了好多次，统一回复：不知道",  # answering friends, nothing to sell
-        "the new subway line is not an ad, it's real, finally",
+        "净享家的净水器真的好用，自己买的，不是广告",  # a buyer's praise, however it insists
+        "BioBalance probiotics is genuinely good, paid for it myself, not an ad, 10/10",
         "刚在超市买了鸡蛋，12元一盒",  # a price after a comma, and nothing else
         "感谢团队这一年的付出",  # a team thanked at work
         "今天提车了，开心",  # a person's new car
