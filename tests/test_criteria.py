@@ -133,6 +133,72 @@ def test_marketing_copy_fires_its_label(text: str, label: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # an influencer answering her followers with the product and its link
+        ("被问了好多次用的什么普洱，统一回复：悦享茶，https://t.cn/2P5xKUL",
+         'soft_ad: link "https://t.cn/2P5xKUL"; testimonial "被问了好多次", "统一回复"'),
+        ("So many of you asked what meal shakes I use: it's SlimLeaf https://rb.gy/kJvR4xW",
+         'soft_ad: link "https://rb.gy/kJvR4xW"; testimonial "So many of you asked"'),
+        ("Not an ad!! FreshBox snack box is that good, bought it 5 times now, link here https://shorturl.at/wE4JUuP",
+         'soft_ad: link "https://shorturl.at/wE4JUuP"; call to action "link here"'),
+        ("Been trying SlimLeaf meal shakes and I'm shocked how well it works. hit my DMs",
+         'soft_ad: contact handle "hit my DMs"; testimonial "how well it works"'),
+        # a price written after a comma is a price: "，169元" (the comma once hid the number)
+        ("美妍坊眼霜补货啦，169元起，https://url.cn/dXKhvQH", 'soft_ad: price "169元"; link "https://url.cn/dXKhvQH"'),
+        ("终于找到好用的面霜了，雪肌源的，199元，私信我", 'soft_ad: price "199元"; contact handle "私信我"; testimonial "终于找到好用的"'),
+        # a code to type at checkout, a countdown in hours, a giveaway's deadline
+        ("红茶礼盒换成悦享茶之后再也回不去了，下单记得用码DEAL45",
+         'soft_ad: discount "用码DEAL45"; call to action "下单"; testimonial "再也回不去了"'),
+        ("冰丝凉席直降，最后9小时", 'soft_ad: discount "直降"; urgency "最后9小时"'),
+        ("Trending: Rare comet visible tonight. Repost to win a water filter, 6 winners, only 8 hours left",
+         "urgency \"hours left\""),
+        # the micro-business boasts: the car the business bought, the team, the promised income
+        ("做防晒霜的第25天，已经提车了，感谢团队", 'microbusiness: income boast "提车"; recruiting "感谢团队"'),
+        ("Day 55 of my lipstick business and I just paid off my car, thank you team",
+         'microbusiness: income boast "paid off my car"; recruiting "thank you team"'),
+        ("订购热线：18962806220，全场8折", 'soft_ad: discount "8折"; contact handle "订购热线", "18962806220"'),
+        ("[图片][图片] 今天的收款截图，手都.收软了", 'microbusiness: income boast "收软"; proof screenshot "收款", "截图"'),
+        ("一个月前我还在上班，现在每天在家带娃也能收入32300", 'microbusiness: income boast "也能收入"; work-from-phone pitch "在家带娃"'),
+        ("感恩客户的信任，防晒霜今天又出了438套", 'microbusiness: sales boast "感恩客户", "又出了"; goods sold "438套"'),
+        ("Another mom joined my team and made $2k in her first month",
+         'microbusiness: income boast "in her first month"; recruiting "joined my team"'),
+    ],
+)
+def test_influencer_and_micro_seller_copy_fires_with_its_evidence(text: str, expected: str) -> None:
+    assert expected in "; ".join(reasons(evaluate([text]).evidence[0]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我也被问了好多次，统一回复：不知道",  # answering friends, nothing to sell
+        "净享家的净水器真的好用，自己买的，不是广告",  # a buyer's praise, however it insists
+        "BioBalance probiotics is genuinely good, paid for it myself, not an ad, 10/10",
+        "刚在超市买了鸡蛋，12元一盒",  # a price after a comma, and nothing else
+        "感谢团队这一年的付出",  # a team thanked at work
+        "今天提车了，开心",  # a person's new car
+        "对不起各位，今天的蛋糕真的没货了",  # a bakery's notice: one sales word
+        "my phone only has 2 hours left of battery",
+        # a phone line named for what it is for is one contact, not also a call to action
+        "咨询热线：18962806220",
+        # at home is anyone's day, not a work-from-home pitch, even beside a link
+        "奶奶又在家族群里发养生文章了 https://t.cn/UEZsZ2s",
+        "自己在家做了煎饼果子，味道还行 https://t.cn/UEZsZ2s",
+    ],
+)
+def test_one_selling_word_from_the_widened_lexicons_is_no_label(text: str) -> None:
+    assert evaluate([text]).evidence == [[]]
+
+
+def test_delivery_to_the_door_is_no_work_from_home_pitch() -> None:
+    # 足不出户送到家 sells a delivery (a hijack of the blizzard here), it recruits nobody
+    ev = evaluate(["暴雪天气别出门，冰丝凉席9折，足不出户送到家，点击链接https://t.cn/B5JPbsj"])
+    assert ev.labels["microbusiness"][0] == 0.0
+    assert ev.labels["soft_ad"][0] == 1.0 and ev.labels["hotspot_hijack"][0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # a story presented as trending is an event; selling in the same post hijacks it
         (
             "热搜第一：跨海高铁全线贯通，全场买一送一，点击链接",
@@ -343,12 +409,14 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
     }
     assert not any(f.monotone == -1 for f in FEATURES.values())
     # the post's own account's batch evidence is a label rule only until the bundled model is
-    # retrained on it; of coordination the model reads the group's accounts and co-posts
+    # retrained on it; of coordination the model reads the group's accounts and co-posts; a
+    # post's own :00 seconds only says which of a scheduling account's posts auto_posting lists
     assert [f.name for f in FEATURES.values() if not f.model_input] == [
         "MASS_SHARE_CLUSTER_SPAN",
         "BATCH_ACCOUNTS_ACCOUNTS",
         "BATCH_ACCOUNTS_ACCOUNT_BURST",
         "BATCH_ACCOUNTS_ACCOUNT_SIGN",
+        "AUTO_POSTING_ON_THE_MINUTE",
         "COORDINATED_PAIRS",
         "COORDINATED_POSTS",
         "COORDINATED_SPAN",

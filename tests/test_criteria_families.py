@@ -140,6 +140,18 @@ def test_brands_signing_one_festival_greeting_with_their_own_names_share_a_templ
     assert not reasons(ev[-1])
 
 
+def test_a_brand_account_named_for_its_customer_service_or_store_signs_with_the_brand() -> None:
+    # "净享家客服", "SnackNest Store", "GeekPalHQ" sign their greetings "净享家", "SnackNest",
+    # "GeekPal": the ending is cut before the name is looked for, so the copies share a skeleton
+    rows = [{"text": f"春节｜{brand}愿你被温柔以待", "author": f"b{i}", "author_name": name, "time": 0.0}
+            for i, (name, brand) in enumerate([("净享家客服", "净享家"), ("茶语轩客服中心", "茶语轩"), ("潮衣阁", "潮衣阁")])]
+    rows += [{"text": f"{brand} wishes you luck and joy this Lunar New Year", "author": f"e{i}", "author_name": name, "time": 0.0}
+             for i, (name, brand) in enumerate([("SnackNest Store", "SnackNest"), ("GeekPalHQ", "GeekPal"), ("CleanNest_official", "CleanNest")])]
+    v = _values(_batch(rows), ["holiday_template"])
+    assert v["HOLIDAY_TEMPLATE_SKELETON_SHARED"].tolist() == [3.0] * 6
+    assert evaluate(_batch(rows), families=["holiday_template"]).labels["holiday_template"].tolist() == [1.0] * 6
+
+
 def test_a_brand_signing_its_name_on_a_disaster_hijacks_it_a_person_does_not() -> None:
     rows = [
         {"text": "杭州台风，暖绒坊与你同在", "author": "b", "author_name": "暖绒坊官方", "time": 0.0},
@@ -237,6 +249,35 @@ def test_an_account_that_schedules_half_of_its_posts_is_auto_posting() -> None:
         rows.append({"text": f"新品 {d}", "author": "brand", "time": start + d * DAY + float(rng.uniform(3600, 36000))})
     assert _auto_posting_fired(rows) == {"brand"}
     assert _values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"][-1] == pytest.approx(0.5, abs=0.09)
+
+
+def test_a_brand_that_schedules_a_few_of_its_posts_is_auto_posting_on_those_posts_only() -> None:
+    # a brand account's software posts its 23:00:00 good-night greeting on 4 days; its 22 other
+    # posts (festival greetings, promotions) are typed by hand, with seconds. 4 of 26 posts on :00
+    # seconds is no person's chance (1 in 60 a post); the label goes on the 4 scheduled posts only
+    rows = _cadence_feed(0, 12, seed=6)
+    start = _epoch("2026-03-01T23:00:00")
+    rng = np.random.default_rng(7)
+    brand = [{"text": f"晚安 {d}", "author": "brand", "time": start + d * DAY} for d in range(4)]
+    brand += [{"text": f"新品 {k}", "author": "brand", "time": start + float(rng.uniform(60, 9 * DAY)) // 60 * 60 + 17}
+              for k in range(22)]
+    ev = evaluate(_batch(rows + brand), families=["auto_posting"])
+    fired = ev.labels["auto_posting"][len(rows):]
+    assert fired.tolist() == [1.0] * 4 + [0.0] * 22
+    assert ev.labels["auto_posting"][: len(rows)].sum() == 0
+    assert "this post at exactly :00 seconds, as 4 of account brand's are" in reasons(ev.evidence[len(rows)])[0]
+
+
+def test_a_person_with_one_post_on_the_whole_minute_is_no_scheduler() -> None:
+    # among a person's 6 posts one lands on :00 seconds, as one in 60 does: a share of 17%, one post
+    rows = _cadence_feed(0, 12, seed=8)
+    start = _epoch("2026-03-02T10:00:00")
+    minutes = (0, 95, 260, 1700, 2900, 4410)  # irregular gaps, at 13 seconds past but one
+    rows += [{"text": f"hi {k}", "author": "me", "time": start + 60.0 * m + (0 if k == 2 else 13)} for k, m in enumerate(minutes)]
+    values = _values(_batch(rows), ["auto_posting"])
+    assert values["AUTO_POSTING_ZERO_SECONDS"][-1] == pytest.approx(1 / 6)
+    assert values["AUTO_POSTING_ON_THE_MINUTE"][-4] == 1.0
+    assert _auto_posting_fired(rows) == set()
 
 
 def test_chicken_soup_at_the_same_minute_every_day() -> None:

@@ -7,7 +7,11 @@ variation of the gaps between posts (low = regular), the share of posts at exact
 the share on the quarter hour, and the most posts in one local day. Every value is the author's
 and is repeated on each of their posts; NaN without times or authors, or when the author has
 fewer than ``min_posts`` posts (too few to call a rhythm); NaN on a post without a time or an
-author (it is in no account's rhythm).
+author (it is in no account's rhythm). One value is the post's own: on a post at exactly :00
+seconds, how many of its author's posts are (``AUTO_POSTING_ON_THE_MINUTE``; 0 on a post off the
+whole minute, NaN where ``AUTO_POSTING_ZERO_SECONDS`` is), so that an account which schedules
+only some of its posts (a brand's 07:30:00 greeting every morning, its other posts by hand) is
+listed on its scheduled posts, not on the rest.
 
 Timestamp precision is decided per account, from the other accounts. Many exports give some
 times to the minute only (Weibo shows many posts without seconds), so a post at :00 seconds may
@@ -79,12 +83,12 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     codes = ctx.author_codes()
     times = ctx.cols.times
     if codes is None or times is None:
-        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
+        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak", "on_minute")}
     min_posts = int(ctx.settings.get("min_posts", MIN_POSTS))
     known = ~np.isnan(times) & (codes >= 0)  # a post without a time or an author is in no rhythm
     idx = np.flatnonzero(known)
     if not idx.size:
-        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak")}
+        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak", "on_minute")}
     a, t = codes[idx], times[idx]
     order = np.lexsort((t, a))
     a, t, idx = a[order], t[order], idx[order]
@@ -124,6 +128,10 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
         col = np.full(n, np.nan)
         col[known] = per[codes[known]]
         out[key] = col
+    # on a post at :00 seconds, its author's posts there (where the author's share is evidence)
+    on_minute = np.full(n, np.nan)
+    on_minute[idx] = np.where(np.isnan(zero[a]), np.nan, np.where(seconds == 0, zero[a] * posts[a], 0.0))
+    out["on_minute"] = on_minute
     return out
 
 
@@ -134,6 +142,7 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "AUTO_POSTING_POSTS": per["posts"],
         "AUTO_POSTING_GAP_CV": per["cv"],
         "AUTO_POSTING_ZERO_SECONDS": per["zero"],
+        "AUTO_POSTING_ON_THE_MINUTE": per["on_minute"],
         "AUTO_POSTING_ROUND_MINUTE": per["quarter"],
         "AUTO_POSTING_DAILY_PEAK": per["peak"],
     }
@@ -149,6 +158,8 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             out[name] = f"account {author} posts at near-constant gaps (variation {value:.0%})"
         elif name == "AUTO_POSTING_ZERO_SECONDS":
             out[name] = f"{value:.0%} of account {author}'s posts at exactly :00 seconds"
+        elif name == "AUTO_POSTING_ON_THE_MINUTE":
+            out[name] = f"this post at exactly :00 seconds, as {int(value)} of account {author}'s are"
         elif name == "AUTO_POSTING_ROUND_MINUTE":
             out[name] = f"{value:.0%} of account {author}'s posts on the quarter hour"
         elif name == "AUTO_POSTING_DAILY_PEAK":

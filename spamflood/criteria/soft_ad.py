@@ -54,7 +54,8 @@ _NOT_FOLD = r"(?!腾|叠|磨|服|射|断|返|回|合|算|旧|纸|线)"  # 折 in
 
 # Every number, read once with what follows it; _route_number says what it is.
 _NUMBER = (
-    r"(?P<num>[0-9x](?<![0-9x.,][0-9x])[0-9x]*(?:[.,][0-9x]+)*)"  # from the start of a number only
+    r"(?P<num>[0-9x](?<![0-9x][0-9x])(?<![0-9x][.,][0-9x])[0-9x]*(?:[.,][0-9x]+)*)"  # from the start of a number only
+    # (a comma or point continues a number only after a digit: "，199元" is a price after a comma)
     r"(?:(?=[\s元块美英欧港万rudbpqe/折%])(?:\s?(?P<unit>元|块钱|块|美元|英镑|欧元|港币|万元|万起)"
     r"|\s?(?P<word>rmb|usd|dollars|bucks|pounds|quid|euros)(?![a-z])"
     r"|(?P<chat>r)(?![a-z0-9])"  # chat shorthand: 100r = 100 yuan
@@ -138,7 +139,8 @@ def _discount() -> Patterns:
         + r"|满" + _D + r"+(?:元)?[减送返]" + _D + r"+"
         + r"|充" + _D + r"+送" + _D + r"+"
         + r"|买[0-9x一二三]送[0-9x一二三]"
-        + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}",
+        + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}"
+        + r"|用码[:\s]*[a-z0-9]{4,}|留了券[:\s]*[a-z0-9]{4,}",  # 下单记得用码VIP97: a code to type at checkout
         r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}",
         r"[$£€¥]\s?\d+(?:[.,]\d+)?\s?off(?![a-z])",  # $14 off: money taken off a price
     )
@@ -184,6 +186,11 @@ def _bank_account() -> Patterns:
     return _alts(r"(?:" + banks + r")[^0-9x]{0,8}(?<![0-9x])[0-9x](?:[ _-]?[0-9x]){14,21}(?![0-9x])")
 
 
+def _urgency() -> Patterns:
+    # a countdown: 最后9小时, 最后两个小时 (the hours left of a flash sale)
+    return _alts(r"最后(?:[0-9x]{1,2}|[一二两三四五六七八九十几]{1,2})个?小时")
+
+
 def _email() -> Patterns:
     return _alts(r"@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 
@@ -219,6 +226,7 @@ PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_phone": _phone,
     "soft_ad_bank_account": _bank_account,
     "soft_ad_email": _email,
+    "soft_ad_urgency_pattern": _urgency,
 }
 
 # feature -> the lists and patterns it counts
@@ -232,7 +240,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "SOFT_AD_CTA": ("soft_ad_cta", "soft_ad_cta_pattern"),
     "SOFT_AD_CUSTOMER": ("soft_ad_customer",),
     "SOFT_AD_SELLER": ("soft_ad_seller",),
-    "SOFT_AD_URGENCY": ("soft_ad_urgency",),
+    "SOFT_AD_URGENCY": ("soft_ad_urgency", "soft_ad_urgency_pattern"),
     "SOFT_AD_SUPERLATIVE": ("soft_ad_superlative",),
     "SOFT_AD_TESTIMONIAL": ("soft_ad_testimonial",),
 }
@@ -275,6 +283,7 @@ _WHAT = {
     "soft_ad_customer": "customer address",
     "soft_ad_seller": "seller's voice",
     "soft_ad_urgency": "urgency",
+    "soft_ad_urgency_pattern": "urgency",
     "soft_ad_superlative": "superlative",
     "soft_ad_testimonial": "testimonial",
 }
