@@ -1,0 +1,156 @@
+"""The co-posting network in Redis: one account network for every monitor sharing a server.
+
+:class:`RedisCoPosting` is :class:`~spamflood.stream.coposting.CoPosting` with its state in
+Redis (layout in :mod:`spamflood.stream.coposting_lua`): each post is one Lua script run on
+the server, which pairs it with the object's recent posts, counts the pairs' occasions,
+applies the edge rule, updates the union-find groups and forgets what fell behind the
+horizon, atomically, so monitors in several processes see one network and never race. The
+script returns the post's group (its accounts, edge weights, objects, posts and their span)
+and :func:`~spamflood.stream.coposting.group_counts` words it as in memory, so a monitor on
+Redis and one in memory give the same ``coordinated`` counts, labels and reasons.
+
+It rides on a :class:`~spamflood.stream.RedisStore`: the same connection, retries, key
+prefix, and its pipelined round trips (:meth:`add_many` sends a batch's scripts in one).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from spamflood.coordination import MAX_NEIGHBOURS
+from spamflood.errors import ConfigError
+from spamflood.stream.coposting import GroupCounts, Posting, group_counts
+from spamflood.stream.coposting_lua import COPOST
+from spamflood.stream.redis_store import RedisStore
+from spamflood.stream.store import StoreError
+
+__all__ = ["RedisCoPosting"]
+
+
+class RedisCoPosting:
+    """:class:`~spamflood.stream.coposting.CoPosting` kept in the Redis of ``store``.
+
+    Parameters are :class:`~spamflood.stream.coposting.CoPosting`'s; ``ttl_margin`` is how
+    many seconds the keys outlive one horizon and interval of silence (they expire by
+    themselves when a deployment stops). Monitors sharing a key prefix must use the same
+    parameters (others are refused with :class:`~spamflood.errors.ConfigError`).
+    """
+
+    def __init__(
+        self,
+        store: RedisStore,
+        *,
+        interval: float,
+        min_coposts: int,
+        min_overlap: float,
+        horizon: float,
+        ttl_margin: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.interval = interval
+        self.min_coposts = min_coposts
+        self.min_overlap = min_overlap
+        self.horizon = horizon
+        self.ttl = math.ceil(horizon + interval + ttl_margin)
+        self.settings = (
+            f"interval={interval!r} min_coposts={min_coposts} min_overlap={min_overlap!r} horizon={horizon!r} "
+            f"max_neighbours={MAX_NEIGHBOURS}"
+        )
+        self._script = store._redis.register_script(COPOST)
+        self._prefix = f"{store.key_prefix}:co"
+        self._common = [
+            store.key_prefix,
+            self.settings,
+            repr(float(interval)),
+            min_coposts,
+            repr(float(min_overlap)),
+            repr(float(horizon)),
+            self.ttl,
+            MAX_NEIGHBOURS,
+        ]
+
+    def __repr__(self) -> str:
+        return f"RedisCoPosting({self.store!r}, {self.settings})"
+
+    def add_many(self, posts: Sequence[Posting]) -> list[GroupCounts | None]:
+        """Each post's group counts so far (``None``: no group's post), in order, in one round
+        trip: a post without an account only names its objects (see
+        :meth:`~spamflood.stream.coposting.CoPosting.add_many`)."""
+        batch: list[list[Any]] = []
+        where: list[int] = []
+        for i, (post_id, account, time, objects) in enumerate(posts):
+            if not objects:  # nothing to co-post: no state to touch
+                continue
+            mode = "note" if account is None else "add"
+            flat = [x for pair in objects.items() for x in pair]
+            batch.append([*self._common, mode, post_id, account or "", repr(float(time)), *flat])
+            where.append(i)
+        out: list[GroupCounts | None] = [None] * len(posts)
+        if batch:
+            for i, reply in zip(where, self.store._roundtrip(batch, self._script, ())):
+                out[i] = self._parse(reply)
+        return out
+
+    def add(self, post_id: str, account: str, time: float, objects: dict[str, str]) -> GroupCounts | None:
+        """Record one post and give its group's counts so far (as :meth:`CoPosting.add
+        <spamflood.stream.coposting.CoPosting.add>`)."""
+        return self.add_many([(post_id, account, time, objects)])[0]
+
+    def note(self, objects: dict[str, str]) -> None:
+        """Note the objects of a post that cannot co-post (as :meth:`CoPosting.note
+        <spamflood.stream.coposting.CoPosting.note>`)."""
+        self.add_many([("", None, math.nan, objects)])
+
+    def _parse(self, reply: Any) -> GroupCounts | None:
+        if isinstance(reply, Exception):
+            raise StoreError(f"Redis at {self.store.url} refused the co-posting update: {reply}")
+        kind = reply[0]
+        if kind == b"none":
+            return None
+        if kind == b"config":
+            raise ConfigError(
+                f"Redis key prefix {self.store.key_prefix!r} at {self.store.url} holds a co-posting network with other "
+                f"settings ({reply[1].decode()}); this monitor has ({self.settings}). Use another key_prefix, or the "
+                "same settings."
+            )
+        _, accounts, posts, first, last, flat_weights, flat_objects = reply
+        weights = Counter({int(flat_weights[i]): int(flat_weights[i + 1]) for i in range(0, len(flat_weights), 2)})
+        objects: dict[str, int] = {}
+        rank: dict[str, tuple[bool, int, str]] = {}
+        for i in range(0, len(flat_objects), 3):
+            name = flat_objects[i].decode()
+            repost, seq, shown = flat_objects[i + 2].split(b"\0", 2)
+            objects[name] = int(flat_objects[i + 1])
+            rank[name] = (repost == b"1", int(seq), shown.decode())
+        return group_counts(int(accounts), weights, objects, rank, int(posts), float(first), float(last))
+
+    # ------------------------------------------------------------------ for tests and metrics
+
+    def _run(self, what: str, fn: Any, *args: Any) -> Any:
+        return self.store._call(what, fn, *args)
+
+    def groups(self) -> list[frozenset[str]]:
+        """The groups now: each one's accounts."""
+        r, c = self.store._redis, self._prefix
+        roots = self._run("groups", r.smembers, f"{c}:roots")
+        return [
+            frozenset(a.decode() for a in self._run("groups", r.smembers, f"{c}:gm:{root.decode()}")) for root in roots
+        ]
+
+    def size(self) -> dict[str, int]:
+        """What the state holds, as :meth:`CoPosting.size <spamflood.stream.coposting.CoPosting.size>`."""
+        r, c = self.store._redis, self._prefix
+        pipe = r.pipeline(transaction=False)
+        pipe.scard(f"{c}:owners")
+        pipe.scard(f"{c}:pairs")
+        pipe.hlen(f"{c}:ed")
+        pipe.hlen(f"{c}:rank")
+        pipe.scard(f"{c}:seen")
+        accounts, pairs, edges, objects, posts = self._run("size", pipe.execute)
+        return {"accounts": accounts, "pairs": pairs, "edges": edges, "objects": objects, "posts": posts}
+
+    def close(self) -> None:
+        """Nothing of its own to release (the store's connection is the store's)."""
