@@ -21,9 +21,8 @@ Redis lost is lost: clusters re-form from the next posts). A call cut by a lost 
 sent again, which is safe: a post that already went through finds its record and is counted
 once. A refused password is not retried.
 
-The store holds the near-duplicate index only, not the account network of ``coordinated``
-(:mod:`spamflood.stream.coposting`, in process memory): a monitor on Redis does not compute
-that label (:attr:`~spamflood.stream.FloodMonitor.families` leaves it out).
+The store holds the near-duplicate index; the account network of ``coordinated`` rides on its
+connection under the same prefix (:mod:`spamflood.stream.redis_coposting`).
 """
 
 from __future__ import annotations
