@@ -172,9 +172,9 @@ class RedisStore:
         """When the current outage began (monotonic seconds), or None while connected."""
         self._connected = False
         """Whether any call has gone through yet (a first failure is 'cannot reach', not 'lost')."""
-        self._scripted: set[int] = set()
-        """The scripts (by ``id``) the server has run for this store (a NoScript reply after
-        that means it restarted)."""
+        self._scripted = False
+        """Whether the server has run the store's script (a NoScript reply after that means it
+        restarted; the co-posting network's script is then loaded again without a word)."""
         self._script = client.register_script(ADD)
         p = key_prefix
         self._keys = [f"{p}:cfg", f"{p}:wm", f"{p}:lo", f"{p}:gc"]
@@ -337,15 +337,15 @@ class RedisStore:
 
         replies = self._call("add", do)
         if any(isinstance(r, exc_mod.NoScriptError) for r in replies):  # a new or restarted server
-            if id(script) in self._scripted:
+            if script is self._script and self._scripted:
                 _log.warning(
                     "Redis at %s no longer has the spamflood script (restarted or flushed): loaded it again; "
-                    "what it lost of the index starts over from the next posts",
+                    "what it lost of the index and the account network starts over from the next posts",
                     self.url,
                 )
             script.sha = self._call("script load", self._redis.script_load, script.script)
             replies = self._call("add", do)
-        self._scripted.add(id(script))
+        self._scripted |= script is self._script
         return replies
 
     def add(self, entry: Entry) -> Counts | Late:
