@@ -153,6 +153,84 @@ def _alone(posts: list[Any], monitor: Any) -> dict[str, float]:
     return {"objects_in_us_per_post": round(1e6 * read / len(posts), 1), "network_us_per_post": round(1e6 * grow / len(posts), 1)}
 
 
+# ------------------------------------------------------------------ memory vs Redis
+
+
+def _server_cpu(client: Any) -> float:
+    """CPU seconds the redis-server has used (user + system)."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def stores(args: argparse.Namespace) -> dict[str, Any]:
+    """The account network and the whole monitor, memory store vs Redis store, in this process
+    on the same posts (batches of ``--batch``, as ``spamflood watch`` reads a file): posts/s
+    of wall time, this process's CPU and the redis-server's, and whether every verdict agrees."""
+    import redis
+
+    from spamflood.coordination import objects_in
+    from spamflood.posts import Post
+    from spamflood.stream import FloodMonitor, RedisStore
+    from spamflood.stream.coposting import CoPosting
+    from spamflood.stream.redis_coposting import RedisCoPosting
+
+    sys.path.insert(0, str(HERE))
+    from stream import start_redis  # the benchmark's private redis-server
+
+    rows = stream(args.posts, args.rate, args.campaigns, args.seed)
+    posts = [Post(id=p["id"], text=p["text"], author=p["author"], time=p["time"]) for p in rows]
+    batches = [posts[i : i + args.batch] for i in range(0, len(posts), args.batch)]
+    proc, url, _ = start_redis() if args.redis is None else (None, args.redis, "")
+    admin = redis.Redis.from_url(url)
+    out: dict[str, Any] = {"posts": len(posts), "batch": args.batch, "redis_server": admin.info("server")["redis_version"]}
+
+    def timed(name: str, fn: Any) -> Any:
+        wall, cpu, server = time.perf_counter(), time.process_time(), _server_cpu(admin)
+        result = fn()
+        wall, cpu, server = time.perf_counter() - wall, time.process_time() - cpu, _server_cpu(admin) - server
+        out[name] = {
+            "posts_per_s": round(len(posts) / wall),
+            "client_cpu_us_per_post": round(1e6 * cpu / len(posts), 1),
+            "server_cpu_us_per_post": round(1e6 * server / len(posts), 1),
+            "load_average": os.getloadavg(),
+        }
+        print(name, out[name], flush=True)
+        return result
+
+    try:
+        horizon = FloodMonitor(window=args.window).horizon
+        params = {"interval": 60.0, "min_coposts": 3, "min_overlap": 0.1, "horizon": horizon}
+        items = [(p.id, p.author, p.time, objects_in(p.text, p.repost_of)) for p in posts]
+        chunks = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+        memory = CoPosting(**params)
+        network = RedisCoPosting(RedisStore(url, window=args.window, key_prefix="bench-net"), **params)
+        network.store.clear()
+        a = timed("network_memory", lambda: [g for c in chunks for g in memory.add_many(c)])
+        b = timed("network_redis", lambda: [g for c in chunks for g in network.add_many(c)])
+        out["network_agree"] = a == b
+        out["network_held"] = {"memory": memory.size(), "redis": network.size()}
+        for name, store in (("monitor_memory", "memory"), ("monitor_redis", url), ("monitor_redis_no_network", url)):
+            monitor = FloodMonitor(window=args.window, store=store, key_prefix=name)
+            if isinstance(monitor.store, RedisStore):
+                monitor.store.clear()
+            if name.endswith("no_network"):
+                monitor.coposting = None  # the near-duplicate index alone, for the network's share
+            warm = FloodMonitor(window=args.window)  # compile and load outside the timing
+            warm.add_many(posts[:200])
+            verdicts = timed(name, lambda m=monitor: [v for c in batches for v in m.add_many(c, batch_size=args.batch)])
+            out[f"{name}_coordinated"] = sum("coordinated" in v.labels for v in verdicts)
+            out.setdefault("verdicts", {})[name] = verdicts
+            monitor.close()
+        got = out.pop("verdicts")
+        out["monitor_agree"] = got["monitor_memory"] == got["monitor_redis"]
+    finally:
+        admin.close()
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=20_000)
@@ -163,9 +241,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--baseline-rev", default="9a57d6b", help="a commit whose stream does not compute coordinated")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--stores", action="store_true", help="memory store vs Redis store instead (see stores())")
+    ap.add_argument("--batch", type=int, default=256, help="posts per add_many with --stores (default: 256)")
+    ap.add_argument("--redis", help="with --stores: this Redis instead of a private redis-server")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(run(args)))
+        return
+    if args.stores:
+        result = {"params": vars(args), **stores(args)}
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "stream_coordination_stores.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         return
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev], capture_output=True, check=True).stdout
