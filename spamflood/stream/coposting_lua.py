@@ -14,7 +14,8 @@ bytewise; ``r`` a group's root account; fields and list items are joined by NUL)
     C:new          the newest post time seen;  C:swept  the newest time at the last sweep
     C:seen         set of the post ids held (a redelivery is counted once)
     C:rank         hash object -> "<1 if a repost>\\0<seq>\\0<as shown>" (C:seq numbers them)
-    C:rc:<o>       list of object o's posts of the last interval: "time\\0slot\\0account\\0paired"
+    C:rc:<o>       object o's posts of the last interval, "time\\0slot\\0account\\0paired" joined
+                   by \\1 (one read and one write a post, however many it pairs with)
     C:objs         set of the objects with such a list
     C:own:<a>      set of the interval slots account a posted an object in;  C:owners  their accounts
     C:pt:<a>       set of the accounts a co-posted with
@@ -61,6 +62,7 @@ for i = 13, #ARGV, 2 do
   shown[#shown + 1] = ARGV[i + 1]
 end
 local SEP = '\0'
+local RS = '\1' -- between the posts of an object's recent list
 
 local K = {
   cfg = C .. ':cfg', new = C .. ':new', swept = C .. ':swept', seq = C .. ':seq', ver = C .. ':ver',
@@ -84,10 +86,11 @@ local function int(x)
   return string.format('%d', x)
 end
 
-local function split(s)
+local function split(s, sep)
+  sep = sep or SEP
   local out, start = {}, 1
   while true do
-    local i = string.find(s, SEP, start, true)
+    local i = string.find(s, sep, start, true)
     if not i then
       out[#out + 1] = string.sub(s, start)
       return out
@@ -204,14 +207,14 @@ local function union(a, b)
 end
 
 local function count(k, w, objs)
-  local _, gw, gob = gkeys(find((unpair(k))))
+  local gm, gw, gob = gkeys(find((unpair(k))))
   redis.call('HINCRBY', gw, w, 1)
   for _, name in ipairs(objs) do
     if redis.call('HINCRBY', gob, name, 1) == 1 then
       bump() -- a new object of the group: its posts must be counted again
     end
   end
-  renew(gw, gob)
+  renew(gm, gw, gob)
 end
 
 local function uncount(k, w, objs)
@@ -378,8 +381,9 @@ local function forget()
     redis.call('SET', K.swept, fmt(newest))
     for _, name in ipairs(redis.call('SMEMBERS', K.objs)) do
       local rc = C .. ':rc:' .. name
-      local last = redis.call('LINDEX', rc, -1)
-      if (not last) or tonumber(split(last)[1]) < since then
+      local blob = redis.call('GET', rc)
+      local at = blob and (string.find(blob, RS .. '[^' .. RS .. ']*$') or 0)
+      if (not blob) or tonumber(split(string.sub(blob, at + 1))[1]) < since then
         redis.call('DEL', rc)
         redis.call('SREM', K.objs, name)
       end
@@ -520,43 +524,47 @@ end
 renew(mine, own)
 for _, name in ipairs(names) do
   local rc = C .. ':rc:' .. name
-  while true do
-    local h = redis.call('LINDEX', rc, 0)
-    if (not h) or tonumber(split(h)[1]) >= t - interval then
-      break
-    end
-    redis.call('LPOP', rc)
+  local blob = redis.call('GET', rc)
+  local recent = blob and split(blob, RS) or {}
+  local kept = {}
+  local first = 1
+  while first <= #recent and tonumber(split(recent[first])[1]) < t - interval do
+    first = first + 1
   end
-  for i, e in ipairs(redis.call('LRANGE', rc, 0, -1)) do
-    local et, eslot, other, paired = unpack(split(e))
-    local etime = tonumber(et)
-    paired = tonumber(paired)
+  for i = first, #recent do
+    local e = split(recent[i])
+    local etime, paired, other = tonumber(e[1]), tonumber(e[4]), e[3]
     if paired < max_nb and math.abs(t - etime) <= interval then
-      redis.call('LSET', rc, i - 1, et .. SEP .. eslot .. SEP .. other .. SEP .. int(paired + 1))
+      e[4] = int(paired + 1)
       if other ~= account then
         local k = pkey(other, account)
         local ps, po = C .. ':ps:' .. k, C .. ':po:' .. k
-        if redis.call('SADD', K.pairs, k) == 1 then
-          redis.call('SADD', C .. ':pt:' .. other, account)
-          redis.call('SADD', partners, other)
-          renew(C .. ':pt:' .. other, partners)
-        end
-        local at = (etime <= t) and eslot or s
-        if redis.call('SADD', ps, at) == 1 then
+        local at = (etime <= t) and e[2] or s
+        if redis.call('SADD', ps, at) == 1 then -- a new occasion of the pair
           redis.call('RPUSH', K.dr, at .. SEP .. k)
+          local theirs = C .. ':pt:' .. other
+          if redis.call('SCARD', ps) == 1 then -- a new pair
+            redis.call('SADD', K.pairs, k)
+            redis.call('SADD', theirs, account)
+            redis.call('SADD', partners, other)
+          end
+          renew(ps, theirs, partners)
         end
         local cur = redis.call('HGET', po, name)
-        if (not cur) or tonumber(cur) <= tonumber(at) then
+        if (not cur) or tonumber(cur) < tonumber(at) then
           redis.call('HSET', po, name, at)
+          redis.call('EXPIRE', po, ttl)
         end
-        renew(ps, po)
         touch(k)
       end
     end
+    kept[#kept + 1] = table.concat(e, SEP)
   end
-  redis.call('RPUSH', rc, tstr .. SEP .. s .. SEP .. account .. SEP .. '0')
-  redis.call('SADD', K.objs, name)
-  renew(rc)
+  kept[#kept + 1] = tstr .. SEP .. s .. SEP .. account .. SEP .. '0'
+  redis.call('SET', rc, table.concat(kept, RS), 'EX', ttl)
+  if not blob then
+    redis.call('SADD', K.objs, name)
+  end
 end
 check_all(touched)
 local out = counts(true)
