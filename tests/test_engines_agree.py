@@ -461,6 +461,36 @@ def test_the_stream_on_redis_gives_the_memory_verdicts_and_the_batch_groups_on_a
     assert set(coordinated) <= {p.id for p in COORDINATED_FEED if p.id.startswith(("bot", "rt"))}
 
 
+@pytest.mark.redis
+def test_the_stream_on_redis_gives_the_memory_verdicts_on_a_synthetic_day_with_coordinated_campaigns(
+    redis_url: str, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    script = shutil.which("spamflood")
+    assert script is not None
+    feed, truth = tmp_path / "feed.jsonl", tmp_path / "truth.jsonl"
+    made = subprocess.run(
+        [script, "synth", "--posts", "4000", "--days", "1", "--seed", "3", "-o", str(feed), "--truth", str(truth), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    rows = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    labelled = {r["id"]: r for r in map(json.loads, truth.read_text(encoding="utf-8").splitlines())}
+    memory = FloodMonitor(window="1h").add_many(rows)
+    with FloodMonitor(window="1h", store=redis_url, key_prefix="synth") as on_redis:
+        assert on_redis.add_many(rows) == memory  # every post: cluster, labels, reasons, score
+    flagged = [v.id for v in memory if "coordinated" in v.labels]
+    campaign = {i for i, r in labelled.items() if "coordinated" in r["labels"]}
+    trend = {i for i, r in labelled.items() if r["organic_kind"] == "hashtag_trend"}
+    assert flagged and set(flagged) <= campaign and trend  # campaigns flagged as they form; no organic trend
+
+
 @pytest.mark.parametrize(("interval", "min_coposts"), [("1min", 3), ("1min", 6), ("10s", 2), ("5min", 2)])
 def test_the_spark_driver_finds_the_batch_groups_with_the_detector_interval_and_min_coposts(
     interval: str, min_coposts: int
