@@ -162,6 +162,86 @@ def _server_cpu(client: Any) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+# Recomputing a post's group from the stored edges instead of keeping union-find: a BFS over
+# every edge (what the script would have to read for each post of a group, before its median).
+_COMPONENT = r"""
+local flat = redis.call('HGETALL', KEYS[1])
+local adj = {}
+for i = 1, #flat, 2 do
+  local k = flat[i]
+  local c = string.find(k, ':', 1, true)
+  local n = tonumber(string.sub(k, 1, c - 1))
+  local a, b = string.sub(k, c + 1, c + n), string.sub(k, c + n + 1)
+  adj[a] = adj[a] or {}
+  adj[b] = adj[b] or {}
+  table.insert(adj[a], b)
+  table.insert(adj[b], a)
+end
+local seen, queue, members = {[ARGV[1]] = true}, {ARGV[1]}, 0
+while #queue > 0 do
+  local x = table.remove(queue)
+  members = members + 1
+  for _, y in ipairs(adj[x] or {}) do
+    if not seen[y] then
+      seen[y] = true
+      table.insert(queue, y)
+    end
+  end
+end
+return members
+"""
+
+
+def _one_big_group(url: str, admin: Any, batch: int) -> dict[str, Any]:
+    """The issue's campaign: 120 accounts, one hashtag, 30 waves of 30 s over 5.5 h (3,600
+    posts), through the network in memory and in Redis (horizon 1 day); then what recomputing
+    a post's group from the stored edges would cost instead of union-find."""
+    from spamflood.coordination import objects_in
+    from spamflood.stream import RedisStore
+    from spamflood.stream.coposting import CoPosting
+    from spamflood.stream.redis_coposting import RedisCoPosting
+
+    r = random.Random(5)
+    items = sorted(
+        (
+            (f"c{a}-{w}", f"acct{a}", T0 + 660 * w + 30 * r.random(), objects_in(" ".join(r.sample(WORDS, 9)) + " #SomeTag"))
+            for w in range(30)
+            for a in range(120)
+        ),
+        key=lambda item: item[2],
+    )
+    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+    params = {"interval": 60.0, "min_coposts": 3, "min_overlap": 0.1, "horizon": 86400.0}
+    memory = CoPosting(**params)
+    cpu = time.process_time()
+    a = [g for c in chunks for g in memory.add_many(c)]
+    cpu = time.process_time() - cpu
+    network = RedisCoPosting(RedisStore(url, window="1h", key_prefix="bench-big"), **params)
+    network.store.clear()
+    wall, server = time.perf_counter(), _server_cpu(admin)
+    b = [g for c in chunks for g in network.add_many(c)]
+    wall, server = time.perf_counter() - wall, _server_cpu(admin) - server
+    component = admin.register_script(_COMPONENT)
+    bfs = _server_cpu(admin)
+    for _ in range(20):
+        component(keys=["bench-big:co:ed"], args=["acct0"])
+    bfs = _server_cpu(admin) - bfs
+    out = {
+        "big_group": {
+            "posts": len(items),
+            "memory_cpu_us_per_post": round(1e6 * cpu / len(items)),
+            "redis_posts_per_s": round(len(items) / wall),
+            "redis_server_cpu_us_per_post": round(1e6 * server / len(items)),
+            "agree": a == b,
+            "held": network.size(),
+            "component_from_edges_server_cpu_us": round(1e6 * bfs / 20),
+            "load_average": os.getloadavg(),
+        }
+    }
+    print(out, flush=True)
+    return out
+
+
 def stores(args: argparse.Namespace) -> dict[str, Any]:
     """The account network and the whole monitor, memory store vs Redis store, in this process
     on the same posts (batches of ``--batch``, as ``spamflood watch`` reads a file): posts/s
@@ -223,6 +303,7 @@ def stores(args: argparse.Namespace) -> dict[str, Any]:
             monitor.close()
         got = out.pop("verdicts")
         out["monitor_agree"] = got["monitor_memory"] == got["monitor_redis"]
+        out.update(_one_big_group(url, admin, args.batch))
     finally:
         admin.close()
         if proc is not None:

@@ -166,6 +166,8 @@ local function find(a)
   return root
 end
 
+local dirty = {} -- groups written in this call, renewed once at its end
+
 local function gkeys(r)
   return C .. ':gm:' .. r, C .. ':gw:' .. r, C .. ':gob:' .. r
 end
@@ -202,32 +204,52 @@ local function union(a, b)
   redis.call('DEL', mb, wb, ob)
   redis.call('SREM', K.roots, rb)
   redis.call('HDEL', K.gc, rb)
-  renew(ma, wa, oa)
+  dirty[ra] = true
   bump()
 end
 
 local function count(k, w, objs)
-  local gm, gw, gob = gkeys(find((unpair(k))))
+  local r = find((unpair(k)))
+  local _, gw, gob = gkeys(r)
   redis.call('HINCRBY', gw, w, 1)
   for _, name in ipairs(objs) do
     if redis.call('HINCRBY', gob, name, 1) == 1 then
       bump() -- a new object of the group: its posts must be counted again
     end
   end
-  renew(gm, gw, gob)
+  dirty[r] = true
 end
 
-local function uncount(k, w, objs)
-  local _, gw, gob = gkeys(find((unpair(k))))
-  if redis.call('HINCRBY', gw, w, -1) <= 0 then
-    redis.call('HDEL', gw, w)
+-- A held edge's new weight and objects, in place of its old ones: what uncounting the old and
+-- counting the new would leave, without the round through zero of what both have (the group's
+-- objects do not change then, so its cached posts stay right).
+local function recount(a, weight, objs, old_weight, old_objs)
+  local r = find(a)
+  local _, gw, gob = gkeys(r)
+  local w = tostring(weight)
+  if w ~= old_weight then
+    if redis.call('HINCRBY', gw, old_weight, -1) <= 0 then
+      redis.call('HDEL', gw, old_weight)
+    end
+    redis.call('HINCRBY', gw, w, 1)
+  end
+  local had, has = {}, {}
+  for _, name in ipairs(old_objs) do
+    had[name] = true
   end
   for _, name in ipairs(objs) do
-    if redis.call('HINCRBY', gob, name, -1) <= 0 then
-      redis.call('HDEL', gob, name)
-      bump() -- an object the group no longer co-posts: its posts change
+    has[name] = true
+    if not had[name] and redis.call('HINCRBY', gob, name, 1) == 1 then
+      bump() -- a new object of the group
     end
   end
+  for _, name in ipairs(old_objs) do
+    if not has[name] and redis.call('HINCRBY', gob, name, -1) <= 0 then
+      redis.call('HDEL', gob, name)
+      bump() -- an object the group no longer co-posts
+    end
+  end
+  dirty[r] = true
 end
 
 local function held_parts(held)
@@ -237,6 +259,18 @@ local function held_parts(held)
 end
 
 -- The edge rule on pair k, the groups updated; true if an edge was lost (rebuild the groups).
+local moved = {} -- pairs whose objects changed in this call (else a held edge's are theirs)
+local own_sizes = {} -- each account's occasions, read once per check_all
+
+local function own_size(a)
+  local n = own_sizes[a]
+  if not n then
+    n = redis.call('SCARD', C .. ':own:' .. a)
+    own_sizes[a] = n
+  end
+  return n
+end
+
 local function check(k)
   local ps = C .. ':ps:' .. k
   local weight = redis.call('SCARD', ps)
@@ -245,7 +279,7 @@ local function check(k)
     return false
   end
   local a, b = unpair(k)
-  local busier = math.max(redis.call('SCARD', C .. ':own:' .. a), redis.call('SCARD', C .. ':own:' .. b))
+  local busier = math.max(own_size(a), own_size(b))
   local strong = weight >= min_coposts and weight >= min_overlap * busier
   if not strong then
     if not held then
@@ -253,6 +287,12 @@ local function check(k)
     end
     redis.call('HDEL', K.ed, k)
     return true
+  end
+  if held and not moved[k] then -- its objects are those held: only its weight may have changed
+    local cut = string.find(held, SEP, 1, true)
+    if (cut and string.sub(held, 1, cut - 1) or held) == tostring(weight) then
+      return false
+    end
   end
   local objs = redis.call('HKEYS', C .. ':po:' .. k)
   table.sort(objs)
@@ -263,10 +303,11 @@ local function check(k)
   if held == now then
     return false
   end
-  if held then
-    uncount(k, held_parts(held))
-  end
   redis.call('HSET', K.ed, k, now)
+  if held then -- a held edge joined a and b already: move its weight and objects in their group
+    recount(a, weight, objs, held_parts(held))
+    return false
+  end
   union(a, b)
   count(k, tostring(weight), objs)
   return false
@@ -288,6 +329,7 @@ local function rebuild()
 end
 
 local function check_all(touched)
+  own_sizes = {}
   local lost = false
   for _, k in ipairs(touched) do
     if check(k) then
@@ -297,6 +339,10 @@ local function check_all(touched)
   if lost then
     rebuild()
   end
+  for r in pairs(dirty) do
+    renew(gkeys(r))
+  end
+  dirty = {}
 end
 
 -- ------------------------------------------------------------------ forgetting
@@ -364,6 +410,7 @@ local function forget()
       for i = 1, #flat, 2 do
         if tonumber(flat[i + 1]) <= slot then
           redis.call('HDEL', po, flat[i])
+          moved[k] = true
         end
       end
       touch(k)
@@ -553,6 +600,7 @@ for _, name in ipairs(names) do
         local cur = redis.call('HGET', po, name)
         if (not cur) or tonumber(cur) < tonumber(at) then
           redis.call('HSET', po, name, at)
+          moved[k] = true
           redis.call('EXPIRE', po, ttl)
         end
         touch(k)
