@@ -259,6 +259,18 @@ def test_the_network_in_redis_forgets_what_is_older_than_the_horizon_and_every_k
         assert len(network) < 30  # the shared keys, and the one post's account and object
 
 
+@pytest.mark.redis
+def test_monitors_with_other_coordination_settings_cannot_share_a_network(redis_url: str) -> None:
+    from spamflood.errors import ConfigError
+
+    post = {"id": "p1", "text": "join us #BuyNow", "author": "bot0", "time": BASE}
+    with FloodMonitor(horizon="1d", store=redis_url, key_prefix="settings") as first:
+        first.add(post)
+    with FloodMonitor(horizon="1d", min_coposts=4, store=redis_url, key_prefix="settings") as other:
+        with pytest.raises(ConfigError, match=r"'settings' .* holds a co-posting network with other settings \(interval=60\.0 min_coposts=3 "):
+            other.add({**post, "id": "p2"})
+
+
 # ------------------------------------------------------------------ the watch command
 
 
