@@ -50,8 +50,8 @@ monitor, Redis, no network 1,852      50                  97
 808 coordinated verdicts in memory and on Redis, and every verdict and network count equal.
 The 120-account campaign: memory 446 us a post, Redis 171 posts/s at 1,592 us of server CPU a
 post (7,140 edges; the same counts on every post); recomputing the component from the stored
-edges alone would cost 6,837 us a post. An earlier run at load 9-11 gave the network on Redis
-188-191 us a post and the monitor 718-734 posts/s (Redis) against 2,755-3,466 (memory).
+edges alone would cost 6,837 us a post (the version before a changed edge was moved in its
+group in place: 2,243-2,468 us a post at load 9-15).
 """
 
 from __future__ import annotations
