@@ -183,8 +183,10 @@ def test_the_network_in_redis_gives_the_memory_network_counts_for_every_post(
     from spamflood.stream.coposting import CoPosting
     from spamflood.stream.redis_coposting import RedisCoPosting
 
+    # accounts and post ids with the bytes the script joins fields with, and its escape
+    names = ["u0", "u\x001", "u\x012", "%003", "u:4", "%255"]
     posts = [
-        (f"p{n}", None if a is None else f"u{a}", BASE + 20.0 * t, objects_in(f"x {text}", "story" if text == "RT" else None))
+        (f"p%00{n}\x00", None if a is None else names[a], BASE + 20.0 * t, objects_in(f"x {text}", "story\x01" if text == "RT" else None))
         for a, t, n, text, _ in sorted(rows, key=lambda row: row[1] + row[4])
     ]
     params = {"interval": 60.0, "min_coposts": coposts, "min_overlap": overlap, "horizon": horizon}

@@ -35,6 +35,7 @@ it happened can lose state to the TTLs before the horizon forgets it.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +48,20 @@ from spamflood.stream.redis_store import RedisStore
 from spamflood.stream.store import StoreError
 
 __all__ = ["RedisCoPosting"]
+
+
+def _escape(text: str) -> str:
+    """``text`` without the two bytes the script joins fields with (NUL, \\x01), reversibly:
+    an account, post id or object named with them must not split a stored record."""
+    return text.replace("%", "%25").replace("\0", "%00").replace("\1", "%01")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: _PLAIN[m.group()], text)
+
+
+_PLAIN = {"%25": "%", "%00": "\0", "%01": "\1"}
+_ESCAPED = re.compile("%25|%00|%01")
 
 
 class RedisCoPosting:
@@ -104,8 +119,8 @@ class RedisCoPosting:
             if not objects:  # nothing to co-post: no state to touch
                 continue
             mode = "note" if account is None else "add"
-            flat = [x for pair in objects.items() for x in pair]
-            batch.append([*self._common, mode, post_id, account or "", repr(float(time)), *flat])
+            flat = [x for name, shown in objects.items() for x in (_escape(name), shown)]
+            batch.append([*self._common, mode, _escape(post_id), _escape(account or ""), repr(float(time)), *flat])
             where.append(i)
         out: list[GroupCounts | None] = [None] * len(posts)
         if batch:
@@ -155,9 +170,8 @@ class RedisCoPosting:
         """The groups now: each one's accounts."""
         r, c = self.store._redis, self._prefix
         roots = self._run("groups", r.smembers, f"{c}:roots")
-        return [
-            frozenset(a.decode() for a in self._run("groups", r.smembers, f"{c}:gm:{root.decode()}")) for root in roots
-        ]
+        members = [self._run("groups", r.smembers, f"{c}:gm:".encode() + root) for root in roots]
+        return [frozenset(_unescape(a.decode()) for a in accounts) for accounts in members]
 
     def size(self) -> dict[str, int]:
         """What the state holds, as :meth:`CoPosting.size <spamflood.stream.coposting.CoPosting.size>`."""
