@@ -31,7 +31,7 @@ bytewise; ``r`` a group's root account; fields and list items are joined by NUL)
     C:ver          bumped when a group's accounts or objects change or posts are forgotten
     C:gc           hash root -> "ver\\0posts\\0first\\0last": a group's posts, cached
 
-Every key is renewed (``ttl``: horizon + interval + a margin) when written, and the shared
+Every key is renewed (``ttl``: horizon + two intervals + a margin) when written, and the shared
 ones on every call, so what a stopped deployment leaves goes away by itself; within a run
 the state is forgotten by event time, as in memory.
 """
@@ -589,13 +589,15 @@ for _, name in ipairs(names) do
         local at = (etime <= t) and e[2] or s
         if redis.call('SADD', ps, at) == 1 then -- a new occasion of the pair
           redis.call('RPUSH', K.dr, at .. SEP .. k)
-          local theirs = C .. ':pt:' .. other
           if redis.call('SCARD', ps) == 1 then -- a new pair
+            local theirs = C .. ':pt:' .. other
             redis.call('SADD', K.pairs, k)
             redis.call('SADD', theirs, account)
             redis.call('SADD', partners, other)
+            renew(theirs) -- then each time its account posts, as this one's below: an account
+            -- that posted within the interval keeps its partners longer than its pairs last
           end
-          renew(ps, theirs, partners)
+          renew(ps)
         end
         local cur = redis.call('HGET', po, name)
         if (not cur) or tonumber(cur) < tonumber(at) then
@@ -614,6 +616,7 @@ for _, name in ipairs(names) do
     redis.call('SADD', K.objs, name)
   end
 end
+renew(partners)
 check_all(touched)
 local out = counts(true)
 renew_shared()

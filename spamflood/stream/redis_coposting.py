@@ -27,7 +27,7 @@ popular hashtag's posters are new and each is written and then forgotten), so a 
 Redis judges about 845 posts a second against 1,850 without ``coordinated`` (2,400 in memory
 in the same run); every verdict equals the memory store's.
 
-Keys renew on write (``ttl`` = horizon + interval + margin in wall seconds), as the store's
+Keys renew on write (``ttl`` = horizon + two intervals + margin, wall seconds), as the store's
 do: event time is taken to move about as fast as the clock, so a stream replayed slower than
 it happened can lose state to the TTLs before the horizon forgets it.
 """
@@ -68,7 +68,7 @@ class RedisCoPosting:
     """:class:`~spamflood.stream.coposting.CoPosting` kept in the Redis of ``store``.
 
     Parameters are :class:`~spamflood.stream.coposting.CoPosting`'s; ``ttl_margin`` is how
-    many seconds the keys outlive one horizon and interval of silence (they expire by
+    many seconds the keys outlive a horizon and two intervals of silence (they expire by
     themselves when a deployment stops). Monitors sharing a key prefix must use the same
     parameters (others are refused with :class:`~spamflood.errors.ConfigError`).
     """
@@ -88,7 +88,7 @@ class RedisCoPosting:
         self.min_coposts = min_coposts
         self.min_overlap = min_overlap
         self.horizon = horizon
-        self.ttl = math.ceil(horizon + interval + ttl_margin)
+        self.ttl = math.ceil(horizon + 2 * interval + ttl_margin)  # a slot is forgotten up to two intervals late
         self.settings = (
             f"interval={interval!r} min_coposts={min_coposts} min_overlap={min_overlap!r} horizon={horizon!r} "
             f"max_neighbours={MAX_NEIGHBOURS}"
