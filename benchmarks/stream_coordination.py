@@ -35,23 +35,28 @@ network 55-63 us (a popular hashtag pairs each post with dozens of posters of th
 minute, as the batch does, up to ``MAX_NEIGHBOURS``); 808 campaign posts flagged, no organic
 one; 3,001 accounts, 21,784 pairs and 570 edges held at the end of a 10 min horizon.
 
-Measured with ``--stores`` (20,000 posts, 2 cores shared, load average 17-19, one run):
+Measured with ``--stores`` (20,000 posts, 2 cores shared by seven engineers, load average
+21-22, one run; wall posts/s suffer most from the load, CPU a post least):
 
-=========================  =========  ==================  ==================
-                           posts/s    client CPU us/post  server CPU us/post
-=========================  =========  ==================  ==================
-network, memory            6,110      46                  -
-network, Redis             660        11                  206
-monitor, memory            2,415      111                 -
-monitor, Redis             845        67                  292
-monitor, Redis, no network 1,852      50                  97
-=========================  =========  ==================  ==================
+==========================  =======  ==================  ==================
+                            posts/s  client CPU us/post  server CPU us/post
+==========================  =======  ==================  ==================
+network, memory             3,399    48                  -
+network, Redis              816      11                  188
+monitor, memory             1,556    100                 -
+monitor, Redis              439      76                  327
+monitor, Redis, no network  1,783    53                  103
+==========================  =======  ==================  ==================
 
 808 coordinated verdicts in memory and on Redis, and every verdict and network count equal.
-The 120-account campaign: memory 446 us a post, Redis 171 posts/s at 1,592 us of server CPU a
-post (7,140 edges; the same counts on every post); recomputing the component from the stored
-edges alone would cost 6,837 us a post (the version before a changed edge was moved in its
-group in place: 2,243-2,468 us a post at load 9-15).
+On Redis the network costs some 190-220 us of redis-server CPU a post here (most pairs of a
+popular hashtag's posters are new: each is written, then forgotten a horizon later), against
+48 us in memory. The 120-account campaign: memory 460 us a post, Redis 1,721 us of server CPU
+a post, 167 posts/s (7,140 edges; the same counts on every post); recomputing the component
+from the stored edges alone would cost 7,418 us a post. (A run at load 17-19 a commit
+earlier: network 206 us, monitor on Redis 845 posts/s against 1,852 without the network and
+2,415 in memory; before a changed edge was moved in its group in place the campaign cost
+2,243-2,468 us a post.)
 """
 
 from __future__ import annotations
