@@ -273,6 +273,30 @@ def test_monitors_with_other_coordination_settings_cannot_share_a_network(redis_
             other.add({**post, "id": "p2"})
 
 
+@pytest.mark.redis
+def test_a_monitor_on_redis_keeps_going_through_a_restart_and_the_network_starts_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    posts = _in_time_order(campaign(6, 6))  # six accounts, six waves inside a day
+    server = RedisServer(tmp_path / "restart").start()
+    try:
+        with FloodMonitor(horizon="1d", store=server.url, key_prefix="restart") as monitor:
+            before = monitor.add_many([p for p in posts if _wave(p.id) < 3])
+            assert "coordinated" in before[-1].labels  # three waves: three occasions a pair
+            server.kill()
+            server.start()  # empty: the index and the account network are gone
+            with caplog.at_level(logging.WARNING, logger="spamflood.stream"):
+                after = [monitor.add(p) for p in posts if _wave(p.id) >= 3]
+    finally:
+        server.stop()
+    flagged = [_wave(v.id) for v in after if "coordinated" in v.labels]
+    assert flagged and set(flagged) == {5}  # the group forms again from the third wave after
+    said = [r.getMessage() for r in caplog.records if "no longer has the spamflood script" in r.getMessage()]
+    assert len(said) == 1 and "the account network starts over" in said[0]
+
+
 # ------------------------------------------------------------------ the watch command
 
 
