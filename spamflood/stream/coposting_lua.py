@@ -20,7 +20,7 @@ bytewise; ``r`` a group's root account; fields and list items are joined by NUL)
     C:own:<a>      set of the interval slots account a posted an object in;  C:owners  their accounts
     C:pt:<a>       set of the accounts a co-posted with
     C:ps:<k>       set of the slots of pair k's occasions;  C:po:<k>  hash object -> latest slot
-    C:pairs        set of the pair keys
+    C:pairs        set of the pair keys;  C:oref  hash object -> pairs that co-posted it
     C:posts:<a>    list of a's posts: "time\\0object\\0object..."
     C:dp C:do C:dr what to forget, in arrival order: "slot\\0account\\0post id", "slot\\0account",
                    "slot\\0pair key"
@@ -68,7 +68,7 @@ local K = {
   cfg = C .. ':cfg', new = C .. ':new', swept = C .. ':swept', seq = C .. ':seq', ver = C .. ':ver',
   seen = C .. ':seen', rank = C .. ':rank', objs = C .. ':objs', owners = C .. ':owners', pairs = C .. ':pairs',
   dp = C .. ':dp', dq = C .. ':do', dr = C .. ':dr', ed = C .. ':ed', uf = C .. ':uf', roots = C .. ':roots',
-  gc = C .. ':gc',
+  gc = C .. ':gc', oref = C .. ':oref',
 }
 
 local cfg = redis.call('GET', K.cfg)
@@ -349,6 +349,13 @@ end
 
 local newest = tonumber(redis.call('GET', K.new) or '-inf')
 
+-- One pair fewer co-posts the object.
+local function unref(name)
+  if redis.call('HINCRBY', K.oref, name, -1) <= 0 then
+    redis.call('HDEL', K.oref, name)
+  end
+end
+
 local function head_slot(list)
   local h = redis.call('LINDEX', list, 0)
   if not h then
@@ -407,14 +414,21 @@ local function forget()
     if redis.call('EXISTS', ps) == 1 then
       redis.call('SREM', ps, item[1])
       local flat = redis.call('HGETALL', po)
+      local left = {}
       for i = 1, #flat, 2 do
         if tonumber(flat[i + 1]) <= slot then
           redis.call('HDEL', po, flat[i])
+          unref(flat[i])
           moved[k] = true
+        else
+          left[#left + 1] = flat[i]
         end
       end
       touch(k)
       if redis.call('EXISTS', ps) == 0 then
+        for _, name in ipairs(left) do
+          unref(name)
+        end
         redis.call('DEL', po)
         redis.call('SREM', K.pairs, k)
         local a, b = unpair(k)
@@ -439,13 +453,8 @@ local function forget()
     for _, name in ipairs(redis.call('SMEMBERS', K.objs)) do
       live[name] = true
     end
-    for _, k in ipairs(redis.call('SMEMBERS', K.pairs)) do
-      for _, name in ipairs(redis.call('HKEYS', C .. ':po:' .. k)) do
-        live[name] = true
-      end
-    end
-    for _, name in ipairs(redis.call('HKEYS', K.rank)) do
-      if not live[name] then
+    for _, name in ipairs(redis.call('HKEYS', K.rank)) do -- nor any pair co-posts (C:oref)
+      if not live[name] and redis.call('HEXISTS', K.oref, name) == 0 then
         redis.call('HDEL', K.rank, name)
       end
     end
@@ -602,6 +611,9 @@ for _, name in ipairs(names) do
         local cur = redis.call('HGET', po, name)
         if (not cur) or tonumber(cur) < tonumber(at) then
           redis.call('HSET', po, name, at)
+          if not cur then
+            redis.call('HINCRBY', K.oref, name, 1)
+          end
           moved[k] = true
           redis.call('EXPIRE', po, ttl)
         end

@@ -18,8 +18,10 @@ about 1.6-1.7 ms of redis-server CPU all told (0.46 ms in memory), where finding
 alone by a walk over the stored edges costs about 6.8-7.4 ms (``benchmarks/stream_coordination.py --stores``). The
 price is the memory store's: an edge that is lost (rare: its occasions expire, or an
 account's own occasions outgrow the pair's) rebuilds the groups from the edges, in that
-post's script, and once a horizon a sweep walks the pairs to forget objects nobody posts any
-more; both block the server while they run (tens of milliseconds for some 20,000 pairs).
+post's script, blocking the server while it runs (a walk over every edge, like the 6.8 ms
+above for 7,140 edges); once a horizon a sweep walks the objects held (not the pairs: a count
+per object of the pairs that co-posted it says which are still co-posted) to forget those
+nobody posts any more.
 
 Costs (20,000 posts at 10 a second with three 20-account campaigns, batches of 256, 2 shared
 cores at load 17-22): the network adds some 190-220 us of redis-server CPU a post (48 us in
