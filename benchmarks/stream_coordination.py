@@ -36,27 +36,27 @@ minute, as the batch does, up to ``MAX_NEIGHBOURS``); 808 campaign posts flagged
 one; 3,001 accounts, 21,784 pairs and 570 edges held at the end of a 10 min horizon.
 
 Measured with ``--stores`` (20,000 posts, 2 cores shared by seven engineers, load average
-21-22, one run; wall posts/s suffer most from the load, CPU a post least):
+13-14, one run of the final script; wall posts/s suffer most from the load, CPU a post least):
 
 ==========================  =======  ==================  ==================
                             posts/s  client CPU us/post  server CPU us/post
 ==========================  =======  ==================  ==================
-network, memory             3,399    48                  -
-network, Redis              816      11                  188
-monitor, memory             1,556    100                 -
-monitor, Redis              439      76                  327
-monitor, Redis, no network  1,783    53                  103
+network, memory             7,227    51                  -
+network, Redis              1,823    11                  183
+monitor, memory             3,206    117                 -
+monitor, Redis              1,079    69                  282
+monitor, Redis, no network  4,199    48                  82
 ==========================  =======  ==================  ==================
 
 808 coordinated verdicts in memory and on Redis, and every verdict and network count equal.
-On Redis the network costs some 190-220 us of redis-server CPU a post here (most pairs of a
+On Redis the network costs some 180-200 us of redis-server CPU a post here (most pairs of a
 popular hashtag's posters are new: each is written, then forgotten a horizon later), against
-48 us in memory. The 120-account campaign: memory 460 us a post, Redis 1,721 us of server CPU
-a post, 167 posts/s (7,140 edges; the same counts on every post); recomputing the component
-from the stored edges alone would cost 7,418 us a post. (A run at load 17-19 a commit
-earlier: network 206 us, monitor on Redis 845 posts/s against 1,852 without the network and
-2,415 in memory; before a changed edge was moved in its group in place the campaign cost
-2,243-2,468 us a post.)
+about 50 us in memory, and takes a monitor on Redis from 4,199 to 1,079 posts/s. The
+120-account campaign: memory 515 us a post, Redis 1,554 us of server CPU a post, 239 posts/s
+(7,140 edges; the same counts on every post); recomputing the component from the stored edges
+alone would cost 7,143 us a post. (Runs at load 17-22 of earlier versions of the script: the
+network 188-206 us a post; before a changed edge was moved in its group in place, the
+campaign 2,243-2,468 us a post.)
 """
 
 from __future__ import annotations

@@ -14,20 +14,20 @@ prefix, and its pipelined round trips (:meth:`add_many` sends a batch's scripts 
 
 Groups are kept by union-find in Redis hashes rather than recomputed from the stored edges
 for each post: on the issue's campaign (120 accounts, 3,600 posts, 7,140 edges) a post costs
-about 1.6-1.7 ms of redis-server CPU all told (0.46 ms in memory), where finding its component
-alone by a walk over the stored edges costs about 6.8-7.4 ms (``benchmarks/stream_coordination.py --stores``). The
+about 1.6 ms of redis-server CPU all told (0.5 ms in memory), where finding its component
+alone by a walk over the stored edges costs about 7 ms (``benchmarks/stream_coordination.py --stores``). The
 price is the memory store's: an edge that is lost (rare: its occasions expire, or an
 account's own occasions outgrow the pair's) rebuilds the groups from the edges, in that
-post's script, blocking the server while it runs (a walk over every edge, like the 6.8 ms
+post's script, blocking the server while it runs (a walk over every edge, like the 7 ms
 above for 7,140 edges); once a horizon a sweep walks the objects held (not the pairs: a count
 per object of the pairs that co-posted it says which are still co-posted) to forget those
 nobody posts any more.
 
 Costs (20,000 posts at 10 a second with three 20-account campaigns, batches of 256, 2 shared
-cores at load 17-22): the network adds some 190-220 us of redis-server CPU a post (48 us in
-memory: most pairs of a popular hashtag's posters are new, and each is written, then
-forgotten), so a monitor on Redis judges about 845 posts a second against 1,850 without
-``coordinated`` (2,400 in memory in the same run); every verdict equals the memory store's.
+cores at load 13-14): the network adds some 180-200 us of redis-server CPU a post (about 50 us
+in memory: most pairs of a popular hashtag's posters are new, and each is written, then
+forgotten), so a monitor on Redis judged 1,079 posts a second against 4,199 without
+``coordinated`` (3,206 in memory in the same run); every verdict equals the memory store's.
 
 Keys renew on write (``ttl`` = horizon + two intervals + margin, wall seconds), as the store's
 do: event time is taken to move about as fast as the clock, so a stream replayed slower than
