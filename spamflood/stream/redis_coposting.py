@@ -15,8 +15,8 @@ prefix, and its pipelined round trips (:meth:`add_many` sends a batch's scripts 
 Groups are kept by union-find in Redis hashes rather than recomputed from the stored edges
 for each post: on the issue's campaign (120 accounts, 3,600 posts, 7,140 edges) a post costs
 about 1.6 ms of redis-server CPU all told (0.5 ms in memory), where finding its component
-alone by a walk over the stored edges costs about 7 ms (``benchmarks/stream_coordination.py --stores``). The
-price is the memory store's: an edge that is lost (rare: its occasions expire, or an
+alone by a walk over the stored edges costs about 7 ms
+(``benchmarks/stream_coordination.py --stores``). The price is the memory store's: an edge that is lost (rare: its occasions expire, or an
 account's own occasions outgrow the pair's) rebuilds the groups from the edges, in that
 post's script, blocking the server while it runs (a walk over every edge, like the 7 ms
 above for 7,140 edges); once a horizon a sweep walks the objects held (not the pairs: a count
