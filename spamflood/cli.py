@@ -261,7 +261,7 @@ event time and late posts:
 coordinated groups:
   Accounts that post the same link, hashtag, mention or repost within 60 s of each other,
   again and again within the --window, are flagged "coordinated" once their group forms
-  (the memory store only: with --redis the label is not computed).
+  (with --redis every worker sharing the server sees one account network).
 
 examples:
   tail -f feed.jsonl | spamflood watch - --flags-only --window 1h --min-authors 5

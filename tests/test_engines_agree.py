@@ -15,7 +15,9 @@ copies carry the counts so far; Spark gives the batch's labels and reasons on ev
 Coordinated groups (``coordinated``): a hashtag campaign whose every post is worded anew,
 pushed by accounts in tight repeated waves, and a group co-retweeting the same originals
 within seconds, among an organic trend on another hashtag; Spark finds the batch's groups
-(labels, reasons and every ``COORDINATED_*`` value) through the API and the command line.
+(labels, reasons and every ``COORDINATED_*`` value) through the API and the command line; the
+stream on Redis gives the memory stream's verdict on every post, grows the batch's groups, and
+gives each group's batch reason on its last post.
 """
 
 from __future__ import annotations
@@ -469,6 +471,68 @@ def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_a
     result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, features=True, partitions=2)
     got = [r.asDict(recursive=True) for r in result.scored.collect()]
     assert got == expected  # scores, labels, reasons and every feature, COORDINATED_* included
+
+
+@pytest.mark.redis
+def test_the_stream_on_redis_gives_the_memory_verdicts_and_the_batch_groups_on_a_campaign_a_retweet_ring_and_a_trend(
+    scoring: str, redis_url: str
+) -> None:
+    from spamflood.coordination import Coordination
+    from spamflood.posts import PostBatch
+
+    memory = _monitor(scoring, horizon="1d")
+    with _monitor(scoring, store=redis_url, key_prefix=f"coordinated-{scoring}", horizon="1d") as on_redis:
+        assert "coordinated" in on_redis.families == memory.families
+        verdicts = on_redis.add_many(COORDINATED_FEED)
+        assert on_redis.coposting is not None and memory.coposting is not None
+        grown = set(on_redis.coposting.groups())
+    # every post: the same cluster, labels, reasons (coordinated's counts so far) and score
+    assert verdicts == memory.add_many(COORDINATED_FEED)
+    batch = PostBatch.from_posts(COORDINATED_FEED)
+    found = Coordination(min_authors=MIN_AUTHORS).groups(batch)
+    names = batch.author_codes()[1]
+    expected = {frozenset(str(names[a]) for a in (found.group == g).nonzero()[0]) for g in range(len(found.accounts))}
+    assert grown == set(memory.coposting.groups()) == expected == {
+        frozenset(f"bot{a}" for a in range(CAMPAIGN)),
+        frozenset(f"amp{a}" for a in range(5)),
+    }
+    coordinated = _coordinated_ids([{"id": v.id, "labels": list(v.labels), "reasons": list(v.reasons)} for v in verdicts])
+    # each group's last post, once its group is complete, gives the batch reason
+    last_bot = next(p.id for p in reversed(COORDINATED_FEED) if p.id.startswith("bot"))
+    last_rt = next(p.id for p in reversed(COORDINATED_FEED) if p.id.startswith("rt"))
+    assert (coordinated[last_bot], coordinated[last_rt]) == (CAMPAIGN_REASON, RETWEET_REASON)
+    # and nothing the batch leaves out is flagged: not the trend, the originals or the post without an author
+    assert set(coordinated) <= {p.id for p in COORDINATED_FEED if p.id.startswith(("bot", "rt"))}
+
+
+@pytest.mark.redis
+def test_the_stream_on_redis_gives_the_memory_verdicts_on_a_synthetic_day_with_coordinated_campaigns(
+    redis_url: str, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    script = shutil.which("spamflood")
+    assert script is not None
+    feed, truth = tmp_path / "feed.jsonl", tmp_path / "truth.jsonl"
+    made = subprocess.run(
+        [script, "synth", "--posts", "4000", "--days", "1", "--seed", "3", "-o", str(feed), "--truth", str(truth), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    rows = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    labelled = {r["id"]: r for r in map(json.loads, truth.read_text(encoding="utf-8").splitlines())}
+    memory = FloodMonitor(window="1h").add_many(rows)
+    with FloodMonitor(window="1h", store=redis_url, key_prefix="synth") as on_redis:
+        assert on_redis.add_many(rows) == memory  # every post: cluster, labels, reasons, score
+    flagged = [v.id for v in memory if "coordinated" in v.labels]
+    campaign = {i for i, r in labelled.items() if "coordinated" in r["labels"]}
+    trend = {i for i, r in labelled.items() if r["organic_kind"] == "hashtag_trend"}
+    assert flagged and set(flagged) <= campaign and trend  # campaigns flagged as they form; no organic trend
 
 
 @pytest.mark.parametrize(("interval", "min_coposts"), [("1min", 3), ("1min", 6), ("10s", 2), ("5min", 2)])

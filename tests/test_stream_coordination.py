@@ -1,14 +1,17 @@
 """``coordinated`` on a live stream: the account network of :mod:`spamflood.coordination`,
-grown one post at a time by the FloodMonitor (:mod:`spamflood.stream.coposting`)."""
+grown one post at a time by the FloodMonitor (:mod:`spamflood.stream.coposting`), in memory
+or in a real redis-server shared by several monitors (:mod:`spamflood.stream.redis_coposting`)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from test_coordination import BASE, campaign, organic_trend, varied
 from spamflood import Detector
 from spamflood.posts import Post
 from spamflood.stream import FloodMonitor, Verdict
+from spamflood.stream.coposting import GroupCounts
 from spamflood.stream.monitor import COORDINATED_FEATURES
 
 ACCOUNTS, WAVES = 7, 5
@@ -133,18 +137,170 @@ def test_posts_without_an_author_or_a_time_never_coordinate(kinds: list[str]) ->
 # --------------------------------------------------------------------------- Redis
 
 
-@pytest.mark.redis
-def test_a_monitor_on_redis_states_that_it_does_not_compute_coordinated(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if SKIP_REASON:
         pytest.skip(SKIP_REASON)
-    server = RedisServer(tmp_path).start()
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+_PREFIXES = itertools.count()
+
+
+def _same(a: GroupCounts | None, b: GroupCounts | None) -> bool:
+    """Equal counts (NaN equal to NaN: a group whose held posts have all left)."""
+    if a is None or b is None:
+        return a is b
+    return all(x == y or (x != x and y != y) for x, y in zip(a, b))
+
+
+# an account (or None: a post without one), a time on a 20 s grid over some 13 min (slots shared
+# or not, occasions past a short horizon), a post id drawn from few (redeliveries), the objects,
+# and a jitter: the stream comes in time order give or take a minute (late posts too)
+STREAM = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.integers(0, 5)),
+        st.integers(0, 40),
+        st.integers(0, 60),
+        st.sampled_from(["#a", "#b", "#a #b", "@c", "#a @c", "word", "RT"]),
+        st.integers(-2, 3),
+    ),
+    min_size=2,
+    max_size=60,
+)
+
+
+@pytest.mark.redis
+@settings(max_examples=60, deadline=None)
+@given(STREAM, st.sampled_from([60.0, 120.0, 600.0, 86400.0]), st.sampled_from([0.1, 0.6]), st.sampled_from([2, 3]))
+def test_the_network_in_redis_gives_the_memory_network_counts_for_every_post(
+    redis_url: str, rows: list[tuple[int | None, int, int, str, int]], horizon: float, overlap: float, coposts: int
+) -> None:
+    from spamflood.coordination import objects_in
+    from spamflood.stream import RedisStore
+    from spamflood.stream.coposting import CoPosting
+    from spamflood.stream.redis_coposting import RedisCoPosting
+
+    # accounts and post ids with the bytes the script joins fields with, and its escape
+    names = ["u0", "u\x001", "u\x012", "%003", "u:4", "%255"]
+    posts = [
+        (
+            f"p%00{n}\x00",
+            None if a is None else names[a],
+            BASE + 20.0 * t,
+            objects_in(f"x {text}", "story\x01" if text == "RT" else None),
+        )
+        for a, t, n, text, _ in sorted(rows, key=lambda row: row[1] + row[4])
+    ]
+    params = {"interval": 60.0, "min_coposts": coposts, "min_overlap": overlap, "horizon": horizon}
+    memory = CoPosting(**params)
+    store = RedisStore(redis_url, window="1h", key_prefix=f"net{next(_PREFIXES)}")
+    redis = RedisCoPosting(store, **params)
     try:
-        with FloodMonitor(horizon="1d", store=server.url, key_prefix="coord") as monitor:
-            assert "coordinated" not in monitor.families and monitor.coposting is None
-            verdicts = monitor.add_many(FEED)
+        expected = memory.add_many(posts)
+        half = len(posts) // 2  # pipelined, then one post a call
+        got = redis.add_many(posts[:half]) + [redis.add(*p) if p[1] else redis.note(p[3]) for p in posts[half:]]
+        assert all(_same(a, b) for a, b in zip(expected, got)), list(zip(expected, got))
+        assert redis.size() == memory.size()
+        assert set(redis.groups()) == set(memory.groups())
+    finally:
+        store.close()
+
+
+@pytest.mark.redis
+def test_two_watch_processes_sharing_one_redis_see_one_group(redis_url: str) -> None:
+    """Bots 0-3 and half the trend through one ``spamflood watch``, the rest through another,
+    dealt in time order: each alone would see four and three accounts (no group of five); on
+    one Redis they see the seven, and give one memory monitor's verdict on every post."""
+    script = shutil.which("spamflood")
+    assert script is not None
+    command = ["watch", "-", "--rules", "-q", "--window", "1d", "--redis", redis_url, "--key-prefix", "two-workers"]
+    workers = [
+        subprocess.Popen(start + command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        for start in ([script], [sys.executable, "-m", "spamflood"])
+    ]
+    verdicts = []
+    try:
+        for p in FEED:
+            worker = workers[int(p.author[-1]) % 2 if p.author.startswith("fan") else int(int(p.author[3:]) >= 4)]
+            assert worker.stdin is not None and worker.stdout is not None
+            worker.stdin.write(json.dumps({"id": p.id, "text": p.text, "author": p.author, "time": p.time}) + "\n")
+            worker.stdin.flush()
+            verdicts.append(json.loads(worker.stdout.readline()))  # one verdict per line, as it arrives
+    finally:
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.close()
+            assert worker.wait(timeout=60) == 0
+    alone = [v.to_dict() for v in FloodMonitor(window="1d").add_many(FEED)]
+    keys = ("id", "labels", "reasons", "score")
+    assert [{k: v[k] for k in keys} for v in verdicts] == [{k: v[k] for k in keys} for v in alone]
+    last = next(v for v in reversed(verdicts) if v["id"].startswith("bot"))
+    assert [r for r in last["reasons"] if r.startswith("coordinated:")] == [
+        f"coordinated: #BuyNow from {ACCOUNTS} accounts, {ACCOUNTS * WAVES} posts in 13 h 24 min; 21 pairs co-posted "
+        "within 60 s, median 5 times"
+    ]
+
+
+@pytest.mark.redis
+def test_the_network_in_redis_forgets_what_is_older_than_the_horizon_and_every_key_expires(redis_url: str) -> None:
+    from spamflood.stream import RedisStore
+
+    store = RedisStore(redis_url, window="1h", key_prefix="horizon")
+    with FloodMonitor(horizon="1d", store=store) as monitor:
+        monitor.add_many(FEED)
+        assert monitor.coposting is not None
+        held = monitor.coposting.size()
+        assert held["edges"] == 21 and held["pairs"] > 21
+        assert {frozenset(f"bot{a}" for a in range(ACCOUNTS))} == set(monitor.coposting.groups())
+        # two days later one post arrives: every occasion, pair and post before it has expired
+        v = monitor.add(Post(id="late-news", text="back again #BuyNow", author="bot0", time=FEED[-1].time + 2 * 86400))
+        assert "coordinated" not in v.labels
+        assert monitor.coposting.size() == {"accounts": 1, "pairs": 0, "edges": 0, "objects": 1, "posts": 1}
+        assert monitor.coposting.groups() == []
+        # and what is left expires by itself if the deployment stops: a day, a minute and a margin
+        client = store._redis
+        network = [k for k in store.key_names() if k.startswith("horizon:co:")]
+        assert network and all(0 < client.ttl(k) <= 86400 + 2 * 60 + 60 for k in network)
+        assert len(network) < 30  # the shared keys, and the one post's account and object
+
+
+@pytest.mark.redis
+def test_monitors_with_other_coordination_settings_cannot_share_a_network(redis_url: str) -> None:
+    from spamflood.errors import ConfigError
+
+    post = {"id": "p1", "text": "join us #BuyNow", "author": "bot0", "time": BASE}
+    with FloodMonitor(horizon="1d", store=redis_url, key_prefix="settings") as first:
+        first.add(post)
+    with FloodMonitor(horizon="1d", min_coposts=4, store=redis_url, key_prefix="settings") as other:
+        with pytest.raises(ConfigError, match=r"'settings' .* holds a co-posting network with other settings \(interval=60\.0 min_coposts=3 "):
+            other.add({**post, "id": "p2"})
+
+
+@pytest.mark.redis
+def test_a_monitor_on_redis_keeps_going_through_a_restart_and_the_network_starts_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    posts = _in_time_order(campaign(6, 6))  # six accounts, six waves inside a day
+    server = RedisServer(tmp_path / "restart").start()
+    try:
+        with FloodMonitor(horizon="1d", store=server.url, key_prefix="restart") as monitor:
+            before = monitor.add_many([p for p in posts if _wave(p.id) < 3])
+            assert "coordinated" in before[-1].labels  # three waves: three occasions a pair
+            server.kill()
+            server.start()  # empty: the index and the account network are gone
+            with caplog.at_level(logging.WARNING, logger="spamflood.stream"):
+                after = [monitor.add(p) for p in posts if _wave(p.id) >= 3]
     finally:
         server.stop()
-    assert not any("coordinated" in v.labels for v in verdicts)
+    flagged = [_wave(v.id) for v in after if "coordinated" in v.labels]
+    assert flagged and set(flagged) == {5}  # the group forms again from the third wave after
+    said = [r.getMessage() for r in caplog.records if "no longer has the spamflood script" in r.getMessage()]
+    assert len(said) == 1 and "the account network starts over" in said[0]
 
 
 # ------------------------------------------------------------------ the watch command

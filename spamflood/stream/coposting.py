@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from spamflood.coordination import MAX_NEIGHBOURS
 
-__all__ = ["CoPosting", "GroupCounts"]
+__all__ = ["CoPosting", "GroupCounts", "Posting", "group_counts"]
 
 
 class GroupCounts(NamedTuple):
@@ -54,6 +55,11 @@ class GroupCounts(NamedTuple):
     span: float
     top: str
     objects: int
+
+
+Posting = tuple[str, str | None, float, dict[str, str]]
+"""One post for :meth:`CoPosting.add_many`: its id, account (``None``: no account or no time
+of its own, so it only names objects), time and objects (canonical -> as shown)."""
 
 
 class _Recent:
@@ -138,6 +144,22 @@ class CoPosting:
             if name not in self._rank:
                 self._rank[name] = (name.startswith("repost of "), self._seq, shown)
                 self._seq += 1
+
+    def add_many(self, posts: Sequence[Posting]) -> list[GroupCounts | None]:
+        """:meth:`add` each post in order, or :meth:`note` the objects of one without an
+        account (``None``); the interface the monitor uses, shared with
+        :class:`~spamflood.stream.redis_coposting.RedisCoPosting` (which pipelines it)."""
+        out: list[GroupCounts | None] = []
+        for post_id, account, time, objects in posts:
+            if account is None:
+                self.note(objects)
+                out.append(None)
+            else:
+                out.append(self.add(post_id, account, time, objects))
+        return out
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def add(self, post_id: str, account: str, time: float, objects: dict[str, str]) -> GroupCounts | None:
         """Record one post (known account and time; ``objects`` canonical -> as shown) and give
@@ -295,9 +317,7 @@ class CoPosting:
         else:
             posts, first, last = self._group_posts(group)
         self._cache[root] = (self._version, posts, first, last)
-        ranked = [(-n, self._rank[name][:2], name) for name, n in group.objects.items() if n > 0]
-        top = self._rank[min(ranked)[2]][2]
-        return GroupCounts(len(group.members), group.pairs, _median(group.weights), posts, last - first, top, len(ranked))
+        return group_counts(len(group.members), group.weights, group.objects, self._rank, posts, first, last)
 
     def _group_posts(self, group: _Group) -> tuple[int, float, float]:
         """The posts held of the group's accounts that carry one of its objects, first and last time."""
@@ -365,7 +385,28 @@ class CoPosting:
             self._rebuild()
 
 
-def _median(weights: Counter[int]) -> float:
+def group_counts(
+    accounts: int,
+    weights: Mapping[int, int],
+    objects: Mapping[str, int],
+    rank: Mapping[str, tuple[bool, int, str]],
+    posts: int,
+    first: float,
+    last: float,
+) -> GroupCounts:
+    """A group's :class:`GroupCounts` from its state, the one wording of every store's.
+
+    ``weights`` counts the group's edges by weight (occasions), ``objects`` its edges by object
+    co-posted, and ``rank`` gives each object (a repost, the order it was first seen, as
+    shown): the reason names the object most of its edges co-posted, the first seen among
+    equals, reposts after the rest, as the batch does.
+    """
+    ranked = [(-n, rank[name][:2], name) for name, n in objects.items() if n > 0]
+    top = rank[min(ranked)[2]][2]
+    return GroupCounts(accounts, sum(weights.values()), _median(weights), posts, last - first, top, len(ranked))
+
+
+def _median(weights: Mapping[int, int]) -> float:
     """The median of a histogram of edge weights (the mean of the two middle ones when even)."""
     n = sum(weights.values())
     lo, hi = (n - 1) // 2, n // 2

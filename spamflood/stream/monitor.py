@@ -19,8 +19,9 @@ and are never listed; :attr:`FloodMonitor.families` says which families a monito
 
 Coordinated groups
 ------------------
-With the memory store the monitor grows the batch's account network post by post
-(:mod:`spamflood.stream.coposting`, the rules of :mod:`spamflood.coordination`): per object
+The monitor grows the batch's account network post by post (:mod:`spamflood.stream.coposting`,
+the rules of :mod:`spamflood.coordination`; with a Redis store the same network lives in Redis,
+:mod:`spamflood.stream.redis_coposting`, so every monitor sharing the server grows one): per object
 the posts of the last ``interval``, per pair of accounts the interval slots in which they
 co-posted, per account its own slots, and the groups (connected components) of the pairs that
 meet the edge rule. A post whose author is in a group and that carries one of the group's
@@ -30,9 +31,11 @@ completes a group raises the flag. Occasions and posts older than ``horizon`` (d
 window) behind the newest post are forgotten, so a campaign whose waves are further apart
 than the horizon is not seen as one group; on a stream in time order whose horizon holds it
 all, the last post's verdict is the batch's. Posts without an author or a time of their own
-never co-post. The Redis store does not keep the account network yet: a monitor on Redis does
-not compute ``coordinated`` (its features are missing, the label never listed, and
-``families`` leaves it out), since each worker would see only its own posts.
+never co-post. On Redis each post's update is one atomic script, so two workers that see two
+accounts of a group at the same instant still count both, and a memory monitor and a Redis
+monitor give the same counts, labels and reasons on the same stream. A store object of
+another kind keeps no account network: such a monitor does not compute ``coordinated`` (its
+features missing, the label never listed, ``families`` leaves it out).
 
 ``holiday_template`` reads how many accounts share a festival post's template, which the
 batch detector counts over the whole feed by template skeleton. The stream keeps no feed:
@@ -80,7 +83,7 @@ import os
 import time as _time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 import numpy as np
 
@@ -104,6 +107,9 @@ from spamflood.stream.memory_store import MemoryStore
 from spamflood.stream.sketch import Sketcher
 from spamflood.stream.store import Counts, Entry, FloodStore, IndexSize, Late
 from spamflood.stream.verdict import Verdict
+
+if TYPE_CHECKING:
+    from spamflood.stream.redis_coposting import RedisCoPosting
 
 __all__ = ["FloodMonitor"]
 
@@ -210,8 +216,10 @@ class FloodMonitor:
     ----------
     families : the criteria families this monitor computes; the features of the others are
         missing (NaN) and their labels never listed.
-    coposting : the incremental account network (:class:`~spamflood.stream.coposting.CoPosting`),
-        or ``None`` with a Redis store, which does not compute ``coordinated``.
+    coposting : the incremental account network: in process memory with a memory store
+        (:class:`~spamflood.stream.coposting.CoPosting`), in Redis with a Redis store
+        (:class:`~spamflood.stream.redis_coposting.RedisCoPosting`), ``None`` with a store of
+        another kind (``coordinated`` is then not computed).
 
     Examples
     --------
@@ -286,14 +294,21 @@ class FloodMonitor:
             self.horizon = _params.duration(owner, "horizon", horizon)
             if self.horizon < interval:
                 _params.fail(owner, "horizon", f"a duration of at least the interval ({human_duration(interval)})", horizon)
-        self.coposting: CoPosting | None = None
-        if isinstance(self.store, MemoryStore):  # the Redis store keeps no account network (yet)
-            self.coposting = CoPosting(
-                interval=self.coordination.interval,
-                min_coposts=self.coordination.min_coposts,
-                min_overlap=self.coordination.min_overlap,
-                horizon=self.horizon,
-            )
+        self.coposting: CoPosting | RedisCoPosting | None = None
+        network: dict[str, Any] = {
+            "interval": self.coordination.interval,
+            "min_coposts": self.coordination.min_coposts,
+            "min_overlap": self.coordination.min_overlap,
+            "horizon": self.horizon,
+        }
+        if isinstance(self.store, MemoryStore):
+            self.coposting = CoPosting(**network)
+        else:
+            from spamflood.stream.redis_coposting import RedisCoPosting
+            from spamflood.stream.redis_store import RedisStore
+
+            if isinstance(self.store, RedisStore):  # one network for every monitor sharing the server
+                self.coposting = RedisCoPosting(self.store, **network)
         computed = {*CLUSTER_LABELS, *STREAM_FAMILIES, *(("coordinated",) if self.coposting is not None else ())}
         self.families: tuple[str, ...] = tuple(f for f in FAMILIES if f in computed)
         self._unknown = tuple(f.name for f in FEATURES.values() if f.label not in self.families)
@@ -466,21 +481,23 @@ class FloodMonitor:
             parts.append(self._coordinated_findings(posts, self.coposting))
         return Findings.join(parts)
 
-    def _coordinated_findings(self, posts: list[_Pending], coposting: CoPosting) -> Findings:
+    def _coordinated_findings(self, posts: list[_Pending], coposting: CoPosting | RedisCoPosting) -> Findings:
         """``coordinated`` from each post's group so far (:mod:`spamflood.stream.coposting`),
         named, fired and worded as the batch does: NaN for a post without an account or a time
         of its own, 0 for a post that is no group's."""
         n = len(posts)
         matrix = np.zeros((n, len(COORDINATED_FEATURES)))
         groups: dict[int, GroupCounts] = {}
-        for i, p in enumerate(posts):  # in order: each post's counts include the posts before it
-            assert p.objects is not None
-            if p.account is None or not p.timed:
+        known = [p.account is not None and p.timed for p in posts]
+        # in order: each post's counts include the posts before it (a post without an account
+        # or a time of its own only names its objects)
+        found = coposting.add_many(
+            [(p.post_id, p.account if k else None, p.time, p.objects or {}) for p, k in zip(posts, known)]
+        )
+        for i, (g, k) in enumerate(zip(found, known)):
+            if not k:
                 matrix[i] = np.nan
-                coposting.note(p.objects)
-                continue
-            g = coposting.add(p.post_id, p.account, p.time, p.objects)
-            if g is not None:
+            elif g is not None:
                 groups[i] = g
                 matrix[i] = (g.accounts, g.median, g.pairs, g.posts, g.span)
         values = dict(zip(COORDINATED_FEATURES, matrix.T))
@@ -537,6 +554,8 @@ class FloodMonitor:
 
     def close(self) -> None:
         """Release the store's connections."""
+        if self.coposting is not None:
+            self.coposting.close()
         self.store.close()
 
 

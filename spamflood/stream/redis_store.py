@@ -21,9 +21,8 @@ Redis lost is lost: clusters re-form from the next posts). A call cut by a lost 
 sent again, which is safe: a post that already went through finds its record and is counted
 once. A refused password is not retried.
 
-The store holds the near-duplicate index only, not the account network of ``coordinated``
-(:mod:`spamflood.stream.coposting`, in process memory): a monitor on Redis does not compute
-that label (:attr:`~spamflood.stream.FloodMonitor.families` leaves it out).
+The store holds the near-duplicate index; the account network of ``coordinated`` rides on its
+connection under the same prefix (:mod:`spamflood.stream.redis_coposting`).
 """
 
 from __future__ import annotations
@@ -174,8 +173,8 @@ class RedisStore:
         self._connected = False
         """Whether any call has gone through yet (a first failure is 'cannot reach', not 'lost')."""
         self._scripted = False
-        """Whether the server has run the script for this store (a NoScript reply after that
-        means it restarted)."""
+        """Whether the server has run the store's script (a NoScript reply after that means it
+        restarted; the co-posting network's script is then loaded again without a word)."""
         self._script = client.register_script(ADD)
         p = key_prefix
         self._keys = [f"{p}:cfg", f"{p}:wm", f"{p}:lo", f"{p}:gc"]
@@ -308,22 +307,25 @@ class RedisStore:
             )
         raise StoreError(f"Redis at {self.url} gave an unexpected reply {reply!r}")  # pragma: no cover
 
-    def _roundtrip(self, batch: list[list[Any]]) -> list[Any]:
-        """Run the script once per argument list, in order, in one round trip on this store's
-        own connection (replies in order; an error reply is returned as its exception).
+    def _roundtrip(self, batch: list[list[Any]], script: Any = None, keys: Sequence[str] | None = None) -> list[Any]:
+        """Run the script (the store's, or ``script`` with ``keys``: the co-posting network's,
+        :mod:`spamflood.stream.redis_coposting`) once per argument list, in order, in one
+        round trip on this store's own connection (replies in order; an error reply is
+        returned as its exception).
 
         Going straight to the connection skips the per-command bookkeeping of redis-py's
         client, which costs more than the round trip itself for one small script call; lost
         connections are retried by :meth:`_call` all the same.
         """
         exc_mod = self._exceptions
-        keys = self._keys
+        script = self._script if script is None else script
+        keys = self._keys if keys is None else keys
 
         def do() -> list[Any]:
             conn = self._conn
             if conn is None:
                 conn = self._conn = self._redis.connection_pool.get_connection()
-            sha = self._script.sha
+            sha = script.sha
             conn.send_packed_command(conn.pack_commands([("EVALSHA", sha, len(keys), *keys, *a) for a in batch]))
             replies: list[Any] = []
             for _ in batch:
@@ -335,15 +337,15 @@ class RedisStore:
 
         replies = self._call("add", do)
         if any(isinstance(r, exc_mod.NoScriptError) for r in replies):  # a new or restarted server
-            if self._scripted:
+            if script is self._script and self._scripted:
                 _log.warning(
                     "Redis at %s no longer has the spamflood script (restarted or flushed): loaded it again; "
-                    "what it lost of the index starts over from the next posts",
+                    "what it lost of the index and the account network starts over from the next posts",
                     self.url,
                 )
-            self._script.sha = self._call("script load", self._redis.script_load, self._script.script)
+            script.sha = self._call("script load", self._redis.script_load, script.script)
             replies = self._call("add", do)
-        self._scripted = True
+        self._scripted |= script is self._script
         return replies
 
     def add(self, entry: Entry) -> Counts | Late:
