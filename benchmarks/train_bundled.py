@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="detector processes for the features (the bytes do not depend on it)")
     parser.add_argument("--loco", action="store_true", help="also record leave-one-corpus-out figures for each bundled corpus")
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     started = time.process_time()
     detector = Detector(n_jobs=args.jobs)
