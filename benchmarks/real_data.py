@@ -234,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         "--max-rows", type=int, default=10_000, help="at most this many rows of each corpus (stratified sample; 0: all; default 10,000)"
     )
     parser.add_argument("--synthetic-posts", type=int, default=10_000, help="synthetic posts joined to each training set")
-    parser.add_argument("--calibration-posts", default="2000,20000,200000", help="sizes of the held-out synthetic feeds")
+    parser.add_argument(
+        "--calibration-posts", help="sizes of the held-out synthetic feeds (default 2000,20000,200000; none with --zero-shot unless given)"
+    )
     parser.add_argument("--text", choices=("auto", "on", "off"), default="auto", help="also fit FloodModel's text model (auto: where FloodModel has one)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-within", action="store_true", help="skip the within-corpus cross-validation")
@@ -242,11 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="detector processes for feature extraction")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_data.json")
-    parser.add_argument("--zero-shot", action="store_true", help="only the zero-shot figures and the real corpora's calibration: no fitting")
+    parser.add_argument(
+        "--zero-shot", action="store_true", help="only the zero-shot figures and the calibration (real corpora; --calibration-posts): no fitting"
+    )
     parser.add_argument("--model", type=Path, help="a model file you made (spamflood train) instead of the bundled one")
     args = parser.parse_args(argv)
-    if args.zero_shot:
-        args.calibration_posts = ""
+    if args.calibration_posts is None:
+        args.calibration_posts = "" if args.zero_shot else "2000,20000,200000"
     if args.quick:
         args.max_rows = min(args.max_rows or 1500, 1500)
         args.synthetic_posts = min(args.synthetic_posts, 4000)
