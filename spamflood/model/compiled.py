@@ -43,24 +43,27 @@ def _raw(
     missing_left: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
-    leaf: np.ndarray,
     value: np.ndarray,
 ) -> np.ndarray:
     """Per row of ``X``: ``baseline`` plus the leaf value of every tree, added tree by tree
-    (the order of scikit-learn's ``_raw_predict``). Node indices are global: a tree's children
-    are stored offset by its root."""
+    (the order of scikit-learn's ``_raw_predict``). Node indices are global (a child is an
+    index into the whole head's nodes) and a leaf is a node whose ``feature`` is -1, so a step
+    reads two small arrays; the NaN test runs only when ``x <= threshold`` fails."""
     out = np.empty(X.shape[0])
     for i in range(X.shape[0]):
         total = 0.0 + baseline
         for root in roots:
             node = root
-            while not leaf[node]:
-                x = X[i, feature[node]]
-                if np.isnan(x):
-                    go_left = missing_left[node]
+            f = feature[node]
+            while f >= 0:
+                x = X[i, f]
+                if x <= threshold[node]:
+                    node = left[node]
+                elif np.isnan(x):
+                    node = left[node] if missing_left[node] else right[node]
                 else:
-                    go_left = x <= threshold[node]
-                node = root + (left[node] if go_left else right[node])
+                    node = right[node]
+                f = feature[node]
             total += value[node]
         out[i] = total
     return out
@@ -68,8 +71,9 @@ def _raw(
 
 @dataclass(frozen=True)
 class _Head:
-    """One calibrated booster: its trees' nodes (concatenated; ``roots`` where each starts) and
-    the fitted calibrators that map its raw sum to a probability."""
+    """One calibrated booster: its trees' nodes (concatenated; ``roots`` where each starts;
+    ``left``/``right`` global node indices; ``feature`` -1 at a leaf) and the fitted
+    calibrators that map its raw sum to a probability."""
 
     baseline: float
     roots: np.ndarray
@@ -78,14 +82,13 @@ class _Head:
     missing_left: np.ndarray
     left: np.ndarray
     right: np.ndarray
-    leaf: np.ndarray
     value: np.ndarray
     calibrators: tuple[Any, ...]
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         raw = _raw(
             X, self.baseline, self.roots, self.feature, self.threshold, self.missing_left,
-            self.left, self.right, self.leaf, self.value,
+            self.left, self.right, self.value,
         )
         # CalibratedClassifierCV: the mean of its calibrated classifiers' positive-class
         # probabilities, summed in order onto zeros and divided as it does
@@ -133,16 +136,20 @@ def _head(calibrated: Any) -> _Head | None:
     if any(bool(nodes["is_categorical"].any()) for nodes in parts):
         return None
     nodes = np.concatenate(parts)
+    if len(nodes) >= 2**31:  # the node indices are int32
+        return None
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    roots = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    offset = np.repeat(roots, sizes)  # each node's tree's first node: children made global
+    leaf = nodes["is_leaf"].astype(np.bool_)
     return _Head(
         baseline=float(booster._baseline_prediction.reshape(-1)[0]),
-        roots=np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
-        feature=nodes["feature_idx"].astype(np.int64),
+        roots=roots.astype(np.int32),
+        feature=np.where(leaf, -1, nodes["feature_idx"]).astype(np.int32),
         threshold=nodes["num_threshold"].astype(np.float64),
         missing_left=nodes["missing_go_to_left"].astype(np.bool_),
-        left=nodes["left"].astype(np.int64),
-        right=nodes["right"].astype(np.int64),
-        leaf=nodes["is_leaf"].astype(np.bool_),
+        left=np.where(leaf, -1, offset + nodes["left"]).astype(np.int32),
+        right=np.where(leaf, -1, offset + nodes["right"]).astype(np.int32),
         value=nodes["value"].astype(np.float64),
         calibrators=tuple(fold.calibrators),
     )
@@ -199,6 +206,34 @@ class CompiledModel:
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(block, starts))  # list(): a block's error is raised here
         return spam, subs
+
+    def label_heads(self, X: Mapping[str, Any], where: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each label head's probability on the rows of ``X`` where ``where[label]`` holds, 0
+        on the others (and everywhere for a label ``where`` does not name): a head orders the
+        labels a post lists, so a decision needs it only where its label fired. The same
+        numbers as :meth:`score_all` gives on those rows; the heads run on as many threads
+        as there are cores."""
+        n = len(next(iter(X.values()))) if X else 0
+        out = {name: np.zeros(n, dtype=np.float64) for name in self.label_names}
+        wanted = {name: np.flatnonzero(where[name]) for name in self.label_names if name in where}
+        wanted = {name: rows for name, rows in wanted.items() if rows.size}
+        if not wanted:
+            return out
+        matrix = feature_matrix(X, self.names)
+        matrix[:, self.empty] = 0.0
+
+        def head(name: str) -> None:
+            rows = wanted[name]
+            out[name][rows] = self.heads[name].proba(matrix if rows.size == n else matrix[rows])
+
+        threads = min(len(wanted), os.cpu_count() or 1)
+        if threads <= 1 or n < 1024:  # a few posts: threads cost more than they save
+            for name in wanted:
+                head(name)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(head, wanted))  # list(): a head's error is raised here
+        return out
 
     def contributions(self, X: Mapping[str, Any], groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
         """As :meth:`spamflood.model.FloodModel.contributions`: per group of features, the
