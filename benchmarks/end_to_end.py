@@ -1,9 +1,19 @@
 """End to end: ``spamflood score`` on a generated feed vs a plain-datasketch pipeline.
 
-Prints wall time, posts/s and peak RSS of the CLI on ``--posts`` posts (default 1,000,000),
+Prints wall time, posts/s and peak memory of the CLI on ``--posts`` posts (default 1,000,000),
 and posts/s of a baseline written with plain datasketch (``MinHash`` per post, ``MinHashLSH``
 insert and query, connected components) on a slice of the same feed, with the ratio.
-Targets (issue 2): 1M posts under 30 s on 2 cores, peak RSS under 2 GiB, >= 20x the baseline.
+Targets (issue 2): 1M posts under 30 s on 2 cores, >= 20x the baseline; (issue 18) the whole
+process tree under 2.5 GiB.
+
+Memory is sampled every 50 ms over the CLI's process tree (the main process and the workers
+it forks) in two measures. Summed RSS adds each process's resident set: a page the workers
+share copy-on-write with the main process (the interpreter, the compiled kernels, the
+lexicon automata, the signature array in shared memory) is counted once for every process
+that maps it, so it overstates the tree. Summed PSS (proportional set size, from
+``/proc/PID/smaps_rollup``) divides each shared page among the processes sharing it, so every
+page is counted once: the tree's real footprint, and the measure the 2.5 GiB target is
+checked on. Both are printed and saved.
 
 ``--stages`` instead measures, in this process and in CPU seconds (other processes on the
 machine skew wall time, less so CPU time), the per-post cost of each stage a worker and the
@@ -47,22 +57,40 @@ def generated_feed(posts: int, seed: int) -> Path:
 
 
 def run_cli(args: list[str]) -> dict[str, float]:
-    """Run the CLI, sampling the RSS of its process tree; wall time and peaks."""
+    """Run the CLI, sampling the memory of its process tree every 50 ms; wall time and peaks.
+
+    Two measures of the tree (see the module docstring): the sum of each process's RSS, which
+    counts a page shared by the forked workers and the main process once per process that
+    maps it, and the sum of each process's PSS, which divides every shared page among the
+    processes that share it, so the tree's pages are counted once: what the tree takes from
+    the machine."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "spamflood", *args])
-    peak_main = peak_tree = 0
+    peaks = {"rss_main": 0, "rss_tree": 0, "pss_main": 0, "pss_tree": 0}
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_main, peak_tree
         parent = psutil.Process(proc.pid)
         while not stop.is_set():
             try:
-                main_rss = parent.memory_info().rss
-                tree = main_rss + sum(c.memory_info().rss for c in parent.children(recursive=True))
+                tree = [parent, *parent.children(recursive=True)]
             except psutil.Error:
                 break
-            peak_main, peak_tree = max(peak_main, main_rss), max(peak_tree, tree)
+            rss = pss = 0
+            for k, member in enumerate(tree):
+                try:
+                    info = member.memory_full_info()  # /proc/PID/smaps_rollup: rss and pss
+                except psutil.Error:  # a worker that just ended
+                    if k == 0:
+                        return
+                    continue
+                rss += info.rss
+                pss += info.pss
+                if k == 0:
+                    peaks["rss_main"] = max(peaks["rss_main"], info.rss)
+                    peaks["pss_main"] = max(peaks["pss_main"], info.pss)
+            peaks["rss_tree"] = max(peaks["rss_tree"], rss)
+            peaks["pss_tree"] = max(peaks["pss_tree"], pss)
             stop.wait(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -73,7 +101,13 @@ def run_cli(args: list[str]) -> dict[str, float]:
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"spamflood exited with {code}")
-    return {"wall_s": wall, "peak_rss_main_mib": peak_main / 2**20, "peak_rss_tree_mib": peak_tree / 2**20}
+    return {
+        "wall_s": wall,
+        "peak_rss_main_mib": peaks["rss_main"] / 2**20,
+        "peak_rss_tree_mib": peaks["rss_tree"] / 2**20,
+        "peak_pss_main_mib": peaks["pss_main"] / 2**20,
+        "peak_pss_tree_mib": peaks["pss_tree"] / 2**20,
+    }
 
 
 def datasketch_pipeline(feed: Path, posts: int) -> dict[str, float]:
@@ -156,8 +190,13 @@ def main() -> None:
     print(f"  wall time      {ours['wall_s']:8.1f} s      target < 30 s   {'PASS' if ours['wall_s'] < 30 else 'FAIL'}")
     print(f"  throughput     {ours['posts_per_s']:8,.0f} posts/s")
     print(
-        f"  peak RSS       {ours['peak_rss_main_mib']:8,.0f} MiB (main process; whole tree {ours['peak_rss_tree_mib']:,.0f} MiB)"
-        f"  target < 2048 MiB  {'PASS' if ours['peak_rss_main_mib'] < 2048 else 'FAIL'}"
+        f"  peak RSS       {ours['peak_rss_main_mib']:8,.0f} MiB main process; whole tree {ours['peak_rss_tree_mib']:,.0f} MiB"
+        " (summed RSS: a page shared by forked processes counted once per process)"
+    )
+    tree = ours["peak_pss_tree_mib"]
+    print(
+        f"  peak PSS       {ours['peak_pss_main_mib']:8,.0f} MiB main process; whole tree {tree:,.0f} MiB"
+        f" (summed PSS: each page once)  target < 2560 MiB  {'PASS' if tree < 2560 else 'FAIL'}"
     )
     print(f"  rows written   {scored:8,}")
     print(f"datasketch pipeline (MinHash + MinHashLSH insert/query), {baseline['posts']:,}-post slice")

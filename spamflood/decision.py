@@ -389,12 +389,14 @@ def explain(
     if not order or not n:
         return post_labels, post_reasons
     names = sorted(order)  # columns in name order: a stable sort then breaks ties by name
-    matrix = np.column_stack([np.asarray(order[name], dtype=np.float64) for name in names])
-    rows = np.flatnonzero((matrix > 0).any(axis=1))
+    columns = [np.asarray(order[name], dtype=np.float64) for name in names]
+    listed = np.zeros(n, dtype=bool)
+    for column in columns:
+        listed |= column > 0
+    rows = np.flatnonzero(listed)
     if not rows.size:
         return post_labels, post_reasons
-    sub = matrix[rows]
-    del matrix
+    sub = np.column_stack([column[rows] for column in columns])  # the posts that list a label only
     ranked = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
     fired = np.count_nonzero(sub > 0, axis=1)
     ranked[np.arange(ranked.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
