@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -241,6 +242,7 @@ def stages(feed: Path, posts: int) -> None:
 
     import numpy as np
 
+    from spamflood._memory import collector_paused
     from spamflood.cluster import ClusterFinder
     from spamflood.coordination import Coordination
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
@@ -325,6 +327,23 @@ def stages(feed: Path, posts: int) -> None:
     coordination = Coordination()
     cost["coordination: objects, co-posts, network, groups"] = _cpu(lambda: coordination.findings(batch))
 
+    # -- the decision: the bundled model's score and label heads, then labels and reasons
+    decider, findings = _decision_inputs(batch, labels, normalized, batches)
+    model = decider._model_for(decider.fitted_model())
+    X = dict(findings.values)
+    fired = {k: np.asarray(v, dtype=bool) for k, v in findings.fired.items()}
+    many = np.count_nonzero(np.stack(list(fired.values())), axis=0) >= 2
+    score = model.score_all(X, label_floor=np.inf)[0]
+    rows = np.flatnonzero(many & (score >= 0.25))
+    picked = {k: v[rows] for k, v in X.items()}
+    cost["model: overall score (compiled trees)"] = _cpu(lambda: model.score_all(X, label_floor=np.inf))
+    cost["model: every label head on posts listing 2+ labels (before)"] = _cpu(lambda: model.score_all(picked, label_floor=0.25))
+    cost["model: each label head where its label fired"] = _cpu(
+        lambda: model.label_heads(picked, {k: v[rows] for k, v in fired.items()})
+    )
+    with collector_paused():
+        cost["decision: Decider.decide (score, heads, labels, reasons)"] = _cpu(lambda: decider.decide(findings))
+
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)
     score = rng.random(n)
@@ -375,6 +394,10 @@ def stages(feed: Path, posts: int) -> None:
         "write: dict per row + write_many / write_columns": cost["write JSONL: dict per row + write_many (before)"]
         / cost["write JSONL: write_columns"],
         "evidence matches: per text / matches_many": one / many,
+        "label heads: every head on 2+ labels / each where it fired": cost[
+            "model: every label head on posts listing 2+ labels (before)"
+        ]
+        / cost["model: each label head where its label fired"],
     }
     print("ratios in this run (the 'before' paths already share this code's other speedups, so they")
     print("understate the change; the end-to-end run gives the whole before/after):")
@@ -397,6 +420,32 @@ def stages(feed: Path, posts: int) -> None:
         )
     )
 
+
+
+def _decision_inputs(batch: Any, labels: Any, normalized: list[list[str]], batches: list[Any]) -> tuple[Any, Any]:
+    """The bundled model's decider and the findings the detector hands it for this slice: the
+    post families per chunk, the feed and cluster families over the batch, the cluster labels."""
+    import numpy as np
+
+    from spamflood.cluster import cluster_stats
+    from spamflood.decision import CLUSTER_FAMILIES, FEED_FAMILIES, POST_FAMILIES, Findings, cluster_findings
+    from spamflood.detector import Detector
+
+    detector = Detector.load()
+    post = Findings.concat(
+        [Findings.compute(t, None, POST_FAMILIES, "UTC", normalized=True, originals=b.texts) for t, b in zip(normalized, batches)]
+    )
+    whole = Findings.compute(batch, labels, FEED_FAMILIES + CLUSTER_FAMILIES, "UTC")
+    codes = batch.known_author_codes(batch.author_codes()[0], np.flatnonzero(labels >= 0))
+    table = cluster_stats(labels, batch.times, codes, window=detector.window)
+    parts = [cluster_findings(detector.rules, table, codes, batch.authors, batch.times), post, whole]
+    findings = Findings(
+        {k: v for p in parts for k, v in p.values.items()},
+        {k: v for p in parts for k, v in p.fired.items()},
+        {k: v for p in parts for k, v in p.sentences.items()},
+        len(batch),
+    )
+    return detector.decider, findings
 
 if __name__ == "__main__":
     main()

@@ -389,14 +389,15 @@ def explain(
     if not order or not n:
         return post_labels, post_reasons
     names = sorted(order)  # columns in name order: a stable sort then breaks ties by name
-    columns = [np.asarray(order[name], dtype=np.float64) for name in names]
+    strengths = [np.asarray(order[name], dtype=np.float64) for name in names]
     listed = np.zeros(n, dtype=bool)
-    for column in columns:
-        listed |= column > 0
+    for strength in strengths:
+        listed |= strength > 0
     rows = np.flatnonzero(listed)
     if not rows.size:
         return post_labels, post_reasons
-    sub = np.column_stack([column[rows] for column in columns])  # the posts that list a label only
+    sub = np.column_stack([strength[rows] for strength in strengths])  # the posts that list a label only
+    del strengths
     ranked = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
     fired = np.count_nonzero(sub > 0, axis=1)
     ranked[np.arange(ranked.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
