@@ -332,9 +332,9 @@ def stages(feed: Path, posts: int) -> None:
     model = decider._model_for(decider.fitted_model())
     X = dict(findings.values)
     fired = {k: np.asarray(v, dtype=bool) for k, v in findings.fired.items()}
-    many = np.count_nonzero(np.stack(list(fired.values())), axis=0) >= 2
-    score = model.score_all(X, label_floor=np.inf)[0]
-    rows = np.flatnonzero(many & (score >= 0.25))
+    two_labels = np.count_nonzero(np.stack(list(fired.values())), axis=0) >= 2
+    overall = model.score_all(X, label_floor=np.inf)[0]
+    rows = np.flatnonzero(two_labels & (overall >= 0.25))
     picked = {k: v[rows] for k, v in X.items()}
     cost["model: overall score (compiled trees)"] = _cpu(lambda: model.score_all(X, label_floor=np.inf))
     cost["model: every label head on posts listing 2+ labels (before)"] = _cpu(lambda: model.score_all(picked, label_floor=0.25))
