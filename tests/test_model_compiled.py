@@ -62,7 +62,8 @@ def test_rows_scored_in_blocks_on_threads_give_the_scores_of_one_pass(bundled: F
         assert np.array_equal(heads[label], want_heads[label]), label
 
 
-def test_label_heads_give_each_head_where_its_label_is_asked_and_zero_elsewhere(bundled: FloodModel) -> None:
+@pytest.mark.parametrize("block_rows", [7, 8192])
+def test_label_heads_give_each_head_where_its_label_is_asked_and_zero_elsewhere(bundled: FloodModel, block_rows: int) -> None:
     X = _rows(bundled, 3000, seed=6)
     compiled = compile_model(bundled)
     assert compiled is not None
@@ -70,7 +71,7 @@ def test_label_heads_give_each_head_where_its_label_is_asked_and_zero_elsewhere(
     rng = np.random.default_rng(6)
     where = {label: rng.random(3000) < share for label, share in zip(bundled.label_names_, [0.0, 0.01, 0.5, 1.0] * 3)}
     del where[bundled.label_names_[-1]]  # a label not asked for: zero everywhere
-    heads = compiled.label_heads(X, where)
+    heads = compiled.label_heads(X, where, block_rows=block_rows)
     assert set(heads) == set(bundled.label_names_)
     for label in bundled.label_names_:
         on = where.get(label, np.zeros(3000, dtype=bool))
