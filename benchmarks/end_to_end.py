@@ -1,9 +1,19 @@
 """End to end: ``spamflood score`` on a generated feed vs a plain-datasketch pipeline.
 
-Prints wall time, posts/s and peak RSS of the CLI on ``--posts`` posts (default 1,000,000),
+Prints wall time, posts/s and peak memory of the CLI on ``--posts`` posts (default 1,000,000),
 and posts/s of a baseline written with plain datasketch (``MinHash`` per post, ``MinHashLSH``
 insert and query, connected components) on a slice of the same feed, with the ratio.
-Targets (issue 2): 1M posts under 30 s on 2 cores, peak RSS under 2 GiB, >= 20x the baseline.
+Targets (issue 2): 1M posts under 30 s on 2 cores, >= 20x the baseline; (issue 18) the whole
+process tree under 2.5 GiB.
+
+Memory is sampled every 50 ms over the CLI's process tree (the main process and the workers
+it forks) in two measures. Summed RSS adds each process's resident set: a page the workers
+share copy-on-write with the main process (the interpreter, the compiled kernels, the
+lexicon automata, the signature array in shared memory) is counted once for every process
+that maps it, so it overstates the tree. Summed PSS (proportional set size, from
+``/proc/PID/smaps_rollup``) divides each shared page among the processes sharing it, so every
+page is counted once: the tree's real footprint, and the measure the 2.5 GiB target is
+checked on. Both are printed and saved.
 
 ``--stages`` instead measures, in this process and in CPU seconds (other processes on the
 machine skew wall time, less so CPU time), the per-post cost of each stage a worker and the
@@ -26,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -47,22 +58,40 @@ def generated_feed(posts: int, seed: int) -> Path:
 
 
 def run_cli(args: list[str]) -> dict[str, float]:
-    """Run the CLI, sampling the RSS of its process tree; wall time and peaks."""
+    """Run the CLI, sampling the memory of its process tree every 50 ms; wall time and peaks.
+
+    Two measures of the tree (see the module docstring): the sum of each process's RSS, which
+    counts a page shared by the forked workers and the main process once per process that
+    maps it, and the sum of each process's PSS, which divides every shared page among the
+    processes that share it, so the tree's pages are counted once: what the tree takes from
+    the machine."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "spamflood", *args])
-    peak_main = peak_tree = 0
+    peaks = {"rss_main": 0, "rss_tree": 0, "pss_main": 0, "pss_tree": 0}
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_main, peak_tree
         parent = psutil.Process(proc.pid)
         while not stop.is_set():
             try:
-                main_rss = parent.memory_info().rss
-                tree = main_rss + sum(c.memory_info().rss for c in parent.children(recursive=True))
+                tree = [parent, *parent.children(recursive=True)]
             except psutil.Error:
                 break
-            peak_main, peak_tree = max(peak_main, main_rss), max(peak_tree, tree)
+            rss = pss = 0
+            for k, member in enumerate(tree):
+                try:
+                    info = member.memory_full_info()  # /proc/PID/smaps_rollup: rss and pss
+                except psutil.Error:  # a worker that just ended
+                    if k == 0:
+                        return
+                    continue
+                rss += info.rss
+                pss += info.pss
+                if k == 0:
+                    peaks["rss_main"] = max(peaks["rss_main"], info.rss)
+                    peaks["pss_main"] = max(peaks["pss_main"], info.pss)
+            peaks["rss_tree"] = max(peaks["rss_tree"], rss)
+            peaks["pss_tree"] = max(peaks["pss_tree"], pss)
             stop.wait(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -73,7 +102,13 @@ def run_cli(args: list[str]) -> dict[str, float]:
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"spamflood exited with {code}")
-    return {"wall_s": wall, "peak_rss_main_mib": peak_main / 2**20, "peak_rss_tree_mib": peak_tree / 2**20}
+    return {
+        "wall_s": wall,
+        "peak_rss_main_mib": peaks["rss_main"] / 2**20,
+        "peak_rss_tree_mib": peaks["rss_tree"] / 2**20,
+        "peak_pss_main_mib": peaks["pss_main"] / 2**20,
+        "peak_pss_tree_mib": peaks["pss_tree"] / 2**20,
+    }
 
 
 def datasketch_pipeline(feed: Path, posts: int) -> dict[str, float]:
@@ -156,8 +191,13 @@ def main() -> None:
     print(f"  wall time      {ours['wall_s']:8.1f} s      target < 30 s   {'PASS' if ours['wall_s'] < 30 else 'FAIL'}")
     print(f"  throughput     {ours['posts_per_s']:8,.0f} posts/s")
     print(
-        f"  peak RSS       {ours['peak_rss_main_mib']:8,.0f} MiB (main process; whole tree {ours['peak_rss_tree_mib']:,.0f} MiB)"
-        f"  target < 2048 MiB  {'PASS' if ours['peak_rss_main_mib'] < 2048 else 'FAIL'}"
+        f"  peak RSS       {ours['peak_rss_main_mib']:8,.0f} MiB main process; whole tree {ours['peak_rss_tree_mib']:,.0f} MiB"
+        " (summed RSS: a page shared by forked processes counted once per process)"
+    )
+    tree = ours["peak_pss_tree_mib"]
+    print(
+        f"  peak PSS       {ours['peak_pss_main_mib']:8,.0f} MiB main process; whole tree {tree:,.0f} MiB"
+        f" (summed PSS: each page once)  target < 2560 MiB  {'PASS' if tree < 2560 else 'FAIL'}"
     )
     print(f"  rows written   {scored:8,}")
     print(f"datasketch pipeline (MinHash + MinHashLSH insert/query), {baseline['posts']:,}-post slice")
@@ -202,6 +242,7 @@ def stages(feed: Path, posts: int) -> None:
 
     import numpy as np
 
+    from spamflood._memory import collector_paused
     from spamflood.cluster import ClusterFinder
     from spamflood.coordination import Coordination
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
@@ -286,6 +327,23 @@ def stages(feed: Path, posts: int) -> None:
     coordination = Coordination()
     cost["coordination: objects, co-posts, network, groups"] = _cpu(lambda: coordination.findings(batch))
 
+    # -- the decision: the bundled model's score and label heads, then labels and reasons
+    decider, findings = _decision_inputs(batch, labels, normalized, batches)
+    model = decider._model_for(decider.fitted_model())
+    X = dict(findings.values)
+    fired = {k: np.asarray(v, dtype=bool) for k, v in findings.fired.items()}
+    two_labels = np.count_nonzero(np.stack(list(fired.values())), axis=0) >= 2
+    overall = model.score_all(X, label_floor=np.inf)[0]
+    rows = np.flatnonzero(two_labels & (overall >= 0.25))
+    picked = {k: v[rows] for k, v in X.items()}
+    cost["model: overall score (compiled trees)"] = _cpu(lambda: model.score_all(X, label_floor=np.inf))
+    cost["model: every label head on posts listing 2+ labels (before)"] = _cpu(lambda: model.score_all(picked, label_floor=0.25))
+    cost["model: each label head where its label fired"] = _cpu(
+        lambda: model.label_heads(picked, {k: v[rows] for k, v in fired.items()})
+    )
+    with collector_paused():
+        cost["decision: Decider.decide (score, heads, labels, reasons)"] = _cpu(lambda: decider.decide(findings))
+
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)
     score = rng.random(n)
@@ -336,6 +394,10 @@ def stages(feed: Path, posts: int) -> None:
         "write: dict per row + write_many / write_columns": cost["write JSONL: dict per row + write_many (before)"]
         / cost["write JSONL: write_columns"],
         "evidence matches: per text / matches_many": one / many,
+        "label heads: every head on 2+ labels / each where it fired": cost[
+            "model: every label head on posts listing 2+ labels (before)"
+        ]
+        / cost["model: each label head where its label fired"],
     }
     print("ratios in this run (the 'before' paths already share this code's other speedups, so they")
     print("understate the change; the end-to-end run gives the whole before/after):")
@@ -358,6 +420,32 @@ def stages(feed: Path, posts: int) -> None:
         )
     )
 
+
+
+def _decision_inputs(batch: Any, labels: Any, normalized: list[list[str]], batches: list[Any]) -> tuple[Any, Any]:
+    """The bundled model's decider and the findings the detector hands it for this slice: the
+    post families per chunk, the feed and cluster families over the batch, the cluster labels."""
+    import numpy as np
+
+    from spamflood.cluster import cluster_stats
+    from spamflood.decision import CLUSTER_FAMILIES, FEED_FAMILIES, POST_FAMILIES, Findings, cluster_findings
+    from spamflood.detector import Detector
+
+    detector = Detector.load()
+    post = Findings.concat(
+        [Findings.compute(t, None, POST_FAMILIES, "UTC", normalized=True, originals=b.texts) for t, b in zip(normalized, batches)]
+    )
+    whole = Findings.compute(batch, labels, FEED_FAMILIES + CLUSTER_FAMILIES, "UTC")
+    codes = batch.known_author_codes(batch.author_codes()[0], np.flatnonzero(labels >= 0))
+    table = cluster_stats(labels, batch.times, codes, window=detector.window)
+    parts = [cluster_findings(detector.rules, table, codes, batch.authors, batch.times), post, whole]
+    findings = Findings(
+        {k: v for p in parts for k, v in p.values.items()},
+        {k: v for p in parts for k, v in p.fired.items()},
+        {k: v for p in parts for k, v in p.sentences.items()},
+        len(batch),
+    )
+    return detector.decider, findings
 
 if __name__ == "__main__":
     main()

@@ -785,6 +785,8 @@ def _cmd_score(args: argparse.Namespace, console: Any) -> int:
     # (they hold no cycles; see collector_paused).
     with collector_paused():
         result = _run_detector(args, console)
+        if not args.features:  # not written: freed before the writer forks (about 450 MB at 1M posts)
+            result.features, result.label_scores = {}, {}
         with counted_stdout(args.output == "-") as stdout, RecordWriter(args.output, args.output_format) as writer:
             step = 50_000
             if writer.format == "jsonl":  # encoded on every job's core (forked copies of this process)

@@ -258,7 +258,7 @@ class Decider:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
-            score, heads = _model_scores(self._model_for(model), model_input, n, listed >= 2)
+            score, heads = _model_scores(self._model_for(model), model_input, n, listed >= 2, fired)
             score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
@@ -348,20 +348,30 @@ def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, ro
     return out
 
 
-def _model_scores(model: Any, X: dict[str, Any], n: int, many: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _model_scores(
+    model: Any, X: dict[str, Any], n: int, many: np.ndarray, fired: dict[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The model's score of every post, and its label heads where they can order anything: on
-    the posts that list two or more labels and score at least :data:`LABEL_FLOOR` (0
-    elsewhere). A head costs as much as the score, and most posts list one label or none, so
-    a stream judging one post at a time mostly runs the score alone."""
-    if many.all():
+    the posts that list two or more labels and score at least :data:`LABEL_FLOOR`, and there
+    (for a model that can run one head on chosen rows, :meth:`CompiledModel.label_heads
+    <spamflood.model.compiled.CompiledModel.label_heads>`) only where the head's own label
+    fired (``fired``), since a label that is not listed has no sub-score; 0 elsewhere. A head
+    costs as much as the score, and most posts list one label or none, so a stream judging
+    one post at a time mostly runs the score alone."""
+    label_heads = getattr(model, "label_heads", None)
+    if label_heads is None and many.all():
         return model.score_all(X, label_floor=LABEL_FLOOR)
     score, none = model.score_all(X, label_floor=np.inf)  # the score; no head reaches an infinite floor
     heads = {label: np.zeros(n) for label in none}
     rows = np.flatnonzero(many & (np.asarray(score) >= LABEL_FLOOR))
     if rows.size:
         picked = {k: v[rows] if isinstance(v, np.ndarray) else [v[i] for i in rows.tolist()] for k, v in X.items()}
-        for label, values in model.score_all(picked, label_floor=LABEL_FLOOR)[1].items():
-            heads.setdefault(label, np.zeros(n))[rows] = values
+        if label_heads is not None:
+            values = label_heads(picked, {label: on[rows] for label, on in fired.items()})
+        else:
+            values = model.score_all(picked, label_floor=LABEL_FLOOR)[1]
+        for label, head in values.items():
+            heads.setdefault(label, np.zeros(n))[rows] = head
     return score, heads
 
 
@@ -379,12 +389,15 @@ def explain(
     if not order or not n:
         return post_labels, post_reasons
     names = sorted(order)  # columns in name order: a stable sort then breaks ties by name
-    matrix = np.column_stack([np.asarray(order[name], dtype=np.float64) for name in names])
-    rows = np.flatnonzero((matrix > 0).any(axis=1))
+    strengths = [np.asarray(order[name], dtype=np.float64) for name in names]
+    listed = np.zeros(n, dtype=bool)
+    for strength in strengths:
+        listed |= strength > 0
+    rows = np.flatnonzero(listed)
     if not rows.size:
         return post_labels, post_reasons
-    sub = matrix[rows]
-    del matrix
+    sub = np.column_stack([strength[rows] for strength in strengths])  # the posts that list a label only
+    del strengths
     ranked = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
     fired = np.count_nonzero(sub > 0, axis=1)
     ranked[np.arange(ranked.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none

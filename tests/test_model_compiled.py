@@ -62,6 +62,22 @@ def test_rows_scored_in_blocks_on_threads_give_the_scores_of_one_pass(bundled: F
         assert np.array_equal(heads[label], want_heads[label]), label
 
 
+@pytest.mark.parametrize("block_rows", [7, 8192])
+def test_label_heads_give_each_head_where_its_label_is_asked_and_zero_elsewhere(bundled: FloodModel, block_rows: int) -> None:
+    X = _rows(bundled, 3000, seed=6)
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    _, want = bundled.score_all(X, label_floor=0.0)
+    rng = np.random.default_rng(6)
+    where = {label: rng.random(3000) < share for label, share in zip(bundled.label_names_, [0.0, 0.01, 0.5, 1.0] * 3)}
+    del where[bundled.label_names_[-1]]  # a label not asked for: zero everywhere
+    heads = compiled.label_heads(X, where, block_rows=block_rows)
+    assert set(heads) == set(bundled.label_names_)
+    for label in bundled.label_names_:
+        on = where.get(label, np.zeros(3000, dtype=bool))
+        assert np.array_equal(heads[label], np.where(on, want[label], 0.0)), label
+
+
 def test_an_empty_feed_scores_to_empty_columns(bundled: FloodModel) -> None:
     compiled = compile_model(bundled)
     assert compiled is not None
