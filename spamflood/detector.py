@@ -20,7 +20,7 @@ from spamflood import _params
 from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
-from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination
+from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination, PostObjects
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
@@ -253,7 +253,7 @@ class Detector:
             clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
                 feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
-            coordinated, groups = self._coordinated(batch)
+            coordinated, groups = self._coordinated(batch, joined.objects)
             labels, digests = clustering.result()
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
         found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan)
@@ -267,10 +267,10 @@ class Detector:
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
-    def _coordinated(self, batch: PostBatch) -> tuple[Findings, CoordinatedGroups]:
+    def _coordinated(self, batch: PostBatch, objects: PostObjects | None = None) -> tuple[Findings, CoordinatedGroups]:
         """The coordinated groups and the ``coordinated`` label's findings
-        (:mod:`spamflood.coordination`)."""
-        groups = self.coordination.groups(batch)
+        (:mod:`spamflood.coordination`; ``objects``: the batch's, when the chunks found them)."""
+        groups = self.coordination.groups(batch, objects)
         values, fired, sentences = self.coordination.findings(batch, groups)
         return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch)), groups
 
