@@ -11,7 +11,12 @@ main process run, each batched path beside the one-by-one path it replaces (rows
 evidence matches, the batch criteria with and without the workers' scan, JSONL writing), with
 the ratio, and the coordinated groups' cost (:mod:`spamflood.coordination`). The machine's load average is printed and saved with every figure.
 
+``--coordination-cost`` scores the feed a second time with ``--no-coordination`` in the same
+run and prints the ratio of the two wall times (issue 18: coordination may cost at most 20%);
+``--no-coordination`` alone scores without it.
+
     python benchmarks/end_to_end.py [--posts 1000000] [--jobs 2] [--baseline-posts 20000] [--rules]
+                                    [--no-coordination | --coordination-cost]
     python benchmarks/end_to_end.py --stages [--posts 200000]
 """
 
@@ -124,6 +129,10 @@ def main() -> None:
     parser.add_argument("--feed", help="score this JSONL feed instead of a generated one")
     parser.add_argument("--no-criteria", action="store_true", help="cluster labels only (the first slice)")
     parser.add_argument("--rules", action="store_true", help="score with the rule score, not the bundled model")
+    parser.add_argument("--no-coordination", action="store_true", help="score without looking for coordinated groups")
+    parser.add_argument(
+        "--coordination-cost", action="store_true", help="also score with --no-coordination in the same run; print the ratio"
+    )
     parser.add_argument("--stages", action="store_true", help="per-stage CPU cost in this process, batched vs one by one")
     args = parser.parse_args()
     if args.stages:
@@ -135,15 +144,17 @@ def main() -> None:
         with open(feed, "rb") as lines:
             args.posts = sum(1 for _ in lines)
     load_before = os.getloadavg()
+    command = (
+        ["score", str(feed), "-j", str(args.jobs), "-q"]
+        + (["--no-criteria"] if args.no_criteria else [])
+        + (["--rules"] if args.rules else [])
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.jsonl"
-        ours = run_cli(
-            ["score", str(feed), "-o", str(out), "-j", str(args.jobs), "-q"]
-            + (["--no-criteria"] if args.no_criteria else [])
-            + (["--rules"] if args.rules else [])
-        )
+        ours = run_cli([*command, "-o", str(out)] + (["--no-coordination"] if args.no_coordination else []))
         with open(out, "rb") as lines:
             scored = sum(1 for _ in lines)
+        without = run_cli([*command, "-o", str(out), "--no-coordination"]) if args.coordination_cost else None
     load_after = os.getloadavg()
     ours["posts"] = args.posts
     ours["posts_per_s"] = args.posts / ours["wall_s"]
@@ -151,6 +162,7 @@ def main() -> None:
     ratio = ours["posts_per_s"] / baseline["posts_per_s"]
 
     mode = "--no-criteria" if args.no_criteria else ("criteria, --rules" if args.rules else "criteria, bundled model")
+    mode += ", no coordination" if args.no_coordination else ""
     print(f"\nspamflood score ({mode}), {args.posts:,} posts, {args.jobs} jobs (cores here: {os.cpu_count()})")
     print(f"  load average   {_load(load_before)} before, {_load(load_after)} after (other processes share the cores)")
     print(f"  wall time      {ours['wall_s']:8.1f} s      target < 30 s   {'PASS' if ours['wall_s'] < 30 else 'FAIL'}")
@@ -160,6 +172,12 @@ def main() -> None:
         f"  target < 2048 MiB  {'PASS' if ours['peak_rss_main_mib'] < 2048 else 'FAIL'}"
     )
     print(f"  rows written   {scored:8,}")
+    if without is not None:
+        cost = ours["wall_s"] / without["wall_s"]
+        print(
+            f"  without coordination {without['wall_s']:5.1f} s (whole tree {without['peak_rss_tree_mib']:,.0f} MiB): "
+            f"with it {cost:.2f}x   target <= 1.20x   {'PASS' if cost <= 1.2 else 'FAIL'}"
+        )
     print(f"datasketch pipeline (MinHash + MinHashLSH insert/query), {baseline['posts']:,}-post slice")
     print(f"  throughput     {baseline['posts_per_s']:8,.0f} posts/s")
     print(f"ratio            {ratio:8.1f}x      target >= 20x   {'PASS' if ratio >= 20 else 'FAIL'}")
@@ -173,6 +191,8 @@ def main() -> None:
                 "jobs": args.jobs,
                 "criteria": not args.no_criteria,
                 "rules": args.rules,
+                "coordination": not args.no_coordination,
+                "without_coordination": without,
                 "load_before": load_before,
                 "load_after": load_after,
             },
@@ -203,7 +223,7 @@ def stages(feed: Path, posts: int) -> None:
     import numpy as np
 
     from spamflood.cluster import ClusterFinder
-    from spamflood.coordination import Coordination
+    from spamflood.coordination import Coordination, PostObjects, text_objects
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
     from spamflood.criteria.compute import build_context
     from spamflood.io.readers import iter_chunks
@@ -284,7 +304,16 @@ def stages(feed: Path, posts: int) -> None:
         lambda: evaluate(batch, labels, families=batch_families, scan=joined).sentences()
     )
     coordination = Coordination()
-    cost["coordination: objects, co-posts, network, groups"] = _cpu(lambda: coordination.findings(batch))
+    fresh = PostBatch.concat(batches)  # (a batch keeps its author codes once computed)
+    cost["coordination: objects, co-posts, network, groups (before)"] = _cpu(lambda: coordination.findings(fresh))
+    it = iter(batches)
+    parts = per_chunk("coordination: text_objects per chunk (workers)", lambda rows: text_objects(next(it).texts))
+    fresh = PostBatch.concat(batches)
+    sizes = [len(b) for b in batches]
+    cost["coordination in main: join objects, co-posts, network, groups"] = _cpu(
+        lambda: coordination.findings(fresh, coordination.groups(fresh, PostObjects.join(parts, sizes, fresh.repost_of)))
+    )
+    del fresh, parts
 
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)

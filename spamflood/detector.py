@@ -30,6 +30,7 @@ from spamflood.decision import (
     Findings,
     cluster_findings,
 )
+from spamflood.criteria.registry import feature_names
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
@@ -73,6 +74,10 @@ class Detector:
     criteria : run the article's criteria families (soft ads, festival copy, hijacked news,
         micro-business, inspirational posts, batch accounts, auto posting) beside the clusters;
         ``False`` scores the cluster labels alone (faster).
+    coordinated : look for coordinated groups on shared links, hashtags, mentions and reposts
+        (the ``coordinated`` label, :mod:`spamflood.coordination`); ``False`` skips them: the
+        label is never listed, its features are missing (NaN) and ``result.groups`` is ``None``
+        (to measure what coordination costs, or where the export's accounts mean nothing).
     tz : IANA time zone of the calendar criteria (festival days, minute of day).
     model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
         :meth:`load`); ``None`` combines the rule strengths.
@@ -94,6 +99,7 @@ class Detector:
         n_jobs: int = 1,
         chunk_rows: int = 20_000,
         criteria: bool = True,
+        coordinated: bool = True,
         tz: str = "UTC",
         model: Any = None,
     ) -> None:
@@ -109,6 +115,7 @@ class Detector:
         self.n_jobs = _params.jobs(owner, "n_jobs", n_jobs)
         self.chunk_rows = _params.integer(owner, "chunk_rows", chunk_rows, 1)
         self.criteria = _params.boolean(owner, "criteria", criteria)
+        self.coordinated = _params.boolean(owner, "coordinated", coordinated)
         self.tz = _params.time_zone(owner, "tz", tz)
         if model is not None and not isinstance(model, DeferredModel) and not callable(getattr(model, "score_all", None)):
             _params.fail(owner, "model", "None or a fitted FloodModel (see Detector.load)", model)
@@ -181,7 +188,7 @@ class Detector:
         before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
-        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs())
+        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs(), self.coordinated)
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
         chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats)
@@ -267,9 +274,15 @@ class Detector:
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
-    def _coordinated(self, batch: PostBatch, objects: PostObjects | None = None) -> tuple[Findings, CoordinatedGroups]:
+    def _coordinated(
+        self, batch: PostBatch, objects: PostObjects | None = None
+    ) -> tuple[Findings, CoordinatedGroups | None]:
         """The coordinated groups and the ``coordinated`` label's findings
-        (:mod:`spamflood.coordination`; ``objects``: the batch's, when the chunks found them)."""
+        (:mod:`spamflood.coordination`; ``objects``: the batch's, when the chunks found them).
+        Not looked for (``coordinated=False``): no groups, the features missing."""
+        if not self.coordinated:
+            missing = {name: np.full(len(batch), np.nan) for name in feature_names(["coordinated"])}
+            return Findings(missing, {"coordinated": np.zeros(len(batch), dtype=bool)}, {"coordinated": {}}, len(batch)), None
         groups = self.coordination.groups(batch, objects)
         values, fired, sentences = self.coordination.findings(batch, groups)
         return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch)), groups
@@ -339,7 +352,7 @@ class _Found:
     post: Findings
     feed: Findings
     coordinated: Findings
-    groups: CoordinatedGroups
+    groups: CoordinatedGroups | None
     scan: Any = None
 
 
