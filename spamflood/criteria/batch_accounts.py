@@ -19,6 +19,7 @@ registration tool. The reason quotes that account's facts.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -49,27 +50,36 @@ _TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
 
 def name_stems(names: list[str | None]) -> list[str | None]:
     """Per name: the normalized name without its trailing digits, or None when it has no such
-    digits (or no name). Each distinct name is normalized once."""
+    digits (or no name). Each distinct name is normalized once; only a name ending in two
+    digits (or a line break, before which ``$`` also matches) is matched."""
     from spamflood.normalize import normalize_many
 
     distinct = [name for name in dict.fromkeys(names) if name]
     stem_of: dict[str | None, str | None] = {None: None, "": None}
     for name, normal in zip(distinct, normalize_many(distinct)):
-        m = _TRAILING.match(normal)
+        tail = normal[-2:]
+        m = _TRAILING.match(normal) if (len(tail) == 2 and tail.isdecimal()) or tail.endswith("\n") else None
         stem_of[name] = m.group(1) if m else None
-    return [stem_of[name] for name in names]
+    return list(map(stem_of.__getitem__, names))
 
 
 def default_bios(bios: list[str | None]) -> np.ndarray:
     """Per bio: empty, or a platform's default text (each distinct bio normalized once)."""
     from spamflood.normalize import normalize_many
 
-    phrases = lexicon("batch_default_bios").terms
+    phrases = _default_bio()
     distinct = [bio for bio in dict.fromkeys(bios) if bio]
     default: dict[str | None, bool] = {None: True, "": True}
     for bio, text in zip(distinct, normalize_many(distinct)):
-        default[bio] = not text or any(p in text for p in phrases)
-    return np.array([default[bio] for bio in bios], dtype=bool)
+        default[bio] = not text or phrases.search(text) is not None
+    return np.fromiter(map(default.__getitem__, bios), dtype=bool, count=len(bios))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_bio() -> re.Pattern[str]:
+    """Any of the default profile phrases, as one pattern (one C search per bio)."""
+    terms = lexicon("batch_default_bios").terms
+    return re.compile("|".join(map(re.escape, terms)) if terms else "(?!)")
 
 
 def _share(
