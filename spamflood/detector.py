@@ -30,6 +30,8 @@ from spamflood.decision import (
     Findings,
     cluster_findings,
 )
+from spamflood.criteria.batch_accounts import account_evidence
+from spamflood.criteria.context import Columns, columns_from
 from spamflood.criteria.registry import feature_names
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
@@ -256,14 +258,17 @@ class Detector:
         joined = join_chunks(parts, line_signatures or [], self.hasher.num_perm, strict)
         batch, rejects, post, scan = joined.batch, joined.rejects, joined.criteria, joined.scan
         feed = Findings.empty(len(batch))
+        columns = None
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
             clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
-                feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
+                columns = columns_from(batch)  # read once by the feed and the cluster families
+                feed = Findings.compute(columns, None, FEED_FAMILIES, self.tz, scan=scan)
+                columns.accounts = account_evidence(columns)  # needs no cluster: measured meanwhile
             coordinated, groups = self._coordinated(batch, joined.objects)
             labels, digests = clustering.result()
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan)
+        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns)
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
@@ -313,7 +318,8 @@ class Detector:
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
         parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
         if self.criteria:
-            clustered = Findings.compute(batch, labels, CLUSTER_FAMILIES, self.tz, scan=found.scan)
+            assert found.columns is not None  # (made with the criteria on)
+            clustered = Findings.compute(columns_from(found.columns, labels), None, CLUSTER_FAMILIES, self.tz, scan=found.scan)
             parts += [found.post, Findings.join([found.feed, clustered])]
         findings = Findings(  # the parts' families are disjoint
             {k: v for p in parts for k, v in p.values.items()},
@@ -354,6 +360,8 @@ class _Found:
     coordinated: Findings
     groups: CoordinatedGroups | None
     scan: Any = None
+    columns: Columns | None = None
+    """The batch as the criteria read it, with its accounts' own evidence (criteria on)."""
 
 
 def _model_name(model: Any) -> str:

@@ -24,7 +24,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,7 +32,10 @@ from spamflood.criteria.context import Columns, Context, lexicon
 from spamflood.criteria.rules import PARAMETERS
 from spamflood.errors import ConfigError
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
+if TYPE_CHECKING:
+    from spamflood.accounts.evidence import AccountEvidence
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "account_evidence", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -140,17 +143,51 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
+def account_evidence(cols: Columns, min_accounts: int = MIN_ACCOUNTS) -> AccountEvidence | None:
+    """Every account's own evidence among the batch's accounts, as :func:`compute` measures it
+    when the batch is the feed (one row per account: its last post's fields); ``None`` without
+    authors or creation times. An engine may measure it apart and give it as
+    :attr:`Columns.accounts` (the batch detector does, while the clusters are found)."""
+    codes = Context(cols).author_codes()
+    if codes is None or cols.author_created is None:
+        return None
+    rows = _account_rows(codes)
+    return _measure(cols, rows, min_accounts) if rows.size else None
+
+
+def _account_rows(codes: np.ndarray) -> np.ndarray:
+    """One row per account (``rows[k]``: a post of account ``k``): its last post in the batch,
+    whose fields are the newest a feed in time order has."""
+    order = np.flatnonzero(codes >= 0)[::-1]
+    _, last = np.unique(codes[order], return_index=True)
+    return order[last]
+
+
+def _measure(cols: Columns, rows: np.ndarray, min_accounts: int) -> AccountEvidence:
+    from spamflood.accounts.evidence import AccountEvidence
+    from spamflood.accounts.table import AccountTable
+
+    return AccountEvidence.measure(
+        AccountTable.from_profiles(
+            _at(cols.authors, rows),  # type: ignore[arg-type]
+            author_name=None if cols.author_name is None else _at(cols.author_name, rows),
+            author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
+            author_created=None if cols.author_created is None else cols.author_created[rows],
+            followers=None if cols.followers is None else cols.followers[rows],
+            following=None if cols.following is None else cols.following[rows],
+        ),
+        min_accounts=min_accounts,
+    )
+
+
 def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     """The post's own account, judged among the accounts of the whole feed as
     ``spamflood accounts`` judges it (:class:`spamflood.accounts.evidence.AccountEvidence`):
     how many accounts were created within ``BURST_WINDOW`` of it (itself included), and
-    whether it carries a second sign of a registration tool. Measured here per account (its
-    newest post's fields) when the batch is the feed, else looked up in the feed's evidence
-    (``Columns.accounts``); spread to its posts; NaN for a post without an account or
-    creation time."""
-    from spamflood.accounts.evidence import AccountEvidence
-    from spamflood.accounts.table import AccountTable
-
+    whether it carries a second sign of a registration tool. Measured here per account
+    (:func:`account_evidence`) when the batch is the feed, else looked up in the feed's
+    evidence (``Columns.accounts``); spread to its posts; NaN for a post without an account
+    or creation time."""
     cols, n = ctx.cols, ctx.n
     burst, sign = np.full(n, np.nan), np.full(n, np.nan)
     out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
@@ -159,23 +196,9 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     if (evidence is None and cols.author_created is None) or not posted.size:
         return out
     min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
-    # one row per account: its last post in the batch (the newest fields a feed in time order has)
-    order = posted[::-1]
-    _, last = np.unique(codes[order], return_index=True)
-    rows = order[last]  # rows[k]: a post of account k
-    authors: list[str] = _at(cols.authors, rows)  # type: ignore[arg-type]
+    rows = _account_rows(codes)
     if evidence is None:  # the batch is the feed: measure its accounts
-        evidence = AccountEvidence.measure(
-            AccountTable.from_profiles(
-                authors,
-                author_name=None if cols.author_name is None else _at(cols.author_name, rows),
-                author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
-                author_created=None if cols.author_created is None else cols.author_created[rows],
-                followers=None if cols.followers is None else cols.followers[rows],
-                following=None if cols.following is None else cols.following[rows],
-            ),
-            min_accounts=min_accounts,
-        )
+        evidence = _measure(cols, rows, min_accounts)
         at = np.arange(rows.shape[0])
     elif evidence.min_accounts != min_accounts:
         raise ConfigError(
@@ -183,7 +206,7 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
             f"the criteria run with min_accounts={min_accounts}."
         )
     else:
-        at = evidence.positions(authors)
+        at = evidence.positions(_at(cols.authors, rows))  # type: ignore[arg-type]
     burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
     sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
     # a post whose account's rule holds quotes its own account: its snippets are keyed by it
