@@ -48,21 +48,20 @@ YOUNG_SECONDS = 30 * 86400.0
 FOLLOW_RATIO = 10.0
 FOLLOW_MIN = 50.0
 
-_TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
+_TRAILING = re.compile(r"(?:(.*?)[\s_\-.]*(\d{2,})$)?")
+"""A name's stem before its trailing digits (group 1); it always matches, group 1 ``None``
+when the name does not end in two or more digits."""
+_FIRST_GROUP = operator.methodcaller("group", 1)
 
 
 def name_stems(names: list[str | None]) -> list[str | None]:
     """Per name: the normalized name without its trailing digits, or None when it has no such
-    digits (or no name). Each distinct name is normalized once; only a name ending in two
-    digits (or a line break, before which ``$`` also matches) is matched."""
+    digits (or no name). Each distinct name is normalized and matched once, the loops in C."""
     from spamflood.normalize import normalize_many
 
     distinct = [name for name in dict.fromkeys(names) if name]
     stem_of: dict[str | None, str | None] = {None: None, "": None}
-    for name, normal in zip(distinct, normalize_many(distinct)):
-        tail = normal[-2:]
-        m = _TRAILING.match(normal) if (len(tail) == 2 and tail.isdecimal()) or tail.endswith("\n") else None
-        stem_of[name] = m.group(1) if m else None
+    stem_of.update(zip(distinct, map(_FIRST_GROUP, map(_TRAILING.match, normalize_many(distinct)))))
     return list(map(stem_of.__getitem__, names))
 
 
