@@ -313,7 +313,6 @@ def stages(feed: Path, posts: int) -> None:
     cost["coordination in main: join objects, co-posts, network, groups"] = _cpu(
         lambda: coordination.findings(fresh, coordination.groups(fresh, PostObjects.join(parts, sizes, fresh.repost_of)))
     )
-    del fresh, parts
 
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)

@@ -21,6 +21,9 @@ from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
 from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination, PostObjects
+from spamflood.criteria.batch_accounts import account_evidence
+from spamflood.criteria.context import Columns, columns_from
+from spamflood.criteria.registry import feature_names
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
@@ -30,9 +33,6 @@ from spamflood.decision import (
     Findings,
     cluster_findings,
 )
-from spamflood.criteria.batch_accounts import account_evidence
-from spamflood.criteria.context import Columns, columns_from
-from spamflood.criteria.registry import feature_names
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
