@@ -236,9 +236,10 @@ def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], n
     clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
     digests = np.concatenate([p.digests for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
     blank_lines = sum(p.blank_lines for p in parts)
+    found = [p.objects for p in parts if p.objects is not None]
     objects = None
-    if parts and all(p.objects is not None for p in parts):
-        objects = PostObjects.join([p.objects for p in parts], [len(p.batch) for p in parts], batch.repost_of)  # type: ignore[misc]
+    if parts and len(found) == len(parts):
+        objects = PostObjects.join(found, [len(p.batch) for p in parts], batch.repost_of)
     unreadable = FieldWarnings()
     for part in parts:
         unreadable.update(part.unreadable)
