@@ -21,7 +21,12 @@ main process run, each batched path beside the one-by-one path it replaces (rows
 evidence matches, the batch criteria with and without the workers' scan, JSONL writing), with
 the ratio, and the coordinated groups' cost (:mod:`spamflood.coordination`). The machine's load average is printed and saved with every figure.
 
+``--coordination-cost`` scores the feed a second time with ``--no-coordination`` in the same
+run and prints the ratio of the two wall times (issue 18: coordination may cost at most 20%);
+``--no-coordination`` alone scores without it.
+
     python benchmarks/end_to_end.py [--posts 1000000] [--jobs 2] [--baseline-posts 20000] [--rules]
+                                    [--no-coordination | --coordination-cost]
     python benchmarks/end_to_end.py --stages [--posts 200000]
 """
 
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,13 +64,16 @@ def generated_feed(posts: int, seed: int) -> Path:
 
 
 def run_cli(args: list[str]) -> dict[str, float]:
-    """Run the CLI, sampling the memory of its process tree every 50 ms; wall time and peaks.
+    """Run the CLI, sampling the memory of its process tree every 50 ms; wall time, CPU
+    seconds of the whole tree (user + system: what other processes on the machine skew least)
+    and peaks.
 
     Two measures of the tree (see the module docstring): the sum of each process's RSS, which
     counts a page shared by the forked workers and the main process once per process that
     maps it, and the sum of each process's PSS, which divides every shared page among the
     processes that share it, so the tree's pages are counted once: what the tree takes from
     the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "spamflood", *args])
     peaks = {"rss_main": 0, "rss_tree": 0, "pss_main": 0, "pss_tree": 0}
@@ -100,10 +109,13 @@ def run_cli(args: list[str]) -> dict[str, float]:
     stop.set()
     thread.join()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI and the workers it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if code != 0:
         raise SystemExit(f"spamflood exited with {code}")
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "peak_rss_main_mib": peaks["rss_main"] / 2**20,
         "peak_rss_tree_mib": peaks["rss_tree"] / 2**20,
         "peak_pss_main_mib": peaks["pss_main"] / 2**20,
@@ -159,6 +171,10 @@ def main() -> None:
     parser.add_argument("--feed", help="score this JSONL feed instead of a generated one")
     parser.add_argument("--no-criteria", action="store_true", help="cluster labels only (the first slice)")
     parser.add_argument("--rules", action="store_true", help="score with the rule score, not the bundled model")
+    parser.add_argument("--no-coordination", action="store_true", help="score without looking for coordinated groups")
+    parser.add_argument(
+        "--coordination-cost", action="store_true", help="also score with --no-coordination in the same run; print the ratio"
+    )
     parser.add_argument("--stages", action="store_true", help="per-stage CPU cost in this process, batched vs one by one")
     args = parser.parse_args()
     if args.stages:
@@ -170,15 +186,17 @@ def main() -> None:
         with open(feed, "rb") as lines:
             args.posts = sum(1 for _ in lines)
     load_before = os.getloadavg()
+    command = (
+        ["score", str(feed), "-j", str(args.jobs), "-q"]
+        + (["--no-criteria"] if args.no_criteria else [])
+        + (["--rules"] if args.rules else [])
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.jsonl"
-        ours = run_cli(
-            ["score", str(feed), "-o", str(out), "-j", str(args.jobs), "-q"]
-            + (["--no-criteria"] if args.no_criteria else [])
-            + (["--rules"] if args.rules else [])
-        )
+        ours = run_cli([*command, "-o", str(out)] + (["--no-coordination"] if args.no_coordination else []))
         with open(out, "rb") as lines:
             scored = sum(1 for _ in lines)
+        without = run_cli([*command, "-o", str(out), "--no-coordination"]) if args.coordination_cost else None
     load_after = os.getloadavg()
     ours["posts"] = args.posts
     ours["posts_per_s"] = args.posts / ours["wall_s"]
@@ -186,9 +204,11 @@ def main() -> None:
     ratio = ours["posts_per_s"] / baseline["posts_per_s"]
 
     mode = "--no-criteria" if args.no_criteria else ("criteria, --rules" if args.rules else "criteria, bundled model")
+    mode += ", no coordination" if args.no_coordination else ""
     print(f"\nspamflood score ({mode}), {args.posts:,} posts, {args.jobs} jobs (cores here: {os.cpu_count()})")
     print(f"  load average   {_load(load_before)} before, {_load(load_after)} after (other processes share the cores)")
     print(f"  wall time      {ours['wall_s']:8.1f} s      target < 30 s   {'PASS' if ours['wall_s'] < 30 else 'FAIL'}")
+    print(f"  CPU            {ours['cpu_s']:8.1f} s      (user + system, whole process tree)")
     print(f"  throughput     {ours['posts_per_s']:8,.0f} posts/s")
     print(
         f"  peak RSS       {ours['peak_rss_main_mib']:8,.0f} MiB main process; whole tree {ours['peak_rss_tree_mib']:,.0f} MiB"
@@ -200,6 +220,14 @@ def main() -> None:
         f" (summed PSS: each page once)  target < 2560 MiB  {'PASS' if tree < 2560 else 'FAIL'}"
     )
     print(f"  rows written   {scored:8,}")
+    if without is not None:
+        cost = ours["wall_s"] / without["wall_s"]
+        cpu_cost = ours["cpu_s"] / without["cpu_s"]
+        print(
+            f"  without coordination {without['wall_s']:5.1f} s, CPU {without['cpu_s']:.1f} s (whole tree "
+            f"{without['peak_pss_tree_mib']:,.0f} MiB PSS): with it {cost:.2f}x wall, {cpu_cost:.2f}x CPU   "
+            f"target <= 1.20x   {'PASS' if cost <= 1.2 else 'FAIL'}"
+        )
     print(f"datasketch pipeline (MinHash + MinHashLSH insert/query), {baseline['posts']:,}-post slice")
     print(f"  throughput     {baseline['posts_per_s']:8,.0f} posts/s")
     print(f"ratio            {ratio:8.1f}x      target >= 20x   {'PASS' if ratio >= 20 else 'FAIL'}")
@@ -213,6 +241,8 @@ def main() -> None:
                 "jobs": args.jobs,
                 "criteria": not args.no_criteria,
                 "rules": args.rules,
+                "coordination": not args.no_coordination,
+                "without_coordination": without,
                 "load_before": load_before,
                 "load_after": load_after,
             },
@@ -244,7 +274,7 @@ def stages(feed: Path, posts: int) -> None:
 
     from spamflood._memory import collector_paused
     from spamflood.cluster import ClusterFinder
-    from spamflood.coordination import Coordination
+    from spamflood.coordination import Coordination, PostObjects, text_objects
     from spamflood.criteria import Scan, evaluate, scan_names, scan_texts
     from spamflood.criteria.compute import build_context
     from spamflood.io.readers import iter_chunks
@@ -325,7 +355,15 @@ def stages(feed: Path, posts: int) -> None:
         lambda: evaluate(batch, labels, families=batch_families, scan=joined).sentences()
     )
     coordination = Coordination()
-    cost["coordination: objects, co-posts, network, groups"] = _cpu(lambda: coordination.findings(batch))
+    fresh = PostBatch.concat(batches)  # (a batch keeps its author codes once computed)
+    cost["coordination: objects, co-posts, network, groups (before)"] = _cpu(lambda: coordination.findings(fresh))
+    it = iter(batches)
+    parts = per_chunk("coordination: text_objects per chunk (workers)", lambda rows: text_objects(next(it).texts))
+    fresh = PostBatch.concat(batches)
+    sizes = [len(b) for b in batches]
+    cost["coordination in main: join objects, co-posts, network, groups"] = _cpu(
+        lambda: coordination.findings(fresh, coordination.groups(fresh, PostObjects.join(parts, sizes, fresh.repost_of)))
+    )
 
     # -- the decision: the bundled model's score and label heads, then labels and reasons
     decider, findings = _decision_inputs(batch, labels, normalized, batches)

@@ -25,6 +25,7 @@ import numpy as np
 
 from spamflood._memory import release_freed_memory
 from spamflood.cluster import signature_digest
+from spamflood.coordination import PostObjects, text_objects
 from spamflood.criteria.context import Columns
 from spamflood.decision import POST_FAMILIES, WHOLE_BATCH_FAMILIES, Findings
 from spamflood.io.readers import JsonlSpan, ReadStats, detect_format, iter_chunks, json_layout, jsonl_spans
@@ -55,6 +56,8 @@ class ChunkWork:
     """IANA time zone of the calendar criteria."""
     jobs: int = 1
     """Worker processes (``1``: the chunks are prepared in the calling process)."""
+    objects: bool = True
+    """Find each post's shared objects for coordination (:func:`~spamflood.coordination.text_objects`)."""
 
 
 @dataclass
@@ -75,6 +78,9 @@ class PreparedChunk:
     """:func:`~spamflood.cluster.signature_digest` of each signature, taken while it is in cache."""
     unreadable: FieldWarnings = field(default_factory=FieldWarnings)
     """Optional values of the chunk read as missing."""
+    objects: PostObjects | None = None
+    """The links, hashtags and mentions of the chunk's texts (of the batch's reposts too once
+    joined), which coordination reads: found in the worker, which holds the texts anyway."""
 
 
 def effective_jobs(n_jobs: int) -> int:
@@ -116,11 +122,18 @@ def _line_signature_array(lines: int, num_perm: int) -> np.ndarray:
 
 
 def prepare_chunk(
-    rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str
+    rows: list[RawRow] | JsonlSpan,
+    parser: RowParser,
+    hasher: MinHasher,
+    families: tuple[str, ...],
+    tz: str,
+    *,
+    objects: bool = False,
 ) -> PreparedChunk:
     """One chunk read (a :class:`JsonlSpan` is read here, in the worker), checked, normalized
-    and hashed, with the text ``families``' criteria. The Spark engine prepares its partitions
-    with it too, so that both engines start from the same numbers."""
+    and hashed, with the text ``families``' criteria and, with ``objects``, the texts' shared
+    objects. The Spark engine prepares its partitions with it too, so that both engines start
+    from the same numbers."""
     blank_lines = 0
     by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
     if isinstance(rows, JsonlSpan):  # read here, in the worker
@@ -153,7 +166,8 @@ def prepare_chunk(
         scan = scan.only(*scan_names(WHOLE_BATCH_FAMILIES))
     else:
         criteria = Findings.compute(normalized, None, families, tz, normalized=True)
-    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
+    found = text_objects(batch.texts) if objects else None
+    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, found)
 
 
 def map_chunks(
@@ -169,7 +183,7 @@ def map_chunks(
     thread is safe."""
     if work.jobs <= 1:
         for rows in chunks:
-            yield prepare_chunk(rows, work.parser, work.hasher, work.families, work.tz)
+            yield prepare_chunk(rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects)
         return
     # Compile the kernels once here, so forked workers inherit them instead of each compiling.
     work.hasher.signatures(["warm up the kernel"])
@@ -191,7 +205,9 @@ def map_chunks(
             )
         with pool:
             for rows in chunks:
-                pending.append(pool.submit(prepare_chunk, rows, work.parser, work.hasher, work.families, work.tz))
+                pending.append(
+                    pool.submit(prepare_chunk, rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects)
+                )
                 if len(pending) == 1 and on_fork is not None:  # the workers are forked now
                     on_fork()
                 if len(pending) >= 2 * work.jobs:
@@ -220,6 +236,10 @@ def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], n
     clusterable = np.concatenate([p.clusterable for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
     digests = np.concatenate([p.digests for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
     blank_lines = sum(p.blank_lines for p in parts)
+    found = [p.objects for p in parts if p.objects is not None]
+    objects = None
+    if parts and len(found) == len(parts):
+        objects = PostObjects.join(found, [len(p.batch) for p in parts], batch.repost_of)
     unreadable = FieldWarnings()
     for part in parts:
         unreadable.update(part.unreadable)
@@ -239,8 +259,9 @@ def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], n
         digests = digests[keep]
         criteria = criteria.take(keep)
         scan = scan.take(keep) if scan is not None else None
+        objects = None  # numbered over the posts kept: coordination finds them again (a rare case)
     rejects.sort(key=lambda r: r.line)
-    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable)
+    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, objects)
 
 
 def _join_signatures(parts: list[PreparedChunk], num_perm: int) -> np.ndarray:

@@ -190,6 +190,11 @@ def _add_detector_options(p: argparse.ArgumentParser, *, scoring: bool = True) -
         p.add_argument(
             "--no-criteria", action="store_true", help="cluster labels only, rule score (faster; no text criteria)"
         )
+        p.add_argument(
+            "--no-coordination",
+            action="store_true",
+            help="do not look for coordinated groups on shared links, hashtags and mentions (no 'coordinated' label)",
+        )
         _add_model_options(p)
 
 
@@ -470,6 +475,8 @@ def _detector_params(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             params[name] = value
+    if getattr(args, "no_coordination", False):
+        params["coordinated"] = False
     if getattr(args, "tz", None) and args.tz != "UTC":
         params["tz"] = args.tz
     return params

@@ -30,7 +30,9 @@ small share of its own posts); a campaign's accounts meet on much of theirs (the
 example: 9 of some 30 posts), which ``min_overlap`` tells apart.
 
 Everything is vectorised: objects are found by one regular-expression pass over the texts
-joined (a Python step per *match*, not per post), co-posts by sorting (object, time) and
+joined (a Python step per *match*, not per post; :func:`text_objects`, which the batch
+detector's workers run on each chunk beside its other per-text work, the parts then numbered
+as one batch by :meth:`PostObjects.join`), co-posts by sorting (object, time) and
 ``searchsorted``, the network by ``scipy.sparse`` and
 :func:`scipy.sparse.csgraph.connected_components`. Measured on a random network of 1.2 M edges
 over 200 k accounts (CPU seconds, 2 cores, load 7): scipy.sparse builds it and finds the
@@ -49,8 +51,10 @@ campaign's accounts still meet on every occasion they share.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -61,7 +65,7 @@ from scipy.sparse.csgraph import connected_components
 from spamflood import _params
 from spamflood.criteria.rules import RULES, label_scores
 from spamflood.durations import human_duration
-from spamflood.posts import PostBatch, unknown_authors
+from spamflood.posts import PostBatch
 
 __all__ = [
     "INTERVAL",
@@ -69,11 +73,13 @@ __all__ = [
     "MIN_OVERLAP",
     "CoordinatedGroups",
     "Coordination",
+    "PostObjects",
     "coordinated_reason",
     "normalize_url",
     "objects_as_written",
     "objects_in",
     "post_objects",
+    "text_objects",
 ]
 
 INTERVAL = 60.0
@@ -175,22 +181,59 @@ def objects_as_written(texts: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class PostObjects:
     """The objects of a batch: ``post[k]`` carries object ``code[k]``, named ``names[code[k]]``
-    (each (post, object) pair once) and shown in reasons as ``shown[code[k]]``: as first
-    written for a hashtag or mention, normalized for a link."""
+    (each (post, object) pair once, ordered by post then code) and shown in reasons as
+    ``shown[code[k]]``: as first written for a hashtag or mention, normalized for a link.
+    Codes number the names in order of first appearance (texts' objects before reposts)."""
 
     post: np.ndarray
     code: np.ndarray
     names: list[str]
     shown: list[str]
 
+    @classmethod
+    def join(cls, parts: Sequence[PostObjects], sizes: Sequence[int], repost_of: Sequence[str | None]) -> PostObjects:
+        """The objects of consecutive parts of one batch (``sizes``: their posts; each part's
+        :func:`text_objects`) and of the batch's reposts, numbered as :func:`post_objects`
+        numbers them over the whole batch. A Python step per distinct name of a part, not per
+        post, so the workers of a large run can find each chunk's objects."""
+        table: dict[str, int] = {}
+        shown: list[str] = []
+        posts: list[np.ndarray] = []
+        codes: list[np.ndarray] = []
+        offset = 0
+        for part, size in zip(parts, sizes, strict=True):
+            before = _number(table, part.names)
+            local = np.fromiter(map(table.__getitem__, part.names), dtype=np.int64, count=len(part.names))
+            # the new names, in first-appearance order: shown as this part first wrote them
+            shown.extend(map(part.shown.__getitem__, np.flatnonzero(local >= before).tolist()))
+            posts.append(part.post + offset)
+            codes.append(local[part.code])
+            offset += size
+        reposts = np.flatnonzero(np.fromiter(map(bool, repost_of), dtype=bool, count=len(repost_of)))
+        repost_names = ["repost of " + r for r in repost_of if r]
+        before = _number(table, dict.fromkeys(repost_names))
+        shown.extend(list(table)[before:])  # a repost is shown by its name
+        repost_codes = np.fromiter(map(table.__getitem__, repost_names), dtype=np.int64, count=len(repost_names))
+        post = np.concatenate([*posts, reposts])
+        code = np.concatenate([*codes, repost_codes])
+        width = max(len(table), 1)
+        key = np.unique(post * width + code)  # each (post, object) once, by post then code
+        return cls(key // width, key % width, list(table), shown)
 
-def post_objects(texts: list[str], repost_of: list[str | None]) -> PostObjects:
-    """Every post's objects: links, hashtags and mentions in its text, and the post it reposts.
 
-    >>> found = post_objects(["Go #Tea now https://bit.ly/Ab1?utm_source=x", "@Ann hi"], [None, "p9"])
-    >>> [(int(p), found.names[c]) for p, c in zip(found.post, found.code)]
-    [(0, '#tea'), (0, 'bit.ly/Ab1'), (1, '@ann'), (1, 'repost of p9')]
-    """
+def _number(table: dict[str, int], names: Iterable[str]) -> int:
+    """Number the ``names`` not in ``table`` after its others, in order; how many it had."""
+    before = len(table)
+    table.update(zip(itertools.filterfalse(table.__contains__, names), itertools.count(before)))
+    return before
+
+
+def text_objects(texts: Sequence[str]) -> PostObjects:
+    """The links, hashtags and mentions of every text (see :func:`post_objects`), found by one
+    regular-expression pass over the texts joined. Every name found is numbered (a number-only
+    tag like ``#39`` too, as no object: it is in ``names``, never in ``code``), so that
+    :meth:`PostObjects.join` numbers a batch's parts as one. The one extraction of every
+    engine's objects: the batch detector's workers run it per chunk."""
     posts: list[np.ndarray] = []
     found: list[str] = []
     for lo in range(0, len(texts), _CHUNK):
@@ -201,21 +244,31 @@ def post_objects(texts: list[str], repost_of: list[str | None]) -> PostObjects:
             at = np.fromiter((m[0] for m in matches), dtype=np.int64, count=len(matches))
             posts.append(lo + np.searchsorted(starts, at, side="right") - 1)
             found.extend(m[1] for m in matches)
-    names = dict.fromkeys(found)
-    canonical = {raw: _object_name(raw) for raw in names}
-    shared = [r for r in repost_of if r]
-    reposts = np.flatnonzero(np.fromiter(map(bool, repost_of), dtype=bool, count=len(repost_of)))
-    objects = [canonical[raw] for raw in found] + ["repost of " + r for r in shared]
+    written = dict.fromkeys(found)
+    canonical = {raw: _object_name(raw) for raw in written}
     table: dict[str, int] = {}
-    codes = np.fromiter((table.setdefault(o, len(table)) for o in objects), dtype=np.int64, count=len(objects))
-    shown: dict[str, str] = {}  # each object as first written (a hashtag keeps its case), for reasons
-    for raw in names:
-        shown.setdefault(canonical[raw], _shown(raw, canonical[raw]))
-    post = np.concatenate([*posts, reposts]) if posts or reposts.size else np.zeros(0, dtype=np.int64)
+    shown: list[str] = []  # each object as first written (a hashtag keeps its case), for reasons
+    for raw, name in canonical.items():
+        if table.setdefault(name, len(table)) == len(shown):
+            shown.append(_shown(raw, name))
+    codes = np.fromiter((table[canonical[raw]] for raw in found), dtype=np.int64, count=len(found))
+    post = np.concatenate(posts) if posts else np.zeros(0, dtype=np.int64)
     keep = np.array([_is_object(o) for o in table], dtype=bool)
     mask = keep[codes] if codes.size else np.zeros(0, dtype=bool)
-    key = np.unique(post[mask] * max(len(table), 1) + codes[mask])  # each (post, object) once, by post
-    return PostObjects(key // max(len(table), 1), key % max(len(table), 1), list(table), [shown.get(o, o) for o in table])
+    width = max(len(table), 1)
+    key = np.unique(post[mask] * width + codes[mask])  # each (post, object) once, by post
+    return PostObjects(key // width, key % width, list(table), shown)
+
+
+def post_objects(texts: Sequence[str], repost_of: Sequence[str | None]) -> PostObjects:
+    """Every post's objects: links, hashtags and mentions in its text (:func:`text_objects`),
+    and the post it reposts.
+
+    >>> found = post_objects(["Go #Tea now https://bit.ly/Ab1?utm_source=x", "@Ann hi"], [None, "p9"])
+    >>> [(int(p), found.names[c]) for p, c in zip(found.post, found.code)]
+    [(0, '#tea'), (0, 'bit.ly/Ab1'), (1, '@ann'), (1, 'repost of p9')]
+    """
+    return PostObjects.join([text_objects(texts)], [len(texts)], repost_of)
 
 
 @dataclass(frozen=True)
@@ -289,17 +342,18 @@ class Coordination:
     def __repr__(self) -> str:
         return f"Coordination(interval={human_duration(self.interval)!r}, min_authors={self.min_authors}, min_coposts={self.min_coposts})"
 
-    def groups(self, batch: PostBatch) -> CoordinatedGroups:
+    def groups(self, batch: PostBatch, objects: PostObjects | None = None) -> CoordinatedGroups:
         """The coordinated groups of ``batch`` (see the module docstring). Posts without a
-        known author or a time never co-post."""
+        known author or a time never co-post. ``objects``: the batch's :func:`post_objects`
+        when the caller found them already (the batch detector's workers do)."""
         n = len(batch)
         account, _names = batch.author_codes()
         times = np.asarray(batch.times, dtype=np.float64)
-        objs = post_objects(batch.texts, batch.repost_of)
+        objs = post_objects(batch.texts, batch.repost_of) if objects is None else objects
         post, code = objs.post, objs.code
         if post.size:
             ok = np.isfinite(times[post])
-            known = ~unknown_authors(batch.authors, batch.ids, post[ok])
+            known = batch.account_codes()[post[ok]] >= 0
             post, code = post[ok][known], code[ok][known]
         n_acc = int(account.max()) + 1 if n else 0
         pairs = self._co_posts(post, code, account, times, n_acc)
@@ -408,7 +462,7 @@ class Coordination:
         for name, column in per_group.items():
             values[name] = np.zeros(n, dtype=np.float64)
             values[name][mine] = column[at[mine]]
-        unknown = ~np.isfinite(np.asarray(batch.times, dtype=np.float64)) | unknown_authors(batch.authors, batch.ids)
+        unknown = ~np.isfinite(np.asarray(batch.times, dtype=np.float64)) | (batch.account_codes() < 0)
         for column in values.values():
             column[unknown] = np.nan
         fired = label_scores(values, rules=self.rules)["coordinated"] > 0

@@ -20,7 +20,10 @@ from spamflood import _params
 from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
-from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination
+from spamflood.coordination import INTERVAL, CoordinatedGroups, Coordination, PostObjects
+from spamflood.criteria.batch_accounts import account_evidence
+from spamflood.criteria.context import Columns, columns_from
+from spamflood.criteria.registry import feature_names
 from spamflood.decision import (
     CLUSTER_FAMILIES,
     FEED_FAMILIES,
@@ -73,6 +76,10 @@ class Detector:
     criteria : run the article's criteria families (soft ads, festival copy, hijacked news,
         micro-business, inspirational posts, batch accounts, auto posting) beside the clusters;
         ``False`` scores the cluster labels alone (faster).
+    coordinated : look for coordinated groups on shared links, hashtags, mentions and reposts
+        (the ``coordinated`` label, :mod:`spamflood.coordination`); ``False`` skips them: the
+        label is never listed, its features are missing (NaN) and ``result.groups`` is ``None``
+        (to measure what coordination costs, or where the export's accounts mean nothing).
     tz : IANA time zone of the calendar criteria (festival days, minute of day).
     model : a fitted :class:`~spamflood.model.FloodModel` that gives the score (see
         :meth:`load`); ``None`` combines the rule strengths.
@@ -94,6 +101,7 @@ class Detector:
         n_jobs: int = 1,
         chunk_rows: int = 20_000,
         criteria: bool = True,
+        coordinated: bool = True,
         tz: str = "UTC",
         model: Any = None,
     ) -> None:
@@ -109,6 +117,7 @@ class Detector:
         self.n_jobs = _params.jobs(owner, "n_jobs", n_jobs)
         self.chunk_rows = _params.integer(owner, "chunk_rows", chunk_rows, 1)
         self.criteria = _params.boolean(owner, "criteria", criteria)
+        self.coordinated = _params.boolean(owner, "coordinated", coordinated)
         self.tz = _params.time_zone(owner, "tz", tz)
         if model is not None and not isinstance(model, DeferredModel) and not callable(getattr(model, "score_all", None)):
             _params.fail(owner, "model", "None or a fitted FloodModel (see Detector.load)", model)
@@ -181,7 +190,7 @@ class Detector:
         before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
-        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs())
+        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs(), self.coordinated)
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
         chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats)
@@ -249,14 +258,17 @@ class Detector:
         joined = join_chunks(parts, line_signatures or [], self.hasher.num_perm, strict)
         batch, rejects, post, scan = joined.batch, joined.rejects, joined.criteria, joined.scan
         feed = Findings.empty(len(batch))
+        columns = None
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
             clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
             if self.criteria:
-                feed = Findings.compute(batch, None, FEED_FAMILIES, self.tz, scan=scan)
-            coordinated, groups = self._coordinated(batch)
+                columns = columns_from(batch)  # read once by the feed and the cluster families
+                feed = Findings.compute(columns, None, FEED_FAMILIES, self.tz, scan=scan)
+                columns.accounts = account_evidence(columns)  # needs no cluster: measured meanwhile
+            coordinated, groups = self._coordinated(batch, joined.objects)
             labels, digests = clustering.result()
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan)
+        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns)
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
@@ -267,10 +279,16 @@ class Detector:
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
-    def _coordinated(self, batch: PostBatch) -> tuple[Findings, CoordinatedGroups]:
+    def _coordinated(
+        self, batch: PostBatch, objects: PostObjects | None = None
+    ) -> tuple[Findings, CoordinatedGroups | None]:
         """The coordinated groups and the ``coordinated`` label's findings
-        (:mod:`spamflood.coordination`)."""
-        groups = self.coordination.groups(batch)
+        (:mod:`spamflood.coordination`; ``objects``: the batch's, when the chunks found them).
+        Not looked for (``coordinated=False``): no groups, the features missing."""
+        if not self.coordinated:
+            missing = {name: np.full(len(batch), np.nan) for name in feature_names(["coordinated"])}
+            return Findings(missing, {"coordinated": np.zeros(len(batch), dtype=bool)}, {"coordinated": {}}, len(batch)), None
+        groups = self.coordination.groups(batch, objects)
         values, fired, sentences = self.coordination.findings(batch, groups)
         return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch)), groups
 
@@ -300,7 +318,8 @@ class Detector:
         table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
         parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
         if self.criteria:
-            clustered = Findings.compute(batch, labels, CLUSTER_FAMILIES, self.tz, scan=found.scan)
+            assert found.columns is not None  # (made with the criteria on)
+            clustered = Findings.compute(columns_from(found.columns, labels), None, CLUSTER_FAMILIES, self.tz, scan=found.scan)
             parts += [found.post, Findings.join([found.feed, clustered])]
         findings = Findings(  # the parts' families are disjoint
             {k: v for p in parts for k, v in p.values.items()},
@@ -339,8 +358,10 @@ class _Found:
     post: Findings
     feed: Findings
     coordinated: Findings
-    groups: CoordinatedGroups
+    groups: CoordinatedGroups | None
     scan: Any = None
+    columns: Columns | None = None
+    """The batch as the criteria read it, with its accounts' own evidence (criteria on)."""
 
 
 def _model_name(model: Any) -> str:

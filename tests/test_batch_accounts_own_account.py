@@ -8,10 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamflood.accounts import AccountScorer, AccountTable
 from spamflood.accounts.evidence import AccountEvidence
 from spamflood.criteria import evaluate
+from spamflood.criteria.batch_accounts import account_evidence
 from spamflood.criteria.context import columns_from
 from spamflood.detector import Detector
 from spamflood.errors import ConfigError
@@ -123,3 +126,24 @@ def test_evidence_measured_for_another_min_accounts_is_a_loud_error() -> None:
     cols.accounts = AccountEvidence.measure(AccountTable.from_posts(PostBatch.from_posts(posts)), min_accounts=4)
     with pytest.raises(ConfigError, match="min_accounts=4.*min_accounts=3"):
         evaluate(cols, families=["batch_accounts"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.booleans()), min_size=1, max_size=25))
+def test_the_evidence_measured_apart_is_the_evidence_measured_inside(picks: list[tuple[int, bool]]) -> None:
+    # the batch detector measures every account's evidence while the clusters are found
+    # (account_evidence) and gives it to the criteria: the same values and reasons as when the
+    # criteria measure the batch themselves, whatever the posts, repeats and authorless posts
+    base = _feed()
+    posts = [
+        replace(base[k], id=f"x{j}", author=f"x{j}" if lost else base[k].author, time=base[k].time + j)
+        for j, (k, lost) in enumerate(picks)
+    ]
+    batch = PostBatch.from_posts(posts)
+    inside = evaluate(batch, None, families=["batch_accounts"])
+    cols = columns_from(batch)
+    cols.accounts = account_evidence(cols)
+    apart = evaluate(cols, families=["batch_accounts"])
+    for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
+        np.testing.assert_array_equal(apart.column(name), inside.column(name))
+    assert apart.sentences() == inside.sentences()

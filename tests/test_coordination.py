@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood import Detector
-from spamflood.coordination import Coordination, normalize_url, objects_in, post_objects
+from spamflood.coordination import Coordination, PostObjects, normalize_url, objects_in, post_objects, text_objects
 from spamflood.errors import ConfigError
 from spamflood.posts import Post, PostBatch
 
@@ -288,3 +288,60 @@ def test_one_post_alone_has_the_objects_the_batch_finds_in_it(texts: list[str], 
         assert set(alone) == {together.names[c] for p, c in zip(together.post, together.code) if p == i}
         one = post_objects([text], [repost])
         assert alone == {one.names[c]: one.shown[c] for c in one.code}  # names, as shown, in order
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(TOKENS, max_size=8).map(" ".join), min_size=1, max_size=12),
+    st.lists(st.sampled_from([None, "p1", "p2"]), min_size=12, max_size=12),
+    st.lists(st.integers(1, 11), max_size=4),
+)
+def test_objects_found_chunk_by_chunk_are_the_objects_of_the_whole_batch(
+    texts: list[str], reposts: list[str | None], cuts: list[int]
+) -> None:
+    # the detector's workers find each chunk's objects (text_objects); joined, they are the batch's
+    reposts = reposts[: len(texts)]
+    bounds = sorted({0, len(texts), *(c for c in cuts if c < len(texts))})
+    parts = [text_objects(texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    joined = PostObjects.join(parts, [b - a for a, b in zip(bounds[:-1], bounds[1:])], reposts)
+    whole = post_objects(texts, reposts)
+    assert (joined.post.tolist(), joined.code.tolist()) == (whole.post.tolist(), whole.code.tolist())
+    assert (joined.names, joined.shown) == (whole.names, whole.shown)
+
+
+def test_the_workers_objects_give_the_groups_the_batch_finds_alone(tmp_path) -> None:
+    # a JSONL file with two jobs and small chunks: the chunks' objects, joined, give the same
+    # groups and reasons as the batch scored in one piece; a repeated id drops the chunks'
+    # objects (numbered over posts that are not kept) and the groups are found again
+    posts = campaign() + organic_trend(people=60) + news_with_retweets()
+    feed = tmp_path / "feed.jsonl"
+    rows = [json.dumps({"id": p.id, "text": p.text, "author": p.author, "time": p.time, "repost_of": p.repost_of}) + "\n" for p in posts]
+    feed.write_text("".join(rows))
+    alone = labelled(posts)
+    for path in (feed, tmp_path / "repeated.jsonl"):
+        if path.name == "repeated.jsonl":
+            path.write_text("".join(rows) + rows[3])
+        result = Detector(n_jobs=2, chunk_rows=40).score(str(path))
+        got = {i: [r for r in rs if r.startswith("coordinated")] for i, rs in zip(result.batch.ids, result.reasons)}
+        assert got == alone
+
+
+def test_without_coordination_no_group_is_looked_for_and_its_features_are_missing(tmp_path) -> None:
+    posts = campaign() + organic_trend(people=40)
+    result = Detector(coordinated=False).score(posts)
+    assert result.groups is None and not any("coordinated" in ls for ls in result.labels)
+    assert np.isnan(result.features["COORDINATED_ACCOUNTS"]).all()
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": p.id, "text": p.text, "author": p.author, "time": p.time}) + "\n" for p in posts))
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(tmp_path / "out.jsonl"), "--rules", "-q", "--no-coordination"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(rows) == len(posts) and not any("coordinated" in row["labels"] for row in rows)
+
+
+def test_the_detector_refuses_a_coordinated_switch_that_is_not_a_bool() -> None:
+    with pytest.raises(ConfigError, match="'coordinated' parameter of Detector"):
+        Detector(coordinated="no")

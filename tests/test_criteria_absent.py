@@ -214,3 +214,21 @@ def test_on_any_feed_a_listed_label_quotes_what_is_there_and_needs_nothing_absen
             quotes = _QUOTED.findall(sentence)
             assert all(q in rows[i]["text"] for q in quotes), (sentence, rows[i]["text"])
             assert quotes or re.search(r"\d", sentence), sentence  # else a number or a count
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "p0", "p1", ""]), st.sampled_from(["p0", "p1", "p2", "p3"])), max_size=12))
+def test_a_batch_numbers_its_accounts_by_their_first_post_with_an_author(rows: list[tuple[str, str]]) -> None:
+    # an author that is the post's own id (or empty) is no account there, though the same
+    # string may be another post's account; codes are computed once and read by every stage
+    feed = [Post(id=pid if author == pid else f"{pid}-{k}", text="x", author=author, time=START + k) for k, (author, pid) in enumerate(rows)]
+    batch = PostBatch.from_posts(feed)
+    expected: dict[str, int] = {}
+    codes = [
+        -1 if author in ("", post_id) else expected.setdefault(author, len(expected))
+        for author, post_id in zip(batch.authors, batch.ids)
+    ]
+    assert batch.account_codes().tolist() == codes
+    assert batch.account_codes() is batch.account_codes()
+    posts = evaluate(batch, families=["auto_posting"]).column("AUTO_POSTING_POSTS") if rows else np.zeros(0)
+    assert [None if np.isnan(v) else int(v) for v in posts] == [None if c < 0 else codes.count(c) for c in codes]

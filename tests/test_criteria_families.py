@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamflood.criteria import CriteriaFeatures, evaluate, reasons
 from spamflood.criteria.festivals import (
@@ -342,3 +344,24 @@ def test_account_features_are_nan_without_clusters_or_fields() -> None:
 def test_clusters_can_come_from_the_batch() -> None:
     batch = _batch([{**row, "extra": {"cluster": 0}} for row in _accounts(3, bought=True)])
     assert _values(batch, ["batch_accounts"])["BATCH_ACCOUNTS_NAME_TEMPLATE"].tolist() == [1.0] * 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 3), st.sampled_from([0, 1, 2, 719, 1438, 1439]), st.booleans()), max_size=20))
+def test_chicken_soup_fixed_time_counts_the_days_an_author_posted_soup_at_the_minute_or_beside_it(
+    posts: list[tuple[str, int, int, bool]],
+) -> None:
+    # per soup post: over the minute before, the minute and the minute after (round the clock),
+    # the distinct days on which its author posted soup at that minute
+    day0 = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    texts = {True: "早安！每一天都充满正能量", False: "今天去超市买了点水果"}
+    batch = PostBatch.from_posts(
+        [Post(id=str(k), text=texts[soup], author=a, time=day0 + 86400 * d + 60 * m + 7) for k, (a, d, m, soup) in enumerate(posts)]
+    )
+    got = evaluate(batch, families=["chicken_soup"]).column("CHICKEN_SOUP_FIXED_TIME") if posts else np.zeros(0)
+    days = {(a, m, d) for a, d, m, soup in posts if soup}
+    expected = [
+        sum(len({d2 for a2, m2, d2 in days if a2 == a and m2 == (m + dm) % 1440}) for dm in (-1, 0, 1)) if soup else 0
+        for a, _d, m, soup in posts
+    ]
+    assert got.tolist() == [float(x) for x in expected]

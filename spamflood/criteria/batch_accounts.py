@@ -19,11 +19,12 @@ registration tool. The reason quotes that account's facts.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,7 +32,10 @@ from spamflood.criteria.context import Columns, Context, lexicon
 from spamflood.criteria.rules import PARAMETERS
 from spamflood.errors import ConfigError
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
+if TYPE_CHECKING:
+    from spamflood.accounts.evidence import AccountEvidence
+
+__all__ = ["FAMILY", "LISTS", "PATTERNS", "account_evidence", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -44,32 +48,40 @@ YOUNG_SECONDS = 30 * 86400.0
 FOLLOW_RATIO = 10.0
 FOLLOW_MIN = 50.0
 
-_TRAILING = re.compile(r"^(.*?)[\s_\-.]*(\d{2,})$")
+_TRAILING = re.compile(r"(?:(.*?)[\s_\-.]*(\d{2,})$)?")
+"""A name's stem before its trailing digits (group 1); it always matches, group 1 ``None``
+when the name does not end in two or more digits."""
+_FIRST_GROUP = operator.methodcaller("group", 1)
 
 
 def name_stems(names: list[str | None]) -> list[str | None]:
     """Per name: the normalized name without its trailing digits, or None when it has no such
-    digits (or no name). Each distinct name is normalized once."""
+    digits (or no name). Each distinct name is normalized and matched once, the loops in C."""
     from spamflood.normalize import normalize_many
 
     distinct = [name for name in dict.fromkeys(names) if name]
     stem_of: dict[str | None, str | None] = {None: None, "": None}
-    for name, normal in zip(distinct, normalize_many(distinct)):
-        m = _TRAILING.match(normal)
-        stem_of[name] = m.group(1) if m else None
-    return [stem_of[name] for name in names]
+    stem_of.update(zip(distinct, map(_FIRST_GROUP, map(_TRAILING.match, normalize_many(distinct)))))
+    return list(map(stem_of.__getitem__, names))
 
 
 def default_bios(bios: list[str | None]) -> np.ndarray:
     """Per bio: empty, or a platform's default text (each distinct bio normalized once)."""
     from spamflood.normalize import normalize_many
 
-    phrases = lexicon("batch_default_bios").terms
+    phrases = _default_bio()
     distinct = [bio for bio in dict.fromkeys(bios) if bio]
     default: dict[str | None, bool] = {None: True, "": True}
     for bio, text in zip(distinct, normalize_many(distinct)):
-        default[bio] = not text or any(p in text for p in phrases)
-    return np.array([default[bio] for bio in bios], dtype=bool)
+        default[bio] = not text or phrases.search(text) is not None
+    return np.fromiter(map(default.__getitem__, bios), dtype=bool, count=len(bios))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_bio() -> re.Pattern[str]:
+    """Any of the default profile phrases, as one pattern (one C search per bio)."""
+    terms = lexicon("batch_default_bios").terms
+    return re.compile("|".join(map(re.escape, terms)) if terms else "(?!)")
 
 
 def _share(
@@ -130,17 +142,51 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
+def account_evidence(cols: Columns, min_accounts: int = MIN_ACCOUNTS) -> AccountEvidence | None:
+    """Every account's own evidence among the batch's accounts, as :func:`compute` measures it
+    when the batch is the feed (one row per account: its last post's fields); ``None`` without
+    authors or creation times. An engine may measure it apart and give it as
+    :attr:`Columns.accounts` (the batch detector does, while the clusters are found)."""
+    codes = Context(cols).author_codes()
+    if codes is None or cols.author_created is None:
+        return None
+    rows = _account_rows(codes)
+    return _measure(cols, rows, min_accounts) if rows.size else None
+
+
+def _account_rows(codes: np.ndarray) -> np.ndarray:
+    """One row per account (``rows[k]``: a post of account ``k``): its last post in the batch,
+    whose fields are the newest a feed in time order has."""
+    order = np.flatnonzero(codes >= 0)[::-1]
+    _, last = np.unique(codes[order], return_index=True)
+    return order[last]
+
+
+def _measure(cols: Columns, rows: np.ndarray, min_accounts: int) -> AccountEvidence:
+    from spamflood.accounts.evidence import AccountEvidence
+    from spamflood.accounts.table import AccountTable
+
+    return AccountEvidence.measure(
+        AccountTable.from_profiles(
+            _at(cols.authors, rows),  # type: ignore[arg-type]
+            author_name=None if cols.author_name is None else _at(cols.author_name, rows),
+            author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
+            author_created=None if cols.author_created is None else cols.author_created[rows],
+            followers=None if cols.followers is None else cols.followers[rows],
+            following=None if cols.following is None else cols.following[rows],
+        ),
+        min_accounts=min_accounts,
+    )
+
+
 def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     """The post's own account, judged among the accounts of the whole feed as
     ``spamflood accounts`` judges it (:class:`spamflood.accounts.evidence.AccountEvidence`):
     how many accounts were created within ``BURST_WINDOW`` of it (itself included), and
-    whether it carries a second sign of a registration tool. Measured here per account (its
-    newest post's fields) when the batch is the feed, else looked up in the feed's evidence
-    (``Columns.accounts``); spread to its posts; NaN for a post without an account or
-    creation time."""
-    from spamflood.accounts.evidence import AccountEvidence
-    from spamflood.accounts.table import AccountTable
-
+    whether it carries a second sign of a registration tool. Measured here per account
+    (:func:`account_evidence`) when the batch is the feed, else looked up in the feed's
+    evidence (``Columns.accounts``); spread to its posts; NaN for a post without an account
+    or creation time."""
     cols, n = ctx.cols, ctx.n
     burst, sign = np.full(n, np.nan), np.full(n, np.nan)
     out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
@@ -149,23 +195,9 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     if (evidence is None and cols.author_created is None) or not posted.size:
         return out
     min_accounts = int(ctx.settings.get("min_accounts", MIN_ACCOUNTS))
-    # one row per account: its last post in the batch (the newest fields a feed in time order has)
-    order = posted[::-1]
-    _, last = np.unique(codes[order], return_index=True)
-    rows = order[last]  # rows[k]: a post of account k
-    authors: list[str] = _at(cols.authors, rows)  # type: ignore[arg-type]
+    rows = _account_rows(codes)
     if evidence is None:  # the batch is the feed: measure its accounts
-        evidence = AccountEvidence.measure(
-            AccountTable.from_profiles(
-                authors,
-                author_name=None if cols.author_name is None else _at(cols.author_name, rows),
-                author_bio=None if cols.author_bio is None else _at(cols.author_bio, rows),
-                author_created=None if cols.author_created is None else cols.author_created[rows],
-                followers=None if cols.followers is None else cols.followers[rows],
-                following=None if cols.following is None else cols.following[rows],
-            ),
-            min_accounts=min_accounts,
-        )
+        evidence = _measure(cols, rows, min_accounts)
         at = np.arange(rows.shape[0])
     elif evidence.min_accounts != min_accounts:
         raise ConfigError(
@@ -173,7 +205,7 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
             f"the criteria run with min_accounts={min_accounts}."
         )
     else:
-        at = evidence.positions(authors)
+        at = evidence.positions(_at(cols.authors, rows))  # type: ignore[arg-type]
     burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
     sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
     # a post whose account's rule holds quotes its own account: its snippets are keyed by it

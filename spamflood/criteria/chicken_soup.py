@@ -66,13 +66,12 @@ def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
     # distinct (author, minute, day) triples, then days per (author, minute)
     triples = np.unique(np.stack([codes[idx], minute[idx], day[idx]], axis=1), axis=0)
     pair_keys, days_per = np.unique(triples[:, 0] * 1440 + triples[:, 1], return_counts=True)
-    lookup = dict(zip(pair_keys.tolist(), days_per.tolist()))
-    for i in idx.tolist():
-        a, m = int(codes[i]), int(minute[i])
-        total = 0
-        for dm in range(-TOLERANCE_MINUTES, TOLERANCE_MINUTES + 1):
-            total += lookup.get(a * 1440 + (m + dm) % 1440, 0)
-        out[i] = float(total)
+    total = np.zeros(idx.size, dtype=np.int64)
+    for dm in range(-TOLERANCE_MINUTES, TOLERANCE_MINUTES + 1):  # each neighbouring minute, all posts at once
+        key = codes[idx] * 1440 + (minute[idx] + dm) % 1440
+        at = np.minimum(np.searchsorted(pair_keys, key), pair_keys.size - 1)
+        total += np.where(pair_keys[at] == key, days_per[at], 0)
+    out[idx] = total
     return out
 
 

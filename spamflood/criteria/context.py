@@ -63,6 +63,9 @@ class Columns:
     """Per post, the accounts and the posts that share its festival template, counted by the
     caller (the stream engine counts a post's near-duplicate cluster inside the window);
     ``None``: ``holiday_template`` counts them over the batch, by template skeleton."""
+    account_codes: np.ndarray | None = None
+    """Per post its account's code as :meth:`Context.author_codes` numbers them, when the
+    caller has them (:meth:`~spamflood.posts.PostBatch.account_codes`, computed once per batch)."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -121,9 +124,11 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
     if isinstance(data, Columns):  # already columns (an engine that read the fields itself)
         cols = data
     elif isinstance(data, PostBatch):
+        accounts = data.account_codes()
         cols = Columns(
             texts=list(data.texts),
-            authors=_accounts(data.authors, data.ids),
+            authors=_accounts(data.authors, accounts < 0),
+            account_codes=accounts,
             times=np.asarray(data.times, dtype=np.float64),
             author_name=list(data.author_name) if any(x is not None for x in data.author_name) else None,
             author_bio=list(data.author_bio) if any(x is not None for x in data.author_bio) else None,
@@ -142,7 +147,8 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
         cols = Columns(texts=[t if t is not None else "" for t in texts])
         if "author" in data.columns:
             ids = _strings(data["id"]) if "id" in data.columns else [None] * len(cols)
-            cols.authors = _accounts(_strings(data["author"]), ids)
+            authors = _strings(data["author"])
+            cols.authors = _accounts(authors, unknown_authors(authors, ids))
         if "time" in data.columns:
             cols.times = _epoch(data["time"], "time")
         for name in TEXT_COLUMNS:
@@ -175,10 +181,9 @@ def columns_from(data: Any, clusters: Any = None) -> Columns:
     return cols
 
 
-def _accounts(authors: Sequence[str | None], ids: Sequence[str | None]) -> list[str | None] | None:
-    """The authors with ``None`` for a post without one (see :func:`~spamflood.posts.unknown_authors`),
-    or ``None`` when no post has one."""
-    unknown = unknown_authors(authors, ids)
+def _accounts(authors: Sequence[str | None], unknown: np.ndarray) -> list[str | None] | None:
+    """The authors with ``None`` for a post without one (``unknown``: see
+    :func:`~spamflood.posts.unknown_authors`), or ``None`` when no post has one."""
     if unknown.all():
         return None
     out: list[str | None] = list(authors)
@@ -414,6 +419,8 @@ class Context:
         if authors is None:
             return None
         found = self.cache.get("authors")
+        if found is None and self.cols.account_codes is not None:
+            found = self.cache["authors"] = self.cols.account_codes
         if found is None:
             found = dense_codes(authors)[0]
             none = np.fromiter(map(operator.is_, authors, repeat(None)), dtype=np.bool_, count=len(authors))
