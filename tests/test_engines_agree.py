@@ -31,7 +31,6 @@ import numpy as np
 import pytest
 from redis_server import SKIP_REASON, RedisServer
 from test_coordination import BASE, campaign, organic_trend
-from test_spark import _spark_missing, spark  # noqa: F401 - the one local[2] session, shared with test_spark.py
 
 from spamflood.detector import Detector
 from spamflood.posts import Post
@@ -175,7 +174,7 @@ def test_holiday_template_in_the_stream_counts_the_template_within_the_cluster_s
 
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -224,7 +223,7 @@ def _batch_made_accounts() -> list[dict[str, Any]]:
 
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(spark: Any, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -455,7 +454,7 @@ def _check_groups(coordinated: dict[str, str]) -> None:
 
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_and_values(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_and_values(spark: Any, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -1,6 +1,6 @@
 """The Spark engine: the same clusters, scores, labels, reasons and rejects as one machine.
 
-Spark tests share one local[2] session (started once, a few seconds) and are marked
+Spark tests share the suite's one local[2] session (``spark``, conftest.py) and are marked
 ``spark``; they skip, saying why, when PySpark or Java is missing. The cluster-semantics tests
 at the top need neither: they pin down the candidate-edge rule both engines implement.
 """
@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import spark_missing
 from spamflood.cluster import ClusterFinder, band_keys
 from spamflood.criteria.registry import FEATURES
 from spamflood.detector import Detector
@@ -252,42 +251,6 @@ def _write_parquet(records: list[dict[str, Any]], path: Path, row_group_size: in
 
     pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
     return path
-
-
-# --------------------------------------------------------------------------- one Spark session
-
-
-def _spark_missing() -> str | None:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install 'spamflood[spark]')"
-    java_home = os.environ.get("JAVA_HOME")
-    if not shutil.which("java") and not (java_home and Path(java_home, "bin", "java").exists()):
-        return "Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    reason = _spark_missing()
-    if reason:
-        pytest.skip(reason)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("spamflood-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -629,45 +592,67 @@ def _read(path: Path) -> Any:
     return path.read_bytes()
 
 
+def _write_formats(folder: Path, records: list[dict[str, Any]]) -> None:
+    (folder / "feed.jsonl").write_bytes(_jsonl_feed(records))
+    (folder / "feed.csv").write_bytes(_csv_feed(records))
+    _write_parquet(records, folder / "feed.parquet")
+
+
+def _rejects_beside(output: Path) -> Path:
+    return output.with_name(output.name.rsplit(".", 1)[0] + ".rejects.jsonl")
+
+
 @pytest.mark.spark
-def test_the_cli_reads_and_writes_every_format_as_the_local_engine_does(tmp_path):
-    reason = _spark_missing()
+def test_score_file_reads_and_writes_every_format_as_the_local_engine_does(spark, tmp_path):
+    # Each format in and out, on the tests' one session: the file's bytes (Parquet: its rows)
+    # and the rejects (line, field, reason and raw) are the local command's.
+    import json
+
+    from spamflood.cli import main
+    from spamflood.spark import score_file
+
+    _write_formats(tmp_path, feed(seed=2))
+    rejects = {}
+    for source, out in [("feed.jsonl", "csv"), ("feed.csv", "parquet"), ("feed.parquet", "jsonl")]:
+        name = f"{Path(source).stem}-{Path(source).suffix[1:]}.{out}"
+        local, on_spark = tmp_path / "local" / name, tmp_path / "spark" / name
+        local.parent.mkdir(exist_ok=True)
+        on_spark.parent.mkdir(exist_ok=True)
+        assert main(["score", str(tmp_path / source), "-o", str(local), "--rules", "-q"]) == 0
+        run = score_file(spark, str(tmp_path / source), str(on_spark), detector=Detector())
+        assert _read(on_spark) == _read(local), name
+        local_rejects = [json.loads(line) for line in _rejects_beside(local).read_text().splitlines()]
+        assert [r.to_dict() for r in run.rejects] == local_rejects, name
+        assert len(local_rejects) >= 7
+        rejects[source] = "\n".join(r["reason"] for r in local_rejects)
+    for said in ("malformed JSON", "expected a JSON object", "invalid UTF-8", "unexpected end of data"):
+        assert said in rejects["feed.jsonl"]
+    assert "row has 3 fields but the header has 9" in rejects["feed.csv"]
+
+
+@pytest.mark.spark
+def test_the_cli_scores_on_spark_as_the_local_engine_does(tmp_path):
+    # What the command adds to score_file, in a process of its own as a shell runs it (one JVM
+    # start, one feed; every format is the test above's): exit 0, the same file and rejects
+    # file beside it as the local engine's, one summary a run, and no warning twice.
+    reason = spark_missing()
     if reason:
         pytest.skip(reason)
-    records = feed(seed=2)
-    (tmp_path / "feed.jsonl").write_bytes(_jsonl_feed(records))
-    (tmp_path / "feed.csv").write_bytes(_csv_feed(records))
-    _write_parquet(records, tmp_path / "feed.parquet")
-    pairs = [("feed.jsonl", "csv"), ("feed.csv", "parquet"), ("feed.parquet", "jsonl")]  # each format in and out
-    runs, expected = [], []
-    for source, out in pairs:
-        for engine in ("spark", "local"):
-            target = tmp_path / engine / f"{Path(source).stem}-{Path(source).suffix[1:]}.{out}"
-            target.parent.mkdir(exist_ok=True)
-            argv = ["score", str(tmp_path / source), "-o", str(target), "--rules", "--engine", engine]
-            if engine == "spark":
-                runs.append([*argv, "--master", "local[2]"])
-            else:
-                runs.append(argv)
-            expected.append(target)
+    (tmp_path / "feed.jsonl").write_bytes(_jsonl_feed(feed(seed=2)))
+    outputs = {engine: tmp_path / engine / "scored.csv" for engine in ("spark", "local")}
+    runs = []
+    for engine, target in outputs.items():
+        target.parent.mkdir()
+        argv = ["score", str(tmp_path / "feed.jsonl"), "-o", str(target), "--rules", "--engine", engine]
+        runs.append([*argv, "--master", "local[2]"] if engine == "spark" else argv)
     done = _run_cli(runs)
     assert done.returncode == 0, done.stderr
-    for k in range(0, len(expected), 2):
-        spark_out, local_out = expected[k], expected[k + 1]
-        assert _read(spark_out) == _read(local_out), spark_out.name
-        # The rejects: JSONL beside the output, line, field, reason and raw as one machine's.
-        spark_rejects = spark_out.with_name(spark_out.name.rsplit(".", 1)[0] + ".rejects.jsonl")
-        local_rejects = local_out.with_name(local_out.name.rsplit(".", 1)[0] + ".rejects.jsonl")
-        assert spark_rejects.read_bytes() == local_rejects.read_bytes(), spark_rejects.name
-        assert spark_rejects.read_bytes().count(b"\n") >= 7
-    jsonl_rejects = (tmp_path / "spark" / "feed-jsonl.rejects.jsonl").read_text()
-    for said in ("malformed JSON", "expected a JSON object", "invalid UTF-8", "unexpected end of data"):
-        assert said in jsonl_rejects
-    csv_rejects = (tmp_path / "spark" / "feed-csv.rejects.jsonl").read_text()
-    assert "row has 3 fields but the header has 9" in csv_rejects
-    # One summary per run, the same table as the local engine's, and no warning twice.
+    assert outputs["spark"].read_bytes() == outputs["local"].read_bytes()
+    spark_rejects = _rejects_beside(outputs["spark"]).read_bytes()
+    assert spark_rejects == _rejects_beside(outputs["local"]).read_bytes()
+    assert spark_rejects.count(b"\n") >= 7 and b"malformed JSON" in spark_rejects
     err = done.stderr
-    assert err.count("spamflood summary") == 6 and err.count("rows read") == 6
+    assert err.count("spamflood summary") == 2 and err.count("rows read") == 2
     assert "blank lines skipped" in err
     assert "PySpark does not yet fully support pandas" not in err
     warnings = [line for line in err.splitlines() if "Warning" in line]
@@ -676,7 +661,7 @@ def test_the_cli_reads_and_writes_every_format_as_the_local_engine_does(tmp_path
 
 @pytest.mark.spark
 def test_the_cli_refuses_what_spark_cannot_write_as_one_file(tmp_path):
-    reason = _spark_missing()
+    reason = spark_missing()
     if reason:
         pytest.skip(reason)
     feed_path = _write_parquet(feed()[:20], tmp_path / "feed.parquet")
