@@ -271,7 +271,7 @@ def _signed_greetings() -> list[dict[str, Any]]:
 
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_a_festival_template_signed_by_each_brand_is_one_template_on_spark_as_in_batch(spark: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_a_festival_template_signed_by_each_brand_is_one_template_on_spark_as_in_batch(spark: Any, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
