@@ -172,7 +172,7 @@ def test_grouped_folds_never_put_one_group_on_both_sides(seed, dropout, cv, n_gr
     group = np.random.default_rng(seed).integers(0, n_groups, 300)
     model = FloodModel(features=NAMES, context_dropout=dropout, cv=cv, random_state=seed)
     model.model_names_ = NAMES
-    matrix, _, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
+    _, _, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
     checked = model._groups(group, 300)
     for folds, of_row in ((model._split(y, checked), np.arange(300)), (model._folds(y, origin, checked), origin)):
         held = np.sort(np.concatenate([test for _, test in folds]))
