@@ -92,7 +92,8 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks, per head, isotonic
         when it has at least 1,000 positives and negatives, sigmoid otherwise (isotonic overfits
         small data).
-    cv : folds for calibration and for the text model's out-of-fold feature.
+    cv : folds for calibration and for the text model's out-of-fold feature (grouped when
+        :meth:`fit` is given ``groups``).
     context_dropout : share of training rows added again with context features missing.
     min_positives : a label head is learned only with at least this many positive posts.
     random_state : seed of every random choice (folds, dropout rows, boosters).
@@ -149,12 +150,13 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
         columns (which behaviours each post shows) for the label heads.
 
-        ``groups``: optional group of each post (its corpus, its copy group: posts that must
-        not be told apart by their text). Every fold then keeps a group on one side: the text
-        model's out-of-fold probabilities come from a text model that never saw the post's
-        group, so the heads learn how far ``TEXT_MODEL`` holds on text unlike the training
-        text, not on copies of it; the calibration folds are grouped the same way. Without it
-        the folds are stratified by ``y`` alone (as before ``groups`` existed)."""
+        ``groups``: optional group of each post (its copy group: identical texts, one
+        template). Every fold then keeps a group on one side: the text model's out-of-fold
+        probabilities come from a text model that never saw a copy of the post, so the heads
+        learn how far ``TEXT_MODEL`` holds on new text, not on copies of the training text; the
+        calibration folds are grouped the same way. (Whole corpora as groups ranked a corpus
+        left out worse: ``models/README.md``.) Without it the folds are stratified by ``y``
+        alone, as before ``groups`` existed."""
         validate_estimator(self)
         names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values() if f.model_input]
         matrix = feature_matrix(X, names)
