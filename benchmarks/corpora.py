@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DATA", "NAMES", "Corpus", "labelled", "load"]
+__all__ = ["DATA", "NAMES", "Corpus", "copy_groups", "labelled", "load"]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """Where the corpora live: ``../shared/data`` beside the repository."""
@@ -95,6 +95,12 @@ def _groups(texts: Sequence[str], keys: Sequence[Any] | None = None) -> np.ndarr
                 parent[b] = a
     ids: dict[Any, int] = {}
     return np.fromiter((ids.setdefault(root(node), len(ids)) for node in nodes), dtype=np.int64, count=len(texts))
+
+
+def copy_groups(texts: Sequence[str]) -> np.ndarray:
+    """Group ids joining identical texts (of at least :data:`MIN_COPY_CHARS`): the copies of
+    a feed that names no other key (the synthetic training feed)."""
+    return _groups(texts)
 
 
 def _corpus(name: str, language: str, rows: list[tuple[str, int]], licence: str, keys: list[Any] | None = None, grouping: str = "identical text") -> Corpus:

@@ -10,9 +10,15 @@ For every labelled corpus of ``../shared/data`` (see ``benchmarks/corpora.py``):
   candidate of your own, e.g. a retrain to set beside the bundled file); ``--zero-shot`` runs
   this part alone (with the calibration of the model on the real corpora).
 
-Models: ``spamflood.model.FloodModel`` over the named criteria features, without and (``--text``)
-with its hashed character n-gram text model, and the plain baseline, TF-IDF character 1-4-grams
-(``char_wb``) + logistic regression, fitted on the same rows in the same run. Per corpus and
+Models, fitted on the same rows in the same run: ``spamflood.model.FloodModel`` over the named
+criteria features, without and (``--text``) with its hashed character n-gram text model; that
+text model alone (``spamflood.model.text``, no features: what the text part brings by itself);
+and the plain baseline, TF-IDF character 1-4-grams (``char_wb``) + logistic regression. FloodModel
+is given the training rows' copy groups (``fit(..., groups=)``; a group never spans two corpora;
+the synthetic feed's copies are its identical texts), so the text model's out-of-fold probability,
+the ``TEXT_MODEL`` feature the heads learn from, comes from a text model that never saw a copy of
+the row. ``--ablate-oof`` adds the text-enabled model with ungrouped (stratified only) folds, as
+before ``groups`` existed, and with whole corpora as the groups. Per corpus and
 model: ROC-AUC, PR-AUC, precision and recall at the default threshold (0.5), the share of ham
 flagged, the expected calibration error; per corpus, the share of ham on which each label fires
 (labels are the rules' evidence, the same whatever the model).
@@ -20,7 +26,7 @@ flagged, the expected calibration error; per corpus, the share of ham on which e
 Calibration of the bundled model: reliability table and ECE on synthetic feeds of 2k, 20k and
 200k posts (held-out seeds 101-103) and on each real corpus.
 
-    OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--max-rows N] [--zero-shot] [--model FILE]
+    OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--ablate-oof] [--max-rows N] [--zero-shot] [--model FILE]
 """
 
 from __future__ import annotations
@@ -42,13 +48,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from corpora import DATA, NAMES, Corpus, labelled, load  # noqa: E402
+from corpora import DATA, NAMES, Corpus, copy_groups, labelled, load  # noqa: E402
 
 from spamflood import Detector  # noqa: E402
 from spamflood.model import FloodModel, LabelledFeatures, binary_report, read_truth, reliability  # noqa: E402
 from spamflood.model import labelled_features as _labelled_features  # noqa: E402
+from spamflood.model.text import matching_forms, text_pipeline  # noqa: E402
 from spamflood.synth import write as synth_write  # noqa: E402
 
+ABLATION = ("spamflood+text ungrouped", "spamflood+text by corpus")
+"""Models of ``--ablate-oof``: fitted leaving a corpus out only (within one corpus "by corpus" means nothing)."""
 THRESHOLD = 0.5
 TRAIN_SEED = 7  # the synthetic feed joined to every training set (the bundled model's seed)
 CALIBRATION_SEEDS = (101, 102, 103)  # held out: never trained on
@@ -66,21 +75,35 @@ def baseline(seed: int) -> Any:
     )
 
 
-def _models(text: bool, seed: int) -> dict[str, Callable[[], Any]]:
-    models: dict[str, Callable[[], Any]] = {
-        "spamflood": lambda: FloodModel(context_dropout=0.3, random_state=seed),
-    }
+def _models(text: bool, seed: int, ablate_oof: bool = False) -> dict[str, Callable[[], Any]]:
+    models: dict[str, Callable[[], Any]] = {}
+    if text:
+        models["text"] = lambda: text_pipeline(seed)
+    models["spamflood"] = lambda: FloodModel(context_dropout=0.3, random_state=seed)
     if text:
         models["spamflood+text"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+    if text and ablate_oof:
+        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
     models["baseline"] = lambda: baseline(seed)
     return models
 
 
-def _fit_score(name: str, make: Callable[[], Any], train: LabelledFeatures, test: LabelledFeatures) -> np.ndarray:
+def _fit_score(
+    name: str, make: Callable[[], Any], train: LabelledFeatures, test: LabelledFeatures, groups: np.ndarray, corpora: np.ndarray | None = None
+) -> np.ndarray:
+    """Fit model ``name`` on ``train`` (``groups``: its rows' copy groups, ``corpora``: their
+    corpora) and score ``test``."""
     model = make()
+    if name.endswith("by corpus"):
+        groups = groups if corpora is None else corpora
     if name == "baseline":
         return model.fit(train.texts, train.y).predict_proba(test.texts)[:, 1]
-    return model.fit(train.frame(), train.y).predict_proba(test.frame())[:, 1]
+    if name == "text":
+        return model.fit(matching_forms(train.texts), train.y).predict_proba(matching_forms(test.texts))[:, 1]
+    if name.endswith("ungrouped"):
+        return model.fit(train.frame(), train.y).predict_proba(test.frame())[:, 1]
+    return model.fit(train.frame(), train.y, groups=groups).predict_proba(test.frame())[:, 1]
 
 
 def figures(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:
@@ -120,14 +143,24 @@ def label_rates(data: LabelledFeatures) -> dict[str, dict[str, float]]:
     return {k: {"ham": float(v[ham].mean()), "spam": float(v[spam].mean())} for k, v in sorted(fired.items())}
 
 
-def leave_one_out(scored: dict[str, LabelledFeatures], synthetic: LabelledFeatures, models: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+def leave_one_out(
+    scored: dict[str, LabelledFeatures], groups: dict[str, np.ndarray], synthetic: LabelledFeatures, models: dict[str, Callable[[], Any]]
+) -> dict[str, Any]:
+    """Per corpus: every model fitted on the other corpora plus ``synthetic``, scored on it.
+    ``groups``: each corpus's copy groups (numbered within the corpus)."""
     out: dict[str, Any] = {}
     for held, test in scored.items():
-        train = concat([d for name, d in scored.items() if name != held] + [synthetic])
+        names = [name for name in scored if name != held]
+        parts = [scored[name] for name in names] + [synthetic]
+        train = concat(parts)
+        corpus_of_row = np.concatenate([np.full(len(p.y), k) for k, p in enumerate(parts)])
+        own = [groups[name] for name in names] + [copy_groups(synthetic.texts)]
+        offsets = np.cumsum([0] + [int(g.max()) + 1 for g in own[:-1]])
+        copy_of_row = np.concatenate([g + offset for g, offset in zip(own, offsets, strict=True)])
         out[held] = {"train_posts": len(train.y), "train_spam": int(train.y.sum())}
         for name, make in models.items():
             started = time.process_time()
-            score = _fit_score(name, make, train, test)
+            score = _fit_score(name, make, train, test, copy_of_row, corpus_of_row)
             out[held][name] = {**figures(test.y, score), "cpu_seconds": time.process_time() - started}
         print(f"  leave out {held:24s} " + "  ".join(f"{m} {out[held][m]['roc_auc']:.4f}" for m in models), flush=True)
     return out
@@ -144,7 +177,7 @@ def within(corpus: Corpus, data: LabelledFeatures, models: dict[str, Callable[[]
         started = time.process_time()
         score = np.zeros(len(data.y))
         for train, test in splits:
-            score[test] = _fit_score(name, make, data.take(train), data.take(test))
+            score[test] = _fit_score(name, make, data.take(train), data.take(test), corpus.groups[train])
         out[name] = {**figures(data.y, score), "cpu_seconds": time.process_time() - started}
     return out
 
@@ -171,8 +204,11 @@ def calibration(detector: Detector, sizes: Sequence[int], scored: dict[str, Labe
 
 MODEL_NAMES = {
     "bundled": "bundled, zero-shot",
+    "text": "text model alone",
     "spamflood": "spamflood (features)",
     "spamflood+text": "spamflood + text model",
+    "spamflood+text ungrouped": "spamflood + text, ungrouped folds",
+    "spamflood+text by corpus": "spamflood + text, folds by corpus",
     "baseline": "baseline tf-idf + LR",
 }
 
@@ -238,8 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         "--calibration-posts", help="sizes of the held-out synthetic feeds (default 2000,20000,200000; none with --zero-shot unless given)"
     )
     parser.add_argument("--text", choices=("auto", "on", "off"), default="auto", help="also fit FloodModel's text model (auto: where FloodModel has one)")
+    parser.add_argument("--ablate-oof", action="store_true", help="also fit the text-enabled model with ungrouped out-of-fold folds")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-within", action="store_true", help="skip the within-corpus cross-validation")
+    parser.add_argument("--no-loco", action="store_true", help="skip leave-one-corpus-out (e.g. to run it in another process)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="detector processes for feature extraction")
     parser.add_argument("--data", type=Path, default=DATA)
@@ -259,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     has_text = "text" in FloodModel().get_params()
     if args.text == "on" and not has_text:
         parser.error("--text on: this FloodModel has no text model")
-    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed)
+    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed, args.ablate_oof)
 
     wall, cpu = time.perf_counter(), time.process_time()
     detector = Detector.load(args.model, trusted=args.model is not None, n_jobs=args.jobs)
@@ -293,17 +331,18 @@ def main(argv: list[str] | None = None) -> int:
             "licence": corpora[name].licence, "grouping": corpora[name].grouping,
             "zero_shot": figures(data.y, data.score), "label_rates": label_rates(data),
         }
-    if not args.zero_shot:
+    if not (args.zero_shot or args.no_loco):
         print("leave one corpus out (train: the other corpora + synthetic)", flush=True)
         synthetic = synthetic_feed(detector, args.synthetic_posts, TRAIN_SEED)
-        for name, entry in leave_one_out(scored, synthetic, models).items():
+        groups = {name: corpora[name].groups for name in scored}
+        for name, entry in leave_one_out(scored, groups, synthetic, models).items():
             results["corpora"][name]["leave_one_out"] = entry
     if not (args.no_within or args.zero_shot):
         print(f"{args.folds}-fold within each corpus (grouped)", flush=True)
         for name, data in scored.items():
-            entry = within(corpora[name], data, models, args.folds, args.seed)
+            entry = within(corpora[name], data, {k: v for k, v in models.items() if k not in ABLATION}, args.folds, args.seed)
             results["corpora"][name]["within"] = entry
-            print(f"  {name:24s} " + "  ".join(f"{m} {entry[m]['roc_auc']:.4f}" for m in models), flush=True)
+            print(f"  {name:24s} " + "  ".join(f"{m} {entry[m]['roc_auc']:.4f}" for m in models if m in entry), flush=True)
     print(f"calibration of {model}", flush=True)
     results["calibration"] = calibration(detector, sizes, scored)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the detector's worker processes

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold
 
 from spamflood.errors import ConfigError, ModelError
 from spamflood.model import (
@@ -155,6 +156,41 @@ def test_a_context_dropout_copy_is_calibrated_in_the_fold_of_its_post(seed, drop
         assert not set(origin[train]) & set(origin[test])
         posts = np.unique(origin[test])
         assert abs(y[posts].mean() - y.mean()) < 0.1
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    dropout=st.sampled_from([0.0, 0.3]),
+    cv=st.integers(2, 4),
+    n_groups=st.integers(4, 40),
+)
+def test_grouped_folds_never_put_one_group_on_both_sides(seed, dropout, cv, n_groups):
+    """With ``groups`` (a corpus, a copy group), every fold holds each group on one side only,
+    for the text model's out-of-fold split and the calibration folds alike (context-dropout
+    copies included), and every row is held out exactly once."""
+    X, y, labels = toy(300, seed)
+    group = np.random.default_rng(seed).integers(0, n_groups, 300)
+    model = FloodModel(features=NAMES, context_dropout=dropout, cv=cv, random_state=seed)
+    model.model_names_ = NAMES
+    _, _, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
+    checked = model._groups(group, 300)
+    for folds, of_row in ((model._split(y, checked), np.arange(300)), (model._folds(y, origin, checked), origin)):
+        held = np.sort(np.concatenate([test for _, test in folds]))
+        assert np.array_equal(held, np.arange(of_row.shape[0]))
+        for train, test in folds:
+            assert not set(group[of_row[train]]) & set(group[of_row[test]])
+
+
+def test_groups_are_checked_and_leave_a_model_without_them_as_it_was():
+    X, y, _ = toy(300, 2)
+    with pytest.raises(ConfigError, match="one value per row"):
+        FloodModel(features=NAMES, max_iter=5).fit(X, y, groups=np.zeros(299))
+    with pytest.raises(ConfigError, match="2 distinct group"):
+        FloodModel(features=NAMES, max_iter=5, cv=3).fit(X, y, groups=np.arange(300) % 2)
+    plain = FloodModel(features=NAMES, max_iter=5, random_state=4)
+    assert [list(test) for _, test in plain._split(y, None)] == [
+        list(test) for _, test in StratifiedKFold(3, shuffle=True, random_state=4).split(np.zeros((300, 1)), y)
+    ]
 
 
 def test_the_text_model_adds_one_feature_and_needs_the_text():

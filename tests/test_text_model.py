@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.feature_extraction import FeatureHasher
+from sklearn.metrics import roc_auc_score
 
 from spamflood.decision import Decider, Findings
 from spamflood.errors import ModelError
@@ -92,3 +93,34 @@ def test_a_model_without_a_text_part_explains_as_before():
     assert decision.reasons[0] == [decision.reasons[0][0]] and decision.reasons[0][0].startswith("score: raised by soft_ad features: ")
     with pytest.raises(ModelError, match="no text part"):
         model.text_evidence(["x"])
+
+
+def _corpora(names: range | list[int], posts: int, seed: int) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """Corpora whose spam and ham each use their own three made-up words (no two corpora share
+    one), and whose spam shows more prices: only the feature carries from one corpus to another."""
+    rng = np.random.default_rng(seed)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    y, group, texts, price = [], [], [], []
+    for name in names:
+        spam_words, ham_words = (["".join(rng.choice(letters, 7)) for _ in range(3)] for _ in range(2))
+        for _ in range(posts):
+            spam = int(rng.random() < 0.4)
+            y.append(spam)
+            group.append(name)
+            texts.append(" ".join(rng.choice(spam_words if spam else ham_words, 3)))
+            price.append(rng.poisson(1.5 if spam else 0.3))
+    X = {"SOFT_AD_PRICE": np.array(price, dtype=float), "SOFT_AD_LINK": np.zeros(len(y)), "text": texts}
+    return X, np.array(y), np.array(group)
+
+
+def test_with_corpora_as_groups_a_new_corpus_is_scored_by_what_carries_across_corpora():
+    """Stratified folds let the text model see every corpus's words, so its out-of-fold score
+    looks perfect and the heads trust it alone; on a corpus with new words it knows nothing and
+    the ranking is lost. Grouped by corpus, the out-of-fold score is what the text model does on
+    a corpus it never saw (nothing here), and the heads learn from the price feature instead."""
+    X, y, corpus = _corpora(range(6), 150, 0)
+    new_X, new_y, _ = _corpora([9], 300, 1)
+    grouped = FloodModel(features=NAMES, text=True, max_iter=30, random_state=0).fit(X, y, groups=corpus)
+    stratified = FloodModel(features=NAMES, text=True, max_iter=30, random_state=0).fit(X, y)
+    assert roc_auc_score(new_y, grouped.predict_proba(new_X)[:, 1]) > 0.75
+    assert roc_auc_score(new_y, stratified.predict_proba(new_X)[:, 1]) < 0.6

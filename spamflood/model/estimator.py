@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -92,7 +92,8 @@ class FloodModel(ClassifierMixin, BaseEstimator):
     calibration : ``"isotonic"`` or ``"sigmoid"`` (Platt); ``"auto"`` picks, per head, isotonic
         when it has at least 1,000 positives and negatives, sigmoid otherwise (isotonic overfits
         small data).
-    cv : folds for calibration and for the text model's out-of-fold feature.
+    cv : folds for calibration and for the text model's out-of-fold feature (grouped when
+        :meth:`fit` is given ``groups``).
     context_dropout : share of training rows added again with context features missing.
     min_positives : a label head is learned only with at least this many positive posts.
     random_state : seed of every random choice (folds, dropout rows, boosters).
@@ -144,10 +145,18 @@ class FloodModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: Any, y: Any, *, labels: Mapping[str, Any] | None = None) -> FloodModel:
+    def fit(self, X: Any, y: Any, *, labels: Mapping[str, Any] | None = None, groups: Any = None) -> FloodModel:
         """Learn from ``X`` (a DataFrame or name -> column mapping of features, plus ``text``
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
-        columns (which behaviours each post shows) for the label heads."""
+        columns (which behaviours each post shows) for the label heads.
+
+        ``groups``: optional group of each post (its copy group: identical texts, one
+        template). Every fold then keeps a group on one side: the text model's out-of-fold
+        probabilities come from a text model that never saw a copy of the post, so the heads
+        learn how far ``TEXT_MODEL`` holds on new text, not on copies of the training text; the
+        calibration folds are grouped the same way. (Whole corpora as groups ranked a corpus
+        left out worse: ``models/README.md``.) Without it the folds are stratified by ``y``
+        alone, as before ``groups`` existed."""
         validate_estimator(self)
         names = list(self.features) if self.features is not None else [f.name for f in FEATURES.values() if f.model_input]
         matrix = feature_matrix(X, names)
@@ -156,6 +165,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             raise ConfigError(f"X has {matrix.shape[0]} rows but y has {target.shape[0]}.")
         if len(np.unique(target)) < 2:
             raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
+        group = self._groups(groups, target.shape[0])
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
         self.classes_ = np.array([0, 1])
@@ -163,9 +173,8 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             self.text_form_ = "normalized"
             texts = self._texts(X)
             self.text_model_ = text_pipeline(self.random_state)
-            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
             out_of_fold = cross_val_predict(
-                text_pipeline(self.random_state), texts, target, cv=folds, method="predict_proba"
+                text_pipeline(self.random_state), texts, target, cv=self._split(target, group), method="predict_proba"
             )[:, 1]
             self.text_model_.fit(texts, target)
             matrix = np.column_stack([matrix, out_of_fold])
@@ -178,7 +187,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
         train_x, train_heads, origin = self._augment(matrix, heads)
-        folds = {name: self._folds(values, origin) for name, values in heads.items()}
+        folds = {name: self._folds(values, origin, group) for name, values in heads.items()}
         self.empty_features_ = self._empty(train_x, folds)
         matrix[:, self.empty_features_] = 0.0
         train_x[:, self.empty_features_] = 0.0
@@ -223,18 +232,40 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         augmented = {k: np.concatenate([v, v[rows]]) for k, v in heads.items()}
         return np.vstack([matrix, extra]), augmented, np.concatenate([origin, rows])
 
-    def _folds(self, target: np.ndarray, origin: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _groups(self, groups: Any, rows: int) -> np.ndarray | None:
+        """``fit``'s ``groups`` as one label per row (``None`` stays ``None``), checked."""
+        if groups is None:
+            return None
+        group = np.asarray(groups)
+        if group.ndim != 1 or group.shape[0] != rows:
+            raise ConfigError(f"groups must hold one value per row of X ({rows}); got shape {group.shape}.")
+        if len(np.unique(group)) < self.cv:
+            raise ConfigError(f"groups holds {len(np.unique(group))} distinct group(s); cv={self.cv} folds need at least {self.cv}.")
+        return group
+
+    def _split(self, target: np.ndarray, group: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``cv`` folds of the posts, stratified by ``target``; with ``group``, no group on
+        both sides of a fold."""
+        placeholder = np.zeros((target.shape[0], 1))
+        if group is None:
+            return list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(placeholder, target))
+        splitter = StratifiedGroupKFold(self.cv, shuffle=True, random_state=self.random_state)
+        return list(splitter.split(placeholder, target, group))
+
+    def _folds(
+        self, target: np.ndarray, origin: np.ndarray, group: np.ndarray | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Calibration folds over the augmented rows: the posts are split (stratified by
-        ``target``, one value per post) and a context-dropout copy goes with its post.
+        ``target``, one value per post; with ``group``, a group on one side) and a
+        context-dropout copy goes with its post.
 
         Split apart, a post would train the booster of a fold whose out-of-fold scores include
         its own copy (the same text and cluster features, only the context missing): the
         calibration would learn from scores too sure of themselves. Held-out synthetic feeds
         flag fewer organic posts with the copies kept together (see ``models/README.md``).
         """
-        splitter = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         fold = np.empty(target.shape[0], dtype=np.int64)
-        for k, (_, test) in enumerate(splitter.split(np.zeros((target.shape[0], 1)), target)):
+        for k, (_, test) in enumerate(self._split(target, group)):
             fold[test] = k
         of_row = fold[origin]
         return [(np.flatnonzero(of_row != k), np.flatnonzero(of_row == k)) for k in range(self.cv)]
