@@ -1,10 +1,10 @@
-"""A candidate bundled model from synthetic feeds of mixed size and density plus the real corpora
-whose licence allows it, by one command that rebuilds it byte for byte.
+"""The bundled model, from synthetic feeds of mixed size and density plus the real corpora whose
+licence allows it, by one command that rebuilds it byte for byte.
 
-    python benchmarks/train_bundled.py [--loco] [-o build/train_bundled/spamflood-default.joblib]
+    OMP_NUM_THREADS=1 python benchmarks/train_bundled.py --loco -o models/spamflood-default.joblib
 
-Not the bundled file yet: ``models/README.md`` ("The mixed retrain") has its figures beside
-the bundled file's and says what keeps it out; the default output is under ``build/``.
+``models/README.md`` ("The mixed retrain") has its figures beside the file it replaced; the
+default output is under ``build/``, so a trial run does not overwrite the bundled file.
 
 Why a mixture: ``spamflood synth`` spreads a feed over 30 days, so its size is its density. A
 model fitted on one dense feed learns that a lone link post is an ad (in a dense feed organic
