@@ -15,6 +15,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold
 
+from conftest import shared_data
 from spamflood.errors import ConfigError, ModelError
 from spamflood.model import (
     FloodModel,
@@ -149,7 +150,7 @@ def test_a_context_dropout_copy_is_calibrated_in_the_fold_of_its_post(seed, drop
     model.model_names_ = NAMES
     matrix, heads, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
     assert matrix.shape[0] == origin.shape[0] == heads["spam"].shape[0]
-    folds = model._folds(y, origin)
+    folds = list(model._folds(y, origin).split())
     held = np.concatenate([test for _, test in folds])
     assert np.array_equal(np.sort(held), np.arange(matrix.shape[0]))
     for train, test in folds:
@@ -174,11 +175,23 @@ def test_grouped_folds_never_put_one_group_on_both_sides(seed, dropout, cv, n_gr
     model.model_names_ = NAMES
     _, _, origin = model._augment(np.column_stack([X[n] for n in NAMES]), {"spam": y, **labels})
     checked = model._groups(group, 300)
-    for folds, of_row in ((model._split(y, checked), np.arange(300)), (model._folds(y, origin, checked), origin)):
+    for folds, of_row in ((model._split(y, checked), np.arange(300)), (list(model._folds(y, origin, checked).split()), origin)):
         held = np.sort(np.concatenate([test for _, test in folds]))
         assert np.array_equal(held, np.arange(of_row.shape[0]))
         for train, test in folds:
             assert not set(group[of_row[train]]) & set(group[of_row[test]])
+
+
+def test_a_fitted_head_keeps_one_fold_number_per_row_not_the_folds_index_lists():
+    """The heads are saved with their ``cv``: index lists of every fold would make the bundled
+    file megabytes heavier for nothing the scoring reads."""
+    import pickle
+
+    X, y, labels = toy(3000, 5)
+    model = FloodModel(features=NAMES, max_iter=5, context_dropout=0.3, random_state=5).fit(X, y, labels=labels)
+    for head in model.heads_.values():
+        assert type(head.cv).__name__ == "PredefinedSplit" and head.cv.get_n_splits() == model.cv
+        assert len(pickle.dumps(head.cv)) < 8 * 2 * 3000 + 4096  # one int64 per training row (posts and copies)
 
 
 def test_groups_are_checked_and_leave_a_model_without_them_as_it_was():
@@ -266,9 +279,24 @@ def test_the_bundled_model_loads_without_trust_and_matches_its_manifest():
         warnings.simplefilter("error", ModelVersionWarning)
         loaded = load_model()
     manifest = loaded.manifest
-    assert manifest["training"]["command"].startswith("spamflood train")
-    assert manifest["metrics"]["cross_validation"]
+    assert manifest["training"]["command"].startswith("python benchmarks/train_bundled.py")
+    corpora = {c["name"]: c for c in manifest["training"]["corpora"]}
+    assert set(corpora) == {"sms_spam_uci", "cn_qq_group_ads", "ig_scam_comments", "cn_app_post_spam"}  # licensed only
+    assert set(manifest["metrics"]["leave_one_corpus_out"]) == set(corpora)
+    assert [feed["posts"] for feed in manifest["training"]["synthetic"]] == [50_000] * 2 + [20_000] * 2 + [4_000] * 8
     assert set(loaded.model.label_names_) >= {"mass_share", "soft_ad"}
+
+
+def test_the_bundled_manifest_names_each_corpus_file_by_its_sha256():
+    """Every corpus the bundled model was fitted on is the file the manifest names, byte for byte."""
+    import hashlib
+
+    for corpus in load_model().manifest["training"]["corpora"]:
+        folder = shared_data(corpus["name"])
+        assert corpus["rows"] <= corpus["rows_in_file"] and corpus["spam"] <= corpus["spam_in_file"]
+        for file in corpus["files"]:
+            path = folder.parent / file["path"]
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == file["sha256"], file["path"]
 
 
 def test_a_deferred_model_is_checked_now_and_unpickled_when_first_needed(fitted, tmp_path):

@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import PredefinedSplit, StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -252,9 +252,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         splitter = StratifiedGroupKFold(self.cv, shuffle=True, random_state=self.random_state)
         return list(splitter.split(placeholder, target, group))
 
-    def _folds(
-        self, target: np.ndarray, origin: np.ndarray, group: np.ndarray | None = None
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _folds(self, target: np.ndarray, origin: np.ndarray, group: np.ndarray | None = None) -> PredefinedSplit:
         """Calibration folds over the augmented rows: the posts are split (stratified by
         ``target``, one value per post; with ``group``, a group on one side) and a
         context-dropout copy goes with its post.
@@ -267,10 +265,11 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         fold = np.empty(target.shape[0], dtype=np.int64)
         for k, (_, test) in enumerate(self._split(target, group)):
             fold[test] = k
-        of_row = fold[origin]
-        return [(np.flatnonzero(of_row != k), np.flatnonzero(of_row == k)) for k in range(self.cv)]
+        # One fold number per row, not the folds' index lists: the head keeps its ``cv``, and
+        # lists of row indices would weigh megabytes in the saved model.
+        return PredefinedSplit(fold[origin])
 
-    def _empty(self, matrix: np.ndarray, folds: Mapping[str, list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
+    def _empty(self, matrix: np.ndarray, folds: Mapping[str, PredefinedSplit]) -> np.ndarray:
         """Features held at 0 in training and scoring alike, because they teach nothing: those
         missing on every row (an export without account fields, say), and those missing on every
         row a head trains one of its calibration folds on (a feature known on a post or two;
@@ -278,7 +277,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         missing = np.isnan(matrix)
         empty = missing.all(axis=0)
         for splits in folds.values():
-            for train, _ in splits:
+            for train, _ in splits.split():
                 empty |= missing[train].all(axis=0)
         return np.flatnonzero(empty)
 
@@ -288,7 +287,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         return "isotonic" if min(int(target.sum()), int((target == 0).sum())) >= 1000 else "sigmoid"
 
     def _fit_head(
-        self, matrix: np.ndarray, target: np.ndarray, method: str, folds: list[tuple[np.ndarray, np.ndarray]]
+        self, matrix: np.ndarray, target: np.ndarray, method: str, folds: PredefinedSplit
     ) -> CalibratedClassifierCV:
         booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
