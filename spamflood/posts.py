@@ -225,7 +225,9 @@ class PostBatch:
         Computed once per batch: do not modify them."""
         found = self._derived.get("author_codes")
         if found is None:
-            found = self._derived["author_codes"] = dense_codes(self.authors)
+            codes, names = dense_codes(self.authors)
+            codes.flags.writeable = False  # shared by every reader of the batch
+            found = self._derived["author_codes"] = (codes, names)
         return found
 
     def account_codes(self) -> np.ndarray:
@@ -243,6 +245,7 @@ class PostBatch:
             rank[uniq[np.argsort(first, kind="stable")]] = np.arange(uniq.size)
             found = np.full(codes.shape[0], -1, dtype=np.int64)
             found[known] = rank[codes[known]]
+            found.flags.writeable = False
             self._derived["account_codes"] = found
         return found
 

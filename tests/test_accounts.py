@@ -236,8 +236,9 @@ def test_from_a_feed_posts_flagged_without_a_label_explain_their_account() -> No
 
 
 def test_a_real_feed_every_account_flagged_without_a_label_quotes_its_posts() -> None:
-    """A micro-business agent's boasts, which the bundled post model flags without any rule
-    firing (no label), posted by one account among ordinary ones."""
+    """A micro-business agent's boasts without a recruiting word (one kind of signal: no rule
+    fires, no label), which the bundled post model flags, posted by one account among ordinary
+    ones. (A boast that also recruits, "代 理小伙伴的业绩", lists ``microbusiness``.)"""
     base = T0 + 86400
     agent = {
         "author": "u704216204",
@@ -248,7 +249,7 @@ def test_a_real_feed_every_account_flagged_without_a_label_quotes_its_posts() ->
         "following": 1299,
         "statuses": 11668,
     }
-    boasts = ["🧧[图片] 代 理小伙伴的业绩，一天1310元，不服不行‼️", "🧧[图片] 团队小伙伴的业绩，一天2260元，跟着我干‼️"]
+    boasts = ["🧧[图片] 小伙伴的业绩，一天1310元，厉害了‼️", "🧧[图片] 团队小伙伴的业绩，一天2260元，跟着我干‼️"]
     posts = [{"id": f"b{k}", "text": text, "time": base + 9000 * k} | agent for k, text in enumerate(boasts)]
     posts += [p for p in feed() if not str(p["author"]).startswith("shop_deal")]
     result = AccountScorer.load().score(posts)

@@ -380,7 +380,7 @@ def test_watch_command_writes_a_verdict_per_post_and_rejects(tmp_path):
     verdicts, bad = read_jsonl(out), read_jsonl(rejects)
     assert len(verdicts) + len(bad) == total
     assert [r["line"] for r in bad][:2] == [4, 7]
-    assert any(v["flood"] and v["labels"][0] == "mass_share" for v in verdicts)
+    assert any(v["flood"] and "mass_share" in v["labels"] for v in verdicts)
 
 
 def run_main(args, stdin=b"", cwd=None):

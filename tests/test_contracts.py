@@ -146,7 +146,11 @@ def same_error(a: Exception, b: Exception) -> None:
 
 
 def same_arrays(a: Any, b: Any) -> None:
-    for name in a.__dataclass_fields__:
+    """Every field the dataclass compares (a cache of derived values, ``compare=False``, is not
+    the object's state)."""
+    for name, spec in a.__dataclass_fields__.items():
+        if not spec.compare:
+            continue
         left, right = getattr(a, name), getattr(b, name)
         if isinstance(left, np.ndarray):
             np.testing.assert_array_equal(left, right)

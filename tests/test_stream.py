@@ -63,7 +63,7 @@ def test_flood_fires_at_exactly_min_authors_distinct_accounts(monitor: FloodMoni
 
 def test_an_ad_flood_lists_its_ad_from_the_first_copy_and_the_flood_from_the_fifth(monitor: FloodMonitor) -> None:
     verdicts = [monitor.add(p) for p in copies(5)]
-    ad = 'soft_ad: discount "优惠券"; contact handle "加微信"; call to action "抢购"; urgency "限时", "仅限", "先到先得"'
+    ad = 'soft_ad: discount "优惠券"; contact handle "加微信"; call to action "抢购"; urgency "限时", "仅限今天", "先到先得"'
     assert [v.labels for v in verdicts] == [("soft_ad",)] * 4 + [("soft_ad", "mass_share")]
     assert verdicts[0].reasons == (ad,) and verdicts[0].score == pytest.approx(0.6)
     assert verdicts[4].reasons == (ad, "mass_share: 5 near-identical posts from 5 accounts within 4 min")

@@ -467,7 +467,10 @@ class FloodMonitor:
         shared = np.array([c.size if c is not None else 1 for c in clustered], dtype=np.float64)
         columns = Columns(
             texts=[p.normalized for p in posts],
-            authors=[p.account for p in posts] if any(p.account is not None for p in posts) else None,
+            # always a list (None for a post without an account), so that a post's findings do
+            # not depend on whether the other posts of its batch have accounts: add() and
+            # add_many() give the same verdicts
+            authors=[p.account for p in posts],
             times=np.array([p.time for p in posts], dtype=np.float64),
             author_name=[p.name for p in posts] if any(p.name for p in posts) else None,
             template_shares=(accounts, shared),
