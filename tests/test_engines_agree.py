@@ -172,21 +172,27 @@ def test_holiday_template_in_the_stream_counts_the_template_within_the_cluster_s
 # --------------------------------------------------------------------------------- Spark
 
 
-@pytest.mark.spark
-@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_path: Path) -> None:
+def _scored_on_spark(spark: Any, path: Path, rows: list[dict[str, Any]], detector: Detector, row_group_size: int, **kwargs: Any) -> list[dict[str, Any]]:
+    """``rows`` written to Parquet at ``path`` in row groups of ``row_group_size`` (several
+    input parts), scored by the Spark engine on two partitions: its records, in feed order."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from spamflood.spark import score_dataframe
 
-    path = tmp_path / "feed.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=row_group_size)
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2, **kwargs)
+    return [row.asDict(recursive=True) for row in result.scored.collect()]
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_gives_the_batch_labels_and_reasons_on_every_post(spark: Any, tmp_path: Path) -> None:
     records = [{"id": p.id, "text": p.text, "author": p.author, "time": p.time} for p in FEED]
-    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=8)
     detector = Detector.load(min_authors=MIN_AUTHORS)
     expected = _batch(model=True)
-    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2)
-    got = {r["id"]: (r["labels"], r["reasons"]) for r in (row.asDict(recursive=True) for row in result.scored.collect())}
+    scored = _scored_on_spark(spark, tmp_path / "feed.parquet", records, detector, 8)
+    got = {r["id"]: (r["labels"], r["reasons"]) for r in scored}
     assert got == expected
 
 
@@ -224,11 +230,6 @@ def _batch_made_accounts() -> list[dict[str, Any]]:
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(spark: Any, tmp_path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from spamflood.spark import score_dataframe
-
     rows = _batch_made_accounts()
     detector = Detector(min_authors=MIN_AUTHORS)
     expected = detector.score(rows).records(features=True)
@@ -240,11 +241,8 @@ def test_batch_made_accounts_posting_alone_list_batch_accounts_alike_on_spark(sp
             assert record["features"]["BATCH_ACCOUNTS_ACCOUNT_BURST"] == 6
             assert record["features"]["BATCH_ACCOUNTS_ACCOUNT_SIGN"] == 1
             assert any(r.startswith("batch_accounts: its account created 2024-09-08 00:0") for r in record["reasons"])
-    path = tmp_path / "accounts.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3)
     # two parts: no task holds all six accounts, yet each post is judged among the whole feed's
-    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2, features=True)
-    got = [row.asDict(recursive=True) for row in result.scored.collect()]
+    got = _scored_on_spark(spark, tmp_path / "accounts.parquet", rows, detector, 3, features=True)
     assert got == expected  # the same labels, reasons, feature values and scores on every post
 
 
@@ -272,11 +270,6 @@ def _signed_greetings() -> list[dict[str, Any]]:
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_a_festival_template_signed_by_each_brand_is_one_template_on_spark_as_in_batch(spark: Any, tmp_path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from spamflood.spark import score_dataframe
-
     rows = _signed_greetings()
     detector = Detector(min_authors=MIN_AUTHORS)
     expected = detector.score(rows).records(features=True)
@@ -284,11 +277,8 @@ def test_a_festival_template_signed_by_each_brand_is_one_template_on_spark_as_in
         shared = record["features"]["HOLIDAY_TEMPLATE_SKELETON_SHARED"]
         assert shared == (6 if record["id"].startswith("b") else 1), record["id"]
     assert any("the same festival template from 6 accounts (6 posts)" in r for r in expected[0]["reasons"])
-    path = tmp_path / "greetings.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=3)
     # brands in different tasks: a skeleton keyed without the sender's name would split them
-    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2, features=True)
-    got = [row.asDict(recursive=True) for row in result.scored.collect()]
+    got = _scored_on_spark(spark, tmp_path / "greetings.parquet", rows, detector, 3, features=True)
     assert got == expected
 
 
@@ -455,20 +445,12 @@ def _check_groups(coordinated: dict[str, str]) -> None:
 @pytest.mark.spark
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_spark_finds_the_batch_coordinated_groups_with_the_same_labels_reasons_and_values(spark: Any, tmp_path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from spamflood.spark import score_dataframe
-
-    path = tmp_path / "feed.parquet"
-    pq.write_table(pa.Table.from_pylist(_records(COORDINATED_FEED)), path, row_group_size=64)  # several input parts
     detector = Detector(min_authors=MIN_AUTHORS, interval="1min", min_coposts=3)
     expected = detector.score(COORDINATED_FEED).records(features=True)
     _check_groups(_coordinated_ids(expected))
     anon = next(r for r in expected if r["id"] == "anon")["features"]
     assert anon["COORDINATED_ACCOUNTS"] is None  # no author: unknown, not 0
-    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, features=True, partitions=2)
-    got = [r.asDict(recursive=True) for r in result.scored.collect()]
+    got = _scored_on_spark(spark, tmp_path / "feed.parquet", _records(COORDINATED_FEED), detector, 64, features=True)
     assert got == expected  # scores, labels, reasons and every feature, COORDINATED_* included
 
 
