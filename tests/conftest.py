@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from redis_server import SKIP_REASON, RedisServer
 
 # CI machines are slow and shared: no per-example deadline (the first example may compile a
 # numba kernel), and a fixed derandomized run so a red CI can be replayed.
@@ -30,6 +31,16 @@ def shared_data(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"real dataset {path} is absent (it lives beside the repo in ../shared/data)")
     return path
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the module's tests (skipped with the reason without one)."""
+    if SKIP_REASON:
+        pytest.skip(SKIP_REASON)
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
 
 
 def spark_missing() -> str | None:

@@ -23,13 +23,11 @@ gives each group's batch reason on its last post.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from redis_server import SKIP_REASON, RedisServer
 from test_coordination import BASE, campaign, organic_trend
 
 from spamflood.detector import Detector
@@ -98,15 +96,6 @@ def _monitor(scoring: str, **store: Any) -> FloodMonitor:
     if scoring == "model":
         return FloodMonitor.load(min_authors=MIN_AUTHORS, **store)
     return FloodMonitor(min_authors=MIN_AUTHORS, **store)
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if SKIP_REASON:
-        pytest.skip(SKIP_REASON)
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server.url
-    server.stop()
 
 
 def test_the_batch_detector_lists_mass_share_on_every_flood_post(batch: dict[str, tuple[list[str], list[str]]]) -> None:

@@ -11,13 +11,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from redis_server import SKIP_REASON, RedisServer
+from redis_server import RedisServer
 from test_coordination import BASE, campaign, organic_trend, varied
 
 from spamflood import Detector
@@ -135,15 +134,6 @@ def test_posts_without_an_author_or_a_time_never_coordinate(kinds: list[str]) ->
 
 
 # --------------------------------------------------------------------------- Redis
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if SKIP_REASON:
-        pytest.skip(SKIP_REASON)
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server.url
-    server.stop()
 
 
 _PREFIXES = itertools.count()
