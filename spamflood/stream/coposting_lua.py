@@ -328,6 +328,17 @@ local function rebuild()
   end
 end
 
+-- the pairs whose occasions changed, each once, in the order first touched (for check_all)
+local function touched_pairs()
+  local touched, seen = {}, {}
+  return touched, function(k)
+    if not seen[k] then
+      seen[k] = true
+      touched[#touched + 1] = k
+    end
+  end
+end
+
 local function check_all(touched)
   own_sizes = {}
   local lost = false
@@ -387,13 +398,7 @@ local function forget()
     end
     bump() -- a group's posts may have left
   end
-  local touched, seen = {}, {}
-  local function touch(k)
-    if not seen[k] then
-      seen[k] = true
-      touched[#touched + 1] = k
-    end
-  end
+  local touched, touch = touched_pairs()
   while due(K.dq) do
     local item = split(redis.call('LPOP', K.dq))
     local own = C .. ':own:' .. item[2]
@@ -561,13 +566,7 @@ redis.call('SADD', K.seen, pid)
 local mine = C .. ':posts:' .. account
 redis.call('RPUSH', mine, tstr .. SEP .. table.concat(names, SEP))
 redis.call('RPUSH', K.dp, s .. SEP .. account .. SEP .. pid)
-local touched, seen = {}, {}
-local function touch(k)
-  if not seen[k] then
-    seen[k] = true
-    touched[#touched + 1] = k
-  end
-end
+local touched, touch = touched_pairs()
 local own = C .. ':own:' .. account
 local partners = C .. ':pt:' .. account
 if redis.call('SADD', own, s) == 1 then
