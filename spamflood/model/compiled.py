@@ -241,8 +241,7 @@ class CompiledModel:
         score minus the score with them at the model's typical non-spam values."""
         if self.reference is None:
             raise AttributeError("This model has no reference_ (typical non-spam values); refit it to explain scores.")
-        matrix = feature_matrix(X, self.names)
-        matrix[:, self.empty] = 0.0
+        matrix = self._matrix(X, 0, len(next(iter(X.values()))) if X else 0)
         index = {name: j for j, name in enumerate(self.names)}
         columns = {group: [index[name] for name in names if name in index] for group, names in groups.items()}
         return group_contributions(self.heads["spam"].proba, matrix, self.reference, columns)
