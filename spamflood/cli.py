@@ -364,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--key-prefix", default="spamflood", help="Redis key prefix of this deployment (default: %(default)s)"
     )
     _add_flood_options(watch)  # the window is in the posts' own times (see the epilog)
+    watch.add_argument(
+        "--no-coordination",
+        action="store_true",
+        help="keep no account network: no 'coordinated' label (less memory, fewer Redis keys)",
+    )
     _add_model_options(watch)
     _add_field_options(watch)
     watch.add_argument("--rejects", help="where rejected lines go (JSONL); default: counted only, first few on stderr")
@@ -1046,6 +1051,8 @@ def _monitor(args: argparse.Namespace, make_store: Any) -> Any:
             given[MONITOR_SETTINGS[name]] = getattr(args, name)
     if args.tz != "UTC":
         given["tz"] = args.tz
+    if args.no_coordination:
+        given["coordinated"] = False
     model = None
     if args.rules:
         if args.model:

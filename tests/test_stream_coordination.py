@@ -257,6 +257,31 @@ def test_the_network_in_redis_forgets_what_is_older_than_the_horizon_and_every_k
         assert len(network) < 30  # the shared keys, and the one post's account and object
 
 
+def test_a_monitor_without_coordination_keeps_no_network_and_lists_no_coordinated(
+    streamed: dict[str, Verdict],
+) -> None:
+    monitor = FloodMonitor(horizon="1d", coordinated=False)
+    assert monitor.coposting is None and "coordinated" not in monitor.families
+    without = monitor.add_many(FEED)
+    assert not any("coordinated" in v.labels for v in without)
+    # every other label is listed as with the network: only the one family is gone
+    assert [tuple(x for x in streamed[v.id].labels if x != "coordinated") for v in without] == [
+        v.labels for v in without
+    ]
+
+
+@pytest.mark.redis
+def test_a_monitor_on_redis_without_coordination_writes_no_network_keys(redis_url: str) -> None:
+    from spamflood.stream import RedisStore
+
+    store = RedisStore(redis_url, window="1h", key_prefix="nocoord")
+    with FloodMonitor(horizon="1d", store=store, coordinated=False) as monitor:
+        verdicts = monitor.add_many(FEED)
+        keys = store.key_names()
+    assert not any("coordinated" in v.labels for v in verdicts)
+    assert keys and not [k for k in keys if k.startswith("nocoord:co:")]
+
+
 @pytest.mark.redis
 def test_monitors_with_other_coordination_settings_cannot_share_a_network(redis_url: str) -> None:
     from spamflood.errors import ConfigError
@@ -322,6 +347,13 @@ def test_spamflood_watch_flags_a_campaign_whose_waves_fit_in_the_window(tmp_path
             "coordinated: #FlashSale from 6 accounts, 24 posts in 30 min; 15 pairs co-posted within 60 s, median 4 times"
         ]
         assert not any("coordinated" in v["labels"] for v in verdicts if not v["id"].endswith(("-2", "-3")))
+    done = subprocess.run(
+        [script, "watch", str(feed), "--rules", "-q", "--no-coordination"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(verdicts) == len(rows) and not any("coordinated" in v["labels"] for v in verdicts)
 
 
 def test_the_coordination_parameters_are_checked_and_the_horizon_defaults_to_the_window() -> None:

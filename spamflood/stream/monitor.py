@@ -211,6 +211,9 @@ class FloodMonitor:
     horizon : event time (seconds or text) over which co-posting occasions are remembered
         (``None``: the window, or the interval if longer); a campaign whose waves are further apart than that is not seen
         as one group.
+    coordinated : keep the account network and compute the ``coordinated`` label, as the
+        detector's ``coordinated``; ``False`` keeps no network (no memory or Redis keys for it):
+        the label is never listed and its features are missing.
 
     Attributes
     ----------
@@ -219,7 +222,7 @@ class FloodMonitor:
     coposting : the incremental account network: in process memory with a memory store
         (:class:`~spamflood.stream.coposting.CoPosting`), in Redis with a Redis store
         (:class:`~spamflood.stream.redis_coposting.RedisCoPosting`), ``None`` with a store of
-        another kind (``coordinated`` is then not computed).
+        another kind or with ``coordinated=False`` (``coordinated`` is then not computed).
 
     Examples
     --------
@@ -255,6 +258,7 @@ class FloodMonitor:
         min_coposts: int = 3,
         min_overlap: float = MIN_OVERLAP,
         horizon: float | str | None = None,
+        coordinated: bool = True,
     ) -> None:
         owner = "FloodMonitor"
         self.window = _params.duration(owner, "window", window)
@@ -301,7 +305,9 @@ class FloodMonitor:
             "min_overlap": self.coordination.min_overlap,
             "horizon": self.horizon,
         }
-        if isinstance(self.store, MemoryStore):
+        if not _params.boolean(owner, "coordinated", coordinated):
+            self.coposting = None  # no network: ``coordinated`` is not computed
+        elif isinstance(self.store, MemoryStore):
             self.coposting = CoPosting(**network)
         else:
             from spamflood.stream.redis_coposting import RedisCoPosting
