@@ -1362,9 +1362,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except (SpamfloodError, OSError) as exc:
         console.print(f"ERROR {exc}", markup=False)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the command's outputs are closed or removed by now
         console.print("interrupted (Ctrl-C): the command did not finish", markup=False)
-        return EXIT_INTERRUPTED
+        return _done(EXIT_INTERRUPTED)
 
 
 _LEAVE_WHEN_DONE = False

@@ -267,6 +267,39 @@ def test_ctrl_c_exits_130_everywhere(tmp_path):
             proc.stdout.close()
 
 
+def test_ctrl_c_while_scoring_keeps_the_previous_output_and_leaves_no_temporary_file(tmp_path):
+    # `score -` reads a stdin that stays open. Its posts are more than a pipe holds, so once the
+    # write returns the command is reading them (its Ctrl-C handling is in place); Ctrl-C then
+    # stops it before any output is complete: the previous file stays and nothing else is left.
+    posts = "".join(
+        json.dumps({"id": f"p{k}", "text": f"{AD} #{k}", "author": f"a{k}", "time": BASE + k}) + "\n"
+        for k in range(3000)
+    ).encode()
+    assert len(posts) > 4 * 65536
+    for name, command in ENTRY_POINTS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "scored.jsonl").write_text("previous\n")
+        proc = subprocess.Popen(
+            [*command, "score", "-", "-o", "scored.jsonl", "--rejects", "rejects.jsonl", "--rules"],
+            cwd=folder,
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            proc.stdin.write(posts)
+            proc.stdin.flush()
+            proc.send_signal(signal.SIGINT)
+            stderr = proc.communicate(timeout=300)[1].decode()
+        finally:
+            proc.kill()
+            proc.wait()
+        assert proc.returncode == 130, f"{name}: exit code {proc.returncode}; stderr:\n{stderr}"
+        assert "interrupted" in stderr and "Traceback" not in stderr, f"{name}:\n{stderr}"
+        assert (folder / "scored.jsonl").read_text() == "previous\n", name
+        assert sorted(p.name for p in folder.iterdir()) == ["scored.jsonl"], name
+
+
 def test_a_reader_that_leaves_early_is_reported_with_what_it_got(tmp_path):
     # `score big.jsonl -o - | head -1`: the summary says how many rows the pipe took, exit 1
     feed = tmp_path / "big.jsonl"
