@@ -144,10 +144,10 @@ class Reading:
         paths = [f"{folder.rstrip('/')}/{f}" if folder else f for f in self.files]
         return shlex.join(["spamflood", "train", *paths, *self.options(), "-o", "model.joblib"])
 
-    def read(self, root: Path) -> tuple[list[str], list[int], dict[str, list[Any]]]:
-        """Texts, 0/1 labels and the kept fields of the rows that read, in input order.
-        Rows the reader rejects are left out (as ``spamflood train`` leaves them out)."""
-        from spamflood.io import FieldMap, RowParser, iter_chunks
+    def read(self, root: Path) -> tuple[list[str], list[int], dict[str, list[Any]], list[Any]]:
+        """Texts, 0/1 labels and the kept fields of the rows that read, in input order, and the
+        rejects (file, line, field, reason): rows left out, as ``spamflood train`` leaves them."""
+        from spamflood.io import FieldMap, ReadStats, Reject, RowParser, iter_chunks
         from spamflood.io.layout import InputFile, Layout
         from spamflood.model.training import parse_label, parse_label_values
 
@@ -159,18 +159,22 @@ class Reading:
         texts: list[str] = []
         labels: list[int] = []
         kept: dict[str, list[Any]] = {name: [] for name in ("id", *self.keep)}
-        for chunk in iter_chunks(files, fmt=self.fmt, field_map=field_map, layout=layout):
-            posts, _ = parser.parse_many(chunk)
+        stats = ReadStats()
+        rejects: list[Reject] = []
+        for chunk in iter_chunks(files, fmt=self.fmt, field_map=field_map, layout=layout, stats=stats):
+            posts, bad = parser.parse_many(chunk)
+            rejects += bad
             for post in posts:
                 parsed = parse_label(post.extra.get(self.label_field), values)
                 if parsed is None:
+                    rejects.append(Reject(post.line, self.label_field, "no readable label", post.text))
                     continue
                 texts.append(post.text)
                 labels.append(parsed[0])
                 kept["id"].append(post.id)
                 for name in self.keep:
                     kept[name].append(post.extra.get(name))
-        return texts, labels, kept
+        return texts, labels, kept, [stats.place(r) for r in sorted(rejects, key=lambda r: r.line)]
 
 
 READINGS: dict[str, Reading] = {
@@ -208,7 +212,7 @@ READINGS: dict[str, Reading] = {
 
 
 def _read(name: str, root: Path) -> tuple[list[tuple[str, int]], dict[str, list[Any]]]:
-    texts, labels, kept = READINGS[name].read(root)
+    texts, labels, kept, _ = READINGS[name].read(root)
     return list(zip(texts, labels, strict=True)), kept
 
 
