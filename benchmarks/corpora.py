@@ -147,8 +147,7 @@ class Reading:
     def read(self, root: Path) -> tuple[list[str], list[int], dict[str, list[Any]], list[Any]]:
         """Texts, 0/1 labels and the kept fields of the rows that read, in input order, and the
         rejects (file, line, field, reason): rows left out, as ``spamflood train`` leaves them."""
-        from spamflood.io import FieldMap, ReadStats, Reject, RowParser, iter_chunks
-        from spamflood.io.layout import InputFile, Layout
+        from spamflood.io import FieldMap, InputFile, Layout, ReadStats, Reject, RowParser, iter_chunks
         from spamflood.model.training import parse_label, parse_label_values
 
         files = [InputFile.parse(str(root / spec)) for spec in self.files]

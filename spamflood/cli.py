@@ -672,7 +672,7 @@ def _check_paths(args: argparse.Namespace) -> None:
         from spamflood.io.readers import detect_format
 
         try:
-            detect_format(args.output, args.output_format)
+            detect_format(args.output, args.output_format, output=True)
         except ConfigError:
             raise ConfigError(
                 f"Cannot tell the format of '{args.output}' from its extension; "

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spamflood.errors import ConfigError, InputError
-from spamflood.io import FieldMap, ReadStats, RowParser, iter_chunks
+from spamflood.io import FieldMap, ReadStats, RowParser, detect_format, iter_chunks
 from spamflood.io.layout import InputFile, Layout, LineFormat, unsegment
 
 ROWS_MAP = FieldMap.parse("id=@row,author=,time=", keep=("label",))
@@ -182,3 +182,20 @@ def test_an_existing_path_with_a_colon_is_a_path(tmp_path):
     odd = tmp_path / "a:b=c"
     odd.write_text("x\n")
     assert InputFile.parse(str(odd)) == InputFile(str(odd))
+
+
+def test_txt_reads_as_lines_but_is_no_output_format():
+    assert detect_format("corpus.txt") == "lines" and detect_format("corpus.txt.gz") == "lines"
+    with pytest.raises(ConfigError, match=r"pass --format \(jsonl, csv, tsv, parquet\)"):
+        detect_format("scored.txt", output=True)
+    with pytest.raises(ConfigError, match="Unknown format 'lines'"):
+        detect_format("scored.out", "lines", output=True)
+
+
+def test_an_empty_file_among_several_takes_no_line_numbers_from_the_next(tmp_path):
+    first, empty, last = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"
+    first.write_text("one\n")
+    empty.write_text("")
+    last.write_bytes(b"\xff\n")
+    _, rejects, _ = read([InputFile(str(first)), InputFile(str(empty)), InputFile(str(last))])
+    assert [(f, line) for f, line, _, _ in rejects] == [(str(last), 1)]

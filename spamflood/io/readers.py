@@ -133,21 +133,23 @@ class ReadStats:
         return replace(reject, line=reject.line - offset, file=path)
 
 
-def detect_format(path: str | Path, given: str | None = None) -> str:
-    """The input/output format from ``given`` or from the file extension (``.gz`` allowed)."""
+def detect_format(path: str | Path, given: str | None = None, *, output: bool = False) -> str:
+    """The input format (``output``: the output format) from ``given`` or from the file
+    extension (``.gz`` allowed). Only inputs can be ``lines``."""
+    known = FORMATS if output else INPUT_FORMATS
     if given:
-        if given not in INPUT_FORMATS:
-            raise ConfigError(f"Unknown format '{given}'. Known formats: {', '.join(INPUT_FORMATS)}.")
+        if given not in known:
+            raise ConfigError(f"Unknown format '{given}'. Known formats: {', '.join(known)}.")
         return given
     if str(path) == "-":
         return "jsonl"
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    if suffixes and suffixes[-1] in _EXTENSIONS:
+    if suffixes and _EXTENSIONS.get(suffixes[-1]) in known:
         return _EXTENSIONS[suffixes[-1]]
     raise ConfigError(
-        f"Cannot tell the format of '{path}' from its extension; pass --format ({', '.join(INPUT_FORMATS)})."
+        f"Cannot tell the format of '{path}' from its extension; pass --format ({', '.join(known)})."
     )
 
 
