@@ -315,6 +315,8 @@ def test_train_and_evaluate_read_a_plain_labelled_export_and_reject_its_bad_line
     for run in ("train", "evaluate"):
         rejects = [json.loads(line) for line in (tmp_path / f"{run}.rejects.jsonl").read_text().splitlines()]
         assert [(r["file"], r["line"], r["field"]) for r in rejects] == [(str(tmp_path / f), line, field) for f, line, field in rejected]
+        if export == "youtube-two-csv-layouts":  # the comment read twice: where it was first seen, in its own file
+            assert f"first seen in '{tmp_path / 'oct.csv'}', line 5" in rejects[0]["reason"]
 
 
 def test_a_bad_line_under_strict_stops_train_with_its_file_line_and_field(tmp_path):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import sys
 import zlib
 from bisect import bisect_left
@@ -124,13 +125,25 @@ class ReadStats:
     files: list[tuple[int, str]] = field(default_factory=list)
     """With several inputs: ``(rows numbered before it, path)`` of each file, in reading order."""
 
+    def where(self, line: int) -> tuple[str | None, int]:
+        """The file and line of row ``line`` (``None`` and ``line`` when one input was read)."""
+        if not self.files:
+            return None, line
+        starts = [start for start, _ in self.files]
+        offset, path = self.files[max(0, bisect_left(starts, line) - 1)]  # the last file starting before it
+        return path, line - offset
+
     def place(self, reject: Reject) -> Reject:
-        """``reject`` with its own file and line, when several inputs were read as one."""
+        """``reject`` with its own file and line, when several inputs were read as one (and
+        so the line a repeated id was first seen on)."""
         if not self.files or reject.file is not None:
             return reject
-        starts = [start for start, _ in self.files]
-        offset, path = self.files[max(0, bisect_left(starts, reject.line) - 1)]  # the last file starting before it
-        return replace(reject, line=reject.line - offset, file=path)
+        path, line = self.where(reject.line)
+        reason = _FIRST_SEEN.sub(lambda m: "first seen in '{}', line {}".format(*self.where(int(m.group(1)))), reject.reason)
+        return replace(reject, line=line, file=path, reason=reason)
+
+
+_FIRST_SEEN = re.compile(r"first seen on line (\d+)")
 
 
 def detect_format(path: str | Path, given: str | None = None, *, output: bool = False) -> str:
