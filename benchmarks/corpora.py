@@ -1,6 +1,9 @@
 """The labelled real corpora of ``../shared/data``, read one way for every benchmark.
 
-Each loader follows its folder's SOURCE.txt (format, labels, caveats) and returns a
+Each corpus is read as a user reads it: :data:`READINGS` holds the files and the options of
+``spamflood train``/``evaluate`` its SOURCE.txt calls for (format, line format, labels), and
+:meth:`Reading.read` reads them through spamflood's public reader with exactly those options
+(``python benchmarks/corpora.py`` prints the commands). Each loader returns a
 :class:`Corpus`: texts, 0/1 spam targets, and **copy groups**: rows that must stay on one side
 of any train/test split. Every corpus groups identical texts; where SOURCE.txt says copies recur,
 the groups also join what it names (Instagram: all comments on one post; Chinese app posts: one
@@ -19,8 +22,6 @@ model's training data the way a user would (``spamflood train --map author=,time
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,79 +113,150 @@ def _corpus(name: str, language: str, rows: list[tuple[str, int]], licence: str,
     return Corpus(name, language, texts, np.array([s for _, s in rows], dtype=np.int64), _groups(texts, keys), grouping, licence)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a user reads one corpus with ``spamflood train``/``evaluate``: its files (under the
+    corpus folder; ``FILE:label=1`` gives a file's rows a constant label) and the reader
+    options. :meth:`read` reads it through the same public reader (``iter_chunks``,
+    ``RowParser``, ``parse_label``) with exactly those options; :meth:`command` prints them."""
+
+    files: tuple[str, ...]
+    fields: str = "id=@row,author=,time="
+    label_field: str = "label"
+    fmt: str | None = None
+    line_format: str | None = None
+    unsegment: bool = False
+    label_values: str | None = None
+    keep: tuple[str, ...] = ()
+    """Source fields kept beside the text and label (the copy-group key)."""
+
+    def options(self) -> list[str]:
+        """The command-line options, in the order the README shows them."""
+        out = [*(["--format", self.fmt] if self.fmt else []), *(["--line-format", self.line_format] if self.line_format else [])]
+        out += ["--unsegment"] if self.unsegment else []
+        out += ["--map", self.fields, "--label-field", self.label_field]
+        return out + (["--label-values", self.label_values] if self.label_values else [])
+
+    def command(self, folder: str = "") -> str:
+        """``spamflood train ...`` for this corpus in ``folder``."""
+        import shlex
+
+        paths = [f"{folder.rstrip('/')}/{f}" if folder else f for f in self.files]
+        return shlex.join(["spamflood", "train", *paths, *self.options(), "-o", "model.joblib"])
+
+    def read(self, root: Path) -> tuple[list[str], list[int], dict[str, list[Any]], list[Any]]:
+        """Texts, 0/1 labels and the kept fields of the rows that read, in input order, and the
+        rejects (file, line, field, reason): rows left out, as ``spamflood train`` leaves them."""
+        from spamflood.io import FieldMap, InputFile, Layout, ReadStats, Reject, RowParser, iter_chunks
+        from spamflood.model.training import parse_label, parse_label_values
+
+        files = [InputFile.parse(str(root / spec)) for spec in self.files]
+        field_map = FieldMap.parse(self.fields, keep=(self.label_field, *self.keep))
+        parser = RowParser(field_map)
+        layout = Layout(line_format=self.line_format, unsegment=self.unsegment)
+        values = parse_label_values(self.label_values) if self.label_values else None
+        texts: list[str] = []
+        labels: list[int] = []
+        kept: dict[str, list[Any]] = {name: [] for name in ("id", *self.keep)}
+        stats = ReadStats()
+        rejects: list[Reject] = []
+        for chunk in iter_chunks(files, fmt=self.fmt, field_map=field_map, layout=layout, stats=stats):
+            posts, bad = parser.parse_many(chunk)
+            rejects += bad
+            for post in posts:
+                parsed = parse_label(post.extra.get(self.label_field), values)
+                if parsed is None:
+                    rejects.append(Reject(post.line, self.label_field, "no readable label", post.text))
+                    continue
+                texts.append(post.text)
+                labels.append(parsed[0])
+                kept["id"].append(post.id)
+                for name in self.keep:
+                    kept[name].append(post.extra.get(name))
+        return texts, labels, kept, [stats.place(r) for r in sorted(rejects, key=lambda r: r.line)]
+
+
+READINGS: dict[str, Reading] = {
+    # "<label>\t<text>", label ham/spam, no header: every line has exactly one tab.
+    "sms_spam_uci": Reading(("SMSSpamCollection",), fmt="lines", line_format="{label}\\t{text}"),
+    # "<label>,<text>": the label is the first character, the text everything after the first
+    # comma (texts hold commas and are not quoted: not a CSV).
+    "cn_sms_spam_50k": Reading(("dataset.csv",), fmt="lines", line_format="{label},{text}"),
+    # "<text>==<label>", split on the last "=="; 9 lines carry no label and are rejected.
+    "cn_qq_group_ads": Reading(("mc_qq_group.txt",), line_format="{text}=={label}"),
+    # Six CSV files (two layouts, both with COMMENT_ID, CONTENT, TAG).
+    "youtube_spam_2014_pilot": Reading(
+        (
+            "Avengers_NPoHPNeU9fc.csv",
+            "KatyPerry_CevxZvSJLk8.csv",
+            "PewDiePie-gRyPjRrjS34_2014-12.csv",
+            "PewDiePie_gRyPjRrjS34.csv",
+            "PlayStation4_x7QhUL8NUK4.csv",
+            "Psy_9bZkp7q19f0.csv",
+        ),
+        fields="id=COMMENT_ID,text=CONTENT,author=,time=",
+        label_field="TAG",
+    ),
+    # The rated comments of comments_extracted.json, an object of comments keyed by id
+    # (type scam/real; "unknown" is unrated and rejected); it keeps each comment's post (media).
+    "ig_scam_comments": Reading(
+        ("comments_extracted.json",), fields="id=@key,author=,time=", label_field="type", label_values="scam=1,real=0", keep=("media",)
+    ),
+    # One jieba-segmented message a line; the file is the label.
+    "cn_app_post_spam": Reading(
+        ("postlog/postspam.log.seg:label=spam", "postlog/postpass.log.seg:label=ham"), fmt="lines", unsegment=True
+    ),
+}
+"""How each corpus is read: the reader options a user gives ``spamflood train``/``evaluate``."""
+
+
+def _read(name: str, root: Path) -> tuple[list[tuple[str, int]], dict[str, list[Any]]]:
+    texts, labels, kept, _ = READINGS[name].read(root)
+    return list(zip(texts, labels, strict=True)), kept
+
+
 def _sms_uci(root: Path) -> Corpus:
-    # "<label>\t<text>", label ham/spam, no header.
-    rows = []
-    for number, line in enumerate((root / "SMSSpamCollection").read_text(encoding="utf-8").splitlines(), 1):
-        label, sep, text = line.partition("\t")
-        if not sep or label not in ("ham", "spam"):
-            raise ValueError(f"{root / 'SMSSpamCollection'}, line {number}: expected 'ham|spam<TAB>text', got {line[:60]!r}")
-        rows.append((text, int(label == "spam")))
+    rows, _ = _read("sms_spam_uci", root)
     return _corpus("sms_spam_uci", "en", rows, "free use with citation (dataset readme)")
 
 
 def _cn_sms(root: Path) -> Corpus:
-    # "<label>,<text>": the label is the first character, the text everything after the first
-    # comma (texts hold commas and are not quoted: no CSV reader).
-    rows = []
-    for number, line in enumerate((root / "dataset.csv").read_text(encoding="utf-8").splitlines(), 1):
-        label, sep, text = line.partition(",")
-        if not sep or label not in ("0", "1"):
-            raise ValueError(f"{root / 'dataset.csv'}, line {number}: expected '0|1,text', got {line[:60]!r}")
-        rows.append((text, int(label)))
+    rows, _ = _read("cn_sms_spam_50k", root)
     return _corpus("cn_sms_spam_50k", "zh", rows, "none stated: measuring only")
 
 
 def _qq(root: Path) -> Corpus:
-    # "<text>==<label>", split on the last "=="; 9 lines carry no label and are left out.
-    rows = []
-    for line in (root / "mc_qq_group.txt").read_text(encoding="utf-8").splitlines():
-        text, sep, label = line.rstrip("\r").rpartition("==")
-        if sep and label.strip() in ("0", "1"):
-            rows.append((text, int(label.strip())))
+    rows, _ = _read("cn_qq_group_ads", root)
     return _corpus("cn_qq_group_ads", "zh", rows, "MIT")
 
 
 def _youtube(root: Path) -> Corpus:
-    # Six CSV files (two layouts, both with COMMENT_ID, CONTENT, TAG); the Dec-2014 PewDiePie
-    # file repeats 66 comments of the Oct one: each comment id is read once.
-    seen: set[str] = set()
-    rows = []
-    for path in sorted(root.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as fh:
-            for number, row in enumerate(csv.DictReader(fh), 2):
-                if row["COMMENT_ID"] in seen:
-                    continue
-                seen.add(row["COMMENT_ID"])
-                if row["TAG"].strip() not in ("0", "1"):
-                    raise ValueError(f"{path}, line {number}, field TAG: expected 0 or 1, got {row['TAG']!r}")
-                rows.append((row["CONTENT"], int(row["TAG"].strip())))
-    return _corpus("youtube_spam_2014_pilot", "en", rows, "none stated: measuring only")
+    # The Dec-2014 PewDiePie file repeats 66 comments of the Oct one: each comment id is read
+    # once, its first row (spamflood rejects a repeated id the same way).
+    rows, kept = _read("youtube_spam_2014_pilot", root)
+    first: dict[str, int] = {}
+    for i, cid in enumerate(kept["id"]):
+        first.setdefault(cid, i)
+    return _corpus("youtube_spam_2014_pilot", "en", [rows[i] for i in first.values()], "none stated: measuring only")
 
 
 def _instagram(root: Path) -> Corpus:
-    # The rated comments of comments_extracted.json (type scam/real; "unknown" is unrated),
-    # which keeps the post (media) each comment is on: split by post.
-    comments = json.loads((root / "comments_extracted.json").read_text(encoding="utf-8"))
-    rated = [(cid, c) for cid, c in sorted(comments.items()) if c["type"] in ("scam", "real")]
-    rows = [(c["text"], int(c["type"] == "scam")) for _, c in rated]
-    return _corpus("ig_scam_comments", "en", rows, "MIT", keys=[c["media"] for _, c in rated], grouping="post (media), identical text")
+    # In comment-id order; split by post (media).
+    rows, kept = _read("ig_scam_comments", root)
+    order = sorted(range(len(rows)), key=kept["id"].__getitem__)
+    return _corpus(
+        "ig_scam_comments", "en", [rows[i] for i in order], "MIT", keys=[kept["media"][i] for i in order], grouping="post (media), identical text"
+    )
 
 
 _MASK = re.compile(r"[a-z0-9]+")
-_SEGMENT_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
 
 
 def _app_posts(root: Path) -> Corpus:
-    # One message a line, word-segmented by jieba: the segmentation spaces are removed (kept
-    # only between two latin/digit tokens). Spam is templated: its template is the text with
-    # [a-z0-9]+ runs masked (SOURCE.txt: 9,999 spam lines, 4,686 templates).
-    rows, keys = [], []
-    for file, spam in (("postspam.log.seg", 1), ("postpass.log.seg", 0)):
-        for line in (root / "postlog" / file).read_text(encoding="utf-8").splitlines():
-            text = _SEGMENT_SPACE.sub("", line.strip())
-            rows.append((text, spam))
-            keys.append(_MASK.sub("#", text.replace(" ", "")))
+    # Spam is templated: its template is the text with [a-z0-9]+ runs masked (SOURCE.txt:
+    # 9,999 spam lines, 4,686 templates).
+    rows, _ = _read("cn_app_post_spam", root)
+    keys = [_MASK.sub("#", text.replace(" ", "")) for text, _ in rows]
     return _corpus("cn_app_post_spam", "zh", rows, "MIT", keys=keys, grouping="template ([a-z0-9]+ masked), identical text")
 
 
@@ -225,3 +297,8 @@ def labelled(detector: Any, corpus: Corpus) -> Any:
     if data.ids != list(frame["id"]):
         raise ValueError(f"{corpus.name}: the detector returned the rows in another order")
     return data
+
+
+if __name__ == "__main__":
+    for name, reading in READINGS.items():
+        print(f"# {name}\n{reading.command(f'../shared/data/{name}')}")

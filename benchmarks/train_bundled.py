@@ -15,9 +15,10 @@ and 50k posts shows it both.
 Why these corpora: only those whose licence allows shipping a model fitted on them
 (:data:`BUNDLED_CORPORA`); the others (``cn_sms_spam_50k`` and ``youtube_spam_2014_pilot``, no
 licence; ``cresci2017_accounts``, research use) are for measuring only. Each corpus is read by
-``benchmarks/corpora.py`` and scored as ``spamflood train --map author=,time= --label-field
-label`` scores an export (``corpora.labelled``): text only, its context features missing, as the
-context-dropout copies are. (``spamflood train`` cannot read these files itself yet.)
+``benchmarks/corpora.py`` through spamflood's reader with the options a user gives ``spamflood
+train`` (``corpora.READINGS``, shown in models/README.md) and scored as ``spamflood train --map
+author=,time= --label-field label`` scores an export (``corpora.labelled``): text only, its
+context features missing, as the context-dropout copies are.
 
 Label heads: a synthetic post trains them with its true labels; a real spam post with the labels
 the rules list on it (the corpora say spam or not, not which kind); real ham with none.

@@ -28,6 +28,7 @@ from spamflood.cluster import signature_digest
 from spamflood.coordination import PostObjects, text_objects
 from spamflood.criteria.context import Columns
 from spamflood.decision import POST_FAMILIES, WHOLE_BATCH_FAMILIES, Findings
+from spamflood.io.layout import Layout
 from spamflood.io.readers import JsonlSpan, ReadStats, detect_format, iter_chunks, json_layout, jsonl_spans
 from spamflood.io.rows import FieldWarnings, RawRow, Reject, RowParser
 from spamflood.minhash import MinHasher
@@ -89,7 +90,7 @@ def effective_jobs(n_jobs: int) -> int:
 
 
 def input_chunks(
-    source: Any, fmt: str | None, work: ChunkWork, chunk_rows: int, stats: ReadStats
+    source: Any, fmt: str | None, work: ChunkWork, chunk_rows: int, stats: ReadStats, layout: Layout | None = None
 ) -> tuple[Iterable[list[RawRow] | JsonlSpan], np.ndarray | None]:
     """The chunks of ``source``, ``chunk_rows`` rows each, and the array the workers write
     signatures into by line if they read the chunks themselves: so they do for an uncompressed
@@ -98,7 +99,8 @@ def input_chunks(
     if work.jobs > 1 and _plain_jsonl_file(source, fmt):
         spans = list(jsonl_spans(source, rows_per_span=chunk_rows))
         return spans, _line_signature_array(sum(span.lines for span in spans), work.hasher.num_perm)
-    return iter_chunks(source, fmt=fmt, chunk_rows=chunk_rows, stats=stats, field_map=work.parser.field_map), None
+    chunks = iter_chunks(source, fmt=fmt, chunk_rows=chunk_rows, stats=stats, field_map=work.parser.field_map, layout=layout)
+    return chunks, None
 
 
 _LINE_SIGNATURES: np.ndarray | None = None

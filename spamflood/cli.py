@@ -75,7 +75,13 @@ def _presets() -> Sequence[str]:
     return preset_names()
 
 
-FORMAT_CHOICES, PRESET_CHOICES = _Choices(_formats), _Choices(_presets)
+def _input_formats() -> Sequence[str]:
+    from spamflood.io.readers import INPUT_FORMATS
+
+    return INPUT_FORMATS
+
+
+FORMAT_CHOICES, INPUT_FORMAT_CHOICES, PRESET_CHOICES = _Choices(_formats), _Choices(_input_formats), _Choices(_presets)
 
 
 def _number(kind: type, low: float, high: float | None = None, *, above: bool = False, below: bool = False) -> Callable[[str], Any]:
@@ -141,15 +147,39 @@ def _console() -> Any:
 # ---------------------------------------------------------------------------- arguments
 
 
-def _add_input_options(p: argparse.ArgumentParser, *, max_text: bool = True) -> None:
-    p.add_argument("input", help="feed export: .jsonl/.csv/.tsv/.parquet (optionally .gz), or - for stdin")
+def _add_input_options(p: argparse.ArgumentParser, *, max_text: bool = True, several: bool = False, layout: bool = True) -> None:
+    """The input and how it reads; ``several``: one or more files read as one feed, each
+    optionally with constant fields (``spam.txt:label=1``); ``layout``: plain inputs too."""
+    if several:
+        p.add_argument(
+            "input",
+            nargs="+",
+            help="labelled exports read as one feed: .jsonl/.csv/.tsv/.parquet/.txt (optionally .gz), or - for stdin; "
+            "FILE:FIELD=VALUE gives every row of FILE that field (e.g. spam.txt:label=1 when the file is the label)",
+        )
+    else:
+        p.add_argument("input", help="feed export: .jsonl/.csv/.tsv/.parquet/.txt (optionally .gz), or - for stdin")
     p.add_argument(
         "--format",
         dest="input_format",
-        choices=FORMAT_CHOICES,
+        choices=INPUT_FORMAT_CHOICES if layout else FORMAT_CHOICES,
         metavar="FORMAT",
-        help="input format: %(choices)s (default: from the extension)",
+        help="input format: %(choices)s (default: from the extension; .txt is lines)",
     )
+    if layout:
+        p.add_argument(
+            "--line-format",
+            help="lines format: where the fields are in each line, e.g. '{text}=={label}' or '{label}\\t{text}'; "
+            "text takes the rest, so '{text}=={label}' splits on the last == (default: '{text}')",
+        )
+        p.add_argument(
+            "--columns", help="csv/tsv without a header line: its column names, e.g. label,text (every line is a row)"
+        )
+        p.add_argument(
+            "--unsegment",
+            action="store_true",
+            help="lines format: the text is word-segmented (jieba): drop its spaces but those between two latin letters or digits",
+        )
     _add_field_options(p)
     if max_text:
         p.add_argument(
@@ -239,6 +269,10 @@ def _add_label_options(p: argparse.ArgumentParser) -> None:
         "--label-field", required=True, help="field holding each post's label: 0/1, spam/ham, true/false or a list of labels"
     )
     p.add_argument("--truth", help="read labels from this JSONL file (id + label field) instead, e.g. from `spamflood synth`")
+    p.add_argument(
+        "--label-values",
+        help="the export's own label values and what they mean, e.g. scam=1,real=0 (then any other value is rejected)",
+    )
 
 
 _ACCOUNTS_EPILOG = """\
@@ -381,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score accounts on their own: one row per account with its score, flag, labels and reasons.",
         epilog=_ACCOUNTS_EPILOG,
     )
-    _add_input_options(accounts, max_text=False)
+    _add_input_options(accounts, max_text=False, layout=False)
     accounts.add_argument(
         "--kind",
         choices=("auto", "posts", "profiles"),
@@ -420,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(handler=_cmd_synth)
 
     train = sub.add_parser("train", help="train a scoring model on a labelled export, with cross-validation figures")
-    _add_input_options(train, max_text=False)
+    _add_input_options(train, max_text=False, several=True)
     _add_detector_options(train, scoring=False)
     _add_label_options(train)
     train.add_argument("-o", "--output", required=True, help="the model file to write (.joblib; manifest beside it)")
@@ -441,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="precision, recall, F1, ROC-AUC and PR-AUC of a model on labelled data")
-    _add_input_options(evaluate, max_text=False)
+    _add_input_options(evaluate, max_text=False, several=True)
     _add_detector_options(evaluate)
     _add_label_options(evaluate)
     evaluate.add_argument(
@@ -470,6 +504,24 @@ def _field_map(args: argparse.Namespace) -> Any:
 
     optional = tuple(x.strip() for x in args.optional.split(",") if x.strip())
     return FieldMap.parse(args.field_map, preset=args.preset, optional=optional)
+
+
+def _layout(args: argparse.Namespace) -> Any:
+    """How plain inputs read (``--line-format``, ``--columns``, ``--unsegment``), or ``None``."""
+    from spamflood.io.layout import Layout
+
+    if getattr(args, "line_format", None) is None and getattr(args, "columns", None) is None and not getattr(args, "unsegment", False):
+        return None
+    return Layout.parse(line_format=args.line_format, columns=args.columns, unsegment=args.unsegment)
+
+
+def _inputs(args: argparse.Namespace) -> Any:
+    """What ``train``/``evaluate`` read: one path as it is, several files (or constant
+    fields) as :class:`~spamflood.io.layout.InputFile` read as one feed."""
+    from spamflood.io.layout import InputFile
+
+    files = [InputFile.parse(spec) for spec in args.input]
+    return files[0].path if len(files) == 1 and not files[0].fields else files
 
 
 def _detector_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -509,6 +561,7 @@ def _run_detector(args: argparse.Namespace, console: Any) -> Any:
         "tz": args.tz,
         "max_text_chars": getattr(args, "max_text", None) or DEFAULT_MAX_TEXT_CHARS,
         "strict": args.strict,
+        "layout": _layout(args),
     }
     if args.quiet:
         return detector.score(args.input, **kwargs)
@@ -573,7 +626,12 @@ def _paths(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[tuple[
         outputs += [("-o/--output", args.output), ("--truth", args.truth)]
         outputs.append(("the campaigns file beside --truth", str(campaigns_path_for(args.truth))))
         return inputs, outputs
-    inputs.append(("input", args.input))
+    if isinstance(args.input, list):  # train, evaluate: several inputs, each maybe with constant fields
+        from spamflood.io.layout import InputFile
+
+        inputs += [("input", InputFile.parse(spec).path) for spec in args.input]
+    else:
+        inputs.append(("input", args.input))
     if getattr(args, "label_field", None) is not None and args.truth:
         inputs.append(("--truth", args.truth))
     if args.output:
@@ -619,7 +677,7 @@ def _check_paths(args: argparse.Namespace) -> None:
         from spamflood.io.readers import detect_format
 
         try:
-            detect_format(args.output, args.output_format)
+            detect_format(args.output, args.output_format, output=True)
         except ConfigError:
             raise ConfigError(
                 f"Cannot tell the format of '{args.output}' from its extension; "
@@ -749,6 +807,8 @@ def _cmd_score_spark(args: argparse.Namespace, console: Any) -> int:
     from spamflood.spark import score_file
     from spamflood.spark.files import check_input, check_output
 
+    if _layout(args) is not None or args.input_format == "lines":
+        raise ConfigError("--engine spark reads JSONL, CSV with a header and Parquet: drop --line-format/--columns/--unsegment.")
     check_input(args.input, args.input_format)  # before Spark starts: fail in a second
     check_output(args.output, args.output_format)
     builder = (
@@ -1096,22 +1156,25 @@ def _cmd_synth(args: argparse.Namespace, console: Any) -> int:
 
 def _labelled(args: argparse.Namespace, detector: Any, console: Any) -> Any:
     from spamflood.model import labelled_features, read_truth
+    from spamflood.model.training import parse_label_values
 
     truth = read_truth(args.truth, args.label_field) if args.truth else None
     data = labelled_features(
         detector,
-        args.input,
+        _inputs(args),
         label_field=args.label_field,
         truth=truth,
         field_map=_field_map(args),
         fmt=args.input_format,
         tz=args.tz,
+        layout=_layout(args),
+        label_values=parse_label_values(args.label_values) if args.label_values else None,
     )
     if args.strict and data.rejects:
         from spamflood.errors import InputError
 
         first = data.rejects[0]
-        raise InputError(first.reason, line=first.line, field=first.field)
+        raise InputError(first.reason, line=first.line, field=first.field, file=first.file)
     _write_rejects(data, args, console)
     for message in data.read.unreadable.messages():
         console.print(f"warning: {message}", markup=False)
@@ -1124,6 +1187,7 @@ def _cmd_train(args: argparse.Namespace, console: Any) -> int:
     import hashlib
     import shlex
 
+    from spamflood.io.layout import InputFile
     from spamflood.model import FloodModel, cross_validate, save_model
 
     started = time.perf_counter()
@@ -1147,11 +1211,12 @@ def _cmd_train(args: argparse.Namespace, console: Any) -> int:
     ):
         chosen = "text"
     final = model(chosen == "text").fit(data.frame(), data.y, labels=data.labels)
-    data_sha = hashlib.sha256(Path(args.input).read_bytes()).hexdigest() if Path(args.input).is_file() else None
+    paths = [Path(InputFile.parse(spec).path) for spec in args.input]
+    shas = [hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None for p in paths]
     training = {
         "command": "spamflood " + shlex.join(args.argv),
-        "data": str(args.input),
-        "data_sha256": data_sha,
+        "data": args.input[0] if len(args.input) == 1 else list(args.input),
+        "data_sha256": shas[0] if len(shas) == 1 else shas,
         "truth": args.truth,
         "label_field": args.label_field,
         "posts": int(len(data.y)),

@@ -36,6 +36,7 @@ from spamflood.decision import (
 from spamflood.durations import human_duration
 from spamflood.errors import ConfigError
 from spamflood.io.fieldmap import FieldMap
+from spamflood.io.layout import Layout
 from spamflood.io.readers import ReadStats
 from spamflood.io.rows import DEFAULT_MAX_TEXT_CHARS, Reject, RowParser
 from spamflood.minhash import MinHasher
@@ -179,9 +180,12 @@ class Detector:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
         strict: bool = False,
         progress: Callable[[int], None] | None = None,
+        layout: Layout | None = None,
     ) -> ScoreResult:
-        """Score ``posts``: a file path (JSONL/CSV/Parquet, ``-`` for stdin), a pandas DataFrame,
-        a :class:`PostBatch`, or an iterable of dicts in the field map's shape.
+        """Score ``posts``: a file path (JSONL/CSV/Parquet/lines, ``-`` for stdin), input files
+        read as one feed (:class:`~spamflood.io.layout.InputFile`), a pandas DataFrame, a
+        :class:`PostBatch`, or an iterable of dicts in the field map's shape. ``layout``: how
+        plain inputs read (:class:`~spamflood.io.layout.Layout`).
 
         Rows that fail validation are not scored; they are in ``result.rejects`` with their line
         and reason. With ``strict=True`` the first one raises :class:`~spamflood.errors.InputError`.
@@ -193,7 +197,7 @@ class Detector:
         work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs(), self.coordinated)
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
-        chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats)
+        chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats, layout)
         parts: list[PreparedChunk] = []
         rows_read = 0
         shared: dict[str | None, str | None] = {}

@@ -13,14 +13,16 @@ class InputError(SpamfloodError, ValueError):
     """A row of input could not be used.
 
     Carries the 1-based ``line`` (or row number for Parquet), the ``field`` at fault
-    (or ``None`` when the whole line is unreadable) and the ``reason``.
+    (or ``None`` when the whole line is unreadable), the ``reason``, and the ``file`` when
+    several inputs were read as one.
     """
 
-    def __init__(self, reason: str, *, line: int | None = None, field: str | None = None) -> None:
+    def __init__(self, reason: str, *, line: int | None = None, field: str | None = None, file: str | None = None) -> None:
         self.reason = reason
         self.line = line
         self.field = field
-        where = []
+        self.file = file
+        where = [f"'{file}'"] if file is not None else []
         if line is not None:
             where.append(f"line {line}")
         if field is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 
@@ -200,3 +201,143 @@ def test_rules_flag_scores_without_a_model(feed, tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     rule = Detector().score(str(feed / "feed.jsonl"))
     assert [r["score"] for r in rows] == [round(float(s), 6) for s in rule.score]
+
+
+# ---------------------------------------------------------------- plain labelled exports
+# Each real corpus's shape in small, written here: the files, the options a user gives, and
+# the rows that must be rejected (file, line, field). 40 spam and 40 ham rows each.
+
+def _spam(i: int) -> str:
+    return f"WIN a free cruise {i}! txt WIN to 8{i:04d} now, T&C apply"
+
+
+def _ham(i: int) -> str:
+    return f"ok see you at {i % 12} for lunch, bring the {['book', 'keys', 'cake'][i % 3]}"
+
+
+def _spam_zh(i: int) -> str:
+    return f"加 我 v 信 ab{i:04d} 领 红包 优惠 {i} 元"
+
+
+def _ham_zh(i: int) -> str:
+    return f"今天 下午 {i % 12} 点 开会 ， 带上 {['电脑', '资料', '水杯'][i % 3]}"
+
+
+def _pairs(spam, ham, n=40):
+    return [line for i in range(n) for line in (spam(i), ham(i))]
+
+
+def _sms_uci(folder):
+    lines = [f"{'spam' if k % 2 == 0 else 'ham'}\t{t}" for k, t in enumerate(_pairs(_spam, _ham))]
+    (folder / "SMSSpamCollection").write_text("\n".join([*lines, "a line without a tab"]) + "\n")
+    return ["SMSSpamCollection"], ["--format", "lines", "--line-format", "{label}\\t{text}"], [("SMSSpamCollection", 81, "text")]
+
+
+def _cn_sms(folder):
+    lines = [f"{1 - k % 2},{t.replace(' ', '，')}" for k, t in enumerate(_pairs(_spam_zh, _ham_zh))]  # commas in the text
+    (folder / "dataset.csv").write_text("\n".join([*lines, "2,不是标签"]) + "\n")
+    return ["dataset.csv"], ["--format", "lines", "--line-format", "{label},{text}"], [("dataset.csv", 81, "label")]
+
+
+def _qq(folder):
+    lines = [f"{t.replace(' ', '')}=={1 - k % 2}" for k, t in enumerate(_pairs(_spam_zh, _ham_zh))]
+    lines[1] = "a==b 也是 聊天==0"  # "==" inside the text: split on the last one
+    (folder / "group.txt").write_bytes("\r\n".join([*lines, "没有标签的一行"]).encode())  # CRLF, no last line end
+    return ["group.txt"], ["--line-format", "{text}=={label}"], [("group.txt", 81, "label")]
+
+
+def _app_posts(folder):
+    (folder / "spam.seg").write_text("\n".join(_spam_zh(i) for i in range(40)) + "\n")
+    (folder / "pass.seg").write_bytes(("\n".join(_ham_zh(i) for i in range(40)) + "\n").encode() + b"\xff bad\n")
+    options = ["--format", "lines", "--unsegment"]
+    return ["spam.seg:label=spam", "pass.seg:label=ham"], options, [("pass.seg", 41, "text")]
+
+
+def _youtube(folder):
+    import csv
+
+    with open(folder / "oct.csv", "w", newline="") as fh:
+        out = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC)
+        out.writerow(["COMMENT_ID", "CONTENT", "TAG"])
+        out.writerows([f"c{i}", _spam(i), 1] for i in range(20))
+        out.writerows([f"h{i}", _ham(i), 0] for i in range(20))
+    with open(folder / "dec.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "TAG"])
+        out.writerows([f"c{i}", "someone", "2014-12-01T10:00:00", _spam(i), 1] for i in range(20, 40))
+        out.writerows([f"h{i}", "someone", "2014-12-01T10:00:00", _ham(i), 0] for i in range(20, 40))
+        out.writerow(["c3", "someone", "2014-12-01T10:00:00", _spam(3), 1])  # read twice: kept once
+        out.writerow(["x1", "someone", "2014-12-01T10:00:00", "what is this", "maybe"])
+    options = ["--map", "id=COMMENT_ID,text=CONTENT,author=,time=", "--label-field", "TAG"]
+    return ["oct.csv", "dec.csv"], options, [("dec.csv", 42, "id"), ("dec.csv", 43, "TAG")]
+
+
+def _instagram(folder):
+    comments = {f"1{i:04d}": {"text": _spam(i), "media": "m1", "type": "scam"} for i in range(40)}
+    comments |= {f"2{i:04d}": {"text": _ham(i), "media": "m2", "type": "real"} for i in range(40)}
+    comments["30000"] = {"text": "not rated yet", "media": "m3", "type": "unknown"}
+    (folder / "comments.json").write_text(json.dumps(comments, indent=4))
+    options = ["--map", "id=@key,author=,time=", "--label-field", "type", "--label-values", "scam=1,real=0"]
+    return ["comments.json"], options, [("comments.json", 81, "type")]
+
+
+PLAIN_EXPORTS = {
+    "sms-uci-tab-lines": _sms_uci,
+    "cn-sms-first-comma": _cn_sms,
+    "qq-last-separator-crlf": _qq,
+    "app-posts-file-is-the-label": _app_posts,
+    "youtube-two-csv-layouts": _youtube,
+    "instagram-json-keyed-by-id": _instagram,
+}
+ROWS = ["--map", "id=@row,author=,time=", "--label-field", "label"]
+SCRIPT = shutil.which("spamflood")
+
+
+@pytest.mark.parametrize("export", list(PLAIN_EXPORTS), ids=list(PLAIN_EXPORTS))
+def test_train_and_evaluate_read_a_plain_labelled_export_and_reject_its_bad_line_by_file_line_and_field(export, tmp_path):
+    inputs, options, rejected = PLAIN_EXPORTS[export](tmp_path)
+    options = options if "--label-field" in options else [*options, *ROWS]
+    paths = [str(tmp_path / spec) for spec in inputs]
+    train = [sys.executable, "-m", "spamflood", "train", *paths, *options, "-o", str(tmp_path / "m.joblib"),
+             "--rejects", str(tmp_path / "train.rejects.jsonl"), "--cv", "2", "--text", "off", "-q"]
+    done = subprocess.run(train, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    evaluate = [SCRIPT or "spamflood", "evaluate", *paths, *options, "--model", str(tmp_path / "m.joblib"), "--trust-model",
+                "-o", str(tmp_path / "figures.json"), "--rejects", str(tmp_path / "evaluate.rejects.jsonl"), "-q"]
+    done = subprocess.run(evaluate, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+    manifest = json.loads((tmp_path / "m.manifest.json").read_text())["training"]
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert (manifest["posts"], manifest["spam"], manifest["rejected"]) == (80, 40, len(rejected))
+    assert (figures["posts"], figures["positives"], figures["rejected"]) == (80, 40, len(rejected))
+    assert figures["roc_auc"] > 0.9  # the labels were read as meant: spam scores above ham
+    for run in ("train", "evaluate"):
+        rejects = [json.loads(line) for line in (tmp_path / f"{run}.rejects.jsonl").read_text().splitlines()]
+        assert [(r["file"], r["line"], r["field"]) for r in rejects] == [(str(tmp_path / f), line, field) for f, line, field in rejected]
+        if export == "youtube-two-csv-layouts":  # the comment read twice: where it was first seen, in its own file
+            assert f"first seen in '{tmp_path / 'oct.csv'}', line 5" in rejects[0]["reason"]
+
+
+def test_a_bad_line_under_strict_stops_train_with_its_file_line_and_field(tmp_path):
+    inputs, options, _ = _qq(tmp_path)
+    argv = ["train", *(str(tmp_path / f) for f in inputs), *options, *ROWS, "-o", str(tmp_path / "m.joblib"), "--strict", "-q"]
+    done = subprocess.run([sys.executable, "-m", "spamflood", *argv], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert f"'{tmp_path / 'group.txt'}', line 81, field 'label': no '=='" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--line-format", "{label}{text}"], "nothing between them"),
+        (["--format", "csv", "--line-format", "{text}"], "--line-format reads plain-text lines"),
+        (["--label-values", "spam=1"], "must name a value for spam (=1) and one for not spam (=0)"),
+    ],
+    ids=["ambiguous-line-format", "line-format-on-csv", "one-sided-label-values"],
+)
+def test_reader_options_that_cannot_work_stop_evaluate_with_a_usage_error(tmp_path, options, message):
+    inputs, _, _ = _qq(tmp_path)
+    argv = ["evaluate", *(str(tmp_path / f) for f in inputs), *ROWS, *options, "--rules", "-q"]
+    done = subprocess.run([sys.executable, "-m", "spamflood", *argv], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and message in done.stderr

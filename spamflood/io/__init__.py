@@ -1,12 +1,14 @@
 """Reading feed exports into validated posts, and writing results.
 
 One module per idea: :mod:`.fieldmap` (where fields live), :mod:`.timestamps` (time formats),
-:mod:`.counts` (count formats), :mod:`.rows` (validation and rejects), :mod:`.readers` and
+:mod:`.counts` (count formats), :mod:`.rows` (validation and rejects), :mod:`.layout` (plain
+inputs: line formats, header-less columns, files with constant fields), :mod:`.readers` and
 :mod:`.writers` (file formats).
 """
 
 from spamflood.io.counts import parse_count
 from spamflood.io.fieldmap import FieldMap, preset_names
+from spamflood.io.layout import InputFile, Layout
 from spamflood.io.readers import (
     FORMATS,
     ReadStats,
@@ -22,6 +24,8 @@ __all__ = [
     "FORMATS",
     "FieldMap",
     "FieldWarnings",
+    "InputFile",
+    "Layout",
     "ReadStats",
     "RecordWriter",
     "Reject",

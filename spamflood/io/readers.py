@@ -9,8 +9,14 @@ and 1-based row numbers for Parquet and in-memory data.
 They also say what else they saw in :class:`ReadStats`, and refuse loudly what they cannot
 read as rows: a compressed file that breaks off ends after its last complete line (the rest
 is counted as lost, not read as a broken row), a UTF-8 byte order mark is dropped, a JSON array
-is read as records, pretty-printed JSON and a CSV header without the mapped columns are
+is read as records, and so is a JSON object of records keyed by id (each with its key as
+``@key``), other pretty-printed JSON and a CSV header without the mapped columns are
 refused with what to do, and a CSV separated by ``;`` or tabs is read as such.
+
+Plain inputs (the ``lines`` format, a CSV without a header) are read as a
+:class:`~spamflood.io.layout.Layout` says, and several :class:`~spamflood.io.layout.InputFile`
+as one feed: their rows are numbered on, file after file, and :meth:`ReadStats.place` gives a
+reject back its own file and line.
 """
 
 from __future__ import annotations
@@ -18,20 +24,24 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import sys
 import zlib
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from spamflood.errors import ConfigError, InputError
 from spamflood.io.fieldmap import FieldMap
+from spamflood.io.layout import ROW_KEY, InputFile, Layout
 from spamflood.io.rows import (
     CSV_ERROR_KEY,
     CSV_RAW_KEY,
     FieldWarnings,
     RawRow,
+    Reject,
     _JSONDecodeError,
     _loads,
 )
@@ -48,6 +58,11 @@ __all__ = [
 ]
 
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
+"""The formats read and written."""
+INPUT_FORMATS = (*FORMATS, "lines")
+"""The formats read: also ``lines``, plain text of one record a line (see :class:`~spamflood.io.layout.Layout`)."""
+KEY_FIELD = "@key"
+"""The field that holds each record's key in a JSON object of records (``{"<id>": {...}, ...}``)."""
 _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -56,6 +71,7 @@ _EXTENSIONS = {
     ".tsv": "tsv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".txt": "lines",
 }
 DEFAULT_CHUNK_ROWS = 20_000
 
@@ -106,23 +122,47 @@ class ReadStats:
     truncated: Truncated | None = None
     unreadable: FieldWarnings = field(default_factory=FieldWarnings)
     notes: list[str] = field(default_factory=list)
+    files: list[tuple[int, str]] = field(default_factory=list)
+    """With several inputs: ``(rows numbered before it, path)`` of each file, in reading order."""
+
+    def where(self, line: int) -> tuple[str | None, int]:
+        """The file and line of row ``line`` (``None`` and ``line`` when one input was read)."""
+        if not self.files:
+            return None, line
+        starts = [start for start, _ in self.files]
+        offset, path = self.files[max(0, bisect_left(starts, line) - 1)]  # the last file starting before it
+        return path, line - offset
+
+    def place(self, reject: Reject) -> Reject:
+        """``reject`` with its own file and line, when several inputs were read as one (and
+        so the line a repeated id was first seen on)."""
+        if not self.files or reject.file is not None:
+            return reject
+        path, line = self.where(reject.line)
+        reason = _FIRST_SEEN.sub(lambda m: "first seen in '{}', line {}".format(*self.where(int(m.group(1)))), reject.reason)
+        return replace(reject, line=line, file=path, reason=reason)
 
 
-def detect_format(path: str | Path, given: str | None = None) -> str:
-    """The input/output format from ``given`` or from the file extension (``.gz`` allowed)."""
+_FIRST_SEEN = re.compile(r"first seen on line (\d+)")
+
+
+def detect_format(path: str | Path, given: str | None = None, *, output: bool = False) -> str:
+    """The input format (``output``: the output format) from ``given`` or from the file
+    extension (``.gz`` allowed). Only inputs can be ``lines``."""
+    known = FORMATS if output else INPUT_FORMATS
     if given:
-        if given not in FORMATS:
-            raise ConfigError(f"Unknown format '{given}'. Known formats: {', '.join(FORMATS)}.")
+        if given not in known:
+            raise ConfigError(f"Unknown format '{given}'. Known formats: {', '.join(known)}.")
         return given
     if str(path) == "-":
         return "jsonl"
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    if suffixes and suffixes[-1] in _EXTENSIONS:
+    if suffixes and _EXTENSIONS.get(suffixes[-1]) in known:
         return _EXTENSIONS[suffixes[-1]]
     raise ConfigError(
-        f"Cannot tell the format of '{path}' from its extension; pass --format ({', '.join(FORMATS)})."
+        f"Cannot tell the format of '{path}' from its extension; pass --format ({', '.join(known)})."
     )
 
 
@@ -239,24 +279,28 @@ def iter_chunks(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     stats: ReadStats | None = None,
     field_map: FieldMap | None = None,
+    layout: Layout | None = None,
 ) -> Iterator[list[RawRow]]:
-    """Chunks of raw rows from a path (or ``-`` for stdin), a DataFrame, or an iterable of dicts.
+    """Chunks of raw rows from a path (or ``-`` for stdin), an :class:`InputFile` or a list of
+    them (read as one feed), a DataFrame, or an iterable of dicts.
 
     ``field_map``: the map the rows will be read with; a CSV header without a column for one
     of its required fields is refused (:class:`~spamflood.errors.InputError`) before any row.
+    ``layout``: how plain inputs read (a ``lines`` file, a CSV without a header).
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1. Got {chunk_rows} instead.")
     stats = stats if stats is not None else ReadStats()
+    layout = layout if layout is not None else Layout()
     if isinstance(source, (str, Path)):
         kind = detect_format(source, fmt)
-        if kind == "jsonl":
-            rows: Iterable[RawRow] = _jsonl_rows(source, stats)
-        elif kind in ("csv", "tsv"):
-            rows = _csv_rows(source, "\t" if kind == "tsv" else ",", stats, field_map)
-        else:
+        layout.check(kind)
+        if kind == "parquet":
             yield from _parquet_chunks(source, chunk_rows, stats)
             return
+        rows: Iterable[RawRow] = _file_rows(source, kind, stats, field_map, layout)
+    elif isinstance(source, InputFile) or (isinstance(source, (list, tuple)) and source and all(isinstance(s, InputFile) for s in source)):
+        rows = _inputs_rows([source] if isinstance(source, InputFile) else list(source), fmt, chunk_rows, stats, field_map, layout)
     elif _is_dataframe(source):
         rows = _frame_rows(source)
     else:
@@ -269,6 +313,65 @@ def iter_chunks(
             chunk = []
     if chunk:
         yield chunk
+
+
+def _file_rows(path: str | Path, kind: str, stats: ReadStats, field_map: FieldMap | None, layout: Layout) -> Iterator[RawRow]:
+    if kind == "jsonl":
+        return _jsonl_rows(path, stats)
+    if kind == "lines":
+        if field_map is not None:
+            _check_header(list(layout.lines.names), field_map, path, "", given="--line-format")
+        return layout.rows(_text_lines(path, stats), str(path))
+    return _csv_rows(path, "\t" if kind == "tsv" else ",", stats, field_map, layout.columns)
+
+
+def _inputs_rows(
+    files: list[InputFile], fmt: str | None, chunk_rows: int, stats: ReadStats, field_map: FieldMap | None, layout: Layout
+) -> Iterator[RawRow]:
+    """The rows of several files as one feed, numbered on file after file (``stats.files``
+    says where each starts), each with its file's constant fields."""
+    kinds = [detect_format(f.path, fmt) for f in files]  # every format known before the first row
+    for kind in kinds:
+        layout.check(kind)
+    offset = 0
+    for file, kind in zip(files, kinds):
+        stats.files.append((offset, file.path))
+        last = 0
+        if kind == "parquet":
+            rows: Iterable[RawRow] = (row for chunk in _parquet_chunks(file.path, chunk_rows, stats) for row in chunk)
+        else:
+            rows = _file_rows(file.path, kind, stats, field_map, layout)
+        for line, payload in rows:
+            last = line
+            yield offset + line, _with_fields(payload, file.fields)
+        offset += last
+
+
+def _with_fields(payload: Any, fields: Any) -> Any:
+    if not fields:
+        return payload
+    if isinstance(payload, bytes):
+        try:
+            payload = _loads(payload)
+        except _JSONDecodeError:
+            return payload  # rejected as it is
+    if not isinstance(payload, dict) or CSV_ERROR_KEY in payload:
+        return payload
+    return {**payload, **fields}
+
+
+def _text_lines(path: str | Path, stats: ReadStats) -> Iterator[tuple[int, str]]:
+    """The lines of a plain-text file, numbered from 1, without their line ends (``\\n`` or
+    ``\\r\\n``); blank lines are skipped (counted in ``stats``). Invalid UTF-8 is kept
+    visible (as lone surrogates) for the row parser to reject."""
+    with _open_stream(path, stats) as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="\n")
+        for number, line in enumerate(text, start=1):
+            line = line.removesuffix("\n").removesuffix("\r")
+            if not line.strip():
+                stats.blank_lines += 1
+                continue
+            yield number, line
 
 
 @dataclass(frozen=True)
@@ -361,15 +464,9 @@ def _parses(line: bytes) -> bool:
 def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
     with _open_stream(path, stats) as stream:
         layout = _layout(stream.peek(_SNIFF)[:_SNIFF])
-        if layout == "array":
-            yield from _json_array_rows(stream, path, stats)
+        if layout in ("array", "pretty"):
+            yield from _json_document_rows(stream, path, stats, pretty=layout == "pretty")
             return
-        if layout == "pretty":
-            raise InputError(
-                f"'{path}' holds pretty-printed JSON (an object spread over several lines), not JSON Lines "
-                f"(one object a line). Convert it, e.g. jq -c . '{path}' > posts.jsonl "
-                "(jq -c '.data[]' when the posts are a list under \"data\")."
-            )
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 stats.blank_lines += 1
@@ -377,24 +474,41 @@ def _jsonl_rows(path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
             yield number, line
 
 
-def _json_array_rows(stream: IO[bytes], path: str | Path, stats: ReadStats) -> Iterator[RawRow]:
-    """The elements of a JSON array as rows numbered from 1 (read whole, so up to
-    512 MiB)."""
+def _json_document_rows(stream: IO[bytes], path: str | Path, stats: ReadStats, *, pretty: bool) -> Iterator[RawRow]:
+    """The elements of a JSON array, or the records of a JSON object keyed by id (each with
+    its key as :data:`KEY_FIELD`), as rows numbered from 1 (read whole, so up to 512 MiB).
+    Other pretty-printed JSON is refused: its records cannot be told."""
     parts: list[bytes] = []
     size = 0
     while part := stream.read1(_BLOCK):  # type: ignore[attr-defined]
         size += len(part)
         if size > _JSON_ARRAY_LIMIT:
             raise InputError(
-                f"'{path}' is a JSON array of more than {_JSON_ARRAY_LIMIT >> 20:,} MiB, too large to read whole. "
+                f"'{path}' is a JSON document of more than {_JSON_ARRAY_LIMIT >> 20:,} MiB, too large to read whole. "
                 f"Convert it to JSON Lines, which is read as it streams: jq -c '.[]' '{path}' > posts.jsonl"
             )
         parts.append(part)
     try:
         records = _loads(b"".join(parts))
     except _JSONDecodeError as exc:
-        broken = f" ({stats.truncated.message()})" if stats.truncated else ""
-        raise InputError(f"'{path}' looks like a JSON array but cannot be read: {exc}{broken}") from None
+        if pretty:
+            records = None
+        else:
+            broken = f" ({stats.truncated.message()})" if stats.truncated else ""
+            raise InputError(f"'{path}' looks like a JSON array but cannot be read: {exc}{broken}") from None
+    if isinstance(records, dict) and records and all(isinstance(v, dict) for v in records.values()):
+        stats.notes.append(
+            f"'{path}' is a JSON object of {len(records):,} records keyed by id: read as rows (numbered from 1), "
+            f"each with its key as '{KEY_FIELD}'"
+        )
+        yield from enumerate(({**record, KEY_FIELD: key} for key, record in records.items()), start=1)
+        return
+    if pretty:
+        raise InputError(
+            f"'{path}' holds pretty-printed JSON (an object spread over several lines), not JSON Lines "
+            f"(one object a line). Convert it, e.g. jq -c . '{path}' > posts.jsonl "
+            "(jq -c '.data[]' when the posts are a list under \"data\")."
+        )
     if not isinstance(records, list):  # "[1] [2]" and the like
         raise InputError(f"'{path}' looks like a JSON array but holds a {type(records).__name__}.")
     stats.notes.append(f"'{path}' is a JSON array: its {len(records):,} elements were read as rows (numbered from 1)")
@@ -404,22 +518,30 @@ def _json_array_rows(stream: IO[bytes], path: str | Path, stats: ReadStats) -> I
 _DELIMITERS = (",", "\t", ";", "|")
 
 
-def _csv_rows(path: str | Path, delimiter: str, stats: ReadStats, field_map: FieldMap | None) -> Iterator[RawRow]:
+def _csv_rows(
+    path: str | Path, delimiter: str, stats: ReadStats, field_map: FieldMap | None, columns: tuple[str, ...] | None = None
+) -> Iterator[RawRow]:
+    """Rows of a CSV/TSV, keyed by its header, or by ``columns`` for a file without one (each
+    row then also carries ``@row``, where it was read)."""
     csv.field_size_limit(2**31 - 1)
     binary = _open_stream(path, stats)
     # surrogateescape keeps invalid UTF-8 bytes visible (as lone surrogates) instead of failing
     # the whole file; RowParser rejects the rows that carry them.
     text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
     try:
-        delimiter = _sniff_delimiter(binary.peek(_SNIFF)[:_SNIFF], delimiter, path, stats)
+        if columns is None:
+            delimiter = _sniff_delimiter(binary.peek(_SNIFF)[:_SNIFF], delimiter, path, stats)
         reader = csv.reader(text, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        header = [h.lstrip("\ufeff").strip() for h in header]
+        if columns is None:
+            try:
+                header = next(reader)
+            except StopIteration:
+                return
+            header = [h.lstrip("\ufeff").strip() for h in header]
+        else:
+            header = list(columns)
         if field_map is not None:
-            _check_header(header, field_map, path, delimiter)
+            _check_header(header, field_map, path, delimiter, given="--columns" if columns is not None else None)
         width = len(header)
         start = reader.line_num + 1
         while True:
@@ -441,7 +563,10 @@ def _csv_rows(path: str | Path, delimiter: str, stats: ReadStats, field_map: Fie
                     CSV_RAW_KEY: values,
                 }
                 continue
-            yield line, dict(zip(header, values))
+            record = dict(zip(header, values))
+            if columns is not None:
+                record[ROW_KEY] = f"{path}:{line}"
+            yield line, record
     finally:
         text.close()
 
@@ -459,14 +584,20 @@ def _sniff_delimiter(head: bytes, delimiter: str, path: str | Path, stats: ReadS
     return best
 
 
-def _check_header(header: list[str], field_map: FieldMap, path: str | Path, delimiter: str) -> None:
-    """Refuse a header without a column for a required field: every row would be rejected."""
-    columns = set(header)
+def _check_header(header: list[str], field_map: FieldMap, path: str | Path, delimiter: str, *, given: str | None = None) -> None:
+    """Refuse a header (or the fields ``given`` by ``--columns``/``--line-format``) without a
+    column for a required field: every row would be rejected."""
+    columns = set(header) | ({ROW_KEY} if given else set())
     wanted = {name: [".".join(parts) for parts in field_map.compiled(name) or ()] for name in field_map.required}
     absent = [(name, keys) for name, keys in wanted.items() if not columns.intersection(keys)]
     if not absent:
         return
     expected = ", ".join(name if keys == [name] else f"{name} (column {' or '.join(map(repr, keys))})" for name, keys in absent)
+    if given:
+        raise InputError(
+            f"'{path}': {given} names no field for {expected}; it names {', '.join(map(repr, header))}. "
+            f"Name it there, or map the field to one of them (--map {absent[0][0]}=<column>; {ROW_KEY} is where a row was read)."
+        )
     found = ", ".join(map(repr, header[:12])) + (", ..." if len(header) > 12 else "")
     tsv = "; a tab-separated file needs --format tsv" if delimiter == "," else ""
     raise InputError(

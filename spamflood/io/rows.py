@@ -50,6 +50,8 @@ CSV_ERROR_KEY = "\x00csv_error"
 """Key under which a CSV reader passes a row it could not split (value: the reason)."""
 CSV_RAW_KEY = "\x00csv_raw"
 """Key under which it passes that row's raw values."""
+CSV_ERROR_FIELD_KEY = "\x00csv_field"
+"""Key under which it may name the field that could not be read (a line without a separator)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +62,15 @@ class Reject:
     field: str | None
     reason: str
     raw: str
+    file: str | None = None
+    """The input file the row is in, when several were read as one feed (else ``None``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "reason": self.reason, "raw": self.raw}
+        where = {"file": self.file} if self.file is not None else {}
+        return {**where, "line": self.line, "field": self.field, "reason": self.reason, "raw": self.raw}
 
     def message(self) -> str:
-        return str(InputError(self.reason, line=self.line, field=self.field))
+        return str(InputError(self.reason, line=self.line, field=self.field, file=self.file))
 
 
 @dataclass
@@ -428,7 +433,7 @@ class RowParser:
             if not isinstance(payload, Mapping):
                 raise InputError(f"expected a record (mapping), got {type(payload).__name__}", line=line)
             if CSV_ERROR_KEY in payload:
-                raise InputError(str(payload[CSV_ERROR_KEY]), line=line)
+                raise InputError(str(payload[CSV_ERROR_KEY]), line=line, field=payload.get(CSV_ERROR_FIELD_KEY))
             return payload
         try:
             record = _loads(payload)

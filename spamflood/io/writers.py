@@ -65,7 +65,7 @@ class RecordWriter:
 
     def __init__(self, path: str | Path, fmt: str | None = None) -> None:
         self.path = str(path)
-        self.format = detect_format(path, fmt)
+        self.format = detect_format(path, fmt, output=True)
         self.count = 0
         self._output: AtomicOutput | None = None
         self._closed = False

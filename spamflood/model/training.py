@@ -3,14 +3,16 @@
 Labels come from a field of each post (``--label-field``) or from a truth file joined on the
 post id (what ``spamflood synth --truth`` writes). A label value may be a boolean, ``0``/``1``,
 one of the words in :data:`SPAM_WORDS`/:data:`HAM_WORDS`, or a list of label names (empty =
-not spam; each name that is a known label also trains that label's head).
+not spam; each name that is a known label also trains that label's head); or, when the export
+has labels of its own (``scam``/``real``), one of the values given to ``label_values``
+(``--label-values scam=1,real=0``), and then only those.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +32,36 @@ __all__ = [
     "label_report",
     "labelled_features",
     "parse_label",
+    "parse_label_values",
 ]
 
 SPAM_WORDS = frozenset({"1", "true", "yes", "spam", "ad", "ads", "advert", "junk", "flood", "marketing"})
 HAM_WORDS = frozenset({"0", "false", "no", "ham", "not spam", "chat", "legit", "normal", "organic", "clean"})
 
 
-def parse_label(value: Any) -> tuple[int, list[str]] | None:
-    """``(spam, label names)`` for one label value, or ``None`` when it is not a label."""
+def parse_label_values(spec: str) -> dict[str, int]:
+    """``{"scam": 1, "real": 0}`` from ``scam=1,real=0``: the export's own label values.
+
+    >>> parse_label_values("spam=1, ham=0")
+    {'spam': 1, 'ham': 0}
+    """
+    values: dict[str, int] = {}
+    for item in spec.split(","):
+        name, sep, target = item.strip().rpartition("=")
+        if not sep or not name.strip() or target.strip() not in ("0", "1"):
+            raise ConfigError(f"--label-values item {item.strip()!r} must look like value=1 or value=0 (e.g. spam=1,ham=0).")
+        values[name.strip().lower()] = int(target)
+    if set(values.values()) != {0, 1}:
+        raise ConfigError(f"--label-values {spec!r} must name a value for spam (=1) and one for not spam (=0).")
+    return values
+
+
+def parse_label(value: Any, values: Mapping[str, int] | None = None) -> tuple[int, list[str]] | None:
+    """``(spam, label names)`` for one label value, or ``None`` when it is not a label.
+    ``values``: the only values that are labels, and what each means (case-insensitive)."""
+    if values is not None:
+        target = values.get(str(value).strip().lower()) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        return None if target is None else (target, [])
     if isinstance(value, bool):
         return int(value), []
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -126,19 +150,22 @@ def labelled_features(
     fmt: str | None = None,
     tz: str = "UTC",
     progress: Callable[[int], None] | None = None,
+    layout: Any = None,
+    label_values: Mapping[str, int] | None = None,
 ) -> LabelledFeatures:
     """Score ``posts`` with ``detector`` (criteria on) to get every feature and the detector's
     score, and read each post's label from ``label_field`` (or from ``truth``, by id).
 
-    A post whose label is missing or unreadable goes to ``rejects`` with its line and the
-    field, like any bad row.
+    A post whose label is missing or unreadable (not one of ``label_values``, when given) goes
+    to ``rejects`` with its line and the field, like any bad row; with several input files,
+    with its file too.
     """
     from spamflood.io.fieldmap import FieldMap
 
     if truth is None:
         base = field_map or FieldMap.parse()
         field_map = FieldMap(paths=dict(base.paths), required=base.required, keep=tuple(base.keep) + (label_field,))
-    result = detector.score(posts, field_map=field_map, fmt=fmt, tz=tz, progress=progress)
+    result = detector.score(posts, field_map=field_map, fmt=fmt, tz=tz, progress=progress, layout=layout)
     batch = result.batch
     values = [truth.get(i) for i in batch.ids] if truth is not None else batch.extra.get(label_field, [None] * len(batch))
     keep: list[int] = []
@@ -146,9 +173,10 @@ def labelled_features(
     names: list[list[str]] = []
     rejects = list(result.rejects)
     for i, value in enumerate(values):
-        parsed = parse_label(value)
+        parsed = parse_label(value, label_values)
         if parsed is None:
-            what = "no label" if value is None else f"label {value!r} is not spam/ham, 0/1, a boolean or a list of labels"
+            known = "spam/ham, 0/1, a boolean or a list of labels" if label_values is None else "one of " + ", ".join(label_values)
+            what = "no label" if value is None else f"label {value!r} is not {known}"
             where = "in the truth file" if truth is not None else ""
             rejects.append(
                 Reject(line=int(batch.lines[i]), field=label_field, reason=f"{what} {where}".strip(), raw=_raw(batch, i, value))
@@ -164,6 +192,9 @@ def labelled_features(
         if any(label in n for n in names)
     }
     rejects.sort(key=lambda r: r.line)
+    rejects = [result.read.place(r) for r in rejects]
+    if isinstance(posts, (str, Path)) and str(posts) != "-":  # one file: each reject names it too
+        rejects = [replace(r, file=str(posts)) for r in rejects]
     return LabelledFeatures(
         features={k: np.asarray(v)[index] for k, v in result.features.items()},
         texts=[batch.texts[i] for i in keep],

@@ -68,6 +68,8 @@ def check_input(path: str, fmt: str | None = None) -> str:
     engine's own checks and messages (a cheap look at its first row; folders, globs and
     cluster paths are left to Spark). Raises :class:`~spamflood.errors.ConfigError`."""
     kind = detect_format(path, fmt)
+    if kind == "lines":
+        raise ConfigError("--engine spark reads JSONL, CSV/TSV and Parquet, not plain-text lines (use --engine local).")
     if path == "-":
         raise ConfigError("--engine spark reads files, not standard input: give a path (or use --engine local).")
     if not _is_uri(path) and not Path(path).is_dir() and not any(c in path for c in "*?["):
@@ -84,7 +86,7 @@ def check_output(path: str, fmt: str | None = None) -> str:
             "To write folders of Parquet part files on a cluster filesystem, use "
             "spamflood.spark.score_parquet (see docs/spark.md)."
         )
-    return detect_format(path, fmt)
+    return detect_format(path, fmt, output=True)
 
 
 @dataclass
