@@ -72,7 +72,7 @@ def test_on_the_whole_feed_every_one_of_these_labels_fires() -> None:
     assert fired == {"batch_accounts", "auto_posting", "chicken_soup", "holiday_template"}
     said = ev.sentences()
     assert said["chicken_soup"][0] == "chicken_soup: inspirational post at 07:00 UTC on 6 days"
-    assert said["auto_posting"][0] == "auto_posting: account soupbot posts at near-constant gaps (variation 0%)"
+    assert said["auto_posting"][0] == "auto_posting: account soupbot posts at near-constant gaps (variation 0%); its gaps vary by 0 s"
     assert said["holiday_template"][6] == (
         'holiday_template: "中秋" 5 days before Mid-Autumn Festival (2026-09-25); the same festival template from 4 accounts (4 posts)'
     )
