@@ -209,6 +209,16 @@ def test_a_daily_post_by_hand_is_not_a_clock_though_its_day_long_gaps_vary_littl
     assert reasons(ev) == ["auto_posting: account bot posts at near-constant gaps (variation 0%); its gaps vary by 0 s"]
 
 
+def test_a_person_posting_sixty_times_in_a_day_is_no_clock_by_volume_alone() -> None:
+    start = _epoch("2026-03-01T00:00:00")
+    rng = np.random.default_rng(11)
+    times = start + np.sort(rng.uniform(0, DAY, 60)).round(1)  # irregular gaps, seconds anywhere
+    heavy = [{"text": f"chat {i}", "author": "talker", "time": float(t)} for i, t in enumerate(times)]
+    v = _values(_batch(heavy), ["auto_posting"])
+    assert v["AUTO_POSTING_DAILY_PEAK"][0] >= 50 and v["AUTO_POSTING_GAP_CV"][0] > 0.3
+    assert not evaluate(_batch(heavy), families=["auto_posting"]).labels["auto_posting"].any()
+
+
 def test_times_without_seconds_say_nothing_about_zero_seconds() -> None:
     rows = [{"text": "x", "author": "a", "time": 1_700_000_040.0 + 60.0 * 7 * i} for i in range(6)]
     assert np.isnan(_values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"]).all()
