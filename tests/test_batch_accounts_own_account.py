@@ -147,3 +147,25 @@ def test_the_evidence_measured_apart_is_the_evidence_measured_inside(picks: list
     for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
         np.testing.assert_array_equal(apart.column(name), inside.column(name))
     assert apart.sentences() == inside.sentences()
+
+
+def test_a_cluster_pushed_by_a_batch_lists_batch_accounts_on_the_batch_not_on_the_brand_it_pushed() -> None:
+    # a brand posts its copy; six accounts made together, one name stem, empty profiles, push it
+    copy = "TeaJoy anniversary sale: jasmine tea 50% off the second one, grab yours"
+    brand = Post(id="o", text=copy, author="teajoy", time=T0, author_name="TeaJoy Official",
+                 author_bio="Tea for every day", author_created=T0 - 900 * 86400, followers=52000, following=80)
+    pushed = [
+        Post(id=f"c{k}", text=copy, author=f"u{k}", time=T0 + 60 + 30 * k, author_name=f"teafan{k:04d}",
+             author_bio="", author_created=T0 - 5 * 86400 + 7 * k, followers=3, following=400)
+        for k in range(6)
+    ]
+    result = Detector().score([brand, *pushed])
+    assert (result.clusters.labels == result.clusters.labels[0]).all()
+    assert "batch_accounts" not in result.labels[0] and "mass_share" in result.labels[0]
+    assert result.features["BATCH_ACCOUNTS_OWN_SIGNS"][0] == 0.0
+    for k in range(1, 7):
+        assert "batch_accounts" in result.labels[k]
+        (reason,) = [r for r in result.reasons[k] if r.startswith("batch_accounts")]
+        assert reason.startswith("batch_accounts: 86% of the cluster's 7 accounts have templated names (stem + digits)")
+        assert "its account one of them (templated name, created close to another, empty profile, " \
+               "follows like a bought account, under 30 days old)" in reason
