@@ -418,6 +418,7 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
         "BATCH_ACCOUNTS_OWN_SIGNS",
         "BATCH_ACCOUNTS_ACCOUNT_BURST",
         "BATCH_ACCOUNTS_ACCOUNT_SIGN",
+        "BATCH_ACCOUNTS_ACCOUNT_TWIN",
         "AUTO_POSTING_ON_THE_MINUTE",
         "COORDINATED_PAIRS",
         "COORDINATED_POSTS",

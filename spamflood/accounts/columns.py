@@ -21,7 +21,7 @@ from spamflood.accounts.table import AccountTable
 from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, default_bios, name_stems
 from spamflood.criteria.context import lexicon
 
-__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "account_columns", "created_burst", "template_counts"]
+__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "account_columns", "created_burst", "stem_twins", "template_counts"]
 
 DAY = 86400.0
 BURST_WINDOW = 600.0
@@ -87,6 +87,41 @@ def template_counts(values: Sequence[str | None] | None, n: int, stems: Sequence
     counts = np.bincount(codes[codes >= 0], minlength=len(table) + 1)  # +1: a slot for "no stem"
     out = np.where(codes >= 0, counts[codes] - 1, 0).astype(np.float64)
     out[np.array([v is None for v in values], dtype=bool)] = np.nan
+    return out
+
+
+def stem_twins(values: Sequence[str | None] | None, created: np.ndarray, window: float = BURST_WINDOW) -> np.ndarray:
+    """Per account: how many *other* accounts share the stem of its name (or handle: the
+    ``values``, as :func:`template_counts` reads them; a platform's default name, which every
+    new account gets, is no stem) and were created within ``window`` seconds of it: a
+    registration tool's pair, where :func:`created_burst` needs a crowd. NaN where the creation
+    time or the value is unknown.
+
+    >>> stem_twins(["shop_01", "shop_22", "shop_33", "bob_77", None], np.array([0.0, 20.0, 9000.0, 10.0, 5.0]), 600.0).tolist()
+    [1.0, 1.0, 0.0, 0.0, nan]
+    """
+    n = created.shape[0]
+    if values is None:
+        return np.full(n, np.nan)
+    known = ~np.isnan(created) & np.array([v is not None for v in values], dtype=bool)
+    out = np.where(known, 0.0, np.nan)
+    if not known.any():
+        return out
+    defaults = set(lexicon("batch_default_names").terms)
+    table: dict[str, int] = {}
+    codes = np.array(
+        [
+            table.setdefault(s, len(table)) if s is not None and len(s) >= 3 and _LETTER.search(s) and s not in defaults else -1
+            for s in name_stems(list(values))
+        ],
+        dtype=np.int64,
+    )
+    on = known & (codes >= 0)
+    rel = created[on] - created[on].min() if on.any() else created[on]
+    spacing = float(rel.max()) + 2 * window + 1.0 if on.any() else 1.0  # one stem's times never reach the next's
+    keys = codes[on] * spacing + rel
+    ordered = np.sort(keys)
+    out[on] = np.searchsorted(ordered, keys + window, side="right") - np.searchsorted(ordered, keys - window, side="left") - 1
     return out
 
 

@@ -20,7 +20,8 @@ A batch-made account posting alone (a single soft ad, a camouflage post) is in n
 its post's own account is judged too, exactly as ``spamflood accounts`` judges it
 (:func:`spamflood.accounts.evidence.batch_accounts`, among the accounts of the whole batch):
 created within ``BURST_WINDOW`` of at least ``min_accounts - 1`` others, with a second sign of a
-registration tool. The reason quotes that account's facts.
+registration tool, or of another account sharing its name's or handle's stem (a tool's pair).
+The reason quotes that account's facts.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "BATCH_ACCOUNTS_FOLLOW_RATIO",
         "BATCH_ACCOUNTS_YOUNG",
     )
-    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_OWN_SIGNS", "BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN")}
+    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_OWN_SIGNS", *_ACCOUNT_FEATURES)}
     clusters, codes = ctx.cols.clusters, ctx.author_codes()
     if codes is not None:
         out.update(_account_values(ctx, codes))
@@ -217,8 +218,8 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     evidence (``Columns.accounts``); spread to its posts; NaN for a post without an account
     or creation time."""
     cols, n = ctx.cols, ctx.n
-    burst, sign = np.full(n, np.nan), np.full(n, np.nan)
-    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    burst, sign, twin = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign, "BATCH_ACCOUNTS_ACCOUNT_TWIN": twin}
     evidence = cols.accounts
     posted = np.flatnonzero(codes >= 0)
     if (evidence is None and cols.author_created is None) or not posted.size:
@@ -237,12 +238,17 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
         at = evidence.positions(_at(cols.authors, rows))  # type: ignore[arg-type]
     burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
     sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
+    twin[posted] = _looked_up(evidence.twin, at)[codes[posted]]
     # a post whose account's rule holds quotes its own account: its snippets are keyed by it
     reasons = [evidence.reasons[k] if k >= 0 else None for k in at.tolist()]
     fired = np.fromiter((r is not None for r in reasons), dtype=bool, count=len(reasons))
     keys = np.where(fired[np.maximum(codes, 0)] & (codes >= 0), codes, -1)
     ctx.cache["batch_accounts_account"] = (codes, reasons, keys)
     return out
+
+
+_ACCOUNT_FEATURES = ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN", "BATCH_ACCOUNTS_ACCOUNT_TWIN")
+"""The post's own account's evidence (:func:`_account_values`)."""
 
 
 def _looked_up(values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -352,9 +358,14 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
         elif name == "BATCH_ACCOUNTS_OWN_SIGNS":
             carried = [sign for bit, sign in enumerate(OWN_SIGNS) if int(value) >> bit & 1]
             out[name] = "its account one of them (" + ", ".join(carried) + ")"
-        elif name == "BATCH_ACCOUNTS_ACCOUNT_BURST":  # the one sentence says the burst and the sign
+        elif name == _sentence_feature(features):  # one sentence says the burst, the sign and the pair
             out[name] = _account_reason(ctx, i)
     return out
+
+
+def _sentence_feature(hits: Mapping[str, float]) -> str:
+    """The hit feature that carries the account's sentence: the burst, else the pair."""
+    return "BATCH_ACCOUNTS_ACCOUNT_BURST" if "BATCH_ACCOUNTS_ACCOUNT_BURST" in hits else "BATCH_ACCOUNTS_ACCOUNT_TWIN"
 
 
 def _account_reason(ctx: Context, i: int) -> str:
