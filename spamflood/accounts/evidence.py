@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from spamflood.accounts.columns import BURST_WINDOW, account_columns, stem_twins
+from spamflood.accounts.columns import BURST_WINDOW, account_columns, account_stems, stem_twins
 from spamflood.accounts.table import AccountTable
 
 __all__ = [
@@ -72,10 +72,17 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds < 7200 else f"{seconds / 3600:g} h"
 
 
-def twins(t: AccountTable, burst_window: float) -> tuple[np.ndarray, np.ndarray]:
+def twins(
+    t: AccountTable, burst_window: float, stems: tuple[list[str | None] | None, list[str | None]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per account: the other accounts sharing its name's stem, and its handle's, created
-    within ``burst_window`` of it (:func:`~spamflood.accounts.columns.stem_twins`)."""
-    return stem_twins(t.author_name, t.author_created, burst_window), stem_twins(t.authors, t.author_created, burst_window)
+    within ``burst_window`` of it (:func:`~spamflood.accounts.columns.stem_twins`; ``stems``:
+    :func:`~spamflood.accounts.columns.account_stems` when the caller has them)."""
+    name_st, handle_st = (None, None) if stems is None else stems
+    return (
+        stem_twins(t.author_name, t.author_created, burst_window, name_st),
+        stem_twins(t.authors, t.author_created, burst_window, handle_st),
+    )
 
 
 def batch_accounts(
@@ -178,9 +185,10 @@ class AccountEvidence:
     @classmethod
     def measure(cls, t: AccountTable, *, min_accounts: int, burst_window: float = BURST_WINDOW) -> AccountEvidence:
         """The evidence of every account of ``t`` among the others (one profile row each)."""
-        values = account_columns(t, burst_window)
+        stems = account_stems(t)  # read once for the features and the pairs
+        values = account_columns(t, burst_window, stems)
         sign = registration_sign(values, min_accounts=min_accounts)[0]
-        pairs = twins(t, burst_window)
+        pairs = twins(t, burst_window, stems)
         reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window, pairs=pairs)[1]
         twin = np.fmax(*pairs)
         return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts, twin)
