@@ -315,11 +315,20 @@ def _lsh_components(
 @numba.njit(cache=True, nogil=True)
 def _window_peaks(
     order: np.ndarray, starts: np.ndarray, times: np.ndarray, authors: np.ndarray, n_authors: int, window: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per cluster: peak posts and peak known authors within ``window``, the peak's start, the
-    distinct known authors, the first and last time. ``order`` holds each cluster's posts by
-    time with the untimed (NaN) ones last; an author code below 0 is unknown and never counted."""
+    distinct known authors, the first and last time; per post (by row): the most known authors
+    within one ``window`` that holds the post, and that window's start (an untimed post: its
+    cluster's peak). ``order`` holds each cluster's posts by time with the untimed (NaN) ones
+    last; an author code below 0 is unknown and never counted."""
     m = starts.shape[0] - 1
+    n = times.shape[0]
+    own_authors = np.zeros(n, dtype=np.int64)
+    own_start = np.full(n, np.nan)
+    # per sorted position r of a cluster: its window's first position and known authors
+    lefts = np.zeros(order.shape[0], dtype=np.int64)
+    insides = np.zeros(order.shape[0], dtype=np.int64)
+    queue = np.zeros(order.shape[0], dtype=np.int64)
     peak_posts = np.zeros(m, dtype=np.int64)
     peak_authors = np.zeros(m, dtype=np.int64)
     peak_start = np.full(m, np.nan)
@@ -352,11 +361,30 @@ def _window_peaks(
                     if count[b] == 0:
                         inside -= 1
                 left += 1
+            lefts[r] = left
+            insides[r] = inside
             if inside > peak_authors[c]:
                 peak_authors[c] = inside
                 peak_start[c] = times[order[left]]
             if r - left + 1 > peak_posts[c]:
                 peak_posts[c] = r - left + 1
+        # Each window holding post p lies inside the longest one ending at some r >= p whose
+        # first position is <= p: the most authors over those r, a sliding maximum (both ends
+        # only move forward), kept in a queue of positions with falling author counts.
+        head = 0
+        tail = 0
+        r = s
+        for p in range(s, timed):
+            while r < timed and lefts[r] <= p:
+                while tail > head and insides[queue[tail - 1]] <= insides[r]:
+                    tail -= 1
+                queue[tail] = r
+                tail += 1
+                r += 1
+            while queue[head] < p:
+                head += 1
+            own_authors[order[p]] = insides[queue[head]]
+            own_start[order[p]] = times[order[lefts[queue[head]]]]
         for r in range(left, timed):
             a = authors[order[r]]
             if a >= 0:
@@ -377,7 +405,10 @@ def _window_peaks(
         if timed == s:  # no post has a time: the cluster is one window
             peak_posts[c] = e - s
             peak_authors[c] = total
-    return peak_posts, peak_authors, peak_start, distinct, first, last
+        for p in range(timed, e):  # an untimed post may belong to any window: the peak's
+            own_authors[order[p]] = peak_authors[c]
+            own_start[order[p]] = peak_start[c]
+    return peak_posts, peak_authors, peak_start, distinct, first, last, own_authors, own_start
 
 
 class ClusterFinder:
@@ -517,6 +548,13 @@ class ClusterTable:
     peak_start: np.ndarray
     representative: np.ndarray
     window: float
+    post_peak_authors: np.ndarray | None = None
+    """Per post: the most known authors of its cluster within one ``window`` that holds the
+    post (0 in no cluster; an untimed post: its cluster's ``peak_authors``). A post of a
+    cluster whose copy was also posted weeks before or after a flood is in the flood only
+    when its own time is. ``None``: the cluster's peak stands for every post."""
+    post_peak_start: np.ndarray | None = None
+    """Per post: the start (epoch seconds) of that window (NaN in no cluster or untimed)."""
 
     def __len__(self) -> int:
         return int(self.size.shape[0])
@@ -585,7 +623,7 @@ def cluster_stats(
     starts = np.searchsorted(sorted_labels, np.arange(m + 1)).astype(np.int64)
     codes = np.asarray(author_codes, dtype=np.int64)
     n_authors = int(codes.max()) + 1 if n else 0
-    peak_posts, peak_authors, peak_start, distinct, first_time, last_time = _window_peaks(
+    peak_posts, peak_authors, peak_start, distinct, first_time, last_time, own_authors, own_start = _window_peaks(
         order, starts, t, codes, max(n_authors, 1), float(window)
     )
     size = np.diff(starts)
@@ -601,6 +639,8 @@ def cluster_stats(
         peak_start=peak_start,
         representative=representative,
         window=float(window),
+        post_peak_authors=own_authors,
+        post_peak_start=own_start,
     )
 
 

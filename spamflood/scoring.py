@@ -153,8 +153,10 @@ class RuleScorer:
     def cluster_features(self, table: ClusterTable, author_codes: np.ndarray) -> dict[str, np.ndarray]:
         """Per-post cluster features, named as in the criteria registry; 0 for a post in no cluster.
 
-        The accounts are counted twice: the most within one window (``AUTHORS_IN_WINDOW``, the
-        flood) and in the whole cluster whenever they posted (``CLUSTER_ACCOUNTS``), so that
+        The accounts are counted twice: the most within one window that holds the post
+        (``AUTHORS_IN_WINDOW``, the flood it is part of: a copy posted weeks before or after a
+        flood of the same text is not in it) and in the whole cluster whenever they posted
+        (``CLUSTER_ACCOUNTS``), so that
         copy spread over months by many accounts still counts as shared. ``author_codes``
         below 0 are unknown authors: such a post's copies are NaN, and so are both account
         counts of a cluster with no known author; the span is NaN for a cluster without a
@@ -174,11 +176,13 @@ class RuleScorer:
         span = table.last_time - table.first_time
         rate = table.peak_posts / (table.window / 3600.0)
         known_authors = table.authors > 0
-        accounts = np.where(known_authors, table.peak_authors, np.nan)
+        accounts = table.per_post(np.where(known_authors, table.peak_authors, np.nan))
+        if table.post_peak_authors is not None:  # the post's own window, not the cluster's peak
+            accounts = np.where(np.isnan(accounts) | (labels < 0), accounts, table.post_peak_authors)
         share = np.divide(table.peak_authors, table.authors, out=np.full(len(table), np.nan), where=known_authors)
         return {
             "MASS_SHARE_CLUSTER_SIZE": table.per_post(table.size.astype(np.float64)),
-            "MASS_SHARE_AUTHORS_IN_WINDOW": table.per_post(accounts),
+            "MASS_SHARE_AUTHORS_IN_WINDOW": accounts,
             "MASS_SHARE_PEAK_RATE": table.per_post(rate.astype(np.float64)),
             "MASS_SHARE_CLUSTER_SPAN": table.per_post(span.astype(np.float64)),
             "MASS_SHARE_CLUSTER_ACCOUNTS": table.per_post(np.where(known_authors, table.authors, np.nan)),
@@ -209,23 +213,31 @@ class RuleScorer:
 
     @staticmethod
     def _mass_reasons(table: ClusterTable, mass: np.ndarray, times: np.ndarray) -> dict[int, str]:
+        """Per fired post, its cluster's sentence quoting the window that holds the post (one
+        sentence per cluster and window: most clusters have one)."""
         fired = np.flatnonzero(mass > 0)
         clusters = table.labels[fired]
         untimed_posts = table.labels[(table.labels >= 0) & np.isnan(np.asarray(times, dtype=np.float64))]
         untimed = np.bincount(untimed_posts, minlength=len(table))
+        if table.post_peak_authors is None or table.post_peak_start is None:
+            peaks, starts = table.peak_authors[clusters], table.peak_start[clusters]
+        else:
+            peaks, starts = table.post_peak_authors[fired], table.post_peak_start[fired]
+        # a NaN start (no timed post) is never quoted; 0 keeps it a key equal to itself
+        keys = list(zip(clusters.tolist(), peaks.tolist(), np.nan_to_num(starts, nan=0.0).tolist()))
         sentences = {
-            c: mass_share_reason(
-                int(table.size[c]),
-                int(table.authors[c]),
-                float(table.last_time[c] - table.first_time[c]),
+            key: mass_share_reason(
+                int(table.size[key[0]]),
+                int(table.authors[key[0]]),
+                float(table.last_time[key[0]] - table.first_time[key[0]]),
                 table.window,
-                peak_authors=int(table.peak_authors[c]),
-                peak_start=float(table.peak_start[c]),
-                untimed=int(untimed[c]),
+                peak_authors=int(key[1]),
+                peak_start=float(key[2]),
+                untimed=int(untimed[key[0]]),
             )
-            for c in np.unique(clusters).tolist()
+            for key in dict.fromkeys(keys)
         }
-        return dict(zip(fired.tolist(), map(sentences.__getitem__, clusters.tolist())))
+        return dict(zip(fired.tolist(), map(sentences.__getitem__, keys)))
 
     @staticmethod
     def _repetition_reasons(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import spamflood
 from spamflood.accounts import AccountScorer, AccountTable
+from spamflood.accounts.columns import stem_twins
 from spamflood.accounts.features import ACCOUNT_FEATURES, AccountFeatures, created_burst, template_counts
 
 T0 = 1_767_434_400.0  # 2026-01-03 10:00 UTC
@@ -66,9 +67,21 @@ def test_a_burst_alone_is_no_label() -> None:
     assert AccountScorer().score_accounts(t).labels == [[], [], []]
 
 
-def test_a_label_needs_min_accounts_in_the_burst() -> None:
-    assert AccountScorer(min_accounts=7).score_accounts(profiles()).labels == [[]] * 10
-    assert AccountScorer(min_accounts=6).score_accounts(profiles()).labels[:6] == [["batch_accounts"]] * 6
+def test_a_burst_of_unrelated_names_needs_min_accounts() -> None:
+    t = profiles()
+    t.author_name = [f"{w} deals" for w in ("sun", "moon", "star", "sky", "sea", "rain")] + t.author_name[6:]  # no stem
+    assert AccountScorer(min_accounts=7).score_accounts(t).labels == [[]] * 10
+    assert AccountScorer(min_accounts=6).score_accounts(t).labels[:6] == [["batch_accounts"]] * 6
+
+
+def test_accounts_sharing_a_name_stem_made_within_the_window_are_a_tools_batch_whatever_min_accounts() -> None:
+    result = AccountScorer(min_accounts=7).score_accounts(profiles())
+    assert result.labels == [["batch_accounts"]] * 6 + [[]] * 4
+    assert result.reasons[0] == [
+        "batch_accounts: created 2026-01-03 10:00 UTC, 5 other accounts within 10 min; "
+        "name 'shop_deal_00' shares its stem with 5 other accounts created within 10 min of it; empty profile; "
+        "follows 800, followed by 2"
+    ]
 
 
 def test_absent_fields_give_nan_features_and_no_label() -> None:
@@ -326,6 +339,8 @@ def test_every_flagged_account_has_evidence_and_every_label_its_rule(
             | (f["ACCOUNT_EMPTY_PROFILE"] == 1)
             | (f["ACCOUNT_BOUGHT_FOLLOW"] == 1)
         )
+        # or a tool's pair: another account with its name's or handle's stem made within the window
+        rule |= (stem_twins(t.author_name, t.author_created) >= 1) | (stem_twins(t.authors, t.author_created) >= 1)
     for i in range(len(t)):
         assert result.labels[i] == (["batch_accounts"] if rule[i] else []), (i, result.records(features=True)[i])
         if not result.flagged[i]:

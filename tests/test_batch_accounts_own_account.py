@@ -116,8 +116,9 @@ def test_a_part_of_the_feed_given_the_feeds_account_evidence_judges_its_posts_as
         for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
             assert ev.column(name)[j] == whole.column(name)[k], (name, posts[k].id)
     assert ev.sentences()["batch_accounts"] == {0: whole.sentences()["batch_accounts"][0], 1: whole.sentences()["batch_accounts"][2]}
-    # measured alone, the part has two batch-made accounts: below min_accounts, nothing fires
-    assert not evaluate(PostBatch.from_posts(part), None, families=["batch_accounts"]).labels["batch_accounts"].any()
+    # measured alone, a part with one batch-made account has neither a burst nor a pair: nothing fires
+    alone = [posts[k] for k in (0, 5, 7)]
+    assert not evaluate(PostBatch.from_posts(alone), None, families=["batch_accounts"]).labels["batch_accounts"].any()
 
 
 def test_evidence_measured_for_another_min_accounts_is_a_loud_error() -> None:
@@ -147,3 +148,64 @@ def test_the_evidence_measured_apart_is_the_evidence_measured_inside(picks: list
     for name in ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"):
         np.testing.assert_array_equal(apart.column(name), inside.column(name))
     assert apart.sentences() == inside.sentences()
+
+
+def test_a_cluster_pushed_by_a_batch_lists_batch_accounts_on_the_batch_not_on_the_brand_it_pushed() -> None:
+    # a brand posts its copy; six accounts made together, one name stem, empty profiles, push it
+    copy = "TeaJoy anniversary sale: jasmine tea 50% off the second one, grab yours"
+    brand = Post(id="o", text=copy, author="teajoy", time=T0, author_name="TeaJoy Official",
+                 author_bio="Tea for every day", author_created=T0 - 900 * 86400, followers=52000, following=80)
+    pushed = [
+        Post(id=f"c{k}", text=copy, author=f"u{k}", time=T0 + 60 + 30 * k, author_name=f"teafan{k:04d}",
+             author_bio="", author_created=T0 - 5 * 86400 + 7 * k, followers=3, following=400)
+        for k in range(6)
+    ]
+    result = Detector().score([brand, *pushed])
+    assert (result.clusters.labels == result.clusters.labels[0]).all()
+    assert "batch_accounts" not in result.labels[0] and "mass_share" in result.labels[0]
+    assert result.features["BATCH_ACCOUNTS_OWN_SIGNS"][0] == 0.0
+    for k in range(1, 7):
+        assert "batch_accounts" in result.labels[k]
+        (reason,) = [r for r in result.reasons[k] if r.startswith("batch_accounts")]
+        assert reason.startswith("batch_accounts: 86% of the cluster's 7 accounts have templated names (stem + digits)")
+        assert "its account one of them (templated name, created close to another, empty profile, " \
+               "follows like a bought account, under 30 days old)" in reason
+
+
+def _pair(names: tuple[str, str], created_gap: float) -> list[Post]:
+    """Two accounts made ``created_gap`` seconds apart (handles with no stem, bios filled in),
+    each posting alone; and five ordinary accounts of :func:`_feed`."""
+    made = [
+        Post(id=f"t{k}", text=TEXTS[k], author=f"u{k}", time=T0 + 3600 * k, author_name=name,
+             author_bio="每天分享好物", author_created=T0 - 7 * 86400 + created_gap * k, followers=17, following=40)
+        for k, name in enumerate(names)
+    ]
+    return made + [post for post in _feed() if post.id.startswith("p")]
+
+
+def test_two_accounts_a_tool_made_together_under_one_name_stem_list_batch_accounts() -> None:
+    posts = _pair(("福利社5639", "福利社0829"), 20.0)
+    result = Detector().score(posts)
+    assert result.labels[0] == result.labels[1] == ["batch_accounts"]
+    assert result.reasons[0] == [
+        "batch_accounts: its account created 2024-09-03 00:00 UTC, 1 other accounts within 10 min; "
+        "name '福利社5639' shares its stem with 1 other account created within 10 min of it"
+    ]
+    assert result.features["BATCH_ACCOUNTS_ACCOUNT_TWIN"].tolist()[:2] == [1.0, 1.0]
+    assert not any(result.labels[2:])
+    # spamflood accounts says the same of the accounts
+    accounts = AccountScorer.load().score_accounts(AccountTable.from_posts(PostBatch.from_posts(posts)))
+    assert [accounts.labels[k][:1] for k in range(2)] == [["batch_accounts"], ["batch_accounts"]]
+
+
+@pytest.mark.parametrize(
+    ("names", "gap"),
+    [
+        pytest.param(("福利社5639", "福利社0829"), 3600.0, id="one-stem-an-hour-apart"),
+        pytest.param(("手机用户5639", "手机用户0829"), 20.0, id="a-platform-default-name-is-no-stem"),
+        pytest.param(("福利社5639", "小美0829"), 20.0, id="two-stems-made-together"),
+    ],
+)
+def test_a_pair_without_a_shared_stem_made_together_is_no_batch(names: tuple[str, str], gap: float) -> None:
+    result = Detector().score(_pair(names, gap))
+    assert not any("batch_accounts" in labels for labels in result.labels)

@@ -213,6 +213,43 @@ def test_cluster_times_come_from_the_posts_that_have_one(rows):
         assert table.peak_authors[c] <= table.authors[c]
 
 
+def test_a_copy_weeks_away_from_its_clusters_flood_is_not_in_the_flood():
+    # five accounts within 4 minutes, the same copy by a sixth account 20 days later, and one untimed copy
+    day = 86400.0
+    labels = np.zeros(7, dtype=np.int64)
+    times = np.array([0.0, 60.0, 120.0, 180.0, 240.0, 20 * day, np.nan])
+    table = cluster_stats(labels, times, np.arange(7), window=3600.0)
+    assert table.peak_authors[0] == 5
+    assert table.post_peak_authors.tolist() == [5, 5, 5, 5, 5, 1, 5]  # an untimed copy: the peak's
+    assert table.post_peak_start[:6].tolist() == [0.0] * 5 + [20 * day]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 2), st.one_of(st.none(), st.integers(0, 20_000)), st.integers(-1, 5)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_a_posts_window_holds_the_most_accounts_of_any_window_holding_it(rows):
+    labels = np.array([r[0] for r in rows], dtype=np.int64)
+    _, dense = np.unique(labels[labels >= 0], return_inverse=True)
+    labels[labels >= 0] = dense
+    times = np.array([np.nan if r[1] is None else float(r[1]) for r in rows])
+    codes = np.array([r[2] for r in rows], dtype=np.int64)
+    window = 3600.0
+    table = cluster_stats(labels, times, codes, window=window)
+    for i in np.flatnonzero((labels >= 0) & ~np.isnan(times)):
+        timed = np.flatnonzero((labels == labels[i]) & ~np.isnan(times))
+        starts = times[timed][(times[timed] <= times[i]) & (times[timed] >= times[i] - window)]
+        most = max(len({codes[k] for k in timed if s <= times[k] <= s + window and codes[k] >= 0}) for s in starts)
+        assert table.post_peak_authors[i] == most <= table.peak_authors[labels[i]]
+        start = table.post_peak_start[i]
+        assert start <= times[i] <= start + window
+    assert (table.post_peak_authors[labels < 0] == 0).all()
+
+
 def test_signature_digest_tells_rows_apart():
     sig = np.array([[1, 2, 3], [1, 2, 3], [3, 2, 1]], dtype=np.uint32)
     d = signature_digest(sig)

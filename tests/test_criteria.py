@@ -410,12 +410,15 @@ def test_flood_evidence_is_declared_monotone_and_what_has_no_order_is_no_model_i
     assert not any(f.monotone == -1 for f in FEATURES.values())
     # the post's own account's batch evidence is a label rule only until the bundled model is
     # retrained on it; of coordination the model reads the group's accounts and co-posts; a
-    # post's own :00 seconds only says which of a scheduling account's posts auto_posting lists
+    # post's own :00 seconds only says which of a scheduling account's posts auto_posting lists;
+    # which of its cluster's batch signs a post's own account carries are bits, not an order
     assert [f.name for f in FEATURES.values() if not f.model_input] == [
         "MASS_SHARE_CLUSTER_SPAN",
         "BATCH_ACCOUNTS_ACCOUNTS",
+        "BATCH_ACCOUNTS_OWN_SIGNS",
         "BATCH_ACCOUNTS_ACCOUNT_BURST",
         "BATCH_ACCOUNTS_ACCOUNT_SIGN",
+        "BATCH_ACCOUNTS_ACCOUNT_TWIN",
         "AUTO_POSTING_ON_THE_MINUTE",
         "COORDINATED_PAIRS",
         "COORDINATED_POSTS",

@@ -72,7 +72,7 @@ def test_on_the_whole_feed_every_one_of_these_labels_fires() -> None:
     assert fired == {"batch_accounts", "auto_posting", "chicken_soup", "holiday_template"}
     said = ev.sentences()
     assert said["chicken_soup"][0] == "chicken_soup: inspirational post at 07:00 UTC on 6 days"
-    assert said["auto_posting"][0] == "auto_posting: account soupbot posts at near-constant gaps (variation 0%)"
+    assert said["auto_posting"][0] == "auto_posting: account soupbot posts at near-constant gaps (variation 0%); its gaps vary by 0 s"
     assert said["holiday_template"][6] == (
         'holiday_template: "中秋" 5 days before Mid-Autumn Festival (2026-09-25); the same festival template from 4 accounts (4 posts)'
     )
@@ -89,9 +89,9 @@ def test_on_the_whole_feed_every_one_of_these_labels_fires() -> None:
                      "BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN"], id="batch_accounts-no-authors"),
         pytest.param("clusters", "batch_accounts", ["BATCH_ACCOUNTS_ACCOUNTS", "BATCH_ACCOUNTS_NAME_TEMPLATE"], id="batch_accounts-no-clusters"),
         pytest.param("times", "batch_accounts", ["BATCH_ACCOUNTS_YOUNG"], id="batch_accounts-no-times-fires-on-the-rest"),
-        pytest.param("times", "auto_posting", ["AUTO_POSTING_POSTS", "AUTO_POSTING_GAP_CV", "AUTO_POSTING_ZERO_SECONDS",
+        pytest.param("times", "auto_posting", ["AUTO_POSTING_POSTS", "AUTO_POSTING_GAP_CV", "AUTO_POSTING_GAP_SPREAD", "AUTO_POSTING_ZERO_SECONDS",
                      "AUTO_POSTING_ON_THE_MINUTE", "AUTO_POSTING_ROUND_MINUTE", "AUTO_POSTING_DAILY_PEAK"], id="auto_posting-no-times"),
-        pytest.param("authors", "auto_posting", ["AUTO_POSTING_POSTS", "AUTO_POSTING_GAP_CV", "AUTO_POSTING_ZERO_SECONDS",
+        pytest.param("authors", "auto_posting", ["AUTO_POSTING_POSTS", "AUTO_POSTING_GAP_CV", "AUTO_POSTING_GAP_SPREAD", "AUTO_POSTING_ZERO_SECONDS",
                      "AUTO_POSTING_ON_THE_MINUTE", "AUTO_POSTING_ROUND_MINUTE", "AUTO_POSTING_DAILY_PEAK"], id="auto_posting-no-authors"),
         pytest.param("times", "chicken_soup", ["CHICKEN_SOUP_FIXED_TIME"], id="chicken_soup-no-times"),
         pytest.param("authors", "chicken_soup", ["CHICKEN_SOUP_FIXED_TIME"], id="chicken_soup-no-authors"),

@@ -193,6 +193,32 @@ def test_a_scheduler_posts_at_regular_gaps_on_the_minute() -> None:
     assert "auto_posting: account bot posts at near-constant gaps (variation 0%)" in reasons(ev)[0]
 
 
+def test_a_daily_post_by_hand_is_not_a_clock_though_its_day_long_gaps_vary_little() -> None:
+    # "good night" by hand around 22:52 every evening: gaps of a day varying by minutes (a
+    # variation under 0.1 of a day allows 2.4 h); a scheduler's gaps vary by seconds
+    start = _epoch("2026-03-01T14:52:00")
+    rng = np.random.default_rng(5)
+    by_hand = [{"text": f"good night {i}", "author": "me", "time": start + i * DAY + float(rng.integers(-200, 300))} for i in range(12)]
+    clock = [{"text": f"good night {i}", "author": "bot", "time": start + 3.0 + i * DAY} for i in range(12)]
+    v = _values(_batch(by_hand + clock), ["auto_posting"])
+    assert v["AUTO_POSTING_GAP_CV"][0] < 0.01 and v["AUTO_POSTING_GAP_SPREAD"][0] > 60
+    assert v["AUTO_POSTING_GAP_SPREAD"][12] == 0.0
+    labels = evaluate(_batch(by_hand + clock), families=["auto_posting"]).labels["auto_posting"]
+    assert not labels[:12].any() and labels[12:].all()
+    ev = evaluate(_batch(clock), families=["auto_posting"]).evidence[0]
+    assert reasons(ev) == ["auto_posting: account bot posts at near-constant gaps (variation 0%); its gaps vary by 0 s"]
+
+
+def test_a_person_posting_sixty_times_in_a_day_is_no_clock_by_volume_alone() -> None:
+    start = _epoch("2026-03-01T00:00:00")
+    rng = np.random.default_rng(11)
+    times = start + np.sort(rng.uniform(0, DAY, 60)).round(1)  # irregular gaps, seconds anywhere
+    heavy = [{"text": f"chat {i}", "author": "talker", "time": float(t)} for i, t in enumerate(times)]
+    v = _values(_batch(heavy), ["auto_posting"])
+    assert v["AUTO_POSTING_DAILY_PEAK"][0] >= 50 and v["AUTO_POSTING_GAP_CV"][0] > 0.3
+    assert not evaluate(_batch(heavy), families=["auto_posting"]).labels["auto_posting"].any()
+
+
 def test_times_without_seconds_say_nothing_about_zero_seconds() -> None:
     rows = [{"text": "x", "author": "a", "time": 1_700_000_040.0 + 60.0 * 7 * i} for i in range(6)]
     assert np.isnan(_values(_batch(rows), ["auto_posting"])["AUTO_POSTING_ZERO_SECONDS"]).all()

@@ -436,3 +436,20 @@ def test_the_cli_finds_a_flood_in_an_export_without_times(tmp_path):
     assert run.returncode == 0, run.stderr
     (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert row["flood"] and "mass_share" in row["labels"] and row["span"] == "unknown" and row["first_time"] is None
+
+
+def test_a_copy_posted_weeks_from_a_flood_of_its_text_is_not_part_of_the_flood():
+    # six accounts within 10 minutes; the same copy from two other accounts three weeks later,
+    # and a second flood of it from five more accounts five weeks later (one campaign's copy reused)
+    weeks = 7 * 86400.0
+    feed = _flood(6) + [
+        {"id": f"late{k}", "text": FLOOD_COPY, "author": f"reader{k}", "time": BASE + 3 * weeks + 600 * k} for k in range(2)
+    ] + [{"id": f"again{k}", "text": FLOOD_COPY, "author": f"pusher{k}", "time": BASE + 5 * weeks + 60 * k} for k in range(5)]
+    result = Detector().score(feed)
+    assert len(set(result.clusters.labels.tolist())) == 1  # one cluster of 13 copies
+    listed = {post.id: "mass_share" in post.labels for post in result}
+    assert listed == {**{f"m{k}": True for k in range(6)}, "late0": False, "late1": False, **{f"again{k}": True for k in range(5)}}
+    said = {post.id: next(r for r in post.reasons if r.startswith("mass_share")) for post in result if listed[post.id]}
+    assert said["m0"] == "mass_share: 13 near-identical posts from 13 accounts; 6 accounts within 60 min from 2026-02-17 00:00 UTC"
+    assert said["again0"] == "mass_share: 13 near-identical posts from 13 accounts; 5 accounts within 60 min from 2026-03-24 00:00 UTC"
+    assert result.features["MASS_SHARE_AUTHORS_IN_WINDOW"].tolist() == [6.0] * 6 + [2.0] * 2 + [5.0] * 5

@@ -21,7 +21,7 @@ from spamflood.accounts.table import AccountTable
 from spamflood.criteria.batch_accounts import FOLLOW_MIN, FOLLOW_RATIO, default_bios, name_stems
 from spamflood.criteria.context import lexicon
 
-__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "account_columns", "created_burst", "template_counts"]
+__all__ = ["ACCOUNT_FEATURES", "BURST_WINDOW", "PROFILE_FEATURES", "account_columns", "account_stems", "created_burst", "stem_twins", "template_counts"]
 
 DAY = 86400.0
 BURST_WINDOW = 600.0
@@ -90,9 +90,60 @@ def template_counts(values: Sequence[str | None] | None, n: int, stems: Sequence
     return out
 
 
-def account_columns(t: AccountTable, burst_window: float = BURST_WINDOW) -> dict[str, np.ndarray]:
+def account_stems(t: AccountTable) -> tuple[list[str | None] | None, list[str | None]]:
+    """The :func:`name_stems` of every account's name (``None`` without names) and handle, read
+    once for :func:`account_columns` and :func:`stem_twins`."""
+    return (None if t.author_name is None else name_stems(t.author_name)), name_stems(list(t.authors))
+
+
+def stem_twins(
+    values: Sequence[str | None] | None,
+    created: np.ndarray,
+    window: float = BURST_WINDOW,
+    stems: Sequence[str | None] | None = None,
+) -> np.ndarray:
+    """Per account: how many *other* accounts share the stem of its name (or handle: the
+    ``values``, as :func:`template_counts` reads them; a platform's default name, which every
+    new account gets, is no stem) and were created within ``window`` seconds of it: a
+    registration tool's pair, where :func:`created_burst` needs a crowd. NaN where the creation
+    time or the value is unknown. ``stems``: the values' :func:`name_stems` when the caller has
+    read them already.
+
+    >>> stem_twins(["shop_01", "shop_22", "shop_33", "bob_77", None], np.array([0.0, 20.0, 9000.0, 10.0, 5.0]), 600.0).tolist()
+    [1.0, 1.0, 0.0, 0.0, nan]
+    """
+    n = created.shape[0]
+    if values is None:
+        return np.full(n, np.nan)
+    known = ~np.isnan(created) & np.array([v is not None for v in values], dtype=bool)
+    out = np.where(known, 0.0, np.nan)
+    if not known.any():
+        return out
+    if stems is None:
+        stems = name_stems(list(values))
+    defaults = set(lexicon("batch_default_names").terms)
+    code: dict[str | None, int] = {None: -1}
+    for stem in dict.fromkeys(stems):  # each distinct stem judged once
+        if stem is not None:
+            code[stem] = len(code) if len(stem) >= 3 and _LETTER.search(stem) and stem not in defaults else -1
+    codes = np.fromiter(map(code.__getitem__, stems), dtype=np.int64, count=n)
+    on = known & (codes >= 0)
+    rel = created[on] - created[on].min() if on.any() else created[on]
+    spacing = float(rel.max()) + 2 * window + 1.0 if on.any() else 1.0  # one stem's times never reach the next's
+    keys = codes[on] * spacing + rel
+    ordered = np.sort(keys)
+    out[on] = np.searchsorted(ordered, keys + window, side="right") - np.searchsorted(ordered, keys - window, side="left") - 1
+    return out
+
+
+def account_columns(
+    t: AccountTable,
+    burst_window: float = BURST_WINDOW,
+    stems: tuple[list[str | None] | None, list[str | None]] | None = None,
+) -> dict[str, np.ndarray]:
     """Every feature of every account of ``t`` as a named column, in :data:`ACCOUNT_FEATURES`
-    order (plain numpy: the post detector reads an account's evidence without scikit-learn)."""
+    order (plain numpy: the post detector reads an account's evidence without scikit-learn);
+    ``stems``: :func:`account_stems` of ``t`` when the caller has them."""
     n = len(t)
     nan = np.full(n, np.nan)
     fol, ing, st, created = t.followers, t.following, t.statuses, t.author_created
@@ -109,20 +160,21 @@ def account_columns(t: AccountTable, burst_window: float = BURST_WINDOW) -> dict
             ((ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))).astype(np.float64),
         )
         per_day = np.log1p(st / np.maximum(age, 1.0))
-    stems: list[str | None] | None = None
+    name_st, handle_st = (None, None) if stems is None else stems
     default_name = nan
     if t.author_name is not None:
-        stems = name_stems(t.author_name)  # read once: the default names and the name templates
+        if name_st is None:
+            name_st = name_stems(t.author_name)  # read once: the default names and the name templates
         defaults = set(lexicon("batch_default_names").terms)
-        default_name = np.array([np.nan if v is None else float(s in defaults) for v, s in zip(t.author_name, stems)])
+        default_name = np.array([np.nan if v is None else float(s in defaults) for v, s in zip(t.author_name, name_st)])
     if t.author_bio is not None:
         empty = default_bios(t.author_bio).astype(np.float64)
     else:
         empty = nan
     return {
         "ACCOUNT_CREATED_BURST": created_burst(created, burst_window),
-        "ACCOUNT_NAME_TEMPLATE": template_counts(t.author_name, n, stems),
-        "ACCOUNT_HANDLE_TEMPLATE": template_counts(t.authors, n),
+        "ACCOUNT_NAME_TEMPLATE": template_counts(t.author_name, n, name_st),
+        "ACCOUNT_HANDLE_TEMPLATE": template_counts(t.authors, n, handle_st),
         "ACCOUNT_DEFAULT_NAME": default_name,
         "ACCOUNT_EMPTY_PROFILE": empty,
         "ACCOUNT_FOLLOWERS": np.log1p(fol),

@@ -5,7 +5,12 @@ within ``burst_window`` of at least ``min_accounts - 1`` other accounts of the i
 carries a second sign of a registration tool: a name or handle whose stem (before its
 trailing digits) other accounts share, a platform's default name, an empty or default
 profile, or the follow pattern of bought accounts. A burst alone is not enough: in an export
-of millions, some ordinary accounts are created in the same minutes by chance.
+of millions, some ordinary accounts are created in the same minutes by chance. Or a tool's
+pair: another account sharing the stem of its name or handle (not a platform's default name)
+was created within ``burst_window`` of it (:func:`~spamflood.accounts.columns.stem_twins`): two
+signs pointing at one partner, which chance does not give (no genuine account of cresci-2017
+has such a twin, nor any organic account of the synthetic feed), where a crowd of
+``min_accounts`` is what a burst of unrelated names needs.
 
 From a feed of posts, each label its posts got is listed on the account too, with how many
 of its posts carried it and the first such post's reason: ``mass_share``, ``repetition``, and
@@ -27,7 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from spamflood.accounts.columns import BURST_WINDOW, account_columns
+from spamflood.accounts.columns import BURST_WINDOW, account_columns, account_stems, stem_twins
 from spamflood.accounts.table import AccountTable
 
 __all__ = [
@@ -67,15 +72,36 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds < 7200 else f"{seconds / 3600:g} h"
 
 
+def twins(
+    t: AccountTable, burst_window: float, stems: tuple[list[str | None] | None, list[str | None]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: the other accounts sharing its name's stem, and its handle's, created
+    within ``burst_window`` of it (:func:`~spamflood.accounts.columns.stem_twins`; ``stems``:
+    :func:`~spamflood.accounts.columns.account_stems` when the caller has them)."""
+    name_st, handle_st = (None, None) if stems is None else stems
+    return (
+        stem_twins(t.author_name, t.author_created, burst_window, name_st),
+        stem_twins(t.authors, t.author_created, burst_window, handle_st),
+    )
+
+
 def batch_accounts(
-    t: AccountTable, values: Mapping[str, np.ndarray], *, min_accounts: int, burst_window: float
+    t: AccountTable,
+    values: Mapping[str, np.ndarray],
+    *,
+    min_accounts: int,
+    burst_window: float,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str | None]]:
-    """Where ``batch_accounts`` fires, and its reason there (``None`` elsewhere)."""
+    """Where ``batch_accounts`` fires, and its reason there (``None`` elsewhere); ``pairs``:
+    the :func:`twins` of ``t`` when the caller has them already."""
     n = len(t)
+    name_twins, handle_twins = twins(t, burst_window) if pairs is None else pairs
     with np.errstate(invalid="ignore"):
         burst = values["ACCOUNT_CREATED_BURST"] >= min_accounts - 1
+        twin_name, twin_handle = name_twins >= 1, handle_twins >= 1
     sign, (name_t, handle_t, default, empty, bought) = registration_sign(values, min_accounts=min_accounts)
-    fired = burst & (sign == 1)
+    fired = (burst & (sign == 1)) | twin_name | twin_handle
     reasons: list[str | None] = [None] * n
     for i in np.flatnonzero(fired).tolist():
         facts = [
@@ -84,8 +110,12 @@ def batch_accounts(
         ]
         if name_t[i]:
             facts.append(f"name '{t.author_name[i]}' shares its stem with {int(values['ACCOUNT_NAME_TEMPLATE'][i]):,} others")  # type: ignore[index]
+        elif twin_name[i]:
+            facts.append(f"name '{t.author_name[i]}' shares its stem with {_others(name_twins[i])} created within {_minutes(burst_window)} of it")  # type: ignore[index]
         if handle_t[i]:
             facts.append(f"handle '{t.authors[i]}' shares its stem with {int(values['ACCOUNT_HANDLE_TEMPLATE'][i]):,} others")
+        elif twin_handle[i]:
+            facts.append(f"handle '{t.authors[i]}' shares its stem with {_others(handle_twins[i])} created within {_minutes(burst_window)} of it")
         if default[i]:
             facts.append(f"default name '{t.author_name[i]}'")  # type: ignore[index]
         if empty[i]:
@@ -95,6 +125,10 @@ def batch_accounts(
             facts.append(f"follows {int(t.following[i]):,}, followed by {int(t.followers[i]):,}")
         reasons[i] = f"{ACCOUNT_LABEL}: " + "; ".join(facts)
     return fired, reasons
+
+
+def _others(count: float) -> str:
+    return "1 other account" if count == 1 else f"{int(count):,} other accounts"
 
 
 def registration_sign(
@@ -134,7 +168,9 @@ class AccountEvidence:
     feed's accounts; looked up by author (:meth:`positions`).
 
     ``burst``: accounts created within the burst window of it, itself included (NaN: no
-    creation time); ``sign``: :func:`registration_sign`; ``reasons``: where the account rule
+    creation time); ``sign``: :func:`registration_sign`; ``twin``: the most other accounts
+    sharing its name's or its handle's stem created within the window (:func:`twins`; NaN:
+    no creation time); ``reasons``: where the account rule
     holds (:func:`batch_accounts` with ``min_accounts``), what ``spamflood accounts`` says of
     it, ``None`` elsewhere.
     """
@@ -144,19 +180,23 @@ class AccountEvidence:
     sign: np.ndarray
     reasons: Sequence[str | None]
     min_accounts: int
+    twin: np.ndarray
 
     @classmethod
     def measure(cls, t: AccountTable, *, min_accounts: int, burst_window: float = BURST_WINDOW) -> AccountEvidence:
         """The evidence of every account of ``t`` among the others (one profile row each)."""
-        values = account_columns(t, burst_window)
+        stems = account_stems(t)  # read once for the features and the pairs
+        values = account_columns(t, burst_window, stems)
         sign = registration_sign(values, min_accounts=min_accounts)[0]
-        reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window)[1]
-        return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts)
+        pairs = twins(t, burst_window, stems)
+        reasons = batch_accounts(t, values, min_accounts=min_accounts, burst_window=burst_window, pairs=pairs)[1]
+        twin = np.fmax(*pairs)
+        return cls(t.authors, values["ACCOUNT_CREATED_BURST"] + 1.0, sign, reasons, min_accounts, twin)
 
     @classmethod
     def empty(cls, min_accounts: int) -> AccountEvidence:
         """No account measured: the feed has no creation times, every post's evidence is NaN."""
-        return cls([], np.zeros(0), np.zeros(0), [], min_accounts)
+        return cls([], np.zeros(0), np.zeros(0), [], min_accounts, np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.authors)

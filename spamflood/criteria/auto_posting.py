@@ -4,7 +4,10 @@ The article: "some automatic posting software was developed", and operators push
 regular basis". A person's gaps between posts are irregular, their seconds spread evenly, and
 their volume has a ceiling; a scheduler's do not. Per author in the batch: the coefficient of
 variation of the gaps between posts (low = regular), the share of posts at exactly :00 seconds,
-the share on the quarter hour, and the most posts in one local day. Every value is the author's
+the share on the quarter hour, and the most posts in one local day. Regular gaps are a clock's
+only when they are regular in seconds too (``AUTO_POSTING_GAP_SPREAD``, the gaps' standard
+deviation): a low variation of day-long gaps still lets a person who posts "good night" by hand
+around 22:45 every evening vary by minutes, where a scheduler varies by its latency. Every value is the author's
 and is repeated on each of their posts; NaN without times or authors, or when the author has
 fewer than ``min_posts`` posts (too few to call a rhythm); NaN on a post without a time or an
 author (it is in no account's rhythm). One value is the post's own: on a post at exactly :00
@@ -77,18 +80,21 @@ def seconds_accounts(authors: np.ndarray, times: np.ndarray) -> tuple[int, int]:
     return int(np.unique(a).size), int(np.unique(carry).size)
 
 
+_PER_AUTHOR = ("posts", "cv", "spread", "zero", "quarter", "peak", "on_minute")
+
+
 def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     n = ctx.n
     nan = np.full(n, np.nan)
     codes = ctx.author_codes()
     times = ctx.cols.times
     if codes is None or times is None:
-        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak", "on_minute")}
+        return {k: nan.copy() for k in _PER_AUTHOR}
     min_posts = int(ctx.settings.get("min_posts", MIN_POSTS))
     known = ~np.isnan(times) & (codes >= 0)  # a post without a time or an author is in no rhythm
     idx = np.flatnonzero(known)
     if not idx.size:
-        return {k: nan.copy() for k in ("posts", "cv", "zero", "quarter", "peak", "on_minute")}
+        return {k: nan.copy() for k in _PER_AUTHOR}
     a, t = codes[idx], times[idx]
     order = np.lexsort((t, a))
     a, t, idx = a[order], t[order], idx[order]
@@ -107,6 +113,7 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
         cv = np.where(mean > 0, np.sqrt(var) / mean, np.nan)
     enough = posts >= min_posts
     cv = np.where(enough, cv, np.nan)
+    spread = np.where(enough & (g_n > 0), np.sqrt(var), np.nan)
     seconds = np.floor(t) % 60
     local = ctx.local_seconds()[idx]
     minute = np.floor(np.mod(local, 3600.0) / 60.0)
@@ -124,7 +131,7 @@ def _per_author(ctx: Context) -> dict[str, np.ndarray]:
     peak = np.zeros(n_authors)
     np.maximum.at(peak, uniq // span, counts.astype(np.float64))
     out = {}
-    for key, per in (("posts", posts), ("cv", cv), ("zero", zero), ("quarter", quarter), ("peak", peak)):
+    for key, per in (("posts", posts), ("cv", cv), ("spread", spread), ("zero", zero), ("quarter", quarter), ("peak", peak)):
         col = np.full(n, np.nan)
         col[known] = per[codes[known]]
         out[key] = col
@@ -141,6 +148,7 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     return {
         "AUTO_POSTING_POSTS": per["posts"],
         "AUTO_POSTING_GAP_CV": per["cv"],
+        "AUTO_POSTING_GAP_SPREAD": per["spread"],
         "AUTO_POSTING_ZERO_SECONDS": per["zero"],
         "AUTO_POSTING_ON_THE_MINUTE": per["on_minute"],
         "AUTO_POSTING_ROUND_MINUTE": per["quarter"],
@@ -156,6 +164,8 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     for name, value in features.items():
         if name == "AUTO_POSTING_GAP_CV":
             out[name] = f"account {author} posts at near-constant gaps (variation {value:.0%})"
+        elif name == "AUTO_POSTING_GAP_SPREAD":
+            out[name] = f"its gaps vary by {value:.0f} s"
         elif name == "AUTO_POSTING_ZERO_SECONDS":
             out[name] = f"{value:.0%} of account {author}'s posts at exactly :00 seconds"
         elif name == "AUTO_POSTING_ON_THE_MINUTE":

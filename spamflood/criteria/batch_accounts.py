@@ -10,11 +10,18 @@ younger than a month when they post. NaN when the post is in no cluster, the clu
 than ``min_accounts`` accounts, or the input lacks the field. A post without an author is no
 account: it is counted in none of these, and a cluster without any account has NaN.
 
+The shares describe the cluster, not the post's own account: a brand's original post pushed by
+a batch, or a seller's boast that batch-made agents repost, shares a cluster with the batch and
+is no batch account's. So the label is listed on a post only when its own account is one of the
+accounts the shares count (``BATCH_ACCOUNTS_OWN_SIGNS``: which of the signs its account
+carries, as bits of :data:`OWN_SIGNS`; 0 for none).
+
 A batch-made account posting alone (a single soft ad, a camouflage post) is in no cluster, so
 its post's own account is judged too, exactly as ``spamflood accounts`` judges it
 (:func:`spamflood.accounts.evidence.batch_accounts`, among the accounts of the whole batch):
 created within ``BURST_WINDOW`` of at least ``min_accounts - 1`` others, with a second sign of a
-registration tool. The reason quotes that account's facts.
+registration tool, or of another account sharing its name's or handle's stem (a tool's pair).
+The reason quotes that account's facts.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from spamflood.errors import ConfigError
 if TYPE_CHECKING:
     from spamflood.accounts.evidence import AccountEvidence
 
-__all__ = ["FAMILY", "LISTS", "PATTERNS", "account_evidence", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
+__all__ = ["FAMILY", "LISTS", "OWN_SIGNS", "PATTERNS", "account_evidence", "compute", "default_bios", "evidence_keys", "name_stems", "snippets"]
 
 FAMILY = "batch_accounts"
 LISTS: dict[str, Callable[[], Iterable[str]] | None] = {}
@@ -47,6 +54,9 @@ CREATED_WINDOW = 86400.0
 YOUNG_SECONDS = 30 * 86400.0
 FOLLOW_RATIO = 10.0
 FOLLOW_MIN = 50.0
+
+OWN_SIGNS: tuple[str, ...] = ("templated name", "created close to another", "empty profile", "follows like a bought account", "under 30 days old")
+"""The signs a cluster's shares count, as bits (1, 2, 4, 8, 16) of ``BATCH_ACCOUNTS_OWN_SIGNS``."""
 
 _TRAILING = re.compile(r"(?:(.*?)[\s_\-.]*(\d{2,})$)?")
 """A name's stem before its trailing digits (group 1); it always matches, group 1 ``None``
@@ -107,7 +117,7 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "BATCH_ACCOUNTS_FOLLOW_RATIO",
         "BATCH_ACCOUNTS_YOUNG",
     )
-    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN")}
+    out = {k: np.full(n, np.nan) for k in (*names, "BATCH_ACCOUNTS_OWN_SIGNS", *_ACCOUNT_FEATURES)}
     clusters, codes = ctx.cols.clusters, ctx.author_codes()
     if codes is not None:
         out.update(_account_values(ctx, codes))
@@ -122,10 +132,11 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         return out
     # one row per (cluster, account): its first post in the batch; rows grouped by cluster
     key = clusters[accounted] * (int(codes.max()) + 1) + codes[accounted]
-    _, first = np.unique(key, return_index=True)
+    _, first, row_of = np.unique(key, return_index=True, return_inverse=True)
     rows = accounted[first]
     order = np.argsort(clusters[rows], kind="stable")
     rows = rows[order]
+    row_of = np.argsort(order)[row_of.reshape(-1)]  # each accounted post's (cluster, account) row
     # cluster-level values, then one vectorised spread to the posts of clusters with an account
     cluster_ids, group = np.unique(clusters[rows], return_inverse=True)
     inside = np.flatnonzero(np.isin(clusters, cluster_ids))
@@ -135,11 +146,30 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     per_cluster = {k: np.full(n_groups, np.nan) for k in names}
     per_cluster["BATCH_ACCOUNTS_ACCOUNTS"] = size.astype(np.float64)
     big = size >= min_accounts
-    for name, value in _group_values(cols, rows, group, n_groups, min_accounts, window).items():
+    values, signs = _group_values(cols, rows, group, n_groups, min_accounts, window)
+    for name, value in values.items():
         per_cluster[name] = np.where(big, value, np.nan)
     for name in names:
         out[name][inside] = per_cluster[name][post_slot]
+    # the post's own account among them: the signs it carries of those its cluster's shares count
+    own = np.zeros(rows.shape[0])
+    counted = np.zeros(rows.shape[0], dtype=bool)
+    for name, flag in signs.items():
+        measured = ~np.isnan(per_cluster[name][group])
+        own += np.where(measured & flag, float(1 << OWN_BITS[name]), 0.0)
+        counted |= measured
+    out["BATCH_ACCOUNTS_OWN_SIGNS"][accounted] = np.where(counted, own, np.nan)[row_of]
     return out
+
+
+OWN_BITS = {
+    "BATCH_ACCOUNTS_NAME_TEMPLATE": 0,
+    "BATCH_ACCOUNTS_CREATED_CLOSE": 1,
+    "BATCH_ACCOUNTS_EMPTY_PROFILE": 2,
+    "BATCH_ACCOUNTS_FOLLOW_RATIO": 3,
+    "BATCH_ACCOUNTS_YOUNG": 4,
+}
+"""Each cluster share's bit in ``BATCH_ACCOUNTS_OWN_SIGNS`` (its sign in :data:`OWN_SIGNS`)."""
 
 
 def account_evidence(cols: Columns, min_accounts: int = MIN_ACCOUNTS) -> AccountEvidence | None:
@@ -188,8 +218,8 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
     evidence (``Columns.accounts``); spread to its posts; NaN for a post without an account
     or creation time."""
     cols, n = ctx.cols, ctx.n
-    burst, sign = np.full(n, np.nan), np.full(n, np.nan)
-    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign}
+    burst, sign, twin = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    out = {"BATCH_ACCOUNTS_ACCOUNT_BURST": burst, "BATCH_ACCOUNTS_ACCOUNT_SIGN": sign, "BATCH_ACCOUNTS_ACCOUNT_TWIN": twin}
     evidence = cols.accounts
     posted = np.flatnonzero(codes >= 0)
     if (evidence is None and cols.author_created is None) or not posted.size:
@@ -208,12 +238,17 @@ def _account_values(ctx: Context, codes: np.ndarray) -> dict[str, np.ndarray]:
         at = evidence.positions(_at(cols.authors, rows))  # type: ignore[arg-type]
     burst[posted] = _looked_up(evidence.burst, at)[codes[posted]]
     sign[posted] = _looked_up(evidence.sign, at)[codes[posted]]
+    twin[posted] = _looked_up(evidence.twin, at)[codes[posted]]
     # a post whose account's rule holds quotes its own account: its snippets are keyed by it
     reasons = [evidence.reasons[k] if k >= 0 else None for k in at.tolist()]
     fired = np.fromiter((r is not None for r in reasons), dtype=bool, count=len(reasons))
     keys = np.where(fired[np.maximum(codes, 0)] & (codes >= 0), codes, -1)
     ctx.cache["batch_accounts_account"] = (codes, reasons, keys)
     return out
+
+
+_ACCOUNT_FEATURES = ("BATCH_ACCOUNTS_ACCOUNT_BURST", "BATCH_ACCOUNTS_ACCOUNT_SIGN", "BATCH_ACCOUNTS_ACCOUNT_TWIN")
+"""The post's own account's evidence (:func:`_account_values`)."""
 
 
 def _looked_up(values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -226,10 +261,12 @@ def _looked_up(values: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 def _group_values(
     cols: Columns, rows: np.ndarray, group: np.ndarray, n_groups: int, min_accounts: int, window: float
-) -> dict[str, np.ndarray]:
-    """The shares per cluster (``rows``: one post per account, ``group``: its cluster's slot);
-    NaN where too few accounts have the field."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The shares per cluster (``rows``: one post per account, ``group``: its cluster's slot),
+    NaN where too few accounts have the field; and per row, whether its account is one the
+    share counts."""
     out: dict[str, np.ndarray] = {}
+    flags: dict[str, np.ndarray] = {}
     if cols.author_name is not None:
         stems = name_stems(_at(cols.author_name, rows))
         has = np.array([s is not None for s in stems], dtype=bool)
@@ -243,21 +280,25 @@ def _group_values(
         shared = counts[inverse] >= 2
         templated = has & (shared | (is_default[np.maximum(stem_code, 0)] if len(table) else False))
         out["BATCH_ACCOUNTS_NAME_TEMPLATE"] = _share(templated, group, n_groups)[1]
+        flags["BATCH_ACCOUNTS_NAME_TEMPLATE"] = templated
     if cols.author_bio is not None:
         empty = default_bios(_at(cols.author_bio, rows))
         out["BATCH_ACCOUNTS_EMPTY_PROFILE"] = _share(empty, group, n_groups)[1]
+        flags["BATCH_ACCOUNTS_EMPTY_PROFILE"] = empty
     if cols.author_created is not None:
         created = cols.author_created[rows]
         known = ~np.isnan(created)
         near = _close_within(created, group, known, window)
         total, share = _share(near, group, n_groups, known)
         out["BATCH_ACCOUNTS_CREATED_CLOSE"] = np.where(total >= min_accounts, share, np.nan)
+        flags["BATCH_ACCOUNTS_CREATED_CLOSE"] = near
         if cols.times is not None:
             age = cols.times[rows] - created
             with np.errstate(invalid="ignore"):
                 young = age < YOUNG_SECONDS
             age_total, age_share = _share(young, group, n_groups, known & ~np.isnan(age))
             out["BATCH_ACCOUNTS_YOUNG"] = np.where((total >= min_accounts) & (age_total >= min_accounts), age_share, np.nan)
+            flags["BATCH_ACCOUNTS_YOUNG"] = young
     if cols.followers is not None and cols.following is not None:
         fol, ing = cols.followers[rows], cols.following[rows]
         known = ~np.isnan(fol) & ~np.isnan(ing)
@@ -265,7 +306,8 @@ def _group_values(
             bought = (ing >= FOLLOW_MIN) & (ing >= FOLLOW_RATIO * np.maximum(fol, 1.0))
         total, share = _share(bought, group, n_groups, known)
         out["BATCH_ACCOUNTS_FOLLOW_RATIO"] = np.where(total >= min_accounts, share, np.nan)
-    return out
+        flags["BATCH_ACCOUNTS_FOLLOW_RATIO"] = bought
+    return out, flags
 
 
 def _at(column: list[Any], rows: np.ndarray) -> list[Any]:
@@ -313,9 +355,17 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             out[name] = f"{value:.0%} " + _WHAT[name].format(k=k_text)
         elif name == "BATCH_ACCOUNTS_ACCOUNTS":
             out[name] = f"cluster of {int(value)} accounts"
-        elif name == "BATCH_ACCOUNTS_ACCOUNT_BURST":  # the one sentence says the burst and the sign
+        elif name == "BATCH_ACCOUNTS_OWN_SIGNS":
+            carried = [sign for bit, sign in enumerate(OWN_SIGNS) if int(value) >> bit & 1]
+            out[name] = "its account one of them (" + ", ".join(carried) + ")"
+        elif name == _sentence_feature(features):  # one sentence says the burst, the sign and the pair
             out[name] = _account_reason(ctx, i)
     return out
+
+
+def _sentence_feature(hits: Mapping[str, float]) -> str:
+    """The hit feature that carries the account's sentence: the burst, else the pair."""
+    return "BATCH_ACCOUNTS_ACCOUNT_BURST" if "BATCH_ACCOUNTS_ACCOUNT_BURST" in hits else "BATCH_ACCOUNTS_ACCOUNT_TWIN"
 
 
 def _account_reason(ctx: Context, i: int) -> str:
