@@ -65,6 +65,12 @@ def _folded(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # kept here: the re module's own cache is shared, and other patterns churn it
+def _spaced(target: str) -> re.Pattern[str]:
+    """``target``'s characters in order, with whatever normalization removes allowed between them."""
+    return re.compile(_GAP.join(map(re.escape, target)))
+
+
 def _starts(text: str, target: str, stop: int | None = None) -> list[int]:
     """Where ``target`` occurs in ``text`` (overlaps included), up to position ``stop``."""
     out = []
@@ -90,7 +96,7 @@ def original(text: str, normal: str, start: int, end: int) -> str:
     if found:
         at = found[min(max(rank, 0), len(found) - 1)]
         return text[at : at + len(target)]
-    spaced = list(re.finditer(_GAP.join(map(re.escape, target)), folded))
+    spaced = list(_spaced(target).finditer(folded))
     if spaced:
         m = spaced[min(max(rank, 0), len(spaced) - 1)]
         return text[m.start() : m.end()]
