@@ -21,15 +21,10 @@ its matching form, as before.
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 
 __all__ = ["original"]
 
-_FOLDS: dict[str, str] = {}
-"""A character whose one-character fold differs from it -> that fold."""
-_SEEN: set[str] = set()
-_LOCK = threading.Lock()
 _GAP = r"[\W_]*?"
 """What normalization may have removed between two characters of a match: spaces, punctuation,
 symbols, emoji, invisible characters."""
@@ -45,24 +40,27 @@ def _fold_one(ch: str) -> str:
     return lower if len(lower) == 1 else ch
 
 
+class _FoldTable(dict[int, int | str]):
+    """A ``str.translate`` table: code point -> its one-character fold (:func:`_fold_one`), or
+    itself; filled as characters are first seen (a thread racing another stores the same value)."""
+
+    def __missing__(self, code: int) -> int | str:
+        ch = chr(code)
+        folded = _fold_one(ch)
+        value = self[code] = folded if folded != ch else code
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 @lru_cache(maxsize=4096)  # a post's evidence quotes several matches of it
 def _folded(text: str) -> str:
     """``text`` with every character folded as the matching form folds it alone, where that
     fold is one character (so positions stay those of ``text``)."""
     if text.isascii():
         return text.lower()
-    chars = set(text)
-    new = chars.difference(_SEEN)
-    if new:
-        with _LOCK:
-            for ch in new:
-                folded = _fold_one(ch)
-                if folded != ch:
-                    _FOLDS[ch] = folded
-            _SEEN.update(new)
-    for ch in chars.intersection(_FOLDS):  # few per text: a C replace each beats a translate table
-        text = text.replace(ch, _FOLDS[ch])
-    return text
+    return text.translate(_FOLD_TABLE)
 
 
 @lru_cache(maxsize=4096)  # kept here: the re module's own cache is shared, and other patterns churn it
