@@ -187,9 +187,11 @@ def map_chunks(
         for rows in chunks:
             yield prepare_chunk(rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects)
         return
-    # Compile the kernels once here, so forked workers inherit them instead of each compiling.
-    work.hasher.signatures(["warm up the kernel"])
+    # Load the kernels once here, with the argument types the workers call them with, so
+    # forked workers inherit them instead of each loading (or compiling) its own.
     warm_up()
+    codes, offsets = shingle_codes(["warm up the kernel"])
+    signature_digest(work.hasher.signatures_from_codes(codes, offsets))
     if work.families:
         from spamflood.criteria import scan_texts
 

@@ -91,11 +91,16 @@ MIN_OVERLAP = 0.1
 MAX_NEIGHBOURS = 64
 """Later posts of the same object within the interval that one post is paired with, at most."""
 
-_OBJECT = re.compile(  # each alternative starts with its own character, which lets re skip ahead fast
+_OBJECT = re.compile(
+    # Every alternative starts with one of these characters: the lookahead rejects any other
+    # position with one set test, where re would otherwise enter the alternation there (it
+    # finds no common prefix to skip ahead on); twice as fast over a feed, same matches.
+    r"(?=[h#＃@＠])(?:"
     r"https?://[^\s<>\"'，。！？、；：（）【】「」《》]+"  # a link, up to whitespace or CJK punctuation
     r"|[#＃](?<![\w&][#＃])[^#＃\s]{1,60}[#＃]"  # Weibo's #topic# (not after a word or '&')
     r"|[#＃](?<![\w&][#＃])\w+"  # a hashtag
-    r"|[@＠](?<![\w.][@＠])\w+",  # a mention (not the @ of an e-mail address)
+    r"|[@＠](?<![\w.][@＠])\w+"  # a mention (not the @ of an e-mail address)
+    r")"
 )
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|igshid|mc_[ce]id|spm|si|ref|ref_src|share_\w+|from)$")
 _HOST_ALIASES = {"bitly.com": "bit.ly", "j.mp": "bit.ly", "m.youtube.com": "youtube.com", "mobile.twitter.com": "twitter.com",

@@ -118,6 +118,12 @@ class MinHasher:
         self.permutations = np.array([a, b], dtype=np.uint32)
         self.permutations.setflags(write=False)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Pickling (to a worker process) drops the read-only flag: set it again, so that the
+        # array stays read-only and the compiled kernel the parent loaded for it fits it.
+        self.__dict__.update(state)
+        self.permutations.setflags(write=False)
+
     def __repr__(self) -> str:
         return f"MinHasher(num_perm={self.num_perm}, ngram={self.ngram}, seed={self.seed})"
 

@@ -207,6 +207,16 @@ def test_pickled_hasher_gives_the_same_signatures() -> None:
     np.testing.assert_array_equal(clone.signatures([FLOOD]), hasher.signatures([FLOOD]))
 
 
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_a_hasher_sent_to_a_worker_keeps_its_permutations_read_only(protocol: int) -> None:
+    from multiprocessing.reduction import ForkingPickler
+
+    for clone in (pickle.loads(pickle.dumps(MinHasher(), protocol)), pickle.loads(ForkingPickler.dumps(MinHasher()))):
+        assert not clone.permutations.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            clone.permutations[0, 0] = 1
+
+
 # --- Jaccard estimates ------------------------------------------------------------------------
 
 

@@ -374,6 +374,15 @@ class Scanner:
         self._indptr = np.array(indptr, dtype=np.int64)
         e = np.array(entries, dtype=np.int64).reshape(-1, 4)
         self._entry_list, self._entry_left, self._entry_right, self._entry_tag = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
+        # the same entries as Python values, per key, for matching one text (evidence reads them
+        # match by match, where a NumPy scalar per field would cost more than the check itself)
+        self._key_entries: list[tuple[tuple[int, int, str, str], ...]] = [
+            tuple(
+                (left, right, self.list_names[li], self.tag_names[self.list_names[li]][t] if t >= 0 else "")
+                for li, left, right, t in by_key[term]
+            )
+            for term in self._keys
+        ]
 
     # -- whole batches ---------------------------------------------------------------
 
@@ -542,10 +551,11 @@ class Scanner:
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
         # per post with anything found (few of them: no list per post, which the GC would walk)
         hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
-        raw = self._hits_in_order(joined)
+        raw = self._find(joined)
         if raw:
             arr = np.array(raw, dtype=np.int64).reshape(-1, 3)
-            begin, end, key = arr[:, 0], arr[:, 1], arr[:, 2]
+            arr = arr[np.lexsort((arr[:, 1], arr[:, 2]))]  # by end, then start, as _hits_in_order
+            key, begin, end = arr[:, 0], arr[:, 1], arr[:, 2] - 1  # inclusive ends
             post = np.searchsorted(starts, begin, side="right") - 1
             # the code points just before and after each hit; the separator (or nothing) at a
             # text's edge is class 0, as the start or end of a lone text is
@@ -604,15 +614,11 @@ class Scanner:
         out: list[Match] = []
         for begin, end, key, before, after in hits:
             term = self._keys[key]
-            for e in range(self._indptr[key], self._indptr[key + 1]):
-                left, right = int(self._entry_left[e]), int(self._entry_right[e])
+            for left, right, name, tag in self._key_entries[key]:
                 if (left == _WORD and before != _OTHER) or (right == _WORD and after != _OTHER):
                     continue
                 if right == _LETTER_ONLY and after == _LETTER:
                     continue
-                name = self.list_names[int(self._entry_list[e])]
-                t = int(self._entry_tag[e])
-                tag = self.tag_names[name][t] if t >= 0 else ""
                 out.append(Match(name, term, tag, begin, end + 1))
         if len(out) > 1:
             out.sort(key=_by_source)

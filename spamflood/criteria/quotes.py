@@ -21,15 +21,10 @@ its matching form, as before.
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 
 __all__ = ["original"]
 
-_FOLDS: dict[str, str] = {}
-"""A character whose one-character fold differs from it -> that fold."""
-_SEEN: set[str] = set()
-_LOCK = threading.Lock()
 _GAP = r"[\W_]*?"
 """What normalization may have removed between two characters of a match: spaces, punctuation,
 symbols, emoji, invisible characters."""
@@ -45,24 +40,33 @@ def _fold_one(ch: str) -> str:
     return lower if len(lower) == 1 else ch
 
 
+class _FoldTable(dict[int, int | str]):
+    """A ``str.translate`` table: code point -> its one-character fold (:func:`_fold_one`), or
+    itself; filled as characters are first seen (a thread racing another stores the same value)."""
+
+    def __missing__(self, code: int) -> int | str:
+        ch = chr(code)
+        folded = _fold_one(ch)
+        value = self[code] = folded if folded != ch else code
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 @lru_cache(maxsize=4096)  # a post's evidence quotes several matches of it
 def _folded(text: str) -> str:
     """``text`` with every character folded as the matching form folds it alone, where that
     fold is one character (so positions stay those of ``text``)."""
     if text.isascii():
         return text.lower()
-    chars = set(text)
-    new = chars.difference(_SEEN)
-    if new:
-        with _LOCK:
-            for ch in new:
-                folded = _fold_one(ch)
-                if folded != ch:
-                    _FOLDS[ch] = folded
-            _SEEN.update(new)
-    for ch in chars.intersection(_FOLDS):  # few per text: a C replace each beats a translate table
-        text = text.replace(ch, _FOLDS[ch])
-    return text
+    return text.translate(_FOLD_TABLE)
+
+
+@lru_cache(maxsize=4096)  # kept here: the re module's own cache is shared, and other patterns churn it
+def _spaced(target: str) -> re.Pattern[str]:
+    """``target``'s characters in order, with whatever normalization removes allowed between them."""
+    return re.compile(_GAP.join(map(re.escape, target)))
 
 
 def _starts(text: str, target: str, stop: int | None = None) -> list[int]:
@@ -90,7 +94,7 @@ def original(text: str, normal: str, start: int, end: int) -> str:
     if found:
         at = found[min(max(rank, 0), len(found) - 1)]
         return text[at : at + len(target)]
-    spaced = list(re.finditer(_GAP.join(map(re.escape, target)), folded))
+    spaced = list(_spaced(target).finditer(folded))
     if spaced:
         m = spaced[min(max(rank, 0), len(spaced) - 1)]
         return text[m.start() : m.end()]

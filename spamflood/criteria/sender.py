@@ -22,8 +22,15 @@ one is a word, not a name."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+"""What may not touch a name on either side (the matching form is lower case): ``anna`` is not
+in ``savannah``."""
+
+
 @lru_cache(maxsize=4096)
-def _pattern(name: str) -> re.Pattern[str] | None:
+def _stem(name: str) -> str | None:
+    """The part of display name ``name`` a post would name (matching form, brand suffix cut), or
+    ``None`` when it is too short to be a name."""
     from spamflood.normalize import normalize
 
     stem = normalize(name)
@@ -33,7 +40,24 @@ def _pattern(name: str) -> re.Pattern[str] | None:
             break
     if len(stem) < (MIN_CHARS if _CJK.search(stem) else 2 * MIN_CHARS):
         return None
-    return re.compile(r"(?<![a-z0-9])" + re.escape(stem) + r"(?![a-z0-9])")
+    return stem
+
+
+def _whole_words(text: str, stem: str) -> list[tuple[int, int]]:
+    """The non-overlapping occurrences of ``stem`` in ``text`` with no Latin letter or digit
+    just before or after, left to right. A ``str.find`` loop, not a regex per name: display
+    names are mostly distinct, and compiling a pattern for each costs more than the search."""
+    spans: list[tuple[int, int]] = []
+    size, width = len(text), len(stem)
+    at = text.find(stem)
+    while at >= 0:
+        end = at + width
+        if (at == 0 or text[at - 1] not in _WORD) and (end == size or text[end] not in _WORD):
+            spans.append((at, end))
+            at = text.find(stem, end)
+        else:
+            at = text.find(stem, at + 1)
+    return spans
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +73,8 @@ def sender_spans(text: str, name: str | None) -> list[tuple[int, int]]:
     >>> sender_spans("vitacore stands with houston", "VitaCore"), sender_spans("savannah says hi", "Anna")
     ([(0, 8)], [])
     """
-    pattern = _pattern(name) if name else None
-    return [m.span() for m in pattern.finditer(text)] if pattern is not None else []
+    stem = _stem(name) if name else None
+    return _whole_words(text, stem) if stem is not None else []
 
 
 def sender_masked(text: str, name: str | None) -> tuple[str, int]:
@@ -59,5 +83,12 @@ def sender_masked(text: str, name: str | None) -> tuple[str, int]:
     >>> sender_masked("新春快乐|暖绒坊祝您新年大吉", "暖绒坊官方") == sender_masked("新春快乐|学霸通祝您新年大吉", "学霸通")
     True
     """
-    pattern = _pattern(name) if name else None
-    return pattern.subn("\u0001", text) if pattern is not None else (text, 0)
+    spans = sender_spans(text, name)
+    if not spans:
+        return text, 0
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(text[at:start])
+        at = end
+    pieces.append(text[at:])
+    return "\u0001".join(pieces), len(spans)
