@@ -85,7 +85,8 @@ def sender_masked(text: str, name: str | None) -> tuple[str, int]:
     spans = _spans(text, stem) if stem is not None else []
     if not spans:
         return text, 0
-    pieces, last = [], 0
+    pieces: list[str] = []
+    last = 0
     for at, end in spans:
         pieces += (text[last:at], "\u0001")
         last = end
