@@ -267,7 +267,7 @@ class Decider:
             # labels in the order of their sub-scores (the heads where they ran); the rule
             # strength (> 0 wherever a label fired) breaks ties
             order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
-            del heads, strength  # freed before explain makes two lists per post: the run's peak of memory
+            del heads, strength  # freed before explain makes two lists per post, scoring's largest allocation
         labels, reasons = explain(order, findings.sentences, n, findings.values)
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]

@@ -23,7 +23,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-"""Characters that continue a word of the matching form: a name is found only between others."""
+"""Characters that continue a word of the matching form: a name is found only where none touches it."""
 
 
 @lru_cache(maxsize=65_536)
