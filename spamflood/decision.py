@@ -267,6 +267,7 @@ class Decider:
             # labels in the order of their sub-scores (the heads where they ran); the rule
             # strength (> 0 wherever a label fired) breaks ties
             order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
+            del heads, strength  # freed before explain makes two lists per post, scoring's largest allocation
         labels, reasons = explain(order, findings.sentences, n, findings.values)
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
@@ -400,6 +401,7 @@ def explain(
     del strengths
     ranked = np.argsort(-sub, axis=1, kind="stable")  # strongest first; the fired ones lead
     fired = np.count_nonzero(sub > 0, axis=1)
+    del sub
     ranked[np.arange(ranked.shape[1]) >= fired[:, None]] = len(names)  # past the fired ones: none
     # Posts that fired the same labels in the same order form one group (a few dozen at most):
     # their lists are filled a group and a label at a time, by C loops over the posts.
@@ -411,9 +413,11 @@ def explain(
     by_key = np.argsort(key, kind="stable")
     key = key[by_key]
     bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    patterns = ranked[by_key[bounds[:-1]]].tolist()  # each group's labels; the matrices go before the lists grow
+    del ranked, key
     said = [sentences.get(name, {}) for name in names]
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        chosen = [j for j in ranked[by_key[lo]].tolist() if j < len(names)]
+    for lo, hi, pattern in zip(bounds[:-1].tolist(), bounds[1:].tolist(), patterns):
+        chosen = [j for j in pattern if j < len(names)]
         members = rows[by_key[lo:hi]].tolist()
         labels = [names[j] for j in chosen]
         columns = []

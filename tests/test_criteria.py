@@ -528,3 +528,19 @@ def test_promotion_of_some_posts_equals_the_whole_batchs_at_those_posts():
     whole = soft_ad.promotion(build_context(texts, None, ("soft_ad",)))
     assert some.tolist() == whole[rows].tolist() and some[2] and not some[0]
     assert soft_ad.promotion(apart, rows[:0]).shape == (0,)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab1 -_.x官方暖绒坊", max_size=30),
+    st.text(alphabet="abAB1 官方暖绒坊", min_size=1, max_size=8),
+)
+def test_sender_name_is_found_as_a_whole_word_of_the_matching_form(text: str, name: str) -> None:
+    """The sender's name (matching form, ending cut) is found and masked where no letter or
+    digit continues it: what the pattern (?<![a-z0-9])NAME(?![a-z0-9]) finds, left to right."""
+    from spamflood.criteria.sender import _stem, sender_masked, sender_spans
+
+    stem = _stem(name)
+    rx = None if stem is None else re.compile(r"(?<![a-z0-9])" + re.escape(stem) + r"(?![a-z0-9])")
+    assert sender_spans(text, name) == ([] if rx is None else [m.span() for m in rx.finditer(text)])
+    assert sender_masked(text, name) == ((text, 0) if rx is None else rx.subn("\u0001", text))

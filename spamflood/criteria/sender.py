@@ -27,7 +27,7 @@ _WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 in ``savannah``."""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65_536)  # by name: an account posts many times
 def _stem(name: str) -> str | None:
     """The part of display name ``name`` a post would name (matching form, brand suffix cut), or
     ``None`` when it is too short to be a name."""
