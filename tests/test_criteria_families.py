@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -172,22 +171,6 @@ def test_a_brand_signing_its_name_on_a_disaster_hijacks_it_a_person_does_not() -
     # without author names nothing is signed
     assert _values([r["text"] for r in rows], ["hotspot_hijack"])["HOTSPOT_HIJACK_PROMO"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
 
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text("ab1 _-.暖绒坊", max_size=30), st.text("ab1暖绒坊", min_size=2, max_size=4))
-def test_a_sender_is_named_where_its_name_stands_as_a_whole_word(text: str, name: str) -> None:
-    # the rule, said as a regex: the name, with no Latin letter or digit on either side,
-    # left to right without overlaps; masking replaces each occurrence with \u0001
-    from spamflood.criteria.sender import _stem, sender_masked, sender_spans
-
-    stem = _stem(name)
-    if stem is None:
-        assert sender_spans(text, name) == [] and sender_masked(text, name) == (text, 0)
-        return
-    rule = re.compile(r"(?<![a-z0-9])" + re.escape(stem) + r"(?![a-z0-9])")
-    assert sender_spans(text, name) == [m.span() for m in rule.finditer(text)]
-    assert sender_masked(text, name) == rule.subn("\u0001", text)
 
 
 # ----------------------------------------------------------------------------- cadence
