@@ -54,11 +54,6 @@ _SPACE[list(WHITESPACE)] = True
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _rotl(x: int, r: int) -> int:
-    return ((x << r) | (x >> (32 - r))) & 0xFFFFFFFF
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
 def _murmur3_32(data: np.ndarray, start: int, stop: int) -> int:
     """MurmurHash3 x86 32-bit of ``data[start:stop]`` (bytes), seed 0, as a signed int
     (scikit-learn's ``murmurhash3_bytes_s32``)."""
@@ -77,10 +72,10 @@ def _murmur3_32(data: np.ndarray, start: int, stop: int) -> int:
             | (np.uint64(data[i + 3]) << np.uint64(24))
         )
         k = (k * c1) & mask
-        k = np.uint64(_rotl(k, np.uint64(15)))
+        k = ((k << np.uint64(15)) | (k >> np.uint64(17))) & mask
         k = (k * c2) & mask
         h ^= k
-        h = np.uint64(_rotl(h, np.uint64(13)))
+        h = ((h << np.uint64(13)) | (h >> np.uint64(19))) & mask
         h = (h * np.uint64(5) + np.uint64(0xE6546B64)) & mask
         i += 4
     tail = length & 3
@@ -92,7 +87,7 @@ def _murmur3_32(data: np.ndarray, start: int, stop: int) -> int:
             k ^= np.uint64(data[blocks + 1]) << np.uint64(8)
         k ^= np.uint64(data[blocks])
         k = (k * c1) & mask
-        k = np.uint64(_rotl(k, np.uint64(15)))
+        k = ((k << np.uint64(15)) | (k >> np.uint64(17))) & mask
         k = (k * c2) & mask
         h ^= k
     h ^= np.uint64(length)
@@ -102,7 +97,7 @@ def _murmur3_32(data: np.ndarray, start: int, stop: int) -> int:
     h = (h * np.uint64(0xC2B2AE35)) & mask
     h ^= h >> np.uint64(16)
     signed = np.int64(h)
-    return signed - 0x100000000 if signed >= 0x80000000 else signed
+    return int(signed - np.int64(0x100000000)) if signed >= np.int64(0x80000000) else int(signed)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
