@@ -71,3 +71,26 @@ def test_a_feed_scores_the_same_with_the_text_in_workers_or_in_one_process(fitte
     assert two.labels == one.labels == listed.labels
     assert two.reasons == one.reasons
     assert two.score.max() > 0.5  # the feed's floods are found
+
+
+def test_a_text_model_file_scores_in_the_workers_from_the_cli_as_in_python(fitted: tuple[FloodModel, Path], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from spamflood.model import save_model
+
+    model, feed = fitted
+    path = tmp_path / "text.joblib"
+    save_model(model, path, settings=Detector().settings(), training={"text_model": True})
+    loaded = Detector.load(path, trusted=True, n_jobs=2, chunk_rows=250)  # deferred: loaded before the workers fork
+    assert loaded._text_part() is not None
+    want = Detector(model=model, n_jobs=1).score(str(feed))
+    assert np.array_equal(loaded.score(str(feed)).score, want.score)
+    out = tmp_path / "scored.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "spamflood", "score", str(feed), "--model", str(path), "--trust-model", "--jobs", "2", "-o", str(out), "-q"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    scores = [json.loads(line)["score"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert np.allclose(scores, want.score, rtol=0, atol=1e-6)  # (the output rounds scores)
