@@ -12,8 +12,8 @@ alone, ``benchmarks/real_data.py``, rises from 0.901 to 0.965 on English SMS wit
 much as the rare ones that tell spam.
 
 The pipeline is the reference and the training path. A detector scores it by
-:mod:`spamflood.model.text_kernel` (the same probability from one compiled loop, about a ninth
-of scikit-learn's CPU time), in the chunk workers, which hold the matching forms already.
+:mod:`spamflood.model.text_kernel` (the same probability from one compiled loop, an eighth of
+scikit-learn's CPU time), in the chunk workers, which hold the matching forms already.
 
 A post the text model flags is explained by its n-grams: each n-gram of the post weighs its
 column's coefficient times its TF-IDF weight (the sum of these, plus the intercept, is the
