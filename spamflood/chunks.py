@@ -59,6 +59,9 @@ class ChunkWork:
     """Worker processes (``1``: the chunks are prepared in the calling process)."""
     objects: bool = True
     """Find each post's shared objects for coordination (:func:`~spamflood.coordination.text_objects`)."""
+    text: Any = None
+    """The model's compiled text part (:class:`~spamflood.model.text_kernel.CompiledText`), which
+    scores each post's matching form where the chunk holds it; ``None``: no text model."""
 
 
 @dataclass
@@ -82,6 +85,9 @@ class PreparedChunk:
     objects: PostObjects | None = None
     """The links, hashtags and mentions of the chunk's texts (of the batch's reposts too once
     joined), which coordination reads: found in the worker, which holds the texts anyway."""
+    text_scores: np.ndarray | None = None
+    """The text model's probability of each post (``ChunkWork.text``), from the matching forms
+    the worker made anyway: the main process need not normalize the texts again."""
 
 
 def effective_jobs(n_jobs: int) -> int:
@@ -131,10 +137,11 @@ def prepare_chunk(
     tz: str,
     *,
     objects: bool = False,
+    text: Any = None,
 ) -> PreparedChunk:
     """One chunk read (a :class:`JsonlSpan` is read here, in the worker), checked, normalized
     and hashed, with the text ``families``' criteria and, with ``objects``, the texts' shared
-    objects. The Spark engine prepares its partitions with it too, so that both engines start
+    objects; with ``text`` (a compiled text model, criteria on), each post's text score. The Spark engine prepares its partitions with it too, so that both engines start
     from the same numbers."""
     blank_lines = 0
     by_line = isinstance(rows, JsonlSpan) and _LINE_SIGNATURES is not None
@@ -169,7 +176,8 @@ def prepare_chunk(
     else:
         criteria = Findings.compute(normalized, None, families, tz, normalized=True)
     found = text_objects(batch.texts) if objects else None
-    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, found)
+    scores = text.proba(normalized) if text is not None and families else None
+    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, found, scores)
 
 
 def map_chunks(
@@ -185,8 +193,12 @@ def map_chunks(
     thread is safe."""
     if work.jobs <= 1:
         for rows in chunks:
-            yield prepare_chunk(rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects)
+            yield prepare_chunk(rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects, text=work.text)
         return
+    global _TEXT
+    _TEXT = work.text  # the forked workers inherit it (its arrays are megabytes: not pickled per chunk)
+    if work.text is not None:
+        work.text.proba(["warm up"])  # loaded (or compiled) once here, inherited
     # Load the kernels once here, with the argument types the workers call them with, so
     # forked workers inherit them instead of each loading (or compiling) its own.
     warm_up()
@@ -210,7 +222,7 @@ def map_chunks(
         with pool:
             for rows in chunks:
                 pending.append(
-                    pool.submit(prepare_chunk, rows, work.parser, work.hasher, work.families, work.tz, objects=work.objects)
+                    pool.submit(_prepare_in_worker, rows, work.parser, work.hasher, work.families, work.tz, work.objects)
                 )
                 if len(pending) == 1 and on_fork is not None:  # the workers are forked now
                     on_fork()
@@ -220,6 +232,18 @@ def map_chunks(
                 yield future.result()
     finally:
         gc.unfreeze()
+        _TEXT = None
+
+
+_TEXT: Any = None
+"""In a worker process: the text model of the run that forked it (``ChunkWork.text``)."""
+
+
+def _prepare_in_worker(
+    rows: list[RawRow] | JsonlSpan, parser: RowParser, hasher: MinHasher, families: tuple[str, ...], tz: str, objects: bool
+) -> PreparedChunk:
+    """:func:`prepare_chunk` in a forked worker, with the text model it inherited."""
+    return prepare_chunk(rows, parser, hasher, families, tz, objects=objects, text=_TEXT)
 
 
 def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], num_perm: int, strict: bool) -> PreparedChunk:
@@ -244,6 +268,8 @@ def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], n
     objects = None
     if parts and len(found) == len(parts):
         objects = PostObjects.join(found, [len(p.batch) for p in parts], batch.repost_of)
+    scored = [p.text_scores for p in parts if p.text_scores is not None]
+    text_scores = np.concatenate(scored) if parts and len(scored) == len(parts) else None
     unreadable = FieldWarnings()
     for part in parts:
         unreadable.update(part.unreadable)
@@ -264,8 +290,11 @@ def join_chunks(parts: list[PreparedChunk], line_signatures: list[np.ndarray], n
         criteria = criteria.take(keep)
         scan = scan.take(keep) if scan is not None else None
         objects = None  # numbered over the posts kept: coordination finds them again (a rare case)
+        text_scores = text_scores[keep] if text_scores is not None else None
     rejects.sort(key=lambda r: r.line)
-    return PreparedChunk(batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, objects)
+    return PreparedChunk(
+        batch, signatures, clusterable, rejects, criteria, scan, blank_lines, digests, unreadable, objects, text_scores
+    )
 
 
 def _join_signatures(parts: list[PreparedChunk], num_perm: int) -> np.ndarray:

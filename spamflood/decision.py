@@ -238,10 +238,15 @@ class Decider:
         """The model, once a deferred one has finished loading (``None`` without one)."""
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model
 
-    def decide(self, findings: Findings, *, texts: list[str] | None = None) -> Decision:
+    def decide(
+        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
+    ) -> Decision:
         """Every post's score, its fired labels ordered strongest first, and their reasons.
 
-        ``texts``: the raw texts, read only by a model with a text part.
+        ``texts``: the raw texts, read only by a model with a text part. ``text_scores``: that
+        part's probability of each post, where the engine computed it already (the chunks hold
+        the matching forms: :mod:`spamflood.chunks`); a compiled model reads it instead of
+        scoring the texts again.
         """
         n = findings.n
         fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
@@ -257,6 +262,10 @@ class Decider:
                 if texts is None:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
+                if text_scores is not None:
+                    from spamflood.model.estimator import TEXT_FEATURE  # a text model has loaded scikit-learn
+
+                    model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
             score, heads = _model_scores(self._model_for(model), model_input, n, listed >= 2, fired)
             score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})

@@ -194,7 +194,9 @@ class Detector:
         before the break, and ``result.read.truncated`` says where (``strict``: it raises).
         """
         parser = RowParser(field_map, tz=tz, max_text_chars=max_text_chars)
-        work = ChunkWork(parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs(), self.coordinated)
+        work = ChunkWork(
+            parser, self.hasher, POST_FAMILIES if self.criteria else (), self.tz, self._jobs(), self.coordinated, self._text_part()
+        )
         stats = ReadStats()
         source = list(posts) if isinstance(posts, PostBatch) else posts
         chunks, by_line = input_chunks(source, fmt, work, self.chunk_rows, stats, layout)
@@ -271,8 +273,9 @@ class Detector:
                 columns.accounts = account_evidence(columns)  # needs no cluster: measured meanwhile
             coordinated, groups = self._coordinated(batch, joined.objects)
             labels, digests = clustering.result()
+        text_scores = joined.text_scores
         del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns)
+        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns, text_scores)
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
@@ -296,6 +299,28 @@ class Detector:
         values, fired, sentences = self.coordination.findings(batch, groups)
         return Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch)), groups
 
+    def _text_part(self) -> Any:
+        """The model's compiled text part, for the chunks to score each post's matching form
+        where they hold it (:mod:`spamflood.model.text_kernel`), or ``None``: no model, criteria
+        off, no text part, or one the loop does not reproduce (the model then reads the texts
+        itself). A deferred model whose manifest records a text model is loaded here, before
+        the workers fork, so that they inherit the part."""
+        model = self.model
+        if model is None or not self.criteria:
+            return None
+        if isinstance(model, DeferredModel):
+            if not self.model_manifest.get("training", {}).get("text_model"):
+                return None
+            model = model.result()
+        if not getattr(model, "text", False) or getattr(model, "text_form_", "raw") != "normalized":
+            return None
+        from spamflood.model.text_kernel import compile_text
+
+        cached = getattr(self, "_compiled_text", None)
+        if cached is None or cached[0] is not model:
+            cached = self._compiled_text = (model, compile_text(model.text_model_))
+        return cached[1]
+
     def _start_model_load(self) -> None:
         if isinstance(self.model, DeferredModel) and self.criteria:  # without criteria it is not used
             self.model.start()
@@ -309,10 +334,12 @@ class Detector:
         (the model only with criteria on: it reads every criteria feature)."""
         return Decider(self.rules, self.model if self.criteria else None, self.threshold)
 
-    def decide(self, findings: Findings, *, texts: list[str] | None = None) -> Decision:
+    def decide(
+        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
+    ) -> Decision:
         """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
-        return self.decider.decide(findings, texts=texts)
+        return self.decider.decide(findings, texts=texts, text_scores=text_scores)
 
     def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int) -> ScoreResult:
         """Cluster statistics, the cluster families, and the decision over all the findings."""
@@ -331,7 +358,7 @@ class Detector:
             {k: v for p in parts for k, v in p.sentences.items()},
             len(batch),
         )
-        decision = self.decide(findings, texts=batch.texts)
+        decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores)
         return ScoreResult(
             batch=batch,
             clusters=table,
@@ -366,6 +393,8 @@ class _Found:
     scan: Any = None
     columns: Columns | None = None
     """The batch as the criteria read it, with its accounts' own evidence (criteria on)."""
+    text_scores: np.ndarray | None = None
+    """The model's text score of each post, from the chunks (a model with a text part)."""
 
 
 def _model_name(model: Any) -> str:

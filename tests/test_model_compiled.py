@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spamflood.decision import Decider, Findings
+from spamflood.decision import Decider, Findings, _score_sentences
 from spamflood.model import FloodModel, load_model
 from spamflood.model.compiled import compile_model
 from spamflood.scoring import RuleScorer
@@ -118,14 +118,53 @@ def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_s
     assert np.array_equal(compiled.score_all(X)[0], model.score_all(X)[0])
 
 
-def test_a_model_it_cannot_reproduce_is_not_compiled_and_decides_as_itself() -> None:
+def _text_model() -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndarray]:
     rng = np.random.default_rng(5)
     n = 300
     y = (rng.random(n) < 0.4).astype(np.int64)
     X = {"SOFT_AD_PRICE": rng.poisson(np.where(y == 1, 2.0, 0.1)).astype(float)}
-    texts = [("buy now " if s else "hello there ") + str(i) for i, s in enumerate(y)]
+    spam = ["加 微 信 领取红包", "buy now, DM me", "Ｖ.Ｘ 股票群", "check out my channel 🔥"]
+    ham = ["hello there", "今天天气很好", "see you at lunch", "nice photo 😀"]
+    texts = [(spam if s else ham)[i % 4] + f" {i}" for i, s in enumerate(y)]
     model = FloodModel(features=list(X), text=True, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
-    assert compile_model(model) is None  # a text part: scored by the model itself
+    return model, X, texts, y
+
+
+def test_a_text_model_compiles_and_scores_as_itself() -> None:
+    model, X, texts, _ = _text_model()
+    compiled = compile_model(model)
+    assert compiled is not None and compiled.text is not None
+    fresh = texts + ["", "加微信 vx 免费", "ＤＭ ＭＥ"]  # texts it never saw, one empty
+    rows = {"SOFT_AD_PRICE": np.concatenate([X["SOFT_AD_PRICE"], [0.0, 3.0, 1.0]]), "text": fresh}
+    want = model.score_all(rows, label_floor=0.0)
+    got = compiled.score_all(rows, label_floor=0.0, block_rows=7)
+    assert np.array_equal(got[0], want[0])
+    # the text column itself: the pipeline's probability of the matching forms, to 1e-9
+    reference = model.text_model_.predict_proba(model._texts({"text": fresh}))[:, 1]
+    assert np.allclose(compiled.text_scores(fresh), reference, rtol=0, atol=1e-9)
+    # a TEXT_MODEL column (scored where the forms were at hand) is read instead of the text
+    given = {"SOFT_AD_PRICE": rows["SOFT_AD_PRICE"], "TEXT_MODEL": compiled.text_scores(fresh)}
+    assert np.array_equal(compiled.score_all(given)[0], want[0])
+
+
+def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams() -> None:
+    model, X, texts, _ = _text_model()
+    findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40]}, {}, {}, 40)
+    decider = Decider(RuleScorer(), model, threshold=0.5)
+    assert decider._model_for(model) is not model  # compiled
+    decision = decider.decide(findings, texts=texts[:40])
+    assert np.array_equal(decision.score, model.score_all({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40], "text": texts[:40]})[0])
+    flagged = np.flatnonzero(decision.score >= 0.5).tolist()
+    assert flagged
+    # no label fired: each reason is the score's, the same as the model's own explanation
+    assert [decision.reasons[i] for i in flagged] == [[s] for s in _score_sentences(model, findings, texts[:40], flagged)]
+    assert any("text n-grams" in decision.reasons[i][0] for i in flagged), [decision.reasons[i] for i in flagged]
+
+
+def test_a_model_it_cannot_reproduce_is_not_compiled_and_decides_as_itself() -> None:
+    model, X, texts, _ = _text_model()
+    model.text_model_.set_params(hash__analyzer="char")  # n-grams across words: not the compiled loop's
+    assert compile_model(model) is None  # scored by the model itself
     findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:5]}, {}, {}, 5)
     decision = Decider(RuleScorer(), model).decide(findings, texts=texts[:5])
     assert np.array_equal(decision.score, model.score_all({**{k: v[:5] for k, v in X.items()}, "text": texts[:5]})[0])

@@ -11,9 +11,14 @@ bundled model). Over a feed it is the cheaper path too (about 0.6x scikit-learn'
 the bundled model): rows are scored a block at a time, blocks spread over the cores like
 scikit-learn's threads (the loop releases the GIL).
 
-:func:`compile_model` returns ``None`` for a model it cannot reproduce exactly (a text part,
-categorical splits, heads that are not calibrated boosters): the caller then keeps the model's
-own :meth:`~spamflood.model.FloodModel.score_all`.
+A model with a text part has it scored by :class:`~spamflood.model.text_kernel.CompiledText`
+(the pipeline's probability in one compiled loop, the same to rounding), from the posts'
+matching forms; a ``TEXT_MODEL`` column in the input (computed where the forms are at hand) is
+read instead.
+
+:func:`compile_model` returns ``None`` for a model it cannot reproduce (a text pipeline of other
+settings, categorical splits, heads that are not calibrated boosters): the caller then keeps
+the model's own :meth:`~spamflood.model.FloodModel.score_all`.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from typing import Any
 import numba
 import numpy as np
 
+from spamflood.errors import ModelError
 from spamflood.model.contributions import group_contributions
-from spamflood.model.estimator import feature_matrix
+from spamflood.model.estimator import TEXT_FEATURE, feature_matrix
+from spamflood.model.text import matching_forms
+from spamflood.model.text_kernel import CompiledText, compile_text
 
 __all__ = ["BLOCK_ROWS", "CompiledModel", "compile_model"]
 
@@ -163,7 +171,10 @@ def _head(calibrated: Any) -> _Head | None:
 class CompiledModel:
     """A fitted :class:`~spamflood.model.FloodModel` whose heads walk their trees in one
     compiled loop: :meth:`score_all` as the model's (see the module docstring). Built by
-    :func:`compile_model`."""
+    :func:`compile_model`.
+
+    ``text``: the compiled text part (``None``: the model has none); ``source``: the model
+    itself, which names the n-grams behind a text score (:meth:`text_evidence`)."""
 
     def __init__(
         self,
@@ -172,12 +183,27 @@ class CompiledModel:
         heads: dict[str, _Head],
         label_names: list[str],
         reference: np.ndarray | None = None,
+        text: CompiledText | None = None,
+        source: Any = None,
     ) -> None:
         self.names = names
         self.empty = empty
         self.heads = heads
         self.label_names = label_names
         self.reference = reference
+        self.text = text
+        self.source = source
+
+    def text_scores(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
+        """The text part's probability for each post (``texts`` as written, or their matching
+        forms with ``normalized``): the ``TEXT_MODEL`` column the heads read."""
+        if self.text is None:
+            raise AttributeError("This model has no text part.")
+        return self.text.proba(list(texts) if normalized else matching_forms(texts))
+
+    def text_evidence(self, texts: Sequence[str], top: int = 3) -> list[list[str]]:
+        """As :meth:`spamflood.model.FloodModel.text_evidence` (the model's own)."""
+        return list(self.source.text_evidence(texts, top))
 
     def score_all(
         self, X: Mapping[str, Any], *, label_floor: float = 0.0, block_rows: int = BLOCK_ROWS
@@ -234,6 +260,14 @@ class CompiledModel:
         model learned as empty held at 0, as it does)."""
         matrix = feature_matrix({k: v[start:stop] for k, v in X.items()}, self.names)
         matrix[:, self.empty] = 0.0
+        if self.text is not None:
+            if TEXT_FEATURE in X:  # scored where the matching forms were at hand
+                text = np.asarray(X[TEXT_FEATURE][start:stop], dtype=np.float64)
+            elif "text" in X:
+                text = self.text_scores(X["text"][start:stop])
+            else:
+                raise ModelError("This model reads the post text (text=True), but the input has no 'text' column.")
+            matrix = np.column_stack([matrix, text])
         return matrix
 
     def contributions(self, X: Mapping[str, Any], groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
@@ -242,7 +276,8 @@ class CompiledModel:
         if self.reference is None:
             raise AttributeError("This model has no reference_ (typical non-spam values); refit it to explain scores.")
         matrix = self._matrix(X, 0, len(next(iter(X.values()))) if X else 0)
-        index = {name: j for j, name in enumerate(self.names)}
+        read = self.names + ([TEXT_FEATURE] if self.text is not None else [])  # the matrix's columns
+        index = {name: j for j, name in enumerate(read)}
         columns = {group: [index[name] for name in names if name in index] for group, names in groups.items()}
         return group_contributions(self.heads["spam"].proba, matrix, self.reference, columns)
 
@@ -262,10 +297,17 @@ def _in_blocks(n: int, block_rows: int, work: Callable[[int, int], None]) -> Non
 
 
 def compile_model(model: Any) -> CompiledModel | None:
-    """``model``'s compiled form, or ``None`` when it cannot be reproduced exactly (a text
-    part, categorical splits, another kind of head: see the module docstring)."""
-    if getattr(model, "text", True) or not hasattr(model, "heads_"):
+    """``model``'s compiled form, or ``None`` when it cannot be reproduced (a text pipeline of
+    other settings, categorical splits, another kind of head: see the module docstring)."""
+    if not hasattr(model, "heads_") or not hasattr(model, "text"):
         return None
+    text = None
+    if model.text:
+        if getattr(model, "text_form_", "raw") != "normalized":  # fitted before the text model read matching forms
+            return None
+        text = compile_text(model.text_model_)
+        if text is None:
+            return None
     heads = {}
     for name, calibrated in model.heads_.items():
         head = _head(calibrated)
@@ -279,4 +321,6 @@ def compile_model(model: Any) -> CompiledModel | None:
         heads,
         list(model.label_names_),
         None if reference is None else np.asarray(reference, dtype=np.float64),
+        text,
+        model,
     )

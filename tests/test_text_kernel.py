@@ -1,0 +1,151 @@
+"""The compiled text loop gives the fitted pipeline's probability on any text: English, Chinese,
+emoji, empty, whitespace only, very long; the same alone or in a batch; and a pipeline of other
+settings is not compiled."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.utils import murmurhash3_32
+
+from spamflood.model.text import text_pipeline
+from spamflood.model.text_kernel import WHITESPACE, _murmur3_32, compile_text
+
+CORPUS = [
+    "加微信 领取 免费 红包", "今天 天气 很好", "win a FREE iphone now, dm me", "see you at lunch",
+    "check out my channel 🔥🔥", "ΣΑΣ ΟΔΟΣ and İstanbul", "股票 内幕 加群 vx123", "the meeting moved to 3pm",
+    "", "   ", "a", "ok ok ok ok ok ok",
+]
+SPAM = [1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]
+
+
+def _fitted(**hash_params: object) -> Pipeline:
+    pipeline = text_pipeline(0)
+    if hash_params:
+        pipeline.set_params(**{f"hash__{k}": v for k, v in hash_params.items()})
+    return pipeline.fit(CORPUS * 4, SPAM * 4)
+
+
+PIPELINE = _fitted()
+COMPILED = compile_text(PIPELINE)
+
+
+def _reference(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
+    return np.asarray(pipeline.predict_proba(texts)[:, 1], dtype=np.float64)
+
+
+def test_the_shipped_settings_compile() -> None:
+    assert COMPILED is not None
+    assert (COMPILED.min_n, COMPILED.max_n, COMPILED.n_features) == (1, 4, 2**20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=12))  # (scikit-learn cannot hash an empty list)
+def test_any_text_gets_the_pipelines_probability(texts: list[str]) -> None:
+    assert COMPILED is not None
+    got = COMPILED.proba(texts)
+    assert got.shape == (len(texts),)
+    assert np.allclose(got, _reference(PIPELINE, texts), rtol=0, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(st.sampled_from("加微信领取免费红包股票 abcXYZ ΣσςİI\u3000\u00a0\t\n\x1c😀🔥!.,0123"), max_size=60),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_chinese_emoji_greek_and_odd_whitespace_get_the_pipelines_probability(texts: list[str]) -> None:
+    assert COMPILED is not None
+    assert np.allclose(COMPILED.proba(texts), _reference(PIPELINE, texts), rtol=0, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40))
+def test_the_hash_is_scikit_learns_murmurhash3(data: bytes) -> None:
+    array = np.frombuffer(data, dtype=np.uint8)
+    assert _murmur3_32(array, 0, len(array)) == murmurhash3_32(data, seed=0)
+
+
+@pytest.mark.parametrize("n_features", [1000, 2**18 + 1])
+def test_a_column_count_that_is_no_power_of_two_maps_n_grams_as_scikit_learn(n_features: int) -> None:
+    pipeline = _fitted(n_features=n_features)
+    compiled = compile_text(pipeline)
+    assert compiled is not None
+    texts = CORPUS + ["加微信 now 🔥", "zz top"]
+    assert np.allclose(compiled.proba(texts), _reference(pipeline, texts), rtol=0, atol=1e-9)
+
+
+def test_ngram_ranges_and_plain_counts_compile_to_the_same_numbers() -> None:
+    pipeline = Pipeline(
+        [
+            ("hash", HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=2**16, alternate_sign=False, norm=None, lowercase=False)),
+            ("tfidf", TfidfTransformer(sublinear_tf=False, norm=None)),
+            ("logistic", LogisticRegression(solver="liblinear")),
+        ]
+    ).fit(CORPUS * 2, SPAM * 2)
+    compiled = compile_text(pipeline)
+    assert compiled is not None
+    texts = CORPUS + ["ABC abc Abc", "x"]
+    assert np.allclose(compiled.proba(texts), _reference(pipeline, texts), rtol=0, atol=1e-9)
+
+
+def test_empty_and_whitespace_only_texts_score_the_intercept() -> None:
+    assert COMPILED is not None
+    texts = ["", " ", "\t\n\u3000"]
+    expected = 1.0 / (1.0 + np.exp(-PIPELINE.steps[-1][1].intercept_[0]))
+    assert np.allclose(COMPILED.proba(texts), expected, rtol=0, atol=1e-12)
+    assert COMPILED.proba([]).shape == (0,)
+
+
+def test_a_very_long_text_gets_the_pipelines_probability() -> None:
+    assert COMPILED is not None
+    rng = np.random.default_rng(3)
+    pieces = ["加微信", "free", "🔥", "ok", "股票", "hello", "vx123", "!!"]
+    long = " ".join(rng.choice(pieces, size=40_000).tolist()) + "x" * 5_000  # one word of 5,000 characters too
+    texts = [long, "a", long[:1000]]
+    assert np.allclose(COMPILED.proba(texts), _reference(PIPELINE, texts), rtol=0, atol=1e-9)
+
+
+def test_a_text_scores_the_same_alone_in_a_batch_and_run_after_run() -> None:
+    assert COMPILED is not None
+    texts = CORPUS + ["ΟΔΟΣ", "İİİ", "加微信 vx"]  # "İ" lower-cases to two characters: the texts are lowered one by one
+    batch = COMPILED.proba(texts)
+    alone = np.array([COMPILED.proba([t])[0] for t in texts])
+    assert np.array_equal(batch, alone)
+    assert np.array_equal(batch, COMPILED.proba(texts))
+    assert np.array_equal(COMPILED.proba(texts[::-1]), batch[::-1])
+
+
+def test_the_whitespace_table_is_every_code_point_str_split_splits_on() -> None:
+    assert set(WHITESPACE) == {c for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hash__analyzer": "char"},
+        {"hash__analyzer": "word"},
+        {"hash__alternate_sign": True, "tfidf__sublinear_tf": False},  # (the log of a negative count: NaN)
+        {"hash__binary": True},
+        {"hash__strip_accents": "unicode"},
+        {"hash__preprocessor": str.upper},
+        {"tfidf__norm": "l1"},
+    ],
+)
+def test_a_pipeline_of_other_settings_is_not_compiled(change: dict[str, object]) -> None:
+    pipeline = text_pipeline(0).set_params(**change).fit(CORPUS * 4, SPAM * 4)
+    assert compile_text(pipeline) is None
+
+
+def test_what_is_not_such_a_pipeline_is_not_compiled() -> None:
+    assert compile_text(LogisticRegression()) is None
+    assert compile_text(Pipeline([("logistic", LogisticRegression())])) is None
