@@ -314,11 +314,36 @@ ROWS = ["--map", "id=@row,author=,time=", "--label-field", "label"]
 SCRIPT = shutil.which("spamflood")
 
 
-@pytest.mark.parametrize("export", list(PLAIN_EXPORTS), ids=list(PLAIN_EXPORTS))
-def test_train_and_evaluate_read_a_plain_labelled_export_and_reject_its_bad_line_by_file_line_and_field(export, tmp_path):
-    inputs, options, rejected = PLAIN_EXPORTS[export](tmp_path)
+def _read_as(export, folder):
+    """The export written in ``folder``: its input arguments, reader options and expected rejects."""
+    inputs, options, rejected = PLAIN_EXPORTS[export](folder)
     options = options if "--label-field" in options else [*options, *ROWS]
-    paths = [str(tmp_path / spec) for spec in inputs]
+    return [str(folder / spec) for spec in inputs], options, rejected
+
+
+def _rejects_seen(path, folder, rejected):
+    rejects = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["file"], r["line"], r["field"]) for r in rejects] == [(str(folder / f), line, field) for f, line, field in rejected]
+    return rejects
+
+
+@pytest.mark.parametrize("export", list(PLAIN_EXPORTS), ids=list(PLAIN_EXPORTS))
+def test_evaluate_reads_a_plain_labelled_export_and_rejects_its_bad_line_by_file_line_and_field(export, tmp_path):
+    # train and evaluate read their inputs by one function (the test below runs both commands);
+    # here each shape is read by evaluate in this process, with the rule score
+    paths, options, rejected = _read_as(export, tmp_path)
+    figures, rejects = tmp_path / "figures.json", tmp_path / "rejects.jsonl"
+    assert main(["evaluate", *paths, *options, "--rules", "-o", str(figures), "--rejects", str(rejects), "-q"]) == 0
+    got = json.loads(figures.read_text())
+    assert (got["posts"], got["positives"], got["rejected"]) == (80, 40, len(rejected))
+    assert got["roc_auc"] > 0.9  # the labels were read as meant: spam scores above ham
+    said = _rejects_seen(rejects, tmp_path, rejected)
+    if export == "youtube-two-csv-layouts":  # the comment read twice: where it was first seen, in its own file
+        assert f"first seen in '{tmp_path / 'oct.csv'}', line 5" in said[0]["reason"]
+
+
+def test_train_and_evaluate_commands_read_files_whose_name_is_the_label(tmp_path):
+    paths, options, rejected = _read_as("app-posts-file-is-the-label", tmp_path)
     train = [sys.executable, "-m", "spamflood", "train", *paths, *options, "-o", str(tmp_path / "m.joblib"),
              "--rejects", str(tmp_path / "train.rejects.jsonl"), "--cv", "2", "--text", "off", "-q"]
     done = subprocess.run(train, capture_output=True, text=True, check=False)
@@ -327,17 +352,13 @@ def test_train_and_evaluate_read_a_plain_labelled_export_and_reject_its_bad_line
                 "-o", str(tmp_path / "figures.json"), "--rejects", str(tmp_path / "evaluate.rejects.jsonl"), "-q"]
     done = subprocess.run(evaluate, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-
     manifest = json.loads((tmp_path / "m.manifest.json").read_text())["training"]
     figures = json.loads((tmp_path / "figures.json").read_text())
     assert (manifest["posts"], manifest["spam"], manifest["rejected"]) == (80, 40, len(rejected))
     assert (figures["posts"], figures["positives"], figures["rejected"]) == (80, 40, len(rejected))
-    assert figures["roc_auc"] > 0.9  # the labels were read as meant: spam scores above ham
+    assert figures["roc_auc"] > 0.9
     for run in ("train", "evaluate"):
-        rejects = [json.loads(line) for line in (tmp_path / f"{run}.rejects.jsonl").read_text().splitlines()]
-        assert [(r["file"], r["line"], r["field"]) for r in rejects] == [(str(tmp_path / f), line, field) for f, line, field in rejected]
-        if export == "youtube-two-csv-layouts":  # the comment read twice: where it was first seen, in its own file
-            assert f"first seen in '{tmp_path / 'oct.csv'}', line 5" in rejects[0]["reason"]
+        _rejects_seen(tmp_path / f"{run}.rejects.jsonl", tmp_path, rejected)
 
 
 def test_a_bad_line_under_strict_stops_train_with_its_file_line_and_field(tmp_path):
@@ -357,8 +378,7 @@ def test_a_bad_line_under_strict_stops_train_with_its_file_line_and_field(tmp_pa
     ],
     ids=["ambiguous-line-format", "line-format-on-csv", "one-sided-label-values"],
 )
-def test_reader_options_that_cannot_work_stop_evaluate_with_a_usage_error(tmp_path, options, message):
+def test_reader_options_that_cannot_work_stop_evaluate_with_a_usage_error(tmp_path, capsys, options, message):
     inputs, _, _ = _qq(tmp_path)
     argv = ["evaluate", *(str(tmp_path / f) for f in inputs), *ROWS, *options, "--rules", "-q"]
-    done = subprocess.run([sys.executable, "-m", "spamflood", *argv], capture_output=True, text=True, check=False)
-    assert done.returncode == 2 and message in done.stderr
+    assert main(argv) == 2 and message in capsys.readouterr().err
