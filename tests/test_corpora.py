@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, shared_data
+from spamflood.cli import main
 from spamflood.io.layout import InputFile
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -142,8 +143,11 @@ def test_the_cli_reads_a_slice_of_each_real_corpus_as_the_benchmark_does(name: s
     reading = READINGS[name]
     paths = [str(tmp_path / name / spec) for spec in reading.files]
     argv = ["evaluate", *paths, *reading.options(), "--rules", "-o", str(tmp_path / "figures.json"), "--rejects", str(tmp_path / "rejects.jsonl"), "-q"]
-    done = subprocess.run([sys.executable, "-m", "spamflood", *argv], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    if name == "cn_app_post_spam":  # one corpus through the installed command; the rest in this process
+        done = subprocess.run([sys.executable, "-m", "spamflood", *argv], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+    else:
+        assert main(argv) == 0
     figures = json.loads((tmp_path / "figures.json").read_text())
     assert (figures["posts"], figures["positives"]) == (len(corpus), int(corpus.y.sum()))
     # every row is scored or rejected; the CLI rejects what the benchmark's reading rejects

@@ -283,8 +283,8 @@ def _feature_reading_detector() -> Detector:
     from spamflood.decision import Decision
 
     class FeatureReading(Detector):
-        def decide(self, findings, *, texts=None):
-            base = super().decide(findings, texts=texts)
+        def decide(self, findings, **given):
+            base = super().decide(findings, **given)
             features, n = findings.values, findings.n
             z = np.zeros(n)
             for j, name in enumerate(features):
