@@ -73,10 +73,14 @@ class LineFormat:
             raise ConfigError(f"Line format '{template}': a brace outside a field name; fields look like {{text}}.")
         self.names: tuple[str, ...] = tuple(names)
         self._literals = literals
+        # the pattern up to each field's closing literal: the last one is the whole line's, the
+        # others tell which separator a line that does not match lacks (:meth:`missing`)
         pattern = re.escape(literals[0])
+        self._prefixes: list[re.Pattern[str]] = []
         for name, literal in zip(names, literals[1:]):
             pattern += ("(.*)" if name == "text" else "(.*?)") + re.escape(literal)
-        self._regex = re.compile(pattern, re.DOTALL)
+            self._prefixes.append(re.compile(pattern, re.DOTALL))
+        self._regex = self._prefixes[-1]
 
     def split(self, line: str) -> dict[str, str] | None:
         """The fields of ``line`` (without its line end), or ``None`` when it does not match."""
@@ -87,11 +91,9 @@ class LineFormat:
         """For a line that does not match: the field that cannot be found, and why."""
         if not line.startswith(self._literals[0]):
             return self.names[0], f"the line does not start with {self._literals[0]!r}"
-        pattern = re.escape(self._literals[0])
-        for k, name in enumerate(self.names):
+        for k, (name, prefix) in enumerate(zip(self.names, self._prefixes)):
             literal = self._literals[k + 1]
-            pattern += ("(.*)" if name == "text" else "(.*?)") + re.escape(literal)
-            if literal and not re.match(pattern, line, re.DOTALL):
+            if literal and not prefix.match(line):
                 after = self.names[k + 1] if k + 1 < len(self.names) else name
                 return after, f"no {literal!r} in the line (before '{after}' in the line format '{self.template}')"
         return self.names[-1], f"the line does not end as the line format '{self.template}' says"
