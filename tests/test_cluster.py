@@ -181,6 +181,16 @@ def test_unknown_authors_are_no_accounts():
     assert table.size[0] == 5 and table.authors[0] == 1 and table.peak_authors[0] == 1 and table.peak_posts[0] == 5
 
 
+def _posts(rows):
+    """(cluster, time or None, account code) rows as the arrays cluster_stats reads: cluster ids
+    made dense 0..m-1 as the finder gives them (-1 stays outside), a missing time NaN."""
+    labels = np.array([r[0] for r in rows], dtype=np.int64)
+    _, dense = np.unique(labels[labels >= 0], return_inverse=True)
+    labels[labels >= 0] = dense
+    times = np.array([np.nan if r[1] is None else float(r[1]) for r in rows])
+    return labels, times, np.array([r[2] for r in rows], dtype=np.int64)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
@@ -190,13 +200,7 @@ def test_unknown_authors_are_no_accounts():
     )
 )
 def test_cluster_times_come_from_the_posts_that_have_one(rows):
-    raw = np.array([r[0] for r in rows], dtype=np.int64)
-    # dense ids 0..m-1 as the finder gives them (-1 stays outside)
-    _, dense = np.unique(raw[raw >= 0], return_inverse=True)
-    labels = raw.copy()
-    labels[raw >= 0] = dense
-    times = np.array([np.nan if r[1] is None else float(r[1]) for r in rows])
-    codes = np.array([r[2] for r in rows], dtype=np.int64)
+    labels, times, codes = _posts(rows)
     table = cluster_stats(labels, times, codes, window=3600.0)
     for c in range(len(table)):
         members = labels == c
@@ -233,11 +237,7 @@ def test_a_copy_weeks_away_from_its_clusters_flood_is_not_in_the_flood():
     )
 )
 def test_a_posts_window_holds_the_most_accounts_of_any_window_holding_it(rows):
-    labels = np.array([r[0] for r in rows], dtype=np.int64)
-    _, dense = np.unique(labels[labels >= 0], return_inverse=True)
-    labels[labels >= 0] = dense
-    times = np.array([np.nan if r[1] is None else float(r[1]) for r in rows])
-    codes = np.array([r[2] for r in rows], dtype=np.int64)
+    labels, times, codes = _posts(rows)
     window = 3600.0
     table = cluster_stats(labels, times, codes, window=window)
     for i in np.flatnonzero((labels >= 0) & ~np.isnan(times)):
