@@ -68,6 +68,12 @@ def created_burst(created: np.ndarray, window: float) -> np.ndarray:
     return out
 
 
+def _is_template_stem(stem: str) -> bool:
+    """Whether a name's stem can be a registration tool's template: three characters or more,
+    at least one a letter (``u`` of ``u1234`` is no template)."""
+    return len(stem) >= 3 and _LETTER.search(stem) is not None
+
+
 def template_counts(values: Sequence[str | None] | None, n: int, stems: Sequence[str | None] | None = None) -> np.ndarray:
     """Per account: how many *other* accounts share the stem of its name or handle (the text
     before its trailing two or more digits, with at least one letter); 0 for a name with no such
@@ -81,7 +87,7 @@ def template_counts(values: Sequence[str | None] | None, n: int, stems: Sequence
         return np.full(n, np.nan)
     if stems is None:
         stems = name_stems(list(values))
-    keys = [s if s is not None and len(s) >= 3 and _LETTER.search(s) else None for s in stems]
+    keys = [s if s is not None and _is_template_stem(s) else None for s in stems]
     table: dict[str, int] = {}
     codes = np.array([-1 if s is None else table.setdefault(s, len(table)) for s in keys], dtype=np.int64)
     counts = np.bincount(codes[codes >= 0], minlength=len(table) + 1)  # +1: a slot for "no stem"
@@ -125,14 +131,12 @@ def stem_twins(
     code: dict[str | None, int] = {None: -1}
     for stem in dict.fromkeys(stems):  # each distinct stem judged once
         if stem is not None:
-            code[stem] = len(code) if len(stem) >= 3 and _LETTER.search(stem) and stem not in defaults else -1
+            code[stem] = len(code) if _is_template_stem(stem) and stem not in defaults else -1
     codes = np.fromiter(map(code.__getitem__, stems), dtype=np.int64, count=n)
     on = known & (codes >= 0)
     rel = created[on] - created[on].min() if on.any() else created[on]
     spacing = float(rel.max()) + 2 * window + 1.0 if on.any() else 1.0  # one stem's times never reach the next's
-    keys = codes[on] * spacing + rel
-    ordered = np.sort(keys)
-    out[on] = np.searchsorted(ordered, keys + window, side="right") - np.searchsorted(ordered, keys - window, side="left") - 1
+    out[on] = created_burst(codes[on] * spacing + rel, window)  # a burst among the accounts of one stem
     return out
 
 
