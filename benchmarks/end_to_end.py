@@ -462,7 +462,8 @@ def stages(feed: Path, posts: int) -> None:
 
 def _decision_inputs(batch: Any, labels: Any, normalized: list[list[str]], batches: list[Any]) -> tuple[Any, Any]:
     """The bundled model's decider and the findings the detector hands it for this slice: the
-    post families per chunk, the feed and cluster families over the batch, the cluster labels."""
+    post families per chunk, the feed and cluster families over the batch, the cluster labels,
+    the coordinated groups."""
     import numpy as np
 
     from spamflood.cluster import cluster_stats
@@ -476,7 +477,9 @@ def _decision_inputs(batch: Any, labels: Any, normalized: list[list[str]], batch
     whole = Findings.compute(batch, labels, FEED_FAMILIES + CLUSTER_FAMILIES, "UTC")
     codes = batch.known_author_codes(batch.author_codes()[0], np.flatnonzero(labels >= 0))
     table = cluster_stats(labels, batch.times, codes, window=detector.window)
-    parts = [cluster_findings(detector.rules, table, codes, batch.authors, batch.times), post, whole]
+    values, fired, sentences = detector.coordination.findings(batch)  # the groups on shared objects
+    coordinated = Findings(values, {"coordinated": fired}, {"coordinated": sentences}, len(batch))
+    parts = [cluster_findings(detector.rules, table, codes, batch.authors, batch.times), post, whole, coordinated]
     findings = Findings(
         {k: v for p in parts for k, v in p.values.items()},
         {k: v for p in parts for k, v in p.fired.items()},

@@ -266,7 +266,9 @@ class Detector:
         feed = Findings.empty(len(batch))
         columns = None
         with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
-            clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
+            # the criteria keep this thread busy meanwhile: the clustering takes the other cores
+            spare = self._jobs() - 1 if self.criteria else self._jobs()
+            clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests, spare)
             if self.criteria:
                 columns = columns_from(batch)  # read once by the feed and the cluster families
                 feed = Findings.compute(columns, None, FEED_FAMILIES, self.tz, scan=scan)
@@ -279,10 +281,11 @@ class Detector:
         return self._score(found, rejects, rows_read, blank_lines)
 
     def _cluster(
-        self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
+        self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None, cores: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Cluster labels, and each signature's digest (``digests`` when the chunks took them)."""
-        threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
+        """Cluster labels, and each signature's digest (``digests`` when the chunks took them),
+        on up to ``cores`` threads."""
+        threads = max(1, cores) if len(signatures) >= 50_000 else 1  # threads cost more than they save below
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
