@@ -133,6 +133,7 @@ class Detector:
         self.coordination = Coordination(interval=interval, min_authors=min_authors, min_coposts=min_coposts)
         self.model = model
         self.model_manifest: dict[str, Any] = {}
+        self._compiled_text: tuple[Any, Any] | None = None  # (model, its compiled text part): compiled once per model
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, trusted: bool = False, **params: Any) -> Detector:
@@ -342,7 +343,7 @@ class Detector:
             return None
         from spamflood.model.text_kernel import compile_text
 
-        cached = getattr(self, "_compiled_text", None)
+        cached = self._compiled_text
         if cached is None or cached[0] is not model:
             cached = self._compiled_text = (model, compile_text(model.text_model_))
         return cached[1]
