@@ -68,9 +68,19 @@ def _raw(
     :data:`ROWS_TOGETHER` at a time, each tree's ``depth`` steps for every row: a node's
     children are ``child`` and ``child + 1`` (right when ``x > threshold``, or when ``x`` is NaN
     and ``nan_right``), and a leaf is its own child, so a row that reached its leaf stays
-    there and no step branches on the data."""
+    there and no step branches on the data. Fewer than four rows walk one by one, each to its
+    own leaf (the same leaves, the same sums)."""
     n = X.shape[0]
     out = np.full(n, 0.0 + baseline)
+    if n < 4:  # a stream's post: nothing to overlap, so each row stops at its own leaf
+        for i in range(n):
+            for t in range(roots.shape[0]):
+                k = roots[t]
+                while child[k] != k:
+                    x = X[i, feature[k]]
+                    k = child[k] + np.int32((x > threshold[k]) | ((x != x) & nan_right[k]))
+                out[i] += value[k]
+        return out
     node = np.empty(ROWS_TOGETHER, dtype=np.int32)
     for lo in range(0, n, ROWS_TOGETHER):
         m = min(ROWS_TOGETHER, n - lo)
