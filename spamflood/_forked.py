@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -61,10 +62,13 @@ class Forked(Generic[T]):
         return value
 
     def close(self) -> None:
-        """Stop waiting for the child: its pipe closed (it leaves at its next write) and reaped."""
+        """Give up the result (an error or Ctrl-C elsewhere): a child still running is killed,
+        its pipe closed and the child reaped. After :meth:`result`, nothing is left to do."""
         if self._read >= 0:
             os.close(self._read)
             self._read = -1
+            if self._pid:
+                os.kill(self._pid, signal.SIGKILL)  # its result is not wanted: no need to finish
         self._reap()
 
     def _reap(self) -> None:

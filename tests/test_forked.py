@@ -70,10 +70,14 @@ def test_a_child_that_dies_without_a_result_is_a_loud_error():
 
 
 @needs_fork
-def test_close_without_reading_reaps_the_child():
-    forked = Forked(lambda: np.ones(2_000_000))  # more than a pipe holds: the child waits to write
+def test_close_without_reading_stops_and_reaps_the_child():
+    import time
+
+    forked = Forked(time.sleep, 60)  # a child that would run for a minute
     pid = forked._pid
+    started = time.perf_counter()
     forked.close()
+    assert time.perf_counter() - started < 5  # killed, not waited for
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no such child any more
     forked.close()  # twice is harmless
