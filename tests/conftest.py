@@ -1,4 +1,5 @@
-"""Shared fixtures; and a run in which no test passed is a failed run."""
+"""Shared fixtures; the Spark tests' one worker under pytest-xdist; and a run in which no test
+passed is a failed run."""
 
 from __future__ import annotations
 
@@ -93,9 +94,26 @@ def mounted_tmpfs(folder: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every Spark test (marked ``spark``, or using the session) goes first, in one
+    ``xdist_group``: under ``--dist loadgroup`` one worker runs them all, so one JVM is started
+    for the session, and the longest share of the run starts at once while the other worker
+    takes the rest (pyproject's addopts keep the collection order: --no-loadscope-reorder)."""
+    on_spark = [item for item in items if item.get_closest_marker("spark") or "spark" in getattr(item, "fixturenames", ())]
+    for item in on_spark:
+        item.add_marker(pytest.mark.xdist_group("spark"))
+    chosen = set(on_spark)
+    items[:] = on_spark + [item for item in items if item not in chosen]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # pytest already exits 5 when nothing is collected; also fail when everything was skipped
-    # or deselected, so that a CI run that tested nothing can never look green.
+    # or deselected, so that a CI run that tested nothing can never look green. Under xdist the
+    # controller judges the whole run (its reporter counts every worker's results); a worker's
+    # share may hold no pass, and its exit status is not the run's.
+    if hasattr(session.config, "workerinput"):
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or exitstatus != 0:
         return
