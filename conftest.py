@@ -1,6 +1,18 @@
 """Collection of the package's docstring examples (``--doctest-modules``): modules whose
-extra is not installed are left out, as the tests that need them skip."""
+extra is not installed are left out, as the tests that need them skip. And the pytest-xdist
+flags of pyproject's ``addopts`` stay valid with xdist off (``-p no:xdist``), as a serial run."""
 
 from importlib.util import find_spec
 
+import pytest
+
 collect_ignore_glob = [] if find_spec("pyspark") else ["spamflood/spark/*.py"]
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is off: the suite runs serially")
+    group.addoption("--numprocesses", dest="numprocesses", default=None, help="ignored: pytest-xdist is off")
+    group.addoption("--dist", dest="dist", default="no", help="ignored: pytest-xdist is off")
+    group.addoption("--no-loadscope-reorder", dest="loadscopereorder", action="store_false", help="ignored: pytest-xdist is off")
