@@ -75,16 +75,17 @@ def baseline(seed: int) -> Any:
     )
 
 
-def _models(text: bool, seed: int, ablate_oof: bool = False) -> dict[str, Callable[[], Any]]:
+def _models(text: bool, seed: int, ablate_oof: bool = False, calibration: str = "auto") -> dict[str, Callable[[], Any]]:
     models: dict[str, Callable[[], Any]] = {}
+    flood = {"context_dropout": 0.3, "calibration": calibration, "random_state": seed}
     if text:
         models["text"] = lambda: text_pipeline(seed)
-    models["spamflood"] = lambda: FloodModel(context_dropout=0.3, random_state=seed)
+    models["spamflood"] = lambda: FloodModel(**flood)
     if text:
-        models["spamflood+text"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+        models["spamflood+text"] = lambda: FloodModel(text=True, **flood)
     if text and ablate_oof:
-        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
-        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, **flood)
+        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, **flood)
     models["baseline"] = lambda: baseline(seed)
     return models
 
@@ -295,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
         "--spam-share", type=float, default=0.15,
         help="leaving a corpus out, spamflood's models weigh every training corpus and the feed to this spam share (0: unweighted)",
     )
+    parser.add_argument(
+        "--calibration", choices=("auto", "isotonic", "sigmoid"), default="sigmoid",
+        help="FloodModel's calibration (default sigmoid: isotonic steps, learned on the training corpora, tie and misplace the posts of a corpus left out)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-within", action="store_true", help="skip the within-corpus cross-validation")
     parser.add_argument("--no-loco", action="store_true", help="skip leave-one-corpus-out (e.g. to run it in another process)")
@@ -317,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     has_text = "text" in FloodModel().get_params()
     if args.text == "on" and not has_text:
         parser.error("--text on: this FloodModel has no text model")
-    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed, args.ablate_oof)
+    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed, args.ablate_oof, args.calibration)
     if args.models:
         unknown = sorted(set(args.models.split(",")) - set(models))
         if unknown:
@@ -343,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "settings": {
             "max_rows": args.max_rows, "synthetic_posts": args.synthetic_posts, "synthetic_seed": TRAIN_SEED,
-            "folds": args.folds, "seed": args.seed, "spam_share": args.spam_share, "threshold": THRESHOLD, "models": list(models),
+            "folds": args.folds, "seed": args.seed, "spam_share": args.spam_share, "calibration": args.calibration, "threshold": THRESHOLD, "models": list(models),
             "baseline": "TfidfVectorizer(analyzer='char_wb', ngram_range=(1, 4), sublinear_tf=True, min_df=2) + LogisticRegression(solver='liblinear')",
             "command": "OMP_NUM_THREADS=1 python benchmarks/real_data.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "model": str(args.model) if args.model else "bundled",
