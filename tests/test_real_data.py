@@ -10,7 +10,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import real_data  # noqa: E402
+import real_data
 
 
 def test_the_flood_models_carry_the_calibration_asked_for_and_the_baseline_stays_plain() -> None:
