@@ -3,7 +3,10 @@
 For every labelled corpus of ``../shared/data`` (see ``benchmarks/corpora.py``):
 
 * **leave one corpus out**: a model fitted on all the other corpora plus a synthetic feed
-  (``spamflood.synth``) scores the corpus left out;
+  (``spamflood.synth``) scores the corpus left out; spamflood's models weigh every training
+  corpus and the feed to one spam share and one total weight (``--spam-share``, 0.15:
+  ``corpora.share_weights``) and calibrate with Platt (``--calibration``, sigmoid: isotonic steps
+  learned on the training corpora tie a corpus left out), see ``models/README.md``;
 * **within the corpus**: 5-fold cross-validation, grouped so that no copy (identical text, one
   Instagram post, one app-post template) is on both sides;
 * **zero-shot**: the bundled model (``Detector.load()``) as shipped, or ``--model FILE`` (a
@@ -27,6 +30,7 @@ Calibration of the bundled model: reliability table and ECE on synthetic feeds o
 200k posts (held-out seeds 101-103) and on each real corpus.
 
     OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--ablate-oof] [--max-rows N] [--zero-shot] [--model FILE]
+        [--models text,spamflood,spamflood+text,baseline] [--spam-share 0.15] [--calibration sigmoid|auto|isotonic]
 """
 
 from __future__ import annotations
