@@ -1,10 +1,18 @@
 """Collection of the package's docstring examples (``--doctest-modules``): modules whose
-extra is not installed are left out, as the tests that need them skip. And the pytest-xdist
-flags of pyproject's ``addopts`` stay valid with xdist off (``-p no:xdist``), as a serial run."""
+extra is not installed are left out, as the tests that need them skip; one OpenMP thread per
+test process; and the pytest-xdist flags of pyproject's ``addopts`` stay valid with xdist off
+(``-p no:xdist``), as a serial run."""
 
+import os
 from importlib.util import find_spec
 
 import pytest
+
+# Two pytest-xdist workers share the two cores: scikit-learn's OpenMP threads (two per worker
+# by default) would spin-wait for each other, and the model-training tests took three times the
+# CPU (test_model*.py and test_accounts_cli.py: 187 against 56 CPU s). Set before anything loads
+# OpenMP; the workers and the commands the tests start inherit it. An explicit value wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 collect_ignore_glob = [] if find_spec("pyspark") else ["spamflood/spark/*.py"]
 
