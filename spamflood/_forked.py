@@ -30,7 +30,8 @@ class Forked(Generic[T]):
     is never read waits on its pipe until it is closed."""
 
     def __init__(self, call: Callable[..., T], *args: Any, fork: bool = True, **kwargs: Any) -> None:
-        self._call: Callable[[], T] | None = lambda: call(*args, **kwargs)
+        self._call: Callable[[], T] = lambda: call(*args, **kwargs)
+        self._outcome: tuple[bool, Any] | None = None  # (True, value) or (False, exception), once known
         self._pid = 0
         self._read = -1
         if fork and hasattr(os, "fork"):
@@ -40,26 +41,32 @@ class Forked(Generic[T]):
                 os.close(read)
                 _run_and_send(self._call, write)
             os.close(write)
-            self._pid, self._read, self._call = pid, read, None
+            self._pid, self._read = pid, read
 
     def result(self) -> T:
-        """The call's value (its exception raised here)."""
-        if self._call is not None:  # not forked: run it here, once
-            call, self._call = self._call, None
-            value = call()
-            self._call = lambda: value
-            return value
+        """The call's value (its exception raised here, again at every ask)."""
+        if self._outcome is None:
+            self._outcome = self._receive() if self._pid else self._run_here()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def _run_here(self) -> tuple[bool, Any]:
+        try:
+            return True, self._call()
+        except Exception as error:
+            return False, error
+
+    def _receive(self) -> tuple[bool, Any]:
         with os.fdopen(self._read, "rb", closefd=True) as pipe:
             self._read = -1
             payload = pipe.read()
         self._reap()
         if not payload:
-            raise SpamfloodError("a forked copy of this process ended without a result (killed, or out of memory?)")
-        ok, value = pickle.loads(payload)
-        if not ok:
-            raise value
-        self._call = lambda: value
-        return value
+            return False, SpamfloodError("a forked copy of this process ended without a result (killed, or out of memory?)")
+        outcome: tuple[bool, Any] = pickle.loads(payload)
+        return outcome
 
     def close(self) -> None:
         """Give up the result (an error or Ctrl-C elsewhere): a child still running is killed,

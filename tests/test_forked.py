@@ -65,8 +65,11 @@ def test_a_child_that_dies_without_a_result_is_a_loud_error():
     def dies() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
+    forked = Forked(dies)
     with pytest.raises(SpamfloodError, match="ended without a result"):
-        Forked(dies).result()
+        forked.result()
+    with pytest.raises(SpamfloodError, match="ended without a result"):
+        forked.result()  # asked again: the same error, the call is not run here instead
 
 
 @needs_fork
