@@ -16,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spamflood import Detector
-from spamflood.coordination import Coordination, PostObjects, normalize_url, objects_in, post_objects, text_objects
+from spamflood.coordination import (
+    Coordination,
+    PostObjects,
+    _unique_pairs,
+    normalize_url,
+    objects_in,
+    post_objects,
+    text_objects,
+)
 from spamflood.errors import ConfigError
 from spamflood.posts import Post, PostBatch
 
@@ -345,3 +353,21 @@ def test_without_coordination_no_group_is_looked_for_and_its_features_are_missin
 def test_the_detector_refuses_a_coordinated_switch_that_is_not_a_bool() -> None:
     with pytest.raises(ConfigError, match="'coordinated' parameter of Detector"):
         Detector(coordinated="no")
+
+
+_INT64 = st.integers(min_value=-(2**62), max_value=2**62)
+
+
+@given(
+    st.lists(st.tuples(st.integers(-50, 50), st.integers(-50, 50)), max_size=60)
+    | st.lists(st.tuples(_INT64, _INT64), max_size=12)
+)
+def test_unique_pairs_are_the_distinct_rows_in_lexicographic_order(pairs: list[tuple[int, int]]) -> None:
+    """One int64 key per pair where they fit, rows sorted as records where not (pairs spanning
+    2**62): either way exactly ``np.unique(np.stack([a, b]), axis=1)``."""
+    a = np.array([p[0] for p in pairs], dtype=np.int64)
+    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    got = _unique_pairs(a, b)
+    expected = sorted(set(pairs))
+    assert got[0].tolist() == [p[0] for p in expected]
+    assert got[1].tolist() == [p[1] for p in expected]
