@@ -306,13 +306,17 @@ class Context:
         return found
 
     def prefetch_matches(self, index: Iterable[int]) -> None:
-        """Find the matches of the posts at ``index`` in one pass (see :meth:`matches`)."""
+        """Find the matches of the posts at ``index`` in one pass (see :meth:`matches`); a
+        text posted many times (a flood's copies) is matched once, its posts sharing the list."""
         if self.scanner is None:
             return
         known: dict[int, list[Match]] = self.cache.setdefault("matches", {})
         todo = [i for i in dict.fromkeys(index) if i not in known]
         if todo:
-            known.update(zip(todo, self.scanner.matches_many(self.texts_at(todo))))
+            texts = self.texts_at(todo)
+            distinct = list(dict.fromkeys(texts))
+            found = dict(zip(distinct, self.scanner.matches_many(distinct)))
+            known.update(zip(todo, map(found.__getitem__, texts)))
 
     def matches(self, i: int) -> list[Match]:
         """Every lexicon and pattern match in post ``i`` (for evidence)."""
