@@ -1459,6 +1459,9 @@ def entrypoint() -> NoReturn:
     code (a command may leave earlier, with the same code; see :func:`_done`)."""
     global _LEAVE_WHEN_DONE
     _LEAVE_WHEN_DONE = True
+    from spamflood._memory import ordinary_pages
+
+    ordinary_pages()
     raise SystemExit(main())
 
 

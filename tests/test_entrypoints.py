@@ -383,8 +383,27 @@ def test_version_imports_nothing_heavy(tmp_path):
         assert proc.returncode == 0 and proc.stdout.decode() == f"spamflood {__version__}\n", (name, proc)
         imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
         ours = {m for m in imported if m.startswith("spamflood")}
-        assert ours == {"spamflood", "spamflood._version", "spamflood.errors", "spamflood.cli"}, (name, ours)
+        light = {"spamflood", "spamflood._version", "spamflood.errors", "spamflood.cli"}
+        # the console script and -m also set the process's page policy (spamflood._memory, no numpy)
+        assert ours == (light if name == "main" else light | {"spamflood._memory"}), (name, ours)
         assert not {m.split(".")[0] for m in imported} & heavy, (name, sorted(imported))
+
+
+@pytest.mark.parametrize(
+    ("environment", "numpy_first", "expected"),
+    [({}, False, "0 False"), ({}, True, "0 False"), ({"NUMPY_MADVISE_HUGEPAGE": "1"}, False, "1 True")],
+)
+def test_the_command_line_asks_for_ordinary_pages_unless_the_user_chose(environment, numpy_first, expected):
+    # NumPy's huge-page requests off for the command's process (before or after NumPy is
+    # imported), and a user's own NUMPY_MADVISE_HUGEPAGE kept
+    code = (
+        ("import numpy; " if numpy_first else "")
+        + "import os; from spamflood._memory import ordinary_pages; ordinary_pages(); import numpy; "
+        + "print(os.environ['NUMPY_MADVISE_HUGEPAGE'], numpy._core.multiarray._set_madvise_hugepage(True))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"} | environment
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == expected, proc
 
 
 def test_every_public_name_is_there_when_first_asked_for():
