@@ -263,7 +263,7 @@ class Decider:
                     raise ConfigError("This model reads the post text; pass texts= to decide().")
                 model_input["text"] = texts
                 if text_scores is not None:
-                    from spamflood.model.estimator import TEXT_FEATURE  # a text model has loaded scikit-learn
+                    from spamflood.model.inputs import TEXT_FEATURE
 
                     model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
@@ -325,7 +325,7 @@ def _score_sentences(model: Any, findings: Findings, texts: list[str] | None, ro
     groups = {label: [f.name for f in FEATURES.values() if f.label == label and f.name in X] for label in FAMILIES}
     ngrams: list[list[str]] = []
     if getattr(model, "text", False) and texts is not None:
-        from spamflood.model.estimator import TEXT_FEATURE  # a text model has loaded scikit-learn
+        from spamflood.model.inputs import TEXT_FEATURE
 
         X["text"] = [texts[i] for i in rows]
         groups[_TEXT] = [TEXT_FEATURE]

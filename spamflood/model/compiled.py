@@ -34,8 +34,7 @@ import numpy as np
 
 from spamflood.errors import ModelError
 from spamflood.model.contributions import group_contributions
-from spamflood.model.estimator import TEXT_FEATURE, feature_matrix
-from spamflood.model.text import matching_forms
+from spamflood.model.inputs import TEXT_FEATURE, feature_matrix
 from spamflood.model.text_kernel import CompiledText, compile_text
 
 __all__ = ["BLOCK_ROWS", "CompiledModel", "compile_model"]
@@ -113,7 +112,7 @@ class _Head:
     nan_right: np.ndarray
     child: np.ndarray
     value: np.ndarray
-    calibrators: tuple[Any, ...]
+    calibrators: tuple[Calibrator, ...]
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         raw = _raw(
@@ -123,23 +122,63 @@ class _Head:
         # probabilities, summed in order onto zeros and divided as it does
         total = np.zeros(X.shape[0])
         for calibrator in self.calibrators:
-            total += _calibrate(calibrator, raw)
+            total += calibrator(raw)
         total /= len(self.calibrators)
         return total
 
 
-def _calibrate(calibrator: Any, raw: np.ndarray) -> np.ndarray:
-    """``calibrator.predict(raw)`` for a 1-D float64 ``raw``, by the same arithmetic without
-    scikit-learn's input checks (most of its cost on one post): an isotonic map clips to its
-    range and interpolates; a sigmoid is ``expit(-(a * raw + b))``; anything else predicts."""
-    from scipy.special import expit
-    from sklearn.isotonic import IsotonicRegression
+@dataclass(frozen=True)
+class Isotonic:
+    """A fitted ``IsotonicRegression(out_of_bounds="clip")`` as its numbers: the raw sum clipped
+    to ``[low, high]``, then interpolated linearly between the points ``(x, y)``, as its
+    ``predict`` computes it (``np.interp``; one point: its value everywhere)."""
 
-    if type(calibrator) is IsotonicRegression and calibrator.out_of_bounds == "clip":
-        return np.asarray(calibrator.f_(np.clip(raw, calibrator.X_min_, calibrator.X_max_)), dtype=np.float64)
-    if type(calibrator).__name__ == "_SigmoidCalibration":
-        return np.asarray(expit(-(calibrator.a_ * raw + calibrator.b_)), dtype=np.float64)
-    return np.asarray(calibrator.predict(raw), dtype=np.float64)
+    low: float
+    high: float
+    x: np.ndarray
+    y: np.ndarray
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        clipped = np.clip(raw, self.low, self.high)
+        if self.x.shape[0] == 1:
+            return np.repeat(self.y, clipped.shape[0]).astype(np.float64)
+        return np.interp(clipped, self.x, self.y)
+
+
+@dataclass(frozen=True)
+class Sigmoid:
+    """A fitted sigmoid calibration (Platt) as its two numbers: ``expit(-(a * raw + b))``."""
+
+    a: float
+    b: float
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        from scipy.special import expit
+
+        return np.asarray(expit(-(self.a * raw + self.b)), dtype=np.float64)
+
+
+Calibrator = Isotonic | Sigmoid
+
+
+def _calibrator(fitted: Any) -> Calibrator | None:
+    """The numbers of a fitted calibrator that :class:`Isotonic` or :class:`Sigmoid` reproduce
+    exactly, or ``None`` for any other."""
+    if type(fitted).__name__ == "_SigmoidCalibration":
+        return Sigmoid(float(fitted.a_), float(fitted.b_))
+    if type(fitted).__name__ != "IsotonicRegression" or fitted.out_of_bounds != "clip":
+        return None
+    f = fitted.f_
+    if getattr(f, "_call", None) is not getattr(type(f), "_call_linear_np", object()):  # not np.interp: refuse
+        if len(fitted.X_thresholds_) != 1:
+            return None
+        x, y = fitted.X_thresholds_, fitted.y_thresholds_
+    else:
+        x, y = f.x, f.y
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype != np.float64 or y.dtype != np.float64 or x.ndim != 1 or y.shape != x.shape:
+        return None
+    return Isotonic(float(fitted.X_min_), float(fitted.X_max_), x.copy(), y.copy())
 
 
 def _head(calibrated: Any) -> _Head | None:
@@ -164,6 +203,9 @@ def _head(calibrated: Any) -> _Head | None:
     parts = [predictors[0].nodes for predictors in booster._predictors]
     if any(bool(nodes["is_categorical"].any()) for nodes in parts):
         return None
+    calibrator = _calibrator(fold.calibrators[0])
+    if calibrator is None:
+        return None
     if sum(len(p) for p in parts) >= 2**31:  # the node indices are int32
         return None
     trees = [_breadth_first(nodes) for nodes in parts]
@@ -181,7 +223,7 @@ def _head(calibrated: Any) -> _Head | None:
         nan_right=~leaf & ~nodes["missing_go_to_left"].astype(np.bool_),
         child=np.where(leaf, np.arange(len(nodes)), first).astype(np.int32),
         value=nodes["value"].astype(np.float64),
-        calibrators=tuple(fold.calibrators),
+        calibrators=(calibrator,),
     )
 
 
@@ -234,7 +276,11 @@ class CompiledModel:
         forms with ``normalized``): the ``TEXT_MODEL`` column the heads read."""
         if self.text is None:
             raise AttributeError("This model has no text part.")
-        return self.text.proba(list(texts) if normalized else matching_forms(texts))
+        if normalized:
+            return self.text.proba(list(texts))
+        from spamflood.model.text import matching_forms  # a text part: scikit-learn is loaded already
+
+        return self.text.proba(matching_forms(texts))
 
     def text_evidence(self, texts: Sequence[str], top: int = 3) -> list[list[str]]:
         """As :meth:`spamflood.model.FloodModel.text_evidence` (the model's own)."""

@@ -51,33 +51,13 @@ from spamflood._params import validate_estimator
 from spamflood.criteria.registry import FEATURES
 from spamflood.errors import ConfigError, ModelError
 from spamflood.model.contributions import group_contributions, reference_row
+from spamflood.model.inputs import TEXT_FEATURE, feature_matrix
 from spamflood.model.text import matching_forms, text_pipeline, weighty_ngrams
 
 __all__ = ["CONTEXT_KINDS", "TEXT_FEATURE", "FloodModel", "feature_matrix"]
 
-TEXT_FEATURE = "TEXT_MODEL"
-"""Name of the text model's out-of-fold probability among a text-enabled model's features."""
-
 CONTEXT_KINDS: tuple[str, ...] = ("account", "cadence", "calendar")
 """Feature kinds that need account fields or times, dropped by ``context_dropout``."""
-
-
-def feature_matrix(features: Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
-    """The columns ``names`` of a name -> column mapping (or DataFrame) as a float64 matrix.
-
-    A feature the input lacks is an error naming it: a model must never score on a silently
-    different feature set.
-    """
-    missing = [name for name in names if name not in features]
-    if missing:
-        raise ModelError(
-            f"The model needs feature(s) {', '.join(missing)}, which the input does not have. "
-            "Score with criteria on (the model reads every criteria feature)."
-        )
-    columns = [np.asarray(features[name], dtype=np.float64) for name in names]
-    if not columns:
-        return np.zeros((0, 0), dtype=np.float64)
-    return np.column_stack(columns)
 
 
 class FloodModel(ClassifierMixin, BaseEstimator):
