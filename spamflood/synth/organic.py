@@ -17,7 +17,9 @@ reposts of recent posts; and the hard negatives a detector must leave alone:
   check-ins with no brand, some from people with a daily habit (about the same time each day,
   never on the exact minute);
 * ``news_share`` and ``news_post``: legitimate virality, a newsroom's headline shared by many
-  people within minutes, each with their own words, some as reposts;
+  people within minutes, each with their own words (a reaction of their own beside the
+  headline, whole or cut short), some as reposts: many accounts on one link, not one copy
+  pasted by many;
 * ``secondhand_sale``: one person selling one used thing (a price and "DM me", once);
 * ``deal_tip``: a person passing on a bargain they saw (a price and "go before it's gone");
 * ``hashtag_trend``: the day's trending hashtag, added by many people to their own chatter
@@ -60,11 +62,25 @@ _TREND = 0.03  # share of posts joining the day's trending hashtag
 _BURST = 0.06  # chance that a post follows its author's previous one within minutes
 _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "short", "product_praise")
 
+_WHOLE_HEADLINE = 0.4  # a share quotes the headline whole; otherwise cut after a few words
+
 Item = tuple[int, int, int, Any, Any]
 
 
 def _pick(seq, r: random.Random):  # type: ignore[no-untyped-def]
     return seq[int(r.random() * len(seq))]
+
+
+def _quoted(headline: str, lang: str, rng: random.Random) -> str:
+    """The part of a headline a sharer quotes: whole (:data:`_WHOLE_HEADLINE`), or cut after at
+    least three words (six characters in Chinese), as people paste the start of a title."""
+    units = list(headline) if lang == "zh" else headline.split(" ")
+    least = 6 if lang == "zh" else 3
+    if rng.random() < _WHOLE_HEADLINE or len(units) <= least:
+        return headline
+    k = least + int(rng.random() * (len(units) - least))
+    cut = ("" if lang == "zh" else " ").join(units[:k]).rstrip(",.;:!?，。；：！？、")
+    return cut + ("…" if lang == "zh" else "...")
 
 
 class Organic:
@@ -248,9 +264,11 @@ class Organic:
             sep = " " if lang == "en" else ""
             tail = f"{sep}【{story.headline[lang]}】" if lang == "zh" else f" ({story.headline[lang]})"
             return sympathy + (tail if rng.random() < 0.6 else sep + story.link[lang]), "disaster_sympathy"
-        slots.update(headline=story.headline[lang], link=story.link[lang])
-        text = _pick(text_bank.kinds["news_share"], rng).fill(slots)
-        return text, ("disaster_sympathy" if story.event is not None else "news_share")
+        kind = "disaster_sympathy" if story.event is not None else "news_share"
+        own = _pick(text_bank.kinds["news_reaction"], rng).fill(slots)
+        slots.update(headline=_quoted(story.headline[lang], lang, rng), link=story.link[lang])
+        framed = _pick(text_bank.kinds["news_share"], rng).fill(slots)
+        return (f"{own} {framed}" if rng.random() < 0.5 else f"{framed} {own}"), kind
 
     def _daily(self, lang: str, slots: Slots, rng: random.Random) -> str:
         topics = self.bank.text[lang].topics
