@@ -63,6 +63,7 @@ _BURST = 0.06  # chance that a post follows its author's previous one within min
 _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "short", "product_praise")
 
 _WHOLE_HEADLINE = 0.4  # a share quotes the headline whole; otherwise cut after a few words
+_TWO_REACTIONS = 0.4  # a sharer says two things about it
 
 Item = tuple[int, int, int, Any, Any]
 
@@ -265,7 +266,10 @@ class Organic:
             tail = f"{sep}【{story.headline[lang]}】" if lang == "zh" else f" ({story.headline[lang]})"
             return sympathy + (tail if rng.random() < 0.6 else sep + story.link[lang]), "disaster_sympathy"
         kind = "disaster_sympathy" if story.event is not None else "news_share"
-        own = _pick(text_bank.kinds["news_reaction"], rng).fill(slots)
+        reactions = text_bank.kinds["news_reaction"]
+        own = _pick(reactions, rng).fill(slots)
+        if rng.random() < _TWO_REACTIONS:
+            own = f"{own}{'，' if lang == 'zh' else ', '}{_pick(reactions, rng).fill(slots)}"
         slots.update(headline=_quoted(story.headline[lang], lang, rng), link=story.link[lang])
         framed = _pick(text_bank.kinds["news_share"], rng).fill(slots)
         return (f"{own} {framed}" if rng.random() < 0.5 else f"{framed} {own}"), kind
