@@ -64,6 +64,7 @@ _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "shor
 
 _WHOLE_HEADLINE = 0.4  # a share quotes the headline whole; otherwise cut after a few words
 _TWO_REACTIONS = 0.4  # a sharer says two things about it
+_REDRAWS = 50  # draws to find a person who has not shared a story yet
 
 Item = tuple[int, int, int, Any, Any]
 
@@ -172,7 +173,7 @@ class Organic:
                 kind = "news_post"
                 created = account.created_iso
             else:
-                person = self.population.person(self.population.draw(rng.random()))
+                person = self.population.person(self._sharer(story, rng))
                 account, created = person.account, person.created_iso
                 lang = account.lang
                 text, kind = self._share(story, lang, rng)
@@ -205,6 +206,18 @@ class Organic:
         }
         truth: dict[str, Any] = {"id": pid, "labels": [], "campaign": None, "evasion": 0, "organic_kind": kind}
         return record, truth
+
+    def _sharer(self, story: Story, rng: random.Random) -> int:
+        """Who shares ``story`` next: a person drawn by activity who has not shared it yet (a
+        person shares a story once; the most active would otherwise share it again and again).
+        After :data:`_REDRAWS` draws of people who did, the last one shares it again."""
+        rank = self.population.draw(rng.random())
+        for _ in range(_REDRAWS):
+            if rank not in story.sharers:
+                break
+            rank = self.population.draw(rng.random())
+        story.sharers.add(rank)
+        return rank
 
     def _slot(self, lang: str) -> Slots:
         slots = self._slots[lang]
