@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DATA", "NAMES", "Corpus", "copy_groups", "labelled", "load"]
+__all__ = ["DATA", "NAMES", "Corpus", "copy_groups", "labelled", "load", "share_weights"]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """Where the corpora live: ``../shared/data`` beside the repository."""
@@ -102,6 +102,29 @@ def copy_groups(texts: Sequence[str]) -> np.ndarray:
     """Group ids joining identical texts (of at least :data:`MIN_COPY_CHARS`): the copies of
     a feed that names no other key (the synthetic training feed)."""
     return _groups(texts)
+
+
+def share_weights(y: np.ndarray, source: np.ndarray, share: float) -> np.ndarray:
+    """Row weights that give every ``source`` (a corpus, a feed) the spam share ``share`` and
+    the same weight in all (the rows' mean weight stays 1).
+
+    How much of a corpus is spam says how it was collected (app posts 50 %, English SMS 13 %),
+    not what a post is; unweighted, a model fitted on several corpora learns their mixture as
+    its prior and flags the ham of a corpus with less spam. And a corpus is one place people
+    write: weighed by its rows, the two largest (Chinese SMS, app posts: 10,000 rows each)
+    would teach more than the four others together (1,234-5,574 rows). A source of one class
+    keeps its class.
+    """
+    weight = np.ones(len(y), dtype=np.float64)
+    sources = np.unique(source)
+    for value in sources:
+        rows = source == value
+        spam = float(y[rows].mean())
+        if 0.0 < spam < 1.0:
+            weight[rows & (y == 1)] = share / spam
+            weight[rows & (y == 0)] = (1.0 - share) / (1.0 - spam)
+        weight[rows] *= len(y) / len(sources) / rows.sum()
+    return weight
 
 
 def _corpus(name: str, language: str, rows: list[tuple[str, int]], licence: str, keys: list[Any] | None = None, grouping: str = "identical text") -> Corpus:

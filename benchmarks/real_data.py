@@ -3,7 +3,10 @@
 For every labelled corpus of ``../shared/data`` (see ``benchmarks/corpora.py``):
 
 * **leave one corpus out**: a model fitted on all the other corpora plus a synthetic feed
-  (``spamflood.synth``) scores the corpus left out;
+  (``spamflood.synth``) scores the corpus left out; spamflood's models weigh every training
+  corpus and the feed to one spam share and one total weight (``--spam-share``, 0.15:
+  ``corpora.share_weights``) and calibrate with Platt (``--calibration``, sigmoid: isotonic steps
+  learned on the training corpora tie a corpus left out), see ``models/README.md``;
 * **within the corpus**: 5-fold cross-validation, grouped so that no copy (identical text, one
   Instagram post, one app-post template) is on both sides;
 * **zero-shot**: the bundled model (``Detector.load()``) as shipped, or ``--model FILE`` (a
@@ -27,6 +30,7 @@ Calibration of the bundled model: reliability table and ECE on synthetic feeds o
 200k posts (held-out seeds 101-103) and on each real corpus.
 
     OMP_NUM_THREADS=1 python benchmarks/real_data.py [--quick] [--text auto|on|off] [--ablate-oof] [--max-rows N] [--zero-shot] [--model FILE]
+        [--models text,spamflood,spamflood+text,baseline] [--spam-share 0.15] [--calibration sigmoid|auto|isotonic]
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from corpora import DATA, NAMES, Corpus, copy_groups, labelled, load  # noqa: E402
+from corpora import DATA, NAMES, Corpus, copy_groups, labelled, load, share_weights  # noqa: E402
 
 from spamflood import Detector  # noqa: E402
 from spamflood.model import FloodModel, LabelledFeatures, binary_report, read_truth, reliability  # noqa: E402
@@ -75,35 +79,44 @@ def baseline(seed: int) -> Any:
     )
 
 
-def _models(text: bool, seed: int, ablate_oof: bool = False) -> dict[str, Callable[[], Any]]:
+def _models(text: bool, seed: int, ablate_oof: bool = False, calibration: str = "auto") -> dict[str, Callable[[], Any]]:
     models: dict[str, Callable[[], Any]] = {}
+    flood = {"context_dropout": 0.3, "calibration": calibration, "random_state": seed}
     if text:
         models["text"] = lambda: text_pipeline(seed)
-    models["spamflood"] = lambda: FloodModel(context_dropout=0.3, random_state=seed)
+    models["spamflood"] = lambda: FloodModel(**flood)
     if text:
-        models["spamflood+text"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+        models["spamflood+text"] = lambda: FloodModel(text=True, **flood)
     if text and ablate_oof:
-        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
-        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, context_dropout=0.3, random_state=seed)
+        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, **flood)
+        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, **flood)
     models["baseline"] = lambda: baseline(seed)
     return models
 
 
 def _fit_score(
-    name: str, make: Callable[[], Any], train: LabelledFeatures, test: LabelledFeatures, groups: np.ndarray, corpora: np.ndarray | None = None
+    name: str,
+    make: Callable[[], Any],
+    train: LabelledFeatures,
+    test: LabelledFeatures,
+    groups: np.ndarray,
+    corpora: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fit model ``name`` on ``train`` (``groups``: its rows' copy groups, ``corpora``: their
-    corpora) and score ``test``."""
+    corpora, ``weights``: their weights, for spamflood's models; the baseline stays plain) and
+    score ``test``."""
     model = make()
     if name.endswith("by corpus"):
         groups = groups if corpora is None else corpora
     if name == "baseline":
         return model.fit(train.texts, train.y).predict_proba(test.texts)[:, 1]
     if name == "text":
-        return model.fit(matching_forms(train.texts), train.y).predict_proba(matching_forms(test.texts))[:, 1]
+        params = {} if weights is None else {"logistic__sample_weight": weights}
+        return model.fit(matching_forms(train.texts), train.y, **params).predict_proba(matching_forms(test.texts))[:, 1]
     if name.endswith("ungrouped"):
-        return model.fit(train.frame(), train.y).predict_proba(test.frame())[:, 1]
-    return model.fit(train.frame(), train.y, groups=groups).predict_proba(test.frame())[:, 1]
+        return model.fit(train.frame(), train.y, sample_weight=weights).predict_proba(test.frame())[:, 1]
+    return model.fit(train.frame(), train.y, groups=groups, sample_weight=weights).predict_proba(test.frame())[:, 1]
 
 
 def figures(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:
@@ -144,10 +157,16 @@ def label_rates(data: LabelledFeatures) -> dict[str, dict[str, float]]:
 
 
 def leave_one_out(
-    scored: dict[str, LabelledFeatures], groups: dict[str, np.ndarray], synthetic: LabelledFeatures, models: dict[str, Callable[[], Any]]
+    scored: dict[str, LabelledFeatures],
+    groups: dict[str, np.ndarray],
+    synthetic: LabelledFeatures,
+    models: dict[str, Callable[[], Any]],
+    spam_share: float = 0.0,
 ) -> dict[str, Any]:
     """Per corpus: every model fitted on the other corpora plus ``synthetic``, scored on it.
-    ``groups``: each corpus's copy groups (numbered within the corpus)."""
+    ``groups``: each corpus's copy groups (numbered within the corpus); ``spam_share``: when
+    above 0, spamflood's models weigh each training corpus and the feed to that spam share
+    (:func:`corpora.share_weights`)."""
     out: dict[str, Any] = {}
     for held, test in scored.items():
         names = [name for name in scored if name != held]
@@ -157,10 +176,11 @@ def leave_one_out(
         own = [groups[name] for name in names] + [copy_groups(synthetic.texts)]
         offsets = np.cumsum([0] + [int(g.max()) + 1 for g in own[:-1]])
         copy_of_row = np.concatenate([g + offset for g, offset in zip(own, offsets, strict=True)])
+        weights = share_weights(train.y, corpus_of_row, spam_share) if spam_share else None
         out[held] = {"train_posts": len(train.y), "train_spam": int(train.y.sum())}
         for name, make in models.items():
             started = time.process_time()
-            score = _fit_score(name, make, train, test, copy_of_row, corpus_of_row)
+            score = _fit_score(name, make, train, test, copy_of_row, corpus_of_row, weights)
             out[held][name] = {**figures(test.y, score), "cpu_seconds": time.process_time() - started}
         print(f"  leave out {held:24s} " + "  ".join(f"{m} {out[held][m]['roc_auc']:.4f}" for m in models), flush=True)
     return out
@@ -274,7 +294,16 @@ def main(argv: list[str] | None = None) -> int:
         "--calibration-posts", help="sizes of the held-out synthetic feeds (default 2000,20000,200000; none with --zero-shot unless given)"
     )
     parser.add_argument("--text", choices=("auto", "on", "off"), default="auto", help="also fit FloodModel's text model (auto: where FloodModel has one)")
+    parser.add_argument("--models", help="fit only these models, comma-separated (e.g. spamflood+text,baseline); default all")
     parser.add_argument("--ablate-oof", action="store_true", help="also fit the text-enabled model with ungrouped out-of-fold folds")
+    parser.add_argument(
+        "--spam-share", type=float, default=0.15,
+        help="leaving a corpus out, spamflood's models weigh every training corpus and the feed to this spam share (0: unweighted)",
+    )
+    parser.add_argument(
+        "--calibration", choices=("auto", "isotonic", "sigmoid"), default="sigmoid",
+        help="FloodModel's calibration (default sigmoid: isotonic steps, learned on the training corpora, tie and misplace the posts of a corpus left out)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-within", action="store_true", help="skip the within-corpus cross-validation")
     parser.add_argument("--no-loco", action="store_true", help="skip leave-one-corpus-out (e.g. to run it in another process)")
@@ -297,7 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     has_text = "text" in FloodModel().get_params()
     if args.text == "on" and not has_text:
         parser.error("--text on: this FloodModel has no text model")
-    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed, args.ablate_oof)
+    models = _models(args.text == "on" or (args.text == "auto" and has_text), args.seed, args.ablate_oof, args.calibration)
+    if args.models:
+        unknown = sorted(set(args.models.split(",")) - set(models))
+        if unknown:
+            parser.error(f"--models: {', '.join(unknown)} not among {', '.join(models)}")
+        models = {name: make for name, make in models.items() if name in args.models.split(",")}
 
     wall, cpu = time.perf_counter(), time.process_time()
     detector = Detector.load(args.model, trusted=args.model is not None, n_jobs=args.jobs)
@@ -318,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "settings": {
             "max_rows": args.max_rows, "synthetic_posts": args.synthetic_posts, "synthetic_seed": TRAIN_SEED,
-            "folds": args.folds, "seed": args.seed, "threshold": THRESHOLD, "models": list(models),
+            "folds": args.folds, "seed": args.seed, "spam_share": args.spam_share, "calibration": args.calibration, "threshold": THRESHOLD, "models": list(models),
             "baseline": "TfidfVectorizer(analyzer='char_wb', ngram_range=(1, 4), sublinear_tf=True, min_df=2) + LogisticRegression(solver='liblinear')",
             "command": "OMP_NUM_THREADS=1 python benchmarks/real_data.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "model": str(args.model) if args.model else "bundled",
@@ -335,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         print("leave one corpus out (train: the other corpora + synthetic)", flush=True)
         synthetic = synthetic_feed(detector, args.synthetic_posts, TRAIN_SEED)
         groups = {name: corpora[name].groups for name in scored}
-        for name, entry in leave_one_out(scored, groups, synthetic, models).items():
+        for name, entry in leave_one_out(scored, groups, synthetic, models, args.spam_share).items():
             results["corpora"][name]["leave_one_out"] = entry
     if not (args.no_within or args.zero_shot):
         print(f"{args.folds}-fold within each corpus (grouped)", flush=True)

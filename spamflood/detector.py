@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from spamflood import _params
+from spamflood._forked import Forked
 from spamflood._memory import collector_paused
 from spamflood.chunks import ChunkWork, PreparedChunk, effective_jobs, input_chunks, join_chunks, map_chunks
 from spamflood.cluster import ClusterFinder, cluster_stats, signature_digest
@@ -51,6 +52,10 @@ MODEL_SETTINGS: tuple[str, ...] = (
     "similarity", "window", "min_authors", "min_copies", "interval", "min_coposts", "num_perm", "ngram", "seed", "tz"
 )
 """Detector parameters that change feature values: saved with a model, restored by ``load``."""
+
+PARALLEL_ROWS = 50_000
+"""Batches from this size on are clustered on threads and have their feed and cluster families
+found in forked copies (with ``n_jobs > 1``); below it, starting them costs more than it saves."""
 
 
 class Detector:
@@ -128,6 +133,7 @@ class Detector:
         self.coordination = Coordination(interval=interval, min_authors=min_authors, min_coposts=min_coposts)
         self.model = model
         self.model_manifest: dict[str, Any] = {}
+        self._compiled_text: tuple[Any, Any] | None = None  # (model, its compiled text part): compiled once per model
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, trusted: bool = False, **params: Any) -> Detector:
@@ -263,26 +269,47 @@ class Detector:
         ``line_signatures``), cluster and score."""
         joined = join_chunks(parts, line_signatures or [], self.hasher.num_perm, strict)
         batch, rejects, post, scan = joined.batch, joined.rejects, joined.criteria, joined.scan
-        feed = Findings.empty(len(batch))
+        fork = self._forks(len(batch))
+        feed: Forked[Findings] = Forked(Findings.empty, len(batch), fork=False)
         columns = None
-        with ThreadPoolExecutor(1) as pool:  # the clustering kernels release the GIL
-            clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests)
-            if self.criteria:
-                columns = columns_from(batch)  # read once by the feed and the cluster families
-                feed = Findings.compute(columns, None, FEED_FAMILIES, self.tz, scan=scan)
-                columns.accounts = account_evidence(columns)  # needs no cluster: measured meanwhile
-            coordinated, groups = self._coordinated(batch, joined.objects)
-            labels, digests = clustering.result()
-        text_scores = joined.text_scores
-        del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
-        found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns, text_scores)
-        return self._score(found, rejects, rows_read, blank_lines)
+        if self.criteria:
+            columns = columns_from(batch)  # read once by the feed and the cluster families
+            feed = Forked(Findings.compute, columns, None, FEED_FAMILIES, self.tz, scan=scan, fork=fork)
+        try:
+            # the feed families run on another core (forked) or after this, on this thread: the
+            # clustering takes the cores left (its kernels release the GIL)
+            cores = self._jobs() if fork or not self.criteria else self._jobs() - 1
+            with ThreadPoolExecutor(1) as pool:
+                clustering = pool.submit(self._cluster, joined.signatures, joined.clusterable, joined.digests, cores)
+                if columns is not None:
+                    if not fork:
+                        feed.result()
+                    columns.accounts = account_evidence(columns)  # needs no cluster: measured meanwhile
+                coordinated, groups = self._coordinated(batch, joined.objects)
+                labels, digests = clustering.result()
+            text_scores = joined.text_scores
+            del joined, clustering  # the signatures, the largest array; scoring needs only the cluster labels
+            found = _Found(batch, labels, digests, post, feed, coordinated, groups, scan, columns, text_scores)
+            return self._score(found, rejects, rows_read, blank_lines, fork)
+        finally:
+            feed.close()
+
+    def _forks(self, n: int) -> bool:
+        """Whether the stages after the join run in forked copies beside this process: with
+        several jobs, on a batch large enough to pay for the fork. The model is loaded first
+        (a fork while its loading thread runs could leave that thread's locks held in the copy)."""
+        if self._jobs() <= 1 or n < PARALLEL_ROWS:
+            return False
+        if isinstance(self.model, DeferredModel) and self.criteria:
+            self.model.result()
+        return True
 
     def _cluster(
-        self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None
+        self, signatures: np.ndarray, clusterable: np.ndarray, digests: np.ndarray | None = None, cores: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Cluster labels, and each signature's digest (``digests`` when the chunks took them)."""
-        threads = self._jobs() if len(signatures) >= 50_000 else 1  # threads cost more than they save below
+        """Cluster labels, and each signature's digest (``digests`` when the chunks took them),
+        on up to ``cores`` threads."""
+        threads = max(1, cores) if len(signatures) >= PARALLEL_ROWS else 1
         labels = self.finder.find(signatures, clusterable, threads=threads)
         return labels, signature_digest(signatures) if digests is None else digests
 
@@ -316,7 +343,7 @@ class Detector:
             return None
         from spamflood.model.text_kernel import compile_text
 
-        cached = getattr(self, "_compiled_text", None)
+        cached = self._compiled_text
         if cached is None or cached[0] is not model:
             cached = self._compiled_text = (model, compile_text(model.text_model_))
         return cached[1]
@@ -341,17 +368,25 @@ class Detector:
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
         return self.decider.decide(findings, texts=texts, text_scores=text_scores)
 
-    def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int) -> ScoreResult:
-        """Cluster statistics, the cluster families, and the decision over all the findings."""
+    def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int, fork: bool = False) -> ScoreResult:
+        """Cluster statistics, the cluster families (``fork``: in a forked copy, beside the
+        cluster labels' findings here), and the decision over all the findings."""
         batch, labels = found.batch, found.labels
-        codes, _names = batch.author_codes()
-        codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
-        table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
-        parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
+        clustered: Forked[Findings] = Forked(Findings.empty, len(batch), fork=False)
         if self.criteria:
             assert found.columns is not None  # (made with the criteria on)
-            clustered = Findings.compute(columns_from(found.columns, labels), None, CLUSTER_FAMILIES, self.tz, scan=found.scan)
-            parts += [found.post, Findings.join([found.feed, clustered])]
+            clustered = Forked(
+                Findings.compute, columns_from(found.columns, labels), None, CLUSTER_FAMILIES, self.tz, scan=found.scan, fork=fork
+            )
+        try:
+            codes, _names = batch.author_codes()
+            codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
+            table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
+            parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
+            if self.criteria:
+                parts += [found.post, Findings.join([found.feed.result(), clustered.result()])]
+        finally:
+            clustered.close()
         findings = Findings(  # the parts' families are disjoint
             {k: v for p in parts for k, v in p.values.items()},
             {k: v for p in parts for k, v in p.fired.items()},
@@ -379,15 +414,15 @@ class Detector:
 @dataclass
 class _Found:
     """What the chunks and the clustering found for a batch: the posts, their cluster ids and
-    signature digests, the post families' findings (from the chunks), the feed families' and
-    the coordinated groups' (computed while the clusters were found), and the lexicon counts
-    the batch families read."""
+    signature digests, the post families' findings (from the chunks), the feed families' (from
+    a forked copy, or computed while the clusters were found) and the coordinated groups', and
+    the lexicon counts the batch families read."""
 
     batch: PostBatch
     labels: np.ndarray
     digests: np.ndarray
     post: Findings
-    feed: Findings
+    feed: Forked[Findings]
     coordinated: Findings
     groups: CoordinatedGroups | None
     scan: Any = None

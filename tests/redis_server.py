@@ -47,6 +47,7 @@ class RedisServer:
         self.port = free_port()
         self.password = password
         self.process: subprocess.Popen[bytes] | None = None
+        self._started = False
 
     @property
     def url(self) -> str:
@@ -54,6 +55,19 @@ class RedisServer:
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
+        """Start the server and wait for its PING. On a first start, a port that another process
+        took meanwhile (tests run in parallel under pytest-xdist) is traded for a new free one;
+        a restart keeps its port, as a client's URL names it."""
+        assert REDIS_SERVER is not None and _redis is not None, SKIP_REASON
+        for _ in range(1 if self._started else 5):
+            if self._start_once(timeout):
+                self._started = True
+                return self
+            self.port = free_port()
+        raise RuntimeError(f"redis-server on port {self.port} did not answer PING")
+
+    def _start_once(self, timeout: float) -> bool:
+        """One try on ``self.port``: whether this process (not another server) answers PING."""
         assert REDIS_SERVER is not None and _redis is not None, SKIP_REASON
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         args += ["--dir", str(self.folder)]
@@ -65,12 +79,17 @@ class RedisServer:
         try:
             while True:
                 try:
-                    if client.ping():
-                        return self
+                    if client.ping() and client.info("server")["process_id"] == self.process.pid:
+                        return True
                 except _redis.exceptions.ConnectionError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"redis-server on port {self.port} did not answer PING") from None
-                    time.sleep(0.02)
+                    pass
+                if self.process.poll() is not None:  # the port was taken: it could not bind
+                    self.process = None
+                    return False
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(f"redis-server on port {self.port} did not answer PING")
+                time.sleep(0.02)
         finally:
             client.close()
 

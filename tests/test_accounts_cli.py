@@ -1,6 +1,7 @@
 """``spamflood accounts`` as users run it: the installed script and ``python -m spamflood``, in a
-subprocess. Every input row is in the output or in the rejects (with its line and field), and
-the exit code says how the run went: 0 done (rejects included), 1 error, 2 usage."""
+subprocess, and ``main()`` in this process for the other exits and messages. Every input row is
+in the output or in the rejects (with its line and field), and the exit code says how the run
+went: 0 done (rejects included), 1 error, 2 usage."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import chdir
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import shared_data
+from spamflood.cli import main
 
 SCRIPT = shutil.which("spamflood")
 ENTRY_POINTS = {"script": [SCRIPT or "spamflood"], "module": [sys.executable, "-m", "spamflood"]}
@@ -52,6 +55,14 @@ def run(entry: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_here(capsys: pytest.CaptureFixture[str], *args: str, cwd: Path) -> tuple[int, str]:
+    """``main(["accounts", *args])`` in this process, from ``cwd``: its exit code and stderr."""
+    capsys.readouterr()
+    with chdir(cwd):
+        code = main(["accounts", *args])
+    return code, capsys.readouterr().err
+
+
 @pytest.fixture(autouse=True)
 def _console_script_installed() -> None:
     assert SCRIPT is not None, "the spamflood console script is not on PATH: pip install -e ."
@@ -74,7 +85,7 @@ def test_profiles_csv_every_row_scored_or_rejected(tmp_path: Path, entry: str) -
     assert "line 8, field 'followers': expected a number, got 'many'" in done.stderr
 
 
-def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path) -> None:
+def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Accounts made minutes apart that follow no one and have no followers, with distinct
     names and written bios: the model flags them, no rule fires, and each flag's one reason
     quotes the account facts that raised its score, never a label."""
@@ -86,8 +97,8 @@ def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path) -> Non
         '304,J. Brandt,"dad, runner",Sat Jan 03 10:06:20 +0000 2026,0,0,20\n'
         '201,Alice Martin,"runner, reader",2012-05-01T08:00:00Z,340,210,5400\n'
     )
-    done = run("script", "users.csv", "-o", "out.jsonl", "--map", MAP, "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    code, err = run_here(capsys, "users.csv", "-o", "out.jsonl", "--map", MAP, "-q", cwd=tmp_path)
+    assert code == 0, err
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [(r["flagged"], r["labels"]) for r in rows] == [(True, [])] * 4 + [(False, [])]
     assert rows[0]["reasons"] == [
@@ -98,19 +109,19 @@ def test_a_model_flag_without_a_label_says_what_raised_it(tmp_path: Path) -> Non
     assert rows[4]["reasons"] == []
 
 
-def test_every_row_rejected_is_an_error(tmp_path: Path) -> None:
+def test_every_row_rejected_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "users.csv").write_text("id,followers_count\n1,lots\n2,-3\n")
-    done = run("script", "users.csv", "-o", "out.jsonl", "--map", "author=id,followers=followers_count", "-q", cwd=tmp_path)
-    assert done.returncode == 1
-    assert "ERROR every row of 'users.csv' was rejected (2 of 2)" in done.stderr
+    code, err = run_here(capsys, "users.csv", "-o", "out.jsonl", "--map", "author=id,followers=followers_count", "-q", cwd=tmp_path)
+    assert code == 1
+    assert "ERROR every row of 'users.csv' was rejected (2 of 2)" in err
     assert (tmp_path / "out.jsonl").read_text() == ""
 
 
-def test_strict_stops_at_the_first_bad_row_naming_line_and_field(tmp_path: Path) -> None:
+def test_strict_stops_at_the_first_bad_row_naming_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "users.csv").write_text(PROFILES)
-    done = run("module", "users.csv", "-o", "out.jsonl", "--map", MAP, "--strict", "-q", cwd=tmp_path)
-    assert done.returncode == 1
-    assert "ERROR line 8, field 'followers': expected a number, got 'many'" in done.stderr
+    code, err = run_here(capsys, "users.csv", "-o", "out.jsonl", "--map", MAP, "--strict", "-q", cwd=tmp_path)
+    assert code == 1
+    assert "ERROR line 8, field 'followers': expected a number, got 'many'" in err
 
 
 @pytest.mark.parametrize(
@@ -123,17 +134,17 @@ def test_strict_stops_at_the_first_bad_row_naming_line_and_field(tmp_path: Path)
     ],
     ids=["unknown-field", "threshold", "kind", "rules-and-model"],
 )
-def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "users.csv").write_text(PROFILES)
-    done = run("script", "users.csv", "-o", "out.jsonl", *args, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr
+    code, err = run_here(capsys, "users.csv", "-o", "out.jsonl", *args, cwd=tmp_path)
+    assert code == 2, err
+    assert message in err
 
 
-def test_a_missing_input_is_an_error(tmp_path: Path) -> None:
-    done = run("module", "nowhere.csv", "-o", "out.jsonl", cwd=tmp_path)
-    assert done.returncode == 1
-    assert "ERROR Input file 'nowhere.csv' does not exist." in done.stderr
+def test_a_missing_input_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_here(capsys, "nowhere.csv", "-o", "out.jsonl", cwd=tmp_path)
+    assert code == 1
+    assert "ERROR Input file 'nowhere.csv' does not exist." in err
 
 
 def test_a_feed_of_posts_from_the_script(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, shared_data
 from spamflood.cli import main
@@ -24,7 +26,7 @@ from spamflood.io.layout import InputFile
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from corpora import MIN_COPY_CHARS, NAMES, READINGS, load
+from corpora import MIN_COPY_CHARS, NAMES, READINGS, load, share_weights
 
 # corpus -> (rows, spam, (index, start of its text, label)): counts from each SOURCE.txt, less the
 # rows it says to leave out (QQ: 9 unlabelled lines and 8 empty texts; YouTube: 66 comment ids
@@ -162,3 +164,30 @@ def test_the_commands_shown_for_the_corpora_are_the_readings() -> None:
     readme = (REPO / "models" / "README.md").read_text(encoding="utf-8")
     for name, reading in READINGS.items():
         assert reading.command(f"../shared/data/{name}") in readme, name
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=60),
+    st.floats(0.05, 0.95),
+)
+def test_share_weights_give_each_source_the_share_and_the_same_weight(rows, share) -> None:
+    source = np.array([s for s, _ in rows])
+    y = np.array([int(spam) for _, spam in rows])
+    weight = share_weights(y, source, share)
+    assert np.isclose(weight.mean(), 1.0) and (weight > 0).all()
+    totals = [weight[source == s].sum() for s in np.unique(source)]
+    assert np.allclose(totals, totals[0])
+    for s in np.unique(source):
+        rows_s = source == s
+        mixed = 0 < y[rows_s].mean() < 1
+        expected = share if mixed else y[rows_s].mean()  # a source of one class keeps its class
+        assert np.isclose(np.average(y[rows_s], weights=weight[rows_s]), expected)
+
+
+def test_share_weights_of_two_corpora() -> None:
+    # 1 spam in 4 rows and 1 in 2 rows, weighed to a 25 % share: the first as it was, the
+    # second's spam down; each corpus weighs 3 of the 6 rows' weight
+    weight = share_weights(np.array([1, 0, 0, 0, 1, 0]), np.array([0, 0, 0, 0, 1, 1]), 0.25)
+    assert np.allclose(weight, [0.75, 0.75, 0.75, 0.75, 0.75, 2.25])
+

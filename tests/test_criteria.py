@@ -189,6 +189,23 @@ def test_one_selling_word_from_the_widened_lexicons_is_no_label(text: str) -> No
     assert evaluate([text]).evidence == [[]]
 
 
+@pytest.mark.parametrize(
+    ("text", "contact"),
+    [
+        # platform mentions (QQ groups name a member by number; Instagram replies start with the
+        # handle) are no way to reach a seller: 55 of QQ's 72 ham "contacts", 81 Instagram ham rows
+        ("@2148273214 禁止引战、带节奏", 0.0),
+        ("来吗@2987439282", 0.0),
+        ("@sandra.m.joe made a comedian laugh, bucketlist", 0.0),
+        # a number to call and an address with its name stay contacts
+        ("有需要加我 2148273214", 1.0),
+        ("i only haf msn. it's yijue@hotmail.com", 1.0),
+    ],
+)
+def test_a_platform_mention_is_no_contact_an_address_is(text: str, contact: float) -> None:
+    assert _value(text, "SOFT_AD_CONTACT") == contact
+
+
 def test_delivery_to_the_door_is_no_work_from_home_pitch() -> None:
     # 足不出户送到家 sells a delivery (a hijack of the blizzard here), it recruits nobody
     ev = evaluate(["暴雪天气别出门，冰丝凉席9折，足不出户送到家，点击链接https://t.cn/B5JPbsj"])

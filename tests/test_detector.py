@@ -453,3 +453,28 @@ def test_a_copy_posted_weeks_from_a_flood_of_its_text_is_not_part_of_the_flood()
     assert said["m0"] == "mass_share: 13 near-identical posts from 13 accounts; 6 accounts within 60 min from 2026-02-17 00:00 UTC"
     assert said["again0"] == "mass_share: 13 near-identical posts from 13 accounts; 5 accounts within 60 min from 2026-03-24 00:00 UTC"
     assert result.features["MASS_SHARE_AUTHORS_IN_WINDOW"].tolist() == [6.0] * 6 + [2.0] * 2 + [5.0] * 5
+
+
+def test_feed_and_cluster_families_found_in_forked_copies_give_the_one_process_result(monkeypatch):
+    # From PARALLEL_ROWS posts on, with several jobs, the feed and the cluster families run in
+    # forked copies of the process beside the clustering; the result is the same to the bit.
+    import spamflood.detector as detector_module
+
+    feed = [dict(post, id=f"{k}-{post['id']}") for k in range(3) for post in planted_feed(seed=5)]
+    one = Detector(n_jobs=1, chunk_rows=400).score(feed)
+    forked = []
+
+    class Recorded(detector_module.Forked):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            forked.append(self._pid != 0)
+
+    monkeypatch.setattr(detector_module, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(detector_module, "Forked", Recorded)
+    two = Detector(n_jobs=2, chunk_rows=400).score(feed)
+    assert forked.count(True) == 2  # the feed families and the cluster families
+    assert [p.to_dict() for p in one] == [p.to_dict() for p in two]
+    assert np.array_equal(one.score, two.score)
+    assert list(one.features) == list(two.features)
+    assert all(np.array_equal(one.features[k], two.features[k], equal_nan=True) for k in one.features)
+    assert any(p.labels for p in two)  # the planted floods are found

@@ -1,8 +1,10 @@
 """The real ways in exit with the command's code: 0 success, 1 error, 2 usage, 130 interrupted.
 
-Every case runs through the installed console script, ``python -m spamflood`` and ``main()``
-called from ``python -c``, each in its own process and folder; all three must give the same code
-and say on stderr what went wrong. The three run side by side, so a case costs one start-up.
+Every case runs through the installed console script and ``python -m spamflood``, each in its own
+process and folder, and through ``main()`` in this process (its standard streams on files, as a
+process's); all three must give the same code and say on stderr what went wrong. The three run
+side by side, so a case costs one start-up. What only a process shows (Ctrl-C, a broken pipe, the
+imports of ``--version``) is also checked on ``main()`` called from ``python -c``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import chdir, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from redis_server import SKIP_REASON as REDIS_SKIP_REASON
@@ -25,13 +29,16 @@ from redis_server import RedisServer, free_port
 
 from conftest import mounted_tmpfs
 from spamflood._version import __version__
+from spamflood.cli import main
 
 SCRIPT = shutil.which("spamflood")
+PROCESSES = {"script": [SCRIPT or "spamflood"], "module": [sys.executable, "-m", "spamflood"]}
+"""The real ways in, each a process of its own."""
 ENTRY_POINTS = {
-    "script": [SCRIPT or "spamflood"],
-    "module": [sys.executable, "-m", "spamflood"],
+    **PROCESSES,
     "main": [sys.executable, "-c", "import sys; from spamflood.cli import main; sys.exit(main(sys.argv[1:]))"],
 }
+"""And ``main()`` in a process of its own, for what only a process shows."""
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "models" / "spamflood-default.joblib"
 BASE = 1771286400
@@ -157,11 +164,47 @@ CASES: dict[str, Callable[[Path], Case]] = {
 }
 
 
+@contextmanager
+def streams_on(stdout: Path | str, stderr: Path) -> Iterator[None]:
+    """While ``main()`` runs in this process, file descriptors 1 and 2, and ``sys.stdout`` and
+    ``sys.stderr`` over them, write to the two files, as a started process's would (pytest's
+    capture is set aside meanwhile and put back after)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_streams, saved_fds = (sys.stdout, sys.stderr), (os.dup(1), os.dup(2))
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # closed below
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+        try:
+            yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with suppress(OSError):  # a full disk fails the last flush, as at a process's exit
+                    stream.close()
+            sys.stdout, sys.stderr = saved_streams
+            for fd, saved in zip((1, 2), saved_fds):
+                os.dup2(saved, fd)
+                os.close(saved)
+
+
+def run_main_here(folder: Path, make: Callable[[Path], Case]) -> tuple[Case, int, str]:
+    """``make`` a case in ``folder`` and run ``main(argv)`` on it in this process, from that
+    folder: ``(case, exit code, stderr)``."""
+    folder.mkdir(parents=True)
+    case = make(folder)
+    with chdir(folder), patch.dict(os.environ, case.env), streams_on(case.stdout or folder / "stdout", folder / "stderr"):
+        code = main(case.argv)  # (an exception, SystemExit too, fails the test: main returns the code)
+    return case, code, (folder / "stderr").read_text()
+
+
 def run_everywhere(tmp_path: Path, make: Callable[[Path], Case], timeout: float = 300) -> dict[str, tuple[Case, int, str]]:
-    """``make`` a case in a folder of its own for each entry point, run the three side by side,
-    and return each one's ``(case, exit code, stderr)``."""
+    """``make`` a case in a folder of its own for each entry point, run the three side by side
+    (the two processes, and ``main()`` here meanwhile), and return each one's ``(case, exit
+    code, stderr)``."""
     running = {}
-    for name, command in ENTRY_POINTS.items():
+    for name, command in PROCESSES.items():
         folder = tmp_path / name
         folder.mkdir(parents=True)
         case = make(folder)
@@ -170,7 +213,7 @@ def run_everywhere(tmp_path: Path, make: Callable[[Path], Case], timeout: float 
         env = {**os.environ, **case.env}
         proc = subprocess.Popen([*command, *case.argv], cwd=folder, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
         running[name] = (proc, case, out, err)
-    results = {}
+    results = {"main": run_main_here(tmp_path / "main", make)}
     for name, (proc, case, out, err) in running.items():
         code = proc.wait(timeout=timeout)
         out.close()

@@ -206,6 +206,41 @@ def test_groups_are_checked_and_leave_a_model_without_them_as_it_was():
     ]
 
 
+def test_weighing_spam_down_lowers_the_calibrated_scores_to_the_weighted_share():
+    # 30 % of the toy rows are spam; weighed to a 10 % share, the calibrated score of the
+    # same rows averages about 10 % under those weights (30 % unweighted), it flags less ham,
+    # and it still ranks them about as the unweighted model does.
+    X, y, _ = toy(3000, 5)
+    spam = y.mean()
+    weights = np.where(y == 1, 0.1 / spam, 0.9 / (1 - spam))
+    plain = FloodModel(features=NAMES, max_iter=30, random_state=1).fit(X, y).predict_proba(X)[:, 1]
+    weighed = FloodModel(features=NAMES, max_iter=30, random_state=1).fit(X, y, sample_weight=weights).predict_proba(X)[:, 1]
+    assert abs(plain.mean() - spam) < 0.02 and abs(np.average(weighed, weights=weights) - 0.1) < 0.02
+    assert (weighed[y == 0] >= 0.5).mean() < (plain[y == 0] >= 0.5).mean()
+    assert binary_report(y, weighed)["roc_auc"] > binary_report(y, plain)["roc_auc"] - 0.01
+
+
+def test_the_text_model_learns_from_the_weights_too():
+    # the same texts, spam weighed almost to nothing: its text part has hardly a spam post to
+    # learn from, and scores the spam text low where the unweighted one scores it high
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.4).astype(int)
+    texts = ["buy now cheap pills 50% off" if v else "lunch with my sister today" for v in y]
+    X = {name: np.zeros(400) for name in NAMES} | {"text": texts}
+    weights = np.where(y == 1, 1e-6, 1.0)
+    spam = ["buy now cheap pills 50% off"]
+    plain = FloodModel(features=NAMES, text=True, max_iter=10).fit(X, y)
+    weighed = FloodModel(features=NAMES, text=True, max_iter=10).fit(X, y, sample_weight=weights)
+    assert plain.text_model_.predict_proba(spam)[0, 1] > 0.5 > 0.1 > weighed.text_model_.predict_proba(spam)[0, 1]
+
+
+@pytest.mark.parametrize("weights", [np.ones(299), np.full(300, -1.0), np.zeros(300), np.full(300, np.nan)])
+def test_bad_sample_weights_are_refused(weights):
+    X, y, _ = toy(300, 2)
+    with pytest.raises(ConfigError, match="sample_weight"):
+        FloodModel(features=NAMES, max_iter=5).fit(X, y, sample_weight=weights)
+
+
 def test_the_text_model_adds_one_feature_and_needs_the_text():
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.4).astype(int)

@@ -14,7 +14,7 @@ from spamflood.scoring import RuleScorer
 
 def _rows(model: FloodModel, n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` rows over the model's features: every split threshold itself (the ``<=`` edge),
-    just above it, missing values, and ordinary counts."""
+    just above it, missing values, infinities and ordinary counts."""
     rng = np.random.default_rng(seed)
     names = list(model.feature_names_in_)
     edges: dict[int, list[float]] = {j: [] for j in range(len(names))}
@@ -25,7 +25,7 @@ def _rows(model: FloodModel, n: int, seed: int) -> dict[str, np.ndarray]:
                 edges[int(j)] += [float(t), float(np.nextafter(t, np.inf))]
     out = {}
     for j, name in enumerate(names):
-        pool = np.array(edges[j] + [np.nan, 0.0, 1.0, 2.0, 3.0, 7.0, 50.0, 0.5, -1.0])
+        pool = np.array(edges[j] + [np.nan, np.inf, -np.inf, 0.0, 1.0, 2.0, 3.0, 7.0, 50.0, 0.5, -1.0])
         out[name] = rng.choice(pool, size=n)
     return out
 

@@ -301,7 +301,9 @@ def test_watch_command_fails_on_an_unreachable_redis_within_redis_timeout() -> N
     took = time.monotonic() - start
     err = proc.stderr.decode()
     assert proc.returncode == 1, err
-    assert 2.0 <= took < 8.0  # the budget, plus starting Python
+    # it waited the budget, by its own clock in the message below; the wall bound only catches a
+    # hang or a retry loop (starting Python under two busy test workers can take seconds)
+    assert 2.0 <= took < 30.0
     assert f"WARNING cannot reach Redis at {url} (" in err
     assert re.search(rf"ERROR Redis at {re.escape(url)} did not answer the ping: gave up after 2\.\d s", err)
     assert "hint: --redis-timeout SECONDS waits longer for Redis" in err

@@ -91,6 +91,8 @@ def _route_number(m: re.Match[str]) -> str | None:
             return "soft_ad_phone" if before.endswith(_SHORT_CODE_BEFORE) else None
         if not 7 <= len(num) <= 12:
             return None
+        if m.string[m.start() - 1 : m.start()] == "@":  # @2148273214: a QQ group mentions a member by number
+            return None
         nxt = m.string[m.end() : m.end() + 1]
         if nxt in ("%", "年", "元"):
             return None
@@ -192,7 +194,8 @@ def _urgency() -> Patterns:
 
 
 def _email() -> Patterns:
-    return _alts(r"@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+    # an address has a name before its @; "@sandra.m.joe" alone is a platform mention (a reply)
+    return _alts(r"@(?<=[a-z0-9._%+\-]@)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 
 
 def _cta() -> Patterns:

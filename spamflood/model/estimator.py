@@ -145,7 +145,9 @@ class FloodModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: Any, y: Any, *, labels: Mapping[str, Any] | None = None, groups: Any = None) -> FloodModel:
+    def fit(
+        self, X: Any, y: Any, *, labels: Mapping[str, Any] | None = None, groups: Any = None, sample_weight: Any = None
+    ) -> FloodModel:
         """Learn from ``X`` (a DataFrame or name -> column mapping of features, plus ``text``
         when ``text=True``) and ``y`` (1/True = spam). ``labels``: optional per-label 0/1
         columns (which behaviours each post shows) for the label heads.
@@ -166,6 +168,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         if len(np.unique(target)) < 2:
             raise ModelError("Training needs both spam and non-spam posts; the labels hold only one class.")
         group = self._groups(groups, target.shape[0])
+        weight = self._weights(sample_weight, target.shape[0])
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
         self.classes_ = np.array([0, 1])
@@ -173,10 +176,11 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             self.text_form_ = "normalized"
             texts = self._texts(X)
             self.text_model_ = text_pipeline(self.random_state)
+            fit_params = {} if weight is None else {"logistic__sample_weight": weight}
             out_of_fold = cross_val_predict(
-                text_pipeline(self.random_state), texts, target, cv=self._split(target, group), method="predict_proba"
+                text_pipeline(self.random_state), texts, target, cv=self._split(target, group), method="predict_proba", params=fit_params
             )[:, 1]
-            self.text_model_.fit(texts, target)
+            self.text_model_.fit(texts, target, **fit_params)
             matrix = np.column_stack([matrix, out_of_fold])
         self.model_names_ = names + ([TEXT_FEATURE] if self.text else [])
         heads = {"spam": target}
@@ -187,13 +191,14 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             if values.sum() >= self.min_positives and (values == 0).sum() >= self.min_positives:
                 heads[label] = values
         train_x, train_heads, origin = self._augment(matrix, heads)
+        train_weight = None if weight is None else weight[origin]
         folds = {name: self._folds(values, origin, group) for name, values in heads.items()}
         self.empty_features_ = self._empty(train_x, folds)
         matrix[:, self.empty_features_] = 0.0
         train_x[:, self.empty_features_] = 0.0
         self.calibration_ = {name: self._calibration_method(values) for name, values in train_heads.items()}
         self.heads_ = {
-            name: self._fit_head(train_x, values, self.calibration_[name], folds[name])
+            name: self._fit_head(train_x, values, self.calibration_[name], folds[name], train_weight)
             for name, values in train_heads.items()
         }
         self.label_names_ = [name for name in self.heads_ if name != "spam"]
@@ -243,6 +248,18 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             raise ConfigError(f"groups holds {len(np.unique(group))} distinct group(s); cv={self.cv} folds need at least {self.cv}.")
         return group
 
+    @staticmethod
+    def _weights(sample_weight: Any, rows: int) -> np.ndarray | None:
+        """``fit``'s ``sample_weight`` as one finite, non-negative float per row (``None`` stays ``None``)."""
+        if sample_weight is None:
+            return None
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        if weight.ndim != 1 or weight.shape[0] != rows:
+            raise ConfigError(f"sample_weight must hold one value per row of X ({rows}); got shape {weight.shape}.")
+        if not np.isfinite(weight).all() or (weight < 0).any() or not weight.any():
+            raise ConfigError("sample_weight must be finite, non-negative and not all zero.")
+        return weight
+
     def _split(self, target: np.ndarray, group: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """``cv`` folds of the posts, stratified by ``target``; with ``group``, no group on
         both sides of a fold."""
@@ -287,7 +304,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         return "isotonic" if min(int(target.sum()), int((target == 0).sum())) >= 1000 else "sigmoid"
 
     def _fit_head(
-        self, matrix: np.ndarray, target: np.ndarray, method: str, folds: PredefinedSplit
+        self, matrix: np.ndarray, target: np.ndarray, method: str, folds: PredefinedSplit, weight: np.ndarray | None = None
     ) -> CalibratedClassifierCV:
         booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
@@ -300,7 +317,7 @@ class FloodModel(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
         head = CalibratedClassifierCV(clone(booster), method=method, cv=folds, ensemble=False)
-        return _keep_order(head.fit(matrix, target), target)
+        return _keep_order(head.fit(matrix, target, sample_weight=weight), target)
 
     # ------------------------------------------------------------------ scoring
 
