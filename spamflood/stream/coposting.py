@@ -315,6 +315,8 @@ class CoPosting:
             return None
         root = self._find(account)
         group = self._groups[root]
+        if not any(group.objects[name] > 0 for name in objects):  # most posts: none of its edges' objects
+            return None
         mine = group.own(self.min_overlap)
         if mine.isdisjoint(objects):
             return None

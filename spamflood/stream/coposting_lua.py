@@ -476,6 +476,15 @@ local function counts(counted)
   end
   local root = find(account)
   local gm, gw, gob = gkeys(root)
+  local any_edge = false -- most posts carry none of its edges' objects: one HMGET says so
+  for _, v in ipairs(redis.call('HMGET', gob, unpack(names))) do
+    if v and tonumber(v) > 0 then
+      any_edge = true
+    end
+  end
+  if not any_edge then
+    return {'none'}
+  end
   -- the group's objects: co-posted by min_overlap of its edges, or by as many as its most
   -- co-posted object (spamflood.coordination.object_floor)
   local weights = redis.call('HGETALL', gw)
