@@ -71,7 +71,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import overload
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
@@ -299,9 +299,9 @@ class CoordinatedGroups:
     (-1: in none); per group: its ``accounts``, ``pairs`` (edges), ``median`` co-posting
     occasions per pair, ``posts`` on its objects, their ``first``/``last`` time, its ``top``
     object (the one most of its edges co-posted, as shown), how many ``objects`` it has (those
-    it co-posted as a group: see the module docstring) and their ``object_names`` (as shown, most co-posted first); per post:
-    ``post_group`` (-1: not a group's post); and the coordination ``interval`` (seconds) in
-    which two posts co-post.
+    it co-posted as a group: see the module docstring) and their ``object_names`` (as shown,
+    most co-posted first); per post: ``post_group`` (-1: not a group's post); and the
+    coordination ``interval`` (seconds) in which two posts co-post.
 
     Whether the ``coordinated`` label fired on a group is the decision's: see
     :meth:`spamflood.result.ScoreResult.group_records`."""
@@ -505,7 +505,15 @@ class Coordination:
         )
 
 
-def object_floor(pairs: Any, most: Any, min_overlap: float) -> Any:
+@overload
+def object_floor(pairs: int, most: int, min_overlap: float) -> float: ...
+
+
+@overload
+def object_floor(pairs: np.ndarray, most: np.ndarray, min_overlap: float) -> np.ndarray: ...
+
+
+def object_floor(pairs: int | np.ndarray, most: int | np.ndarray, min_overlap: float) -> float | np.ndarray:
     """The edges a group's object needs to be the group's: ``min_overlap`` of the group's
     ``pairs`` (edges), or the ``most`` that co-posted any one of its objects if fewer (so a
     group always has an object). Scalars (the stream engines) or arrays (the batch).

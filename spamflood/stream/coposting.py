@@ -22,8 +22,8 @@ A group's objects are those it co-posted as a group, by the batch's rule
 (:func:`~spamflood.coordination.object_floor`: ``min_overlap`` of its edges, or as many as its
 most co-posted object), so a story its accounts share by chance with everyone else is not
 its object. A post is its group's when its author is in a group and it carries one of the
-group's objects; it then gets the group's counts so far (accounts, pairs, median occasions, the posts
-of its accounts on its objects and their span): on a stream of posts in time order whose
+group's objects; it then gets the group's counts so far (accounts, pairs, median occasions,
+the posts of its accounts on its objects and their span): on a stream of posts in time order whose
 horizon holds the whole stream, the last post's counts are those the batch finds on the whole
 stream.
 
@@ -416,7 +416,7 @@ def group_counts(
     pairs = sum(weights.values())
     ranked = [(-objects[name], rank[name][:2], name) for name in group_objects(objects, pairs, min_overlap)]
     top = rank[min(ranked)[2]][2]
-    return GroupCounts(accounts, sum(weights.values()), _median(weights), posts, last - first, top, len(ranked))
+    return GroupCounts(accounts, pairs, _median(weights), posts, last - first, top, len(ranked))
 
 
 def group_objects(objects: Mapping[str, int], pairs: int, min_overlap: float) -> list[str]:
