@@ -1350,8 +1350,8 @@ def _warm_up(feed: Path) -> float:
 def _truth_figures(scored: Path, truth: Path) -> dict[str, dict[str, Any]]:
     """Precision and recall of a scored output against synthetic ground truth: its flags
     against the campaign posts, and the flagged posts listing ``mass_share`` against the planted
-    floods (a viral organic headline shared by many accounts within minutes lists mass_share
-    too, its evidence; the model's score leaves it unflagged)."""
+    floods (the feed's viral headlines are shared by many accounts in their own words, so they
+    are no near-duplicate flood and list no mass_share)."""
     import numpy as np
     import orjson
 

@@ -69,6 +69,22 @@ def news_with_retweets() -> list[Post]:
     return [news, *retweets]
 
 
+STORY = "https://news.example.com/bridge-opens"
+
+
+def news_shared_by_readers_and_two_bots(readers: int = 40) -> list[Post]:
+    """A viral story: ``readers`` ordinary accounts share its link in their own words within an
+    hour, two of them also post #BuyNow once; bots 0 and 1 of :func:`campaign` share the link
+    too, within the same minute (a co-post by chance, on a pair the campaign made an edge: the
+    story breaks between its third and fourth bursts, when a stream holds the group already)."""
+    r = random.Random(11)
+    story = BASE + 60 * 300
+    posts = [Post(id=f"read{k}", text=varied(r, STORY), author=f"reader{k}", time=story + r.random() * 3600) for k in range(readers)]
+    posts += [Post(id=f"tag{k}", text=varied(r, "#BuyNow"), author=f"reader{k}", time=story + 7200 + 900 * k) for k in range(2)]
+    posts += [Post(id=f"botnews{a}", text=varied(r, STORY), author=f"bot{a}", time=story + 600 + 20 * a) for a in range(2)]
+    return posts
+
+
 def labelled(posts: list[Post], **params) -> dict[str, list[str]]:
     """Each post's ``coordinated`` reason (empty where the label did not fire)."""
     batch = PostBatch.from_posts(posts)
@@ -107,6 +123,47 @@ def test_a_tight_repeated_co_retweeting_group_is_coordinated() -> None:
         "10 pairs co-posted within 60 s, median 4 times"
     ]
     assert not found["n0"]  # the original is the object, not a co-post
+
+
+def test_a_story_two_group_accounts_share_by_chance_is_not_the_groups_object() -> None:
+    """The story's link is co-posted by one of the group's 15 edges (bots 0 and 1, once): not
+    ``min_overlap`` (a tenth) of them, so the bots' shares of it are theirs, not the group's;
+    the group's reason and counts are its tag's alone."""
+    posts = campaign() + news_shared_by_readers_and_two_bots() + organic_trend(people=100)
+    found = labelled(posts)
+    assert {found[p.id][0] for p in campaign()} == {
+        "coordinated: #BuyNow from 6 accounts, 30 posts in 13 h 24 min; 15 pairs co-posted within 60 s, median 5 times"
+    }
+    assert not found["botnews0"] and not found["botnews1"]
+    assert not any(found[p.id] for p in posts if p.author.startswith(("reader", "fan")))
+    groups = Coordination().groups(PostBatch.from_posts(posts))
+    assert (len(groups), groups.object_names, groups.posts.tolist()) == (1, [["#BuyNow"]], [30])
+
+
+def test_a_link_the_group_pushes_in_one_wave_is_its_object_beside_its_tag() -> None:
+    """Five of the six bots push a link in one burst beside the tag: ten of the 15 edges co-post
+    it, so it is the group's (a campaign that rotates its links keeps them)."""
+    posts = campaign()
+    r = random.Random(5)
+    posts += [Post(id=f"push{a}", text=varied(r, "https://shop.example.com/new"), author=f"bot{a}", time=BASE + 60 * 150 + a) for a in range(5)]
+    found = labelled(posts)
+    assert all(found[f"push{a}"] for a in range(5))
+    assert found["push0"][0].startswith("coordinated: #BuyNow (and 1 more object) from 6 accounts, 35 posts")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.sampled_from(["#a", "#b", "#a #b", "@c", "#a @c"])), min_size=2, max_size=60),
+       st.sampled_from([0.0, 0.1, 0.6, 1.0]))
+def test_every_group_has_an_object_and_posts_of_it_by_two_of_its_accounts(rows: list[tuple[int, int, str]], overlap: float) -> None:
+    """Whatever share of its edges ``min_overlap`` asks of an object, the one most of them
+    co-posted is the group's: no group is left without objects or posts."""
+    posts = [Post(id=f"p{i}", text=f"x {text}", author=f"u{a}", time=BASE + 20.0 * t) for i, (a, t, text) in enumerate(rows)]
+    batch = PostBatch.from_posts(posts)
+    found = Coordination(min_coposts=2, min_overlap=overlap).groups(batch)
+    account = batch.author_codes()[0]
+    for k, members in enumerate(found.members()):
+        assert found.object_names[k] and found.top[k] == found.object_names[k][0]
+        assert len(set(account[members].tolist())) >= 2 and found.posts[k] == len(members)
 
 
 def test_the_same_link_written_with_tracking_parameters_or_www_is_one_object() -> None:

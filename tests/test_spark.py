@@ -11,7 +11,7 @@ import os
 import random
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -668,3 +668,25 @@ def test_the_cli_refuses_what_spark_cannot_write_as_one_file(tmp_path):
     done = _run_cli([["score", str(feed_path), "-o", "hdfs:///out/scored.parquet", "--engine", "spark", "--rules", "--master", "local[1]"]])
     assert done.returncode == 2
     assert "not a local path" in done.stderr and "score_parquet" in done.stderr
+
+
+@pytest.mark.spark
+def test_a_story_two_group_accounts_share_by_chance_is_not_the_groups_on_spark(spark, tmp_path):
+    """The groups are found on the driver by the batch's rule: the bots' shares of a story that
+    one of the group's 15 edges co-posted by chance are not the group's posts on Spark either."""
+    from test_coordination import campaign, news_shared_by_readers_and_two_bots, organic_trend
+
+    from spamflood.spark import score_dataframe
+
+    posts = campaign() + news_shared_by_readers_and_two_bots() + organic_trend(people=60)
+    records = [
+        {"id": p.id, "text": p.text, "author": p.author, "time": datetime.fromtimestamp(p.time, UTC).isoformat()}
+        for p in posts
+    ]
+    path = _write_parquet(records, tmp_path / "story.parquet")
+    detector = Detector()
+    expected = detector.score(str(path))
+    result = score_dataframe(spark, spark.read.parquet(str(path)), detector=detector, partitions=2)
+    _assert_same(result, expected)
+    labelled = {r["id"] for r in expected.records() if "coordinated" in r["labels"]}
+    assert labelled == {p.id for p in campaign()}

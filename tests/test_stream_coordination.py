@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis_server import RedisServer
-from test_coordination import BASE, campaign, organic_trend, varied
+from test_coordination import BASE, campaign, news_shared_by_readers_and_two_bots, organic_trend, varied
 
 from spamflood import Detector
 from spamflood.posts import Post
@@ -87,6 +87,84 @@ def test_the_last_post_of_the_stream_gives_the_batch_reason(streamed: dict[str, 
         f"coordinated: #BuyNow from {ACCOUNTS} accounts, {ACCOUNTS * WAVES} posts in 13 h 24 min; 21 pairs co-posted "
         "within 60 s, median 5 times"
     ]
+
+
+NEWS_FEED = _in_time_order(campaign(6, 5) + news_shared_by_readers_and_two_bots() + organic_trend(people=100))
+"""Six bots on #BuyNow in five bursts; after the third (the group formed) a story breaks, shared
+by 40 readers and, within one minute, by bots 0 and 1."""
+
+
+def test_a_story_two_group_accounts_share_by_chance_is_not_the_groups_on_a_stream() -> None:
+    verdicts = {v.id: v for v in FloodMonitor(horizon="1d").add_many(NEWS_FEED)}
+    third = [p.id for p in NEWS_FEED if p.id.startswith("bot") and p.id.endswith("-2")]
+    assert "coordinated" in verdicts[third[-1]].labels  # the group holds when the story breaks
+    assert not _coordinated(verdicts["botnews0"]) and not _coordinated(verdicts["botnews1"])
+    assert not any(_coordinated(v) for v in verdicts.values() if not v.id.startswith("bot"))
+    batch = {r["id"]: r for r in Detector().score(NEWS_FEED).records()}
+    last = next(p.id for p in reversed(NEWS_FEED) if p.id.startswith("bot") and not p.id.startswith("botnews"))
+    expected = ["coordinated: #BuyNow from 6 accounts, 30 posts in 13 h 24 min; 15 pairs co-posted within 60 s, median 5 times"]
+    assert _coordinated(verdicts[last]) == [r for r in batch[last]["reasons"] if r.startswith("coordinated:")] == expected
+
+
+@pytest.mark.redis
+def test_a_story_two_group_accounts_share_by_chance_is_not_the_groups_in_redis(redis_url: str) -> None:
+    with FloodMonitor(horizon="1d", store=redis_url, key_prefix="story") as monitor:
+        shared = monitor.add_many(NEWS_FEED)
+    alone = FloodMonitor(horizon="1d").add_many(NEWS_FEED)
+    assert [(v.id, v.labels, v.reasons) for v in shared] == [(v.id, v.labels, v.reasons) for v in alone]
+    assert not any(_coordinated(v) for v in shared if v.id.startswith("botnews"))
+
+
+# a and b co-post #t twice, once with a link L (1 of 1 edges: L is the group's); c joins by
+# co-posting #t with a, then with b: 1 of 3 edges co-posted L, under half, and L leaves the
+# group, with no account or object added or removed (nothing else would recount its posts)
+LEAVING = [
+    ("p1", "a", 0.0, "#t L"), ("p2", "b", 5.0, "#t L"), ("p3", "c", 10.0, "#t"),
+    ("p4", "a", 120.0, "#t"), ("p5", "b", 125.0, "#t"),
+    ("p6", "a", 240.0, "L"),
+    ("p7", "a", 360.0, "#t"), ("p8", "c", 365.0, "#t"),
+    ("p9", "b", 480.0, "#t"), ("p10", "c", 485.0, "#t"),
+]
+LEAVING_PARAMS = {"interval": 60.0, "min_coposts": 2, "min_overlap": 0.5, "horizon": 86400.0}
+
+
+def _leaving() -> list[Post]:
+    return [Post(id=i, text=text.replace("L", "https://news.example.com/l"), author=a, time=BASE + t) for i, a, t, text in LEAVING]
+
+
+def _postings(posts: list[Post]) -> list[tuple[str, str, float, dict[str, str]]]:
+    from spamflood.coordination import objects_in
+
+    return [(p.id, p.author, p.time, objects_in(p.text)) for p in posts]
+
+
+def test_an_object_that_falls_under_the_groups_share_leaves_its_posts_on_a_stream() -> None:
+    from spamflood.coordination import Coordination
+    from spamflood.posts import PostBatch
+    from spamflood.stream.coposting import CoPosting
+
+    counts = CoPosting(**LEAVING_PARAMS).add_many(_postings(_leaving()))
+    assert counts[5] is not None and counts[5].objects == 2  # a's lone post of L: still the group's
+    coordination = Coordination(min_authors=2, min_coposts=2, min_overlap=0.5)
+    values, _, _ = coordination.findings(PostBatch.from_posts(_leaving()))
+    last = counts[-1]
+    assert last is not None and (last.objects, last.pairs, last.posts) == (1, 3, 9)
+    assert last.posts == values["COORDINATED_POSTS"][-1]
+
+
+@pytest.mark.redis
+def test_an_object_that_falls_under_the_groups_share_leaves_its_posts_in_redis(redis_url: str) -> None:
+    from spamflood.stream import RedisStore
+    from spamflood.stream.coposting import CoPosting
+    from spamflood.stream.redis_coposting import RedisCoPosting
+
+    store = RedisStore(redis_url, window="1h", key_prefix="leaving")
+    try:
+        got = RedisCoPosting(store, **LEAVING_PARAMS).add_many(_postings(_leaving()))
+    finally:
+        store.close()
+    assert got == CoPosting(**LEAVING_PARAMS).add_many(_postings(_leaving()))
+    assert got[-1] is not None and got[-1].posts == 9
 
 
 def test_the_state_forgets_what_is_older_than_the_horizon() -> None:

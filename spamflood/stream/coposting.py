@@ -18,9 +18,12 @@ post with a known author and time, carrying objects (:func:`~spamflood.coordinat
   how many of its edges co-posted it. A lost edge (rare: occasions that expire, an account
   whose own occasions outgrow a pair's) rebuilds the groups from the edges.
 
-A post is its group's when its author is in a group and it carries one of the group's
-objects; it then gets the group's counts so far (accounts, pairs, median occasions, the posts
-of its accounts on its objects and their span): on a stream of posts in time order whose
+A group's objects are those it co-posted as a group, by the batch's rule
+(:func:`~spamflood.coordination.object_floor`: ``min_overlap`` of its edges, or as many as its
+most co-posted object), so a story its accounts share by chance with everyone else is not
+its object. A post is its group's when its author is in a group and it carries one of the
+group's objects; it then gets the group's counts so far (accounts, pairs, median occasions,
+the posts of its accounts on its objects and their span): on a stream of posts in time order whose
 horizon holds the whole stream, the last post's counts are those the batch finds on the whole
 stream.
 
@@ -40,9 +43,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from spamflood.coordination import MAX_NEIGHBOURS
+from spamflood.coordination import MAX_NEIGHBOURS, object_floor
 
-__all__ = ["CoPosting", "GroupCounts", "Posting", "group_counts"]
+__all__ = ["CoPosting", "GroupCounts", "Posting", "group_counts", "group_objects"]
 
 
 class GroupCounts(NamedTuple):
@@ -89,6 +92,10 @@ class _Group:
     def pairs(self) -> int:
         return sum(self.weights.values())
 
+    def own(self, min_overlap: float) -> frozenset[str]:
+        """The objects the group co-posted as a group (:func:`~spamflood.coordination.object_floor`)."""
+        return frozenset(group_objects(self.objects, self.pairs, min_overlap))
+
 
 class CoPosting:
     """Incremental coordinated groups over a stream (see the module docstring).
@@ -118,7 +125,9 @@ class CoPosting:
         self._parent: dict[str, str] = {}
         self._groups: dict[str, _Group] = {}
         self._version = 0  # bumped when a group's accounts or objects change, or posts expire
-        self._cache: dict[str, tuple[int, int, float, float]] = {}  # root -> (version, posts, first, last)
+        # root -> (version, the group's objects, posts, first, last): an edge that raises the
+        # group's pairs can take an object off it without a version bump
+        self._cache: dict[str, tuple[int, frozenset[str], int, float, float]] = {}
         self._newest = -math.inf
         self._swept = -math.inf
         self._seq = 0
@@ -306,22 +315,24 @@ class CoPosting:
             return None
         root = self._find(account)
         group = self._groups[root]
-        if not any(group.objects[name] > 0 for name in objects):
+        if not any(group.objects[name] > 0 for name in objects):  # most posts: none of its edges' objects
+            return None
+        mine = group.own(self.min_overlap)
+        if mine.isdisjoint(objects):
             return None
         cached = self._cache.get(root)
-        if cached is not None and cached[0] == self._version:
-            _, posts, first, last = cached
+        if cached is not None and cached[:2] == (self._version, mine):
+            _, _, posts, first, last = cached
             if count:  # this post, by one of the group's accounts on one of its objects
                 time = self._posts[account][-1][0]
                 posts, first, last = posts + 1, min(first, time), max(last, time)
         else:
-            posts, first, last = self._group_posts(group)
-        self._cache[root] = (self._version, posts, first, last)
-        return group_counts(len(group.members), group.weights, group.objects, self._rank, posts, first, last)
+            posts, first, last = self._group_posts(group, mine)
+        self._cache[root] = (self._version, mine, posts, first, last)
+        return group_counts(len(group.members), group.weights, group.objects, self._rank, posts, first, last, self.min_overlap)
 
-    def _group_posts(self, group: _Group) -> tuple[int, float, float]:
-        """The posts held of the group's accounts that carry one of its objects, first and last time."""
-        mine = {name for name, n in group.objects.items() if n > 0}
+    def _group_posts(self, group: _Group, mine: frozenset[str]) -> tuple[int, float, float]:
+        """The posts held of the group's accounts that carry one of its objects (``mine``), first and last time."""
         times = [t for a in group.members for t, names in self._posts.get(a, ()) if not mine.isdisjoint(names)]
         return (len(times), min(times), max(times)) if times else (0, math.nan, math.nan)
 
@@ -393,17 +404,29 @@ def group_counts(
     posts: int,
     first: float,
     last: float,
+    min_overlap: float,
 ) -> GroupCounts:
     """A group's :class:`GroupCounts` from its state, the one wording of every store's.
 
     ``weights`` counts the group's edges by weight (occasions), ``objects`` its edges by object
-    co-posted, and ``rank`` gives each object (a repost, the order it was first seen, as
-    shown): the reason names the object most of its edges co-posted, the first seen among
-    equals, reposts after the rest, as the batch does.
+    co-posted (of which :func:`group_objects` are the group's), and ``rank`` gives each object
+    (a repost, the order it was first seen, as shown): the reason names the object most of its
+    edges co-posted, the first seen among equals, reposts after the rest, as the batch does.
     """
-    ranked = [(-n, rank[name][:2], name) for name, n in objects.items() if n > 0]
+    pairs = sum(weights.values())
+    ranked = [(-objects[name], rank[name][:2], name) for name in group_objects(objects, pairs, min_overlap)]
     top = rank[min(ranked)[2]][2]
-    return GroupCounts(accounts, sum(weights.values()), _median(weights), posts, last - first, top, len(ranked))
+    return GroupCounts(accounts, pairs, _median(weights), posts, last - first, top, len(ranked))
+
+
+def group_objects(objects: Mapping[str, int], pairs: int, min_overlap: float) -> list[str]:
+    """The group's objects among those its edges co-posted (``objects``: edges per object;
+    ``pairs``: its edges): those at :func:`~spamflood.coordination.object_floor`."""
+    most = max(objects.values(), default=0)
+    if most <= 0:
+        return []
+    floor = object_floor(pairs, most, min_overlap)
+    return [name for name, n in objects.items() if n > 0 and n >= floor]
 
 
 def _median(weights: Mapping[int, int]) -> float:

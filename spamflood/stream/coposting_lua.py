@@ -29,7 +29,8 @@ bytewise; ``r`` a group's root account; fields and list items are joined by NUL)
     C:gm:<r>       set of group r's accounts;  C:gw:<r>  hash weight -> edges;
     C:gob:<r>      hash object -> edges that co-posted it
     C:ver          bumped when a group's accounts or objects change or posts are forgotten
-    C:gc           hash root -> "ver\\0posts\\0first\\0last": a group's posts, cached
+    C:gc           hash root -> "ver:sha\\0posts\\0first\\0last": a group's posts, cached (``sha``:
+                   SHA-1 of its objects, sorted, as the batch's rule gives them)
 
 Every key is renewed (``ttl``: horizon + two intervals + a margin) when written, and the shared
 ones on every call, so what a stopped deployment leaves goes away by itself; within a run
@@ -475,16 +476,48 @@ local function counts(counted)
   end
   local root = find(account)
   local gm, gw, gob = gkeys(root)
-  local hit = false
+  local any_edge = false -- most posts carry none of its edges' objects: one HMGET says so
   for _, v in ipairs(redis.call('HMGET', gob, unpack(names))) do
     if v and tonumber(v) > 0 then
+      any_edge = true
+    end
+  end
+  if not any_edge then
+    return {'none'}
+  end
+  -- the group's objects: co-posted by min_overlap of its edges, or by as many as its most
+  -- co-posted object (spamflood.coordination.object_floor)
+  local weights = redis.call('HGETALL', gw)
+  local pairs_n = 0
+  for i = 2, #weights, 2 do
+    pairs_n = pairs_n + tonumber(weights[i])
+  end
+  local flat = redis.call('HGETALL', gob)
+  local most = 0
+  for i = 2, #flat, 2 do
+    most = math.max(most, tonumber(flat[i]))
+  end
+  local least = math.min(min_overlap * pairs_n, most)
+  local mine, own = {}, {}
+  for i = 1, #flat, 2 do
+    local n = tonumber(flat[i + 1])
+    if n > 0 and n >= least then
+      mine[flat[i]] = true
+      own[#own + 1] = flat[i]
+    end
+  end
+  local hit = false
+  for _, name in ipairs(names) do
+    if mine[name] then
       hit = true
     end
   end
   if not hit then
     return {'none'}
   end
-  local ver = redis.call('GET', K.ver) or '0'
+  table.sort(own)
+  -- an edge that raises the group's pairs can take an object off it without a version bump
+  local ver = (redis.call('GET', K.ver) or '0') .. ':' .. redis.sha1hex(table.concat(own, RS))
   local cached = redis.call('HGET', K.gc, root)
   local posts, first, last
   if cached then
@@ -496,14 +529,7 @@ local function counts(counted)
       end
     end
   end
-  local flat = redis.call('HGETALL', gob)
   if not posts then -- the posts held of the group's accounts that carry one of its objects
-    local mine = {}
-    for i = 1, #flat, 2 do
-      if tonumber(flat[i + 1]) > 0 then
-        mine[flat[i]] = true
-      end
-    end
     posts, first, last = 0, 0 / 0, 0 / 0
     for _, a in ipairs(redis.call('SMEMBERS', gm)) do
       for _, p in ipairs(redis.call('LRANGE', C .. ':posts:' .. a, 0, -1)) do
@@ -526,14 +552,14 @@ local function counts(counted)
   redis.call('HSET', K.gc, root, ver .. SEP .. posts .. SEP .. fmt(first) .. SEP .. fmt(last))
   local objects = {}
   for i = 1, #flat, 2 do
-    if tonumber(flat[i + 1]) > 0 then
+    if mine[flat[i]] then
       objects[#objects + 1] = flat[i]
       objects[#objects + 1] = flat[i + 1]
       objects[#objects + 1] = redis.call('HGET', K.rank, flat[i]) or ''
     end
   end
   renew(gm, gw, gob)
-  return {'g', redis.call('SCARD', gm), posts, fmt(first), fmt(last), redis.call('HGETALL', gw), objects}
+  return {'g', redis.call('SCARD', gm), posts, fmt(first), fmt(last), weights, objects}
 end
 
 local function renew_shared()

@@ -161,7 +161,7 @@ class RedisCoPosting:
             repost, seq, shown = flat_objects[i + 2].split(b"\0", 2)
             objects[name] = int(flat_objects[i + 1])
             rank[name] = (repost == b"1", int(seq), shown.decode())
-        return group_counts(int(accounts), weights, objects, rank, int(posts), float(first), float(last))
+        return group_counts(int(accounts), weights, objects, rank, int(posts), float(first), float(last), self.min_overlap)
 
     # ------------------------------------------------------------------ for tests and metrics
 

@@ -253,6 +253,7 @@ _REQUIRED_FAMILIES = (
 _REQUIRED_KINDS = (
     "short", "product_praise", "product_complaint", "quote", "morning_greeting", "night_greeting", "checkin",
     "question", "secondhand_sale", "link_share", "news_comment", "repost_comment", "news_share", "news_origin",
+    "news_reaction",
 )
 _FORMATTER = string.Formatter()
 

@@ -17,7 +17,9 @@ reposts of recent posts; and the hard negatives a detector must leave alone:
   check-ins with no brand, some from people with a daily habit (about the same time each day,
   never on the exact minute);
 * ``news_share`` and ``news_post``: legitimate virality, a newsroom's headline shared by many
-  people within minutes, each with their own words, some as reposts;
+  people within minutes, each with their own words (a reaction of their own beside the
+  headline, whole or cut short), some as reposts: many accounts on one link, not one copy
+  pasted by many;
 * ``secondhand_sale``: one person selling one used thing (a price and "DM me", once);
 * ``deal_tip``: a person passing on a bargain they saw (a price and "go before it's gone");
 * ``hashtag_trend``: the day's trending hashtag, added by many people to their own chatter
@@ -60,11 +62,27 @@ _TREND = 0.03  # share of posts joining the day's trending hashtag
 _BURST = 0.06  # chance that a post follows its author's previous one within minutes
 _REPOST_FROM = ("daily", "link_share", "quote", "news_share", "news_post", "short", "product_praise")
 
+_WHOLE_HEADLINE = 0.4  # a share quotes the headline whole; otherwise cut after a few words
+_TWO_REACTIONS = 0.4  # a sharer says two things about it
+_REDRAWS = 50  # draws to find a person who has not shared a story yet
+
 Item = tuple[int, int, int, Any, Any]
 
 
 def _pick(seq, r: random.Random):  # type: ignore[no-untyped-def]
     return seq[int(r.random() * len(seq))]
+
+
+def _quoted(headline: str, lang: str, rng: random.Random) -> str:
+    """The part of a headline a sharer quotes: whole (:data:`_WHOLE_HEADLINE`), or cut after at
+    least three words (six characters in Chinese), as people paste the start of a title."""
+    units = list(headline) if lang == "zh" else headline.split(" ")
+    least = 6 if lang == "zh" else 3
+    if rng.random() < _WHOLE_HEADLINE or len(units) <= least:
+        return headline
+    k = least + int(rng.random() * (len(units) - least))
+    cut = ("" if lang == "zh" else " ").join(units[:k]).rstrip(",.;:!?，。；：！？、")
+    return cut + ("…" if lang == "zh" else "...")
 
 
 class Organic:
@@ -155,7 +173,7 @@ class Organic:
                 kind = "news_post"
                 created = account.created_iso
             else:
-                person = self.population.person(self.population.draw(rng.random()))
+                person = self.population.person(self._sharer(story, rng))
                 account, created = person.account, person.created_iso
                 lang = account.lang
                 text, kind = self._share(story, lang, rng)
@@ -188,6 +206,18 @@ class Organic:
         }
         truth: dict[str, Any] = {"id": pid, "labels": [], "campaign": None, "evasion": 0, "organic_kind": kind}
         return record, truth
+
+    def _sharer(self, story: Story, rng: random.Random) -> int:
+        """Who shares ``story`` next: a person drawn by activity who has not shared it yet (a
+        person shares a story once; the most active would otherwise share it again and again).
+        After :data:`_REDRAWS` draws of people who did, the last one shares it again."""
+        rank = self.population.draw(rng.random())
+        for _ in range(_REDRAWS):
+            if rank not in story.sharers:
+                break
+            rank = self.population.draw(rng.random())
+        story.sharers.add(rank)
+        return rank
 
     def _slot(self, lang: str) -> Slots:
         slots = self._slots[lang]
@@ -248,9 +278,14 @@ class Organic:
             sep = " " if lang == "en" else ""
             tail = f"{sep}【{story.headline[lang]}】" if lang == "zh" else f" ({story.headline[lang]})"
             return sympathy + (tail if rng.random() < 0.6 else sep + story.link[lang]), "disaster_sympathy"
-        slots.update(headline=story.headline[lang], link=story.link[lang])
-        text = _pick(text_bank.kinds["news_share"], rng).fill(slots)
-        return text, ("disaster_sympathy" if story.event is not None else "news_share")
+        kind = "disaster_sympathy" if story.event is not None else "news_share"
+        reactions = text_bank.kinds["news_reaction"]
+        own = _pick(reactions, rng).fill(slots)
+        if rng.random() < _TWO_REACTIONS:
+            own = f"{own}{'，' if lang == 'zh' else ', '}{_pick(reactions, rng).fill(slots)}"
+        slots.update(headline=_quoted(story.headline[lang], lang, rng), link=story.link[lang])
+        framed = _pick(text_bank.kinds["news_share"], rng).fill(slots)
+        return (f"{own} {framed}" if rng.random() < 0.5 else f"{framed} {own}"), kind
 
     def _daily(self, lang: str, slots: Slots, rng: random.Random) -> str:
         topics = self.bank.text[lang].topics

@@ -86,6 +86,7 @@ class Story:
     times: np.ndarray
     event: Event | None = None
     origin: dict[str, str] = field(default_factory=dict)  # lang -> id of the newsroom post
+    sharers: set[int] = field(default_factory=set)  # ranks of the people who shared it so far
 
 
 class World:
