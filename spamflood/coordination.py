@@ -515,10 +515,7 @@ class Coordination:
             column[unknown] = np.nan
         # a post outside every group has zeros (NaN when unknown) for every feature: one row of
         # each stands for them all, so the rules read the groups' posts and those two rows only
-        rows = np.r_[mine, 0, 0]
-        judged = {name: column[rows] for name, column in values.items()}
-        for column in judged.values():
-            column[-2:] = (0.0, np.nan)
+        judged = {name: np.r_[column[mine], 0.0, np.nan] for name, column in values.items()}
         said_fired = label_scores(judged, rules=self.rules)["coordinated"] > 0
         fired = np.zeros(n, dtype=bool)
         outside = np.ones(n, dtype=bool)
