@@ -227,9 +227,13 @@ class Decider:
     def _model_for(self, model: Any) -> Any:
         """What scores the posts: the model's trees compiled into one loop
         (:mod:`spamflood.model.compiled`: the same numbers, without a thread pool per tree, for
-        one post and for a feed), or the model itself when it cannot be compiled exactly."""
+        one post and for a feed), or the model itself when it cannot be compiled exactly. A
+        deferred model read with its trees file scores from those trees, never unpickled."""
         from spamflood.model.compiled import compile_model
 
+        if isinstance(model, DeferredModel) and model.compiled is not None:
+            return model.compiled
+        model = model.result() if isinstance(model, DeferredModel) else model
         if self._compiled is None or self._compiled[0] is not model:
             self._compiled = (model, compile_model(model))
         return self._compiled[1] or model
@@ -251,7 +255,7 @@ class Decider:
         n = findings.n
         fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
         strength = rule_strength(fired, findings.values, self.scorer)
-        model = self.fitted_model()
+        model = None if self.model is None else self._model_for(self.model)  # what scores: compiled where it can be
         if model is None:
             score = combine(strength, n)
             order = strength
@@ -267,7 +271,7 @@ class Decider:
 
                     model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
-            score, heads = _model_scores(self._model_for(model), model_input, n, listed >= 2, fired)
+            score, heads = _model_scores(model, model_input, n, listed >= 2, fired)
             score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
@@ -281,7 +285,7 @@ class Decider:
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
             if silent:
-                for i, sentence in zip(silent, _score_sentences(self._model_for(model), findings, texts, silent)):
+                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
                     reasons[i] = [sentence]
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 

@@ -296,12 +296,12 @@ class Detector:
 
     def _forks(self, n: int) -> bool:
         """Whether the stages after the join run in forked copies beside this process: with
-        several jobs, on a batch large enough to pay for the fork. The model is loaded first
-        (a fork while its loading thread runs could leave that thread's locks held in the copy)."""
+        several jobs, on a batch large enough to pay for the fork. A model loading on a thread
+        is waited for first (a fork while it runs could leave its locks held in the copy)."""
         if self._jobs() <= 1 or n < PARALLEL_ROWS:
             return False
-        if isinstance(self.model, DeferredModel) and self.criteria:
-            self.model.result()
+        if isinstance(self.model, DeferredModel):
+            self.model.wait()
         return True
 
     def _cluster(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import shutil
@@ -379,6 +380,75 @@ def test_a_deferred_model_whose_manifest_settings_were_edited_is_refused_when_un
     with pytest.raises(ModelError, match="manifest was edited"):
         deferred.result()
     assert load_model(path, trusted=True).settings == {"window": 600.0}  # the file's own
+
+
+def test_a_saved_model_has_its_trees_file_and_a_deferred_model_decides_from_it_without_unpickling(fitted, tmp_path, monkeypatch):
+    import spamflood.model.store as store
+    from spamflood.decision import Decider, Findings
+    from spamflood.model.store import trees_path
+    from spamflood.scoring import RuleScorer
+
+    path = saved(fitted, tmp_path)
+    trees = trees_path(path)
+    assert trees.name == "m.trees"
+    manifest = json.loads(manifest_path(path).read_text())
+    assert manifest["trees"] == {"file": "m.trees", "sha256": hashlib.sha256(trees.read_bytes()).hexdigest()}
+    first = trees.read_bytes()
+    saved(fitted, tmp_path)  # the same model gives the same file, byte for byte
+    assert trees.read_bytes() == first
+
+    X, _, _ = toy(300, 9)
+    fired = {"mass_share": X["MASS_SHARE_AUTHORS_IN_WINDOW"] >= 5}
+    sentences = {"mass_share": {i: f"mass_share: {i}" for i in np.flatnonzero(fired["mass_share"]).tolist()}}
+    expected = Decider(RuleScorer(), fitted).decide(Findings(X, fired, sentences, 300))
+    monkeypatch.setattr(store, "_unpickle", lambda data, p: pytest.fail("unpickled to score"))
+    deferred = load_model(path, trusted=True, defer=True).model
+    deferred.start()  # nothing to load: the trees score
+    decision = Decider(RuleScorer(), deferred).decide(Findings(X, fired, sentences, 300))
+    assert np.array_equal(decision.score, expected.score)
+    assert decision.labels == expected.labels and decision.reasons == expected.reasons
+    assert all(np.array_equal(decision.label_scores[k], v) for k, v in expected.label_scores.items())
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "missing", "not trees"])
+def test_a_trees_file_that_is_not_what_the_manifest_says_refuses_the_model_by_name(fitted, tmp_path, damage):
+    from spamflood.model.store import trees_path
+
+    path = saved(fitted, tmp_path)
+    trees = trees_path(path)
+    if damage == "flipped byte":
+        data = bytearray(trees.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        trees.write_bytes(bytes(data))
+        match = "m.trees does not match its manifest"
+    elif damage == "missing":
+        trees.unlink()
+        match = "m.trees, which cannot be read"
+    else:  # the manifest vouches for other bytes: refused by their hash, before they are read
+        manifest = json.loads(manifest_path(path).read_text())
+        trees.write_bytes(b"no trees here")
+        manifest["trees"]["sha256"] = hashlib.sha256(b"no trees here").hexdigest()
+        manifest_path(path).write_text(json.dumps(manifest))
+        match = "not a spamflood compiled trees file"
+    with pytest.raises(ModelError, match=match):
+        load_model(path, trusted=True, defer=True)
+    assert load_model(path, trusted=True).model is not None  # the model itself does not need them
+
+
+def test_a_model_with_a_text_part_has_no_trees_file_and_saving_one_removes_a_stale_one(tmp_path):
+    from spamflood.model.store import trees_path
+
+    X, y, labels = toy(600, 2)
+    texts = ["buy now cheap http://x.co" if v else "see you at lunch" for v in y]
+    plain = FloodModel(features=NAMES, max_iter=10, random_state=0).fit(X, y, labels=labels)
+    path = tmp_path / "m.joblib"
+    save_model(plain, path, settings={})
+    assert trees_path(path).exists()
+    with_text = FloodModel(features=NAMES, text=True, max_iter=10, random_state=0).fit({**X, "text": texts}, y)
+    save_model(with_text, path, settings={})
+    assert not trees_path(path).exists() and "trees" not in json.loads(manifest_path(path).read_text())
+    deferred = load_model(path, trusted=True, defer=True).model
+    assert deferred.compiled is None
 
 
 def test_a_copy_of_the_bundled_model_is_a_foreign_file(tmp_path):

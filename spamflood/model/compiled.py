@@ -271,6 +271,11 @@ class CompiledModel:
         self.text = text
         self.source = source
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The named features the heads read, in their order (as the model's)."""
+        return np.asarray(self.names, dtype=object)
+
     def text_scores(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
         """The text part's probability for each post (``texts`` as written, or their matching
         forms with ``normalized``): the ``TEXT_MODEL`` column the heads read."""

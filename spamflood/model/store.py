@@ -3,7 +3,9 @@
 A model is two files side by side: ``NAME.joblib`` (the fitted :class:`FloodModel` with the
 detector settings it was trained with) and ``NAME.manifest.json``: its SHA-256, the versions of
 Python, scikit-learn, numpy and spamflood that made it, how it was trained (command, data,
-seed) and its measured figures.
+seed) and its measured figures. A model whose trees compile (:mod:`spamflood.model.compiled`)
+has a third, ``NAME.trees``: those trees as plain numbers (:mod:`spamflood.model.compiled_file`),
+its SHA-256 in the manifest too, from which a deferred model scores without unpickling.
 
 Why ``trusted``: a joblib file is a pickle, and unpickling can run any code the file's author
 wrote. The hash check catches corruption and tampering *after* the manifest was written, but
@@ -76,6 +78,14 @@ def manifest_path(model_path: str | Path) -> Path:
     return path.with_name(path.name.removesuffix(".joblib") + ".manifest.json")
 
 
+def trees_path(model_path: str | Path) -> Path:
+    """Where a model's compiled trees file is (see :mod:`spamflood.model.compiled_file`)."""
+    from spamflood.model.compiled_file import TREES_SUFFIX
+
+    path = Path(model_path)
+    return path.with_name(path.name.removesuffix(".joblib") + TREES_SUFFIX)
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -138,6 +148,7 @@ def save_model(
     buffer = io.BytesIO()  # hashed from the very bytes written
     joblib.dump({"model": model, "settings": settings}, buffer, compress=3)
     data = buffer.getvalue()
+    trees = _trees_of(model)
     manifest = {
         "format": MANIFEST_FORMAT,
         "file": path.name,
@@ -150,12 +161,33 @@ def save_model(
         "training": training or {},
         "metrics": metrics or {},
     }
+    if trees is not None:
+        manifest["trees"] = {"file": trees_path(path).name, "sha256": hashlib.sha256(trees).hexdigest()}
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     target = manifest_path(path)
-    with atomic_outputs(path, target) as (model_file, manifest_file):
-        model_file.write(data)
-        manifest_file.write(text.encode("utf-8"))
+    if trees is None:
+        with atomic_outputs(path, target) as (model_file, manifest_file):
+            model_file.write(data)
+            manifest_file.write(text.encode("utf-8"))
+        trees_path(path).unlink(missing_ok=True)  # the manifest no longer names a previous model's trees
+    else:
+        with atomic_outputs(path, trees_path(path), target) as (model_file, trees_file, manifest_file):
+            model_file.write(data)
+            trees_file.write(trees)
+            manifest_file.write(text.encode("utf-8"))
     return target
+
+
+def _trees_of(model: Any) -> bytes | None:
+    """The compiled trees file of ``model``, or ``None``: its trees do not compile, or it has a
+    text part (scored from the model itself)."""
+    from spamflood.model.compiled import compile_model
+    from spamflood.model.compiled_file import trees_bytes
+
+    compiled = compile_model(model)
+    if compiled is None or compiled.text is not None:
+        return None
+    return trees_bytes(compiled)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -212,9 +244,30 @@ def load_model(
     _warn_versions(manifest.get("versions", {}), model_path)
     if defer and isinstance(manifest.get("settings"), dict):
         settings = dict(manifest["settings"])
-        return LoadedModel(DeferredModel(data, model_path, settings), settings, manifest, model_path)
+        deferred = DeferredModel(data, model_path, settings, compiled=_compiled_trees(model_path, manifest))
+        return LoadedModel(deferred, settings, manifest, model_path)
     payload = _unpickle(data, model_path)
     return LoadedModel(model=payload["model"], settings=dict(payload.get("settings", {})), manifest=manifest, path=model_path)
+
+
+def _compiled_trees(model_path: Path, manifest: dict[str, Any]) -> Any:
+    """The compiled trees the manifest names (checked against its SHA-256), or ``None``."""
+    entry = manifest.get("trees")
+    if entry is None:
+        return None
+    from spamflood.model.compiled_file import read_trees
+
+    path = model_path.with_name(str(entry.get("file", "")))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"Model {model_path}: its manifest names the trees file {path.name}, which cannot be read: {exc}") from None
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise ModelError(
+            f"Model {model_path}: the trees file {path.name} does not match its manifest's SHA-256. "
+            "The file is corrupt or was changed; the model is not loaded."
+        )
+    return read_trees(data, str(path))
 
 
 def _unpickle(data: bytes, path: Path) -> dict[str, Any]:
@@ -240,11 +293,16 @@ class DeferredModel:
     attributes and methods are reached through it, and it pickles as the model itself. Only a
     file that matches its manifest's hash gets this far, so unpickling fails only if that file
     was written broken; the error then comes at the first use.
+
+    ``compiled``: the model's compiled trees from its trees file (``None`` without one), which
+    score and explain posts as the model does; with them, :meth:`start` unpickles nothing, and
+    the model is unpickled only if something else of it is asked for.
     """
 
-    def __init__(self, data: bytes, path: Path, settings: dict[str, Any]) -> None:
+    def __init__(self, data: bytes, path: Path, settings: dict[str, Any], *, compiled: Any = None) -> None:
         self._data = data
         self.path = path
+        self.compiled = compiled
         self._settings = settings
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -253,7 +311,7 @@ class DeferredModel:
 
     def start(self) -> None:
         with self._lock:
-            if self._thread is None and self._model is None and self._error is None:
+            if self.compiled is None and self._thread is None and self._model is None and self._error is None:
                 self._thread = threading.Thread(target=self._load, name="spamflood-model-load", daemon=True)
                 self._thread.start()
 
@@ -268,6 +326,13 @@ class DeferredModel:
         if self._error is not None:
             raise self._error
         return self._model
+
+    def wait(self) -> None:
+        """Wait until a load :meth:`start` began has finished (nothing to wait for otherwise):
+        before a fork, no thread may be holding a lock the copy would inherit held."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
 
     def _load(self) -> None:
         try:

@@ -1,0 +1,109 @@
+"""A compiled model's numbers in one file, read back without scikit-learn and without pickle.
+
+Unpickling the bundled :class:`~spamflood.model.FloodModel` imports scikit-learn and takes
+about a second of CPU, which a scoring command spends on every run although it walks only the
+compiled trees (:mod:`spamflood.model.compiled`). :func:`save_model
+<spamflood.model.store.save_model>` therefore writes the compiled form beside the model
+(``<name>.trees``, its SHA-256 in the manifest) and :func:`load_model
+<spamflood.model.store.load_model>` scores from it; the pickled model is still unpickled, on
+first use, for anything else (its text part, training, ``evaluate``).
+
+The format: a first line naming it, an 8-byte little-endian length, a JSON header (the model's
+feature and label names, and per array its dtype, shape and offset), then the arrays' bytes.
+Written from the same model it gives the same bytes, and reading it runs no code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from spamflood.errors import ModelError
+from spamflood.model.compiled import CompiledModel, Isotonic, Sigmoid, _Head
+
+__all__ = ["TREES_SUFFIX", "read_trees", "trees_bytes"]
+
+TREES_SUFFIX = ".trees"
+"""What a model's compiled file is named: the model's file with this suffix."""
+
+_MAGIC = b"spamflood compiled trees 1\n"
+_ALIGN = 16
+_HEAD_ARRAYS = ("roots", "depth", "feature", "threshold", "nan_right", "child", "value")
+
+
+def trees_bytes(model: CompiledModel) -> bytes:
+    """The file of ``model`` (a model with a text part has none: :class:`ModelError`)."""
+    if model.text is not None:
+        raise ModelError("A model with a text part is scored from its own file; it has no compiled trees file.")
+    arrays: dict[str, np.ndarray] = {"empty": np.asarray(model.empty)}
+    if model.reference is not None:
+        arrays["reference"] = np.asarray(model.reference, dtype=np.float64)
+    heads: dict[str, Any] = {}
+    for name, head in model.heads.items():
+        for field in _HEAD_ARRAYS:
+            arrays[f"{name}/{field}"] = getattr(head, field)
+        calibrators = []
+        for k, calibrator in enumerate(head.calibrators):
+            if isinstance(calibrator, Isotonic):
+                arrays[f"{name}/{k}/bounds"] = np.array([calibrator.low, calibrator.high])
+                arrays[f"{name}/{k}/x"], arrays[f"{name}/{k}/y"] = calibrator.x, calibrator.y
+                calibrators.append("isotonic")
+            else:
+                arrays[f"{name}/{k}/ab"] = np.array([calibrator.a, calibrator.b])
+                calibrators.append("sigmoid")
+        arrays[f"{name}/baseline"] = np.array([head.baseline])
+        heads[name] = calibrators
+    table: dict[str, Any] = {}
+    offset = 0
+    for key, array in arrays.items():
+        array = np.ascontiguousarray(array)
+        arrays[key] = array
+        table[key] = [array.dtype.str, list(array.shape), offset]
+        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps(
+        {"names": model.names, "labels": model.label_names, "heads": heads, "arrays": table},
+        separators=(",", ":"),
+    ).encode("utf-8")
+    out = bytearray(_MAGIC + len(header).to_bytes(8, "little") + header)
+    out += bytes(-len(out) % _ALIGN)
+    start = len(out)
+    for key, array in arrays.items():
+        out += bytes(start + table[key][2] - len(out)) + array.tobytes()
+    return bytes(out)
+
+
+def read_trees(data: bytes, source: str) -> CompiledModel:
+    """The compiled model in ``data`` (the bytes of a trees file; ``source`` names it in errors)."""
+    if not data.startswith(_MAGIC):
+        raise ModelError(f"{source} is not a spamflood compiled trees file.")
+    try:
+        at = len(_MAGIC)
+        length = int.from_bytes(data[at : at + 8], "little")
+        header = json.loads(data[at + 8 : at + 8 + length].decode("utf-8"))
+        start = at + 8 + length
+        start += -start % _ALIGN
+        buffer = bytearray(data[start:])  # writable arrays: the compiled loop takes them as written
+
+        def array(key: str) -> np.ndarray:
+            dtype, shape, offset = header["arrays"][key]
+            count = int(np.prod(shape, dtype=np.int64))
+            return np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape)
+
+        heads = {}
+        for name, kinds in header["heads"].items():
+            calibrators: list[Isotonic | Sigmoid] = []
+            for k, kind in enumerate(kinds):
+                if kind == "isotonic":
+                    low, high = array(f"{name}/{k}/bounds").tolist()
+                    calibrators.append(Isotonic(low, high, array(f"{name}/{k}/x"), array(f"{name}/{k}/y")))
+                else:
+                    a, b = array(f"{name}/{k}/ab").tolist()
+                    calibrators.append(Sigmoid(a, b))
+            fields = {field: array(f"{name}/{field}") for field in _HEAD_ARRAYS}
+            heads[name] = _Head(baseline=float(array(f"{name}/baseline")[0]), calibrators=tuple(calibrators), **fields)
+        reference = array("reference") if "reference" in header["arrays"] else None
+        return CompiledModel(list(header["names"]), array("empty"), heads, list(header["labels"]), reference)
+    except (KeyError, TypeError, ValueError) as exc:  # a truncated or edited file
+        raise ModelError(f"{source} could not be read: {exc}") from None
