@@ -165,7 +165,7 @@ def prepare_chunk(
         from spamflood.criteria import scan_names, scan_texts
 
         # One scan for every family that reads text; the batch families keep its counts.
-        scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True)
+        scan = scan_texts(normalized, POST_FAMILIES + WHOLE_BATCH_FAMILIES, normalized=True, keep_hits=True)
         # Text features are small counts: float32 holds them exactly (evaluate checks) in half the memory.
         names = batch.author_name if any(x is not None for x in batch.author_name) else None
         data = Columns(texts=normalized, author_name=list(names)) if names else normalized  # a sender signs its post

@@ -60,6 +60,40 @@ def test_matches_of_many_texts_equal_matches_one_by_one(texts: list[str]) -> Non
     assert scanner.matches_many(normal) == [scanner.matches(t) for t in normal]
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="限时特价抢购加vx微信 中秋快乐早安sale99元wholesale8折0123456789.@/:¥\x00【】#xyz.com<a>", max_size=40),
+        max_size=8,
+    ),
+    st.data(),
+)
+def test_matches_kept_by_a_scan_are_the_matches_found_again(texts: list[str], data) -> None:
+    # a scan that keeps its hits gives the evidence of any posts, in any order and repeated,
+    # as matching their texts again would (separators included), and the same counts
+    scanner = _scanner()
+    normal = normalize_many(texts) + texts
+    kept = scanner.scan(normal, keep_hits=True, chunk=5)
+    plain = scanner.scan(normal)
+    assert kept.hits is not None and plain.hits is None
+    assert {k: v.tolist() for k, v in kept.lists.items()} == {k: v.tolist() for k, v in plain.lists.items()}
+    assert {k: v.tolist() for k, v in kept.patterns.items()} == {k: v.tolist() for k, v in plain.patterns.items()}
+    index = data.draw(st.lists(st.integers(0, len(normal) - 1), max_size=12)) if normal else []
+    assert kept.hits.matches(index) == [scanner.matches(normal[i]) for i in index]
+
+
+def test_text_families_with_kept_hits_quote_the_same_evidence(feed) -> None:
+    batch, _ = feed
+    normal = normalize_many(batch.texts)
+    wider = COMPUTED_HERE  # the scan looks for more families than are evaluated: their matches are not quoted
+    kept = scan_texts(normal, wider, normalized=True, keep_hits=True)
+    plain = evaluate(normal, families=TEXT_FAMILIES, normalized=True, originals=batch.texts)
+    fast = evaluate(normal, families=TEXT_FAMILIES, normalized=True, scan=kept, originals=batch.texts)
+    np.testing.assert_array_equal(plain.values, fast.values)
+    assert plain.evidence == fast.evidence and sum(map(len, plain.evidence)) > 100
+    assert kept.only(*scan_names(BATCH_FAMILIES)).hits is None  # what a worker sends on carries none
+
+
 def test_matches_of_a_real_feed_equal_matches_one_by_one(feed) -> None:
     batch, _ = feed
     scanner = _scanner()

@@ -142,13 +142,17 @@ def _scanner(families: tuple[str, ...]) -> Any:
     return scanner_for(lists, patterns) if lists else None
 
 
-def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False) -> Scan:
+def scan_texts(
+    texts: Sequence[str], families: Sequence[str] | None = None, *, normalized: bool = False, keep_hits: bool = False
+) -> Scan:
     """One lexicon scan of ``texts`` for every list and pattern ``families`` read (default:
     all), to hand to :func:`~spamflood.criteria.evaluate` later as ``scan=``.
 
     A pipeline that normalizes its texts in worker processes scans them there too, keeps
     :meth:`Scan.only` what the families evaluated later need, joins the chunks with
-    :meth:`Scan.concat`, and so never normalizes or scans the batch again.
+    :meth:`Scan.concat`, and so never normalizes or scans the batch again. ``keep_hits``:
+    the scan also keeps where each match was, and the evidence of the texts evaluated with it
+    is assembled from those hits (:class:`~spamflood.criteria.lexicon.ScanHits`).
     """
     chosen = COMPUTED_HERE if families is None else tuple(families)
     lists, patterns = _sources(chosen)
@@ -160,7 +164,7 @@ def scan_texts(texts: Sequence[str], families: Sequence[str] | None = None, *, n
         from spamflood.normalize import normalize_many
 
         texts = normalize_many(texts)
-    return scanner_for(lists, patterns).scan(texts)
+    return scanner_for(lists, patterns).scan(texts, keep_hits=keep_hits)
 
 
 def scan_names(families: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -312,7 +312,14 @@ class Context:
             return
         known: dict[int, list[Match]] = self.cache.setdefault("matches", {})
         todo = [i for i in dict.fromkeys(index) if i not in known]
-        if todo:
+        hits = self.cache.get("scan_hits")
+        if todo and hits is not None:  # the scan kept where it found them
+            found_at = hits.matches(todo)
+            if hits.scanner is not self.scanner:  # it scanned for more families: their matches are not quoted here
+                sources = set(self.scanner.list_names) | set(self.scanner.pattern_names)
+                found_at = [[m for m in found if m.source in sources] for found in found_at]
+            known.update(zip(todo, found_at))
+        elif todo:
             texts = self.texts_at(todo)
             distinct = list(dict.fromkeys(texts))
             found = dict(zip(distinct, self.scanner.matches_many(distinct)))
@@ -356,6 +363,9 @@ class Context:
     def forget_counts(self) -> None:
         """Drop the scan and the count sums kept for the features once they are computed:
         evidence reads matches, not counts, and a million posts' counts are large."""
+        scan = self.given_scan if self.given_scan is not None else self.cache.get("scan")
+        if scan is not None and scan.hits is not None and len(scan.hits.texts) == self.n:
+            self.cache["scan_hits"] = scan.hits  # where the matches were, which evidence reads
         for key in ("scan", "soft_ad", "soft_ad_signals", "soft_ad_promotion"):
             self.cache.pop(key, None)
         self.given_scan = None

@@ -242,6 +242,9 @@ class Scan:
     patterns: dict[str, np.ndarray]
     tagged: dict[str, np.ndarray]
     tag_names: dict[str, tuple[str, ...]]
+    hits: ScanHits | None = None
+    """Where each match was found (``Scanner.scan(..., keep_hits=True)``), for evidence; the
+    scans :meth:`only`, :meth:`concat` and :meth:`take` make do not carry it."""
 
     def only(self, lists: Iterable[str], patterns: Iterable[str]) -> Scan:
         """The counts of these lists and patterns alone, each in the smallest unsigned integer
@@ -309,6 +312,53 @@ class Scan:
             tagged=tagged,
             tag_names=dict(self.tag_names),
         )
+
+
+@dataclass(frozen=True)
+class ScanHits:
+    """Every automaton hit and pattern match a scan found, by post, so that the evidence of
+    the posts whose labels fired is assembled from them (:meth:`matches`) instead of running
+    the automaton and every regex over those texts again.
+
+    Hits: ``(begin, end, key, class before, class after)`` (end inclusive, offsets in the
+    post's text) sorted by post, then end, then begin; events: ``(pattern, start, stop)`` in
+    the order :meth:`Scanner._pattern_events` gives them, by post. A post whose text held the
+    scan's separator was scanned with a space in its place: its matches are found again.
+    """
+
+    scanner: Scanner
+    texts: Sequence[str]
+    hit_post: np.ndarray
+    hits: np.ndarray
+    event_post: np.ndarray
+    event_name: np.ndarray
+    event_span: np.ndarray
+    event_names: tuple[str, ...]
+
+    def matches(self, index: Sequence[int]) -> list[list[Match]]:
+        """``[self.scanner.matches(texts[i]) for i in index]``, from the kept hits."""
+        want = np.zeros(len(self.texts), dtype=bool)
+        want[np.asarray(index, dtype=np.int64)] = True
+        hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        chosen = want[self.hit_post]
+        for p, hit in zip(self.hit_post[chosen].tolist(), self.hits[chosen].tolist()):
+            hits.setdefault(p, []).append(tuple(hit))
+        events: dict[int, list[tuple[str, int, int]]] = {}
+        chosen = want[self.event_post]
+        names = self.event_names
+        rows = zip(self.event_post[chosen].tolist(), self.event_name[chosen].tolist(), self.event_span[chosen].tolist())
+        for p, name, (start, stop) in rows:
+            events.setdefault(p, []).append((names[name], start, stop))
+        out = []
+        for i in index:
+            text = self.texts[i]
+            if SEPARATOR in text:
+                out.append(self.scanner.matches(text))
+            elif i in hits or i in events:
+                out.append(self.scanner._assemble(text, hits.get(i, []), events.get(i, [])))
+            else:
+                out.append([])
+        return out
 
 
 def _compact(counts: np.ndarray) -> np.ndarray:
@@ -386,28 +436,39 @@ class Scanner:
 
     # -- whole batches ---------------------------------------------------------------
 
-    def scan(self, texts: Sequence[str], *, chunk: int = 20_000) -> Scan:
-        """Counts per post for every list and pattern; texts must already be normalized."""
+    def scan(self, texts: Sequence[str], *, chunk: int = 20_000, keep_hits: bool = False) -> Scan:
+        """Counts per post for every list and pattern; texts must already be normalized.
+        ``keep_hits``: also keep where each match was (:class:`ScanHits`), for evidence."""
         n = len(texts)
         n_lists = len(self.list_names)
         counts = np.zeros((n, n_lists), dtype=np.int32)
         pattern_counts = {name: np.zeros(n, dtype=np.int32) for name in self.pattern_names}
         tagged_parts: dict[int, list[np.ndarray]] = {}
+        located: list[tuple[np.ndarray, ...]] | None = [] if keep_hits else None
         for lo in range(0, n, chunk):
             part = [t.replace(SEPARATOR, " ") if SEPARATOR in t else t for t in texts[lo : lo + chunk]]
-            self._scan_chunk(part, lo, counts, pattern_counts, tagged_parts)
+            self._scan_chunk(part, lo, counts, pattern_counts, tagged_parts, located)
         tagged: dict[str, np.ndarray] = {}
         for li, name in enumerate(self.list_names):
             if name in self.tag_names:
                 parts = tagged_parts.get(li, [])
                 pairs = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
                 tagged[name] = np.unique(pairs, axis=0) if len(pairs) else pairs
+        hits = None
+        if located is not None:
+            empty = (np.zeros(0, np.int64), np.zeros((0, 5), np.int64), np.zeros(0, np.int64), np.zeros((0, 3), np.int64))
+            parts = list(zip(*(located or [empty])))
+            hit_post, hit_rows, event_post, event_rows = (np.concatenate(p) for p in parts)
+            hits = ScanHits(
+                self, texts, hit_post, hit_rows, event_post, event_rows[:, 0], event_rows[:, 1:3], self.pattern_names
+            )
         return Scan(
             n=n,
             lists={name: counts[:, li] for li, name in enumerate(self.list_names)},
             patterns=pattern_counts,
             tagged=tagged,
             tag_names=self.tag_names,
+            hits=hits,
         )
 
     def _scan_chunk(
@@ -417,6 +478,7 @@ class Scanner:
         counts: np.ndarray,
         pattern_counts: dict[str, np.ndarray],
         tagged_parts: dict[int, list[np.ndarray]],
+        located: list[tuple[np.ndarray, ...]] | None = None,
     ) -> None:
         m = len(part)
         if not m:
@@ -427,35 +489,40 @@ class Scanner:
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
         # patterns: one finditer per regex over the joined chunk; overlapping matches of one
         # pattern (its regexes may both see "¥99元") count once
-        for name, spans in self._pattern_spans(joined).items():
-            arr = np.array(spans, dtype=np.int64)
-            arr = arr[np.lexsort((-arr[:, 1], arr[:, 0]))]
-            reach = np.maximum.accumulate(arr[:, 1])
-            fresh = np.ones(arr.shape[0], dtype=bool)
-            fresh[1:] = reach[:-1] <= arr[1:, 0]
-            post = np.searchsorted(starts, arr[fresh, 0], side="right") - 1
-            np.add.at(pattern_counts[name], post + offset, 1)
-        hits = self._find(joined)
-        if not hits:
-            return
-        arr = np.array(hits, dtype=np.int64)
+        events = self._pattern_events(joined)
+        by_name: dict[str, list[tuple[int, int]]] = {}
+        for name, start, stop in events:
+            by_name.setdefault(name, []).append((start, stop))
+        found = self._find(joined)
+        arr = np.array(found, dtype=np.int64).reshape(-1, 3)
         key, begin, end = arr[:, 0], arr[:, 1], arr[:, 2] - 1  # inclusive ends from here on
+        # the classes of the code points just before and after each hit (0 past either end of
+        # the chunk), which word edges check and evidence keeps
+        codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
+        before, after = _classes(codepoints[begin]), _classes(codepoints[end + 2])  # begin-1, end+1 shifted
+        del codepoints
+        if located is not None:
+            located.append(self._located(starts, offset, events, arr, before, after))
+        for name, spans in by_name.items():
+            spans_at = np.array(spans, dtype=np.int64)
+            spans_at = spans_at[np.lexsort((-spans_at[:, 1], spans_at[:, 0]))]
+            reach = np.maximum.accumulate(spans_at[:, 1])
+            fresh = np.ones(spans_at.shape[0], dtype=bool)
+            fresh[1:] = reach[:-1] <= spans_at[1:, 0]
+            post = np.searchsorted(starts, spans_at[fresh, 0], side="right") - 1
+            np.add.at(pattern_counts[name], post + offset, 1)
+        if not found:
+            return
         # expand key -> entries
         reps = self._indptr[key + 1] - self._indptr[key]
         entry = np.repeat(self._indptr[key], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
         end = np.repeat(end, reps)
         begin = np.repeat(begin, reps)
+        before, after = np.repeat(before, reps), np.repeat(after, reps)
         left, right = self._entry_left[entry], self._entry_right[entry]
-        need = (left != _OTHER) | (right != _OTHER)
-        ok = np.ones(entry.shape[0], dtype=bool)
-        if need.any():
-            # the code points just before and after each match (0 past either end of the chunk)
-            codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
-            before = _classes(codepoints[begin])  # begin-1 in the shifted array
-            after = _classes(codepoints[end + 2])
-            ok &= ~((left == _WORD) & (before != _OTHER))
-            ok &= ~((right == _WORD) & (after != _OTHER))
-            ok &= ~((right == _LETTER_ONLY) & (after == _LETTER))
+        ok = ~((left == _WORD) & (before != _OTHER))
+        ok &= ~((right == _WORD) & (after != _OTHER))
+        ok &= ~((right == _LETTER_ONLY) & (after == _LETTER))
         entry, begin, end = entry[ok], begin[ok], end[ok]
         if not entry.size:
             return
@@ -484,22 +551,29 @@ class Scanner:
                 pairs = np.stack([post[sel] + offset, tag[sel]], axis=1)
                 tagged_parts.setdefault(int(li), []).append(pairs)
 
-    def _pattern_spans(self, text: str) -> dict[str, list[tuple[int, int]]]:
-        """(start, end) of every pattern match in ``text``, by pattern name (overlaps kept)."""
-        out: dict[str, list[tuple[int, int]]] = {}
-        for name, rx in self._regexes:
-            spans = [mt.span() for mt in rx.finditer(text)]
-            if spans:
-                out.setdefault(name, []).extend(spans)
-        for router in self._routers:
-            route = router.route
-            for mt in router.regex.finditer(text):
-                target = route(mt)
-                if target is not None:
-                    out.setdefault(target, []).append(mt.span())
-        if self._covers:
-            _hide(out, self._covers)
-        return out
+    def _located(
+        self,
+        starts: np.ndarray,
+        offset: int,
+        events: list[tuple[str, int, int]],
+        found: np.ndarray,
+        before: np.ndarray,
+        after: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
+        """A chunk's hits (``found``: key, start, stop in the joined chunk, with the classes
+        around them) and events in :class:`ScanHits`' layout: per row its post (``offset``
+        on), then ``(begin, end, key, class before, class after)`` for a hit, ``(pattern,
+        start, stop)`` for an event, offsets in the post's own text."""
+        order = np.lexsort((found[:, 1], found[:, 2]))  # by end, then start: by post, as matches() reads them
+        key, begin, end = found[order, 0], found[order, 1], found[order, 2] - 1
+        post = np.searchsorted(starts, begin, side="right") - 1
+        base = starts[post]
+        rows = np.stack([begin - base, end - base, key, before[order], after[order]], axis=1).astype(np.int64)
+        index = {name: k for k, name in enumerate(self.pattern_names)}
+        spans = np.array([(index[name], start, stop) for name, start, stop in events], dtype=np.int64).reshape(-1, 3)
+        event_post = np.searchsorted(starts, spans[:, 1], side="right") - 1
+        spans[:, 1:] -= starts[event_post][:, None]
+        return post + offset, rows, event_post + offset, spans
 
     def _find(self, text: str) -> list[tuple[int, int, int]]:
         """Every occurrence of every key in ``text``, overlapping ones included, as
