@@ -50,6 +50,15 @@ def test_the_bundled_models_compiled_trees_give_its_scores_bit_for_bit(bundled: 
     assert compiled.score_all(one, label_floor=floor)[0].tolist() == bundled.score_all(one, label_floor=floor)[0].tolist()
 
 
+def test_the_bundled_trees_file_holds_the_bundled_models_compiled_trees(bundled: FloodModel) -> None:
+    # what `spamflood score` scores with (no unpickling) is the shipped model, number for number
+    from spamflood.model.compiled_file import trees_bytes
+
+    deferred = load_model(defer=True).model
+    assert deferred.compiled is not None
+    assert trees_bytes(deferred.compiled) == trees_bytes(compile_model(bundled))
+
+
 @pytest.mark.parametrize("block_rows", [1, 7, 1000, 5000])
 def test_rows_scored_in_blocks_on_threads_give_the_scores_of_one_pass(bundled: FloodModel, block_rows: int) -> None:
     X = _rows(bundled, 3000, seed=2)
@@ -168,3 +177,32 @@ def test_a_model_it_cannot_reproduce_is_not_compiled_and_decides_as_itself() -> 
     findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:5]}, {}, {}, 5)
     decision = Decider(RuleScorer(), model).decide(findings, texts=texts[:5])
     assert np.array_equal(decision.score, model.score_all({**{k: v[:5] for k, v in X.items()}, "text": texts[:5]})[0])
+
+
+def test_scoring_with_the_bundled_model_imports_no_scikit_learn(tmp_path) -> None:
+    # the command scores from the bundled trees file: no pickle, no scikit-learn (a second of
+    # start-up), and the same verdicts as the unpickled model gives
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from spamflood import Detector
+    from spamflood.synth import generate
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(post) + "\n" for post, _ in generate(300, seed=5)))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "spamflood", "score", str(feed), "-o", str(out), "-q"],
+        capture_output=True, text=True, check=False, timeout=300, env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert not {m for m in imported if m.split(".")[0] == "sklearn"}
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    detector = Detector.load()
+    detector.model = detector.model.result()  # the unpickled model itself, compiled in this process
+    result = detector.score(str(feed))
+    assert [row["score"] for row in written] == [round(x, 6) for x in result.score.tolist()]  # as the writer rounds
+    assert [row["labels"] for row in written] == result.labels and [row["reasons"] for row in written] == result.reasons
