@@ -61,6 +61,7 @@ def copy_model(folder: Path, name: str) -> Path:
     model = folder / f"{name}.joblib"
     shutil.copyfile(BUNDLED, model)
     shutil.copyfile(BUNDLED.with_name("spamflood-default.manifest.json"), folder / f"{name}.manifest.json")
+    shutil.copyfile(BUNDLED.with_name("spamflood-default.trees"), folder / f"{name}.trees")
     return model
 
 
@@ -114,6 +115,7 @@ def not_a_model(folder: Path) -> Case:
     model.write_text("id,text\n1,hello\n")  # a CSV under a model's name, its manifest updated to match
     manifest = json.loads((folder / "mine.manifest.json").read_text())
     manifest["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
+    del manifest["trees"]  # nothing to score from but the file itself
     (folder / "mine.manifest.json").write_text(json.dumps(manifest))
     argv = ["score", "feed.jsonl", "-o", "out.jsonl", "--model", "mine.joblib", "--trust-model", "-q"]
     return Case(argv, 1, "Model mine.joblib could not be read")

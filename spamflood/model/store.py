@@ -251,13 +251,14 @@ def load_model(
 
 
 def _compiled_trees(model_path: Path, manifest: dict[str, Any]) -> Any:
-    """The compiled trees the manifest names (checked against its SHA-256), or ``None``."""
+    """The compiled trees beside the model (:func:`trees_path`: found as its manifest is),
+    checked against the SHA-256 its manifest records, or ``None`` if it records none."""
     entry = manifest.get("trees")
     if entry is None:
         return None
     from spamflood.model.compiled_file import read_trees
 
-    path = model_path.with_name(str(entry.get("file", "")))
+    path = trees_path(model_path)
     try:
         data = path.read_bytes()
     except OSError as exc:
