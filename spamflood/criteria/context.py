@@ -306,8 +306,9 @@ class Context:
         return found
 
     def prefetch_matches(self, index: Iterable[int]) -> None:
-        """Find the matches of the posts at ``index`` in one pass (see :meth:`matches`); a
-        text posted many times (a flood's copies) is matched once, its posts sharing the list."""
+        """Find the matches of the posts at ``index`` (see :meth:`matches`): from the hits the
+        scan kept (``scan_texts(..., keep_hits=True)``), else by one pass over their texts, a
+        text posted many times (a flood's copies) matched once, its posts sharing the list."""
         if self.scanner is None:
             return
         known: dict[int, list[Match]] = self.cache.setdefault("matches", {})
