@@ -694,16 +694,87 @@ _TABLES: _Tables | None = None
 _LOCK = threading.Lock()
 
 
+_KERNEL_ARRAYS: dict[str, np.ndarray] | None = None
+"""The compiled loop's tables, when read from the cache with the reference's."""
+
+
 def _tables() -> _Tables:
-    """The tables, built on first use; concurrent first callers wait for one build."""
-    global _TABLES
+    """The tables, read from the cache of an earlier run or built (and kept) on first use;
+    concurrent first callers wait for one build."""
+    global _TABLES, _KERNEL_ARRAYS
     tables = _TABLES
     if tables is None:
         with _LOCK:
             if _TABLES is None:
-                _TABLES = _build()
+                _TABLES, _KERNEL_ARRAYS = _kept_or_built()
             tables = _TABLES
     return tables
+
+
+def _table_sources() -> list[Path]:
+    """Every file the tables are derived from: the code that builds them, the data files and
+    OpenCC's dictionary (see :mod:`spamflood._cache`)."""
+    from importlib.util import find_spec
+
+    here = Path(__file__).resolve()
+    sources = [here, here.with_name("_normalize_kernel.py"), *sorted(DATA_DIR.iterdir())]
+    spec = find_spec("opencc")
+    if spec is not None and spec.origin is not None:
+        sources.append(Path(spec.origin).resolve().parent / "dictionary" / "TSCharacters.txt")
+    return sources
+
+
+def _kept_or_built() -> tuple[_Tables, dict[str, np.ndarray]]:
+    """The reference's tables and the compiled loop's, from the cache when an earlier run kept
+    them for these very sources, else built now and kept."""
+    from dataclasses import fields
+
+    from spamflood import _cache
+    from spamflood import _normalize_kernel as k
+
+    try:
+        key = _cache.key_of(_table_sources())
+    except OSError:  # a source cannot be read: build, and let the build say what is missing
+        key = ""
+    kept = _cache.load("normalize", key) if key else None
+    if kept is not None:
+        header, arrays = kept
+        values: dict[str, object] = {}
+        for f in fields(_Tables):
+            kind, *data = header["tables"][f.name]
+            if kind == "re":
+                values[f.name] = re.compile(data[0], data[1])
+            elif kind == "points":
+                values[f.name] = frozenset(arrays[f.name].tolist())
+            elif kind == "map":
+                values[f.name] = data[0]
+            elif kind == "pairs":
+                values[f.name] = tuple((a, b) for a, b in data[0])
+            else:
+                values[f.name] = tuple(data[0])
+        kernel = {f.name: arrays["kernel/" + f.name] for f in fields(k.KernelTables)}
+        return _Tables(**values), kernel  # type: ignore[arg-type]
+    tables = _build()
+    built = k.build(tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES, tables.tlds)
+    kernel = {f.name: getattr(built, f.name) for f in fields(k.KernelTables)}
+    described: dict[str, list[object]] = {}
+    arrays = {"kernel/" + name: value for name, value in kernel.items()}
+    for f in fields(_Tables):
+        value = getattr(tables, f.name)
+        if isinstance(value, re.Pattern):
+            described[f.name] = ["re", value.pattern, value.flags]
+        elif isinstance(value, frozenset):
+            described[f.name] = ["points"]
+            arrays[f.name] = np.array(sorted(value), dtype=np.int64)
+        elif isinstance(value, Mapping):
+            described[f.name] = ["map", dict(value)]
+        elif f.name == "frequent":
+            described[f.name] = ["pairs", [list(pair) for pair in value]]
+        else:
+            described[f.name] = ["strings", list(value)]
+    if key:
+        _cache.save("normalize", key, {"tables": described}, arrays)
+    return tables, kernel
 
 
 # --------------------------------------------------------------------------- the steps
@@ -986,15 +1057,15 @@ def _kernel() -> _Kernel:
             if _KERNEL is None:
                 from spamflood import _normalize_kernel as k
 
-                kt = k.build(
-                    tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES,
-                    tables.tlds,
-                )
+                kt = _KERNEL_ARRAYS
+                if kt is None:  # the reference's tables were set by hand: build the loop's from them
+                    built = k.build(tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES, tables.tlds)
+                    kt = vars(built)
                 _KERNEL = _Kernel(
                     run=k.run,
-                    args=(
-                        kt.flags, kt.fold_start, kt.fold_len, kt.case_start, kt.case_len,
-                        kt.data, kt.tld_chars, kt.tld_len,
+                    args=tuple(
+                        kt[name]
+                        for name in ("flags", "fold_start", "fold_len", "case_start", "case_len", "data", "tld_chars", "tld_len")
                     ),
                     modes=(k.MODE_NORMALIZE, k.MODE_SHINGLE, k.MODE_INPUT_NORMALIZED),
                     fallback=k.FALLBACK,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import threading
 import unicodedata
 from pathlib import Path
@@ -275,8 +276,12 @@ def test_shipped_tables_load() -> None:
     assert not set(t2s.values()) & set(t2s)  # chains resolved
 
 
-def test_tables_build_once_under_concurrent_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tables_build_once_under_concurrent_first_use(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from spamflood import _cache
+
+    monkeypatch.setattr(_cache, "CACHE_DIR", tmp_path)  # nothing kept yet: a build
     monkeypatch.setattr(nz, "_TABLES", None)
+    monkeypatch.setattr(nz, "_KERNEL_ARRAYS", None)
     monkeypatch.setattr(nz, "_ENGINE", None)
     builds = []
     real_build = nz._build
@@ -296,6 +301,69 @@ def test_tables_build_once_under_concurrent_first_use(monkeypatch: pytest.Monkey
         thread.join()
     assert results == ["加微信"] * 8
     assert len(builds) == 1
+
+
+def _fresh_tables(monkeypatch: pytest.MonkeyPatch) -> tuple[nz._Tables, dict[str, np.ndarray]]:
+    """The tables as a new process gets them (from the cache if one is kept)."""
+    monkeypatch.setattr(nz, "_TABLES", None)
+    monkeypatch.setattr(nz, "_KERNEL_ARRAYS", None)
+    tables = nz._tables()
+    assert nz._KERNEL_ARRAYS is not None
+    return tables, nz._KERNEL_ARRAYS
+
+
+def _same_tables(a: tuple[nz._Tables, dict[str, np.ndarray]], b: tuple[nz._Tables, dict[str, np.ndarray]]) -> bool:
+    from dataclasses import fields
+
+    for f in fields(nz._Tables):
+        x, y = getattr(a[0], f.name), getattr(b[0], f.name)
+        if isinstance(x, re.Pattern):
+            x, y = (x.pattern, x.flags), (y.pattern, y.flags)
+        if x != y:
+            return False
+    return a[1].keys() == b[1].keys() and all(np.array_equal(a[1][k], b[1][k]) for k in a[1])
+
+
+def test_tables_kept_by_one_run_are_read_by_the_next_as_they_were_built(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from spamflood import _cache
+
+    monkeypatch.setattr(_cache, "CACHE_DIR", tmp_path)
+    built = _fresh_tables(monkeypatch)
+    kept = list(tmp_path.glob("normalize.*.tables"))
+    assert len(kept) == 1
+    monkeypatch.setattr(nz, "_build", lambda: pytest.fail("built again although kept"))
+    read = _fresh_tables(monkeypatch)
+    assert _same_tables(built, read)
+    monkeypatch.setattr(nz, "_ENGINE", None)
+    monkeypatch.setattr(nz, "_KERNEL", None)
+    texts = ["加 微 信 ＶＸ：abc123", "Ｃｈｅｃｋ ｏｕｔ https://Bit.ly/AbC 限時特價 ¥99", "çafé  naïve"]
+    assert normalize_many(texts) == [nz._normalize_reference(t) for t in texts]
+
+
+def test_a_changed_source_or_a_damaged_file_is_built_again_and_an_unwritable_folder_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from spamflood import _cache
+
+    folder = tmp_path / "cache"
+    monkeypatch.setattr(_cache, "CACHE_DIR", folder)
+    extra = tmp_path / "homoglyphs-notes.txt"
+    extra.write_text("one")
+    sources = nz._table_sources()
+    monkeypatch.setattr(nz, "_table_sources", lambda: [*sources, extra])
+    built = _fresh_tables(monkeypatch)
+    first = next(folder.glob("normalize.*.tables"))
+    extra.write_text("two")  # a source changed: a new key, the old file dropped
+    assert _same_tables(built, _fresh_tables(monkeypatch))
+    (second,) = folder.glob("normalize.*.tables")
+    assert second != first
+    second.write_bytes(second.read_bytes()[:1000])  # cut short: built again, and kept again whole
+    assert _same_tables(built, _fresh_tables(monkeypatch))
+    assert second.stat().st_size > 1000
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(_cache, "CACHE_DIR", blocked / "cache")
+    assert _same_tables(built, _fresh_tables(monkeypatch))  # nothing kept, nothing raised
 
 
 # ---------------------------------------------------------------- properties
@@ -643,6 +711,7 @@ def test_batch_loop_builds_once_under_concurrent_first_use(
     from spamflood import _normalize_kernel as kernel_module
 
     monkeypatch.setattr(nz, "_KERNEL", None)
+    monkeypatch.setattr(nz, "_KERNEL_ARRAYS", None)  # the loop's tables built, not read from the cache
     builds = []
     real_build = kernel_module.build
 

@@ -8,18 +8,18 @@ compiled trees (:mod:`spamflood.model.compiled`). :func:`save_model
 <spamflood.model.store.load_model>` scores from it; the pickled model is still unpickled, on
 first use, for anything else (its text part, training, ``evaluate``).
 
-The format: a first line naming it, an 8-byte little-endian length, a JSON header (the model's
-feature and label names, and per array its dtype, shape and offset), then the arrays' bytes.
-Written from the same model it gives the same bytes, and reading it runs no code.
+The format (:mod:`spamflood._arrays_file`): a first line naming it, a JSON header (the model's
+feature and label names, each head's calibrators) and the arrays. Written from the same model
+it gives the same bytes, and reading it runs no code.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
+from spamflood._arrays_file import pack, unpack
 from spamflood.errors import ModelError
 from spamflood.model.compiled import CompiledModel, Isotonic, Sigmoid, _Head
 
@@ -29,7 +29,6 @@ TREES_SUFFIX = ".trees"
 """What a model's compiled file is named: the model's file with this suffix."""
 
 _MAGIC = b"spamflood compiled trees 1\n"
-_ALIGN = 16
 _HEAD_ARRAYS = ("roots", "depth", "feature", "threshold", "nan_right", "child", "value")
 
 
@@ -55,23 +54,7 @@ def trees_bytes(model: CompiledModel) -> bytes:
                 calibrators.append("sigmoid")
         arrays[f"{name}/baseline"] = np.array([head.baseline])
         heads[name] = calibrators
-    table: dict[str, Any] = {}
-    offset = 0
-    for key, array in arrays.items():
-        array = np.ascontiguousarray(array)
-        arrays[key] = array
-        table[key] = [array.dtype.str, list(array.shape), offset]
-        offset += -(-array.nbytes // _ALIGN) * _ALIGN
-    header = json.dumps(
-        {"names": model.names, "labels": model.label_names, "heads": heads, "arrays": table},
-        separators=(",", ":"),
-    ).encode("utf-8")
-    out = bytearray(_MAGIC + len(header).to_bytes(8, "little") + header)
-    out += bytes(-len(out) % _ALIGN)
-    start = len(out)
-    for key, array in arrays.items():
-        out += bytes(start + table[key][2] - len(out)) + array.tobytes()
-    return bytes(out)
+    return pack(_MAGIC, {"names": model.names, "labels": model.label_names, "heads": heads}, arrays)
 
 
 def read_trees(data: bytes, source: str) -> CompiledModel:
@@ -79,31 +62,20 @@ def read_trees(data: bytes, source: str) -> CompiledModel:
     if not data.startswith(_MAGIC):
         raise ModelError(f"{source} is not a spamflood compiled trees file.")
     try:
-        at = len(_MAGIC)
-        length = int.from_bytes(data[at : at + 8], "little")
-        header = json.loads(data[at + 8 : at + 8 + length].decode("utf-8"))
-        start = at + 8 + length
-        start += -start % _ALIGN
-        buffer = bytearray(data[start:])  # writable arrays: the compiled loop takes them as written
-
-        def array(key: str) -> np.ndarray:
-            dtype, shape, offset = header["arrays"][key]
-            count = int(np.prod(shape, dtype=np.int64))
-            return np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape)
-
+        header, arrays = unpack(_MAGIC, data)
         heads = {}
         for name, kinds in header["heads"].items():
             calibrators: list[Isotonic | Sigmoid] = []
             for k, kind in enumerate(kinds):
                 if kind == "isotonic":
-                    low, high = array(f"{name}/{k}/bounds").tolist()
-                    calibrators.append(Isotonic(low, high, array(f"{name}/{k}/x"), array(f"{name}/{k}/y")))
+                    low, high = arrays[f"{name}/{k}/bounds"].tolist()
+                    calibrators.append(Isotonic(low, high, arrays[f"{name}/{k}/x"], arrays[f"{name}/{k}/y"]))
                 else:
-                    a, b = array(f"{name}/{k}/ab").tolist()
+                    a, b = arrays[f"{name}/{k}/ab"].tolist()
                     calibrators.append(Sigmoid(a, b))
-            fields = {field: array(f"{name}/{field}") for field in _HEAD_ARRAYS}
-            heads[name] = _Head(baseline=float(array(f"{name}/baseline")[0]), calibrators=tuple(calibrators), **fields)
-        reference = array("reference") if "reference" in header["arrays"] else None
-        return CompiledModel(list(header["names"]), array("empty"), heads, list(header["labels"]), reference)
+            fields = {field: arrays[f"{name}/{field}"] for field in _HEAD_ARRAYS}
+            heads[name] = _Head(baseline=float(arrays[f"{name}/baseline"][0]), calibrators=tuple(calibrators), **fields)
+        reference = arrays.get("reference")
+        return CompiledModel(list(header["names"]), arrays["empty"], heads, list(header["labels"]), reference)
     except (KeyError, TypeError, ValueError) as exc:  # a truncated or edited file
         raise ModelError(f"{source} could not be read: {exc}") from None
