@@ -118,7 +118,7 @@ def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_s
     assert np.array_equal(compiled.score_all(X)[0], model.score_all(X)[0])
 
 
-def _text_model() -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndarray]:
+def _text_model(join: str = "blend") -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndarray]:
     rng = np.random.default_rng(5)
     n = 300
     y = (rng.random(n) < 0.4).astype(np.int64)
@@ -126,12 +126,13 @@ def _text_model() -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndar
     spam = ["加 微 信 领取红包", "buy now, DM me", "Ｖ.Ｘ 股票群", "check out my channel 🔥"]
     ham = ["hello there", "今天天气很好", "see you at lunch", "nice photo 😀"]
     texts = [(spam if s else ham)[i % 4] + f" {i}" for i, s in enumerate(y)]
-    model = FloodModel(features=list(X), text=True, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
+    model = FloodModel(features=list(X), text=True, text_join=join, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
     return model, X, texts, y
 
 
-def test_a_text_model_compiles_and_scores_as_itself() -> None:
-    model, X, texts, _ = _text_model()
+@pytest.mark.parametrize("join", ["blend", "stack"])
+def test_a_text_model_compiles_and_scores_as_itself(join: str) -> None:
+    model, X, texts, _ = _text_model(join)
     compiled = compile_model(model)
     assert compiled is not None and compiled.text is not None
     fresh = texts + ["", "加微信 vx 免费", "ＤＭ ＭＥ"]  # texts it never saw, one empty
@@ -147,8 +148,9 @@ def test_a_text_model_compiles_and_scores_as_itself() -> None:
     assert np.array_equal(compiled.score_all(given)[0], want[0])
 
 
-def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams() -> None:
-    model, X, texts, _ = _text_model()
+@pytest.mark.parametrize("join", ["blend", "stack"])
+def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams(join: str) -> None:
+    model, X, texts, _ = _text_model(join)
     findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40]}, {}, {}, 40)
     decider = Decider(RuleScorer(), model, threshold=0.5)
     assert decider._model_for(model) is not model  # compiled
