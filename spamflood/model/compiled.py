@@ -15,7 +15,9 @@ A model with a text part has it scored by :class:`~spamflood.model.text_kernel.C
 (the pipeline's probability in one compiled loop, the same to rounding), from the posts'
 matching forms; a ``TEXT_MODEL`` column in the input (computed where the forms are at hand) is
 read instead. A blended model (``text_join="blend"``) blends it with its ``spam`` head by the
-model's own :func:`~spamflood.model.estimator.blend_text`.
+model's own :func:`~spamflood.model.estimator.blend_text`: the same bits as the model from the
+same text column, but the compiled text part is the pipeline's to rounding, and the blend
+passes a last-bit difference on (a stacked head's bins absorb it).
 
 :func:`compile_model` returns ``None`` for a model it cannot reproduce (a text pipeline of other
 settings, categorical splits, heads that are not calibrated boosters): the caller then keeps
