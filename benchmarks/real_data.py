@@ -87,9 +87,10 @@ def _models(text: bool, seed: int, ablate_oof: bool = False, calibration: str = 
     models["spamflood"] = lambda: FloodModel(**flood)
     if text:
         models["spamflood+text"] = lambda: FloodModel(text=True, **flood)
+        models["spamflood+text stacked"] = lambda: FloodModel(text=True, text_join="stack", **flood)
     if text and ablate_oof:
-        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, **flood)
-        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, **flood)
+        models["spamflood+text ungrouped"] = lambda: FloodModel(text=True, text_join="stack", **flood)
+        models["spamflood+text by corpus"] = lambda: FloodModel(text=True, text_join="stack", **flood)
     models["baseline"] = lambda: baseline(seed)
     return models
 
@@ -227,6 +228,7 @@ MODEL_NAMES = {
     "text": "text model alone",
     "spamflood": "spamflood (features)",
     "spamflood+text": "spamflood + text model",
+    "spamflood+text stacked": "spamflood + text, stacked",
     "spamflood+text ungrouped": "spamflood + text, ungrouped folds",
     "spamflood+text by corpus": "spamflood + text, folds by corpus",
     "baseline": "baseline tf-idf + LR",

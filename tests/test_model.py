@@ -254,6 +254,67 @@ def test_the_text_model_adds_one_feature_and_needs_the_text():
         model.predict_proba({name: np.zeros(3) for name in NAMES})
 
 
+def _text_rows(seed: int = 0):
+    """Spam shows a price and spam words; a fifth of the ham shows a price too."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(400) < 0.4).astype(int)
+    texts = ["buy now cheap pills 50% off" if v else "lunch with my sister today" for v in y]
+    price = np.where(y == 1, 2.0, (rng.random(400) < 0.2).astype(float))
+    return {name: np.zeros(400) for name in NAMES} | {"SOFT_AD_PRICE": price, "text": texts}, y
+
+
+def test_a_blended_model_scores_the_features_and_the_text_averaged_in_log_odds():
+    X, y = _text_rows()
+    model = FloodModel(features=NAMES, text=True, text_weight=0.3, max_iter=20).fit(X, y)
+    # the heads read the named features alone; the text part is blended in after them
+    assert model.heads_["spam"].n_features_in_ == len(NAMES) and model.model_names_[-1] == "TEXT_MODEL"
+    rows = {name: np.array([0.0, 2.0, 2.0, 0.0]) if name == "SOFT_AD_PRICE" else np.zeros(4) for name in NAMES}
+    rows["text"] = ["lunch with my sister today", "lunch with my sister today", "buy now cheap pills 50% off", "buy now cheap pills"]
+    features = model.heads_["spam"].predict_proba(np.column_stack([rows[n] for n in NAMES]))[:, 1]
+    text = model.text_model_.predict_proba(model._texts(rows))[:, 1]
+    want = 1 / (1 + np.exp(-(0.7 * np.log(features / (1 - features)) + 0.3 * np.log(text / (1 - text)))))
+    assert np.allclose(model.predict_proba(rows)[:, 1], want, rtol=0, atol=1e-12)
+
+
+def test_blend_text_lies_between_its_parts_and_rises_with_each():
+    from spamflood.model import blend_text
+
+    @given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+    def check(f, t, w, more):
+        p = blend_text(np.array([f]), np.array([t]), w)[0]
+        low, high = sorted((np.clip(f, 1e-6, 1 - 1e-6), np.clip(t, 1e-6, 1 - 1e-6)))
+        assert low - 1e-12 <= p <= high + 1e-12
+        assert blend_text(np.array([max(f, more)]), np.array([t]), w)[0] >= p - 1e-15
+        assert blend_text(np.array([f]), np.array([max(t, more)]), w)[0] >= p - 1e-15
+
+    check()
+
+
+def test_a_stacked_model_reads_the_text_score_as_a_feature_of_its_heads():
+    X, y = _text_rows()
+    model = FloodModel(features=NAMES, text=True, text_join="stack", max_iter=20).fit(X, y)
+    assert model.heads_["spam"].n_features_in_ == len(NAMES) + 1
+    assert binary_report(y, model.predict_proba(X)[:, 1])["roc_auc"] > 0.99
+
+
+def test_a_model_saved_before_text_join_existed_loads_as_stacked():
+    X, y = _text_rows()
+    model = FloodModel(features=NAMES, text=True, text_join="stack", max_iter=10).fit(X, y)
+    state = model.__getstate__()
+    del state["text_join"], state["text_weight"]
+    old = FloodModel.__new__(FloodModel)
+    old.__setstate__(state)
+    assert old.get_params()["text_join"] == "stack"
+    assert np.array_equal(old.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("bad", [{"text_join": "mean"}, {"text_weight": 1.5}])
+def test_bad_text_join_settings_are_refused(bad):
+    X, y = _text_rows()
+    with pytest.raises(ConfigError, match=next(iter(bad))):
+        FloodModel(features=NAMES, text=True, **bad).fit(X, y)
+
+
 # ---------------------------------------------------------------- files
 
 

@@ -127,7 +127,7 @@ def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_s
     assert np.array_equal(compiled.score_all(X)[0], model.score_all(X)[0])
 
 
-def _text_model() -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndarray]:
+def _text_model(join: str = "blend") -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndarray]:
     rng = np.random.default_rng(5)
     n = 300
     y = (rng.random(n) < 0.4).astype(np.int64)
@@ -135,34 +135,43 @@ def _text_model() -> tuple[FloodModel, dict[str, np.ndarray], list[str], np.ndar
     spam = ["加 微 信 领取红包", "buy now, DM me", "Ｖ.Ｘ 股票群", "check out my channel 🔥"]
     ham = ["hello there", "今天天气很好", "see you at lunch", "nice photo 😀"]
     texts = [(spam if s else ham)[i % 4] + f" {i}" for i, s in enumerate(y)]
-    model = FloodModel(features=list(X), text=True, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
+    model = FloodModel(features=list(X), text=True, text_join=join, max_iter=10, cv=2, random_state=1).fit({**X, "text": texts}, y)
     return model, X, texts, y
 
 
-def test_a_text_model_compiles_and_scores_as_itself() -> None:
-    model, X, texts, _ = _text_model()
+@pytest.mark.parametrize("join", ["blend", "stack"])
+def test_a_text_model_compiles_and_scores_as_itself(join: str) -> None:
+    model, X, texts, _ = _text_model(join)
     compiled = compile_model(model)
     assert compiled is not None and compiled.text is not None
     fresh = texts + ["", "加微信 vx 免费", "ＤＭ ＭＥ"]  # texts it never saw, one empty
     rows = {"SOFT_AD_PRICE": np.concatenate([X["SOFT_AD_PRICE"], [0.0, 3.0, 1.0]]), "text": fresh}
     want = model.score_all(rows, label_floor=0.0)
     got = compiled.score_all(rows, label_floor=0.0, block_rows=7)
-    assert np.array_equal(got[0], want[0])
-    # the text column itself: the pipeline's probability of the matching forms, to 1e-9
+    # the text column itself: the pipeline's probability of the matching forms, to rounding
     reference = model.text_model_.predict_proba(model._texts({"text": fresh}))[:, 1]
     assert np.allclose(compiled.text_scores(fresh), reference, rtol=0, atol=1e-9)
+    # the same matrix (the compiled text column) gives the model's scores bit for bit; from
+    # the pipeline's own text column a stacked head bins the difference away, a blend passes
+    # it on (a last bit or two)
+    matrix = compiled._matrix(rows, 0, len(fresh))
+    assert np.array_equal(got[0], model._head(matrix, "spam"))
+    close = np.array_equal if join == "stack" else lambda a, b: np.allclose(a, b, rtol=0, atol=1e-15)
+    assert close(got[0], want[0])
     # a TEXT_MODEL column (scored where the forms were at hand) is read instead of the text
     given = {"SOFT_AD_PRICE": rows["SOFT_AD_PRICE"], "TEXT_MODEL": compiled.text_scores(fresh)}
-    assert np.array_equal(compiled.score_all(given)[0], want[0])
+    assert np.array_equal(compiled.score_all(given)[0], got[0])
 
 
-def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams() -> None:
-    model, X, texts, _ = _text_model()
+@pytest.mark.parametrize("join", ["blend", "stack"])
+def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams(join: str) -> None:
+    model, X, texts, _ = _text_model(join)
     findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40]}, {}, {}, 40)
     decider = Decider(RuleScorer(), model, threshold=0.5)
     assert decider._model_for(model) is not model  # compiled
     decision = decider.decide(findings, texts=texts[:40])
-    assert np.array_equal(decision.score, model.score_all({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40], "text": texts[:40]})[0])
+    own = model.score_all({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:40], "text": texts[:40]})[0]
+    assert np.allclose(decision.score, own, rtol=0, atol=1e-15 if join == "blend" else 0.0)  # see the test above
     flagged = np.flatnonzero(decision.score >= 0.5).tolist()
     assert flagged
     # no label fired: each reason is the score's, the same as the model's own explanation

@@ -15,11 +15,12 @@ import real_data
 
 def test_the_flood_models_carry_the_calibration_asked_for_and_the_baseline_stays_plain() -> None:
     models = real_data._models(True, 3, calibration="sigmoid")
-    assert list(models) == ["text", "spamflood", "spamflood+text", "baseline"]
-    for name in ("spamflood", "spamflood+text"):
+    assert list(models) == ["text", "spamflood", "spamflood+text", "spamflood+text stacked", "baseline"]
+    for name in ("spamflood", "spamflood+text", "spamflood+text stacked"):
         params = models[name]().get_params()
         assert (params["calibration"], params["context_dropout"], params["random_state"]) == ("sigmoid", 0.3, 3)
     assert models["spamflood+text"]().text and not models["spamflood"]().text
+    assert (models["spamflood+text"]().text_join, models["spamflood+text stacked"]().text_join) == ("blend", "stack")
     assert [step for step, _ in models["baseline"]().steps] == ["tfidfvectorizer", "logisticregression"]
 
 

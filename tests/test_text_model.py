@@ -120,7 +120,17 @@ def test_with_corpora_as_groups_a_new_corpus_is_scored_by_what_carries_across_co
     a corpus it never saw (nothing here), and the heads learn from the price feature instead."""
     X, y, corpus = _corpora(range(6), 150, 0)
     new_X, new_y, _ = _corpora([9], 300, 1)
-    grouped = FloodModel(features=NAMES, text=True, max_iter=30, random_state=0).fit(X, y, groups=corpus)
-    stratified = FloodModel(features=NAMES, text=True, max_iter=30, random_state=0).fit(X, y)
+    grouped = FloodModel(features=NAMES, text=True, text_join="stack", max_iter=30, random_state=0).fit(X, y, groups=corpus)
+    stratified = FloodModel(features=NAMES, text=True, text_join="stack", max_iter=30, random_state=0).fit(X, y)
     assert roc_auc_score(new_y, grouped.predict_proba(new_X)[:, 1]) > 0.75
     assert roc_auc_score(new_y, stratified.predict_proba(new_X)[:, 1]) < 0.6
+
+
+def test_blended_a_new_corpus_is_scored_by_what_carries_without_being_told_the_corpora():
+    """The blend's heads never read the text score, so the price feature keeps its weight on a
+    corpus whose words the text model never saw (where stacking without groups lost it)."""
+    X, y, _ = _corpora(range(6), 150, 0)
+    new_X, new_y, _ = _corpora([9], 300, 1)
+    blended = FloodModel(features=NAMES, text=True, max_iter=30, random_state=0).fit(X, y)
+    assert roc_auc_score(new_y, blended.predict_proba(new_X)[:, 1]) > 0.75
+    assert roc_auc_score(y, blended.predict_proba(X)[:, 1]) > 0.99  # and the corpora it read, by their words

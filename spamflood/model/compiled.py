@@ -14,7 +14,10 @@ scikit-learn's threads (the loop releases the GIL).
 A model with a text part has it scored by :class:`~spamflood.model.text_kernel.CompiledText`
 (the pipeline's probability in one compiled loop, the same to rounding), from the posts'
 matching forms; a ``TEXT_MODEL`` column in the input (computed where the forms are at hand) is
-read instead.
+read instead. A blended model (``text_join="blend"``) blends it with its ``spam`` head by the
+model's own :func:`~spamflood.model.estimator.blend_text`: the same bits as the model from the
+same text column, but the compiled text part is the pipeline's to rounding, and the blend
+passes a last-bit difference on (a stacked head's bins absorb it).
 
 :func:`compile_model` returns ``None`` for a model it cannot reproduce (a text pipeline of other
 settings, categorical splits, heads that are not calibrated boosters): the caller then keeps
@@ -34,7 +37,7 @@ import numpy as np
 
 from spamflood.errors import ModelError
 from spamflood.model.contributions import group_contributions
-from spamflood.model.inputs import TEXT_FEATURE, feature_matrix
+from spamflood.model.inputs import TEXT_FEATURE, blend_text, feature_matrix
 from spamflood.model.text_kernel import CompiledText, compile_text
 
 __all__ = ["BLOCK_ROWS", "CompiledModel", "compile_model"]
@@ -251,7 +254,9 @@ class CompiledModel:
     :func:`compile_model`.
 
     ``text``: the compiled text part (``None``: the model has none); ``source``: the model
-    itself, which names the n-grams behind a text score (:meth:`text_evidence`)."""
+    itself, which names the n-grams behind a text score (:meth:`text_evidence`);
+    ``text_weight``: the text part's weight in a blended model's overall score (``None``: the
+    text part, if any, is a feature of the heads)."""
 
     def __init__(
         self,
@@ -262,6 +267,7 @@ class CompiledModel:
         reference: np.ndarray | None = None,
         text: CompiledText | None = None,
         source: Any = None,
+        text_weight: float | None = None,
     ) -> None:
         self.names = names
         self.empty = empty
@@ -270,6 +276,7 @@ class CompiledModel:
         self.reference = reference
         self.text = text
         self.source = source
+        self.text_weight = text_weight
 
     @property
     def feature_names_in_(self) -> np.ndarray:
@@ -305,7 +312,7 @@ class CompiledModel:
 
         def block(start: int, stop: int) -> None:
             matrix = self._matrix(X, start, stop)
-            score = spam[start:stop] = self.heads["spam"].proba(matrix)
+            score = spam[start:stop] = self._spam(matrix)
             rows = np.flatnonzero(score >= label_floor)
             if rows.size:
                 picked = matrix if rows.size == matrix.shape[0] else matrix[rows]
@@ -365,7 +372,13 @@ class CompiledModel:
         read = self.names + ([TEXT_FEATURE] if self.text is not None else [])  # the matrix's columns
         index = {name: j for j, name in enumerate(read)}
         columns = {group: [index[name] for name in names if name in index] for group, names in groups.items()}
-        return group_contributions(self.heads["spam"].proba, matrix, self.reference, columns)
+        return group_contributions(self._spam, matrix, self.reference, columns)
+
+    def _spam(self, matrix: np.ndarray) -> np.ndarray:
+        """The overall score of the rows of ``matrix`` (a blended model's heads never split on
+        its last column, the text part's probability, which is blended in after)."""
+        score = self.heads["spam"].proba(matrix)
+        return score if self.text_weight is None else blend_text(score, matrix[:, -1], self.text_weight)
 
 
 def _in_blocks(n: int, block_rows: int, work: Callable[[int, int], None]) -> None:
@@ -409,4 +422,5 @@ def compile_model(model: Any) -> CompiledModel | None:
         None if reference is None else np.asarray(reference, dtype=np.float64),
         text,
         model,
+        model.text_weight if model.text and getattr(model, "text_join", "stack") == "blend" else None,
     )
