@@ -98,7 +98,7 @@ def test_an_empty_feed_scores_to_empty_columns(bundled: FloodModel) -> None:
 def test_compiled_contributions_are_the_models_bit_for_bit(bundled: FloodModel) -> None:
     from spamflood.criteria.registry import FEATURES
 
-    X = _rows(bundled, 500, seed=5)
+    X = _rows(bundled, 2000, seed=5)  # one row per group and post: several blocks, on the cores
     groups = {}
     for name in X:
         if name in FEATURES:

@@ -376,8 +376,14 @@ class CompiledModel:
 
     def _spam(self, matrix: np.ndarray) -> np.ndarray:
         """The overall score of the rows of ``matrix`` (a blended model's heads never split on
-        its last column, the text part's probability, which is blended in after)."""
-        score = self.heads["spam"].proba(matrix)
+        its last column, the text part's probability, which is blended in after), blocks of
+        rows on the cores: each row walks alone, so the numbers are those of one pass."""
+        score = np.empty(matrix.shape[0], dtype=np.float64)
+
+        def block(start: int, stop: int) -> None:
+            score[start:stop] = self.heads["spam"].proba(matrix[start:stop])
+
+        _in_blocks(matrix.shape[0], BLOCK_ROWS, block)
         return score if self.text_weight is None else blend_text(score, matrix[:, -1], self.text_weight)
 
 
