@@ -88,12 +88,14 @@ def _popcount(x: np.uint64) -> np.uint64:
 def _fingerprint_rows(sig: np.ndarray, out: np.ndarray) -> None:
     n, k = sig.shape
     for i in range(n):
-        for j in range(k):
-            mixed = (np.uint64(sig[i, j]) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
-            nibble = mixed >> np.uint64(32 - FINGERPRINT_BITS)
-            byte = j // 2  # two values a byte, the even one in the high nibble
-            shift = np.uint64(8 * (byte % 8) + (4 if j % 2 == 0 else 0))
-            out[i, byte // 8] |= nibble << shift
+        for w in range(out.shape[1]):  # a word's 16 values gathered in a register, then stored once
+            word = np.uint64(0)
+            for t in range(min(16, k - 16 * w)):
+                mixed = (np.uint64(sig[i, 16 * w + t]) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+                nibble = mixed >> np.uint64(32 - FINGERPRINT_BITS)
+                # two values a byte, the even one in the high nibble
+                word |= nibble << np.uint64(8 * (t // 2) + (4 if t % 2 == 0 else 0))
+            out[i, w] = word
 
 
 def fingerprint_words(signatures: np.ndarray) -> np.ndarray:

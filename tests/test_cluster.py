@@ -112,6 +112,19 @@ def test_fingerprints_differ_at_most_where_the_signatures_do(seed, agree, num_pe
     assert not fingerprint_words(a[:, :0]).size
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), num_perm=st.sampled_from([1, 15, 16, 37, 100, 128]))
+def test_fingerprints_are_laid_out_as_documented(seed, num_perm):
+    # value j's nibble is the top 4 bits of its mix; byte b holds values 2b (high) and 2b + 1 (low)
+    sig = np.random.default_rng(seed).integers(0, 2**32, size=(5, num_perm), dtype=np.uint32)
+    nibbles = ((sig.astype(np.uint64) * 0x9E3779B1) & 0xFFFFFFFF) >> 28
+    data = fingerprint_words(sig).view(np.uint8)
+    for j in range(num_perm):
+        byte = data[:, j // 2]
+        assert np.array_equal((byte >> 4) if j % 2 == 0 else (byte & 0x0F), nibbles[:, j])
+    assert not data[:, -(-num_perm // 2) :].any()  # the padding of a short last word is zero
+
+
 def test_invalid_rows_never_cluster():
     sig = np.full((4, K), 7, dtype=np.uint32)
     labels = ClusterFinder().find(sig, valid=np.array([True, False, True, False]))
