@@ -296,3 +296,22 @@ def test_a_narrow_dtype_is_refused_where_it_would_round_a_value() -> None:
     assert exact.column("BATCH_ACCOUNTS_NAME_TEMPLATE").tolist() == [2 / 3] * 3
     with pytest.raises(ConfigError, match="float32 cannot hold the values of BATCH_ACCOUNTS_NAME_TEMPLATE exactly"):
         evaluate(frame, families=["batch_accounts"], dtype=np.float32)
+
+
+def test_posts_sharing_their_evidence_each_get_a_list_of_their_own(feed) -> None:
+    # a cluster's posts are explained once and hold one list in ``found``; ``evidence`` hands
+    # each post its own copy, so changing one post's list changes no other
+    batch, clusters = feed
+    ev = evaluate(batch, clusters, families=["holiday_template", "batch_accounts"])
+    held: dict[int, list[int]] = {}
+    for i, items in ev.found.items():
+        held.setdefault(id(items), []).append(i)
+    shared = next((posts for posts in held.values() if len(posts) > 1), None)
+    assert shared is not None
+    evidence = ev.evidence
+    first, second = shared[:2]
+    assert evidence[first] == evidence[second] and evidence[first] is not evidence[second]
+    evidence[first].append(evidence[first][0])
+    assert len(evidence[second]) == len(ev.found[second])
+    sentences = ev.sentences()
+    assert all(sentences[label].get(first) == sentences[label].get(second) for label in sentences)

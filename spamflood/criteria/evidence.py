@@ -51,8 +51,9 @@ class Evidence:
 class Evaluation:
     """Values (n x k, columns ``names``), per-label scores, and per-post evidence.
 
-    ``found`` holds the evidence of the posts that have any (post -> list); ``evidence`` is
-    the same as one list per post.
+    ``found`` holds the evidence of the posts that have any (post -> list; posts whose evidence
+    is the same, a cluster's, may hold one list: read it, do not change it); ``evidence`` is
+    the same as one list of its own per post.
     """
 
     names: list[str]
@@ -65,7 +66,7 @@ class Evaluation:
         """Per post, its evidence (an empty list for most posts)."""
         out: list[list[Evidence]] = [[] for _ in range(self.values.shape[0])]
         for i, items in self.found.items():
-            out[i] = items
+            out[i] = list(items)
         return out
 
     def column(self, name: str) -> np.ndarray:
@@ -76,12 +77,16 @@ class Evaluation:
         :func:`reasons`): what a scorer shows, without one list per post."""
         out: dict[str, dict[int, str]] = {}
         said: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
+        by_list: dict[int, list[tuple[str, str]]] = {}  # a list several posts hold: read once
         with collector_paused():
             for i, items in self.found.items():
-                key = tuple((e.label, e.snippet) for e in items)
-                found = said.get(key)
-                if found is None:  # posts with the same evidence share one sentence object
-                    found = said[key] = [(s.split(":", 1)[0], s) for s in reasons(items)]
+                found = by_list.get(id(items))
+                if found is None:
+                    key = tuple((e.label, e.snippet) for e in items)
+                    found = said.get(key)
+                    if found is None:  # posts with the same evidence share one sentence object
+                        found = said[key] = [(s.split(":", 1)[0], s) for s in reasons(items)]
+                    by_list[id(items)] = found
                 for label, sentence in found:
                     out.setdefault(label, {})[i] = sentence
         return out
@@ -172,7 +177,8 @@ def evaluate(
                 if not items:
                     continue
                 for j in share[i] if share is not None else (i,):
-                    found.setdefault(j, []).extend(items)
+                    held = found.get(j)  # a post of another family's shared list gets a new one
+                    found[j] = items if held is None else held + items
     return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
 
 
