@@ -323,7 +323,8 @@ class ScanHits:
     Hits: ``(begin, end, key, class before, class after)`` (end inclusive, offsets in the
     post's text) sorted by post, then end, then begin; events: ``(pattern, start, stop)`` in
     the order :meth:`Scanner._pattern_events` gives them, by post. A post whose text held the
-    scan's separator was scanned with a space in its place: its matches are found again.
+    scan's separator was scanned with a space in its place (``redo``): its matches are found
+    again.
     """
 
     scanner: Scanner
@@ -334,6 +335,7 @@ class ScanHits:
     event_name: np.ndarray
     event_span: np.ndarray
     event_names: tuple[str, ...]
+    redo: frozenset[int] = frozenset()
 
     def matches(self, index: Sequence[int]) -> list[list[Match]]:
         """``[self.scanner.matches(texts[i]) for i in index]``, from the kept hits."""
@@ -341,8 +343,12 @@ class ScanHits:
         want[np.asarray(index, dtype=np.int64)] = True
         hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
         chosen = want[self.hit_post]
-        for p, hit in zip(self.hit_post[chosen].tolist(), self.hits[chosen].tolist()):
-            hits.setdefault(p, []).append(tuple(hit))
+        rows = self.hits[chosen].T.tolist()  # five columns: begin, end, key, class before, after
+        for p, b, e, k, before, after in zip(self.hit_post[chosen].tolist(), *rows):
+            found = hits.get(p)
+            if found is None:
+                found = hits[p] = []
+            found.append((b, e, k, before, after))
         events: dict[int, list[tuple[str, int, int]]] = {}
         chosen = want[self.event_post]
         names = self.event_names
@@ -351,14 +357,21 @@ class ScanHits:
             events.setdefault(p, []).append((names[name], start, stop))
         out = []
         for i in index:
-            text = self.texts[i]
-            if SEPARATOR in text:
-                out.append(self.scanner.matches(text))
+            if i in self.redo:
+                out.append(self.scanner.matches(self.texts[i]))
             elif i in hits or i in events:
-                out.append(self.scanner._assemble(text, hits.get(i, []), events.get(i, [])))
+                out.append(self.scanner._assemble(self.texts[i], hits.get(i, []), events.get(i, [])))
             else:
                 out.append([])
         return out
+
+
+def _joined(texts: Sequence[str]) -> tuple[str, np.ndarray]:
+    """``texts`` joined by :data:`SEPARATOR`, and where each starts in the joined string."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    return SEPARATOR.join(texts), starts
 
 
 def _compact(counts: np.ndarray) -> np.ndarray:
@@ -445,8 +458,12 @@ class Scanner:
         pattern_counts = {name: np.zeros(n, dtype=np.int32) for name in self.pattern_names}
         tagged_parts: dict[int, list[np.ndarray]] = {}
         located: list[tuple[np.ndarray, ...]] | None = [] if keep_hits else None
+        redo: set[int] = set()  # the posts whose text held the separator
         for lo in range(0, n, chunk):
-            part = [t.replace(SEPARATOR, " ") if SEPARATOR in t else t for t in texts[lo : lo + chunk]]
+            part = list(texts[lo : lo + chunk])
+            for j in [j for j, t in enumerate(part) if SEPARATOR in t]:
+                part[j] = part[j].replace(SEPARATOR, " ")
+                redo.add(lo + j)
             self._scan_chunk(part, lo, counts, pattern_counts, tagged_parts, located)
         tagged: dict[str, np.ndarray] = {}
         for li, name in enumerate(self.list_names):
@@ -460,7 +477,8 @@ class Scanner:
             parts = list(zip(*(located or [empty])))
             hit_post, hit_rows, event_post, event_rows = (np.concatenate(p) for p in parts)
             hits = ScanHits(
-                self, texts, hit_post, hit_rows, event_post, event_rows[:, 0], event_rows[:, 1:3], self.pattern_names
+                self, texts, hit_post, hit_rows, event_post, event_rows[:, 0], event_rows[:, 1:3], self.pattern_names,
+                frozenset(redo),
             )
         return Scan(
             n=n,
@@ -483,24 +501,15 @@ class Scanner:
         m = len(part)
         if not m:
             return
-        joined = SEPARATOR.join(part)
-        lengths = np.fromiter(map(len, part), dtype=np.int64, count=m)
-        starts = np.zeros(m, dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        joined, starts = _joined(part)
         # patterns: one finditer per regex over the joined chunk; overlapping matches of one
         # pattern (its regexes may both see "¥99元") count once
         events = self._pattern_events(joined)
         by_name: dict[str, list[tuple[int, int]]] = {}
         for name, start, stop in events:
             by_name.setdefault(name, []).append((start, stop))
-        found = self._find(joined)
-        arr = np.array(found, dtype=np.int64).reshape(-1, 3)
+        arr, before, after = self._hits_with_edges(joined)
         key, begin, end = arr[:, 0], arr[:, 1], arr[:, 2] - 1  # inclusive ends from here on
-        # the classes of the code points just before and after each hit (0 past either end of
-        # the chunk), which word edges check and evidence keeps
-        codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
-        before, after = _classes(codepoints[begin]), _classes(codepoints[end + 2])  # begin-1, end+1 shifted
-        del codepoints
         if located is not None:
             located.append(self._located(starts, offset, events, arr, before, after))
         for name, spans in by_name.items():
@@ -511,7 +520,7 @@ class Scanner:
             fresh[1:] = reach[:-1] <= spans_at[1:, 0]
             post = np.searchsorted(starts, spans_at[fresh, 0], side="right") - 1
             np.add.at(pattern_counts[name], post + offset, 1)
-        if not found:
+        if not arr.size:
             return
         # expand key -> entries
         reps = self._indptr[key + 1] - self._indptr[key]
@@ -550,6 +559,14 @@ class Scanner:
                 sel = has_tag & (lists == li)
                 pairs = np.stack([post[sel] + offset, tag[sel]], axis=1)
                 tagged_parts.setdefault(int(li), []).append(pairs)
+
+    def _hits_with_edges(self, joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every automaton hit in ``joined`` as rows ``(key, start, stop)``, and the classes of
+        the code points just before and after each (0 past either end; the separator between
+        two texts is class 0, as the edge of a lone text is), which word edges check."""
+        arr = np.array(self._find(joined), dtype=np.int64).reshape(-1, 3)
+        codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
+        return arr, _classes(codepoints[arr[:, 1]]), _classes(codepoints[arr[:, 2] + 1])  # start-1, stop shifted
 
     def _located(
         self,
@@ -615,48 +632,15 @@ class Scanner:
         automaton then run once over all of them instead of once per post.
         """
         m = len(texts)
-        joined = SEPARATOR.join(texts)
+        joined, starts = _joined(texts)
         if joined.count(SEPARATOR) != max(m - 1, 0):  # a text holds the separator: one by one
             return [self.matches(t) for t in texts]
         if not m:
             return []
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=m)
-        starts = np.zeros(m, dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        # per post with anything found (few of them: no list per post, which the GC would walk)
-        hits: dict[int, list[tuple[int, int, int, int, int]]] = {}
-        raw = self._find(joined)
-        if raw:
-            arr = np.array(raw, dtype=np.int64).reshape(-1, 3)
-            arr = arr[np.lexsort((arr[:, 1], arr[:, 2]))]  # by end, then start, as _hits_in_order
-            key, begin, end = arr[:, 0], arr[:, 1], arr[:, 2] - 1  # inclusive ends
-            post = np.searchsorted(starts, begin, side="right") - 1
-            # the code points just before and after each hit; the separator (or nothing) at a
-            # text's edge is class 0, as the start or end of a lone text is
-            codepoints = np.concatenate(([0], np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), [0]))
-            before, after = _classes(codepoints[begin]), _classes(codepoints[end + 2])
-            base = starts[post]
-            rows = zip(
-                post.tolist(), (begin - base).tolist(), (end - base).tolist(), key.tolist(), before.tolist(), after.tolist()
-            )
-            for p, b, e, k, bc, ac in rows:
-                found_in = hits.get(p)
-                if found_in is None:
-                    found_in = hits[p] = []
-                found_in.append((b, e, k, bc, ac))
-        events: dict[int, list[tuple[str, int, int]]] = {}
-        found = self._pattern_events(joined)
-        if found:
-            begins = np.array([start for _, start, _ in found], dtype=np.int64)
-            posts = np.searchsorted(starts, begins, side="right") - 1
-            bases = starts[posts].tolist()
-            for (name, start, stop), p, base in zip(found, posts.tolist(), bases):
-                events.setdefault(p, []).append((name, start - base, stop - base))
-        empty: list[Match] = []
-        out = [empty] * m
-        for i in sorted(hits.keys() | events.keys()):
-            out[i] = self._assemble(texts[i], hits.get(i, []), events.get(i, []))
-        return [x if x is not empty else [] for x in out]
+        events = self._pattern_events(joined)
+        post, rows, event_post, spans = self._located(starts, 0, events, *self._hits_with_edges(joined))
+        found = ScanHits(self, texts, post, rows, event_post, spans[:, 0], spans[:, 1:3], self.pattern_names)
+        return found.matches(range(m))
 
     def _pattern_events(self, text: str) -> list[tuple[str, int, int]]:
         """(pattern name, start, end) of every pattern match, regexes first, then routed numbers,
