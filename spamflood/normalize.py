@@ -724,6 +724,16 @@ def _table_sources() -> list[Path]:
     return sources
 
 
+def _kernel_arrays(tables: _Tables) -> dict[str, np.ndarray]:
+    """The compiled loop's tables (:func:`spamflood._normalize_kernel.build`) from the reference's."""
+    from dataclasses import fields
+
+    from spamflood import _normalize_kernel as k
+
+    built = k.build(tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES, tables.tlds)
+    return {f.name: getattr(built, f.name) for f in fields(k.KernelTables)}
+
+
 def _kept_or_built() -> tuple[_Tables, dict[str, np.ndarray]]:
     """The reference's tables and the compiled loop's, from the cache when an earlier run kept
     them for these very sources, else built now and kept."""
@@ -755,8 +765,7 @@ def _kept_or_built() -> tuple[_Tables, dict[str, np.ndarray]]:
         kernel = {f.name: arrays["kernel/" + f.name] for f in fields(k.KernelTables)}
         return _Tables(**values), kernel  # type: ignore[arg-type]
     tables = _build()
-    built = k.build(tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES, tables.tlds)
-    kernel = {f.name: getattr(built, f.name) for f in fields(k.KernelTables)}
+    kernel = _kernel_arrays(tables)
     described: dict[str, list[object]] = {}
     arrays = {"kernel/" + name: value for name, value in kernel.items()}
     for f in fields(_Tables):
@@ -1057,10 +1066,8 @@ def _kernel() -> _Kernel:
             if _KERNEL is None:
                 from spamflood import _normalize_kernel as k
 
-                kt = _KERNEL_ARRAYS
-                if kt is None:  # the reference's tables were set by hand: build the loop's from them
-                    built = k.build(tables.pre_map, tables.unusual_points, tables.symbol_points, _CJK_RANGES, tables.tlds)
-                    kt = vars(built)
+                # read with the reference's tables, or built from them (tables set by hand)
+                kt = _KERNEL_ARRAYS if _KERNEL_ARRAYS is not None else _kernel_arrays(tables)
                 _KERNEL = _Kernel(
                     run=k.run,
                     args=tuple(

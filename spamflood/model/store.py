@@ -165,16 +165,12 @@ def save_model(
         manifest["trees"] = {"file": trees_path(path).name, "sha256": hashlib.sha256(trees).hexdigest()}
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     target = manifest_path(path)
+    files = {path: data, **({trees_path(path): trees} if trees is not None else {}), target: text.encode("utf-8")}
+    with atomic_outputs(*files) as outputs:  # the manifest last: it vouches for the others
+        for output, content in zip(outputs, files.values()):
+            output.write(content)
     if trees is None:
-        with atomic_outputs(path, target) as (model_file, manifest_file):
-            model_file.write(data)
-            manifest_file.write(text.encode("utf-8"))
         trees_path(path).unlink(missing_ok=True)  # the manifest no longer names a previous model's trees
-    else:
-        with atomic_outputs(path, trees_path(path), target) as (model_file, trees_file, manifest_file):
-            model_file.write(data)
-            trees_file.write(trees)
-            manifest_file.write(text.encode("utf-8"))
     return target
 
 
