@@ -125,6 +125,20 @@ def test_a_text_scores_the_same_alone_in_a_batch_and_run_after_run() -> None:
     assert np.array_equal(COMPILED.proba(texts[::-1]), batch[::-1])
 
 
+def test_recurring_words_and_copies_score_as_the_pipeline_past_the_word_cache() -> None:
+    """Each distinct word's columns are hashed once per call and copies of a text are scored
+    once: posts that share words, exact copies, and more distinct words than the loop keeps
+    (its word table and column pool fill up) all score as the pipeline does."""
+    assert COMPILED is not None
+    rng = np.random.default_rng(5)
+    letters = np.array(list("abcdefghij加微信领取"))
+    many = ["".join(rng.choice(letters, size=8).tolist()) for _ in range(70_000)]  # > the table's 65,536 words
+    texts = [" ".join(many[k : k + 700]) for k in range(0, len(many), 700)]
+    texts += ["加微信 领取 free", "free 加微信 领取", "加微信 领取 free", "free free 加微信", "加微信", "加微"] * 3
+    assert np.allclose(COMPILED.proba(texts), _reference(PIPELINE, texts), rtol=0, atol=1e-9)
+    assert np.array_equal(COMPILED.proba(texts[-6:]), np.array([COMPILED.proba([t])[0] for t in texts[-6:]]))
+
+
 def test_the_whitespace_table_is_every_code_point_str_split_splits_on() -> None:
     assert set(WHITESPACE) == {c for c in range(sys.maxunicode + 1) if chr(c).isspace()}
 
