@@ -330,14 +330,17 @@ class Detector:
         """The model's compiled text part, for the chunks to score each post's matching form
         where they hold it (:mod:`spamflood.model.text_kernel`), or ``None``: no model, criteria
         off, no text part, or one the loop does not reproduce (the model then reads the texts
-        itself). A deferred model whose manifest records a text model is loaded here, before
-        the workers fork, so that they inherit the part."""
+        itself). A deferred model whose manifest records a text model gives the part of its
+        trees file, or, without one, is loaded here, before the workers fork, so that they
+        inherit the part."""
         model = self.model
         if model is None or not self.criteria:
             return None
         if isinstance(model, DeferredModel):
             if not self.model_manifest.get("training", {}).get("text_model"):
                 return None
+            if model.compiled is not None:  # read from the trees file: nothing to unpickle
+                return model.compiled.text
             model = model.result()
         if not getattr(model, "text", False) or getattr(model, "text_form_", "raw") != "normalized":
             return None

@@ -496,20 +496,38 @@ def test_a_trees_file_that_is_not_what_the_manifest_says_refuses_the_model_by_na
     assert load_model(path, trusted=True).model is not None  # the model itself does not need them
 
 
-def test_a_model_with_a_text_part_has_no_trees_file_and_saving_one_removes_a_stale_one(tmp_path):
+def test_a_model_with_a_text_part_decides_from_its_trees_file_as_the_model_itself(tmp_path, monkeypatch):
+    """The trees file holds the text part too: a deferred detector scores, lists and explains
+    (the n-grams behind a text-driven flag) without unpickling the model or importing
+    scikit-learn's pipeline, and gives the unpickled model's decision."""
+    import spamflood.model.store as store
+    from spamflood.decision import Decider, Findings
     from spamflood.model.store import trees_path
+    from spamflood.scoring import RuleScorer
 
     X, y, labels = toy(600, 2)
-    texts = ["buy now cheap http://x.co" if v else "see you at lunch" for v in y]
-    plain = FloodModel(features=NAMES, max_iter=10, random_state=0).fit(X, y, labels=labels)
+    texts = ["buy now cheap 加微信 http://x.co" if v else "see you at lunch" for v in y]
+    model = FloodModel(features=NAMES, text=True, max_iter=10, random_state=0).fit({**X, "text": texts}, y, labels=labels)
     path = tmp_path / "m.joblib"
-    save_model(plain, path, settings={})
-    assert trees_path(path).exists()
-    with_text = FloodModel(features=NAMES, text=True, max_iter=10, random_state=0).fit({**X, "text": texts}, y)
-    save_model(with_text, path, settings={})
-    assert not trees_path(path).exists() and "trees" not in json.loads(manifest_path(path).read_text())
+    save_model(model, path, settings={}, training={"text_model": True})
+    manifest = json.loads(manifest_path(path).read_text())
+    assert manifest["trees"]["sha256"] == hashlib.sha256(trees_path(path).read_bytes()).hexdigest()
+    first = trees_path(path).read_bytes()
+    save_model(model, path, settings={}, training={"text_model": True})
+    assert trees_path(path).read_bytes() == first  # the same model, the same bytes
+
+    rows, spam, _ = toy(60, 9)
+    n = len(spam)
+    posts = ["加 微 信 buy now cheap" if s else "see you at lunch" for s in spam]  # no rule fires: flags say "score:"
+    expected = Decider(RuleScorer(), model).decide(Findings(rows, {}, {}, n), texts=posts)
+    monkeypatch.setattr(store, "_unpickle", lambda data, p: pytest.fail("unpickled to decide"))
     deferred = load_model(path, trusted=True, defer=True).model
-    assert deferred.compiled is None
+    assert deferred.compiled is not None and deferred.compiled.text is not None
+    deferred.start()  # nothing to load
+    decision = Decider(RuleScorer(), deferred).decide(Findings(rows, {}, {}, n), texts=posts)
+    assert np.allclose(decision.score, expected.score, rtol=0, atol=1e-12)
+    assert decision.labels == expected.labels and decision.reasons == expected.reasons
+    assert any(r and r[0].startswith("score: raised by text n-grams") for r in decision.reasons)
 
 
 def test_a_copy_of_the_bundled_model_is_a_foreign_file(tmp_path):

@@ -139,6 +139,18 @@ def test_recurring_words_and_copies_score_as_the_pipeline_past_the_word_cache() 
     assert np.array_equal(COMPILED.proba(texts[-6:]), np.array([COMPILED.proba([t])[0] for t in texts[-6:]]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_a_texts_ngram_shares_sum_to_its_log_odds(text: str) -> None:
+    """What names the n-grams behind a text score reads the same columns and weights as the
+    score: the shares add up to the log-odds, less the intercept."""
+    assert COMPILED is not None
+    shares = COMPILED.ngrams(text)
+    assert [gram for gram, _ in shares] == list(PIPELINE.steps[0][1].build_analyzer()(text))
+    total = sum(share for _, share in shares)
+    assert np.isclose(total + COMPILED.intercept, COMPILED.decision([text])[0], rtol=0, atol=1e-9)
+
+
 def test_the_whitespace_table_is_every_code_point_str_split_splits_on() -> None:
     assert set(WHITESPACE) == {c for c in range(sys.maxunicode + 1) if chr(c).isspace()}
 

@@ -12,6 +12,7 @@ from spamflood.decision import Decider, Findings
 from spamflood.errors import ModelError
 from spamflood.model import FloodModel
 from spamflood.model.text import N_FEATURES, text_pipeline, weighty_ngrams
+from spamflood.model.text_kernel import compile_text
 from spamflood.normalize import normalize_many
 from spamflood.scoring import RuleScorer
 
@@ -34,7 +35,7 @@ def _hand_made(weights: dict[str, float]) -> object:
 def test_the_heaviest_ngrams_are_quoted_as_written_overlapping_ones_joined():
     pipeline = _hand_made({"加微": 3.0, "微信": 2.0, "日赚": 1.0, "free": 0.5, "天气": -5.0})
     originals = ["日赚500，加 微 信", "ＦＲＥＥ gift, 日赚", "今天天气不错"]
-    quotes = weighty_ngrams(pipeline, normalize_many(originals), originals)
+    quotes = weighty_ngrams(compile_text(pipeline), normalize_many(originals), originals)
     # "加微" and "微信" are one stretch of the post, written spaced out: quoted as written, weights summed
     assert quotes[0] == ["加 微 信", "日赚"]
     assert quotes[1] == ["日赚", "ＦＲＥＥ"]  # full-width folded to "free" for the model, quoted as written
@@ -43,12 +44,12 @@ def test_the_heaviest_ngrams_are_quoted_as_written_overlapping_ones_joined():
 
 def test_an_ngram_spread_out_by_evasion_is_quoted_as_written():
     pipeline = _hand_made({"chat": 1.0})
-    assert weighty_ngrams(pipeline, normalize_many(["add w.e.c.h.a.t 88"]), ["add w.e.c.h.a.t 88"]) == [["c.h.a.t"]]
+    assert weighty_ngrams(compile_text(pipeline), normalize_many(["add w.e.c.h.a.t 88"]), ["add w.e.c.h.a.t 88"]) == [["c.h.a.t"]]
 
 
 def test_an_ngram_the_original_does_not_show_is_quoted_as_normalized():
     pipeline = _hand_made({"vx": 1.0})
-    assert weighty_ngrams(pipeline, ["vx 88"], ["(text withheld)"]) == [["vx"]]
+    assert weighty_ngrams(compile_text(pipeline), ["vx 88"], ["(text withheld)"]) == [["vx"]]
 
 
 def _flagging_model() -> FloodModel:

@@ -253,9 +253,8 @@ class CompiledModel:
     compiled loop: :meth:`score_all` as the model's (see the module docstring). Built by
     :func:`compile_model`.
 
-    ``text``: the compiled text part (``None``: the model has none); ``source``: the model
-    itself, which names the n-grams behind a text score (:meth:`text_evidence`);
-    ``text_weight``: the text part's weight in a blended model's overall score (``None``: the
+    ``text``: the compiled text part (``None``: the model has none), which also names the
+    n-grams behind a text score (:meth:`text_evidence`); ``text_weight``: the text part's weight in a blended model's overall score (``None``: the
     text part, if any, is a feature of the heads)."""
 
     def __init__(
@@ -266,7 +265,6 @@ class CompiledModel:
         label_names: list[str],
         reference: np.ndarray | None = None,
         text: CompiledText | None = None,
-        source: Any = None,
         text_weight: float | None = None,
     ) -> None:
         self.names = names
@@ -275,7 +273,6 @@ class CompiledModel:
         self.label_names = label_names
         self.reference = reference
         self.text = text
-        self.source = source
         self.text_weight = text_weight
 
     @property
@@ -290,13 +287,18 @@ class CompiledModel:
             raise AttributeError("This model has no text part.")
         if normalized:
             return self.text.proba(list(texts))
-        from spamflood.model.text import matching_forms  # a text part: scikit-learn is loaded already
+        from spamflood.model.text import matching_forms
 
         return self.text.proba(matching_forms(texts))
 
     def text_evidence(self, texts: Sequence[str], top: int = 3) -> list[list[str]]:
-        """As :meth:`spamflood.model.FloodModel.text_evidence` (the model's own)."""
-        return list(self.source.text_evidence(texts, top))
+        """As :meth:`spamflood.model.FloodModel.text_evidence`, from the compiled text part."""
+        if self.text is None:
+            raise ModelError("This model has no text part (text=False): it has no n-grams to name.")
+        from spamflood.model.text import matching_forms, weighty_ngrams
+
+        originals = ["" if t is None else str(t) for t in texts]
+        return weighty_ngrams(self.text, matching_forms(originals), originals, top)
 
     def score_all(
         self, X: Mapping[str, Any], *, label_floor: float = 0.0, block_rows: int = BLOCK_ROWS
@@ -427,6 +429,5 @@ def compile_model(model: Any) -> CompiledModel | None:
         list(model.label_names_),
         None if reference is None else np.asarray(reference, dtype=np.float64),
         text,
-        model,
         model.text_weight if model.text and getattr(model, "text_join", "stack") == "blend" else None,
     )

@@ -64,6 +64,7 @@ from spamflood.errors import ConfigError, ModelError
 from spamflood.model.contributions import group_contributions, reference_row
 from spamflood.model.inputs import TEXT_FEATURE, blend_text, feature_matrix
 from spamflood.model.text import matching_forms, text_pipeline, weighty_ngrams
+from spamflood.model.text_kernel import compile_text
 
 __all__ = ["CONTEXT_KINDS", "TEXT_FEATURE", "FloodModel", "blend_text", "feature_matrix"]
 
@@ -224,8 +225,11 @@ class FloodModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "heads_")
         if not self.text:
             raise ModelError("This model has no text part (text=False): it has no n-grams to name.")
+        compiled = compile_text(self.text_model_)
+        if compiled is None:  # the pipeline is always text_pipeline()'s: only an edited model gets here
+            raise ModelError("This model's text pipeline has settings its n-grams cannot be read back for.")
         originals = ["" if t is None else str(t) for t in texts]
-        return weighty_ngrams(self.text_model_, self._texts({"text": originals}), originals, top)
+        return weighty_ngrams(compiled, self._texts({"text": originals}), originals, top)
 
     def _augment(
         self, matrix: np.ndarray, heads: dict[str, np.ndarray]

@@ -175,13 +175,12 @@ def save_model(
 
 
 def _trees_of(model: Any) -> bytes | None:
-    """The compiled trees file of ``model``, or ``None``: its trees do not compile, or it has a
-    text part (scored from the model itself)."""
+    """The compiled trees file of ``model``, or ``None``: it does not compile."""
     from spamflood.model.compiled import compile_model
     from spamflood.model.compiled_file import trees_bytes
 
     compiled = compile_model(model)
-    if compiled is None or compiled.text is not None:
+    if compiled is None:
         return None
     return trees_bytes(compiled)
 

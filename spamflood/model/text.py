@@ -26,12 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-
+from spamflood.model.text_kernel import CompiledText
 from spamflood.normalize import normalize, normalize_many
 
 __all__ = ["matching_forms", "text_pipeline", "weighty_ngrams"]
@@ -40,10 +35,14 @@ N_FEATURES = 2**20
 """Hashed columns: about a million, so that n-grams of the training posts rarely collide."""
 
 
-def text_pipeline(random_state: int = 0) -> Pipeline:
+def text_pipeline(random_state: int = 0) -> Any:
     """Hashed character 1-4-grams (within word boundaries) of the matching form, sublinear
     TF-IDF scaled to unit length, and a logistic regression (C = 1); the settings
     ``benchmarks/real_data.py`` measured best across corpora (see ``models/README.md``)."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
     return Pipeline(
         [
             (
@@ -61,33 +60,25 @@ def matching_forms(texts: Any) -> list[str]:
     return normalize_many(["" if t is None else str(t) for t in texts])
 
 
-def weighty_ngrams(pipeline: Pipeline, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
+def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
     """Per post, up to ``top`` quotes of the n-grams that raised its text score most.
 
-    ``forms`` are the posts' matching forms (what the pipeline read), ``originals`` the posts
-    as written. An n-gram weighs its column's coefficient times its weight in the post (what the
-    pipeline's steps before the logistic regression make of its count);
-    the eight heaviest positive ones are found in the original post (a stretch that normalizes
-    to the n-gram; else the n-gram is quoted as normalized), overlapping stretches are joined,
-    and the joined quotes are ranked by the weight they hold. A post with no n-gram of positive
-    weight gets none.
+    ``text`` is the compiled text part (:func:`~spamflood.model.text_kernel.compile_text` of the
+    pipeline), ``forms`` the posts' matching forms (what it reads), ``originals`` the posts as
+    written. An n-gram weighs what its occurrences add to the log-odds, padded or not
+    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); the eight heaviest positive ones
+    are found in the original post (a stretch that normalizes to the n-gram; else the n-gram is
+    quoted as normalized), overlapping stretches are joined, and the joined quotes are ranked
+    by the weight they hold. A post with no n-gram of positive weight gets none.
     """
-    vectorizer = pipeline.steps[0][1]
-    analyzer = vectorizer.build_analyzer()
-    hasher = FeatureHasher(vectorizer.n_features, input_type="string", alternate_sign=vectorizer.alternate_sign)
-    values = pipeline[:-1].transform(list(forms)).tocsr()
-    coef = np.asarray(pipeline.steps[-1][1].coef_[0], dtype=np.float64)
     out: list[list[str]] = []
-    for i, (form, original) in enumerate(zip(forms, originals, strict=True)):
-        grams = sorted({g.strip() for g in analyzer(form)} - {""})
-        if not grams:
-            out.append([])
-            continue
-        columns = hasher.transform([[g] for g in grams]).indices  # one column per n-gram, in order
-        row = values.getrow(i)
-        value = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        weights = [(coef[c] * value.get(c, 0.0), g) for c, g in zip(columns.tolist(), grams, strict=True)]
-        heaviest = sorted((w, g) for w, g in weights if w > 0)[::-1][:8]
+    for form, original in zip(forms, originals, strict=True):
+        weight: dict[str, float] = {}
+        for gram, share in text.ngrams(form):
+            gram = gram.strip()  # a word's first and last n-grams carry the padding space
+            if gram:
+                weight[gram] = weight.get(gram, 0.0) + share
+        heaviest = sorted(((w, g) for g, w in weight.items() if w > 0), reverse=True)[:8]
         out.append(_quotes(heaviest, str(original), top))
     return out
 

@@ -296,6 +296,28 @@ def _log_odds(
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _text_columns(codes: np.ndarray, space: np.ndarray, min_n: int, max_n: int, n_features: int) -> np.ndarray:
+    """The column of every n-gram of the text ``codes`` (lower-cased code points), word by
+    word, each word's n-grams by size and offset: the order :meth:`CompiledText.ngrams` names them."""
+    columns = np.empty(max_n * (3 * codes.shape[0] + 2) + 1, dtype=np.int64)
+    word = np.empty(4 * (codes.shape[0] + 2), dtype=np.uint8)
+    at = np.empty(codes.shape[0] + 3, dtype=np.int64)
+    count = 0
+    p = 0
+    stop = codes.shape[0]
+    while p < stop:
+        if codes[p] < space.shape[0] and space[codes[p]]:
+            p += 1
+            continue
+        q = p
+        while q < stop and not (codes[q] < space.shape[0] and space[codes[q]]):
+            q += 1
+        count = _word_columns(codes, p, q, word, at, min_n, max_n, n_features, columns, count)
+        p = q
+    return columns[:count]
+
+
 @dataclass(frozen=True)
 class CompiledText:
     """A fitted text pipeline's parameters, scored by one compiled loop (module docstring)."""
@@ -334,6 +356,33 @@ class CompiledText:
             codes, starts, stops, _SPACE, self.min_n, self.max_n, self.n_features,
             self.sublinear, self.l2, self.weights, self.intercept,
         )
+
+    def ngrams(self, text: str) -> list[tuple[str, float]]:
+        """Every n-gram of ``text`` (padded by a space at a word's ends, as the pipeline makes
+        them) with what it adds to the log-odds: its column's coefficient times the column's
+        TF-IDF weight in this text, shared by the n-grams of that column (an n-gram that occurs
+        twice is listed twice, with half each). The shares sum to :meth:`decision` minus the
+        intercept."""
+        lowered = text.lower() if self.lowercase else text
+        grams: list[str] = []
+        for word in lowered.split():
+            padded = f" {word} "
+            for size in range(self.min_n, self.max_n + 1):
+                if size >= len(padded):
+                    grams.append(padded)
+                    break
+                grams.extend(padded[k : k + size] for k in range(len(padded) - size + 1))
+        if not grams:
+            return []
+        codes = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        columns = _text_columns(codes, _SPACE, self.min_n, self.max_n, self.n_features)
+        distinct, inverse, counts = np.unique(columns, return_inverse=True, return_counts=True)
+        tf = np.log(counts) + 1.0 if self.sublinear else counts.astype(np.float64)
+        value = tf * self.idf[distinct]
+        if self.l2 and (norm := float(np.sqrt(np.dot(value, value)))) > 0.0:
+            value = value / norm
+        share = (value * self.coef[distinct] / counts)[inverse]
+        return list(zip(grams, share.tolist(), strict=True))
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         """The pipeline's probability that each text is spam (``predict_proba(texts)[:, 1]``)."""
