@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--feed", help="score this JSONL feed instead of a generated one")
     parser.add_argument("--no-criteria", action="store_true", help="cluster labels only (the first slice)")
     parser.add_argument("--rules", action="store_true", help="score with the rule score, not the bundled model")
+    parser.add_argument("--model", help="score with this model file (--trust-model) instead of the bundled one")
     parser.add_argument("--no-coordination", action="store_true", help="score without looking for coordinated groups")
     parser.add_argument(
         "--coordination-cost", action="store_true", help="also score with --no-coordination in the same run; print the ratio"
@@ -198,6 +199,7 @@ def main() -> None:
         ["score", str(feed), "-j", str(args.jobs), "-q"]
         + (["--no-criteria"] if args.no_criteria else [])
         + (["--rules"] if args.rules else [])
+        + (["--model", args.model, "--trust-model"] if args.model else [])
     )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.jsonl"
@@ -213,7 +215,7 @@ def main() -> None:
     baseline = datasketch_pipeline(feed, args.baseline_posts)
     ratio = ours["posts_per_s"] / baseline["posts_per_s"]
 
-    mode = "--no-criteria" if args.no_criteria else ("criteria, --rules" if args.rules else "criteria, bundled model")
+    mode = "--no-criteria" if args.no_criteria else ("criteria, --rules" if args.rules else f"criteria, model {args.model or 'bundled'}")
     mode += ", no coordination" if args.no_coordination else ""
     print(f"\nspamflood score ({mode}), {args.posts:,} posts, {args.jobs} jobs (cores here: {os.cpu_count()})")
     print(f"  load average   {_load(load_before)} before, {_load(load_after)} after (other processes share the cores)")
@@ -254,6 +256,7 @@ def main() -> None:
                 "jobs": args.jobs,
                 "criteria": not args.no_criteria,
                 "rules": args.rules,
+                "model": args.model,
                 "coordination": not args.no_coordination,
                 "without_coordination": without,
                 "load_before": load_before,

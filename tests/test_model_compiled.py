@@ -181,7 +181,7 @@ def test_a_compiled_text_model_decides_as_the_model_and_names_its_n_grams(join: 
 
 def test_a_model_it_cannot_reproduce_is_not_compiled_and_decides_as_itself() -> None:
     model, X, texts, _ = _text_model()
-    model.text_model_.set_params(hash__analyzer="char")  # n-grams across words: not the compiled loop's
+    model.text_model_.set_params(tfidf__norm="l1")  # scaled to unit sum: not the compiled loop's
     assert compile_model(model) is None  # scored by the model itself
     findings = Findings({"SOFT_AD_PRICE": X["SOFT_AD_PRICE"][:5]}, {}, {}, 5)
     decision = Decider(RuleScorer(), model).decide(findings, texts=texts[:5])

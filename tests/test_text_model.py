@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.metrics import roc_auc_score
 
 from spamflood.decision import Decider, Findings
 from spamflood.errors import ModelError
 from spamflood.model import FloodModel
 from spamflood.model.text import N_FEATURES, text_pipeline, weighty_ngrams
-from spamflood.model.text_kernel import compile_text
+from spamflood.model.text_kernel import compile_text, ngram_columns
 from spamflood.normalize import normalize_many
 from spamflood.scoring import RuleScorer
 
@@ -27,7 +26,7 @@ def _hand_made(weights: dict[str, float]) -> object:
     pipeline = text_pipeline().fit(normalize_many(HAM + SPAM), [0] * len(HAM) + [1] * len(SPAM))
     logistic = pipeline.steps[-1][1]
     logistic.coef_[:] = 0.0
-    columns = FeatureHasher(N_FEATURES, input_type="string", alternate_sign=False).transform([[g] for g in weights]).indices
+    columns = ngram_columns(list(weights), N_FEATURES)
     logistic.coef_[0, columns] = list(weights.values())
     return pipeline
 

@@ -11,9 +11,9 @@ alone, ``benchmarks/real_data.py``, rises from 0.901 to 0.965 on English SMS wit
 (``models/README.md``): without it the n-grams every post has (spaces, ``的``, ``you``) weigh as
 much as the rare ones that tell spam.
 
-The pipeline is the reference and the training path. A detector scores it by
-:mod:`spamflood.model.text_kernel` (the same probability from one compiled loop, an eighth of
-scikit-learn's CPU time), in the chunk workers, which hold the matching forms already.
+The n-grams are counted by :class:`~spamflood.model.ngrams.HashedNgrams` for training and by
+the same compiled loop when a detector scores (:mod:`spamflood.model.text_kernel`, in the chunk
+workers, which hold the matching forms already).
 
 A post the text model flags is explained by its n-grams: each n-gram of the post weighs its
 column's coefficient times its TF-IDF weight (the sum of these, plus the intercept, is the
@@ -39,16 +39,15 @@ def text_pipeline(random_state: int = 0) -> Any:
     """Hashed character 1-4-grams (within word boundaries) of the matching form, sublinear
     TF-IDF scaled to unit length, and a logistic regression (C = 1); the settings
     ``benchmarks/real_data.py`` measured best across corpora (see ``models/README.md``)."""
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
+    from spamflood.model.ngrams import HashedNgrams
+
     return Pipeline(
         [
-            (
-                "hash",
-                HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), n_features=N_FEATURES, alternate_sign=False, norm=None),
-            ),
+            ("hash", HashedNgrams(ngram_range=(1, 4), n_features=N_FEATURES)),
             ("tfidf", TfidfTransformer(sublinear_tf=True)),
             ("logistic", LogisticRegression(C=1.0, max_iter=1000, solver="liblinear", random_state=random_state)),
         ]

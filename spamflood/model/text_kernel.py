@@ -1,43 +1,35 @@
-"""A fitted text pipeline's probability in one compiled loop: scikit-learn's, to rounding.
+"""Hashed character n-grams of a text, counted and weighed in one compiled loop.
 
 The text part of a :class:`~spamflood.model.FloodModel` (:func:`spamflood.model.text.text_pipeline`)
-is a scikit-learn pipeline: a :class:`~sklearn.feature_extraction.text.HashingVectorizer` over
-character n-grams within word boundaries (``char_wb``), a
+is a scikit-learn pipeline: :class:`~spamflood.model.ngrams.HashedNgrams` (the counts of each
+text's character n-grams within word boundaries, hashed to columns), a
 :class:`~sklearn.feature_extraction.text.TfidfTransformer` and a
-:class:`~sklearn.linear_model.LogisticRegression`. Run by scikit-learn, every n-gram of every
-post is a Python string, encoded and hashed one at a time, then a sparse matrix is built and
-multiplied: 85 CPU seconds per million posts of a synthetic feed, against 11 for this loop, in
-one run of ``benchmarks/text_speed.py`` (load average 22; the rest of scoring such a feed
-costs about 60).
+:class:`~sklearn.linear_model.LogisticRegression`. The n-grams are those of scikit-learn's
+``char_wb`` analyzer:
 
-:func:`compile_text` reads the fitted parameters (n-gram range, columns, the IDF weights, the
-coefficients and the intercept) once, and :meth:`CompiledText.proba` computes, per post, in one
-numba loop (``cache=True``, ``nogil``) over the texts' code points what the pipeline computes:
-
-1. lower-case (by Python's ``str.lower``, as scikit-learn's preprocessor; one C pass over the
-   joined texts);
+1. lower-case (by Python's ``str.lower``; one C pass over the joined texts);
 2. split into words at whitespace (``str.split()``'s characters) and pad each with a space;
-3. per word, its character n-grams as ``_char_wb_ngrams`` makes them (a word shorter than ``n``
-   gives itself once, and no longer n-gram);
-4. each n-gram's UTF-8 bytes hashed by MurmurHash3 (x86, 32 bits, seed 0) and mapped to a
-   column as ``FeatureHasher`` maps them (``abs(h) % n_features``; ``-2**31`` as it special-cases);
-5. the counts per column, weighed ``(1 + log(count)) * idf`` (sublinear) or ``count * idf``,
-   scaled to unit length (l2), summed against the coefficients, plus the intercept; the
-   probability is ``expit`` of that. The counts gather in a small hash table per post, and the
-   sums run in the order the columns first occur, not in scikit-learn's column order: sorting
-   them cost more than half the loop again, and the two orders differ by rounding (a few units
-   in the 16th digit), not by anything a threshold of 1e-9 could see.
+3. per word, its character n-grams of each size in the range (a padded word no longer than a
+   size gives itself once, and no longer n-gram).
+
+Each n-gram is hashed from its code points (FNV-1a over 64 bits, then a multiply-xorshift
+mix) to one of ``n_features`` columns (a power of two: the low bits). Hashing code points
+rather than UTF-8 bytes lets the hash of an n-gram grow one character at a time: the n-grams
+starting at one character, of sizes 1 to 4, cost four steps together. The training path
+(:class:`~spamflood.model.ngrams.HashedNgrams`) and the scoring path use the very same loop
+(:func:`_word_columns`), so they agree on every column by construction.
+
+:func:`compile_text` reads the fitted parameters once, and :meth:`CompiledText.proba` computes
+per post what the pipeline computes: the counts per column, weighed ``(1 + log(count)) * idf``
+(sublinear) or ``count * idf``, scaled to unit length (l2), summed against the coefficients,
+plus the intercept; the probability is ``expit`` of that. The counts gather in a small hash
+table per post, and the sums run in the order the columns first occur rather than in
+scikit-learn's column order: the two differ by rounding (a few units in the 16th digit), not by
+anything a threshold of 1e-9 could see (``tests/test_text_kernel.py``).
 
 Words recur (a feed's 50,000 posts hold about 26,000 distinct words in 277,000), so each
 distinct word's columns are hashed once per call and copied where the word occurs again; and
 the copies of one text in a call are scored once.
-
-The pipeline stays the reference and the training path; a property test compares the two on
-arbitrary text (``tests/test_text_kernel.py``). :func:`compile_text` returns ``None`` for a
-pipeline with settings the loop does not reproduce (another analyzer, a preprocessor of its
-own, accents stripped, alternating signs, binary counts, ...): the caller
-then keeps the pipeline. A lone surrogate, which scikit-learn cannot encode (it raises), is
-hashed as its three ``surrogatepass`` bytes.
 """
 
 from __future__ import annotations
@@ -49,7 +41,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["WHITESPACE", "CompiledText", "compile_text"]
+__all__ = ["WHITESPACE", "CompiledText", "compile_text", "count_ngrams", "ngram_columns", "text_codes"]
 
 WHITESPACE: tuple[int, ...] = tuple(c for c in range(0x3001) if chr(c).isspace())
 """Code points ``str.split()`` splits on (``str.isspace``; none above U+3000: a test checks
@@ -58,113 +50,50 @@ every code point)."""
 _SPACE = np.zeros(0x3001, dtype=np.bool_)
 _SPACE[list(WHITESPACE)] = True
 
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _murmur3_32(data: np.ndarray, start: int, stop: int) -> int:
-    """MurmurHash3 x86 32-bit of ``data[start:stop]`` (bytes), seed 0, as a signed int
-    (scikit-learn's ``murmurhash3_bytes_s32``)."""
-    c1 = np.uint64(0xCC9E2D51)
-    c2 = np.uint64(0x1B873593)
-    mask = np.uint64(0xFFFFFFFF)
-    h = np.uint64(0)
-    length = stop - start
-    blocks = start + (length // 4) * 4
-    i = start
-    while i < blocks:
-        k = (
-            np.uint64(data[i])
-            | (np.uint64(data[i + 1]) << np.uint64(8))
-            | (np.uint64(data[i + 2]) << np.uint64(16))
-            | (np.uint64(data[i + 3]) << np.uint64(24))
-        )
-        k = (k * c1) & mask
-        k = ((k << np.uint64(15)) | (k >> np.uint64(17))) & mask
-        k = (k * c2) & mask
-        h ^= k
-        h = ((h << np.uint64(13)) | (h >> np.uint64(19))) & mask
-        h = (h * np.uint64(5) + np.uint64(0xE6546B64)) & mask
-        i += 4
-    tail = length & 3
-    if tail:
-        k = np.uint64(0)
-        if tail == 3:
-            k ^= np.uint64(data[blocks + 2]) << np.uint64(16)
-        if tail >= 2:
-            k ^= np.uint64(data[blocks + 1]) << np.uint64(8)
-        k ^= np.uint64(data[blocks])
-        k = (k * c1) & mask
-        k = ((k << np.uint64(15)) | (k >> np.uint64(17))) & mask
-        k = (k * c2) & mask
-        h ^= k
-    h ^= np.uint64(length)
-    h ^= h >> np.uint64(16)
-    h = (h * np.uint64(0x85EBCA6B)) & mask
-    h ^= h >> np.uint64(13)
-    h = (h * np.uint64(0xC2B2AE35)) & mask
-    h ^= h >> np.uint64(16)
-    signed = np.int64(h)
-    return int(signed - np.int64(0x100000000)) if signed >= np.int64(0x80000000) else int(signed)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _column(h: int, n_features: int) -> int:
-    """``FeatureHasher``'s column of hash ``h``."""
-    if h == -2147483648:
-        return (2147483647 - (n_features - 1)) % n_features
-    if n_features & (n_features - 1) == 0:  # a power of two (scikit-learn's advice): a mask
-        return abs(h) & (n_features - 1)
-    return abs(h) % n_features
+def _column(h: np.uint64, mask: np.uint64) -> np.int64:
+    """The column of an n-gram's running FNV-1a hash ``h``: mixed (the low bits of FNV alone
+    are weak), then its low bits."""
+    h = h ^ (h >> np.uint64(29))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(32))
+    return np.int64(h & mask)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _word_columns(
-    codes: np.ndarray, p: int, q: int, word: np.ndarray, at: np.ndarray,
-    min_n: int, max_n: int, n_features: int, columns: np.ndarray, count: int,
-) -> int:
-    """The columns of the n-grams of the word ``codes[p:q]``, written from ``columns[count]``
-    on; returns the count after them."""
-    # the padded word: " " codes[p:q] " "
-    chars = q - p + 2
-    word[0] = 32
-    at[0] = 0
-    b = 1
-    for j in range(p, q):
-        at[j - p + 1] = b
-        c = codes[j]
-        if c < 0x80:
-            word[b] = c
-            b += 1
-        elif c < 0x800:
-            word[b] = 0xC0 | (c >> 6)
-            word[b + 1] = 0x80 | (c & 0x3F)
-            b += 2
-        elif c < 0x10000:
-            word[b] = 0xE0 | (c >> 12)
-            word[b + 1] = 0x80 | ((c >> 6) & 0x3F)
-            word[b + 2] = 0x80 | (c & 0x3F)
-            b += 3
-        else:
-            word[b] = 0xF0 | (c >> 18)
-            word[b + 1] = 0x80 | ((c >> 12) & 0x3F)
-            word[b + 2] = 0x80 | ((c >> 6) & 0x3F)
-            word[b + 3] = 0x80 | (c & 0x3F)
-            b += 4
-    at[chars - 1] = b
-    word[b] = 32
-    at[chars] = b + 1
-    for size in range(min_n, max_n + 1):
-        if size >= chars:  # the whole padded word once, and no longer n-gram
-            columns[count] = _column(_murmur3_32(word, 0, b + 1), n_features)
-            count += 1
-            break
-        for offset in range(chars - size + 1):
-            columns[count] = _column(_murmur3_32(word, at[offset], at[offset + size]), n_features)
-            count += 1
+def _word_columns(codes: np.ndarray, p: int, q: int, min_n: int, max_n: int, mask: np.uint64, columns: np.ndarray, count: int) -> int:
+    """The columns of the n-grams of the word ``codes[p:q]`` (padded by a space at each end),
+    written from ``columns[count]`` on; returns the count after them."""
+    padded = q - p + 2
+    for start in range(padded):
+        h = _FNV_OFFSET
+        for size in range(1, max_n + 1):
+            end = start + size  # the n-gram is padded[start:end]
+            if end > padded:
+                break
+            j = end - 1
+            c = 32 if j == 0 or j == padded - 1 else codes[p + j - 1]
+            h = (h ^ np.uint64(c)) * _FNV_PRIME
+            # every n-gram of a size shorter than the padded word; the whole word once
+            if size >= min_n and (size < padded or start == 0):
+                columns[count] = _column(h, mask)
+                count += 1
+    if min_n > padded:  # every size is longer than the word: it gives itself once
+        h = _FNV_OFFSET
+        for j in range(padded):
+            c = 32 if j == 0 or j == padded - 1 else codes[p + j - 1]
+            h = (h ^ np.uint64(c)) * _FNV_PRIME
+        columns[count] = _column(h, mask)
+        count += 1
     return count
 
 
 @numba.njit(cache=True, nogil=True)
-def _log_odds(
+def _tally(
     codes: np.ndarray,
     starts: np.ndarray,
     stops: np.ndarray,
@@ -176,16 +105,25 @@ def _log_odds(
     l2: bool,
     weights: np.ndarray,
     intercept: float,
-) -> np.ndarray:
-    """Per text ``codes[starts[i]:stops[i]]`` (code points, lower-cased): the pipeline's
-    decision value (see the module docstring). ``weights[column]``: the column's IDF and its
-    IDF times its coefficient, side by side (one cache line a column)."""
+    counting: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per text ``codes[starts[i]:stops[i]]`` (lower-cased code points): its n-grams' counts
+    per column. ``counting``: returned as a CSR matrix's ``indptr, indices, data`` (columns
+    ascending within a row); else each text's log-odds under ``weights`` (per column its IDF
+    and its IDF times the coefficient, side by side: one cache line a column) and
+    ``intercept``. Returns ``(log_odds, indptr, indices, data)``, the part not asked for empty."""
     n = starts.shape[0]
-    out = np.empty(n, dtype=np.float64)
+    mask = np.uint64(n_features - 1)
+    out = np.empty(0 if counting else n, dtype=np.float64)
+    indptr = np.zeros(n + 1 if counting else 0, dtype=np.int64)
+    capacity = max_n * (codes.shape[0] + 2 * n) + 1 if counting else 0
+    indices = np.empty(capacity, dtype=np.int32)
+    data = np.empty(capacity, dtype=np.float64)
+    written = 0
     longest = 0
     for i in range(n):
         longest = max(longest, stops[i] - starts[i])
-    # a word of w code points padded to w + 2 gives at most (w + 2) n-grams per n
+    # a word of w code points padded to w + 2 gives at most w + 2 n-grams per size
     columns = np.empty(max_n * (3 * longest + 2) + 1, dtype=np.int64)
     used = np.empty(columns.shape[0], dtype=np.int64)
     slots = 64
@@ -193,8 +131,6 @@ def _log_odds(
         slots *= 2
     keys = np.full(slots, -1, dtype=np.int64)
     runs = np.zeros(slots, dtype=np.int64)
-    word = np.empty(4 * (longest + 2), dtype=np.uint8)  # UTF-8 bytes of " " + word + " "
-    at = np.empty(longest + 3, dtype=np.int64)  # byte offset of each code point of it
     # Words recur across posts: each distinct word's columns are hashed once per call and
     # kept in ``pool`` (the word found again by its code points, compared in full).
     word_mask = 1023
@@ -222,9 +158,9 @@ def _log_odds(
             while q < stop and not (codes[q] < space.shape[0] and space[codes[q]]):
                 q += 1
             length = q - p
-            h = np.uint64(0xCBF29CE484222325)  # FNV-1a over the word's code points
+            h = _FNV_OFFSET  # the word's own hash, to find it in the word table
             for j in range(p, q):
-                h = (h ^ np.uint64(codes[j])) * np.uint64(0x100000001B3)
+                h = (h ^ np.uint64(codes[j])) * _FNV_PRIME
             slot = np.int64(h & np.uint64(word_mask))
             found = -1
             while word_entry[slot] != -1:
@@ -244,7 +180,7 @@ def _log_odds(
                     columns[count + j] = pool[s + j]
                 count += word_columns[found]
             else:
-                after = _word_columns(codes, p, q, word, at, min_n, max_n, n_features, columns, count)
+                after = _word_columns(codes, p, q, min_n, max_n, mask, columns, count)
                 if words < word_mask // 2 and pooled + after - count <= pool.shape[0]:
                     word_entry[slot] = words
                     word_hash[words] = h
@@ -274,17 +210,33 @@ def _log_odds(
                 used[distinct] = slot
                 distinct += 1
             runs[slot] += 1
-        # sum(tf * idf * coef) / |tf * idf| over the columns, in the order they first occur,
-        # where scikit-learn scales first and sums in column order (the sums differ by rounding)
+        if counting:
+            begin = written
+            for k in range(distinct):
+                indices[written] = keys[used[k]]
+                written += 1
+            row = np.sort(indices[begin:written])
+            for k in range(distinct):
+                indices[begin + k] = row[k]
+            for k in range(distinct):
+                slot = (np.int64(row[k]) * 0x9E3779B1) & table
+                while keys[slot] != row[k]:
+                    slot = (slot + 1) & table
+                data[begin + k] = np.float64(runs[slot])
+            indptr[i + 1] = written
+            for k in range(distinct):
+                keys[used[k]] = -1
+            continue
+        # sum(tf * idf * coef) / |tf * idf| over the columns
         squares = 0.0
         total = 0.0
         for k in range(distinct):
             slot = used[k]
-            count = runs[slot]
-            if count == 1:
+            run = runs[slot]
+            if run == 1:
                 tf = 1.0
             else:
-                tf = np.log(np.float64(count)) + 1.0 if sublinear else np.float64(count)
+                tf = np.log(np.float64(run)) + 1.0 if sublinear else np.float64(run)
             column = keys[slot]
             weight = tf * weights[column, 0]
             squares += weight * weight
@@ -293,29 +245,37 @@ def _log_odds(
         if l2 and squares > 0.0:
             total /= np.sqrt(squares)
         out[i] = total + intercept
-    return out
+    return out, indptr, indices[:written], data[:written]
 
 
 @numba.njit(cache=True, nogil=True)
-def _text_columns(codes: np.ndarray, space: np.ndarray, min_n: int, max_n: int, n_features: int) -> np.ndarray:
-    """The column of every n-gram of the text ``codes`` (lower-cased code points), word by
-    word, each word's n-grams by size and offset: the order :meth:`CompiledText.ngrams` names them."""
-    columns = np.empty(max_n * (3 * codes.shape[0] + 2) + 1, dtype=np.int64)
-    word = np.empty(4 * (codes.shape[0] + 2), dtype=np.uint8)
-    at = np.empty(codes.shape[0] + 3, dtype=np.int64)
-    count = 0
-    p = 0
-    stop = codes.shape[0]
-    while p < stop:
-        if codes[p] < space.shape[0] and space[codes[p]]:
-            p += 1
-            continue
-        q = p
-        while q < stop and not (codes[q] < space.shape[0] and space[codes[q]]):
-            q += 1
-        count = _word_columns(codes, p, q, word, at, min_n, max_n, n_features, columns, count)
-        p = q
-    return columns[:count]
+def _gram_columns(codes: np.ndarray, starts: np.ndarray, stops: np.ndarray, n_features: int) -> np.ndarray:
+    """The column of each n-gram ``codes[starts[i]:stops[i]]`` (as :func:`_word_columns` hashes it)."""
+    mask = np.uint64(n_features - 1)
+    out = np.empty(starts.shape[0], dtype=np.int64)
+    for i in range(starts.shape[0]):
+        h = _FNV_OFFSET
+        for j in range(starts[i], stops[i]):
+            h = (h ^ np.uint64(codes[j])) * _FNV_PRIME
+        out[i] = _column(h, mask)
+    return out
+
+
+def ngram_columns(grams: Sequence[str], n_features: int) -> np.ndarray:
+    """The column each n-gram (a string, padding spaces included) is counted in."""
+    codes, starts, stops = text_codes(list(grams), lowercase=False)
+    return _gram_columns(codes, starts, stops, n_features)
+
+
+def count_ngrams(texts: Sequence[str], ngram_range: tuple[int, int], n_features: int, lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text's n-gram counts per column as a CSR matrix's ``(data, indices, indptr)``
+    (what :class:`~spamflood.model.ngrams.HashedNgrams` returns)."""
+    codes, starts, stops = text_codes(list(texts), lowercase)
+    empty = np.empty((0, 2))
+    _, indptr, indices, data = _tally(
+        codes, starts, stops, _SPACE, ngram_range[0], ngram_range[1], n_features, False, False, empty, 0.0, True
+    )
+    return data, indices, indptr
 
 
 @dataclass(frozen=True)
@@ -351,11 +311,12 @@ class CompiledText:
         return np.fromiter(map(first.__getitem__, texts), dtype=np.float64, count=len(texts))
 
     def _decision(self, texts: list[str]) -> np.ndarray:
-        codes, starts, stops = _code_points(texts, self.lowercase)
-        return _log_odds(
+        codes, starts, stops = text_codes(texts, self.lowercase)
+        log_odds, _, _, _ = _tally(
             codes, starts, stops, _SPACE, self.min_n, self.max_n, self.n_features,
-            self.sublinear, self.l2, self.weights, self.intercept,
-        )
+            self.sublinear, self.l2, self.weights, self.intercept, False,
+        )  # fmt: skip
+        return log_odds
 
     def ngrams(self, text: str) -> list[tuple[str, float]]:
         """Every n-gram of ``text`` (padded by a space at a word's ends, as the pipeline makes
@@ -374,9 +335,7 @@ class CompiledText:
                 grams.extend(padded[k : k + size] for k in range(len(padded) - size + 1))
         if not grams:
             return []
-        codes = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-        columns = _text_columns(codes, _SPACE, self.min_n, self.max_n, self.n_features)
-        distinct, inverse, counts = np.unique(columns, return_inverse=True, return_counts=True)
+        distinct, inverse, counts = np.unique(ngram_columns(grams, self.n_features), return_inverse=True, return_counts=True)
         tf = np.log(counts) + 1.0 if self.sublinear else counts.astype(np.float64)
         value = tf * self.idf[distinct]
         if self.l2 and (norm := float(np.sqrt(np.dot(value, value)))) > 0.0:
@@ -391,11 +350,12 @@ class CompiledText:
         return np.asarray(expit(self.decision(texts)), dtype=np.float64)
 
 
-def _code_points(texts: list[str], lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def text_codes(texts: list[str], lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The texts (lower-cased by ``str.lower`` if asked) as one UTF-32 array, and where each
     starts and stops in it. Joined by newlines and lower-cased in one call: a newline is
     neither cased nor case-ignorable, so a final sigma reads as in its own text; a text whose
-    lower-case form is longer (``İ``) has the texts lower-cased one by one instead."""
+    lower-case form is longer (``İ``) has the texts lower-cased one by one instead. A lone
+    surrogate is its own code point."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     joined = "\n".join(texts)
     if lowercase:
@@ -413,39 +373,28 @@ def _code_points(texts: list[str], lowercase: bool) -> tuple[np.ndarray, np.ndar
 
 
 def compile_text(pipeline: Any) -> CompiledText | None:
-    """The compiled form of a fitted ``HashingVectorizer -> TfidfTransformer ->
-    LogisticRegression`` pipeline (binary), or ``None`` when its settings are not those the
-    loop reproduces (see the module docstring)."""
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    """The compiled form of a fitted ``HashedNgrams -> TfidfTransformer -> LogisticRegression``
+    pipeline (binary), or ``None`` for any other pipeline (one fitted before the n-grams were
+    hashed here, with scikit-learn's ``HashingVectorizer``, among them): the caller then keeps
+    the pipeline."""
+    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
+
+    from spamflood.model.ngrams import HashedNgrams
 
     steps = [step for _, step in getattr(pipeline, "steps", [])]
     if len(steps) != 3:
         return None
     hasher, tfidf, logistic = steps
-    if (
-        type(hasher) is not HashingVectorizer
-        or type(tfidf) is not TfidfTransformer
-        or type(logistic) is not LogisticRegression
-    ):
+    if type(hasher) is not HashedNgrams or type(tfidf) is not TfidfTransformer or type(logistic) is not LogisticRegression:
         return None
     if (
-        hasher.analyzer != "char_wb"
-        or hasher.input != "content"
-        or hasher.preprocessor is not None
-        or hasher.strip_accents is not None
-        or hasher.alternate_sign
-        or hasher.binary
-        or hasher.norm is not None
-        or np.dtype(hasher.dtype) != np.float64
-        or tfidf.norm not in ("l2", None)
+        tfidf.norm not in ("l2", None)
         or list(getattr(logistic, "classes_", [])) != [0, 1]
         or logistic.coef_.shape != (1, hasher.n_features)
     ):
         return None
     min_n, max_n = hasher.ngram_range
-    if min_n < 1:
-        return None
     idf = np.asarray(tfidf.idf_, dtype=np.float64) if tfidf.use_idf else np.ones(hasher.n_features)
     return CompiledText(
         min_n=int(min_n),
@@ -458,4 +407,3 @@ def compile_text(pipeline: Any) -> CompiledText | None:
         coef=np.ascontiguousarray(logistic.coef_[0], dtype=np.float64),
         intercept=float(logistic.intercept_[0]),
     )
-
