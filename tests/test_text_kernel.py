@@ -163,8 +163,8 @@ def test_a_texts_ngram_shares_sum_to_its_log_odds(text: str) -> None:
     score: the shares add up to the log-odds, less the intercept."""
     assert COMPILED is not None
     shares = COMPILED.ngrams(text)
-    assert [gram for gram, _ in shares] == list(HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4)).build_analyzer()(text))
-    total = sum(share for _, share in shares)
+    assert [gram for _, gram, _ in shares] == list(HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4)).build_analyzer()(text))
+    total = sum(share for _, _, share in shares)
     assert np.isclose(total + COMPILED.intercept, COMPILED.decision([text])[0], rtol=0, atol=1e-9)
 
 

@@ -41,9 +41,16 @@ def test_the_heaviest_ngrams_are_quoted_as_written_overlapping_ones_joined():
     assert quotes[2] == []  # only a negative n-gram: nothing raised it
 
 
-def test_an_ngram_spread_out_by_evasion_is_quoted_as_written():
+def test_a_word_spread_out_by_evasion_is_quoted_whole_as_written():
     pipeline = _hand_made({"chat": 1.0})
-    assert weighty_ngrams(compile_text(pipeline), normalize_many(["add w.e.c.h.a.t 88"]), ["add w.e.c.h.a.t 88"]) == [["c.h.a.t"]]
+    quoted = weighty_ngrams(compile_text(pipeline), normalize_many(["add w.e.c.h.a.t 88"]), ["add w.e.c.h.a.t 88"])
+    assert quoted == [["w.e.c.h.a.t"]]  # the word "wechat" holds the n-gram "chat": the word, as written
+
+
+def test_a_short_word_is_quoted_whole_and_a_chinese_sentence_by_its_ngrams():
+    pipeline = _hand_made({"tock": 2.0, "售后": 1.0})
+    originals = ["great stock here, 售后无忧 请私聊"]
+    assert weighty_ngrams(compile_text(pipeline), normalize_many(originals), originals) == [["stock", "售后"]]
 
 
 def test_an_ngram_the_original_does_not_show_is_quoted_as_normalized():

@@ -23,6 +23,7 @@ where a stretch of it normalizes to the n-gram, overlapping ones joined.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,25 +60,37 @@ def matching_forms(texts: Any) -> list[str]:
     return normalize_many(["" if t is None else str(t) for t in texts])
 
 
+WORD_QUOTED_WHOLE = 20
+"""A word (between spaces) of at most this many characters and no CJK ideograph is quoted
+whole, weighing what its n-grams weigh together ("stock", "sold-out!"); a longer stretch
+(a Chinese sentence, a link) is quoted by its heaviest n-grams, overlapping ones joined."""
+
+_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
 def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
-    """Per post, up to ``top`` quotes of the n-grams that raised its text score most.
+    """Per post, up to ``top`` quotes of what raised its text score most.
 
     ``text`` is the compiled text part (:func:`~spamflood.model.text_kernel.compile_text` of the
     pipeline), ``forms`` the posts' matching forms (what it reads), ``originals`` the posts as
-    written. An n-gram weighs what its occurrences add to the log-odds, padded or not
-    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); the eight heaviest positive ones
-    are found in the original post (a stretch that normalizes to the n-gram; else the n-gram is
-    quoted as normalized), overlapping stretches are joined, and the joined quotes are ranked
-    by the weight they hold. A post with no n-gram of positive weight gets none.
+    written. Each n-gram adds its share to the log-odds
+    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word weighs what its
+    n-grams add together and is quoted whole (:data:`WORD_QUOTED_WHOLE`), a longer stretch by
+    its n-grams. The eight heaviest positive quotes are found in the original post (a stretch
+    that normalizes to them; else quoted as normalized), overlapping stretches are joined, and
+    the joined quotes are ranked by the weight they hold. A post where nothing weighs positive
+    gets none.
     """
     out: list[list[str]] = []
     for form, original in zip(forms, originals, strict=True):
+        words = (form.lower() if text.lowercase else form).split()
+        whole = [len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for w in words]
         weight: dict[str, float] = {}
-        for gram, share in text.ngrams(form):
-            gram = gram.strip()  # a word's first and last n-grams carry the padding space
-            if gram:
-                weight[gram] = weight.get(gram, 0.0) + share
-        heaviest = sorted(((w, g) for g, w in weight.items() if w > 0), reverse=True)[:8]
+        for w, gram, share in text.ngrams(form):
+            quote = words[w] if whole[w] else gram.strip()  # a word's end n-grams carry the padding space
+            if quote:
+                weight[quote] = weight.get(quote, 0.0) + share
+        heaviest = sorted(((v, q) for q, v in weight.items() if v > 0), reverse=True)[:8]
         out.append(_quotes(heaviest, str(original), top))
     return out
 

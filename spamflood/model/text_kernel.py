@@ -318,21 +318,24 @@ class CompiledText:
         )  # fmt: skip
         return log_odds
 
-    def ngrams(self, text: str) -> list[tuple[str, float]]:
+    def ngrams(self, text: str) -> list[tuple[int, str, float]]:
         """Every n-gram of ``text`` (padded by a space at a word's ends, as the pipeline makes
-        them) with what it adds to the log-odds: its column's coefficient times the column's
-        TF-IDF weight in this text, shared by the n-grams of that column (an n-gram that occurs
-        twice is listed twice, with half each). The shares sum to :meth:`decision` minus the
-        intercept."""
+        them), as ``(word, n-gram, share)``: the index of its word in ``text.split()`` and what
+        it adds to the log-odds, its column's coefficient times the column's TF-IDF weight in
+        this text, shared by the n-grams of that column (an n-gram that occurs twice is listed
+        twice, with half each). The shares sum to :meth:`decision` minus the intercept."""
         lowered = text.lower() if self.lowercase else text
         grams: list[str] = []
-        for word in lowered.split():
+        words: list[int] = []
+        for w, word in enumerate(lowered.split()):
             padded = f" {word} "
+            before = len(grams)
             for size in range(self.min_n, self.max_n + 1):
                 if size >= len(padded):
                     grams.append(padded)
                     break
                 grams.extend(padded[k : k + size] for k in range(len(padded) - size + 1))
+            words.extend([w] * (len(grams) - before))
         if not grams:
             return []
         distinct, inverse, counts = np.unique(ngram_columns(grams, self.n_features), return_inverse=True, return_counts=True)
@@ -341,7 +344,7 @@ class CompiledText:
         if self.l2 and (norm := float(np.sqrt(np.dot(value, value)))) > 0.0:
             value = value / norm
         share = (value * self.coef[distinct] / counts)[inverse]
-        return list(zip(grams, share.tolist(), strict=True))
+        return list(zip(words, grams, share.tolist(), strict=True))
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         """The pipeline's probability that each text is spam (``predict_proba(texts)[:, 1]``)."""
