@@ -203,6 +203,9 @@ def test_one_selling_word_from_the_widened_lexicons_is_no_label(text: str) -> No
         "向xx家小微企业发放贷款xxxx万元、授信额度xxxx万元",
         "Retired teacher, 78, has tutored kids for free for 40 years https://herald-online.com/qo3sf9je7m",
         "wow. Retired teacher, 78, has tutored kids for free... https://herald-online.com/qo3sf9je7m",
+        # the words the new handle spellings come from: prestige, idealism
+        "这件事损害了政府的威信",
+        "他是个唯心主义者",
         # Weibo's default account name in a repost chain is no QQ number
         "好有道理//@用户2097706736:求天津懂行的人讲讲细节 载人飞船成功发射 https://news.dushibao.com/9c42bar55f",
     ],
@@ -219,6 +222,10 @@ def test_rows_that_fired_soft_ad_on_ordinary_talk_fire_no_label(text: str) -> No
         ("免费试听课，欢迎报名", 'call to action "免费试听"'),
         ("有意请来电详谈，工厂包吃住", 'call to action "有意请", "请来电", "来电详谈"'),
         ("Enjoy The Whole Film For Free On This Internet Site www.movies4u.com", 'discount "For Free"'),
+        # WeChat spelled to dodge filters, and sex chat sold (cn_app_post_spam's dating ads)
+        ("嗨加癓信hgb998无低限德聊", 'disguised handle "癓信"'),
+        ("老公出差了自己一个人无聊中加我维信jug238今晚上等你哦", 'disguised handle "维信"'),
+        ("免费裸聊微信bll372", 'discount "免费"; seller\'s voice "裸聊"'),
         # an international number written in groups, asked to text (the synthetic feed's seller)
         ("StarQuest starter pack straight from the factory, 50% off the second one, text +44 7700 900700",
          'call to action "text +44"'),
