@@ -91,7 +91,9 @@ def _route_number(m: re.Match[str]) -> str | None:
             return "soft_ad_phone" if before.endswith(_SHORT_CODE_BEFORE) else None
         if not 7 <= len(num) <= 12:
             return None
-        if m.string[m.start() - 1 : m.start()] == "@":  # @2148273214: a QQ group mentions a member by number
+        # @2148273214: a QQ group mentions a member by number; @用户2097706736: Weibo's default
+        # name for an account, quoted in every repost chain (//@用户2097706736:)
+        if m.string[max(0, m.start() - 3) : m.start()].endswith(("@", "@用户")):
             return None
         nxt = m.string[m.end() : m.end() + 1]
         if nxt in ("%", "年", "元"):
@@ -143,7 +145,12 @@ def _discount() -> Patterns:
         + r"|买[0-9x一二三]送[0-9x一二三]"
         + r"|优惠码[:\s]*[a-z0-9]{4,}|兑换码[:\s]*[a-z0-9]{4,}|券码[:\s]*[a-z0-9]{4,}|邀请码[:\s]*[a-z0-9]{4,}"
         + r"|用码[:\s]*[a-z0-9]{4,}|留了券[:\s]*[a-z0-9]{4,}",  # 下单记得用码VIP97: a code to type at checkout
-        r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}",
+        # "for free" offers (watch it for free, gift cards for free!); a deed done for free for
+        # decades is news ("Retired teacher, 78, has tutored kids for free for 40 years"), and so
+        # is a headline quoted and cut off there ("has tutored kids for free...", "for free for...")
+        r"up to \d{1,3}\s?%|code[:\s]*[a-z0-9]{4,}"
+        r"|for free(?<![a-z0-9]for free)(?![a-z0-9])(?!\.\.\.|…|\sfor(?:\.\.\.|…)|\s(?:for|over)\s(?:(?:the\s)?(?:past|last)\s)?"
+        r"(?:[0-9]{2,}(?:\syears|\.\.\.|…)|many\syears|decades|years(?![a-z])))",
         r"[$£€¥]\s?\d+(?:[.,]\d+)?\s?off(?![a-z])",  # $14 off: money taken off a price
     )
 
@@ -177,7 +184,9 @@ def _phone() -> Patterns:
     return _alts(
         # landlines and 400 numbers written with separators; a masked landline xxxx-xxxxxxx
         r"0\d{2,3}[- ]\d{3,4}[- ]?\d{4}(?![0-9])|400[- ]\d{3}[- ]?\d{4}(?![0-9])|800[- ]\d{3}[- ]?\d{4}(?![0-9])"
-        r"|-x{8}(?<=x{3}-x{8})(?![a-z0-9])|-x{7}(?<=x{3}-x{7})(?![a-z0-9])",
+        r"|-x{8}(?<=x{3}-x{8})(?![a-z0-9])|-x{7}(?<=x{3}-x{7})(?![a-z0-9])"
+        # an international number written in groups: +44 7700 900842, +1 (415) 555-2442
+        r"|\+(?<![0-9a-z]\+)[1-9][0-9]{0,2}[ -]?\(?[0-9]{2,4}\)?[ -]?[0-9]{3,4}[ -]?[0-9]{3,4}(?![0-9])",
     )
 
 
@@ -202,7 +211,8 @@ def _cta() -> Patterns:
     return _alts(
         r"(?:txt|text|send|reply|rply|call|dial|ring)\s"
         r"(?:(?<=(?:txt|ext|end|ply) )[a-z0-9]+(?:\s+[a-z0-9]+)?\s+(?:to|2)\s+\d{4,6}(?![0-9])"  # text WIN to 80086
-        r"|(?<=(?:all|ial|ing) )(?:(?:now|free|freephone|on|us|from a landline)\s+)*(?:0[3589]\d{2}|\+?44))",  # call 0906..
+        r"|(?<=(?:all|ial|ing) )(?:(?:now|free|freephone|on|us|from a landline)\s+)*(?:0[3589]\d{2}|\+?44)"  # call 0906..
+        r"|(?<=(?:txt|ext|all|ial|ing) )\+[1-9][0-9]{0,2}(?=[ (]))",  # text +1 (415) 555-2442
     )
 
 
