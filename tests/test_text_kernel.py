@@ -168,6 +168,22 @@ def test_a_texts_ngram_shares_sum_to_its_log_odds(text: str) -> None:
     assert np.isclose(total + COMPILED.intercept, COMPILED.decision([text])[0], rtol=0, atol=1e-9)
 
 
+def test_remembered_scores_are_the_scores_and_the_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compiled text part remembers the texts it scored (a flood's copies recur across
+    chunks): a remembered score is the score, and past its bound it forgets and starts again."""
+    import spamflood.model.text_kernel as kernel
+
+    assert COMPILED is not None
+    monkeypatch.setattr(kernel, "REMEMBERED_TEXTS", 50)
+    fresh = compile_text(PIPELINE)
+    assert fresh is not None
+    texts = [f"加微信 {i % 70} free {i % 3}" for i in range(400)]
+    got = np.concatenate([fresh.proba(texts[k : k + 30]) for k in range(0, len(texts), 30)])
+    assert len(fresh.remembered) <= 50
+    assert np.allclose(got, _reference(PIPELINE, texts), rtol=0, atol=1e-9)
+    assert np.array_equal(got, np.array([compile_text(PIPELINE).proba([t])[0] for t in texts]))  # type: ignore[union-attr]
+
+
 def test_the_whitespace_table_is_every_code_point_str_split_splits_on() -> None:
     assert set(WHITESPACE) == {c for c in range(sys.maxunicode + 1) if chr(c).isspace()}
 

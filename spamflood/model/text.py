@@ -27,8 +27,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from spamflood.criteria.quotes import original
 from spamflood.model.text_kernel import CompiledText
-from spamflood.normalize import normalize, normalize_many
+from spamflood.normalize import normalize_many
 
 __all__ = ["matching_forms", "text_pipeline", "weighty_ngrams"]
 
@@ -82,7 +83,7 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     gets none.
     """
     out: list[list[str]] = []
-    for form, original in zip(forms, originals, strict=True):
+    for form, written in zip(forms, originals, strict=True):
         words = (form.lower() if text.lowercase else form).split()
         whole = [len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for w in words]
         weight: dict[str, float] = {}
@@ -91,49 +92,34 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
             if quote:
                 weight[quote] = weight.get(quote, 0.0) + share
         heaviest = sorted(((v, q) for q, v in weight.items() if v > 0), reverse=True)[:8]
-        out.append(_quotes(heaviest, str(original), top))
+        out.append(_quotes(heaviest, form, str(written), top))
     return out
 
 
-def _quotes(heaviest: list[tuple[float, str]], original: str, top: int) -> list[str]:
-    """The n-grams as written in ``original``, overlapping ones joined, heaviest first."""
+def _quotes(heaviest: list[tuple[float, str]], form: str, written: str, top: int) -> list[str]:
+    """The quotes as written in ``written`` (a stretch of its matching form ``form``, mapped back
+    by :func:`~spamflood.criteria.quotes.original`), overlapping ones joined, heaviest first."""
     spans: list[tuple[int, int, float]] = []
     loose: dict[str, float] = {}
-    for weight, gram in heaviest:
-        span = _find(original, gram)
-        if span is None:
-            loose[gram] = loose.get(gram, 0.0) + weight
+    for weight, quote in heaviest:
+        at = form.find(quote)
+        stretch = original(written, form, at, at + len(quote)) if at >= 0 else quote
+        where = written.find(stretch) if stretch else -1
+        if where < 0:  # the original does not show it (a fold that changes the length)
+            loose[quote] = loose.get(quote, 0.0) + weight
         else:
-            spans.append((*span, weight))
+            spans.append((where, where + len(stretch), weight))
     joined: list[list[Any]] = []
-    for start, stop, weight in sorted(spans):
-        if joined and start < joined[-1][1]:
+    for begin, stop, weight in sorted(spans):
+        if joined and begin < joined[-1][1]:
             joined[-1][1] = max(joined[-1][1], stop)
             joined[-1][2] += weight
         else:
-            joined.append([start, stop, weight])
-    quotes = [(weight, original[start:stop].strip()) for start, stop, weight in joined]
-    quotes += [(weight, gram) for gram, weight in loose.items()]
+            joined.append([begin, stop, weight])
+    quotes = [(weight, written[begin:stop].strip()) for begin, stop, weight in joined]
+    quotes += [(weight, quote) for quote, weight in loose.items()]
     ranked: list[str] = []
     for _, quote in sorted(quotes, key=lambda q: -q[0]):
         if quote and quote not in ranked:
             ranked.append(quote)
     return ranked[:top]
-
-
-def _find(original: str, gram: str) -> tuple[int, int] | None:
-    """The first stretch ``[start, stop)`` of ``original`` whose matching form is ``gram``."""
-    at = original.casefold().find(gram)
-    if at >= 0 and len(original.casefold()) == len(original) and normalize(original[at : at + len(gram)]) == gram:
-        return at, at + len(gram)
-    longest = 4 * len(gram) + 4  # evasion spreads a character over a few (spaces, dots, marks)
-    for start in range(len(original)):
-        if not normalize(original[start]).startswith(gram[0]) or original[start].isspace():
-            continue
-        for stop in range(start + 1, min(len(original), start + longest) + 1):
-            form = normalize(original[start:stop])
-            if form == gram:
-                return start, stop
-            if len(form) > 2 * len(gram) + 2:
-                break
-    return None

@@ -29,7 +29,7 @@ anything a threshold of 1e-9 could see (``tests/test_text_kernel.py``).
 
 Words recur (a feed's 50,000 posts hold about 26,000 distinct words in 277,000), so each
 distinct word's columns are hashed once per call and copied where the word occurs again; and
-the copies of one text in a call are scored once.
+texts recur (a flood's copies), so each is scored once and remembered.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ every code point)."""
 
 _SPACE = np.zeros(0x3001, dtype=np.bool_)
 _SPACE[list(WHITESPACE)] = True
+
+REMEMBERED_TEXTS = 100_000
+"""Texts a compiled text part remembers the score of; past it, it forgets them all and starts
+again (about 15 MB; a chunk worker of a million-post feed finds a fifth of its posts there)."""
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -293,22 +297,26 @@ class CompiledText:
     intercept: float
     weights: np.ndarray = field(init=False, repr=False, compare=False)
     """Per column its IDF and IDF times coefficient, side by side: what the loop reads."""
+    remembered: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Texts scored so far and their log-odds (at most :data:`REMEMBERED_TEXTS`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", np.ascontiguousarray(np.column_stack([self.idf, self.idf * self.coef])))
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
-        """The pipeline's log-odds of each text (``decision_function``). A text that occurs
-        several times (copies of one message) is scored once."""
+        """The pipeline's log-odds of each text (``decision_function``). A text is scored once
+        and remembered (:data:`REMEMBERED_TEXTS`): a flood's copies recur across the chunks of
+        a feed, and a text's score does not depend on what it is scored with."""
         texts = [t if isinstance(t, str) else str(t) for t in texts]
-        first = dict.fromkeys(texts)
-        if len(first) == len(texts):
-            return self._decision(texts)
-        distinct = list(first)
-        scores = self._decision(distinct)
-        for text, score in zip(distinct, scores.tolist(), strict=True):
-            first[text] = score
-        return np.fromiter(map(first.__getitem__, texts), dtype=np.float64, count=len(texts))
+        memo = self.remembered
+        distinct = dict.fromkeys(texts)
+        new = [t for t in distinct if t not in memo]
+        if len(memo) + len(new) > REMEMBERED_TEXTS:
+            memo.clear()
+            new = list(distinct)
+        if new:
+            memo.update(zip(new, self._decision(new).tolist()))
+        return np.fromiter(map(memo.__getitem__, texts), dtype=np.float64, count=len(texts))
 
     def _decision(self, texts: list[str]) -> np.ndarray:
         codes, starts, stops = text_codes(texts, self.lowercase)
