@@ -162,10 +162,11 @@ def test_a_texts_ngram_shares_sum_to_its_log_odds(text: str) -> None:
     """What names the n-grams behind a text score reads the same columns and weights as the
     score: the shares add up to the log-odds, less the intercept."""
     assert COMPILED is not None
-    shares = COMPILED.ngrams(text)
-    assert [gram for _, gram, _ in shares] == list(HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4)).build_analyzer()(text))
-    total = sum(share for _, _, share in shares)
-    assert np.isclose(total + COMPILED.intercept, COMPILED.decision([text])[0], rtol=0, atol=1e-9)
+    lowered, words, spans, shares = COMPILED.ngrams(text)
+    grams = HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4)).build_analyzer()(text)
+    assert sorted(lowered[a:b] for a, b in spans.tolist()) == sorted(g.strip(" ") for g in grams)  # the same n-grams
+    assert words.tolist() == sorted(words.tolist()) and (len(words) == 0 or words[-1] == len(lowered.split()) - 1)
+    assert np.isclose(shares.sum() + COMPILED.intercept, COMPILED.decision([text])[0], rtol=0, atol=1e-9)
 
 
 def test_remembered_scores_are_the_scores_and_the_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

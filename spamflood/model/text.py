@@ -27,6 +27,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from spamflood.criteria.quotes import original
 from spamflood.model.text_kernel import CompiledText
 from spamflood.normalize import normalize_many
@@ -66,6 +68,9 @@ WORD_QUOTED_WHOLE = 20
 whole, weighing what its n-grams weigh together ("stock", "sold-out!"); a longer stretch
 (a Chinese sentence, a link) is quoted by its heaviest n-grams, overlapping ones joined."""
 
+HEAVIEST_LOCATED = 6
+"""The heaviest quotes looked for in the post as written (overlapping ones join, the rest rank)."""
+
 _IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
@@ -77,21 +82,26 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     written. Each n-gram adds its share to the log-odds
     (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word weighs what its
     n-grams add together and is quoted whole (:data:`WORD_QUOTED_WHOLE`), a longer stretch by
-    its n-grams. The eight heaviest positive quotes are found in the original post (a stretch
+    its n-grams. The heaviest positive quotes (:data:`HEAVIEST_LOCATED`) are found in the original post (a stretch
     that normalizes to them; else quoted as normalized), overlapping stretches are joined, and
     the joined quotes are ranked by the weight they hold. A post where nothing weighs positive
     gets none.
     """
     out: list[list[str]] = []
     for form, written in zip(forms, originals, strict=True):
-        words = (form.lower() if text.lowercase else form).split()
-        whole = [len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for w in words]
+        lowered, words, spans, shares = text.ngrams(form)
+        split = lowered.split()
+        whole = np.array([len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for w in split], dtype=bool)
         weight: dict[str, float] = {}
-        for w, gram, share in text.ngrams(form):
-            quote = words[w] if whole[w] else gram.strip()  # a word's end n-grams carry the padding space
-            if quote:
-                weight[quote] = weight.get(quote, 0.0) + share
-        heaviest = sorted(((v, q) for q, v in weight.items() if v > 0), reverse=True)[:8]
+        if whole.any():  # a short word weighs what its n-grams add together
+            per_word = np.bincount(words, weights=shares, minlength=len(split))
+            for w in np.flatnonzero(whole & (per_word > 0)).tolist():
+                weight[split[w]] = weight.get(split[w], 0.0) + float(per_word[w])
+        for k in np.flatnonzero(~whole[words] & (shares > 0)).tolist() if len(split) else []:
+            gram = lowered[spans[k, 0] : spans[k, 1]]
+            if gram:  # (a padding space alone is no quote)
+                weight[gram] = weight.get(gram, 0.0) + float(shares[k])
+        heaviest = sorted(((v, q) for q, v in weight.items() if v > 0), reverse=True)[:HEAVIEST_LOCATED]
         out.append(_quotes(heaviest, form, str(written), top))
     return out
 

@@ -69,9 +69,20 @@ def _column(h: np.uint64, mask: np.uint64) -> np.int64:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _word_columns(codes: np.ndarray, p: int, q: int, min_n: int, max_n: int, mask: np.uint64, columns: np.ndarray, count: int) -> int:
+def _word_columns(
+    codes: np.ndarray,
+    p: int,
+    q: int,
+    min_n: int,
+    max_n: int,
+    mask: np.uint64,
+    columns: np.ndarray,
+    count: int,
+    spans: np.ndarray,
+) -> int:
     """The columns of the n-grams of the word ``codes[p:q]`` (padded by a space at each end),
-    written from ``columns[count]`` on; returns the count after them."""
+    written from ``columns[count]`` on; returns the count after them. ``spans`` (two columns;
+    no rows: not asked) gets where each n-gram starts and stops in ``codes``, padding left out."""
     padded = q - p + 2
     for start in range(padded):
         h = _FNV_OFFSET
@@ -85,6 +96,9 @@ def _word_columns(codes: np.ndarray, p: int, q: int, min_n: int, max_n: int, mas
             # every n-gram of a size shorter than the padded word; the whole word once
             if size >= min_n and (size < padded or start == 0):
                 columns[count] = _column(h, mask)
+                if spans.shape[0]:
+                    spans[count, 0] = max(p + start - 1, p)
+                    spans[count, 1] = min(p + end - 1, q)
                 count += 1
     if min_n > padded:  # every size is longer than the word: it gives itself once
         h = _FNV_OFFSET
@@ -92,8 +106,38 @@ def _word_columns(codes: np.ndarray, p: int, q: int, min_n: int, max_n: int, mas
             c = 32 if j == 0 or j == padded - 1 else codes[p + j - 1]
             h = (h ^ np.uint64(c)) * _FNV_PRIME
         columns[count] = _column(h, mask)
+        if spans.shape[0]:
+            spans[count, 0] = p
+            spans[count, 1] = q
         count += 1
     return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _occurrences(codes: np.ndarray, space: np.ndarray, min_n: int, max_n: int, n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every n-gram of the text ``codes``: its word's index (among the text's words), where it
+    starts and stops in ``codes`` (its padding spaces left out) and its column."""
+    capacity = max_n * (3 * codes.shape[0] + 2) + 1
+    columns = np.empty(capacity, dtype=np.int64)
+    spans = np.empty((capacity, 2), dtype=np.int64)
+    words = np.empty(capacity, dtype=np.int64)
+    mask = np.uint64(n_features - 1)
+    count = 0
+    word = 0
+    p = 0
+    while p < codes.shape[0]:
+        if codes[p] < space.shape[0] and space[codes[p]]:
+            p += 1
+            continue
+        q = p
+        while q < codes.shape[0] and not (codes[q] < space.shape[0] and space[codes[q]]):
+            q += 1
+        after = _word_columns(codes, p, q, min_n, max_n, mask, columns, count, spans)
+        words[count:after] = word
+        count = after
+        word += 1
+        p = q
+    return words[:count], spans[:count], columns[:count]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -149,6 +193,7 @@ def _tally(
     pool = np.empty(min(max_n * (codes.shape[0] + 2 * n) + 1, 1 << 20), dtype=np.int64)
     words = 0
     pooled = 0
+    no_spans = np.empty((0, 2), dtype=np.int64)
     for i in range(n):
         count = 0
         p = starts[i]
@@ -184,7 +229,7 @@ def _tally(
                     columns[count + j] = pool[s + j]
                 count += word_columns[found]
             else:
-                after = _word_columns(codes, p, q, min_n, max_n, mask, columns, count)
+                after = _word_columns(codes, p, q, min_n, max_n, mask, columns, count, no_spans)
                 if words < word_mask // 2 and pooled + after - count <= pool.shape[0]:
                     word_entry[slot] = words
                     word_hash[words] = h
@@ -326,33 +371,24 @@ class CompiledText:
         )  # fmt: skip
         return log_odds
 
-    def ngrams(self, text: str) -> list[tuple[int, str, float]]:
-        """Every n-gram of ``text`` (padded by a space at a word's ends, as the pipeline makes
-        them), as ``(word, n-gram, share)``: the index of its word in ``text.split()`` and what
-        it adds to the log-odds, its column's coefficient times the column's TF-IDF weight in
-        this text, shared by the n-grams of that column (an n-gram that occurs twice is listed
-        twice, with half each). The shares sum to :meth:`decision` minus the intercept."""
+    def ngrams(self, text: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+        """Every n-gram of ``text`` as the pipeline makes them (word by word), with
+        what it adds to the log-odds: ``(lowered, words, spans, shares)``. ``lowered`` is the
+        text as read (lower-cased if the pipeline does); n-gram ``k`` is
+        ``lowered[spans[k, 0]:spans[k, 1]]`` padded by a space where it starts or ends its
+        word (number ``words[k]`` of ``lowered.split()``); its share is its column's coefficient
+        times the column's TF-IDF weight in this text, shared by the n-grams of that column (an
+        n-gram that occurs twice has half each). The shares sum to :meth:`decision` minus the
+        intercept."""
         lowered = text.lower() if self.lowercase else text
-        grams: list[str] = []
-        words: list[int] = []
-        for w, word in enumerate(lowered.split()):
-            padded = f" {word} "
-            before = len(grams)
-            for size in range(self.min_n, self.max_n + 1):
-                if size >= len(padded):
-                    grams.append(padded)
-                    break
-                grams.extend(padded[k : k + size] for k in range(len(padded) - size + 1))
-            words.extend([w] * (len(grams) - before))
-        if not grams:
-            return []
-        distinct, inverse, counts = np.unique(ngram_columns(grams, self.n_features), return_inverse=True, return_counts=True)
+        codes = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        words, spans, columns = _occurrences(codes, _SPACE, self.min_n, self.max_n, self.n_features)
+        distinct, inverse, counts = np.unique(columns, return_inverse=True, return_counts=True)
         tf = np.log(counts) + 1.0 if self.sublinear else counts.astype(np.float64)
         value = tf * self.idf[distinct]
         if self.l2 and (norm := float(np.sqrt(np.dot(value, value)))) > 0.0:
             value = value / norm
-        share = (value * self.coef[distinct] / counts)[inverse]
-        return list(zip(words, grams, share.tolist(), strict=True))
+        return lowered, words, spans, (value * self.coef[distinct] / counts)[inverse]
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         """The pipeline's probability that each text is spam (``predict_proba(texts)[:, 1]``)."""
