@@ -10,7 +10,8 @@ Why a mixture: ``spamflood synth`` spreads a feed over 30 days, so its size is i
 model fitted on one dense feed learns that a lone link post is an ad (in a dense feed organic
 links sit in news clusters), and flags the lone news shares of a small export; one fitted on a
 sparse feed misses floods in a large one (``models/README.md``). Training on feeds of 4k, 20k
-and 50k posts shows it both, and a 200k feed (:data:`DENSE`) the organic crowds of a dense one.
+and 50k posts shows it both, and feeds of 200k and 1M posts (:data:`DENSE`) the organic crowds
+of dense ones.
 
 Why these corpora: only those whose licence allows shipping a model fitted on them
 (:data:`BUNDLED_CORPORA`); the others (``cn_sms_spam_50k`` and ``youtube_spam_2014_pilot``, no
@@ -66,15 +67,17 @@ SYNTHETIC: tuple[tuple[int, int], ...] = (
 200k and 1M feeds), 11 (the 4k feed of ``tests/test_model_cli.py``), 101-103
 (``benchmarks/quality.py``, the calibration feeds)."""
 
-DENSE: tuple[tuple[int, int, int], ...] = ((20, 200_000, 50_000),)
-"""(seed, posts, rows) of each dense synthetic feed: its features read on all ``posts`` (a feed's
-size is its density), ``rows`` of its posts (a seeded sample) kept as training rows, so it costs
-the fit what a 50k feed does. Why: on a feed four times as dense as the 50k ones, a festival's
-greetings ("新年快乐", "every restaurant is booked tonight") and a disaster's sympathy are
-near-copies from 20-38 accounts within an hour, where no organic post of a 50k feed reaches 14;
-a model that never saw such a crowd organic reads it by the flood features alone, and the
-features-only retrain flagged 7.8 % of the 200k feed's festival greetings (``models/README.md``,
-"The features head on dense feeds")."""
+DENSE: tuple[tuple[int, int, int], ...] = ((20, 200_000, 50_000), (21, 1_000_000, 50_000))
+"""(seed, posts, rows) of each dense synthetic feed, up to the density of the 1M benchmark feed:
+its features read on all ``posts`` (a feed's size is its density), ``rows`` of its posts (a
+seeded sample) kept as training rows, so each costs the fit what a 50k feed does. Why: on a feed
+four times as dense as the 50k ones, a festival's greetings ("新年快乐", "every restaurant is
+booked tonight") and a disaster's sympathy are near-copies from 20-38 accounts within an hour,
+where no organic post of a 50k feed reaches 14, and the crowds grow with the density; a model
+that never saw such a crowd organic reads it by the flood features alone (monotone: more
+accounts, more flood). The features-only retrain without these feeds flagged 7.8 % of a 200k
+feed's festival greetings and 13.9 % of a 500k feed's (``models/README.md``, "The features head
+on dense feeds")."""
 
 BUNDLED_CORPORA: dict[str, tuple[str, ...]] = {
     "sms_spam_uci": ("sms_spam_uci/SMSSpamCollection",),

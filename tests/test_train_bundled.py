@@ -35,10 +35,10 @@ def test_a_sampled_feed_keeps_the_features_its_whole_feed_gives_each_post() -> N
 
 
 def test_the_mixture_reaches_the_benchmark_feeds_density_without_their_seeds() -> None:
-    """The densest training feed is as dense as the 200k benchmark feed, and no held-out seed
+    """The densest training feed is as dense as the 1M benchmark feed, and no held-out seed
     (1: the 200k and 1M feeds, 11: the CLI tests' 4k feed, 101-103: quality.py's) is fitted on."""
     plan = [(seed, posts) for seed, posts in train_bundled.SYNTHETIC] + [(s, p) for s, p, _ in train_bundled.DENSE]
-    assert max(posts for _, posts in plan) >= 200_000
+    assert max(posts for _, posts in plan) >= 1_000_000
     seeds = [seed for seed, _ in plan]
     assert len(set(seeds)) == len(seeds) and not set(seeds) & {1, 11, 101, 102, 103}
     assert all(rows <= posts for _, posts, rows in train_bundled.DENSE)
