@@ -10,7 +10,8 @@ Why a mixture: ``spamflood synth`` spreads a feed over 30 days, so its size is i
 model fitted on one dense feed learns that a lone link post is an ad (in a dense feed organic
 links sit in news clusters), and flags the lone news shares of a small export; one fitted on a
 sparse feed misses floods in a large one (``models/README.md``). Training on feeds of 4k, 20k
-and 50k posts shows it both.
+and 50k posts shows it both, and feeds of 200k and 1M posts (:data:`DENSE`) the organic crowds
+of dense ones.
 
 Why these corpora: only those whose licence allows shipping a model fitted on them
 (:data:`BUNDLED_CORPORA`); the others (``cn_sms_spam_50k`` and ``youtube_spam_2014_pilot``, no
@@ -62,8 +63,21 @@ SYNTHETIC: tuple[tuple[int, int], ...] = (
     (9, 20_000),
     *((seed, 4_000) for seed in (12, 13, 14, 15, 16, 17, 18, 19)),
 )
-"""(seed, posts) of each synthetic feed. Held out, never here: 11 (the 4k feed of
-``tests/test_model_cli.py``), 101-103 (``benchmarks/quality.py``, the calibration feeds)."""
+"""(seed, posts) of each synthetic feed. Held out, never here: 1 (``benchmarks/end_to_end.py``'s
+200k and 1M feeds), 11 (the 4k feed of ``tests/test_model_cli.py``), 101-103
+(``benchmarks/quality.py``, the calibration feeds)."""
+
+DENSE: tuple[tuple[int, int, int], ...] = ((20, 200_000, 50_000), (21, 1_000_000, 50_000))
+"""(seed, posts, rows) of each dense synthetic feed, up to the density of the 1M benchmark feed:
+its features read on all ``posts`` (a feed's size is its density), ``rows`` of its posts (a
+seeded sample) kept as training rows, so each costs the fit what a 50k feed does. Why: on a feed
+four times as dense as the 50k ones, a festival's greetings ("新年快乐", "every restaurant is
+booked tonight") and a disaster's sympathy are near-copies from 20-38 accounts within an hour,
+where no organic post of a 50k feed reaches 14, and the crowds grow with the density; a model
+that never saw such a crowd organic reads it by the flood features alone (monotone: more
+accounts, more flood). The features-only retrain without these feeds flagged 7.8 % of a 200k
+feed's festival greetings and 13.9 % of a 500k feed's (``models/README.md``, "The features head
+on dense feeds")."""
 
 BUNDLED_CORPORA: dict[str, tuple[str, ...]] = {
     "sms_spam_uci": ("sms_spam_uci/SMSSpamCollection",),
@@ -101,11 +115,16 @@ def model(seed: int = 0, text: bool = False) -> FloodModel:
     return FloodModel(text=text, context_dropout=0.3, random_state=seed)
 
 
-def synthetic(detector: Detector, seed: int, posts: int) -> LabelledFeatures:
+def synthetic(detector: Detector, seed: int, posts: int, rows: int | None = None) -> LabelledFeatures:
+    """The labelled features of the synthetic feed (``seed``, ``posts``), read on the whole feed;
+    with ``rows``, that many of its posts (drawn by ``seed``, kept in feed order)."""
     with tempfile.TemporaryDirectory() as tmp:
         feed, truth = Path(tmp) / "feed.jsonl", Path(tmp) / "truth.jsonl"
         synth_write(feed, truth, posts=posts, seed=seed)
-        return _labelled_features(detector, str(feed), label_field="labels", truth=read_truth(truth, "labels"))
+        part = _labelled_features(detector, str(feed), label_field="labels", truth=read_truth(truth, "labels"))
+    if rows is None or rows >= len(part.y):
+        return part
+    return part.take(np.sort(np.random.default_rng(seed).choice(len(part.y), size=rows, replace=False)))
 
 
 def real(detector: Detector, name: str, data: Path) -> tuple[LabelledFeatures, int, int]:
@@ -158,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.process_time()
     detector = Detector(n_jobs=args.jobs)
     feeds, corpora, sizes = [], {}, {}
-    for seed, posts in SYNTHETIC:
-        feeds.append(synthetic(detector, seed, posts))
-        print(f"synthetic seed {seed}: {posts:,} posts, {int(feeds[-1].y.sum()):,} spam", flush=True)
+    plan = [(seed, posts, None) for seed, posts in SYNTHETIC] + list(DENSE)
+    for seed, posts, rows in plan:
+        feeds.append(synthetic(detector, seed, posts, rows))
+        print(f"synthetic seed {seed}: {posts:,} posts, {len(feeds[-1].y):,} rows, {int(feeds[-1].y.sum()):,} spam", flush=True)
     for name in BUNDLED_CORPORA:
         corpora[name], *sizes[name] = real(detector, name, args.data)
         print(f"{name}: {len(corpora[name].y):,} rows, {int(corpora[name].y.sum()):,} spam", flush=True)
@@ -185,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     training = {
         "command": "python benchmarks/train_bundled.py " + shlex.join(sys.argv[1:] if argv is None else argv),
         "threads": "one OpenMP thread for every fit (threadpoolctl): HistGradientBoosting's bytes depend on the thread count",
-        "synthetic": [{"seed": s, "posts": p, "rows": len(f.y), "spam": int(f.y.sum())} for (s, p), f in zip(SYNTHETIC, feeds, strict=True)],
+        "synthetic": [{"seed": s, "posts": p, "rows": len(f.y), "spam": int(f.y.sum())} for (s, p, _), f in zip(plan, feeds, strict=True)],
         "corpora": [
             {
                 "name": name,
