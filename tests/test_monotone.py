@@ -1,7 +1,7 @@
 """Flood evidence is monotone: more accounts sharing a near-duplicate never lower a post's score.
 
 The features the registry marks ``monotone = 1`` (counts of accounts or copies sharing one text
-or template) constrain every head of :class:`~spamflood.model.FloodModel`; the cluster stage
+or template, and a contact handle spelled to dodge filters) constrain every head of :class:`~spamflood.model.FloodModel`; the cluster stage
 counts a cluster's accounts over its whole life as well as within one window, and neither the
 span nor ``BATCH_ACCOUNTS_ACCOUNTS`` (missing outside a cluster) is a model input: how tight
 a cluster is reaches the model as the share of its accounts inside its peak window, which an
@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from spamflood import Detector
@@ -98,6 +99,24 @@ def test_a_platt_calibration_that_would_reverse_the_order_is_held_flat(seed: int
     y = np.r_[0, 1, rng.integers(0, 2, rows - 2)]
     fitted = FloodModel(features=list(X), calibration="sigmoid", max_iter=20, random_state=seed).fit(X, y)
     ladder = {"MASS_SHARE_CLUSTER_SIZE": np.arange(6.0), "SOFT_AD_PRICE": np.full(6, 0.5)}
+    assert np.all(np.diff(fitted.predict_proba(ladder)[:, 1]) >= 0)
+
+
+def test_a_handle_spelled_to_dodge_filters_never_lowers_the_score_where_training_saw_it_on_ham() -> None:
+    """Outside the spam that hides from filters, evasion shows on a few ham rows (a WeChat
+    article link, 'q群'): fitted on such rows, an unconstrained booster reads it as innocence,
+    and a held-out corpus whose spam spells its handles so scored below plain contact posts."""
+    rng = np.random.default_rng(0)
+    rows = 600
+    contact = rng.integers(0, 3, rows).astype(float)
+    y = ((contact > 0) & (rng.random(rows) < 0.8)).astype(int)
+    evasion = np.zeros(rows)
+    evasion[np.flatnonzero((y == 0) & (contact > 0))[:40]] = 1.0  # only ham, and only with a contact
+    X = {"SOFT_AD_CONTACT": contact, "SOFT_AD_EVASION": evasion}
+    ladder = {"SOFT_AD_CONTACT": np.full(3, 1.0), "SOFT_AD_EVASION": np.arange(3.0)}
+    free = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(np.column_stack(list(X.values())), y)
+    assert np.diff(free.predict_proba(np.column_stack(list(ladder.values())))[:, 1])[0] < 0  # what the rows teach
+    fitted = FloodModel(features=list(X), calibration="sigmoid", max_iter=30, random_state=0).fit(X, y)
     assert np.all(np.diff(fitted.predict_proba(ladder)[:, 1]) >= 0)
 
 
