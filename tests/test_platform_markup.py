@@ -2,7 +2,8 @@
 
 Exports carry the platform's own wrapping: Twitter's ``t.co`` short link on every link, Weibo's
 HTML (``<a href=...>网页链接</a>``, mentions as ``<a href="/n/name">@name</a>``, emoticons as
-``<img src=...>``), retweet prefixes, and news quoting a sum of money. None of them fires a
+``<img src=...>``), retweet prefixes, WeChat's article links (``mp.weixin.qq.com``: the app's
+name in a host is no handle), and news quoting a sum of money. None of them fires a
 label by itself; the same markup around an ad leaves the ad's label standing. Checked through
 the library's :class:`~spamflood.Detector` and through the command line in a subprocess.
 """
@@ -39,6 +40,9 @@ PLAIN = {
     "weibo-repost-of-news": f'转发微博 //<a href="/n/人民日报">@人民日报</a>:【某公司违规排污被罚款5万元】{WEB_LINK}',
     "news-single-fine": "某企业因违规排污被罚款5万元，责令限期整改。",
     "news-fine-and-gains": "市场监管局通报：某超市销售过期食品，罚款5万元，没收违法所得1200元。 http://t.cn/A6abcdE1",
+    "wechat-article": "这篇文章写得很透彻 https://mp.weixin.qq.com/s/AbCdEf1234567890",
+    "wechat-article-bare": "转一篇文章 mp.weixin.qq.com/s?__biz=MzA3ODQ2&mid=2650 值得一读",
+    "wechat-site": "Read the statement on wechat.com/en/ about the outage",
 }
 AD = f"限时特价¥99，加V抢购 {WEB_LINK}"  # the same markup around an ad
 
@@ -84,6 +88,20 @@ def test_markup_around_an_ad_keeps_its_label_and_quotes_the_shown_link(scored: d
 def test_a_posted_link_counts_once_and_markup_not_at_all(text: str, links: int) -> None:
     ev = evaluate([text])
     assert ev.values[0, ev.names.index("SOFT_AD_LINK")] == links
+
+
+@pytest.mark.parametrize(
+    ("text", "handles"),
+    [
+        pytest.param("https://mp.weixin.qq.com/s/AbCdEf1234567890", 0, id="wechat-article-link"),
+        pytest.param("mp.weixin.qq.com/s?__biz=MzA3ODQ2", 0, id="bare-wechat-host"),
+        pytest.param("加我weixin: abc123 详聊", 1, id="weixin-as-handle"),
+        pytest.param("wechat me at abc123 for the price list", 1, id="wechat-as-handle"),
+    ],
+)
+def test_a_messaging_apps_name_is_a_handle_but_not_inside_its_host_name(text: str, handles: int) -> None:
+    ev = evaluate([text])
+    assert ev.values[0, ev.names.index("SOFT_AD_CONTACT")] == handles
 
 
 def _entry_points() -> list[list[str]]:

@@ -216,6 +216,16 @@ def _cta() -> Patterns:
     )
 
 
+def _app_names() -> tuple[Patterns, Patterns]:
+    """The messaging apps' names as a handle ("加我weixin: abc123", "wechat me"), not as part of
+    a host name: WeChat's own article links (``mp.weixin.qq.com/s/...``) are how its posts are
+    shared, platform markup rather than a contact."""
+    def name(word: str) -> Patterns:
+        return _alts(r"(?<![a-z0-9./\-])" + word + r"(?![a-z.\-])")  # an id may follow: wechat888
+
+    return name("weixin"), name("wechat")
+
+
 def _markup() -> Cover:
     """A platform's HTML tags (Weibo's ``<a href=...>``, its emoticons' ``<img src=...>``) are
     markup, not what the author wrote: a link, number or address inside a tag is hidden. A
@@ -240,6 +250,8 @@ PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_bank_account": _bank_account,
     "soft_ad_email": _email,
     "soft_ad_urgency_pattern": _urgency,
+    "soft_ad_evasion_pattern": lambda: _app_names()[0],
+    "soft_ad_contact_pattern": lambda: _app_names()[1],
 }
 
 # feature -> the lists and patterns it counts
@@ -247,9 +259,11 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "SOFT_AD_PRICE": ("soft_ad_price",),
     "SOFT_AD_DISCOUNT": ("soft_ad_discount", "soft_ad_discount_pattern"),
     "SOFT_AD_LINK": ("soft_ad_link",),
-    "SOFT_AD_CONTACT": ("soft_ad_contact", "soft_ad_evasion", "soft_ad_phone", "soft_ad_email"),
+    "SOFT_AD_CONTACT": (
+        "soft_ad_contact", "soft_ad_contact_pattern", "soft_ad_evasion", "soft_ad_evasion_pattern", "soft_ad_phone", "soft_ad_email",
+    ),
     "SOFT_AD_PAY_ACCOUNT": ("soft_ad_bank_account",),
-    "SOFT_AD_EVASION": ("soft_ad_evasion",),
+    "SOFT_AD_EVASION": ("soft_ad_evasion", "soft_ad_evasion_pattern"),
     "SOFT_AD_CTA": ("soft_ad_cta", "soft_ad_cta_pattern"),
     "SOFT_AD_CUSTOMER": ("soft_ad_customer",),
     "SOFT_AD_SELLER": ("soft_ad_seller",),
@@ -288,6 +302,8 @@ _WHAT = {
     "soft_ad_link": "link",
     "soft_ad_contact": "contact handle",
     "soft_ad_evasion": "disguised handle",
+    "soft_ad_evasion_pattern": "disguised handle",
+    "soft_ad_contact_pattern": "contact handle",
     "soft_ad_phone": "phone/QQ number",
     "soft_ad_email": "e-mail address",
     "soft_ad_bank_account": "bank account",
@@ -444,7 +460,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             continue
         found = [_widen(text, m) for m in matches if m.source in srcs]
         if name == "SOFT_AD_CONTACT" and "SOFT_AD_EVASION" in features:
-            found = [m for m in found if m.source != "soft_ad_evasion"]
+            found = [m for m in found if m.source not in SOURCES["SOFT_AD_EVASION"]]
         if not found:
             continue
         found = _outermost(found)
