@@ -3,8 +3,10 @@ licence allows it, by one command that rebuilds it byte for byte.
 
     OMP_NUM_THREADS=1 python benchmarks/train_bundled.py --loco -o models/spamflood-default.joblib
 
-``models/README.md`` ("The mixed retrain") has its figures beside the file it replaced; the
-default output is under ``build/``, so a trial run does not overwrite the bundled file.
+The model reads the named features and the text (a hashed character n-gram part, blended in
+log-odds: :class:`~spamflood.model.FloodModel`, ``text=True``); ``--no-text`` fits the features
+alone. ``models/README.md`` has its figures beside the files it replaced; the default output is
+under ``build/``, so a trial run does not overwrite the bundled file.
 
 Why a mixture: ``spamflood synth`` spreads a feed over 30 days, so its size is its density. A
 model fitted on one dense feed learns that a lone link post is an ad (in a dense feed organic
@@ -109,9 +111,9 @@ LABEL_HEADS = (
 ``fan_farming``) add their rule strength instead, and a head more costs every post scored."""
 
 
-def model(seed: int = 0, text: bool = False) -> FloodModel:
-    """The bundled model's settings (those of ``spamflood train --text off``; ``text``: with
-    the hashed character n-gram text model, a candidate)."""
+def model(seed: int = 0, text: bool = True) -> FloodModel:
+    """The bundled model's settings (those of ``spamflood train --text on``: the named features
+    and the hashed character n-gram text part, blended; ``text=False``: the features alone)."""
     return FloodModel(text=text, context_dropout=0.3, random_state=seed)
 
 
@@ -170,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--jobs", type=int, default=2, help="detector processes for the features (the bytes do not depend on it)")
     parser.add_argument("--loco", action="store_true", help="also record leave-one-corpus-out figures for each bundled corpus")
-    parser.add_argument("--text", action="store_true", help="fit the text model too (a candidate; the bundled file has none)")
+    parser.add_argument(
+        "--no-text", dest="text", action="store_false",
+        help="the named features only, without the text part (the files bundled before 2026-12-06's text part)",
+    )
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
