@@ -380,7 +380,9 @@ def test_the_bundled_model_loads_without_trust_and_matches_its_manifest():
     corpora = {c["name"]: c for c in manifest["training"]["corpora"]}
     assert set(corpora) == {"sms_spam_uci", "cn_qq_group_ads", "ig_scam_comments", "cn_app_post_spam"}  # licensed only
     assert set(manifest["metrics"]["leave_one_corpus_out"]) == set(corpora)
-    assert [feed["posts"] for feed in manifest["training"]["synthetic"]] == [50_000] * 2 + [20_000] * 2 + [4_000] * 8
+    synthetic = [(feed["posts"], feed["rows"]) for feed in manifest["training"]["synthetic"]]
+    assert synthetic == [(50_000, 50_000)] * 2 + [(20_000, 20_000)] * 2 + [(4_000, 4_000)] * 8 + [(200_000, 50_000), (1_000_000, 50_000)]
+    assert manifest["training"]["text_model"] is True and loaded.model.text  # the text part, blended
     assert set(loaded.model.label_names_) >= {"mass_share", "soft_ad"}
 
 
