@@ -3,6 +3,8 @@ time, and over a feed scored in blocks on several threads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,18 @@ def _rows(model: FloodModel, n: int, seed: int) -> dict[str, np.ndarray]:
     for j, name in enumerate(names):
         pool = np.array(edges[j] + [np.nan, np.inf, -np.inf, 0.0, 1.0, 2.0, 3.0, 7.0, 50.0, 0.5, -1.0])
         out[name] = rng.choice(pool, size=n)
+    if model.text:  # and texts for its text part: ad words, ordinary words, emoji, none
+        pieces = np.array(["加微信", "领取", "free", "gift", "今天", "天气", "lunch", "vx123", "🔥", "sold out", "¥99"])
+        out["text"] = np.array([" ".join(rng.choice(pieces, size=rng.integers(0, 8)).tolist()) for _ in range(n)], dtype=object)
     return out
+
+
+def _same(model: FloodModel) -> Callable[[np.ndarray, np.ndarray], bool]:
+    """Bit for bit where the trees decide; a blended text part's probability is the pipeline's
+    to rounding (``tests/test_text_kernel.py``), and the blend passes that on."""
+    if not model.text:
+        return np.array_equal
+    return lambda a, b: bool(np.allclose(a, b, rtol=0, atol=1e-12))
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +50,12 @@ def bundled() -> FloodModel:
 
 @pytest.mark.parametrize("floor", [0.0, 0.25, np.inf])
 def test_the_bundled_models_compiled_trees_give_its_scores_bit_for_bit(bundled: FloodModel, floor: float) -> None:
-    """Bit for bit where the trees decide; a blended text part's probability is the pipeline's
-    to rounding (``tests/test_text_kernel.py``), and the blend passes that on."""
-    X: dict[str, object] = dict(_rows(bundled, 3000, seed=1))
-    if bundled.text:
-        pieces = np.array(["加微信", "领取", "free", "gift", "今天", "天气", "lunch", "vx123", "🔥", "sold out", "¥99"])
-        rng = np.random.default_rng(2)
-        X["text"] = [" ".join(rng.choice(pieces, size=rng.integers(0, 8)).tolist()) for _ in range(3000)]
+    X = _rows(bundled, 3000, seed=1)
     compiled = compile_model(bundled)
     assert compiled is not None
     want_score, want_heads = bundled.score_all(X, label_floor=floor)
     score, heads = compiled.score_all(X, label_floor=floor)
-    same = np.array_equal if not bundled.text else lambda a, b: np.allclose(a, b, rtol=0, atol=1e-12)
+    same = _same(bundled)
     assert same(score, want_score)
     assert set(heads) == set(want_heads)
     for label in want_heads:  # the label heads read the named features alone: bit for bit
@@ -71,11 +78,12 @@ def test_rows_scored_in_blocks_on_threads_give_the_scores_of_one_pass(bundled: F
     X = _rows(bundled, 3000, seed=2)
     compiled = compile_model(bundled)
     assert compiled is not None
-    want_score, want_heads = bundled.score_all(X, label_floor=0.25)
+    one_pass = compiled.score_all(X, label_floor=0.25, block_rows=len(X["text" if bundled.text else next(iter(X))]))
     score, heads = compiled.score_all(X, label_floor=0.25, block_rows=block_rows)
-    assert np.array_equal(score, want_score)
-    for label in want_heads:
-        assert np.array_equal(heads[label], want_heads[label]), label
+    assert np.array_equal(score, one_pass[0])
+    assert _same(bundled)(score, bundled.score_all(X, label_floor=0.25)[0])
+    for label in one_pass[1]:
+        assert np.array_equal(heads[label], one_pass[1][label]), label
 
 
 @pytest.mark.parametrize("block_rows", [7, 8192])
@@ -116,7 +124,7 @@ def test_compiled_contributions_are_the_models_bit_for_bit(bundled: FloodModel) 
     got = compiled.contributions(X, groups)
     assert set(got) == set(want) and len(want) >= 5
     for group in want:
-        assert np.array_equal(got[group], want[group]), group
+        assert _same(bundled)(got[group], want[group]), group
 
 
 def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_scores() -> None:
