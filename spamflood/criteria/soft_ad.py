@@ -221,7 +221,9 @@ def _app_names() -> tuple[Patterns, Patterns]:
     a host name: WeChat's own article links (``mp.weixin.qq.com/s/...``) are how its posts are
     shared, platform markup rather than a contact."""
     def name(word: str) -> Patterns:
-        return _alts(r"(?<![a-z0-9./\-])" + word + r"(?![a-z.\-])")  # an id may follow: wechat888
+        # the word first, its left edge checked behind it: a pattern that starts with the word
+        # is searched for as a literal (a leading look-behind made each cost 0.6 us a post)
+        return _alts(word + r"(?<![a-z0-9./\-]" + word + r")(?![a-z.\-])")  # an id may follow: wechat888
 
     return name("weixin"), name("wechat")
 
