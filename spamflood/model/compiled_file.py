@@ -115,5 +115,5 @@ def read_trees(data: bytes, source: str) -> CompiledModel:
             list(header["names"]), arrays["empty"], heads, list(header["labels"]), reference,
             None if text is None else _text_part(text, arrays), None if text is None else text["weight"],
         )
-    except (KeyError, TypeError, ValueError) as exc:  # a truncated or edited file
+    except (KeyError, TypeError, ValueError, IndexError) as exc:  # a truncated or edited file
         raise ModelError(f"{source} could not be read: {exc}") from None
