@@ -53,14 +53,23 @@ RESULTS = HERE / "results"
 
 
 def generated_feed(posts: int, seed: int) -> Path:
-    """A cached synthetic feed of ``posts`` posts (generated once per size and seed)."""
+    """A cached synthetic feed of ``posts`` posts, generated once per size, seed and generator:
+    a file the generator of today would not write (its sources changed since, as the news
+    shares did on 2026-12-06) is written again, not measured as if it were today's."""
+    import spamflood
     from spamflood import synth
+    from spamflood._cache import key_of
 
+    package = Path(spamflood.__file__).parent
+    sources = sorted([*(package / "synth").rglob("*.py"), *(package / "data" / "synth").rglob("*")])
+    generator = key_of(path for path in sources if path.is_file())
     RESULTS.mkdir(exist_ok=True)
     feed = RESULTS / f"feed_{posts}_{seed}.jsonl"
-    if not feed.exists():
+    stamp = feed.with_suffix(".generator")
+    if not feed.exists() or not stamp.exists() or stamp.read_text().strip() != generator:
         started = time.perf_counter()
         synth.write(feed, RESULTS / f"truth_{posts}_{seed}.jsonl", posts=posts, seed=seed)
+        stamp.write_text(generator + "\n")
         print(f"generated {posts:,} posts in {time.perf_counter() - started:.1f} s -> {feed}")
     return feed
 
