@@ -216,16 +216,13 @@ def _cta() -> Patterns:
     )
 
 
-def _app_names() -> tuple[Patterns, Patterns]:
-    """The messaging apps' names as a handle ("加我weixin: abc123", "wechat me"), not as part of
-    a host name: WeChat's own article links (``mp.weixin.qq.com/s/...``) are how its posts are
-    shared, platform markup rather than a contact."""
-    def name(word: str) -> Patterns:
-        # the word first, its left edge checked behind it: a pattern that starts with the word
-        # is searched for as a literal (a leading look-behind made each cost 0.6 us a post)
-        return _alts(word + r"(?<![a-z0-9./\-]" + word + r")(?![a-z.\-])")  # an id may follow: wechat888
-
-    return name("weixin"), name("wechat")
+def _app_name(word: str) -> Patterns:
+    """A messaging app's name as a handle ("加我weixin: abc123", "wechat me"), not as part of a
+    host name: WeChat's own article links (``mp.weixin.qq.com/s/...``) are how its posts are
+    shared, platform markup rather than a contact. The word comes first and its left edge is
+    checked behind it, so the engine searches for the word as a literal; an id may follow
+    (wechat888)."""
+    return _alts(word + r"(?<![a-z0-9./\-]" + word + r")(?![a-z.\-])")
 
 
 def _markup() -> Cover:
@@ -252,8 +249,8 @@ PATTERNS: dict[str, Callable[[], Patterns | Router | Cover]] = {
     "soft_ad_bank_account": _bank_account,
     "soft_ad_email": _email,
     "soft_ad_urgency_pattern": _urgency,
-    "soft_ad_evasion_pattern": lambda: _app_names()[0],
-    "soft_ad_contact_pattern": lambda: _app_names()[1],
+    "soft_ad_evasion_pattern": lambda: _app_name("weixin"),
+    "soft_ad_contact_pattern": lambda: _app_name("wechat"),
 }
 
 # feature -> the lists and patterns it counts

@@ -41,7 +41,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["WHITESPACE", "CompiledText", "compile_text", "count_ngrams", "ngram_columns", "text_codes"]
+__all__ = ["WHITESPACE", "CompiledText", "compile_text", "count_ngrams", "ngram_columns"]
 
 WHITESPACE: tuple[int, ...] = tuple(c for c in range(0x3001) if chr(c).isspace())
 """Code points ``str.split()`` splits on (``str.isspace``; none above U+3000: a test checks
@@ -69,6 +69,12 @@ def _column(h: np.uint64, mask: np.uint64) -> np.int64:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _is_space(c: int, space: np.ndarray) -> bool:
+    """Whether code point ``c`` is one ``str.split()`` splits on (``space``: :data:`_SPACE`)."""
+    return c < space.shape[0] and space[c]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _word_columns(
     codes: np.ndarray,
     p: int,
@@ -93,23 +99,15 @@ def _word_columns(
             j = end - 1
             c = 32 if j == 0 or j == padded - 1 else codes[p + j - 1]
             h = (h ^ np.uint64(c)) * _FNV_PRIME
-            # every n-gram of a size shorter than the padded word; the whole word once
-            if size >= min_n and (size < padded or start == 0):
+            # every n-gram of a size shorter than the padded word; the whole word once, also
+            # when every size in the range is longer than it
+            whole = start == 0 and size == padded
+            if (size >= min_n and size < padded) or whole:
                 columns[count] = _column(h, mask)
                 if spans.shape[0]:
                     spans[count, 0] = max(p + start - 1, p)
                     spans[count, 1] = min(p + end - 1, q)
                 count += 1
-    if min_n > padded:  # every size is longer than the word: it gives itself once
-        h = _FNV_OFFSET
-        for j in range(padded):
-            c = 32 if j == 0 or j == padded - 1 else codes[p + j - 1]
-            h = (h ^ np.uint64(c)) * _FNV_PRIME
-        columns[count] = _column(h, mask)
-        if spans.shape[0]:
-            spans[count, 0] = p
-            spans[count, 1] = q
-        count += 1
     return count
 
 
@@ -126,11 +124,11 @@ def _occurrences(codes: np.ndarray, space: np.ndarray, min_n: int, max_n: int, n
     word = 0
     p = 0
     while p < codes.shape[0]:
-        if codes[p] < space.shape[0] and space[codes[p]]:
+        if _is_space(codes[p], space):
             p += 1
             continue
         q = p
-        while q < codes.shape[0] and not (codes[q] < space.shape[0] and space[codes[q]]):
+        while q < codes.shape[0] and not _is_space(codes[q], space):
             q += 1
         after = _word_columns(codes, p, q, min_n, max_n, mask, columns, count, spans)
         words[count:after] = word
@@ -199,12 +197,11 @@ def _tally(
         p = starts[i]
         stop = stops[i]
         while p < stop:
-            c = codes[p]
-            if c < space.shape[0] and space[c]:
+            if _is_space(codes[p], space):
                 p += 1
                 continue
             q = p
-            while q < stop and not (codes[q] < space.shape[0] and space[codes[q]]):
+            while q < stop and not _is_space(codes[q], space):
                 q += 1
             length = q - p
             h = _FNV_OFFSET  # the word's own hash, to find it in the word table
@@ -312,14 +309,14 @@ def _gram_columns(codes: np.ndarray, starts: np.ndarray, stops: np.ndarray, n_fe
 
 def ngram_columns(grams: Sequence[str], n_features: int) -> np.ndarray:
     """The column each n-gram (a string, padding spaces included) is counted in."""
-    codes, starts, stops = text_codes(list(grams), lowercase=False)
+    codes, starts, stops = _text_codes(list(grams), lowercase=False)
     return _gram_columns(codes, starts, stops, n_features)
 
 
 def count_ngrams(texts: Sequence[str], ngram_range: tuple[int, int], n_features: int, lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each text's n-gram counts per column as a CSR matrix's ``(data, indices, indptr)``
     (what :class:`~spamflood.model.ngrams.HashedNgrams` returns)."""
-    codes, starts, stops = text_codes(list(texts), lowercase)
+    codes, starts, stops = _text_codes(list(texts), lowercase)
     empty = np.empty((0, 2))
     _, indptr, indices, data = _tally(
         codes, starts, stops, _SPACE, ngram_range[0], ngram_range[1], n_features, False, False, empty, 0.0, True
@@ -364,7 +361,7 @@ class CompiledText:
         return np.fromiter(map(memo.__getitem__, texts), dtype=np.float64, count=len(texts))
 
     def _decision(self, texts: list[str]) -> np.ndarray:
-        codes, starts, stops = text_codes(texts, self.lowercase)
+        codes, starts, stops = _text_codes(texts, self.lowercase)
         log_odds, _, _, _ = _tally(
             codes, starts, stops, _SPACE, self.min_n, self.max_n, self.n_features,
             self.sublinear, self.l2, self.weights, self.intercept, False,
@@ -397,7 +394,7 @@ class CompiledText:
         return np.asarray(expit(self.decision(texts)), dtype=np.float64)
 
 
-def text_codes(texts: list[str], lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _text_codes(texts: list[str], lowercase: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The texts (lower-cased by ``str.lower`` if asked) as one UTF-32 array, and where each
     starts and stops in it. Joined by newlines and lower-cased in one call: a newline is
     neither cased nor case-ignorable, so a final sigma reads as in its own text; a text whose
