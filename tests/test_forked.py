@@ -92,3 +92,54 @@ def test_without_fork_the_call_runs_when_its_result_is_asked_for():
     assert calls == []
     assert here.result() == 1 and here.result() == 1 and calls == [1]
     here.close()
+
+
+def _two_steps(n: int):
+    table = _table(n, scale=1.0)
+    yield {"values": table["values"], "fired": table["fired"]}  # what a score reads, first
+    yield table["sentences"]
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_call_in_steps_gives_each_value_in_order_forked_or_not(fork):
+    if fork and not hasattr(os, "fork"):
+        pytest.skip("this platform does not fork")
+    steps = Forked(_two_steps, 50_000, fork=fork, steps=True)
+    first = steps.next()
+    assert np.array_equal(first["values"], np.arange(50_000, dtype=np.float64))
+    assert int(first["fired"].sum()) == 24_999
+    sentences = steps.next()
+    assert len(sentences) == 7143 and sentences[7] == "post 7"
+    steps.close()
+
+
+@needs_fork
+def test_a_failing_later_step_raises_at_that_step_after_the_earlier_values():
+    def steps():
+        yield "features"
+        raise ValueError("field 'author' of line 3: empty")
+
+    forked = Forked(steps, steps=True)
+    assert forked.next() == "features"
+    with pytest.raises(ValueError, match="field 'author' of line 3: empty"):
+        forked.next()
+    forked.close()
+
+
+@needs_fork
+def test_closing_after_a_first_step_stops_a_child_still_making_the_next():
+    import time
+
+    def steps():
+        yield 1
+        time.sleep(60)
+        yield 2
+
+    forked = Forked(steps, steps=True)
+    pid = forked._pid
+    assert forked.next() == 1
+    started = time.perf_counter()
+    forked.close()
+    assert time.perf_counter() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
