@@ -68,3 +68,22 @@ def test_a_quote_is_always_a_piece_of_the_original_text(before: str, word: str, 
     assert quoted == target or quoted in text
     if quoted in text:
         assert normalize(quoted) == target or target in normalize(quoted)
+
+
+_SPACED_ALPHABET = st.sampled_from(list("ab.A_ 1-/\u2764\u00a0加V信") + ["\u200b", "ß"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(_SPACED_ALPHABET, max_size=24), target=st.text(_SPACED_ALPHABET, min_size=1, max_size=5))
+def test_a_spaced_out_match_is_where_the_lazy_regex_finds_it(text: str, target: str) -> None:
+    import re
+
+    from spamflood.criteria.quotes import _spaced
+
+    pattern = re.compile(r"[\W_]*?".join(map(re.escape, target)))
+    assert _spaced(text, target) == [m.span() for m in pattern.finditer(text)]
+
+
+def test_a_match_spaced_out_by_emoji_and_dots_is_quoted_with_them() -> None:
+    assert original("加 V ❤ 信 now", "加v信 now", 0, 3) == "加 V ❤ 信"
+    assert original("see bit . ly/x", "see bit.ly/x", 4, 12) == "bit . ly/x"

@@ -20,14 +20,14 @@ its matching form, as before.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 __all__ = ["original"]
 
-_GAP = r"[\W_]*?"
-"""What normalization may have removed between two characters of a match: spaces, punctuation,
-symbols, emoji, invisible characters."""
+def _gap(ch: str) -> bool:
+    """Whether normalization may have removed ``ch`` between two characters of a match: a
+    space, punctuation, a symbol, an emoji, an invisible character (``[\\W_]`` in ``re``)."""
+    return ch == "_" or not ch.isalnum()
 
 
 def _fold_one(ch: str) -> str:
@@ -63,10 +63,46 @@ def _folded(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
-@lru_cache(maxsize=4096)  # kept here: the re module's own cache is shared, and other patterns churn it
-def _spaced(target: str) -> re.Pattern[str]:
-    """``target``'s characters in order, with whatever normalization removes allowed between them."""
-    return re.compile(_GAP.join(map(re.escape, target)))
+def _spaced(text: str, target: str) -> list[tuple[int, int]]:
+    """Where ``target``'s characters occur in ``text`` in order, with only removable characters
+    (:func:`_gap`) between them: each occurrence's ``(start, end)``, left to right and not
+    overlapping, the first of each start with the fewest characters skipped first (what
+    ``re.finditer`` gives for the characters joined by ``[\\W_]*?``, without compiling a
+    pattern per target)."""
+    out: list[tuple[int, int]] = []
+    at = text.find(target[0])
+    while at >= 0:
+        end = _spaced_end(text, target, at)
+        if end is None:
+            at = text.find(target[0], at + 1)
+        else:
+            out.append((at, end))
+            at = text.find(target[0], end)
+    return out
+
+
+def _spaced_end(text: str, target: str, start: int) -> int | None:
+    """The end of ``target`` spaced out in ``text`` from ``start`` (``text[start]`` is its first
+    character), or ``None``. A depth-first search over (characters matched, position) that
+    tries the next character before skipping one more, as a lazy regex backtracks; a state
+    seen before has failed already."""
+    size, width = len(text), len(target)
+    pending = [(1, start + 1)]
+    seen: set[tuple[int, int]] = set()
+    while pending:
+        state = pending.pop()
+        matched, at = state
+        if matched == width:
+            return at
+        if at >= size or state in seen:
+            continue
+        seen.add(state)
+        ch = text[at]
+        if _gap(ch):
+            pending.append((matched, at + 1))  # skipped: tried after the match below
+        if ch == target[matched]:
+            pending.append((matched + 1, at + 1))
+    return None
 
 
 def _starts(text: str, target: str, stop: int | None = None) -> list[int]:
@@ -94,8 +130,8 @@ def original(text: str, normal: str, start: int, end: int) -> str:
     if found:
         at = found[min(max(rank, 0), len(found) - 1)]
         return text[at : at + len(target)]
-    spaced = list(_spaced(target).finditer(folded))
+    spaced = _spaced(folded, target)
     if spaced:
-        m = spaced[min(max(rank, 0), len(spaced) - 1)]
-        return text[m.start() : m.end()]
+        begin, end = spaced[min(max(rank, 0), len(spaced) - 1)]
+        return text[begin:end]
     return target
