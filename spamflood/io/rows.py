@@ -526,7 +526,15 @@ def _optional_identifiers(column: list[Any]) -> list[Any] | None:
     kinds = set(map(type, column))
     if kinds == {type(None)}:
         return column
-    return _identifiers(column) if kinds == {str} and all(column) else None
+    if kinds == {str}:
+        return _identifiers(column) if all(column) else None
+    if kinds != {str, type(None)}:
+        return None
+    present = _identifiers([v for v in column if v is not None])  # (a repost column: mostly None)
+    if present is None:
+        return None
+    given = iter(present)
+    return [None if v is None else next(given) for v in column]
 
 
 def _missing(value: Any) -> bool:
