@@ -134,6 +134,17 @@ class Detector:
         self.model = model
         self.model_manifest: dict[str, Any] = {}
         self._compiled_text: tuple[Any, Any] | None = None  # (model, its compiled text part): compiled once per model
+        self._decider: Decider | None = None  # kept while the rules, model and threshold are the same
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_compiled_text"] = state["_decider"] = None  # compiled again where it is unpickled
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("_compiled_text", None)
+        state.setdefault("_decider", None)
+        self.__dict__.update(state)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *, trusted: bool = False, **params: Any) -> Detector:
@@ -361,8 +372,13 @@ class Detector:
     @property
     def decider(self) -> Decider:
         """The decision step (:mod:`spamflood.decision`) with this detector's rules and model
-        (the model only with criteria on: it reads every criteria feature)."""
-        return Decider(self.rules, self.model if self.criteria else None, self.threshold)
+        (the model only with criteria on: it reads every criteria feature). The same one while
+        they are the same, so that the model is compiled once, not at every call."""
+        model = self.model if self.criteria else None
+        held = self._decider
+        if held is None or held.scorer is not self.rules or held.model is not model or held.threshold != self.threshold:
+            held = self._decider = Decider(self.rules, model, self.threshold)
+        return held
 
     def decide(
         self,

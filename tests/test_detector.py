@@ -109,6 +109,21 @@ def test_same_input_same_output():
     assert a.records() == b.records()
 
 
+def test_a_detector_keeps_its_decision_step_until_its_rules_model_or_threshold_change():
+    import pickle
+
+    detector = Detector.load()
+    decider = detector.decider
+    assert detector.decider is decider  # the model is compiled once, not at every decide()
+    detector.threshold = 0.7
+    assert detector.decider is not decider and detector.decider.threshold == 0.7
+    feed = planted_feed(3)
+    before = detector.score(feed).records()
+    copy = pickle.loads(pickle.dumps(detector))  # the compiled parts are not shipped: compiled again there
+    assert copy._decider is None and copy._compiled_text is None
+    assert copy.score(feed).records() == before
+
+
 def test_two_workers_give_the_same_result():
     feed = planted_feed(2)
     one = Detector(chunk_rows=17).score(feed).records()
