@@ -29,7 +29,7 @@ it joins the named features is ``text_join``:
 * ``"stack"``: its out-of-fold probability is one more feature of the boosters (as models
   fitted before ``text_join`` existed, which load as ``"stack"``).
 
-The bundled model leaves the text part out (see ``models/README.md``).
+The bundled model has the text part, blended at weight 0.6 (``models/README.md``).
 
 ``context_dropout`` teaches the model to score posts whose context is unknown: that share of the
 training rows is added a second time with the account, cadence and calendar features missing
