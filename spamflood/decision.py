@@ -28,7 +28,7 @@ flags a post even though no model weighs it yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,41 +109,17 @@ class Findings:
     ) -> Findings:
         """The criteria ``families`` over ``data`` (see :func:`spamflood.criteria.evaluate`;
         ``originals``: the texts as written, which evidence quotes, when ``data`` is normalized)."""
-        steps = cls.compute_steps(data, clusters, families, tz, normalized, scan, dtype, originals)
-        findings: Findings = next(steps)
-        findings.sentences = next(steps)
-        return findings
-
-    @classmethod
-    def compute_steps(
-        cls,
-        data: Any,
-        clusters: np.ndarray | None,
-        families: Sequence[str],
-        tz: str,
-        normalized: bool = False,
-        scan: Any = None,
-        dtype: Any = np.float64,
-        originals: Sequence[str] | None = None,
-    ) -> Iterator[Any]:
-        """:meth:`compute` in two steps: the findings without their sentences (what a score
-        reads), then the sentences (:func:`spamflood.criteria.evidence.evaluate_steps`)."""
-        from spamflood.criteria.evidence import Evaluation, evaluate_steps
+        from spamflood.criteria import evaluate
 
         n = len(data)
         if not families or not n:
-            yield cls.empty(n)
-            yield {}
-            return
-        steps = evaluate_steps(
+            return cls.empty(n)
+        ev = evaluate(
             data, clusters, families=families, tz=tz, normalized=normalized, scan=scan, dtype=dtype, originals=originals
         )
-        ev: Evaluation = next(steps)
         values = {name: ev.values[:, j] for j, name in enumerate(ev.names)}
         fired = {label: col > 0 for label, col in ev.labels.items() if label in families}
-        yield cls(values, fired, {}, n)
-        ev.found = next(steps)
-        yield ev.sentences()
+        return cls(values, fired, ev.sentences(), n)
 
     @classmethod
     def concat(cls, parts: list[Findings]) -> Findings:
@@ -267,21 +243,14 @@ class Decider:
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model
 
     def decide(
-        self,
-        findings: Findings,
-        *,
-        texts: list[str] | None = None,
-        text_scores: np.ndarray | None = None,
-        later: Callable[[], dict[str, dict[int, str]]] | None = None,
+        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
     ) -> Decision:
         """Every post's score, its fired labels ordered strongest first, and their reasons.
 
         ``texts``: the raw texts, read only by a model with a text part. ``text_scores``: that
         part's probability of each post, where the engine computed it already (the chunks hold
         the matching forms: :mod:`spamflood.chunks`); a compiled model reads it instead of
-        scoring the texts again. ``later``: gives the sentences of labels whose reasons were
-        still being written when ``findings`` came (:meth:`Findings.compute_steps` in a forked
-        copy); called once the scores are known, before the reasons are put together.
+        scoring the texts again.
         """
         n = findings.n
         fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
@@ -312,8 +281,7 @@ class Decider:
             # strength (> 0 wherever a label fired) breaks ties
             order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
             del heads, strength  # freed before explain makes two lists per post, scoring's largest allocation
-        sentences = findings.sentences if later is None else {**findings.sentences, **later()}
-        labels, reasons = explain(order, sentences, n, findings.values)
+        labels, reasons = explain(order, findings.sentences, n, findings.values)
         if model is not None:
             silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
             if silent:

@@ -381,53 +381,38 @@ class Detector:
         return held
 
     def decide(
-        self,
-        findings: Findings,
-        *,
-        texts: list[str] | None = None,
-        text_scores: np.ndarray | None = None,
-        later: Callable[[], dict[str, dict[int, str]]] | None = None,
+        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
     ) -> Decision:
         """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
-        return self.decider.decide(findings, texts=texts, text_scores=text_scores, later=later)
+        return self.decider.decide(findings, texts=texts, text_scores=text_scores)
 
     def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int, fork: bool = False) -> ScoreResult:
         """Cluster statistics, the cluster families (``fork``: in a forked copy, beside the
         cluster labels' findings here), and the decision over all the findings."""
         batch, labels = found.batch, found.labels
-        clustered: Forked[Any] | None = None
+        clustered: Forked[Findings] = Forked(Findings.empty, len(batch), fork=False)
         if self.criteria:
             assert found.columns is not None  # (made with the criteria on)
-            # in two steps: the decision scores with its features while its reasons are written
             clustered = Forked(
-                Findings.compute_steps,
-                columns_from(found.columns, labels),
-                None,
-                CLUSTER_FAMILIES,
-                self.tz,
-                scan=found.scan,
-                fork=fork,
-                steps=True,
+                Findings.compute, columns_from(found.columns, labels), None, CLUSTER_FAMILIES, self.tz, scan=found.scan, fork=fork
             )
         try:
             codes, _names = batch.author_codes()
             codes = batch.known_author_codes(codes, np.flatnonzero(labels >= 0))  # a missing author is no account
             table = cluster_stats(labels, batch.times, codes, window=self.window, digests=found.digests)
             parts = [cluster_findings(self.rules, table, codes, batch.authors, batch.times), found.coordinated]
-            if clustered is not None:
-                parts += [found.post, Findings.join([found.feed.result(), clustered.next()])]
-            findings = Findings(  # the parts' families are disjoint
-                {k: v for p in parts for k, v in p.values.items()},
-                {k: v for p in parts for k, v in p.fired.items()},
-                {k: v for p in parts for k, v in p.sentences.items()},
-                len(batch),
-            )
-            later = clustered.next if clustered is not None else None
-            decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores, later=later)
+            if self.criteria:
+                parts += [found.post, Findings.join([found.feed.result(), clustered.result()])]
         finally:
-            if clustered is not None:
-                clustered.close()
+            clustered.close()
+        findings = Findings(  # the parts' families are disjoint
+            {k: v for p in parts for k, v in p.values.items()},
+            {k: v for p in parts for k, v in p.fired.items()},
+            {k: v for p in parts for k, v in p.sentences.items()},
+            len(batch),
+        )
+        decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores)
         return ScoreResult(
             batch=batch,
             clusters=table,

@@ -31,7 +31,7 @@ from spamflood.criteria.registry import FAMILIES, FEATURES, feature_names
 from spamflood.criteria.rules import RULES, Rules
 from spamflood.errors import ConfigError
 
-__all__ = ["Evaluation", "Evidence", "evaluate", "evaluate_steps", "explain", "reasons"]
+__all__ = ["Evaluation", "Evidence", "evaluate", "explain", "reasons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,31 +115,6 @@ def evaluate(
     ``normalized=True``, the texts as written, which evidence quotes (without them it quotes
     the matching form).
     """
-    steps = evaluate_steps(
-        data, clusters, families=families, tz=tz, normalized=normalized, labels=labels, rules=rules, scan=scan,
-        dtype=dtype, originals=originals,
-    )
-    evaluation = next(steps)
-    evaluation.found = next(steps)
-    return evaluation
-
-
-def evaluate_steps(
-    data: Any,
-    clusters: Any = None,
-    *,
-    families: Sequence[str] | None = None,
-    tz: str = "UTC",
-    normalized: bool = False,
-    labels: Literal["fired", "all"] = "fired",
-    rules: Rules | None = None,
-    scan: Scan | None = None,
-    dtype: Any = np.float64,
-    originals: Sequence[str] | None = None,
-) -> Iterator[Any]:
-    """:func:`evaluate` in two steps: the :class:`Evaluation` without evidence (``found``
-    empty: what a score reads), then its ``found``. An engine that runs it elsewhere (a forked
-    copy) scores with the first while the second is made."""
     if labels not in ("fired", "all"):
         raise ValueError(f"The 'labels' parameter must be 'fired' or 'all'. Got {labels!r} instead.")
     chosen, settings = _resolved(families, tz)
@@ -180,7 +155,6 @@ def evaluate_steps(
             plans.append((family, fam_names, reported, hit[np.ix_(posts, reported_at)], posts))
             if quotes:  # its snippets quote the text's matches
                 wanted[posts] = True
-    yield Evaluation(names, matrix, scores, {})
     found: dict[int, list[Evidence]] = {}
     with collector_paused():
         if wanted.any() and ctx.scanner is not None:
@@ -205,7 +179,7 @@ def evaluate_steps(
                 for j in share[i] if share is not None else (i,):
                     held = found.get(j)  # a post of another family's shared list gets a new one
                     found[j] = items if held is None else held + items
-    yield {i: found[i] for i in sorted(found)}
+    return Evaluation(names, matrix, scores, {i: found[i] for i in sorted(found)})
 
 
 def _resolved(families: Sequence[str] | None, tz: str) -> tuple[tuple[str, ...], dict[str, float]]:
