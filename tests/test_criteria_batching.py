@@ -315,3 +315,29 @@ def test_posts_sharing_their_evidence_each_get_a_list_of_their_own(feed) -> None
     assert len(evidence[second]) == len(ev.found[second])
     sentences = ev.sentences()
     assert all(sentences[label].get(first) == sentences[label].get(second) for label in sentences)
+
+
+_ANCHOR_PIECES = st.sampled_from(
+    ["text", "txt", "send", "reply", "call", "ring", "dial", " ", "  ", "\n", "tm", "®", "rmb", "usd", "gbp", "up to ",
+     "code", "for free", "一折", "五折", "仅需", "只需", "银行", "农行", "卡号", "99", "1234567", "%", ":", "a", "b", "x",
+     "s", "bring", "atm", "12.5", "¥", "$", "元"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ANCHOR_PIECES, max_size=30).map("".join))
+def test_a_regex_searched_from_its_leading_words_finds_what_the_regex_engine_finds(text: str) -> None:
+    scanner = _scanner()
+    assert any(words is not None for words in scanner._anchored)  # the alternation-led regexes are anchored
+    assert scanner._pattern_events(text) == scanner._pattern_events(text, anchored=False)
+
+
+def test_anchored_pattern_events_of_a_whole_feed_are_the_regex_engines(feed) -> None:
+    from spamflood.criteria.lexicon import _joined
+
+    batch, _ = feed
+    joined, _ = _joined(normalize_many(batch.texts))
+    scanner = _scanner()
+    events = scanner._pattern_events(joined)
+    assert events == scanner._pattern_events(joined, anchored=False)
+    assert {name for name, _, _ in events} >= {"chicken_soup_brand", "soft_ad_discount_pattern", "soft_ad_price"}

@@ -408,6 +408,16 @@ class Scanner:
                     self._regexes.append((name, rx))
                 names.append(name)
         self.pattern_names: tuple[str, ...] = tuple(dict.fromkeys(names))
+        # A regex that starts with one of several words is searched where the words are (one
+        # automaton pass for all of them), not by the regex engine at every character.
+        anchors: dict[str, int] = {}
+        self._anchored: list[np.ndarray | None] = []  # per regex: its anchors' keys, or None
+        for _, rx in self._regexes:
+            words = leading_words(rx)
+            keys = None if words is None or len(words) < 2 else [anchors.setdefault(w, len(anchors)) for w in words]
+            self._anchored.append(None if keys is None else np.array(sorted(set(keys)), dtype=np.int64))
+        self._anchor_keys = list(anchors)
+        self._anchor_automaton = _automaton(self._anchor_keys) if anchors else None
         tag_tables: list[tuple[str, ...]] = []
         for lx in lexicons:
             tag_tables.append(tuple(sorted({t for t in lx.tags if t})))
@@ -606,12 +616,13 @@ class Scanner:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_automaton"]  # not picklable; rebuilt from the keys
+        del state["_automaton"], state["_anchor_automaton"]  # not picklable; rebuilt from the keys
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._automaton = _automaton(self._keys)
+        self._anchor_automaton = _automaton(self._anchor_keys) if self._anchor_keys else None
 
     # -- texts one by one, for evidence --------------------------------------------
 
@@ -642,12 +653,33 @@ class Scanner:
         found = ScanHits(self, texts, post, rows, event_post, spans[:, 0], spans[:, 1:3], self.pattern_names)
         return found.matches(range(m))
 
-    def _pattern_events(self, text: str) -> list[tuple[str, int, int]]:
+    def _anchor_hits(self, text: str) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """Where the anchoring words (:func:`leading_words`) occur in ``text``: ``(word, start)``
+        of each occurrence, overlaps included; ``(None, None)`` when no regex is anchored."""
+        if self._anchor_automaton is None:
+            return None, None
+        try:
+            found = self._anchor_automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate (no word holds one): read as U+FFFD
+            found = self._anchor_automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
+        rows = np.array(found, dtype=np.int64).reshape(-1, 3)
+        return rows[:, 0], rows[:, 1]
+
+    def _pattern_events(self, text: str, *, anchored: bool = True) -> list[tuple[str, int, int]]:
         """(pattern name, start, end) of every pattern match, regexes first, then routed numbers,
-        each in text order: the order :meth:`_assemble` reads them in."""
+        each in text order: the order :meth:`_assemble` reads them in. ``anchored=False``:
+        every regex searched by the regex engine alone (the same events; for tests)."""
         events: list[tuple[str, int, int]] = []
-        for name, rx in self._regexes:
-            events.extend((name, *mt.span()) for mt in rx.finditer(text))
+        anchor_key, anchor_start = self._anchor_hits(text) if anchored else (None, None)
+        for (name, rx), keys in zip(self._regexes, self._anchored):
+            if keys is None or anchor_key is None or anchor_start is None:
+                events.extend((name, *mt.span()) for mt in rx.finditer(text))
+                continue
+            reach = 0  # as finditer: each match starts where the one before ended, or later
+            for at in np.unique(anchor_start[np.isin(anchor_key, keys)]).tolist():
+                if at >= reach and (mt := rx.match(text, at)) is not None:
+                    events.append((name, at, mt.end()))
+                    reach = mt.end()
         for router in self._routers:
             route = router.route
             for mt in router.regex.finditer(text):
@@ -707,6 +739,81 @@ class Scanner:
         if len(out) > 1:
             out.sort(key=_by_position)
         return out
+
+
+_META = frozenset("\\.^$*+?{}[]|()")
+"""Characters that are not themselves in a regular expression."""
+
+
+def leading_words(rx: re.Pattern[str]) -> list[str] | None:
+    r"""Words one of which every match of ``rx`` starts with, read from its source: the literal
+    start of each top-level alternative, or the alternatives of a leading ``(?:a|b|c)``
+    group; ``None`` when some alternative starts otherwise (a class, an escape, a lookaround,
+    an optional character) or ``rx`` has flags that change what a literal matches.
+
+    >>> leading_words(re.compile(r"(?:txt|text|send)\s\d+")), leading_words(re.compile(r"up to \d+%|codes?[:\s]"))
+    (['txt', 'text', 'send'], ['up to ', 'code'])
+    >>> leading_words(re.compile(r"(?:a|b)?c")), leading_words(re.compile(r"[$¥]\d")), leading_words(re.compile(r"x|\d"))
+    (None, None, None)
+    """
+    if rx.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    words: list[str] = []
+    for branch in _top_level(rx.pattern):
+        found = _leading_group(branch) if branch.startswith("(?:") else _leading_run(branch)
+        if not found:
+            return None
+        words.extend(found)
+    return words
+
+
+def _top_level(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (not inside a group or a class)."""
+    out, depth, in_class, at, k = [], 0, False, 0, 0
+    while k < len(pattern):
+        ch = pattern[k]
+        if ch == "\\":
+            k += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[at:k])
+            at = k + 1
+        k += 1
+    out.append(pattern[at:])
+    return out
+
+
+def _leading_run(branch: str) -> list[str] | None:
+    """The literal characters ``branch`` starts with (one made optional by ``?``, ``*`` or
+    ``{`` left out), as a one-word list; ``None`` if there are none."""
+    run = ""
+    for ch in branch:
+        if ch in _META:
+            if ch in "?*{":
+                run = run[:-1]
+            break
+        run += ch
+    return [run] if run else None
+
+
+def _leading_group(branch: str) -> list[str] | None:
+    """The alternatives of the ``(?:...)`` group ``branch`` starts with, when each is plain
+    literal text and the group is not optional."""
+    close = branch.find(")")
+    if close < 0 or "(" in branch[1:close] or "\\" in branch[:close]:
+        return None  # a group or an escape inside: not plain text
+    if branch[close + 1 : close + 2] in ("?", "*", "{"):
+        return None
+    alternatives = branch[3:close].split("|")
+    return alternatives if all(a and not _META.intersection(a) for a in alternatives) else None
 
 
 def _automaton(keys: list[str]) -> Any:
