@@ -28,9 +28,10 @@ flags a post even though no model weighs it yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -203,6 +204,27 @@ class Decision:
     label_scores: dict[str, np.ndarray]
 
 
+class Pending(Protocol):
+    """A call started elsewhere (:class:`spamflood._forked.Forked`): its result, or give it up."""
+
+    def result(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class _InTurn:
+    """A :class:`Pending` call run here, when its result is asked for."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._call = call
+
+    def result(self) -> Any:
+        return self._call()
+
+    def close(self) -> None:
+        pass
+
+
 class Decider:
     """Findings to a :class:`Decision`; every engine's last step (see the module docstring).
 
@@ -243,14 +265,22 @@ class Decider:
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model
 
     def decide(
-        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
+        self,
+        findings: Findings,
+        *,
+        texts: list[str] | None = None,
+        text_scores: np.ndarray | None = None,
+        beside: Callable[[Callable[[], list[str]]], Pending] | None = None,
     ) -> Decision:
         """Every post's score, its fired labels ordered strongest first, and their reasons.
 
         ``texts``: the raw texts, read only by a model with a text part. ``text_scores``: that
         part's probability of each post, where the engine computed it already (the chunks hold
         the matching forms: :mod:`spamflood.chunks`); a compiled model reads it instead of
-        scoring the texts again.
+        scoring the texts again. ``beside``: starts a call where the engine chooses (the batch
+        detector: a forked copy, on the other core) and gives its :class:`Pending` result; the
+        ``score:`` reasons of flagged posts without a label are made so while the labels'
+        reasons are put together. ``None``: one after the other.
         """
         n = findings.n
         fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
@@ -281,12 +311,24 @@ class Decider:
             # strength (> 0 wherever a label fired) breaks ties
             order = {label: np.where(on, sub_scores[label] + 1e-12 * strength[label], 0.0) for label, on in fired.items()}
             del heads, strength  # freed before explain makes two lists per post, scoring's largest allocation
-        labels, reasons = explain(order, findings.sentences, n, findings.values)
-        if model is not None:
-            silent = [i for i in np.flatnonzero(np.asarray(score) >= self.threshold).tolist() if not labels[i]]
-            if silent:
-                for i, sentence in zip(silent, _score_sentences(model, findings, texts, silent)):
+        silent: list[int] = []
+        if model is not None:  # flagged, and no label listed (explain lists those with order > 0)
+            quiet = np.asarray(score) >= self.threshold
+            for label_order in order.values():
+                quiet &= np.asarray(label_order) <= 0
+            silent = np.flatnonzero(quiet).tolist()
+        said: Pending | None = None
+        if silent:
+            call = functools.partial(_score_sentences, model, findings, texts, silent)
+            said = beside(call) if beside is not None else _InTurn(call)
+        try:
+            labels, reasons = explain(order, findings.sentences, n, findings.values)
+            if said is not None:
+                for i, sentence in zip(silent, said.result()):
                     reasons[i] = [sentence]
+        finally:
+            if said is not None:
+                said.close()
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 
 

@@ -7,6 +7,7 @@ calling process.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from spamflood.decision import (
     Decider,
     Decision,
     Findings,
+    Pending,
     cluster_findings,
 )
 from spamflood.durations import human_duration
@@ -381,11 +383,16 @@ class Detector:
         return held
 
     def decide(
-        self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None
+        self,
+        findings: Findings,
+        *,
+        texts: list[str] | None = None,
+        text_scores: np.ndarray | None = None,
+        beside: Callable[[Callable[[], list[str]]], Pending] | None = None,
     ) -> Decision:
         """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
-        return self.decider.decide(findings, texts=texts, text_scores=text_scores)
+        return self.decider.decide(findings, texts=texts, text_scores=text_scores, beside=beside)
 
     def _score(self, found: _Found, rejects: list[Reject], rows_read: int, blank_lines: int, fork: bool = False) -> ScoreResult:
         """Cluster statistics, the cluster families (``fork``: in a forked copy, beside the
@@ -412,7 +419,9 @@ class Detector:
             {k: v for p in parts for k, v in p.sentences.items()},
             len(batch),
         )
-        decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores)
+        # with fork: a forked copy writes the score reasons while this process lists the labels
+        beside = functools.partial(Forked, fork=True) if fork else None
+        decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores, beside=beside)
         return ScoreResult(
             batch=batch,
             clusters=table,

@@ -101,6 +101,44 @@ def test_the_model_gives_the_score_but_never_adds_or_hides_a_label():
     assert "batch_accounts" not in decision.label_scores
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="this platform does not fork")
+def test_the_score_reasons_made_in_a_forked_copy_are_those_made_here():
+    from spamflood._forked import Forked
+
+    decider = Decider(RuleScorer(min_authors=5), _Model())
+    started = []
+
+    def beside(call):
+        started.append(call)
+        return Forked(call)
+
+    here, there = decider.decide(_findings()), decider.decide(_findings(), beside=beside)
+    assert len(started) == 1  # posts 1 and 2: flagged, no label
+    assert there.reasons == here.reasons and there.labels == here.labels
+    assert there.reasons[1][0].startswith("score: raised by")
+
+
+def test_a_failure_while_the_labels_are_explained_gives_up_the_score_reasons_started_beside(monkeypatch):
+    import spamflood.decision as decision
+
+    closed = []
+
+    class Started:
+        def result(self):
+            raise AssertionError("not asked for: the labels failed first")
+
+        def close(self):
+            closed.append(True)
+
+    def failing(*args, **kwargs):
+        raise MemoryError("no room for the reasons")
+
+    monkeypatch.setattr(decision, "explain", failing)
+    with pytest.raises(MemoryError, match="no room"):
+        Decider(RuleScorer(min_authors=5), _Model()).decide(_findings(), beside=lambda call: Started())
+    assert closed == [True]
+
+
 def test_rules_and_model_list_the_same_labels_and_differ_only_in_the_score():
     by_rules = Decider(RuleScorer(min_authors=5)).decide(_findings())
     by_model = Decider(RuleScorer(min_authors=5), _Model()).decide(_findings())
