@@ -260,6 +260,15 @@ class Decider:
             self._compiled = (model, compile_model(model))
         return self._compiled[1] or model
 
+    @property
+    def compiled(self) -> bool:
+        """Whether the model scores through the compiled loop (:meth:`_model_for`), which
+        starts no OpenMP thread pool: a process forked after scoring may then score with it
+        (scikit-learn's trees may not: a forked copy can hang on the pool its parent started)."""
+        from spamflood.model.compiled import CompiledModel
+
+        return self.model is not None and isinstance(self._model_for(self.model), CompiledModel)
+
     def fitted_model(self) -> Any:
         """The model, once a deferred one has finished loading (``None`` without one)."""
         return self.model.result() if isinstance(self.model, DeferredModel) else self.model

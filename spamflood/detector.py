@@ -420,7 +420,8 @@ class Detector:
             len(batch),
         )
         # with fork: a forked copy writes the score reasons while this process lists the labels
-        beside = functools.partial(Forked, fork=True) if fork else None
+        # (with the compiled model only: scikit-learn's thread pool does not survive a fork)
+        beside = functools.partial(Forked, fork=True) if fork and self.decider.compiled else None
         decision = self.decide(findings, texts=batch.texts, text_scores=found.text_scores, beside=beside)
         return ScoreResult(
             batch=batch,

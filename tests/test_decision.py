@@ -118,6 +118,14 @@ def test_the_score_reasons_made_in_a_forked_copy_are_those_made_here():
     assert there.reasons[1][0].startswith("score: raised by")
 
 
+def test_only_a_compiled_model_is_offered_to_a_forked_copy():
+    from spamflood import Detector
+
+    assert not Decider(RuleScorer(min_authors=5)).compiled  # no model
+    assert not Decider(RuleScorer(min_authors=5), _Model()).compiled  # scored as it is (scikit-learn's pool)
+    assert Detector.load().decider.compiled  # the bundled model: its trees file, the compiled loop
+
+
 def test_a_failure_while_the_labels_are_explained_gives_up_the_score_reasons_started_beside(monkeypatch):
     import spamflood.decision as decision
 
