@@ -341,3 +341,28 @@ def test_anchored_pattern_events_of_a_whole_feed_are_the_regex_engines(feed) -> 
     events = scanner._pattern_events(joined)
     assert events == scanner._pattern_events(joined, anchored=False)
     assert {name for name, _, _ in events} >= {"chicken_soup_brand", "soft_ad_discount_pattern", "soft_ad_price"}
+
+
+_REGEX_ATOMS = st.sampled_from(
+    ["a", "b", "c", "ab", "\\.", "\\d", ".", "[ab]", "[^a]", "[]a]", "[^]b]", "(?:a|bc)", "(?:ab|c)?", "(?:a|b)+",
+     "(?=a)", "(?<!b)", "?", "*", "+", "{1,2}", "|", "(?:a)", "^", "$"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_REGEX_ATOMS, min_size=1, max_size=6).map("".join), st.text(alphabet="abc.1]|", max_size=20))
+def test_every_match_of_a_regex_starts_with_one_of_its_leading_words(pattern: str, text: str) -> None:
+    import re
+
+    from spamflood.criteria.lexicon import leading_words
+
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        return  # not a regex: nothing to read
+    words = leading_words(rx)
+    if words is None:
+        return
+    assert all(words)
+    for match in rx.finditer(text):
+        assert any(text.startswith(word, match.start()) for word in words), (pattern, text, match.span(), words)

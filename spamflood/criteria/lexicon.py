@@ -755,6 +755,8 @@ def leading_words(rx: re.Pattern[str]) -> list[str] | None:
     (['txt', 'text', 'send'], ['up to ', 'code'])
     >>> leading_words(re.compile(r"(?:a|b)?c")), leading_words(re.compile(r"[$¥]\d")), leading_words(re.compile(r"x|\d"))
     (None, None, None)
+    >>> leading_words(re.compile(r"ab[]|]c|de")), leading_words(re.compile(r"ab[^]|]|(?i:x)"))
+    (['ab', 'de'], None)
     """
     if rx.flags & (re.IGNORECASE | re.VERBOSE):
         return None
@@ -779,6 +781,7 @@ def _top_level(pattern: str) -> list[str]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
+            k += 2 if pattern[k + 1 : k + 3] == "^]" else 1 if pattern[k + 1 : k + 2] == "]" else 0  # a leading ] is literal
         elif ch == "(":
             depth += 1
         elif ch == ")":
