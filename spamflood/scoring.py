@@ -159,8 +159,8 @@ class RuleScorer:
         (``CLUSTER_ACCOUNTS``), so that
         copy spread over months by many accounts still counts as shared. ``author_codes``
         below 0 are unknown authors: such a post's copies are NaN, and so are both account
-        counts of a cluster with no known author; the span is NaN for a cluster without a
-        timed post. How tight a cluster is in time reaches the model as ``WINDOW_SHARE``, the
+        counts of a cluster with no known author; the span and the peak rate are NaN for a
+        cluster without a timed post. How tight a cluster is in time reaches the model as ``WINDOW_SHARE``, the
         share of its accounts inside its peak window (NaN without a known author): an account
         joining inside the window never lowers it, where the span has no such direction."""
         labels = table.labels
@@ -174,7 +174,8 @@ class RuleScorer:
             _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
             copies[known] = counts[inverse]
         span = table.last_time - table.first_time
-        rate = table.peak_posts / (table.window / 3600.0)
+        # a cluster without a timed post has no rate: its copies may have come in a minute or a year
+        rate = np.where(np.isnan(table.first_time), np.nan, table.peak_posts / (table.window / 3600.0))
         known_authors = table.authors > 0
         accounts = table.per_post(np.where(known_authors, table.peak_authors, np.nan))
         if table.post_peak_authors is not None:  # the post's own window, not the cluster's peak

@@ -417,6 +417,15 @@ def test_a_feed_without_times_still_finds_its_floods_and_prints_no_time():
     assert (record["first_time"], record["last_time"], record["span"]) == (None, None, "unknown")
 
 
+def test_a_cluster_without_a_timed_post_has_no_copy_rate_and_no_reason_says_per_hour():
+    untimed = [{"id": f"u{k}", "text": "i love you so much my friend", "author": f"fan{k}"} for k in range(3)]
+    result = Detector.load().score(untimed + _flood(6, spacing=120.0), field_map=_optional("time"))
+    rate = result.features["MASS_SHARE_PEAK_RATE"]
+    assert np.isnan(rate[:3]).all()  # copies at unknown times: a minute or a year apart
+    assert (rate[3:] == 6.0).all()  # six copies inside the one-hour window
+    assert not any("per hour" in r for post in list(result)[:3] for r in post.reasons)
+
+
 def test_posts_without_authors_are_no_accounts_for_mass_share_or_repetition():
     # 72 short common comments, no author anywhere: nothing says who wrote them
     feed = [{"id": f"c{k}", "text": "Nice song", "time": BASE + 30 * k} for k in range(72)]
