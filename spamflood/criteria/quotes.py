@@ -24,6 +24,7 @@ from functools import lru_cache
 
 __all__ = ["original"]
 
+
 def _gap(ch: str) -> bool:
     """Whether normalization may have removed ``ch`` between two characters of a match: a
     space, punctuation, a symbol, an emoji, an invisible character (``[\\W_]`` in ``re``)."""
