@@ -408,9 +408,14 @@ def quote(ctx: Context, i: int, matches: Iterable[Match], limit: int = 3) -> str
     """``"a", "b"``: the first distinct matches of post ``i``, quoted as the post writes them
     (:meth:`Context.quote`); a match inside another is left out."""
     text = ctx.text(i)
+    return _quoted(ctx, i, _outermost(_widen(text, m) for m in matches), limit)
+
+
+def _quoted(ctx: Context, i: int, matches: list[Match], limit: int = 3) -> str:
+    """:func:`quote` of matches already widened, none inside another."""
     seen: list[str] = []
     quotes: list[str] = []
-    for m in _outermost(_widen(text, m) for m in matches):
+    for m in matches:
         if m.text not in seen:
             seen.append(m.text)
             quotes.append(ctx.quote(i, m))
@@ -464,5 +469,5 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             continue
         found = _outermost(found)
         what = _WHAT[found[0].source]
-        out[name] = f"{what} {quote(ctx, i, found)}"
+        out[name] = f"{what} {_quoted(ctx, i, found)}"  # found: widened, none inside another
     return out
