@@ -594,6 +594,15 @@ class ClusterTable:
             members=self.members(c),
         )
 
+    def shown_peak(self, cluster_id: int) -> tuple[int | None, int | None]:
+        """The peak posts and accounts within one window as an output shows them: ``(None,
+        None)`` for a cluster none of whose posts has a time, where no peak is known (the
+        label still reads such a cluster as one window: :func:`cluster_stats`)."""
+        c = cluster_id
+        if np.isnan(self.first_time[c]):
+            return None, None
+        return int(self.peak_posts[c]), int(self.peak_authors[c])
+
     def per_post(self, values: np.ndarray, fill: float = 0, *, start: int = 0, stop: int | None = None) -> np.ndarray:
         """A per-cluster array spread to posts ``start:stop`` (``fill`` for posts in no cluster)."""
         labels = self.labels[start:stop]

@@ -195,6 +195,7 @@ class ScoreResult:
                 for name in self.labels[i]:
                     label_count[name] = label_count.get(name, 0) + 1
             rep = int(table.representative[c])
+            peak_posts, peak_authors = table.shown_peak(c)
             rows.append(
                 {
                     "cluster": c,
@@ -203,8 +204,8 @@ class ScoreResult:
                     "first_time": iso_utc(float(table.first_time[c])),
                     "last_time": iso_utc(float(table.last_time[c])),
                     "span": human_span(float(table.last_time[c] - table.first_time[c])),
-                    "peak_posts": int(table.peak_posts[c]),
-                    "peak_authors": int(table.peak_authors[c]),
+                    "peak_posts": peak_posts,
+                    "peak_authors": peak_authors,
                     "window": human_duration(table.window),
                     "flood": c in floods,
                     "labels": sorted(label_count, key=lambda k: (-label_count[k], k)),

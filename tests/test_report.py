@@ -418,6 +418,13 @@ def test_a_flood_without_times_beside_one_with_times_shows_unknown_not_1970():
     assert len(data.floods) == 2 and data.overview is not None
     page = build_report(result)
     assert "1970" not in page and "<dt>span</dt><dd>unknown</dd>" in page and "<dt>span</dt><dd>5 min</dd>" in page
+    # no post of the untimed flood has a time: no peak is known, where the timed one has its own
+    assert "<dt>peak in 60 min</dt><dd>unknown</dd>" in page and "<dt>peak in 60 min</dt><dd>6 posts / 6 accounts</dd>" in page
+    records = result.cluster_records()
+    untimed_record = next(r for r in records if r["first_time"] is None)
+    timed_record = next(r for r in records if r["first_time"] is not None)
+    assert (untimed_record["peak_posts"], untimed_record["peak_authors"]) == (None, None)
+    assert (timed_record["peak_posts"], timed_record["peak_authors"]) == (6, 6)
 
 
 def test_without_floods_the_largest_clusters_are_shown():

@@ -129,8 +129,9 @@ class FloodView:
     authors: int
     first_time: float
     last_time: float
-    peak_posts: int
-    peak_authors: int
+    peak_posts: int | None
+    peak_authors: int | None
+    """``None``: no post of the cluster has a time (no peak is known)."""
     peak_start: float
     window: float
     labels: list[tuple[str, int]]
@@ -437,6 +438,7 @@ def _flood_view(
     ok = np.isfinite(t)
     line = timeline(t[ok], accounts=codes[ok], bins=bins, tz=tz) if ok.any() else None
     score = np.asarray(result.score)[members]
+    peak_posts, peak_authors = table.shown_peak(c)
     return FloodView(
         rank=rank,
         cluster=c,
@@ -445,8 +447,8 @@ def _flood_view(
         authors=int(table.authors[c]),
         first_time=float(table.first_time[c]),
         last_time=float(table.last_time[c]),
-        peak_posts=int(table.peak_posts[c]),
-        peak_authors=int(table.peak_authors[c]),
+        peak_posts=peak_posts,
+        peak_authors=peak_authors,
         peak_start=float(table.peak_start[c]),
         window=float(table.window),
         labels=sorted(label_counter.items(), key=lambda kv: (-kv[1], kv[0])),

@@ -124,7 +124,10 @@ def _facts(f: FloodView, tz: str) -> str:
         ("accounts", f"{f.authors:,}"),
         ("from", local_time(f.first_time, tz) if f.first_time == f.first_time else "unknown"),  # NaN: no post has a time
         ("span", human_span(f.last_time - f.first_time)),
-        (f"peak in {human_duration(f.window)}", f"{f.peak_posts:,} posts / {f.peak_authors:,} accounts"),
+        (
+            f"peak in {human_duration(f.window)}",
+            "unknown" if f.peak_posts is None else f"{f.peak_posts:,} posts / {f.peak_authors or 0:,} accounts",
+        ),
         ("max score", f"{f.max_score:.2f}"),
     ]
     return "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in items)

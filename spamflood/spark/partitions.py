@@ -743,8 +743,7 @@ def score_clusters(
         first[i] = iso_utc(float(stats.first_time[c]))
         last[i] = iso_utc(float(stats.last_time[c]))
         span[i] = human_span(float(stats.last_time[c] - stats.first_time[c]))
-        peak_posts[i] = int(stats.peak_posts[c])
-        peak_authors[i] = int(stats.peak_authors[c])
+        peak_posts[i], peak_authors[i] = stats.shown_peak(c)
         window[i] = human_duration(stats.window)
     mass_reason, rep_reason = scores.reasons["mass_share"], scores.reasons["repetition"]
     columns = {
