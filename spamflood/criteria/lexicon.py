@@ -605,10 +605,7 @@ class Scanner:
     def _find(self, text: str) -> list[tuple[int, int, int]]:
         """Every occurrence of every key in ``text``, overlapping ones included, as
         ``(key, start, stop)`` in characters."""
-        try:
-            return self._automaton.find_matches_as_indexes(text, overlapping=True)
-        except UnicodeEncodeError:  # a lone surrogate (no key holds one): matched as U+FFFD
-            return self._automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
+        return _occurrences(self._automaton, text)
 
     def _hits_in_order(self, text: str) -> list[tuple[int, int, int]]:
         """``(begin, end, key)`` (inclusive end) of every key occurrence, by end, longest first."""
@@ -658,11 +655,7 @@ class Scanner:
         of each occurrence, overlaps included; ``(None, None)`` when no regex is anchored."""
         if self._anchor_automaton is None:
             return None, None
-        try:
-            found = self._anchor_automaton.find_matches_as_indexes(text, overlapping=True)
-        except UnicodeEncodeError:  # a lone surrogate (no word holds one): read as U+FFFD
-            found = self._anchor_automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
-        rows = np.array(found, dtype=np.int64).reshape(-1, 3)
+        rows = np.array(_occurrences(self._anchor_automaton, text), dtype=np.int64).reshape(-1, 3)
         return rows[:, 0], rows[:, 1]
 
     def _pattern_events(self, text: str, *, anchored: bool = True) -> list[tuple[str, int, int]]:
@@ -829,6 +822,16 @@ def _automaton(keys: list[str]) -> Any:
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _occurrences(automaton: Any, text: str) -> list[tuple[int, int, int]]:
+    """Every occurrence of every key of ``automaton`` in ``text``, overlapping ones included,
+    as ``(key, start, stop)`` in characters; a lone surrogate (no key holds one) is matched as
+    U+FFFD, which keeps every position."""
+    try:
+        return automaton.find_matches_as_indexes(text, overlapping=True)
+    except UnicodeEncodeError:
+        return automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
 
 
 def _by_end(hit: tuple[int, int, int]) -> tuple[int, int]:
