@@ -31,10 +31,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from spamflood._forked import Forked
 from spamflood.criteria.registry import COMPUTED_HERE, FAMILIES, FEATURES, families_in
 from spamflood.errors import ConfigError
 from spamflood.model.store import DeferredModel
@@ -204,27 +205,6 @@ class Decision:
     label_scores: dict[str, np.ndarray]
 
 
-class Pending(Protocol):
-    """A call started elsewhere (:class:`spamflood._forked.Forked`): its result, or give it up."""
-
-    def result(self) -> Any: ...
-
-    def close(self) -> None: ...
-
-
-class _InTurn:
-    """A :class:`Pending` call run here, when its result is asked for."""
-
-    def __init__(self, call: Callable[[], Any]) -> None:
-        self._call = call
-
-    def result(self) -> Any:
-        return self._call()
-
-    def close(self) -> None:
-        pass
-
-
 class Decider:
     """Findings to a :class:`Decision`; every engine's last step (see the module docstring).
 
@@ -279,7 +259,7 @@ class Decider:
         *,
         texts: list[str] | None = None,
         text_scores: np.ndarray | None = None,
-        beside: Callable[[Callable[[], list[str]]], Pending] | None = None,
+        beside: Callable[[Callable[[], list[str]]], Forked[list[str]]] | None = None,
     ) -> Decision:
         """Every post's score, its fired labels ordered strongest first, and their reasons.
 
@@ -287,7 +267,7 @@ class Decider:
         part's probability of each post, where the engine computed it already (the chunks hold
         the matching forms: :mod:`spamflood.chunks`); a compiled model reads it instead of
         scoring the texts again. ``beside``: starts a call where the engine chooses (the batch
-        detector: a forked copy, on the other core) and gives its :class:`Pending` result; the
+        detector: a forked copy, on the other core) and gives it as a :class:`~spamflood._forked.Forked`; the
         ``score:`` reasons of flagged posts without a label are made so while the labels'
         reasons are put together. ``None``: one after the other.
         """
@@ -326,10 +306,10 @@ class Decider:
             for label_order in order.values():
                 quiet &= np.asarray(label_order) <= 0
             silent = np.flatnonzero(quiet).tolist()
-        said: Pending | None = None
+        said: Forked[list[str]] | None = None
         if silent:
             call = functools.partial(_score_sentences, model, findings, texts, silent)
-            said = beside(call) if beside is not None else _InTurn(call)
+            said = beside(call) if beside is not None else Forked(call, fork=False)
         try:
             labels, reasons = explain(order, findings.sentences, n, findings.values)
             if said is not None:

@@ -33,7 +33,6 @@ from spamflood.decision import (
     Decider,
     Decision,
     Findings,
-    Pending,
     cluster_findings,
 )
 from spamflood.durations import human_duration
@@ -388,7 +387,7 @@ class Detector:
         *,
         texts: list[str] | None = None,
         text_scores: np.ndarray | None = None,
-        beside: Callable[[Callable[[], list[str]]], Pending] | None = None,
+        beside: Callable[[Callable[[], list[str]]], Forked[list[str]]] | None = None,
     ) -> Decision:
         """Every post's score, labels (exactly those whose rule fired) and reasons, from what an
         engine found (:meth:`spamflood.decision.Decider.decide`). Every engine calls this."""
