@@ -254,8 +254,9 @@ class CompiledModel:
     :func:`compile_model`.
 
     ``text``: the compiled text part (``None``: the model has none), which also names the
-    n-grams behind a text score (:meth:`text_evidence`); ``text_weight``: the text part's weight in a blended model's overall score (``None``: the
-    text part, if any, is a feature of the heads)."""
+    n-grams behind a text score (:meth:`text_evidence`); ``text_weight``: the text part's
+    weight in a blended model's overall score (``None``: the text part, if any, is a feature
+    of the heads)."""
 
     def __init__(
         self,
