@@ -109,7 +109,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ``spark``, or using the session) is in one, so one JVM is started; it goes first, so the
     longest share of the run starts at once while the other worker takes the rest (pyproject's
     addopts keep this order: --no-loadscope-reorder). The tests of a module that share a
-    module-scoped fixture are in one group, so the fixture is built once, not on each worker."""
+    module-scoped fixture are in one group, so the fixture is built once, not on each worker.
+    A test marked ``redis`` skips, with the reason, where no redis-server can be started
+    (whether it takes the ``redis_url`` fixture or starts its own :class:`RedisServer`)."""
+    if SKIP_REASON:
+        for item in items:
+            if item.get_closest_marker("redis") is not None:
+                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
     on_spark = [item for item in items if item.get_closest_marker("spark") or "spark" in getattr(item, "fixturenames", ())]
     for item in on_spark:
         item.add_marker(pytest.mark.xdist_group("spark"))
