@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamflood.decision import Decider, Findings, _score_sentences
 from spamflood.model import FloodModel, load_model
-from spamflood.model.compiled import compile_model
+from spamflood.model.compiled import _LOWEST_BIT, MAX_EXIT_LEAVES, Sigmoid, _Head, _raw, _raw_by_exits, compile_model
 from spamflood.scoring import RuleScorer
 
 
@@ -230,3 +232,69 @@ def test_scoring_with_the_bundled_model_imports_no_scikit_learn(tmp_path) -> Non
     result = detector.score(str(feed))
     assert [row["score"] for row in written] == [round(x, 6) for x in result.score.tolist()]  # as the writer rounds
     assert [row["labels"] for row in written] == result.labels and [row["reasons"] for row in written] == result.reasons
+
+
+def _random_forest(draw: st.DrawFn, trees: int, max_leaves: int, width: int) -> dict[str, np.ndarray]:
+    """A head's arrays in the compiled layout (breadth first, children side by side, a leaf its
+    own child with threshold +inf) for ``trees`` random trees of 1 to ``max_leaves`` leaves."""
+    roots, depth, feature, threshold, nan_right, child, value = [], [], [], [], [], [], []
+    for _ in range(trees):
+        leaves = draw(st.integers(1, max_leaves))
+        # grow by splitting a random leaf until the tree has its leaves: shapes from chains to bushes
+        kids: dict[int, tuple[int, int]] = {}
+        open_leaves, size = [0], 1
+        while len(open_leaves) < leaves:
+            k = open_leaves.pop(draw(st.integers(0, len(open_leaves) - 1)))
+            kids[k] = (size, size + 1)
+            open_leaves += [size, size + 1]
+            size += 2
+        order, level = [0], {0: 0}
+        for k in order:  # breadth first
+            if k in kids:
+                order += list(kids[k])
+                level[kids[k][0]] = level[kids[k][1]] = level[k] + 1
+        at = {k: len(child) + i for i, k in enumerate(order)}
+        roots.append(len(child))
+        depth.append(max(level.values()))
+        for k in order:
+            if k in kids:
+                feature.append(draw(st.integers(0, width - 1)))
+                threshold.append(draw(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.5])))
+                nan_right.append(draw(st.booleans()))
+                child.append(at[kids[k][0]])
+            else:
+                feature.append(0)
+                threshold.append(np.inf)
+                nan_right.append(False)
+                child.append(at[k])
+            value.append(draw(st.floats(-2, 2, allow_nan=False)))
+    return {
+        "roots": np.array(roots, dtype=np.int32), "depth": np.array(depth, dtype=np.int32),
+        "feature": np.array(feature, dtype=np.int32), "threshold": np.array(threshold),
+        "nan_right": np.array(nan_right, dtype=np.bool_), "child": np.array(child, dtype=np.int32), "value": np.array(value),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), trees=st.integers(1, 6), max_leaves=st.sampled_from([2, 15, 64, 70]), rows=st.integers(4, 70))
+def test_finding_each_trees_leaf_by_its_split_nodes_gives_the_walks_sums(data: st.DataObject, trees: int, max_leaves: int, rows: int) -> None:
+    """Whatever the trees' shapes (a lone leaf, chains, bushes), the rows (missing values, the
+    thresholds themselves, infinities) and the block's fill: the leaves the split nodes leave
+    are the leaves a walk reaches, summed in the same order; a tree of more than 64 leaves
+    walks."""
+    width = 3
+    arrays = _random_forest(data.draw, trees, max_leaves, width)
+    head = _Head(baseline=0.25, calibrators=(Sigmoid(-1.0, 0.0),), **arrays)
+    X = np.array(data.draw(st.lists(
+        st.lists(st.sampled_from([np.nan, np.inf, -np.inf, -1.0, 0.0, 0.5, 0.75, 1.0, 2.0, 3.5, 9.0]), min_size=width, max_size=width),
+        min_size=rows, max_size=rows,
+    )))
+    walked = _raw(X, head.baseline, *(arrays[k] for k in ("roots", "depth", "feature", "threshold", "nan_right", "child", "value")))
+    leaves = [int(np.count_nonzero(arrays["child"][arrays["roots"][t]:end] == np.arange(arrays["roots"][t], end)))
+              for t, end in enumerate([*arrays["roots"][1:].tolist(), len(arrays["child"])])]
+    assert (head.exits is None) == (max(leaves) > MAX_EXIT_LEAVES)
+    if head.exits is not None:
+        e = head.exits
+        found = _raw_by_exits(X, head.baseline, e.feature, e.threshold, e.nan_right, e.tree, e.keep, e.leaf_value, _LOWEST_BIT)
+        assert np.array_equal(found, walked)
+    assert np.array_equal(head.proba(X), Sigmoid(-1.0, 0.0)(walked))
