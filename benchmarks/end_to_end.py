@@ -394,6 +394,14 @@ def stages(feed: Path, posts: int) -> None:
     decider, findings = _decision_inputs(batch, labels, normalized, batches)
     model = decider._model_for(decider.fitted_model())
     X = dict(findings.values)
+    texts = batch.texts
+    text_scores = None
+    if getattr(model, "text", False):  # the workers score the text part per chunk; the decision reads it
+        from spamflood.model.inputs import TEXT_FEATURE
+
+        it = iter(batches)
+        text_scores = np.concatenate(per_chunk("model: text part (workers)", lambda rows: model.text_scores(next(it).texts)))
+        X[TEXT_FEATURE] = text_scores
     fired = {k: np.asarray(v, dtype=bool) for k, v in findings.fired.items()}
     two_labels = np.count_nonzero(np.stack(list(fired.values())), axis=0) >= 2
     overall = model.score_all(X, label_floor=np.inf)[0]
@@ -405,7 +413,9 @@ def stages(feed: Path, posts: int) -> None:
         lambda: model.label_heads(picked, {k: v[rows] for k, v in fired.items()})
     )
     with collector_paused():
-        cost["decision: Decider.decide (score, heads, labels, reasons)"] = _cpu(lambda: decider.decide(findings))
+        cost["decision: Decider.decide (score, heads, labels, reasons)"] = _cpu(
+            lambda: decider.decide(findings, texts=texts, text_scores=text_scores)
+        )
 
     # -- writing: rows as dicts vs columns
     rng = np.random.default_rng(0)
