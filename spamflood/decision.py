@@ -21,9 +21,10 @@ batch; :data:`CLUSTER_FAMILIES` need the near-duplicate clusters. ``mass_share``
 ``coordinated`` from the account network of :mod:`spamflood.coordination` (the batch detector
 and Spark on its driver; the stream monitor grows it post by post, :mod:`spamflood.stream.coposting`).
 
-A fired label whose features the model does not read (``coordinated`` for the bundled model,
-trained before it) adds its rule strength to the model's score by noisy-or, so its evidence
-flags a post even though no model weighs it yet.
+A fired label none of whose features the model's score weighs (no tree of its overall score
+splits on one: ``fan_farming`` for the bundled model, whose training posts hardly ever show it)
+adds its rule strength to the model's score by noisy-or, so its evidence flags a post even
+though the model cannot weigh it.
 """
 
 from __future__ import annotations
@@ -322,10 +323,15 @@ class Decider:
 
 
 def _covered(model: Any) -> frozenset[str]:
-    """The labels the model reads at least one feature of: by its ``feature_names_in_``, or for
-    a model that does not name its inputs, the registry's model inputs (``model_input``)."""
+    """The labels whose evidence the model's score weighs: those with a feature a tree of its
+    overall score splits on (``weighed_features``); for a model that does not say, those it
+    reads a feature of (``feature_names_in_``), or for one that does not name its inputs, the
+    registry's model inputs (``model_input``)."""
+    weighed = getattr(model, "weighed_features", None)
     declared = getattr(model, "feature_names_in_", None)
-    if declared is None:
+    if callable(weighed):
+        names = set(weighed())
+    elif declared is None:
         names = {f.name for f in FEATURES.values() if f.model_input}
     else:
         names = set(np.asarray(declared, dtype=object).tolist())

@@ -249,6 +249,32 @@ def test_a_label_the_model_reads_is_scored_by_the_model_alone():
     assert decision.reasons[1] == [findings.sentences["coordinated"][1]]
 
 
+class _ModelBlindToFanFarming(_Model):
+    """The stand-in as a model that reads every registry input, fan_farming's included, but
+    whose overall score splits on none of fan_farming's (its training posts never showed it)."""
+
+    feature_names_in_ = np.array([f.name for f in FEATURES.values() if f.model_input], dtype=object)
+
+    def weighed_features(self) -> frozenset[str]:
+        return frozenset(f.name for f in FEATURES.values() if f.model_input and f.label != "fan_farming")
+
+
+def test_a_label_whose_features_the_models_score_never_splits_on_adds_its_rule_strength():
+    findings = _findings()
+    findings.values["FAN_FARMING_BEG"] = np.array([0.0, 2.0, 0.0])
+    findings.fired["fan_farming"] = np.array([False, True, False])
+    findings.sentences["fan_farming"] = {1: 'fan_farming: asks for followers "subscribe to me", "sub back"'}
+    decision = Decider(RuleScorer(min_authors=5), _ModelBlindToFanFarming()).decide(findings)
+    # read (feature_names_in_) but not weighed: the label's strength (0.6) raises its own post
+    assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - 0.6), 0.97])
+    assert decision.labels[1] == ["fan_farming"]
+    assert decision.reasons[1] == [findings.sentences["fan_farming"][1]]
+    # a model whose score weighs one of its features scores the post alone
+    weighs_it = _ModelBlindToFanFarming()
+    weighs_it.weighed_features = lambda: frozenset(weighs_it.feature_names_in_.tolist())  # type: ignore[method-assign]
+    assert Decider(RuleScorer(min_authors=5), weighs_it).decide(findings).score.tolist() == pytest.approx([0.97] * 3)
+
+
 class _LowModel(_ModelBeforeCoordination):
     SCORE = 0.0225140712945591
 

@@ -129,6 +129,26 @@ def test_compiled_contributions_are_the_models_bit_for_bit(bundled: FloodModel) 
         assert _same(bundled)(got[group], want[group]), group
 
 
+def test_the_features_a_models_score_weighs_are_those_its_trees_split_on(bundled: FloodModel) -> None:
+    """The compiled trees name the same features as the model's boosters; a feature that was
+    constant in training is read but never split on, so it is not weighed."""
+    compiled = compile_model(bundled)
+    assert compiled is not None
+    assert compiled.weighed_features() == bundled.weighed_features()
+    assert bundled.weighed_features() <= set(bundled.feature_names_in_)
+    rng = np.random.default_rng(7)
+    n = 400
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    X = {
+        "SOFT_AD_PRICE": rng.poisson(np.where(y == 1, 2.0, 0.1)).astype(float),
+        "FAN_FARMING_BEG": np.zeros(n),  # never seen in training: nothing to split on
+    }
+    model = FloodModel(features=list(X), max_iter=15, random_state=1).fit(X, y)
+    small = compile_model(model)
+    assert small is not None
+    assert model.weighed_features() == small.weighed_features() == {"SOFT_AD_PRICE"}
+
+
 def test_a_sigmoid_calibrated_model_with_missing_features_compiles_to_the_same_scores() -> None:
     rng = np.random.default_rng(4)
     n = 600

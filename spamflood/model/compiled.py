@@ -428,6 +428,13 @@ class CompiledModel:
         """The named features the heads read, in their order (as the model's)."""
         return np.asarray(self.names, dtype=object)
 
+    def weighed_features(self) -> frozenset[str]:
+        """As :meth:`spamflood.model.FloodModel.weighed_features`: the named features a tree of
+        the ``spam`` head splits on."""
+        head = self.heads["spam"]
+        split = head.child != np.arange(head.child.shape[0])
+        return frozenset(self.names[j] for j in np.unique(head.feature[split]).tolist() if j < len(self.names))
+
     def text_scores(self, texts: Sequence[str], *, normalized: bool = False) -> np.ndarray:
         """The text part's probability for each post (``texts`` as written, or their matching
         forms with ``normalized``): the ``TEXT_MODEL`` column the heads read."""

@@ -382,6 +382,22 @@ class FloodModel(ClassifierMixin, BaseEstimator):
                 subs[name][start + rows] = self._head(picked, name)
         return spam, subs
 
+    def weighed_features(self) -> frozenset[str]:
+        """The named features the overall score weighs: those a tree of the ``spam`` head
+        splits on. A feature it reads but never splits on (one that was constant, or nearly,
+        in training) cannot move the score."""
+        check_is_fitted(self, "heads_")
+        names = list(self.feature_names_in_)
+        used: set[int] = set()
+        for fold in self.heads_["spam"].calibrated_classifiers_:
+            predictors = getattr(fold.estimator, "_predictors", None)
+            if predictors is None:  # not a booster this can read: every feature counts as weighed
+                return frozenset(names)
+            for per_iteration in predictors:
+                for tree in per_iteration:
+                    used.update(tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0].tolist())
+        return frozenset(names[j] for j in used if j < len(names))  # (a stacked text column is not named)
+
     def contributions(self, X: Any, groups: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
         """How much each group of features (a label's family) raises the overall score.
 
