@@ -226,6 +226,7 @@ class Decider:
         self.model = model
         self.threshold = threshold
         self._compiled: tuple[Any, Any] | None = None  # (the model, its compiled form or None)
+        self._covered: tuple[Any, frozenset[str]] | None = None  # (the model, the labels it weighs)
 
     def _model_for(self, model: Any) -> Any:
         """What scores the posts: the model's trees compiled into one loop
@@ -240,6 +241,12 @@ class Decider:
         if self._compiled is None or self._compiled[0] is not model:
             self._compiled = (model, compile_model(model))
         return self._compiled[1] or model
+
+    def _weighed_labels(self, model: Any) -> frozenset[str]:
+        """:func:`_covered` of ``model``, found once per model (a stream decides post by post)."""
+        if self._covered is None or self._covered[0] is not model:
+            self._covered = (model, _covered(model))
+        return self._covered[1]
 
     @property
     def compiled(self) -> bool:
@@ -292,7 +299,8 @@ class Decider:
                     model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
             score, heads = _model_scores(model, model_input, n, listed >= 2, fired)
-            score = _with_uncovered(score, {label: strength[label] for label in fired if label not in _covered(model)})
+            weighed = self._weighed_labels(model)
+            score = _with_uncovered(score, {label: strength[label] for label in fired if label not in weighed})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -339,9 +347,9 @@ def _covered(model: Any) -> frozenset[str]:
 
 
 def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.ndarray:
-    """The model's score raised by the rule strength of each fired label the model reads no
-    feature of (``coordinated`` for a model trained before it), by noisy-or: evidence the model
-    cannot weigh still counts, and a label that fired nowhere leaves the score as it is."""
+    """The model's score raised by the rule strength of each fired label whose evidence the
+    model's score does not weigh (:func:`_covered`), by noisy-or: evidence the model cannot
+    weigh still counts, and a label that fired nowhere leaves the score as it is."""
     live = {label: s for label, s in strength.items() if s.any()}
     if not live:
         return score

@@ -318,3 +318,30 @@ def test_finding_each_trees_leaf_by_its_split_nodes_gives_the_walks_sums(data: s
         found = _raw_by_exits(X, head.baseline, e.feature, e.threshold, e.nan_right, e.tree, e.keep, e.leaf_value, _LOWEST_BIT)
         assert np.array_equal(found, walked)
     assert np.array_equal(head.proba(X), Sigmoid(-1.0, 0.0)(walked))
+
+
+def test_trees_laid_out_wrongly_are_refused_by_name_not_walked(bundled: FloodModel) -> None:
+    """A split whose children come back before it (a damaged trees file) would send the
+    compiled loops round in circles or past the arrays: it is refused when the head is built."""
+    import pickle
+
+    from spamflood.errors import ModelError
+
+    arrays = {
+        "roots": np.array([0], dtype=np.int32), "depth": np.array([1], dtype=np.int32),
+        "feature": np.array([0, 0, 0], dtype=np.int32), "threshold": np.array([0.5, np.inf, np.inf]),
+        "nan_right": np.zeros(3, dtype=np.bool_), "child": np.array([1, 1, 2], dtype=np.int32), "value": np.array([0.0, -1.0, 1.0]),
+    }
+    head = _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **arrays)
+    assert head.proba(np.array([[0.0], [1.0], [np.nan], [2.0]])).tolist() == Sigmoid(-1.0, 0.0)(np.array([-1.0, 1.0, -1.0, 1.0])).tolist()
+    for child in ([1, 0, 2], [2, 1, 2], [1, 1, 1]):  # back to the root, a right child past the tree, a leaf that is not its own child
+        with pytest.raises(ModelError, match="damaged"):
+            _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **{**arrays, "child": np.array(child, dtype=np.int32)})
+    with pytest.raises(ModelError, match="read 1 columns, but the rows have 0"):
+        head.proba(np.zeros((4, 0)))
+    # a head pickled before the split-node tables existed gets them when it is read
+    state = {k: v for k, v in head.__dict__.items() if k not in ("exits", "width")}
+    old = _Head.__new__(_Head)
+    old.__setstate__(state)
+    assert old.exits is not None and old.width == 1
+    assert pickle.loads(pickle.dumps(old)).proba(np.array([[0.0]] * 4)).tolist() == head.proba(np.array([[0.0]] * 4)).tolist()

@@ -213,6 +213,26 @@ def _exit_tables(
     return nodes, tree, keep, leaves, widest
 
 
+def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray) -> None:
+    """Refuse trees not laid out as :class:`_Head` says (each tree's nodes from its root to the
+    next root, a split's two children after it and inside its tree, a leaf its own child): the
+    compiled loops trust the layout and read no index twice."""
+    total = child.shape[0]
+    if not roots.shape[0]:
+        if total:
+            raise ModelError("These trees are damaged: they have nodes but no root.")
+        return
+    if roots[0] != 0 or np.any(np.diff(roots) < 1) or roots[-1] >= total:
+        raise ModelError("These trees are damaged: their roots are not in order inside the node arrays.")
+    starts = np.asarray(roots, dtype=np.int64)
+    ends = np.append(starts[1:], total)
+    end_of = np.repeat(ends, ends - starts)  # each node's tree's end
+    node = np.arange(total)
+    split = child != node
+    if np.any(split & ((child <= node) | (child + 1 >= end_of))) or np.any(feature[split] < 0):
+        raise ModelError("These trees are damaged: a split's children are not after it inside its tree.")
+
+
 @dataclass(frozen=True)
 class _Exits:
     """A head's split nodes as :func:`_raw_by_exits` reads them (:func:`_exit_tables`)."""
@@ -245,8 +265,13 @@ class _Head:
     calibrators: tuple[Calibrator, ...]
 
     exits: _Exits | None = field(init=False, repr=False, compare=False)
+    width: int = field(init=False, repr=False, compare=False)
+    """The columns a row must have: the highest feature a split reads, plus one."""
 
     def __post_init__(self) -> None:
+        _check_layout(self.roots, self.child, self.feature)
+        split = self.child != np.arange(self.child.shape[0])
+        object.__setattr__(self, "width", int(self.feature[split].max()) + 1 if split.any() else 0)
         exits = None
         if self.roots.shape[0]:
             nodes, tree, keep, leaves, widest = _exit_tables(self.roots.astype(np.int64), self.child.astype(np.int64))
@@ -257,7 +282,16 @@ class _Head:
                 )
         object.__setattr__(self, "exits", exits)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A head pickled before :attr:`exits` existed gets them now."""
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        if "exits" not in state or "width" not in state:
+            self.__post_init__()
+
     def proba(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[1] < self.width:
+            raise ModelError(f"These trees read {self.width} columns, but the rows have {X.shape[1]}.")
         exits = self.exits
         if exits is not None and X.shape[0] >= 4:  # (fewer rows: each walks to its own leaf)
             raw = _raw_by_exits(
