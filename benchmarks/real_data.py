@@ -115,9 +115,11 @@ def _fit_score(
     if name == "text":
         params = {} if weights is None else {"logistic__sample_weight": weights}
         return model.fit(matching_forms(train.texts), train.y, **params).predict_proba(matching_forms(test.texts))[:, 1]
+    # spamflood's models: the score `spamflood score --model` gives (the decision's, which adds
+    # the strength of listed evidence the fitted model does not weigh)
     if name.endswith("ungrouped"):
-        return model.fit(train.frame(), train.y, sample_weight=weights).predict_proba(test.frame())[:, 1]
-    return model.fit(train.frame(), train.y, groups=groups, sample_weight=weights).predict_proba(test.frame())[:, 1]
+        return test.decided_score(model.fit(train.frame(), train.y, sample_weight=weights))
+    return test.decided_score(model.fit(train.frame(), train.y, groups=groups, sample_weight=weights))
 
 
 def figures(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:

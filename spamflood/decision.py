@@ -21,10 +21,11 @@ batch; :data:`CLUSTER_FAMILIES` need the near-duplicate clusters. ``mass_share``
 ``coordinated`` from the account network of :mod:`spamflood.coordination` (the batch detector
 and Spark on its driver; the stream monitor grows it post by post, :mod:`spamflood.stream.coposting`).
 
-A fired label none of whose features the model's score weighs (no tree of its overall score
-splits on one: ``fan_farming`` for the bundled model, whose training posts hardly ever show it)
-adds its rule strength to the model's score by noisy-or, so its evidence flags a post even
-though the model cannot weigh it.
+A label fired on a post with none of its rules' features that the model's score weighs
+hitting (no tree of the overall score splits on them: ``fan_farming`` for the bundled model,
+whose training posts hardly ever show it, or ``soft_ad`` fired by a bank account to pay into
+alone) adds its rule strength to the model's score by noisy-or, so its evidence flags a post
+even though the model cannot weigh it.
 """
 
 from __future__ import annotations
@@ -226,7 +227,7 @@ class Decider:
         self.model = model
         self.threshold = threshold
         self._compiled: tuple[Any, Any] | None = None  # (the model, its compiled form or None)
-        self._covered: tuple[Any, frozenset[str]] | None = None  # (the model, the labels it weighs)
+        self._weighed: tuple[Any, frozenset[str]] | None = None  # (the model, the features its score weighs)
 
     def _model_for(self, model: Any) -> Any:
         """What scores the posts: the model's trees compiled into one loop
@@ -242,11 +243,11 @@ class Decider:
             self._compiled = (model, compile_model(model))
         return self._compiled[1] or model
 
-    def _weighed_labels(self, model: Any) -> frozenset[str]:
-        """:func:`_covered` of ``model``, found once per model (a stream decides post by post)."""
-        if self._covered is None or self._covered[0] is not model:
-            self._covered = (model, _covered(model))
-        return self._covered[1]
+    def _weighed_features(self, model: Any) -> frozenset[str]:
+        """:func:`_weighed` of ``model``, found once per model (a stream decides post by post)."""
+        if self._weighed is None or self._weighed[0] is not model:
+            self._weighed = (model, _weighed(model))
+        return self._weighed[1]
 
     @property
     def compiled(self) -> bool:
@@ -299,8 +300,8 @@ class Decider:
                     model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
             score, heads = _model_scores(model, model_input, n, listed >= 2, fired)
-            weighed = self._weighed_labels(model)
-            score = _with_uncovered(score, {label: strength[label] for label in fired if label not in weighed})
+            unweighed = _unweighed(fired, findings.values, self.scorer.rules, self._weighed_features(model))
+            score = _with_uncovered(score, {label: np.where(on, strength[label], 0.0) for label, on in unweighed.items()})
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -330,26 +331,59 @@ class Decider:
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 
 
-def _covered(model: Any) -> frozenset[str]:
-    """The labels whose evidence the model's score weighs: those with a feature a tree of its
-    overall score splits on (``weighed_features``); for a model that does not say, those it
-    reads a feature of (``feature_names_in_``), or for one that does not name its inputs, the
-    registry's model inputs (``model_input``)."""
+def _weighed(model: Any) -> frozenset[str]:
+    """The features the model's score weighs: those a tree of its overall score splits on
+    (``weighed_features``); for a model that does not say, those it reads
+    (``feature_names_in_``), or for one that does not name its inputs, the registry's model
+    inputs (``model_input``)."""
     weighed = getattr(model, "weighed_features", None)
-    declared = getattr(model, "feature_names_in_", None)
     if callable(weighed):
-        names = set(weighed())
-    elif declared is None:
-        names = {f.name for f in FEATURES.values() if f.model_input}
-    else:
-        names = set(np.asarray(declared, dtype=object).tolist())
-    return frozenset(f.label for f in FEATURES.values() if f.name in names)
+        return frozenset(weighed())
+    declared = getattr(model, "feature_names_in_", None)
+    if declared is None:
+        return frozenset(f.name for f in FEATURES.values() if f.model_input)
+    return frozenset(np.asarray(declared, dtype=object).tolist())
+
+
+def _unweighed(
+    fired: dict[str, np.ndarray], values: dict[str, np.ndarray], rules: Any, weighed: frozenset[str]
+) -> dict[str, np.ndarray]:
+    """Per fired label, the posts it fired on by a rule the model's score is blind to (a rule
+    over model inputs none of which the score weighs) with none of the label's weighed
+    features hitting: evidence the model did not see. ``fan_farming`` for a model none of
+    whose trees splits on its features; ``soft_ad`` fired by a bank account to pay into alone,
+    for a model that never split on ``SOFT_AD_PAY_ACCOUNT``. A rule over features that are no
+    model inputs by design (``model_input = false``: the account's own batch signs) is left to
+    the label's other evidence."""
+    out: dict[str, np.ndarray] = {}
+    for label, on in fired.items():
+        if not on.any():
+            continue
+        present = [rule for rule in rules.labels.get(label, ()) if all(name in values for name in rule)]
+        blind = [
+            rule for rule in present
+            if any(FEATURES[name].model_input for name in rule if name in FEATURES) and not any(name in weighed for name in rule)
+        ]  # fmt: skip
+        if not blind:
+            continue
+        unseen = np.zeros(on.shape[0], dtype=bool)
+        for rule in blind:
+            holds = on.copy()
+            for name in rule:
+                holds &= rules.hits[name](values[name])
+            unseen |= holds
+        for name in dict.fromkeys(name for rule in present for name in rule if name in weighed):
+            unseen &= ~rules.hits[name](values[name])
+        if unseen.any():
+            out[label] = unseen
+    return out
 
 
 def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.ndarray:
-    """The model's score raised by the rule strength of each fired label whose evidence the
-    model's score does not weigh (:func:`_covered`), by noisy-or: evidence the model cannot
-    weigh still counts, and a label that fired nowhere leaves the score as it is."""
+    """The model's score raised by ``strength`` (per label: its rule strength on the posts
+    whose evidence for it the model's score did not weigh, :func:`_unweighed`; 0 elsewhere),
+    by noisy-or: evidence the model cannot weigh still counts, and a post without such a label
+    keeps the model's score to the last bit."""
     live = {label: s for label, s in strength.items() if s.any()}
     if not live:
         return score

@@ -275,6 +275,35 @@ def test_a_label_whose_features_the_models_score_never_splits_on_adds_its_rule_s
     assert Decider(RuleScorer(min_authors=5), weighs_it).decide(findings).score.tolist() == pytest.approx([0.97] * 3)
 
 
+class _ModelBlindToPayAccounts(_ModelBlindToFanFarming):
+    """A model whose overall score splits on every registry input but the bank account to pay into."""
+
+    def weighed_features(self) -> frozenset[str]:
+        return frozenset(f.name for f in FEATURES.values() if f.model_input and f.name != "SOFT_AD_PAY_ACCOUNT")
+
+
+def test_a_label_fired_by_evidence_the_model_does_not_weigh_alone_adds_its_strength_on_that_post():
+    """soft_ad fires by any of its rules; where only the unweighed one holds (a bank account,
+    one weak signal) the model never saw why: its strength is added on that post alone. A
+    feature that is no model input by design (the account's own batch signs) raises nothing."""
+    n = 4
+    values = {
+        "SOFT_AD_SIGNALS": np.array([1.0, 3.0, 0.0, 0.0]),  # hits from 2
+        "SOFT_AD_PHRASES": np.array([0.0, 0.0, 0.0, 0.0]),
+        "SOFT_AD_EVASION": np.array([0.0, 0.0, 0.0, 0.0]),
+        "SOFT_AD_PAY_ACCOUNT": np.array([1.0, 1.0, 0.0, 0.0]),
+        "BATCH_ACCOUNTS_ACCOUNT_TWIN": np.array([np.nan, np.nan, np.nan, 1.0]),
+    }
+    fired = {"soft_ad": np.array([True, True, False, False]), "batch_accounts": np.array([False, False, False, True])}
+    sentences = {
+        "soft_ad": {0: 'soft_ad: bank account "建行卡号6222"', 1: 'soft_ad: price "¥99"; bank account "建行卡号6222"'},
+        "batch_accounts": {3: "batch_accounts: its account created 2026-01-02 10:00 UTC, with a twin"},
+    }
+    decision = Decider(RuleScorer(min_authors=5), _ModelBlindToPayAccounts()).decide(Findings(values, fired, sentences, n))
+    assert decision.score.tolist() == pytest.approx([1 - (1 - 0.97) * (1 - 0.6), 0.97, 0.97, 0.97])
+    assert decision.labels == [["soft_ad"], ["soft_ad"], [], ["batch_accounts"]]
+
+
 class _LowModel(_ModelBeforeCoordination):
     SCORE = 0.0225140712945591
 

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from spamflood.model import load_model
 from spamflood.scoring import CRITERIA_STRENGTH
 
@@ -49,3 +51,24 @@ def test_begging_for_subscribers_is_flagged_with_its_evidence_and_ordinary_comme
         assert scored[name]["flagged"] and scored[name]["score"] >= CRITERIA_STRENGTH
     for name in ORDINARY:
         assert scored[name]["labels"] == [] and not scored[name]["flagged"]
+
+
+def test_a_labelled_exports_decided_score_is_the_score_the_command_gives() -> None:
+    """What ``real_data.py`` reads for a fitted model: its score with the decision's raise on
+    the posts whose listed evidence it does not weigh, its own probability elsewhere."""
+    import pandas as pd
+
+    from spamflood import Detector, FieldMap
+    from spamflood.model import labelled_features
+
+    texts = {**BEGGING, **ORDINARY}
+    frame = pd.DataFrame({"id": list(texts), "text": list(texts.values()), "label": [1] * len(BEGGING) + [0] * len(ORDINARY)})
+    detector = Detector.load()
+    data = labelled_features(detector, frame, label_field="label", field_map=FieldMap.parse("author=,time="))
+    model = load_model(None).model
+    decided, own = data.decided_score(model), model.score_all(data.frame())[0]
+    # as the detector scored them (its text part from the chunks' matching forms: the same to rounding)
+    assert data.score is not None and np.allclose(decided, data.score, rtol=0, atol=1e-12)
+    begging = np.array([i in BEGGING for i in data.ids])
+    assert np.all(decided[begging] >= CRITERIA_STRENGTH) and np.all(own[begging] < CRITERIA_STRENGTH)
+    assert np.allclose(decided[~begging], own[~begging], rtol=0, atol=1e-12)

@@ -108,6 +108,22 @@ class LabelledFeatures:
         """The model's ``X``: feature columns and ``text``."""
         return {**self.features, "text": self.texts}
 
+    def decided_score(self, model: Any) -> np.ndarray:
+        """The score ``spamflood score --model`` gives these posts with ``model``: its overall
+        score, raised where a listed label's evidence is one the model does not weigh
+        (:class:`~spamflood.decision.Decider`). The model's own probability where the posts'
+        labels were not kept."""
+        if not self.post_labels:
+            return np.asarray(model.score_all(self.frame())[0], dtype=np.float64)
+        from spamflood.criteria.registry import FAMILIES
+        from spamflood.decision import Decider, Findings
+        from spamflood.scoring import RuleScorer
+
+        n = len(self.y)
+        fired = {label: np.fromiter((label in listed for listed in self.post_labels), dtype=bool, count=n) for label in FAMILIES}
+        findings = Findings(dict(self.features), fired, {label: {} for label in fired}, n)
+        return Decider(RuleScorer(), model).decide(findings, texts=self.texts).score
+
     def take(self, index: np.ndarray) -> LabelledFeatures:
         return LabelledFeatures(
             {k: v[index] for k, v in self.features.items()},
