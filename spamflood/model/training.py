@@ -229,7 +229,8 @@ def labelled_features(
 def cross_validate(
     model: Any, data: LabelledFeatures, *, folds: int = 5, seed: int = 0, threshold: float = 0.5
 ) -> dict[str, Any]:
-    """Stratified k-fold: a clone of ``model`` fitted on k-1 folds scores the held-out fold.
+    """Stratified k-fold: a clone of ``model`` fitted on k-1 folds scores the held-out fold
+    (its decided score: :meth:`LabelledFeatures.decided_score`).
 
     Returns the pooled out-of-fold report (:func:`binary_report`), the per-fold ROC-AUC, and,
     for label heads, per-label precision/recall/F1 at 0.5.
@@ -249,7 +250,8 @@ def cross_validate(
         part = data.take(train)
         fitted = clone(model).fit(part.frame(), part.y, labels=part.labels)
         held = data.take(test)
-        spam, subs = fitted.score_all(held.frame())
+        _, subs = fitted.score_all(held.frame())
+        spam = held.decided_score(fitted)  # what `spamflood score --model` would give the fold
         score[test] = spam
         for label, values in subs.items():
             label_score[label][test] = values
