@@ -39,6 +39,7 @@ import numpy as np
 
 from spamflood._forked import Forked
 from spamflood.criteria.registry import COMPUTED_HERE, FAMILIES, FEATURES, families_in
+from spamflood.criteria.rules import Rules
 from spamflood.errors import ConfigError
 from spamflood.model.store import DeferredModel
 from spamflood.scoring import RuleScorer, combine, rule_strength
@@ -346,7 +347,7 @@ def _weighed(model: Any) -> frozenset[str]:
 
 
 def _unweighed(
-    fired: dict[str, np.ndarray], values: dict[str, np.ndarray], rules: Any, weighed: frozenset[str]
+    fired: dict[str, np.ndarray], values: dict[str, np.ndarray], rules: Rules, weighed: frozenset[str]
 ) -> dict[str, np.ndarray]:
     """Per fired label, the posts it fired on by a rule the model's score is blind to (a rule
     over model inputs none of which the score weighs) with none of the label's weighed
