@@ -24,7 +24,7 @@ and Spark on its driver; the stream monitor grows it post by post, :mod:`spamflo
 A label fired on a post with none of its rules' features that the model's score weighs
 hitting (no tree of the overall score splits on them: ``fan_farming`` for the bundled model,
 whose training posts hardly ever show it, or ``soft_ad`` fired by a bank account to pay into
-alone) adds its rule strength to the model's score by noisy-or, so its evidence flags a post
+with no other soft_ad evidence) adds its rule strength to the model's score by noisy-or, so its evidence flags a post
 even though the model cannot weigh it.
 """
 
@@ -352,29 +352,38 @@ def _unweighed(
     """Per fired label, the posts it fired on by a rule the model's score is blind to (a rule
     over model inputs none of which the score weighs) with none of the label's weighed
     features hitting: evidence the model did not see. ``fan_farming`` for a model none of
-    whose trees splits on its features; ``soft_ad`` fired by a bank account to pay into alone,
-    for a model that never split on ``SOFT_AD_PAY_ACCOUNT``. A rule over features that are no
-    model inputs by design (``model_input = false``: the account's own batch signs) is left to
-    the label's other evidence."""
+    whose trees splits on its features; ``soft_ad`` fired by a bank account to pay into with
+    no other soft_ad evidence, for a model that never split on ``SOFT_AD_PAY_ACCOUNT``. A rule
+    over features that are no model inputs by design (``model_input = false``: the account's
+    own batch signs) is left to the label's other evidence.
+
+    The label fired, so one of its rules holds: where none of its weighed features hits, that
+    rule is a blind one unless the label also has rules over no model input, and only then are
+    the blind rules checked again (with ``rules``' thresholds, which may differ from those
+    that fired the label for a threshold the decision is not given, such as ``min_coposts``)."""
     out: dict[str, np.ndarray] = {}
     for label, on in fired.items():
         if not on.any():
             continue
         present = [rule for rule in rules.labels.get(label, ()) if all(name in values for name in rule)]
-        blind = [
-            rule for rule in present
-            if any(FEATURES[name].model_input for name in rule if name in FEATURES) and not any(name in weighed for name in rule)
-        ]  # fmt: skip
+
+        def reads_inputs(rule: tuple[str, ...]) -> bool:
+            return any(FEATURES[name].model_input for name in rule if name in FEATURES)
+
+        blind = [rule for rule in present if reads_inputs(rule) and not any(name in weighed for name in rule)]
         if not blind:
             continue
-        unseen = np.zeros(on.shape[0], dtype=bool)
-        for rule in blind:
-            holds = on.copy()
-            for name in rule:
-                holds &= rules.hits[name](values[name])
-            unseen |= holds
+        unseen = on.copy()
         for name in dict.fromkeys(name for rule in present for name in rule if name in weighed):
             unseen &= ~rules.hits[name](values[name])
+        if any(not reads_inputs(rule) for rule in present):  # a gate-only rule may be the one that held
+            holds = np.zeros(on.shape[0], dtype=bool)
+            for rule in blind:
+                this = np.ones(on.shape[0], dtype=bool)
+                for name in rule:
+                    this &= rules.hits[name](values[name])
+                holds |= this
+            unseen &= holds
         if unseen.any():
             out[label] = unseen
     return out

@@ -322,3 +322,21 @@ def test_a_post_no_uncovered_label_fired_on_keeps_the_models_score_to_the_last_b
     together = Decider(RuleScorer(min_authors=5), model).decide(findings).score
     assert together[1] > alone[1]  # the label the model does not read raised its own post
     assert together[0] == alone[0] and together[2] == alone[2]
+
+
+class _ModelBlindToCoordination(_ModelBlindToFanFarming):
+    """A model whose overall score splits on no coordinated feature (it reads them)."""
+
+    def weighed_features(self) -> frozenset[str]:
+        return frozenset(f.name for f in FEATURES.values() if f.model_input and f.label != "coordinated")
+
+
+def test_a_blind_label_fired_under_a_threshold_the_decision_is_not_given_still_adds_its_strength():
+    """coordinated fires with the detector's min_coposts (here 2), which the decision's rules do
+    not hold: its only rule is blind, so the label having fired is the evidence, not a second
+    look at the threshold."""
+    findings = _coordinated_findings()
+    findings.values["COORDINATED_COPOSTS"] = np.array([np.nan, 2.0, 0.0])  # under the default 3
+    decision = Decider(RuleScorer(min_authors=5), _ModelBlindToCoordination()).decide(findings)
+    strength = 1 - 0.5 ** (10 / 5)
+    assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - strength), 0.97])

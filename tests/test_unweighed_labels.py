@@ -65,6 +65,7 @@ def test_a_labelled_exports_decided_score_is_the_score_the_command_gives() -> No
     frame = pd.DataFrame({"id": list(texts), "text": list(texts.values()), "label": [1] * len(BEGGING) + [0] * len(ORDINARY)})
     detector = Detector.load()
     data = labelled_features(detector, frame, label_field="label", field_map=FieldMap.parse("author=,time="))
+    assert data.scorer is detector.rules  # the detector's min_authors and min_copies decide, as in `score`
     model = load_model(None).model
     decided, own = data.decided_score(model), model.score_all(data.frame())[0]
     # as the detector scored them (its text part from the chunks' matching forms: the same to rounding)

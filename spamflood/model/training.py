@@ -101,6 +101,9 @@ class LabelledFeatures:
     post_labels: list[list[str]] = field(default_factory=list)
     """The labels the scoring detector gave each post (as written in its output)."""
     read: ReadStats = field(default_factory=ReadStats)
+    scorer: Any = None
+    """The :class:`~spamflood.scoring.RuleScorer` of the detector that found the labels (its
+    ``min_authors`` and ``min_copies``), for :meth:`decided_score`; ``None``: the defaults."""
     """What reading noticed beside the rejects: an input that broke off, optional values read
     as missing (see :class:`~spamflood.io.readers.ReadStats`)."""
 
@@ -122,7 +125,7 @@ class LabelledFeatures:
         n = len(self.y)
         fired = {label: np.fromiter((label in listed for listed in self.post_labels), dtype=bool, count=n) for label in FAMILIES}
         findings = Findings(dict(self.features), fired, {label: {} for label in fired}, n)
-        return Decider(RuleScorer(), model).decide(findings, texts=self.texts).score
+        return Decider(self.scorer or RuleScorer(), model).decide(findings, texts=self.texts).score
 
     def take(self, index: np.ndarray) -> LabelledFeatures:
         return LabelledFeatures(
@@ -136,6 +139,8 @@ class LabelledFeatures:
             None if self.score is None else self.score[index],
             {k: v[index] for k, v in self.label_scores.items()},
             [self.post_labels[i] for i in index] if self.post_labels else [],
+            self.read,
+            self.scorer,
         )
 
 
@@ -223,6 +228,7 @@ def labelled_features(
         label_scores={k: np.asarray(v)[index] for k, v in result.label_scores.items()},
         post_labels=[result.labels[i] for i in keep],
         read=result.read,
+        scorer=getattr(detector, "rules", None),
     )
 
 
