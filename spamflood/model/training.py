@@ -101,11 +101,11 @@ class LabelledFeatures:
     post_labels: list[list[str]] = field(default_factory=list)
     """The labels the scoring detector gave each post (as written in its output)."""
     read: ReadStats = field(default_factory=ReadStats)
+    """What reading noticed beside the rejects: an input that broke off, optional values read
+    as missing (see :class:`~spamflood.io.readers.ReadStats`)."""
     scorer: Any = None
     """The :class:`~spamflood.scoring.RuleScorer` of the detector that found the labels (its
     ``min_authors`` and ``min_copies``), for :meth:`decided_score`; ``None``: the defaults."""
-    """What reading noticed beside the rejects: an input that broke off, optional values read
-    as missing (see :class:`~spamflood.io.readers.ReadStats`)."""
 
     def frame(self) -> dict[str, Any]:
         """The model's ``X``: feature columns and ``text``."""
