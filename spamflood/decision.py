@@ -24,8 +24,8 @@ and Spark on its driver; the stream monitor grows it post by post, :mod:`spamflo
 A label fired on a post with none of its rules' features that the model's score weighs
 hitting (no tree of the overall score splits on them: ``fan_farming`` for the bundled model,
 whose training posts hardly ever show it, or ``soft_ad`` fired by a bank account to pay into
-with no other soft_ad evidence) adds its rule strength to the model's score by noisy-or, so its evidence flags a post
-even though the model cannot weigh it.
+with no other soft_ad evidence) adds its rule strength to the model's score by noisy-or, so
+its evidence flags a post even though the model cannot weigh it.
 """
 
 from __future__ import annotations
@@ -366,17 +366,13 @@ def _unweighed(
         if not on.any():
             continue
         present = [rule for rule in rules.labels.get(label, ()) if all(name in values for name in rule)]
-
-        def reads_inputs(rule: tuple[str, ...]) -> bool:
-            return any(FEATURES[name].model_input for name in rule if name in FEATURES)
-
-        blind = [rule for rule in present if reads_inputs(rule) and not any(name in weighed for name in rule)]
+        blind = [rule for rule in present if _reads_inputs(rule) and not any(name in weighed for name in rule)]
         if not blind:
             continue
         unseen = on.copy()
         for name in dict.fromkeys(name for rule in present for name in rule if name in weighed):
             unseen &= ~rules.hits[name](values[name])
-        if any(not reads_inputs(rule) for rule in present):  # a gate-only rule may be the one that held
+        if not all(map(_reads_inputs, present)):  # a gate-only rule may be the one that held
             holds = np.zeros(on.shape[0], dtype=bool)
             for rule in blind:
                 this = np.ones(on.shape[0], dtype=bool)
@@ -387,6 +383,12 @@ def _unweighed(
         if unseen.any():
             out[label] = unseen
     return out
+
+
+def _reads_inputs(rule: tuple[str, ...]) -> bool:
+    """Whether a label rule reads a model input (``model_input``), not only gates such as the
+    account's own batch signs."""
+    return any(FEATURES[name].model_input for name in rule if name in FEATURES)
 
 
 def _with_uncovered(score: np.ndarray, strength: dict[str, np.ndarray]) -> np.ndarray:

@@ -160,9 +160,10 @@ class RuleScorer:
         copy spread over months by many accounts still counts as shared. ``author_codes``
         below 0 are unknown authors: such a post's copies are NaN, and so are both account
         counts of a cluster with no known author; the span and the peak rate are NaN for a
-        cluster without a timed post. How tight a cluster is in time reaches the model as ``WINDOW_SHARE``, the
-        share of its accounts inside its peak window (NaN without a known author): an account
-        joining inside the window never lowers it, where the span has no such direction."""
+        cluster without a timed post. How tight a cluster is in time reaches the model as
+        ``WINDOW_SHARE``, the share of its accounts inside its peak window (NaN without a known
+        author): an account joining inside the window never lowers it, where the span has no
+        such direction."""
         labels = table.labels
         n = labels.shape[0]
         copies = np.zeros(n, dtype=np.float64)

@@ -213,24 +213,25 @@ def _exit_tables(
     return nodes, tree, keep, leaves, widest
 
 
-def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray) -> None:
+def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray) -> np.ndarray:
     """Refuse trees not laid out as :class:`_Head` says (each tree's nodes from its root to the
     next root, a split's two children after it and inside its tree, a leaf its own child): the
-    compiled loops trust the layout and read no index twice."""
+    compiled loops trust the layout and read no index twice. Returns which nodes split."""
     total = child.shape[0]
+    node = np.arange(total)
+    split = child != node
     if not roots.shape[0]:
         if total:
             raise ModelError("These trees are damaged: they have nodes but no root.")
-        return
+        return split
     if roots[0] != 0 or np.any(np.diff(roots) < 1) or roots[-1] >= total:
         raise ModelError("These trees are damaged: their roots are not in order inside the node arrays.")
     starts = np.asarray(roots, dtype=np.int64)
     ends = np.append(starts[1:], total)
     end_of = np.repeat(ends, ends - starts)  # each node's tree's end
-    node = np.arange(total)
-    split = child != node
     if np.any(split & ((child <= node) | (child + 1 >= end_of))) or np.any(feature[split] < 0):
         raise ModelError("These trees are damaged: a split's children are not after it inside its tree.")
+    return split
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,7 @@ class _Head:
     """The columns a row must have: the highest feature a split reads, plus one."""
 
     def __post_init__(self) -> None:
-        _check_layout(self.roots, self.child, self.feature)
-        split = self.child != np.arange(self.child.shape[0])
+        split = _check_layout(self.roots, self.child, self.feature)
         object.__setattr__(self, "width", int(self.feature[split].max()) + 1 if split.any() else 0)
         exits = None
         if self.roots.shape[0]:
