@@ -337,6 +337,20 @@ def test_trees_laid_out_wrongly_are_refused_by_name_not_walked(bundled: FloodMod
     for child in ([1, 0, 2], [2, 1, 2], [1, 1, 1]):  # back to the root, a right child past the tree, a leaf that is not its own child
         with pytest.raises(ModelError, match="damaged"):
             _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **{**arrays, "child": np.array(child, dtype=np.int32)})
+    # an index at int32's limit (its + 1 must not wrap round), a leaf's column below 0, a depth
+    # that stops the walk before the leaves
+    for damage in ({"child": np.array([2**31 - 1, 1, 2], dtype=np.int32)}, {"feature": np.array([0, -1, 0], dtype=np.int32)},
+                   {"depth": np.array([0], dtype=np.int32)}):
+        with pytest.raises(ModelError, match="damaged"):
+            _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **{**arrays, **damage})
+    # two splits sharing their children: a graph, not a tree (the block scorer would misread it)
+    shared = {
+        "roots": np.array([0], dtype=np.int32), "depth": np.array([2], dtype=np.int32), "feature": np.zeros(5, dtype=np.int32),
+        "threshold": np.array([0.5, 0.2, 0.8, np.inf, np.inf]), "nan_right": np.zeros(5, dtype=np.bool_),
+        "child": np.array([1, 3, 3, 3, 4], dtype=np.int32), "value": np.array([9.0, 9.0, 9.0, -1.0, 1.0]),
+    }
+    with pytest.raises(ModelError, match="child of exactly one split"):
+        _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **shared)
     with pytest.raises(ModelError, match="read 1 columns, but the rows have 0"):
         head.proba(np.zeros((4, 0)))
     # a head pickled before the split-node tables existed gets them when it is read

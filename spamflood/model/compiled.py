@@ -213,10 +213,12 @@ def _exit_tables(
     return nodes, tree, keep, leaves, widest
 
 
-def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray) -> np.ndarray:
+def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray, depth: np.ndarray) -> np.ndarray:
     """Refuse trees not laid out as :class:`_Head` says (each tree's nodes from its root to the
-    next root, a split's two children after it and inside its tree, a leaf its own child): the
+    next root, a split's two children after it and inside its tree, every node but a root the
+    child of exactly one split, a leaf its own child, ``depth`` reaching every leaf): the
     compiled loops trust the layout and read no index twice. Returns which nodes split."""
+    roots, child, feature = (np.asarray(a, dtype=np.int64) for a in (roots, child, feature))  # no int32 wrap
     total = child.shape[0]
     node = np.arange(total)
     split = child != node
@@ -224,13 +226,30 @@ def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray) -> 
         if total:
             raise ModelError("These trees are damaged: they have nodes but no root.")
         return split
-    if roots[0] != 0 or np.any(np.diff(roots) < 1) or roots[-1] >= total:
+    if roots[0] != 0 or np.any(np.diff(roots) < 1) or roots[-1] >= total or len(depth) != len(roots):
         raise ModelError("These trees are damaged: their roots are not in order inside the node arrays.")
-    starts = np.asarray(roots, dtype=np.int64)
-    ends = np.append(starts[1:], total)
-    end_of = np.repeat(ends, ends - starts)  # each node's tree's end
-    if np.any(split & ((child <= node) | (child + 1 >= end_of))) or np.any(feature[split] < 0):
+    ends = np.append(roots[1:], total)
+    end_of = np.repeat(ends, ends - roots)  # each node's tree's end
+    if np.any(split & ((child <= node) | (child + 1 >= end_of))) or np.any(feature < 0):
         raise ModelError("These trees are damaged: a split's children are not after it inside its tree.")
+    parent = np.full(total, -1)
+    parent[child[split]] = node[split]
+    parent[child[split] + 1] = node[split]
+    is_root = np.zeros(total, dtype=bool)
+    is_root[roots] = True
+    children = np.bincount(np.concatenate([child[split], child[split] + 1]), minlength=total)
+    if np.any(children != ~is_root):
+        raise ModelError("These trees are damaged: a node is not the child of exactly one split.")
+    level = np.zeros(total, dtype=np.int64)  # each node's depth: a parent comes before its children
+    for _ in range(total):
+        deeper = np.where(parent >= 0, level[parent] + 1, 0)
+        if np.array_equal(deeper, level):
+            break
+        level = deeper
+    deepest = np.zeros(roots.shape[0], dtype=np.int64)
+    np.maximum.at(deepest, np.repeat(np.arange(roots.shape[0]), ends - roots), level)
+    if np.any(np.asarray(depth, dtype=np.int64) < deepest):
+        raise ModelError("These trees are damaged: a tree's depth does not reach its deepest leaf.")
     return split
 
 
@@ -270,7 +289,7 @@ class _Head:
     """The columns a row must have: the highest feature a split reads, plus one."""
 
     def __post_init__(self) -> None:
-        split = _check_layout(self.roots, self.child, self.feature)
+        split = _check_layout(self.roots, self.child, self.feature, self.depth)
         object.__setattr__(self, "width", int(self.feature[split].max()) + 1 if split.any() else 0)
         exits = None
         if self.roots.shape[0]:
