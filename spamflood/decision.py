@@ -358,21 +358,23 @@ def _unweighed(
     own batch signs) is left to the label's other evidence.
 
     The label fired, so one of its rules holds: where none of its weighed features hits, that
-    rule is a blind one unless the label also has rules over no model input, and only then are
-    the blind rules checked again (with ``rules``' thresholds, which may differ from those
+    rule is a blind one unless the label also has rules over no model input or rules whose
+    columns are not all in ``values``, and only then are the blind rules checked again (with ``rules``' thresholds, which may differ from those
     that fired the label for a threshold the decision is not given, such as ``min_coposts``)."""
     out: dict[str, np.ndarray] = {}
     for label, on in fired.items():
         if not on.any():
             continue
-        present = [rule for rule in rules.labels.get(label, ()) if all(name in values for name in rule)]
+        every = rules.labels.get(label, ())
+        present = [rule for rule in every if all(name in values for name in rule)]
         blind = [rule for rule in present if _reads_inputs(rule) and not any(name in weighed for name in rule)]
         if not blind:
             continue
         unseen = on.copy()
-        for name in dict.fromkeys(name for rule in present for name in rule if name in weighed):
+        for name in dict.fromkeys(name for rule in every for name in rule if name in weighed and name in values):
             unseen &= ~rules.hits[name](values[name])
-        if not all(map(_reads_inputs, present)):  # a gate-only rule may be the one that held
+        # the rule that held may be a gate-only one, or one with a column not given here
+        if len(present) < len(every) or not all(map(_reads_inputs, present)):
             holds = np.zeros(on.shape[0], dtype=bool)
             for rule in blind:
                 this = np.ones(on.shape[0], dtype=bool)

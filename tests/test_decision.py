@@ -340,3 +340,28 @@ def test_a_blind_label_fired_under_a_threshold_the_decision_is_not_given_still_a
     decision = Decider(RuleScorer(min_authors=5), _ModelBlindToCoordination()).decide(findings)
     strength = 1 - 0.5 ** (10 / 5)
     assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - strength), 0.97])
+
+
+class _ModelBlindToRoundMinutes(_ModelBlindToFanFarming):
+    """A model whose overall score splits on every registry input but the share of posts on round minutes."""
+
+    def weighed_features(self) -> frozenset[str]:
+        return frozenset(f.name for f in FEATURES.values() if f.model_input and f.name != "AUTO_POSTING_ROUND_MINUTE")
+
+
+def test_a_label_fired_by_a_rule_whose_columns_are_not_all_given_is_not_taken_for_the_blind_one():
+    """auto_posting fired on both posts; the gate of its whole-minute rule (ON_THE_MINUTE) is
+    not among the findings, so the label may have fired by that rule. Post 0's weighed
+    ZERO_SECONDS hits and its blind ROUND_MINUTE does not: the model saw why, its score stays.
+    Post 1 has only the blind rule holding: its strength is added."""
+    values = {
+        "AUTO_POSTING_GAP_CV": np.array([0.5, 0.5]),
+        "AUTO_POSTING_GAP_SPREAD": np.array([600.0, 600.0]),
+        "AUTO_POSTING_ZERO_SECONDS": np.array([0.9, 0.0]),
+        "AUTO_POSTING_ROUND_MINUTE": np.array([0.0, 0.9]),
+    }
+    fired = {"auto_posting": np.array([True, True])}
+    sentences = {"auto_posting": {0: "auto_posting: 90% of its posts at :00 seconds", 1: "auto_posting: 90% of its posts on round minutes"}}
+    decision = Decider(RuleScorer(min_authors=5), _ModelBlindToRoundMinutes()).decide(Findings(values, fired, sentences, 2))
+    assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - CRITERIA_STRENGTH)])
+    assert decision.labels == [["auto_posting"], ["auto_posting"]]
