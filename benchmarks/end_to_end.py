@@ -27,8 +27,16 @@ the ratio, and the coordinated groups' cost (:mod:`spamflood.coordination`). The
 run and prints the ratio of the two wall times (issue 18: coordination may cost at most 20%);
 ``--no-coordination`` alone scores without it.
 
+``--against REV`` also times the code and bundled model of a git revision (a detached worktree
+of this repository, removed after) on the same feed, ``--rounds`` runs of each, alternating,
+after one untimed run of each on a 2,000-post slice (numba compiles each checkout's kernels
+once): a target such as "no slower than the code of the day the issue was filed" is then
+checked against that code on this machine today, not against a figure measured on another day
+(this 2-core machine's speed drifts by a fifth from one day to the next).
+
     python benchmarks/end_to_end.py [--posts 1000000] [--jobs 2] [--baseline-posts 20000] [--rules]
                                     [--no-coordination | --coordination-cost] [--no-pss]
+                                    [--against REV [--rounds 3]]
     python benchmarks/end_to_end.py --stages [--posts 200000]
 """
 
@@ -38,6 +46,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +83,7 @@ def generated_feed(posts: int, seed: int) -> Path:
     return feed
 
 
-def run_cli(args: list[str], *, pss: bool = False) -> dict[str, float]:
+def run_cli(args: list[str], *, pss: bool = False, code: Path | None = None) -> dict[str, float]:
     """Run the CLI; its wall time, the CPU seconds of the whole tree (user + system: what other
     processes on the machine skew least) and the peak memory of its process tree, sampled every
     50 ms.
@@ -85,10 +94,12 @@ def run_cli(args: list[str], *, pss: bool = False) -> dict[str, float]:
     reads each process's PSS (``/proc/PID/smaps_rollup``), which divides every shared page among
     the processes sharing it, so the tree's pages are counted once: what the tree takes from the
     machine. That read walks the page tables (tens of milliseconds for a 2 GiB process, most of a
-    core at 20 reads a second), so a PSS run is not a timed run."""
+    core at 20 reads a second), so a PSS run is not a timed run. ``code``: a checkout whose
+    ``spamflood`` runs instead of the installed one."""
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "spamflood", *args])
+    proc = subprocess.Popen([sys.executable, "-m", "spamflood", *args], env=env)
     peaks = {"rss_main": 0, "rss_tree": 0, "pss_main": 0, "pss_tree": 0}
     stop = threading.Event()
 
@@ -194,7 +205,11 @@ def main() -> None:
         "--no-pss", action="store_true", help="skip the second run that measures the tree's PSS (its sampler costs CPU)"
     )
     parser.add_argument("--stages", action="store_true", help="per-stage CPU cost in this process, batched vs one by one")
+    parser.add_argument("--against", metavar="REV", help="also time the code of this git revision, alternating with this code")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each code with --against")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.stages:
         stages(Path(args.feed) if args.feed else generated_feed(args.posts, args.seed), args.posts)
         return
@@ -218,6 +233,7 @@ def main() -> None:
             scored = sum(1 for _ in lines)
         memory = None if args.no_pss else run_cli(scoring, pss=True)
         without = run_cli([*command, "-o", str(out), "--no-coordination"]) if args.coordination_cost else None
+        against = same_run_comparison(args.against, feed, scoring, out, args.rounds, ours) if args.against else None
     load_after = os.getloadavg()
     ours["posts"] = args.posts
     ours["posts_per_s"] = args.posts / ours["wall_s"]
@@ -254,6 +270,8 @@ def main() -> None:
     print(f"datasketch pipeline (MinHash + MinHashLSH insert/query), {baseline['posts']:,}-post slice")
     print(f"  throughput     {baseline['posts_per_s']:8,.0f} posts/s")
     print(f"ratio            {ratio:8.1f}x      target >= 20x   {'PASS' if ratio >= 20 else 'FAIL'}")
+    if against is not None:
+        print_comparison(against)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "end_to_end.json").write_text(
         json.dumps(
@@ -268,12 +286,67 @@ def main() -> None:
                 "model": args.model,
                 "coordination": not args.no_coordination,
                 "without_coordination": without,
+                "against": against,
                 "load_before": load_before,
                 "load_after": load_after,
             },
             indent=2,
         )
     )
+
+
+def same_run_comparison(
+    rev: str, feed: Path, scoring: list[str], out: Path, rounds: int, first: dict[str, float]
+) -> dict[str, Any]:
+    """Wall and CPU seconds of ``rounds`` runs of this code and of the code at ``rev`` (a
+    detached worktree), alternating, each warmed up once on a 2,000-post slice of ``feed``.
+    ``first``: this code's timed run already made, which counts as its first round."""
+    repo = HERE.parent
+    sha, subject = _git(repo, "log", "-1", "--format=%h\t%s", rev).split("\t", 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = Path(tmp) / "code"
+        _git(repo, "worktree", "add", "--detach", "--quiet", str(checkout), rev)
+        try:
+            head = Path(tmp) / "slice.jsonl"
+            with open(feed, "rb") as lines, open(head, "wb") as sliced:
+                for _, line in zip(range(2_000), lines):
+                    sliced.write(line)
+            warm = [scoring[0], str(head), *scoring[2:]]
+            run_cli(warm)
+            run_cli(warm, code=checkout)
+            runs: dict[str, list[dict[str, float]]] = {"this code": [first], rev: []}
+            for k in range(rounds):
+                runs[rev].append(run_cli(scoring, code=checkout))
+                if k + 1 < rounds:
+                    runs["this code"].append(run_cli(scoring))
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(checkout))
+    medians = {
+        name: {m: statistics.median(r[m] for r in done) for m in ("wall_s", "cpu_s", "peak_rss_main_mib")}
+        for name, done in runs.items()
+    }
+    return {"rev": rev, "commit": sha, "subject": subject, "rounds": rounds, "runs": runs, "medians": medians}
+
+
+def print_comparison(found: dict[str, Any]) -> None:
+    rev = found["rev"]
+    print(f"same run, alternating: this code against {rev} ({found['commit']}: {found['subject'][:70]})")
+    for name, done in found["runs"].items():
+        walls = ", ".join(f"{r['wall_s']:.1f}" for r in done)
+        med = found["medians"][name]
+        print(
+            f"  {name:<12} wall {walls} s (median {med['wall_s']:.1f}); CPU median {med['cpu_s']:.1f} s;"
+            f" main RSS median {med['peak_rss_main_mib']:,.0f} MiB"
+        )
+    ours, theirs = found["medians"]["this code"], found["medians"][rev]
+    print(
+        f"  this code / {rev}: {ours['wall_s'] / theirs['wall_s']:.2f}x wall, {ours['cpu_s'] / theirs['cpu_s']:.2f}x CPU"
+        " (medians; below 1: this code is faster)"
+    )
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def _load(values: tuple[float, float, float]) -> str:
