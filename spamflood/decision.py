@@ -359,8 +359,9 @@ def _unweighed(
 
     The label fired, so one of its rules holds: where none of its weighed features hits, that
     rule is a blind one unless the label also has rules over no model input or rules whose
-    columns are not all in ``values``, and only then are the blind rules checked again (with ``rules``' thresholds, which may differ from those
-    that fired the label for a threshold the decision is not given, such as ``min_coposts``)."""
+    columns are not all in ``values``, and only then are the blind rules checked again (with
+    ``rules``' thresholds, which may differ from those that fired the label for a threshold
+    the decision is not given, such as ``min_coposts``)."""
     out: dict[str, np.ndarray] = {}
     for label, on in fired.items():
         if not on.any():

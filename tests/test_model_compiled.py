@@ -338,9 +338,9 @@ def test_trees_laid_out_wrongly_are_refused_by_name_not_walked(bundled: FloodMod
         with pytest.raises(ModelError, match="damaged"):
             _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **{**arrays, "child": np.array(child, dtype=np.int32)})
     # an index at int32's limit (its + 1 must not wrap round), a leaf's column below 0, a depth
-    # that stops the walk before the leaves
+    # that stops the walk before the leaves or walks past them
     for damage in ({"child": np.array([2**31 - 1, 1, 2], dtype=np.int32)}, {"feature": np.array([0, -1, 0], dtype=np.int32)},
-                   {"depth": np.array([0], dtype=np.int32)}):
+                   {"depth": np.array([0], dtype=np.int32)}, {"depth": np.array([2], dtype=np.int32)}):
         with pytest.raises(ModelError, match="damaged"):
             _Head(baseline=0.0, calibrators=(Sigmoid(-1.0, 0.0),), **{**arrays, **damage})
     # two splits sharing their children: a graph, not a tree (the block scorer would misread it)

@@ -216,7 +216,7 @@ def _exit_tables(
 def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray, depth: np.ndarray) -> np.ndarray:
     """Refuse trees not laid out as :class:`_Head` says (each tree's nodes from its root to the
     next root, a split's two children after it and inside its tree, every node but a root the
-    child of exactly one split, a leaf its own child, ``depth`` reaching every leaf): the
+    child of exactly one split, a leaf its own child, ``depth`` its deepest leaf's): the
     compiled loops trust the layout and read no index twice. Returns which nodes split."""
     roots, child, feature = (np.asarray(a, dtype=np.int64) for a in (roots, child, feature))  # no int32 wrap
     total = child.shape[0]
@@ -248,8 +248,8 @@ def _check_layout(roots: np.ndarray, child: np.ndarray, feature: np.ndarray, dep
         level = deeper
     deepest = np.zeros(roots.shape[0], dtype=np.int64)
     np.maximum.at(deepest, np.repeat(np.arange(roots.shape[0]), ends - roots), level)
-    if np.any(np.asarray(depth, dtype=np.int64) < deepest):
-        raise ModelError("These trees are damaged: a tree's depth does not reach its deepest leaf.")
+    if np.any(np.asarray(depth, dtype=np.int64) != deepest):  # (a walk steps exactly this far)
+        raise ModelError("These trees are damaged: a tree's depth is not that of its deepest leaf.")
     return split
 
 
@@ -286,11 +286,12 @@ class _Head:
 
     exits: _Exits | None = field(init=False, repr=False, compare=False)
     width: int = field(init=False, repr=False, compare=False)
-    """The columns a row must have: the highest feature a split reads, plus one."""
+    """The columns a row must have: the highest feature a node names, plus one (a walk reads
+    a leaf's too: its row stays there while the other rows go on)."""
 
     def __post_init__(self) -> None:
         split = _check_layout(self.roots, self.child, self.feature, self.depth)
-        object.__setattr__(self, "width", int(self.feature[split].max()) + 1 if split.any() else 0)
+        object.__setattr__(self, "width", int(self.feature.max()) + 1 if split.any() else 0)
         exits = None
         if self.roots.shape[0]:
             nodes, tree, keep, leaves, widest = _exit_tables(self.roots.astype(np.int64), self.child.astype(np.int64))
