@@ -65,13 +65,18 @@ def matching_forms(texts: Any) -> list[str]:
 
 WORD_QUOTED_WHOLE = 20
 """A word (between spaces) of at most this many characters and no CJK ideograph is quoted
-whole, weighing what its n-grams weigh together ("stock", "sold-out!"); a longer stretch
-(a Chinese sentence, a link) is quoted by its heaviest n-grams, overlapping ones joined."""
+whole, weighing what its n-grams weigh together ("stock", "sold-out!"). A longer word without
+one (a link) is quoted by its pieces between punctuation, each of at most this many characters
+quoted whole in the same way ("hackfbaccount", "ref"); what is left of it, and a Chinese
+sentence, by its heaviest n-grams, overlapping ones joined."""
 
 HEAVIEST_LOCATED = 6
 """The heaviest quotes looked for in the post as written (overlapping ones join, the rest rank)."""
 
 _IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_WORD = re.compile(r"\S+")
+_PIECE = re.compile(r"[^\W_]+")
+"""A run of letters and digits: a long word's piece between its punctuation."""
 
 
 def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
@@ -80,30 +85,48 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     ``text`` is the compiled text part (:func:`~spamflood.model.text_kernel.compile_text` of the
     pipeline), ``forms`` the posts' matching forms (what it reads), ``originals`` the posts as
     written. Each n-gram adds its share to the log-odds
-    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word weighs what its
-    n-grams add together and is quoted whole (:data:`WORD_QUOTED_WHOLE`), a longer stretch by
-    its n-grams. The heaviest positive quotes (:data:`HEAVIEST_LOCATED`) are found in the original post (a stretch
-    that normalizes to them; else quoted as normalized), overlapping stretches are joined, and
-    the joined quotes are ranked by the weight they hold. A post where nothing weighs positive
-    gets none.
+    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word, or a short piece
+    of a long one, weighs what its n-grams add together and is quoted whole
+    (:data:`WORD_QUOTED_WHOLE`), the rest by n-grams; a lone letter, digit or sign is no
+    quote. The heaviest positive quotes (:data:`HEAVIEST_LOCATED`) are found in the original
+    post (a stretch that normalizes to them; else quoted as normalized), overlapping stretches
+    are joined, and the joined quotes are ranked by the weight they hold. A post where nothing
+    weighs positive gets none.
     """
     out: list[list[str]] = []
     for form, written in zip(forms, originals, strict=True):
         lowered, words, spans, shares = text.ngrams(form)
-        split = lowered.split()
-        whole = np.array([len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for w in split], dtype=bool)
+        located = [(m.start(), m.group()) for m in _WORD.finditer(lowered)]
+        whole = np.array([len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for _, w in located], dtype=bool)
         weight: dict[str, float] = {}
         if whole.any():  # a short word weighs what its n-grams add together
-            per_word = np.bincount(words, weights=shares, minlength=len(split))
+            per_word = np.bincount(words, weights=shares, minlength=len(located))
             for w in np.flatnonzero(whole & (per_word > 0)).tolist():
-                weight[split[w]] = weight.get(split[w], 0.0) + float(per_word[w])
-        for k in np.flatnonzero(~whole[words] & (shares > 0)).tolist() if len(split) else []:
+                weight[located[w][1]] = weight.get(located[w][1], 0.0) + float(per_word[w])
+        left = ~whole[words] if len(located) else np.zeros(0, dtype=bool)
+        for w, (start, word) in enumerate(located):
+            if whole[w] or _IDEOGRAPH.search(word):
+                continue
+            for piece in _PIECE.finditer(word):  # a long word's short pieces, each weighing its n-grams
+                if len(piece.group()) > WORD_QUOTED_WHOLE:
+                    continue
+                inside = (words == w) & (spans[:, 0] >= start + piece.start()) & (spans[:, 1] <= start + piece.end())
+                left &= ~inside
+                held = float(shares[inside].sum())
+                if held > 0:
+                    weight[piece.group()] = weight.get(piece.group(), 0.0) + held
+        for k in np.flatnonzero(left & (shares > 0)).tolist():
             gram = lowered[spans[k, 0] : spans[k, 1]]
             if gram:  # (a padding space alone is no quote)
                 weight[gram] = weight.get(gram, 0.0) + float(shares[k])
-        heaviest = sorted(((v, q) for q, v in weight.items() if v > 0), reverse=True)[:HEAVIEST_LOCATED]
+        heaviest = sorted(((v, q) for q, v in weight.items() if v > 0 and _quotable(q)), reverse=True)[:HEAVIEST_LOCATED]
         out.append(_quotes(heaviest, form, str(written), top))
     return out
+
+
+def _quotable(quote: str) -> bool:
+    """A quote says something: two characters or more, or one ideograph ("赚")."""
+    return len(quote.strip()) >= 2 or _IDEOGRAPH.search(quote) is not None
 
 
 def _quotes(heaviest: list[tuple[float, str]], form: str, written: str, top: int) -> list[str]:
