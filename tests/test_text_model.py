@@ -56,11 +56,12 @@ def test_a_short_word_is_quoted_whole_and_a_chinese_sentence_by_its_ngrams():
 def test_a_link_is_quoted_by_its_pieces_and_a_lone_digit_is_no_quote():
     """A link is one long word: its n-grams are quoted by the pieces between its punctuation
     that hold them (the host's name, the referral number), never as "3" or "6"."""
-    pipeline = _hand_made({"tliv": 2.0, "3": 1.0, "6": 1.0})
-    originals = ["see http://hackfbaccountlive.com/?ref=4166937 now", "call 3 now"]
+    pipeline = _hand_made({"tliv": 2.0, "3": 1.0, "6": 1.0, "🎁": 1.0, "赚": 1.0})
+    originals = ["see http://hackfbaccountlive.com/?ref=4166937 now", "call 3 now 🎁", "赚"]
     quotes = weighty_ngrams(compile_text(pipeline), normalize_many(originals), originals)
     assert sorted(quotes[0]) == ["4166937", "hackfbaccountlive"]
-    assert quotes[1] == []  # the word "3" weighs, but one digit says nothing to a moderator
+    assert quotes[1] == []  # "3" and "🎁" weigh, but one digit or one emoji says nothing to a moderator
+    assert quotes[2] == ["赚"]  # one ideograph is a word
 
 
 def test_an_ngram_the_original_does_not_show_is_quoted_as_normalized():

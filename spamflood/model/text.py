@@ -76,6 +76,7 @@ HEAVIEST_LOCATED = 6
 _IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _WORD = re.compile(r"\S+")
 _PIECE = re.compile(r"[^\W_]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 """A run of letters and digits: a long word's piece between its punctuation."""
 
 
@@ -87,11 +88,11 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     written. Each n-gram adds its share to the log-odds
     (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word, or a short piece
     of a long one, weighs what its n-grams add together and is quoted whole
-    (:data:`WORD_QUOTED_WHOLE`), the rest by n-grams; a lone letter, digit or sign is no
-    quote. The heaviest positive quotes (:data:`HEAVIEST_LOCATED`) are found in the original
-    post (a stretch that normalizes to them; else quoted as normalized), overlapping stretches
-    are joined, and the joined quotes are ranked by the weight they hold. A post where nothing
-    weighs positive gets none.
+    (:data:`WORD_QUOTED_WHOLE`), the rest by n-grams; a quote without two letters or digits
+    or an ideograph (a lone digit, an emoji) is none. The heaviest positive quotes
+    (:data:`HEAVIEST_LOCATED`) are found in the original post (a stretch that normalizes to
+    them; else quoted as normalized), overlapping stretches are joined, and the joined quotes
+    are ranked by the weight they hold. A post where nothing weighs positive gets none.
     """
     out: list[list[str]] = []
     for form, written in zip(forms, originals, strict=True):
@@ -125,8 +126,9 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
 
 
 def _quotable(quote: str) -> bool:
-    """A quote says something: two characters or more, or one ideograph ("赚")."""
-    return len(quote.strip()) >= 2 or _IDEOGRAPH.search(quote) is not None
+    """A quote says something: two letters or digits or more, or an ideograph ("赚"); not a
+    lone digit, a bracket pair or an emoji."""
+    return len(_NOT_ALNUM.sub("", quote)) >= 2 or _IDEOGRAPH.search(quote) is not None
 
 
 def _quotes(heaviest: list[tuple[float, str]], form: str, written: str, top: int) -> list[str]:
