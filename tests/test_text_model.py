@@ -64,6 +64,14 @@ def test_a_link_is_quoted_by_its_pieces_and_a_lone_digit_is_no_quote():
     assert quotes[2] == ["赚"]  # one ideograph is a word
 
 
+def test_a_phone_number_in_a_chinese_sentence_is_quoted_whole():
+    """A Chinese sentence is one long word: its ideographs are quoted by their n-grams, but a
+    number in it by the whole number, not "186" and "88"."""
+    pipeline = _hand_made({"186": 1.0, "88": 1.0, "领取": 0.5})
+    originals = ["快加微信18612345688领取红包"]
+    assert weighty_ngrams(compile_text(pipeline), normalize_many(originals), originals) == [["18612345688", "领取"]]
+
+
 def test_an_ngram_the_original_does_not_show_is_quoted_as_normalized():
     pipeline = _hand_made({"vx": 1.0})
     assert weighty_ngrams(compile_text(pipeline), ["vx 88"], ["(text withheld)"]) == [["vx"]]

@@ -65,19 +65,21 @@ def matching_forms(texts: Any) -> list[str]:
 
 WORD_QUOTED_WHOLE = 20
 """A word (between spaces) of at most this many characters and no CJK ideograph is quoted
-whole, weighing what its n-grams weigh together ("stock", "sold-out!"). A longer word without
-one (a link) is quoted by its pieces between punctuation, each of at most this many characters
-quoted whole in the same way ("hackfbaccount", "ref"); what is left of it, and a Chinese
-sentence, by its heaviest n-grams, overlapping ones joined."""
+whole, weighing what its n-grams weigh together ("stock", "sold-out!"). In a longer word (a
+link, a Chinese sentence) each run of letters or digits other than ideographs of at most this
+many characters is quoted whole in the same way ("hackfbaccountlive", "4166937", a phone
+number); what is left of it (the ideographs) by its heaviest n-grams, overlapping ones joined."""
 
 HEAVIEST_LOCATED = 6
 """The heaviest quotes looked for in the post as written (overlapping ones join, the rest rank)."""
 
-_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_IDEOGRAPH = re.compile(f"[{_IDEOGRAPHS}]")
 _WORD = re.compile(r"\S+")
-_PIECE = re.compile(r"[^\W_]+")
+_PIECE = re.compile(rf"[^\W_{_IDEOGRAPHS}]+")
+"""A run of letters or digits other than ideographs: a long word's piece between its
+punctuation, or a number or a Latin word inside a Chinese sentence."""
 _NOT_ALNUM = re.compile(r"[\W_]+")
-"""A run of letters and digits: a long word's piece between its punctuation."""
 
 
 def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence[str], top: int = 3) -> list[list[str]]:
@@ -86,8 +88,8 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     ``text`` is the compiled text part (:func:`~spamflood.model.text_kernel.compile_text` of the
     pipeline), ``forms`` the posts' matching forms (what it reads), ``originals`` the posts as
     written. Each n-gram adds its share to the log-odds
-    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word, or a short piece
-    of a long one, weighs what its n-grams add together and is quoted whole
+    (:meth:`~spamflood.model.text_kernel.CompiledText.ngrams`); a short word, or a short run of
+    letters or digits in a long one, weighs what its n-grams add together and is quoted whole
     (:data:`WORD_QUOTED_WHOLE`), the rest by n-grams; a quote without two letters or digits
     or an ideograph (a lone digit, an emoji) is none. The heaviest positive quotes
     (:data:`HEAVIEST_LOCATED`) are found in the original post (a stretch that normalizes to
@@ -106,7 +108,7 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
                 weight[located[w][1]] = weight.get(located[w][1], 0.0) + float(per_word[w])
         left = ~whole[words] if len(located) else np.zeros(0, dtype=bool)
         for w, (start, word) in enumerate(located):
-            if whole[w] or _IDEOGRAPH.search(word):
+            if whole[w]:
                 continue
             for piece in _PIECE.finditer(word):  # a long word's short pieces, each weighing its n-grams
                 if len(piece.group()) > WORD_QUOTED_WHOLE:
