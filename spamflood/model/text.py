@@ -110,7 +110,7 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
         for w, (start, word) in enumerate(located):
             if whole[w]:
                 continue
-            for piece in _PIECE.finditer(word):  # a long word's short pieces, each weighing its n-grams
+            for piece in _PIECE.finditer(word):  # its short runs of letters or digits, each weighing its n-grams
                 if len(piece.group()) > WORD_QUOTED_WHOLE:
                     continue
                 inside = (words == w) & (spans[:, 0] >= start + piece.start()) & (spans[:, 1] <= start + piece.end())
