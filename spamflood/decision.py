@@ -282,27 +282,16 @@ class Decider:
         reasons are put together. ``None``: one after the other.
         """
         n = findings.n
-        fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
-        strength = rule_strength(fired, findings.values, self.scorer)
+        fired, strength = self._fired(findings)
         model = None if self.model is None else self._model_for(self.model)  # what scores: compiled where it can be
         if model is None:
             score = combine(strength, n)
             order = strength
             sub_scores = strength
         else:
-            model_input: dict[str, Any] = dict(findings.values)
-            if getattr(model, "text", False):
-                if texts is None:
-                    raise ConfigError("This model reads the post text; pass texts= to decide().")
-                model_input["text"] = texts
-                if text_scores is not None:
-                    from spamflood.model.inputs import TEXT_FEATURE
-
-                    model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
             listed = np.count_nonzero(np.stack(list(fired.values())), axis=0) if fired else np.zeros(n, dtype=np.int64)
-            score, heads = _model_scores(model, model_input, n, listed >= 2, fired)
-            unweighed = _unweighed(fired, findings.values, self.scorer.rules, self._weighed_features(model))
-            score = _with_uncovered(score, {label: np.where(on, strength[label], 0.0) for label, on in unweighed.items()})
+            score, heads = _model_scores(model, self._model_input(model, findings, texts, text_scores), n, listed >= 2, fired)
+            score = self._raised(model, score, findings, fired, strength)
             sub_scores = {
                 label: np.where(on, heads[label], 0.0) if label in heads else strength[label]
                 for label, on in fired.items()
@@ -330,6 +319,44 @@ class Decider:
             if said is not None:
                 said.close()
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
+
+
+    def score(self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None) -> np.ndarray:
+        """Every post's score as :meth:`decide` gives it, without the labels' order or any
+        reason (what a benchmark or a cross-validation reads)."""
+        fired, strength = self._fired(findings)
+        model = None if self.model is None else self._model_for(self.model)
+        if model is None:
+            return np.asarray(combine(strength, findings.n), dtype=np.float64)
+        score, _ = model.score_all(self._model_input(model, findings, texts, text_scores), label_floor=np.inf)
+        return np.asarray(self._raised(model, score, findings, fired, strength), dtype=np.float64)
+
+    def _fired(self, findings: Findings) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Per label (registry order) the posts it fired on, and its rule strength."""
+        fired = {label: np.asarray(findings.fired[label], dtype=bool) for label in FAMILIES if label in findings.fired}
+        return fired, rule_strength(fired, findings.values, self.scorer)
+
+    @staticmethod
+    def _model_input(model: Any, findings: Findings, texts: list[str] | None, text_scores: np.ndarray | None) -> dict[str, Any]:
+        """The model's ``X``: the feature columns, and for a model with a text part the texts
+        (and their text scores where the engine has them)."""
+        model_input: dict[str, Any] = dict(findings.values)
+        if getattr(model, "text", False):
+            if texts is None:
+                raise ConfigError("This model reads the post text; pass texts= to decide().")
+            model_input["text"] = texts
+            if text_scores is not None:
+                from spamflood.model.inputs import TEXT_FEATURE
+
+                model_input[TEXT_FEATURE] = np.asarray(text_scores, dtype=np.float64)
+        return model_input
+
+    def _raised(
+        self, model: Any, score: np.ndarray, findings: Findings, fired: dict[str, np.ndarray], strength: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """The model's ``score`` raised by the evidence it does not weigh (:func:`_unweighed`)."""
+        unweighed = _unweighed(fired, findings.values, self.scorer.rules, self._weighed_features(model))
+        return _with_uncovered(score, {label: np.where(on, strength[label], 0.0) for label, on in unweighed.items()})
 
 
 def _weighed(model: Any) -> frozenset[str]:

@@ -365,3 +365,12 @@ def test_a_label_fired_by_a_rule_whose_columns_are_not_all_given_is_not_taken_fo
     decision = Decider(RuleScorer(min_authors=5), _ModelBlindToRoundMinutes()).decide(Findings(values, fired, sentences, 2))
     assert decision.score.tolist() == pytest.approx([0.97, 1 - (1 - 0.97) * (1 - CRITERIA_STRENGTH)])
     assert decision.labels == [["auto_posting"], ["auto_posting"]]
+
+
+@pytest.mark.parametrize("model", [None, _Model(), _ModelBeforeCoordination(), _ModelBlindToCoordination()])
+def test_the_score_alone_is_the_decisions_score(model):
+    """What a benchmark reads without labels or reasons is the score decide gives, to the bit,
+    with a model, with one blind to a label that fired, and with the rules alone."""
+    findings = _coordinated_findings()
+    decider = Decider(RuleScorer(min_authors=5), model)
+    assert decider.score(findings).tolist() == decider.decide(findings).score.tolist()

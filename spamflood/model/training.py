@@ -125,7 +125,7 @@ class LabelledFeatures:
         n = len(self.y)
         fired = {label: np.fromiter((label in listed for listed in self.post_labels), dtype=bool, count=n) for label in FAMILIES}
         findings = Findings(dict(self.features), fired, {label: {} for label in fired}, n)
-        return Decider(self.scorer or RuleScorer(), model).decide(findings, texts=self.texts).score
+        return Decider(self.scorer or RuleScorer(), model).score(findings, texts=self.texts)
 
     def take(self, index: np.ndarray) -> LabelledFeatures:
         return LabelledFeatures(
