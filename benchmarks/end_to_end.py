@@ -29,8 +29,8 @@ run and prints the ratio of the two wall times (issue 18: coordination may cost 
 
 ``--against REV`` also times the code and bundled model of a git revision (a detached worktree
 of this repository, removed after) on the same feed, ``--rounds`` runs of each, alternating,
-after one untimed run of each on a 2,000-post slice (numba compiles each checkout's kernels
-once): a target such as "no slower than the code of the day the issue was filed" is then
+after one untimed run of the revision's code on a 2,000-post slice (numba compiles its kernels
+once; this code's have been by its first timed run): a target such as "no slower than the code of the day the issue was filed" is then
 checked against that code on this machine today, not against a figure measured on another day
 (this 2-core machine's speed drifts by a fifth from one day to the next).
 
@@ -233,7 +233,7 @@ def main() -> None:
             scored = sum(1 for _ in lines)
         memory = None if args.no_pss else run_cli(scoring, pss=True)
         without = run_cli([*command, "-o", str(out), "--no-coordination"]) if args.coordination_cost else None
-        against = same_run_comparison(args.against, feed, scoring, out, args.rounds, ours) if args.against else None
+        against = same_run_comparison(args.against, feed, scoring, args.rounds, ours) if args.against else None
     load_after = os.getloadavg()
     ours["posts"] = args.posts
     ours["posts_per_s"] = args.posts / ours["wall_s"]
@@ -295,12 +295,11 @@ def main() -> None:
     )
 
 
-def same_run_comparison(
-    rev: str, feed: Path, scoring: list[str], out: Path, rounds: int, first: dict[str, float]
-) -> dict[str, Any]:
+def same_run_comparison(rev: str, feed: Path, scoring: list[str], rounds: int, first: dict[str, float]) -> dict[str, Any]:
     """Wall and CPU seconds of ``rounds`` runs of this code and of the code at ``rev`` (a
-    detached worktree), alternating, each warmed up once on a 2,000-post slice of ``feed``.
-    ``first``: this code's timed run already made, which counts as its first round."""
+    detached worktree), alternating; ``rev``'s code is warmed up first on a 2,000-post slice of
+    ``feed`` (numba compiles its kernels). ``first``: this code's timed run already made, which
+    counts as its first round."""
     repo = HERE.parent
     sha, subject = _git(repo, "log", "-1", "--format=%h\t%s", rev).split("\t", 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -311,9 +310,7 @@ def same_run_comparison(
             with open(feed, "rb") as lines, open(head, "wb") as sliced:
                 for _, line in zip(range(2_000), lines):
                     sliced.write(line)
-            warm = [scoring[0], str(head), *scoring[2:]]
-            run_cli(warm)
-            run_cli(warm, code=checkout)
+            run_cli([scoring[0], str(head), *scoring[2:]], code=checkout)
             runs: dict[str, list[dict[str, float]]] = {"this code": [first], rev: []}
             for k in range(rounds):
                 runs[rev].append(run_cli(scoring, code=checkout))
