@@ -99,25 +99,20 @@ def weighty_ngrams(text: CompiledText, forms: Sequence[str], originals: Sequence
     out: list[list[str]] = []
     for form, written in zip(forms, originals, strict=True):
         lowered, words, spans, shares = text.ngrams(form)
-        located = [(m.start(), m.group()) for m in _WORD.finditer(lowered)]
-        whole = np.array([len(w) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(w) for _, w in located], dtype=bool)
         weight: dict[str, float] = {}
-        if whole.any():  # a short word weighs what its n-grams add together
-            per_word = np.bincount(words, weights=shares, minlength=len(located))
-            for w in np.flatnonzero(whole & (per_word > 0)).tolist():
-                weight[located[w][1]] = weight.get(located[w][1], 0.0) + float(per_word[w])
-        left = ~whole[words] if len(located) else np.zeros(0, dtype=bool)
-        for w, (start, word) in enumerate(located):
-            if whole[w]:
-                continue
-            for piece in _PIECE.finditer(word):  # its short runs of letters or digits, each weighing its n-grams
-                if len(piece.group()) > WORD_QUOTED_WHOLE:
-                    continue
-                inside = (words == w) & (spans[:, 0] >= start + piece.start()) & (spans[:, 1] <= start + piece.end())
+        left = np.ones(shares.shape[0], dtype=bool)  # the n-grams no word or run weighs whole
+        for w, found in enumerate(_WORD.finditer(lowered)):
+            word = found.group()
+            if len(word) <= WORD_QUOTED_WHOLE and not _IDEOGRAPH.search(word):
+                runs = [(0, len(word), word)]  # a short word weighs what its n-grams add together
+            else:  # a long one, its short runs of letters or digits
+                runs = [(m.start(), m.end(), m.group()) for m in _PIECE.finditer(word) if len(m.group()) <= WORD_QUOTED_WHOLE]
+            for lo, hi, run in runs:
+                inside = (words == w) & (spans[:, 0] >= found.start() + lo) & (spans[:, 1] <= found.start() + hi)
                 left &= ~inside
                 held = float(shares[inside].sum())
                 if held > 0:
-                    weight[piece.group()] = weight.get(piece.group(), 0.0) + held
+                    weight[run] = weight.get(run, 0.0) + held
         for k in np.flatnonzero(left & (shares > 0)).tolist():
             gram = lowered[spans[k, 0] : spans[k, 1]]
             if gram:  # (a padding space alone is no quote)
