@@ -279,8 +279,26 @@ def test_delivery_to_the_door_is_no_work_from_home_pitch() -> None:
         # a sales boast that counts the goods sold
         ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "SOLD OUT"; goods sold "465 boxes"'),
         ("红茶礼盒又卖断货了！今天到的289箱全部清空", 'microbusiness: sales boast "卖断货"; goods sold "289箱"'),
+        # a sell-out with the day the next batch lands, transfers from a business days old
+        ("对不起各位，面膜真的没货了，下一批6号到", 'microbusiness: sales boast "没货了"; dated "下一批6号"'),
+        (
+            "[screenshot] today's transfers, started with raw honey just 6 days ago",
+            'microbusiness: proof screenshot "screenshot", "today\'s transfers"; dated "started with raw honey just 6 days ago"',
+        ),
+        # the turn from a story to the product presents the story as news to hang on
+        (
+            "Baby panda born at Boston zoo? You know what else is news? PetalSkin serum, tap the link https://petalskin.com/p/1",
+            'hotspot_hijack: event "You know what else is news" with promotion "tap the link", "https://petalskin.com/p/1"',
+        ),
+        ("Snowed in? Stay warm with WarmNest sneakers, 50% off the second one", 'hotspot_hijack: event "Snowed in" with promotion "50% off"'),
         # a greeting headed with its sender's name
         ("[PawPal morning] Every day is a second chance", 'chicken_soup: greeting signed "[PawPal morning]"'),
+        # a bare greeting opening the post ("Morning |", "睡前｜")
+        (
+            "Morning | Keep going. Today's fruit box deal: 50% off the second one, https://cutt.ly/tZmpdy7",
+            'chicken_soup: inspirational "Morning |", "Keep going" carrying "50% off", "https://cutt.ly/tZmpdy7"',
+        ),
+        ("睡前｜今天的努力是明天的底气。睡前下单鱼油明早送达", 'chicken_soup: inspirational "睡前｜", "努力" carrying "下单"'),
         # +V is 加V written with a plus sign
         ("招募团队合伙人，门槛低，+V wangwang1172", 'microbusiness: recruiting "招募", "合伙人"; pitch with contact "+V"'),
     ],
@@ -301,6 +319,11 @@ def test_a_rule_fires_with_its_evidence_sentence(text: str, expected: str) -> No
         "薪资3700元，招聘司机",
         "gm everyone, coffee first",  # a greeting with nothing to sell
         "早安呀，窗外阳光很好",
+        "下一批疫苗6号到",  # a date alone is no boast
+        "the store will restock on the 3rd",
+        "I started running just 3 days ago",
+        "Morning | traffic is awful today",  # an opening greeting with nothing to sell
+        "you know what else is news? my cat learned to sit",  # the turn with nothing to sell
     ],
 )
 def test_near_misses_of_the_widened_rules_fire_no_label(text: str) -> None:

@@ -39,14 +39,31 @@ def _signed_greeting() -> tuple[re.Pattern[str], ...]:
     return (re.compile(r"\[[^\]\x00]{1,24}(?:morning|night|早安|晚安)\]"),)
 
 
-PATTERNS = {**soft_ad.PATTERNS, "chicken_soup_brand": _brand_mark, "chicken_soup_signed": _signed_greeting}
+def _opening_greeting() -> tuple[re.Pattern[str], ...]:
+    # a bare greeting heading the post, set off by punctuation: "Morning | ...", "早！...",
+    # "睡前｜..." (the lexicon's greetings are whole phrases, "good morning"; a bare "morning" or
+    # 早 is a greeting only where it opens the post)
+    return (re.compile(r"(?<![^\x00])(?:morning|night|早|睡前)\s?[!.,|:~]"),)
+
+
+PATTERNS = {
+    **soft_ad.PATTERNS,
+    "chicken_soup_brand": _brand_mark,
+    "chicken_soup_signed": _signed_greeting,
+    "chicken_soup_opening": _opening_greeting,
+}
+_GREETINGS = ("chicken_soup_greeting", "chicken_soup_opening")
 
 TOLERANCE_MINUTES = 1
 """Posts within this many minutes of the same minute of the day count as the same slot."""
 
 
+def _greetings(ctx: Context) -> np.ndarray:
+    return ctx.count("chicken_soup_greeting") + ctx.count("chicken_soup_opening")
+
+
 def _soup(ctx: Context) -> np.ndarray:
-    greeting = ctx.count("chicken_soup_greeting")
+    greeting = _greetings(ctx)
     inspiration = ctx.count("chicken_soup_inspiration")
     return (greeting > 0) | (inspiration >= 2) | (ctx.count("chicken_soup_signed") > 0)
 
@@ -77,7 +94,7 @@ def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every chicken_soup feature for the batch."""
-    greeting = ctx.count("chicken_soup_greeting")
+    greeting = _greetings(ctx)
     inspiration = ctx.count("chicken_soup_inspiration")
     soup = _soup(ctx)
     signed = ctx.count("chicken_soup_signed") > 0
@@ -98,7 +115,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     features = {name: values[name] for name in hits}
     matches = ctx.matches(i)
     signed = [m for m in matches if m.source == "chicken_soup_signed"]
-    words = [m for m in matches if m.source in ("chicken_soup_greeting", "chicken_soup_inspiration")]
+    words = [m for m in matches if m.source in (*_GREETINGS, "chicken_soup_inspiration")]
     soup = words or signed
     out: dict[str, str] = {}
     for name, value in features.items():

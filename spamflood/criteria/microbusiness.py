@@ -6,7 +6,9 @@ of lower-level agents behind them. The features count income boasting, sales boa
 transfer/order screenshots, agent recruitment and the work-from-your-phone pitch; the label
 fires on two kinds together, on a pitch (income, recruitment, home work) that gives a
 contact handle or link, or on a boast with figures: a sales or payment-screenshot claim
-stating the goods sold ("465 boxes", "289箱", "一天卖出300单"), or a return boast: a sum
+stating the goods sold ("465 boxes", "289箱", "一天卖出300单") or its dates (a sell-out with the
+day the next batch lands, "下一批6号到"; transfers from a business "started just 6 days ago"),
+or a return boast: a sum
 invested and a sum got back ("I invested $1000 and got $15 000", the testimonials posted under
 finance accounts, the forged transfer records of the article). One sum of money is not enough
 (提现的500元到账了 is a person's own payment), nor income, recruiting or work-from-home words
@@ -49,6 +51,16 @@ def _units() -> tuple[re.Pattern[str], ...]:
     )
 
 
+def _when() -> tuple[re.Pattern[str], ...]:
+    # the dates a seller's boast gives: when the next batch lands after a sell-out (restock on
+    # the 3rd, 下一批6号到) and how few days ago the business started (started with raw honey
+    # just 6 days ago)
+    return (
+        re.compile(r"(?:restock\w*|back in stock|下一批|补货)[^\d.!?\x00]{0,12}\d{1,2}(?:st|nd|rd|th|号|日)"),
+        re.compile(r"start(?:ed|ing)?\s[^.!?\x00]{0,40}?\d{1,3} days? ago"),
+    )
+
+
 # A sum of money and what the words just before it say it was: put in, or got back.
 _MONEY = re.compile(r"[$£€]\s?\d[\d,.]*(?:\s\d{3}(?![\d,.]))?(?:\s?(?:k|grand|usd)(?![a-z]))?")
 _PUT_IN = re.compile(r"(?:invest\w*|deposit\w*|start(?:ed|ing)? with|start-?up of|capital of|put in)[^$£€.!?]{0,16}$")
@@ -71,7 +83,13 @@ def _returns() -> Router:
     return Router(_MONEY, _route_money, ("microbusiness_invested", "microbusiness_returned"))
 
 
-PATTERNS = {**soft_ad.PATTERNS, "microbusiness_units": _units, "microbusiness_returns": _returns}
+PATTERNS = {
+    **soft_ad.PATTERNS,
+    "microbusiness_units": _units,
+    "microbusiness_when": _when,
+    "microbusiness_returns": _returns,
+}
+_FIGURES = ("microbusiness_units", "microbusiness_when")
 
 SOURCES = {
     "MICROBUSINESS_INCOME": "microbusiness_income",
@@ -100,7 +118,8 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     pitch = np.logical_or.reduce([out[k] > 0 for k in _PITCH])
     out["MICROBUSINESS_CONTACT_PITCH"] = (pitch & reach).astype(np.float64)
     boast = np.logical_or.reduce([out[k] > 0 for k in _BOAST])
-    out["MICROBUSINESS_FIGURES"] = (boast & (ctx.count("microbusiness_units") > 0)).astype(np.float64)
+    figures = np.logical_or.reduce([ctx.count(name) > 0 for name in _FIGURES])
+    out["MICROBUSINESS_FIGURES"] = (boast & figures).astype(np.float64)
     returned = (ctx.raw_count("microbusiness_invested") > 0) & (ctx.raw_count("microbusiness_returned") > 0)
     out["MICROBUSINESS_RETURNS"] = returned.astype(np.float64)
     return out
@@ -122,9 +141,12 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
             if pitch and reach:
                 out[name] = f"pitch with contact {soft_ad.quote(ctx, i, reach, 2)}"
         elif name == "MICROBUSINESS_FIGURES":
-            figures = [m for m in matches if m.source == "microbusiness_units"]
+            sold = [m for m in matches if m.source == "microbusiness_units"]
+            when = [m for m in matches if m.source == "microbusiness_when"]
+            figures = [f"goods sold {soft_ad.quote(ctx, i, sold, 2)}"] if sold else []
+            figures += [f"dated {soft_ad.quote(ctx, i, when, 1)}"] if when else []
             if figures:  # the boast itself is quoted by its own feature
-                out[name] = f"goods sold {soft_ad.quote(ctx, i, figures, 2)}"
+                out[name] = "; ".join(figures)
         elif name == "MICROBUSINESS_RETURNS":
             put = [m for m in matches if m.source == "microbusiness_invested"]
             got = [m for m in matches if m.source == "microbusiness_returned"]
