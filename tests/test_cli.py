@@ -44,7 +44,10 @@ def test_score_writes_every_row_or_rejects_it(tmp_path):
     first = scored[0]
     assert list(first) == ["id", "score", "flagged", "labels", "reasons", "cluster", "cluster_size", "cluster_authors"]
     flood = [r for r in scored if r["id"].startswith("p")]
-    assert all(r["flagged"] and r["labels"][0] == "mass_share" and r["cluster_authors"] == 12 for r in flood)
+    # an ad's copy pushed by 12 accounts: both labels, each with its evidence (their order is
+    # the label heads', and both are near certain here)
+    assert all(r["flagged"] and sorted(r["labels"]) == ["mass_share", "soft_ad"] and r["cluster_authors"] == 12 for r in flood)
+    assert all(any(s.startswith("mass_share: 12 near-identical posts from 12 accounts") for s in r["reasons"]) for r in flood)
 
 
 def test_strict_exits_1_naming_the_line(tmp_path, capsys):
