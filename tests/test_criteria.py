@@ -279,12 +279,18 @@ def test_delivery_to_the_door_is_no_work_from_home_pitch() -> None:
         # a sales boast that counts the goods sold
         ("SOLD OUT again! 465 boxes of face masks gone in hours", 'microbusiness: sales boast "SOLD OUT"; goods sold "465 boxes"'),
         ("红茶礼盒又卖断货了！今天到的289箱全部清空", 'microbusiness: sales boast "卖断货"; goods sold "289箱"'),
-        # a sell-out with the day the next batch lands, transfers from a business days old
-        ("对不起各位，面膜真的没货了，下一批6号到", 'microbusiness: sales boast "没货了"; dated "下一批6号"'),
+        # a sell-out with the day the next batch lands
+        ("对不起各位，面膜真的没货了，下一批6号到", 'microbusiness: sales boast "没货了", "下一批"; restock day "下一批6号到"'),
+        (
+            "Sorry everyone, probiotics is completely gone, restock on the 3rd",
+            'microbusiness: sales boast "completely gone", "restock"; restock day "restock on the 3rd"',
+        ),
+        # transfers from a business days old: the newcomer's boast
         (
             "[screenshot] today's transfers, started with raw honey just 6 days ago",
-            'microbusiness: proof screenshot "screenshot", "today\'s transfers"; dated "started with raw honey just 6 days ago"',
+            'microbusiness: proof screenshot "screenshot", "today\'s transfers"; business days old "started with raw honey just 6 days ago"',
         ),
+        ("石家庄发现千年古墓？这款面膜更值得关注，立即下单", 'hotspot_hijack: event "？这款面膜更值得关注" with promotion "立即下单"'),
         # the turn from a story to the product presents the story as news to hang on
         (
             "Baby panda born at Boston zoo? You know what else is news? PetalSkin serum, tap the link https://petalskin.com/p/1",
@@ -319,11 +325,17 @@ def test_a_rule_fires_with_its_evidence_sentence(text: str, expected: str) -> No
         "薪资3700元，招聘司机",
         "gm everyone, coffee first",  # a greeting with nothing to sell
         "早安呀，窗外阳光很好",
-        "下一批疫苗6号到",  # a date alone is no boast
+        "下一批疫苗6号到",  # the restock words are no boast of their own
         "the store will restock on the 3rd",
+        "超市通知：鸡蛋补货6号到",
+        "Our bakery sold out today! Back in stock on the 21st",
+        "Tickets sold out. The festival started 3 days ago.",
+        "sold out, thank you! I restarted the shop 3 days ago",
         "I started running just 3 days ago",
         "Morning | traffic is awful today",  # an opening greeting with nothing to sell
+        "Morning: markets open lower",
         "you know what else is news? my cat learned to sit",  # the turn with nothing to sell
+        "比起股价涨跌，消费者权益更值得关注。点击链接阅读全文",  # no story asked before it
     ],
 )
 def test_near_misses_of_the_widened_rules_fire_no_label(text: str) -> None:

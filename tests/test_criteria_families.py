@@ -318,6 +318,18 @@ def test_chicken_soup_at_the_same_minute_every_day() -> None:
     assert evaluate(_batch(rows), families=["chicken_soup"]).labels["chicken_soup"].tolist() == [1.0] * 5 + [0.0]
 
 
+def test_a_bare_opening_greeting_is_soup_only_with_a_brand_or_an_offer_never_by_its_minute() -> None:
+    # a person's "Morning." and "早，" at 07:00 every day is chat; the same opening with an offer is soup
+    start = _epoch("2026-03-01T07:00:05")
+    chat = ["Morning. Stocks open lower", "Morning, team. Standup moved", "早，到公司了", "Morning. Long shift ahead"]
+    rows = [{"text": text, "author": "me", "time": start + d * DAY} for d, text in enumerate(chat)]
+    rows.append({"text": "Morning | Keep going. Today's fruit box deal: 50% off", "author": "shop", "time": start})
+    v = _values(_batch(rows), ["chicken_soup"])
+    assert v["CHICKEN_SOUP_GREETING"].tolist() == [1.0] * 5
+    assert v["CHICKEN_SOUP_FIXED_TIME"].tolist()[:4] == [0.0] * 4
+    assert evaluate(_batch(rows), families=["chicken_soup"]).labels["chicken_soup"].tolist() == [0.0] * 4 + [1.0]
+
+
 # ----------------------------------------------------------------------------- accounts
 
 

@@ -42,8 +42,10 @@ def _signed_greeting() -> tuple[re.Pattern[str], ...]:
 def _opening_greeting() -> tuple[re.Pattern[str], ...]:
     # a bare greeting heading the post, set off by punctuation: "Morning | ...", "早！...",
     # "睡前｜..." (the lexicon's greetings are whole phrases, "good morning"; a bare "morning" or
-    # 早 is a greeting only where it opens the post)
-    return (re.compile(r"(?<![^\x00])(?:morning|night|早|睡前)\s?[!.,|:~]"),)
+    # 早 is a greeting only where it opens the post). It is weaker than the lexicon's ("Morning,
+    # team", "早，到公司了"): it makes soup only with a brand or an offer (CHICKEN_SOUP_BRANDED),
+    # never for the fixed minute of an account's posts
+    return (re.compile(r"(?<![^\x00])(?:morning|早|睡前)\s?[!.,|~]"),)
 
 
 PATTERNS = {
@@ -58,12 +60,8 @@ TOLERANCE_MINUTES = 1
 """Posts within this many minutes of the same minute of the day count as the same slot."""
 
 
-def _greetings(ctx: Context) -> np.ndarray:
-    return ctx.count("chicken_soup_greeting") + ctx.count("chicken_soup_opening")
-
-
 def _soup(ctx: Context) -> np.ndarray:
-    greeting = _greetings(ctx)
+    greeting = ctx.count("chicken_soup_greeting")
     inspiration = ctx.count("chicken_soup_inspiration")
     return (greeting > 0) | (inspiration >= 2) | (ctx.count("chicken_soup_signed") > 0)
 
@@ -94,14 +92,15 @@ def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every chicken_soup feature for the batch."""
-    greeting = _greetings(ctx)
+    opening = ctx.count("chicken_soup_opening")
+    greeting = ctx.count("chicken_soup_greeting") + opening
     inspiration = ctx.count("chicken_soup_inspiration")
     soup = _soup(ctx)
     signed = ctx.count("chicken_soup_signed") > 0
     promo = np.zeros(ctx.n, dtype=bool)
-    at = np.flatnonzero(soup)
+    at = np.flatnonzero(soup | (opening > 0))
     promo[at] = soft_ad.promotion(ctx, at)  # summed for the inspirational posts alone
-    branded = soup & (promo | (ctx.count("chicken_soup_brand") > 0) | signed)
+    branded = (soup | (opening > 0)) & (promo | (ctx.count("chicken_soup_brand") > 0) | signed)
     return {
         "CHICKEN_SOUP_GREETING": greeting,
         "CHICKEN_SOUP_INSPIRATION": inspiration,

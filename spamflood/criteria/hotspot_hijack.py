@@ -14,6 +14,7 @@ share the news with its link. An event mentioned alone is news; sympathy alone
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -34,12 +35,21 @@ LISTS: dict[str, Callable[[], Iterable[str]] | None] = {
     **soft_ad.LISTS,
 }
 _PITCH = ("microbusiness_income",)
-PATTERNS = dict(soft_ad.PATTERNS)
+
+
+def _turn() -> tuple[re.Pattern[str], ...]:
+    # a story asked, then the product "deserves more attention": "石家庄发现千年古墓？这款面膜更值得
+    # 关注"; without the question before it the phrase is ordinary comment ("消费者权益更值得关注")
+    return (re.compile(r"\?[^?!.\x00]{1,24}更值得关注"),)
+
+
+PATTERNS = {**soft_ad.PATTERNS, "hotspot_turn": _turn}
+_EVENTS = ("hotspot_events", "hotspot_turn")
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every hotspot_hijack feature for the batch."""
-    events = ctx.count("hotspot_events")
+    events = ctx.count("hotspot_events") + ctx.count("hotspot_turn")
     sympathy = ctx.count("hotspot_sympathy")
     selling = _selling(ctx)
     promo = (events > 0) & (selling | _signed(ctx, (events > 0) & ~selling))
@@ -84,7 +94,7 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
     """Human snippets for the hotspot_hijack features of post ``i`` in ``hits`` (``values``: all its values)."""
     features = {name: values[name] for name in hits}
     matches = ctx.matches(i)
-    events = [m for m in matches if m.source == "hotspot_events"]
+    events = [m for m in matches if m.source in _EVENTS]
     out: dict[str, str] = {}
     for name in features:
         if not events:

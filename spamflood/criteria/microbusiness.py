@@ -6,9 +6,9 @@ of lower-level agents behind them. The features count income boasting, sales boa
 transfer/order screenshots, agent recruitment and the work-from-your-phone pitch; the label
 fires on two kinds together, on a pitch (income, recruitment, home work) that gives a
 contact handle or link, or on a boast with figures: a sales or payment-screenshot claim
-stating the goods sold ("465 boxes", "289箱", "一天卖出300单") or its dates (a sell-out with the
-day the next batch lands, "下一批6号到"; transfers from a business "started just 6 days ago"),
-or a return boast: a sum
+stating the goods sold ("465 boxes", "289箱", "一天卖出300单"), the day the sold-out goods come
+back ("没货了，下一批6号到"; the restock words are no boast of their own there) or how new the
+business is (transfers from a business "started with raw honey just 6 days ago"), or a return boast: a sum
 invested and a sum got back ("I invested $1000 and got $15 000", the testimonials posted under
 finance accounts, the forged transfer records of the article). One sum of money is not enough
 (提现的500元到账了 is a person's own payment), nor income, recruiting or work-from-home words
@@ -51,14 +51,20 @@ def _units() -> tuple[re.Pattern[str], ...]:
     )
 
 
-def _when() -> tuple[re.Pattern[str], ...]:
-    # the dates a seller's boast gives: when the next batch lands after a sell-out (restock on
-    # the 3rd, 下一批6号到) and how few days ago the business started (started with raw honey
-    # just 6 days ago)
+def _restock_day() -> tuple[re.Pattern[str], ...]:
+    # the day a sold-out product's next batch lands: "restock on the 3rd", "下一批6号到". Its
+    # restock word is in the sales list too, and is no boast of its own here (compute)
     return (
-        re.compile(r"(?:restock\w*|back in stock|下一批|补货)[^\d.!?\x00]{0,12}\d{1,2}(?:st|nd|rd|th|号|日)"),
-        re.compile(r"start(?:ed|ing)?\s[^.!?\x00]{0,40}?\d{1,3} days? ago"),
+        re.compile(r"\b(?:restock(?:ed|ing)?|back in stock) on the \d{1,2}(?:st|nd|rd|th)\b"),
+        re.compile(r"下一批\d{1,2}号到"),
     )
+
+
+def _started() -> tuple[re.Pattern[str], ...]:
+    # how few days ago the business began, told beside the proof: "[screenshot] today's
+    # transfers, started with raw honey just 6 days ago" (the newcomer's boast; "started running
+    # 3 days ago" is no business)
+    return (re.compile(r"\bstarted with [^.!?\x00]{1,30}? just \d{1,3} days? ago"),)
 
 
 # A sum of money and what the words just before it say it was: put in, or got back.
@@ -86,10 +92,11 @@ def _returns() -> Router:
 PATTERNS = {
     **soft_ad.PATTERNS,
     "microbusiness_units": _units,
-    "microbusiness_when": _when,
+    "microbusiness_restock_day": _restock_day,
+    "microbusiness_started": _started,
     "microbusiness_returns": _returns,
 }
-_FIGURES = ("microbusiness_units", "microbusiness_when")
+_FIGURES = ("microbusiness_units", "microbusiness_restock_day", "microbusiness_started")
 
 SOURCES = {
     "MICROBUSINESS_INCOME": "microbusiness_income",
@@ -99,7 +106,6 @@ SOURCES = {
     "MICROBUSINESS_HOME": "microbusiness_home",
 }
 _PITCH = ("MICROBUSINESS_INCOME", "MICROBUSINESS_RECRUIT", "MICROBUSINESS_HOME")
-_BOAST = ("MICROBUSINESS_SALES", "MICROBUSINESS_SCREENSHOT")
 _WHAT = {
     "MICROBUSINESS_INCOME": "income boast",
     "MICROBUSINESS_SALES": "sales boast",
@@ -117,7 +123,9 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     reach = (counts["SOFT_AD_CONTACT"] > 0) | (counts["SOFT_AD_LINK"] > 0)
     pitch = np.logical_or.reduce([out[k] > 0 for k in _PITCH])
     out["MICROBUSINESS_CONTACT_PITCH"] = (pitch & reach).astype(np.float64)
-    boast = np.logical_or.reduce([out[k] > 0 for k in _BOAST])
+    # each restock day holds one sales word ("restock on the 3rd"): the boast must be another
+    restock_days = ctx.count("microbusiness_restock_day")
+    boast = (out["MICROBUSINESS_SALES"] - restock_days > 0) | (out["MICROBUSINESS_SCREENSHOT"] > 0)
     figures = np.logical_or.reduce([ctx.count(name) > 0 for name in _FIGURES])
     out["MICROBUSINESS_FIGURES"] = (boast & figures).astype(np.float64)
     returned = (ctx.raw_count("microbusiness_invested") > 0) & (ctx.raw_count("microbusiness_returned") > 0)
@@ -142,9 +150,11 @@ def snippets(ctx: Context, i: int, hits: Iterable[str], values: Mapping[str, flo
                 out[name] = f"pitch with contact {soft_ad.quote(ctx, i, reach, 2)}"
         elif name == "MICROBUSINESS_FIGURES":
             sold = [m for m in matches if m.source == "microbusiness_units"]
-            when = [m for m in matches if m.source == "microbusiness_when"]
+            restock = [m for m in matches if m.source == "microbusiness_restock_day"]
+            started = [m for m in matches if m.source == "microbusiness_started"]
             figures = [f"goods sold {soft_ad.quote(ctx, i, sold, 2)}"] if sold else []
-            figures += [f"dated {soft_ad.quote(ctx, i, when, 1)}"] if when else []
+            figures += [f"restock day {soft_ad.quote(ctx, i, restock, 1)}"] if restock else []
+            figures += [f"business days old {soft_ad.quote(ctx, i, started, 1)}"] if started else []
             if figures:  # the boast itself is quoted by its own feature
                 out[name] = "; ".join(figures)
         elif name == "MICROBUSINESS_RETURNS":
