@@ -55,7 +55,9 @@ def _restock_day() -> tuple[re.Pattern[str], ...]:
     # the day a sold-out product's next batch lands: "restock on the 3rd", "下一批6号到". Its
     # restock word is in the sales list too, and is no boast of its own here (compute)
     return (
-        re.compile(r"\b(?:restock(?:ed|ing)?|back in stock) on the \d{1,2}(?:st|nd|rd|th)\b"),
+        # the word first, its boundary looked behind (a leading \b is tried at every character)
+        re.compile(r"restock(?<!\wrestock)(?:ed|ing)? on the \d{1,2}(?:st|nd|rd|th)\b"),
+        re.compile(r"back in stock(?<!\wback in stock) on the \d{1,2}(?:st|nd|rd|th)\b"),
         re.compile(r"下一批\d{1,2}号到"),
     )
 
@@ -64,7 +66,7 @@ def _started() -> tuple[re.Pattern[str], ...]:
     # how few days ago the business began, told beside the proof: "[screenshot] today's
     # transfers, started with raw honey just 6 days ago" (the newcomer's boast; "started running
     # 3 days ago" is no business)
-    return (re.compile(r"\bstarted with [^.!?\x00]{1,30}? just \d{1,3} days? ago"),)
+    return (re.compile(r"started with (?<!\wstarted with )[^.!?\x00]{1,30}? just \d{1,3} days? ago"),)
 
 
 # A sum of money and what the words just before it say it was: put in, or got back.
