@@ -52,12 +52,12 @@ def _units() -> tuple[re.Pattern[str], ...]:
 
 
 def _restock_day() -> tuple[re.Pattern[str], ...]:
-    # the day a sold-out product's next batch lands: "restock on the 3rd", "下一批6号到". Its
-    # restock word is in the sales list too, and is no boast of its own here (compute)
+    # the day a sold-out product's next batch lands: "restock on the 3rd", "下一批6号到". Each
+    # holds one word of the sales list (restock, 下一批), which is no boast of its own here
+    # (compute). The word comes first, its boundary looked behind: a leading \b would be tried
+    # at every character
     return (
-        # the word first, its boundary looked behind (a leading \b is tried at every character)
         re.compile(r"restock(?<!\wrestock)(?:ed|ing)? on the \d{1,2}(?:st|nd|rd|th)\b"),
-        re.compile(r"back in stock(?<!\wback in stock) on the \d{1,2}(?:st|nd|rd|th)\b"),
         re.compile(r"下一批\d{1,2}号到"),
     )
 
