@@ -320,7 +320,6 @@ class Decider:
                 said.close()
         return Decision(np.asarray(score, dtype=np.float64), labels, reasons, sub_scores)
 
-
     def score(self, findings: Findings, *, texts: list[str] | None = None, text_scores: np.ndarray | None = None) -> np.ndarray:
         """Every post's score as :meth:`decide` gives it, without the labels' order or any
         reason (what a benchmark or a cross-validation reads)."""

@@ -94,15 +94,15 @@ def _fixed_time(ctx: Context, soup: np.ndarray) -> np.ndarray:
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every chicken_soup feature for the batch."""
-    opening = ctx.count("chicken_soup_opening")
-    greeting = ctx.count("chicken_soup_greeting") + opening
+    greeting = sum((ctx.count(name) for name in _GREETINGS), np.zeros(ctx.n))
     inspiration = ctx.count("chicken_soup_inspiration")
     soup = _soup(ctx)
+    greeted = soup | (ctx.count("chicken_soup_opening") > 0)  # soup, or a bare opening greeting
     signed = ctx.count("chicken_soup_signed") > 0
     promo = np.zeros(ctx.n, dtype=bool)
-    at = np.flatnonzero(soup | (opening > 0))
+    at = np.flatnonzero(greeted)
     promo[at] = soft_ad.promotion(ctx, at)  # summed for the inspirational posts alone
-    branded = (soup | (opening > 0)) & (promo | (ctx.count("chicken_soup_brand") > 0) | signed)
+    branded = greeted & (promo | (ctx.count("chicken_soup_brand") > 0) | signed)
     return {
         "CHICKEN_SOUP_GREETING": greeting,
         "CHICKEN_SOUP_INSPIRATION": inspiration,

@@ -49,7 +49,7 @@ _EVENTS = ("hotspot_events", "hotspot_turn")
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     """Every hotspot_hijack feature for the batch."""
-    events = ctx.count("hotspot_events") + ctx.count("hotspot_turn")
+    events = sum((ctx.count(name) for name in _EVENTS), np.zeros(ctx.n))
     sympathy = ctx.count("hotspot_sympathy")
     selling = _selling(ctx)
     promo = (events > 0) & (selling | _signed(ctx, (events > 0) & ~selling))
